@@ -1,0 +1,32 @@
+"""Locale and time zone of the reader, and date formatting for templates."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, request, session
+from flask_babel import format_datetime
+from flask_login import current_user
+from markupsafe import Markup, escape
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.preferred_language in languages:
+        return current_user.preferred_language
+    if session.get("language") in languages:
+        return session["language"]
+    return request.accept_languages.best_match(list(languages)) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str | None:
+    if current_user and current_user.is_authenticated:
+        return current_user.timezone
+    return None
+
+
+def time_tag(value: datetime | None, format: str = "medium") -> Markup:
+    """A <time> element: machine-readable UTC, shown in the reader's time zone and locale."""
+    if value is None:
+        return Markup("")
+    return Markup('<time datetime="{iso}">{text}</time>').format(
+        iso=value.isoformat(timespec="seconds"), text=escape(format_datetime(value, format)))

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import String, func
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from forum.extensions import db
+from forum.models.base import UTCDateTime, utcnow
+
+ORGANISATION_TYPES: dict[str, object] = {
+    "local_authority": _l("Local public authority"),
+    "regional_authority": _l("Regional public authority"),
+    "national_authority": _l("National public authority"),
+    "managing_authority": _l("Managing authority of EU funds"),
+    "eu_institution": _l("EU institution"),
+    "ngo": _l("NGO"),
+    "non_profit": _l("Non-profit organisation"),
+    "migrant_led": _l("Migrant-led organisation"),
+    "research": _l("Research / academia"),
+    "trade_union": _l("Trade union"),
+    "employers": _l("Employers' organisation"),
+    "private_company": _l("Private company"),
+    "individual": _l("Individual"),
+    "other": _l("Other"),
+}
+
+# ISO 3166-1 alpha-2 codes of the EU member states, listed first in every country picker.
+EU_COUNTRIES = (
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE",
+    "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+)
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    display_name: Mapped[str] = mapped_column(String(80))
+    organisation: Mapped[str] = mapped_column(String(160), default="")
+    organisation_type: Mapped[str] = mapped_column(String(32))
+    country: Mapped[str] = mapped_column(String(2))
+    role_title: Mapped[str] = mapped_column(String(120), default="")
+    preferred_language: Mapped[str] = mapped_column(String(8), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels")
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    is_organiser: Mapped[bool] = mapped_column(default=False)
+    # Part of the login cookie: changing it (password reset, "log out everywhere") ends
+    # every existing session of this account.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def rotate_session_token(self) -> None:
+        self.session_token = new_session_token()
+
+    @property
+    def organisation_type_label(self) -> str:
+        return str(ORGANISATION_TYPES.get(self.organisation_type, self.organisation_type))
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(db.select(User).where(func.lower(User.email) == normalise_email(email)))

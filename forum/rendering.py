@@ -1,0 +1,59 @@
+"""Markdown -> HTML -> bleach. The only place that decides which HTML a user may produce."""
+from __future__ import annotations
+
+from functools import partial
+
+import bleach
+from bleach.linkifier import LinkifyFilter
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = frozenset({
+    "p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote",
+    "ul", "ol", "li", "a", "h3", "h4", "h5", "h6",
+    "table", "thead", "tbody", "tr", "th", "td",
+})
+ALLOWED_ATTRIBUTES = {
+    "a": ["href", "title", "rel"],
+    "ol": ["start"],
+    "th": ["align"],
+    "td": ["align"],
+}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow ugc noopener"
+
+# Raw HTML in the source is shown as text, never passed through; bleach is the second wall.
+_markdown = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable(["table", "strikethrough"])
+
+
+def _set_rel(attrs, new=False):
+    href = attrs.get((None, "href"))
+    if href is None:
+        return attrs
+    attrs[(None, "rel")] = LINK_REL
+    return attrs
+
+
+def _demote_headings(html: str) -> str:
+    # A post sits under the page's h1/h2; its own headings start at h3.
+    for level in (2, 1):
+        html = html.replace(f"<h{level}>", f"<h{level + 2}>").replace(f"</h{level}>", f"</h{level + 2}>")
+    return html
+
+
+_cleaner = bleach.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    protocols=ALLOWED_PROTOCOLS,
+    strip=True,
+    filters=[partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"})],
+)
+
+
+def render_markdown(source: str) -> str:
+    """Render user Markdown to safe HTML."""
+    return _cleaner.clean(_demote_headings(_markdown.render(source)))
+
+
+def markdown_to_text(source: str) -> str:
+    """Plain text of user Markdown (for excerpts, exports and notifications)."""
+    return bleach.clean(_markdown.render(source), tags=set(), strip=True).strip()

@@ -1,0 +1,328 @@
+"""Consultations: their settings, topics and hosts, life cycle and listing."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select, true
+
+from forum import permissions
+from forum.extensions import db
+from forum.models import Consultation, Host, Post, Tag, Topic, User, consultation_tags
+from forum.models.base import utcnow
+from forum.models.consultations import ConsultationStatus, Visibility
+from forum.models.users import find_user_by_email
+from forum.services.errors import NotFound, PermissionDenied, ValidationError
+from forum.services.text import clean_text
+
+MAX_TAGS = 8
+MAX_TOPICS = 30
+MAX_HOSTS = 20
+MAX_QUESTIONS = 12
+_TAG = re.compile(r"^[\w-]{1,40}$")
+
+# Which status changes an organiser may make.
+TRANSITIONS = {
+    ConsultationStatus.DRAFT: {ConsultationStatus.OPEN},
+    ConsultationStatus.OPEN: {ConsultationStatus.CLOSED},
+    ConsultationStatus.CLOSED: {ConsultationStatus.OPEN},
+}
+
+
+@dataclass
+class ConsultationInput:
+    title: str
+    brief: str = ""
+    tags: str = ""
+    visibility: str = Visibility.PUBLIC.value
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+
+
+@dataclass
+class TopicInput:
+    title: str
+    description: str = ""
+    guiding_questions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class HostInput:
+    name: str
+    role: str = ""
+    organisation: str = ""
+    account_email: str = ""
+
+
+def _require_edit(actor: User, consultation: Consultation) -> None:
+    if not permissions.can_edit_consultation(actor, consultation):
+        raise PermissionDenied()
+
+
+def parse_tags(text: str) -> list[str]:
+    """'#Integration, #Labour-market' -> ['Integration', 'Labour-market']."""
+    text = clean_text(text, field="tags", max_length=400)
+    names: list[str] = []
+    for raw in re.split(r"[\s,]+", text):
+        name = raw.lstrip("#")
+        if not name:
+            continue
+        if not _TAG.match(name):
+            raise ValidationError(
+                _l("Tags are single words of letters, digits, '-' or '_', such as #Integration."),
+                field="tags")
+        if name.lower() not in {n.lower() for n in names}:
+            names.append(name)
+    if len(names) > MAX_TAGS:
+        raise ValidationError(_l("Use at most %(max)d tags.", max=MAX_TAGS), field="tags")
+    return names
+
+
+def _tags_for(names: list[str]) -> list[Tag]:
+    slugs = [n.lower() for n in names]
+    existing = {t.slug: t for t in db.session.scalars(select(Tag).where(Tag.slug.in_(slugs)))}
+    tags = []
+    for name in names:
+        tag = existing.get(name.lower())
+        if tag is None:
+            tag = Tag(name=name, slug=name.lower())
+            db.session.add(tag)
+            existing[tag.slug] = tag
+        tags.append(tag)
+    return tags
+
+
+def _apply(consultation: Consultation, data: ConsultationInput) -> None:
+    from forum.rendering import render_markdown
+
+    consultation.title = clean_text(data.title, field="title", max_length=300, required=True)
+    consultation.brief = clean_text(data.brief, field="brief", max_length=20_000, multiline=True)
+    consultation.brief_html = render_markdown(consultation.brief)
+    consultation.tags = _tags_for(parse_tags(data.tags))
+    try:
+        consultation.visibility = Visibility(data.visibility)
+    except ValueError:
+        raise ValidationError(_l("Choose who can read this consultation."), field="visibility") from None
+    if data.opens_at and data.closes_at and data.closes_at <= data.opens_at:
+        raise ValidationError(_l("The closing time must be after the opening time."), field="closes_at")
+    consultation.opens_at = data.opens_at
+    consultation.closes_at = data.closes_at
+
+
+def create_consultation(actor: User, data: ConsultationInput) -> Consultation:
+    if not permissions.can_create_consultation(actor):
+        raise PermissionDenied()
+    consultation = Consultation(owner=actor, status=ConsultationStatus.DRAFT)
+    _apply(consultation, data)
+    db.session.add(consultation)
+    db.session.flush()
+    return consultation
+
+
+def update_consultation(actor: User, consultation: Consultation, data: ConsultationInput) -> None:
+    _require_edit(actor, consultation)
+    _apply(consultation, data)
+    db.session.flush()
+
+
+def set_status(actor: User, consultation: Consultation, status: str) -> None:
+    _require_edit(actor, consultation)
+    try:
+        target = ConsultationStatus(status)
+    except ValueError:
+        raise ValidationError(_l("Unknown status.")) from None
+    if target not in TRANSITIONS[consultation.status]:
+        raise ValidationError(_l("A consultation cannot go from %(from)s to %(to)s.",
+                                 **{"from": consultation.status.value, "to": target.value}))
+    if target is ConsultationStatus.OPEN:
+        if not consultation.topics:
+            raise ValidationError(_l("Add at least one topic before opening the consultation."))
+        if consultation.closes_at and consultation.closes_at <= utcnow():
+            raise ValidationError(_l("The closing time has passed: move it to the future first."))
+    consultation.status = target
+    db.session.flush()
+
+
+# --- Topics -------------------------------------------------------------------------
+
+def _apply_topic(topic: Topic, data: TopicInput) -> None:
+    topic.title = clean_text(data.title, field="title", max_length=200, required=True)
+    topic.description = clean_text(data.description, field="description", max_length=4000, multiline=True)
+    questions = [clean_text(q, field="guiding_questions", max_length=500) for q in data.guiding_questions]
+    questions = [q for q in questions if q]
+    if len(questions) > MAX_QUESTIONS:
+        raise ValidationError(_l("Use at most %(max)d guiding questions.", max=MAX_QUESTIONS),
+                              field="guiding_questions")
+    topic.guiding_questions = questions
+
+
+def add_topic(actor: User, consultation: Consultation, data: TopicInput) -> Topic:
+    _require_edit(actor, consultation)
+    if len(consultation.topics) >= MAX_TOPICS:
+        raise ValidationError(_l("A consultation has at most %(max)d topics.", max=MAX_TOPICS))
+    topic = Topic(position=len(consultation.topics) + 1)
+    _apply_topic(topic, data)
+    consultation.topics.append(topic)
+    db.session.flush()
+    return topic
+
+
+def update_topic(actor: User, topic: Topic, data: TopicInput) -> None:
+    _require_edit(actor, topic.consultation)
+    _apply_topic(topic, data)
+    db.session.flush()
+
+
+def _move(items: list, item, offset: int) -> None:
+    index = items.index(item)
+    target = index + offset
+    if not 0 <= target < len(items):
+        raise ValidationError(_l("It cannot move further in that direction."))
+    items[index], items[target] = items[target], items[index]
+    for position, each in enumerate(items, start=1):
+        each.position = position
+
+
+def move_topic(actor: User, topic: Topic, offset: int) -> None:
+    _require_edit(actor, topic.consultation)
+    _move(list(topic.consultation.topics), topic, offset)
+    db.session.flush()
+    db.session.expire(topic.consultation, ["topics"])
+
+
+def delete_topic(actor: User, topic: Topic) -> None:
+    consultation = topic.consultation
+    _require_edit(actor, consultation)
+    if db.session.scalar(select(func.count()).where(Post.topic_id == topic.id)):
+        raise ValidationError(_l("This topic already has responses, so it cannot be removed."))
+    consultation.topics.remove(topic)
+    for position, each in enumerate(consultation.topics, start=1):
+        each.position = position
+    db.session.flush()
+
+
+def topic_of(consultation: Consultation, topic_id: int) -> Topic:
+    for topic in consultation.topics:
+        if topic.id == topic_id:
+            return topic
+    raise NotFound()
+
+
+# --- Hosts --------------------------------------------------------------------------
+
+def _apply_host(host: Host, data: HostInput) -> None:
+    host.name = clean_text(data.name, field="name", max_length=120, required=True)
+    host.role = clean_text(data.role, field="role", max_length=120)
+    host.organisation = clean_text(data.organisation, field="organisation", max_length=160)
+    email = clean_text(data.account_email, field="account_email", max_length=254)
+    if not email:
+        host.user = None
+        return
+    user = find_user_by_email(email)
+    if user is None:
+        raise ValidationError(_l("No account uses this email address."), field="account_email")
+    host.user = user
+
+
+def add_host(actor: User, consultation: Consultation, data: HostInput) -> Host:
+    _require_edit(actor, consultation)
+    if len(consultation.hosts) >= MAX_HOSTS:
+        raise ValidationError(_l("A consultation has at most %(max)d hosts.", max=MAX_HOSTS))
+    host = Host(position=len(consultation.hosts) + 1)
+    _apply_host(host, data)
+    consultation.hosts.append(host)
+    db.session.flush()
+    return host
+
+
+def update_host(actor: User, host: Host, data: HostInput) -> None:
+    _require_edit(actor, host.consultation)
+    _apply_host(host, data)
+    db.session.flush()
+
+
+def move_host(actor: User, host: Host, offset: int) -> None:
+    _require_edit(actor, host.consultation)
+    _move(list(host.consultation.hosts), host, offset)
+    db.session.flush()
+    db.session.expire(host.consultation, ["hosts"])
+
+
+def delete_host(actor: User, host: Host) -> None:
+    consultation = host.consultation
+    _require_edit(actor, consultation)
+    consultation.hosts.remove(host)
+    for position, each in enumerate(consultation.hosts, start=1):
+        each.position = position
+    db.session.flush()
+
+
+def host_of(consultation: Consultation, host_id: int) -> Host:
+    for host in consultation.hosts:
+        if host.id == host_id:
+            return host
+    raise NotFound()
+
+
+# --- Listing ------------------------------------------------------------------------
+
+@dataclass
+class ConsultationCard:
+    consultation: Consultation
+    responses: int
+    participants: int
+
+
+def list_consultations(viewer, *, tag: str | None = None, phase: str | None = None,
+                       page: int = 1, per_page: int = 20) -> tuple[list[ConsultationCard], int]:
+    """Consultations the viewer may see, newest first, with their response figures."""
+    now = utcnow()
+    query = select(Consultation)
+    visible = Consultation.status != ConsultationStatus.DRAFT
+    if not (viewer and viewer.is_authenticated):
+        visible = and_(visible, Consultation.visibility == Visibility.PUBLIC)
+    elif viewer.is_admin:
+        visible = true()
+    else:
+        hosted = select(Host.consultation_id).where(Host.user_id == viewer.id)
+        visible = or_(visible, Consultation.owner_id == viewer.id, Consultation.id.in_(hosted))
+    query = query.where(visible)
+    if tag:
+        query = query.where(Consultation.tags.any(Tag.slug == tag.lstrip("#").lower()))
+    closed = or_(Consultation.status == ConsultationStatus.CLOSED,
+                 and_(Consultation.status == ConsultationStatus.OPEN, Consultation.closes_at <= now))
+    if phase == "open":
+        query = query.where(Consultation.status == ConsultationStatus.OPEN,
+                            or_(Consultation.closes_at.is_(None), Consultation.closes_at > now))
+    elif phase == "closed":
+        query = query.where(closed)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    consultations = db.session.scalars(
+        query.order_by(Consultation.created_at.desc(), Consultation.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).unique().all()
+    ids = [c.id for c in consultations]
+    figures = {
+        row.consultation_id: row
+        for row in db.session.execute(
+            select(Post.consultation_id,
+                   func.count(Post.id).filter(Post.parent_id.is_(None), Post.deleted_at.is_(None)).label("responses"),
+                   func.count(func.distinct(Post.author_id)).label("participants"))
+            .where(Post.consultation_id.in_(ids))
+            .group_by(Post.consultation_id)
+        )
+    } if ids else {}
+    cards = [
+        ConsultationCard(c, figures[c.id].responses if c.id in figures else 0,
+                         figures[c.id].participants if c.id in figures else 0)
+        for c in consultations
+    ]
+    return cards, total
+
+
+def used_tags() -> list[Tag]:
+    """Tags that at least one consultation carries, for the home page filter."""
+    return list(db.session.scalars(
+        select(Tag).where(Tag.id.in_(select(consultation_tags.c.tag_id))).order_by(Tag.slug)))

@@ -1,0 +1,34 @@
+"""Errors a service raises; the web and real-time layers turn them into 4xx answers."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+
+class ServiceError(Exception):
+    status_code = 400
+    default_message = _l("This request could not be processed.")
+
+    def __init__(self, message=None, field: str | None = None):
+        self.message = message if message is not None else self.default_message
+        self.field = field
+        super().__init__(str(self.message))
+
+
+class ValidationError(ServiceError):
+    status_code = 400
+    default_message = _l("Please check what you entered.")
+
+
+class PermissionDenied(ServiceError):
+    status_code = 403
+    default_message = _l("You are not allowed to do this.")
+
+
+class NotFound(ServiceError):
+    status_code = 404
+    default_message = _l("This page does not exist or you cannot see it.")
+
+
+class Conflict(ServiceError):
+    status_code = 409
+    default_message = _l("This was changed by someone else in the meantime.")

@@ -1,0 +1,232 @@
+"""Responses, replies, edits, deletions and endorsements, and the threaded listing."""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from forum import permissions
+from forum.extensions import db
+from forum.models import Consultation, Endorsement, Post, PostRevision, User
+from forum.models.base import utcnow
+from forum.rendering import markdown_to_text, render_markdown
+from forum.services.errors import PermissionDenied, ValidationError
+from forum.services.text import clean_text
+
+SORTS = ("newest", "oldest", "endorsed")
+
+
+def _require(allowed: bool, consultation: Consultation) -> None:
+    if allowed:
+        return
+    if not consultation.accepts_posts(utcnow()):
+        raise PermissionDenied(_l("This consultation is not accepting responses at the moment."))
+    raise PermissionDenied()
+
+
+def require_reply(actor: User, parent: Post) -> None:
+    """Raise the reason why the actor may not reply to this post, if they may not."""
+    _require(permissions.can_reply(actor, parent), parent.consultation)
+
+
+def require_edit(actor: User, post: Post) -> None:
+    _require(permissions.can_edit_post(actor, post), post.consultation)
+
+
+def _clean_body(body: str) -> str:
+    return clean_text(body, field="body", max_length=current_app.config["POST_BODY_MAX"],
+                      required=True, multiline=True)
+
+
+def _clean_subject(subject: str) -> str:
+    return clean_text(subject, field="subject", max_length=current_app.config["POST_SUBJECT_MAX"])
+
+
+def create_post(actor: User, consultation: Consultation, *, body: str, topic_id: int | None = None,
+                subject: str = "", parent: Post | None = None,
+                on_behalf_of_organisation: bool = False) -> Post:
+    """A response to a topic (no parent) or a reply to a post of the same consultation."""
+    if parent is not None:
+        if parent.consultation_id != consultation.id:
+            raise ValidationError(_l("You can only reply to a post of this consultation."))
+        require_reply(actor, parent)
+        topic = parent.topic
+    else:
+        _require(permissions.can_post(actor, consultation), consultation)
+        topic = next((t for t in consultation.topics if t.id == topic_id), None)
+        if topic is None:
+            raise ValidationError(_l("Choose one of this consultation's topics."), field="topic_id")
+    body = _clean_body(body)
+    subject = _clean_subject(subject)
+    if on_behalf_of_organisation and not actor.organisation:
+        raise ValidationError(
+            _l("Add your organisation to your profile to post on its behalf."), field="on_behalf_of_organisation")
+    post = Post(
+        consultation=consultation, topic=topic, author=actor, parent=parent,
+        subject=subject, body=body, body_html=render_markdown(body),
+        on_behalf_of_organisation=on_behalf_of_organisation,
+        organisation_name=actor.organisation if on_behalf_of_organisation else "",
+    )
+    db.session.add(post)
+    db.session.flush()
+    if parent is None:
+        post.thread_id = post.id
+    else:
+        post.thread_id = parent.thread_id
+        db.session.execute(update(Post).where(Post.id == parent.thread_id)
+                           .values(reply_count=Post.reply_count + 1))
+    db.session.flush()
+    return post
+
+
+def edit_post(actor: User, post: Post, *, body: str, subject: str = "") -> bool:
+    """Change a post's text, keeping the earlier version. Returns whether anything changed."""
+    require_edit(actor, post)
+    body = _clean_body(body)
+    subject = _clean_subject(subject)
+    if body == post.body and subject == post.subject:
+        return False
+    now = utcnow()
+    post.revisions.append(PostRevision(
+        subject=post.subject, body=post.body, written_at=post.edited_at or post.created_at,
+        replaced_at=now, editor_id=actor.id,
+    ))
+    post.subject = subject
+    post.body = body
+    post.body_html = render_markdown(body)
+    post.edited_at = now
+    db.session.flush()
+    return True
+
+
+def delete_post(actor: User, post: Post) -> None:
+    """Soft delete: the text goes, the place in the thread and its replies stay."""
+    if not permissions.can_delete_post(actor, post):
+        raise PermissionDenied()
+    post.deleted_at = utcnow()
+    db.session.flush()
+
+
+def endorse(actor: User, post: Post) -> None:
+    _require(permissions.can_endorse(actor, post), post.consultation)
+    try:
+        with db.session.begin_nested():
+            db.session.add(Endorsement(post_id=post.id, user_id=actor.id))
+    except IntegrityError:
+        return  # already endorsed: endorsing twice is the same as once
+    db.session.execute(update(Post).where(Post.id == post.id)
+                       .values(endorsement_count=Post.endorsement_count + 1))
+    db.session.refresh(post, ["endorsement_count"])
+
+
+def withdraw_endorsement(actor: User, post: Post) -> None:
+    if not (actor and actor.is_authenticated):
+        raise PermissionDenied()
+    removed = db.session.execute(
+        Endorsement.__table__.delete().where(Endorsement.post_id == post.id, Endorsement.user_id == actor.id)
+    ).rowcount
+    if removed:
+        db.session.execute(update(Post).where(Post.id == post.id)
+                           .values(endorsement_count=Post.endorsement_count - removed))
+        db.session.refresh(post, ["endorsement_count"])
+
+
+def quote(post: Post) -> str:
+    """Markdown that quotes a post, for the start of a reply."""
+    text = markdown_to_text(post.body)
+    lines = "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
+    return f"{post.author.display_name}:\n{lines}\n\n"
+
+
+# --- Reading ------------------------------------------------------------------------
+
+@dataclass
+class ThreadNode:
+    post: Post
+    children: list[ThreadNode] = field(default_factory=list)
+
+
+@dataclass
+class ResponsePage:
+    threads: list[ThreadNode]
+    total: int
+    page: int
+    pages: int
+    endorsed_ids: set[int]
+
+
+def _endorsed_by(viewer, post_ids: list[int]) -> set[int]:
+    if not (viewer and viewer.is_authenticated) or not post_ids:
+        return set()
+    return set(db.session.scalars(select(Endorsement.post_id).where(
+        Endorsement.user_id == viewer.id, Endorsement.post_id.in_(post_ids))))
+
+
+def _threads(responses: list[Post]) -> list[ThreadNode]:
+    """The responses with all their replies, in two queries whatever the page holds."""
+    if not responses:
+        return []
+    replies = db.session.scalars(
+        select(Post).options(joinedload(Post.author))
+        .where(Post.thread_id.in_([r.id for r in responses]), Post.parent_id.is_not(None))
+        .order_by(Post.created_at, Post.id)
+    ).all()
+    children: dict[int, list[ThreadNode]] = defaultdict(list)
+    nodes = {p.id: ThreadNode(p) for p in replies}
+    for reply in replies:
+        children[reply.parent_id].append(nodes[reply.id])
+    for node in nodes.values():
+        node.children = children[node.post.id]
+    return [ThreadNode(r, children[r.id]) for r in responses]
+
+
+def list_responses(viewer, consultation: Consultation, *, topic_id: int | None = None,
+                   sort: str = "newest", page: int = 1) -> ResponsePage:
+    per_page = current_app.config["RESPONSES_PER_PAGE"]
+    where = [Post.consultation_id == consultation.id, Post.parent_id.is_(None)]
+    if topic_id is not None:
+        where.append(Post.topic_id == topic_id)
+    total = db.session.scalar(select(func.count(Post.id)).where(*where))
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)
+    order = {
+        "newest": (Post.created_at.desc(), Post.id.desc()),
+        "oldest": (Post.created_at.asc(), Post.id.asc()),
+        "endorsed": (Post.endorsement_count.desc(), Post.created_at.desc(), Post.id.desc()),
+    }[sort if sort in SORTS else "newest"]
+    responses = db.session.scalars(
+        select(Post).options(joinedload(Post.author), joinedload(Post.topic))
+        .where(*where).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    threads = _threads(list(responses))
+    ids = [n.post.id for n in threads] + [c.post.id for n in threads for c in _walk(n.children)]
+    return ResponsePage(threads, total, page, pages, _endorsed_by(viewer, ids))
+
+
+def _walk(nodes: list[ThreadNode]):
+    for node in nodes:
+        yield node
+        yield from _walk(node.children)
+
+
+def thread(viewer, post: Post) -> ResponsePage:
+    """One response with its replies (the permalink view of any post in it)."""
+    root = post if post.parent_id is None else db.session.get(Post, post.thread_id)
+    threads = _threads([root])
+    ids = [root.id] + [c.post.id for c in _walk(threads[0].children)]
+    return ResponsePage(threads, 1, 1, 1, _endorsed_by(viewer, ids))
+
+
+def topic_counts(consultation: Consultation) -> dict[int, int]:
+    """Number of responses per topic, for the topic filter."""
+    return dict(db.session.execute(
+        select(Post.topic_id, func.count(Post.id))
+        .where(Post.consultation_id == consultation.id, Post.parent_id.is_(None))
+        .group_by(Post.topic_id)
+    ).all())

@@ -1,0 +1,116 @@
+"""HTTP layer: blueprints that parse requests, call services and render pages."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from forum import permissions
+from forum.extensions import db, login_manager
+from forum.i18n import time_tag
+from forum.services.errors import ServiceError, ValidationError
+
+
+def init_app(app: Flask) -> None:
+    from forum.web import admin, auth, consultations, main, posts
+
+    for module in (main, auth, consultations, posts, admin):
+        app.register_blueprint(module.bp)
+
+    login_manager.login_message = _l("Please log in to continue.")
+    login_manager.login_message_category = "info"
+    login_manager.unauthorized_handler(_unauthorized)
+
+    app.after_request(_commit_point)
+    app.register_error_handler(ServiceError, _service_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(RateLimitExceeded, _rate_limited)
+    app.register_error_handler(HTTPException, _http_error)
+
+    app.jinja_env.globals.update(permissions=permissions, languages=app.config["LANGUAGES"])
+    app.jinja_env.filters["time"] = time_tag
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+
+
+def _commit_point(response):
+    """The one commit of a request: write what the services flushed, or drop it all."""
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def safe_next(target: str | None, default: str = "main.home") -> str:
+    """A local path to go back to after logging in; never another site."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for(default)
+
+
+def _unauthorized():
+    from flask import flash, redirect
+
+    flash(login_manager.login_message, "info")
+    # After a POST the page to return to is the one the form was on, not the POST target.
+    back = request.full_path.rstrip("?") if request.method == "GET" else same_site_referrer()
+    return redirect(url_for("auth.login", next=safe_next(back)))
+
+
+def same_site_referrer() -> str | None:
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc != request.host:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def apply_service_error(form, error: ValidationError) -> None:
+    """Show a service's validation error next to the field it concerns (or above the form)."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [str(error.message)]
+    else:
+        form.form_errors.append(str(error.message))
+
+
+def _service_error(error: ServiceError):
+    return render_template("errors/error.html", status=error.status_code, message=error.message), error.status_code
+
+
+def _csrf_error(error: CSRFError):
+    # Whatever the person typed is shown again so that nothing is lost.
+    typed = [value for key, value in request.form.items(multi=True)
+             if key in {"body", "brief", "description", "guiding_questions"} and value.strip()]
+    message = _("This form has expired or was sent from another page. "
+                "Go back, reload the page and send it again.")
+    return render_template("errors/error.html", status=400, message=message, typed=typed), 400
+
+
+def _rate_limited(error: RateLimitExceeded):
+    message = _("You are doing this too often. Please wait a little and try again.")
+    response = current_app.make_response(
+        (render_template("errors/error.html", status=429, message=message), 429))
+    return response
+
+
+def _http_error(error: HTTPException):
+    messages = {
+        400: _l("This request could not be understood."),
+        403: _l("You are not allowed to do this."),
+        404: _l("This page does not exist or you cannot see it."),
+        405: _l("This address does not accept this kind of request."),
+        413: _l("What you sent is too large."),
+    }
+    message = messages.get(error.code, error.description)
+    return render_template("errors/error.html", status=error.code, message=message), error.code

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select
+
+from forum import permissions
+from forum.extensions import db
+from forum.models import User
+from forum.services import accounts
+from forum.services.errors import PermissionDenied
+from forum.web.forms import RolesForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PER_PAGE = 50
+
+
+@bp.before_request
+@login_required
+def require_admin():
+    if not permissions.can_manage_users(current_user):
+        raise PermissionDenied()
+
+
+@bp.get("/users")
+def users():
+    q = (request.args.get("q") or "").strip()
+    page = max(1, request.args.get("page", 1, type=int))
+    query = select(User)
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(or_(func.lower(User.email).like(like), func.lower(User.display_name).like(like),
+                                func.lower(User.organisation).like(like)))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(query.order_by(User.display_name, User.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    return render_template("admin/users.html", users=rows, q=q, page=page,
+                           pages=max(1, -(-total // PER_PAGE)), total=total, form=RolesForm(formdata=None))
+
+
+@bp.post("/users/<int:user_id>/roles")
+def roles(user_id: int):
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = RolesForm()
+    if not form.validate_on_submit():
+        abort(400)
+    accounts.set_roles(current_user, user, organiser=form.is_organiser.data, admin=form.is_admin.data)
+    flash(_("Roles of %(name)s saved.", name=user.display_name), "success")
+    return redirect(url_for("admin.users", q=request.args.get("q", "")))

@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from babel import Locale
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from forum.extensions import limiter
+from forum.services import accounts
+from forum.services.errors import ValidationError
+from forum.web import apply_service_error, safe_next
+from forum.web.forms import (ActionForm, ChangePasswordForm, ForgotPasswordForm, LoginForm,
+                             ProfileForm, RegisterForm, ResetPasswordForm)
+from forum.web.ratelimits import configured, email_key
+
+bp = Blueprint("auth", __name__)
+
+COMMON_TIMEZONES = sorted(tz for tz in available_timezones() if tz.startswith(("Europe/", "Africa/", "Asia/", "America/", "Atlantic/", "Australia/", "Pacific/", "Indian/")) or tz == "UTC")
+
+
+def _fill_profile_choices(form: ProfileForm) -> None:
+    locale = get_locale() or Locale("en")
+    form.organisation_type.choices = [("", _("Choose…"))] + [
+        (code, str(accounts.ORGANISATION_TYPES[code])) for code in accounts.organisation_type_codes()]
+    eu = [(code, locale.territories.get(code, code)) for code in accounts.EU_COUNTRIES]
+    others = sorted(((code, locale.territories.get(code, code)) for code in accounts.country_codes()
+                     if code not in accounts.EU_COUNTRIES), key=lambda c: c[1])
+    form.country.choices = [("", _("Choose…")),
+                            (_("European Union"), sorted(eu, key=lambda c: c[1])),
+                            (_("Other countries"), others)]
+    form.preferred_language.choices = list(current_app.config["LANGUAGES"].items())
+    form.timezone.choices = [(tz, tz.replace("_", " ")) for tz in COMMON_TIMEZONES]
+
+
+def _profile_from(form: ProfileForm) -> accounts.Profile:
+    return accounts.Profile(
+        display_name=form.display_name.data or "", organisation=form.organisation.data or "",
+        organisation_type=form.organisation_type.data or "", country=form.country.data or "",
+        role_title=form.role_title.data or "", preferred_language=form.preferred_language.data or "",
+        timezone=form.timezone.data or "",
+    )
+
+
+def _start_session(user, remember: bool) -> None:
+    # A new session on login, so that a session id planted before login is worthless.
+    language = session.get("language")
+    session.clear()
+    login_user(user, remember=remember)
+    if language:
+        session["language"] = language
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(configured("RATELIMIT_REGISTER_PER_ADDRESS"), methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = RegisterForm()
+    _fill_profile_choices(form)
+    if request.method == "GET":
+        form.preferred_language.data = str(get_locale() or "en")
+        form.timezone.data = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    if form.validate_on_submit():
+        try:
+            user = accounts.register(form.email.data or "", form.password.data or "", _profile_from(form))
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            _start_session(user, remember=False)
+            flash(_("Welcome to Plenary, %(name)s.", name=user.display_name), "success")
+            return redirect(safe_next(request.args.get("next")))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(configured("RATELIMIT_LOGIN_PER_ADDRESS"), methods=["POST"])
+@limiter.limit(configured("RATELIMIT_LOGIN_PER_ACCOUNT"), key_func=email_key, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data or "", form.password.data or "")
+        if user is not None:
+            _start_session(user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next")))
+        form.form_errors.append(_("The email address or password is not correct."))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    form = ActionForm()
+    if form.validate_on_submit():
+        logout_user()
+        session.clear()
+        flash(_("You have logged out."), "info")
+    return redirect(url_for("main.home"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(configured("RATELIMIT_RESET_PER_ADDRESS"), methods=["POST"])
+@limiter.limit(configured("RATELIMIT_RESET_PER_ACCOUNT"), key_func=email_key, methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data or "")
+        flash(_("If an account uses this address, we have sent it a link to choose a new password."), "info")
+        return redirect(url_for("auth.login"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/forgot_password.html", form=form), status
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    form = ResetPasswordForm()
+    try:
+        accounts.user_for_reset_token(token)
+    except ValidationError as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("auth.forgot_password"))
+    if form.validate_on_submit():
+        try:
+            user = accounts.reset_password(token, form.password.data or "")
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            _start_session(user, remember=False)
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("main.home"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/reset_password.html", form=form), status
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    _fill_profile_choices(form)
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(current_user, current_user, _profile_from(form))
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            session["language"] = current_user.preferred_language
+            flash(_("Your profile has been saved."), "success")
+            return redirect(url_for("auth.profile"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/profile.html", form=form, password_form=ChangePasswordForm(formdata=None)), status
+
+
+@bp.route("/profile/password", methods=["POST"])
+@login_required
+def change_password():
+    password_form = ChangePasswordForm()
+    if password_form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, password_form.current_password.data or "",
+                                     password_form.password.data or "")
+        except ValidationError as error:
+            apply_service_error(password_form, error)
+        else:
+            # The session token changed: sign in again in this browser, others are logged out.
+            _start_session(current_user, remember=False)
+            flash(_("Your password has been changed. Other devices have been logged out."), "success")
+            return redirect(url_for("auth.profile"))
+    form = ProfileForm(obj=current_user, formdata=None)
+    _fill_profile_choices(form)
+    return render_template("auth/profile.html", form=form, password_form=password_form), 400

@@ -1,0 +1,107 @@
+"""Forms: they describe the fields and carry the CSRF token. The rules live in services."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, EmailField, PasswordField, SelectField,
+                     StringField, TextAreaField)
+from wtforms.fields import DateTimeLocalField
+from wtforms.validators import EqualTo, InputRequired, Optional
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[InputRequired()])
+    password = PasswordField(_l("Password"), validators=[InputRequired()])
+    remember = BooleanField(_l("Keep me logged in on this device"))
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(_l("Name shown to others"), validators=[InputRequired()])
+    organisation = StringField(_l("Organisation"))
+    organisation_type = SelectField(_l("Type of organisation"), validate_choice=False)
+    country = SelectField(_l("Country"), validate_choice=False)
+    role_title = StringField(_l("Role or job title (optional)"))
+    preferred_language = SelectField(_l("Preferred language"), validate_choice=False)
+    timezone = SelectField(_l("Time zone"), validate_choice=False)
+
+
+class RegisterForm(ProfileForm):
+    email = EmailField(_l("Email address"), validators=[InputRequired()])
+    password = PasswordField(_l("Password"), validators=[InputRequired()])
+    confirm = PasswordField(_l("Repeat the password"), validators=[
+        InputRequired(), EqualTo("password", message=_l("The two passwords do not match."))])
+    accept_privacy = BooleanField(_l("I have read the privacy notice and agree that my name, "
+                                     "organisation and country are shown with my posts."),
+                                  validators=[InputRequired(message=_l("Please accept the privacy notice to register."))])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[InputRequired()])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[InputRequired()])
+    confirm = PasswordField(_l("Repeat the new password"), validators=[
+        InputRequired(), EqualTo("password", message=_l("The two passwords do not match."))])
+
+
+class ChangePasswordForm(ResetPasswordForm):
+    current_password = PasswordField(_l("Current password"), validators=[InputRequired()])
+
+
+class ConsultationForm(FlaskForm):
+    title = StringField(_l("Question"), validators=[InputRequired()])
+    brief = TextAreaField(_l("Brief (Markdown)"))
+    tags = StringField(_l("Tags"), description=_l("Separate tags with spaces, for example: #Integration #Employment"))
+    visibility = SelectField(_l("Who can read it"), choices=[
+        ("public", _l("Everyone, including visitors who are not logged in")),
+        ("members", _l("Only logged-in members")),
+    ], validate_choice=False)
+    opens_at = DateTimeLocalField(_l("Opens at (optional)"), validators=[Optional()],
+                                  format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
+    closes_at = DateTimeLocalField(_l("Closes at (optional)"), validators=[Optional()],
+                                   format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
+
+
+class TopicForm(FlaskForm):
+    title = StringField(_l("Topic title"), validators=[InputRequired()])
+    description = TextAreaField(_l("Short description (optional)"))
+    guiding_questions = TextAreaField(_l("Guiding questions"),
+                                      description=_l("One question per line, in the order they should appear."))
+
+
+class HostForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired()])
+    role = StringField(_l("Role"))
+    organisation = StringField(_l("Organisation"))
+    account_email = EmailField(_l("Email of their Plenary account (optional)"),
+                               description=_l("Links the host to an account, so their posts are marked as a host's."))
+
+
+class PostForm(FlaskForm):
+    topic_id = SelectField(_l("Topic"), coerce=int, validate_choice=False,
+                           validators=[InputRequired(message=_l("Choose one of this consultation's topics."))])
+    subject = StringField(_l("Subject (optional)"))
+    body = TextAreaField(_l("Your response"), validators=[InputRequired(message=_l("Write your response first."))],
+                         description=_l("You can use Markdown: **bold**, *italic*, lists, > quotes and links."))
+    on_behalf_of_organisation = BooleanField(_l("I am posting on behalf of my organisation"))
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField(_l("Your reply"), validators=[InputRequired(message=_l("Write your reply first."))],
+                         description=_l("You can use Markdown: **bold**, *italic*, lists, > quotes and links."))
+    on_behalf_of_organisation = BooleanField(_l("I am posting on behalf of my organisation"))
+
+
+class EditPostForm(FlaskForm):
+    subject = StringField(_l("Subject (optional)"))
+    body = TextAreaField(_l("Text"), validators=[InputRequired(message=_l("The text cannot be empty."))])
+
+
+class RolesForm(FlaskForm):
+    is_organiser = BooleanField(_l("Organiser"))
+    is_admin = BooleanField(_l("Platform admin"))

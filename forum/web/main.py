@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session
+from flask_login import current_user
+
+from forum.services import accounts
+from forum.services import consultations as consultation_service
+from forum.services.errors import ValidationError
+from forum.web import safe_next
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def home():
+    tag = request.args.get("tag") or None
+    phase = request.args.get("phase") if request.args.get("phase") in {"open", "closed"} else None
+    page = max(1, request.args.get("page", 1, type=int))
+    per_page = 20
+    cards, total = consultation_service.list_consultations(
+        current_user, tag=tag, phase=phase, page=page, per_page=per_page)
+    return render_template(
+        "main/home.html", cards=cards, total=total, page=page,
+        pages=max(1, -(-total // per_page)), tag=tag, phase=phase,
+        tags=consultation_service.used_tags(),
+    )
+
+
+@bp.post("/language")
+def set_language():
+    language = request.form.get("language", "")
+    if language not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session["language"] = language
+    if current_user.is_authenticated:
+        try:
+            accounts.set_language(current_user, language)
+        except ValidationError:
+            abort(400)
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("main/privacy.html")

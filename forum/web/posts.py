@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from forum import permissions
+from forum.extensions import limiter
+from forum.services import posts as service
+from forum.services.errors import ValidationError
+from forum.web import apply_service_error, same_site_referrer
+from forum.web.consultations import render_consultation
+from forum.web.forms import ActionForm, EditPostForm, PostForm, ReplyForm
+from forum.web.ratelimits import account_key, configured
+
+bp = Blueprint("posts", __name__, url_prefix="/consultations/<int:consultation_id>")
+
+limit_posting = [
+    limiter.limit(configured("RATELIMIT_POST_PER_ACCOUNT"), key_func=account_key, methods=["POST"],
+                  scope="posting-account"),
+    limiter.limit(configured("RATELIMIT_POST_PER_ADDRESS"), methods=["POST"], scope="posting-address"),
+]
+
+
+def rate_limited_posting(view):
+    for decorator in limit_posting:
+        view = decorator(view)
+    return view
+
+
+def post_url(post, **kwargs) -> str:
+    return url_for("posts.show", consultation_id=post.consultation_id, post_id=post.thread_id,
+                   _anchor=f"post-{post.id}", **kwargs)
+
+
+@bp.post("/responses")
+@login_required
+@rate_limited_posting
+def create(consultation_id: int):
+    consultation = permissions.access_consultation(current_user, consultation_id)
+    form = PostForm()
+    if form.validate_on_submit():
+        try:
+            post = service.create_post(
+                current_user, consultation, topic_id=form.topic_id.data, subject=form.subject.data or "",
+                body=form.body.data or "", on_behalf_of_organisation=form.on_behalf_of_organisation.data)
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("Your response has been published."), "success")
+            return redirect(url_for("consultations.show", consultation_id=consultation.id,
+                                    topic=post.topic_id, _anchor=f"post-{post.id}"))
+    return render_consultation(consultation, post_form=form, status=400)
+
+
+@bp.get("/posts/<int:post_id>")
+def show(consultation_id: int, post_id: int):
+    post = permissions.access_post(current_user, post_id, consultation_id)
+    return render_template("posts/thread.html", post=post, consultation=post.consultation,
+                           responses=service.thread(current_user, post), action_form=ActionForm())
+
+
+@bp.route("/posts/<int:post_id>/reply", methods=["GET", "POST"])
+@login_required
+@rate_limited_posting
+def reply(consultation_id: int, post_id: int):
+    parent = permissions.access_post(current_user, post_id, consultation_id)
+    service.require_reply(current_user, parent)
+    form = ReplyForm()
+    if request.method == "GET" and request.args.get("quote"):
+        form.body.data = service.quote(parent)
+    if form.validate_on_submit():
+        try:
+            post = service.create_post(current_user, parent.consultation, parent=parent, body=form.body.data or "",
+                                       on_behalf_of_organisation=form.on_behalf_of_organisation.data)
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("Your reply has been published."), "success")
+            return redirect(post_url(post))
+    status = 400 if request.method == "POST" else 200
+    return render_template("posts/reply.html", form=form, parent=parent, consultation=parent.consultation), status
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(consultation_id: int, post_id: int):
+    post = permissions.access_post(current_user, post_id, consultation_id)
+    service.require_edit(current_user, post)
+    form = EditPostForm(obj=post)
+    if form.validate_on_submit():
+        try:
+            changed = service.edit_post(current_user, post, subject=form.subject.data or "", body=form.body.data or "")
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("Your changes have been saved.") if changed else _("Nothing was changed."), "success")
+            return redirect(post_url(post))
+    status = 400 if request.method == "POST" else 200
+    return render_template("posts/edit.html", form=form, post=post, consultation=post.consultation), status
+
+
+@bp.get("/posts/<int:post_id>/history")
+def history(consultation_id: int, post_id: int):
+    post = permissions.access_post(current_user, post_id, consultation_id)
+    if post.is_deleted:
+        abort(404)
+    return render_template("posts/history.html", post=post, consultation=post.consultation)
+
+
+@bp.route("/posts/<int:post_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(consultation_id: int, post_id: int):
+    post = permissions.access_post(current_user, post_id, consultation_id)
+    if not permissions.can_delete_post(current_user, post):
+        abort(403)
+    form = ActionForm()
+    if form.validate_on_submit():
+        service.delete_post(current_user, post)
+        flash(_("The post has been deleted."), "success")
+        return redirect(post_url(post))
+    return render_template("posts/delete.html", form=form, post=post, consultation=post.consultation)
+
+
+@bp.post("/posts/<int:post_id>/endorsement")
+@login_required
+def endorsement(consultation_id: int, post_id: int):
+    post = permissions.access_post(current_user, post_id, consultation_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if request.form.get("action") == "withdraw":
+        service.withdraw_endorsement(current_user, post)
+    else:
+        service.endorse(current_user, post)
+    return redirect(_back_to_post(post))
+
+
+def _back_to_post(post) -> str:
+    back = same_site_referrer()
+    if back:
+        return f"{back.split('#')[0]}#post-{post.id}"
+    return post_url(post)
