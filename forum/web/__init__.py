@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
@@ -14,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from forum import permissions
 from forum.extensions import db, login_manager
 from forum.i18n import time_tag
+from forum.models.base import utcnow
 from forum.services.errors import ServiceError, ValidationError
 
 
@@ -33,8 +35,10 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_error_handler(HTTPException, _http_error)
 
-    app.jinja_env.globals.update(permissions=permissions, languages=app.config["LANGUAGES"])
+    app.jinja_env.globals.update(permissions=permissions, languages=app.config["LANGUAGES"],
+                                 get_locale=get_locale)
     app.jinja_env.filters["time"] = time_tag
+    app.context_processor(lambda: {"now": utcnow()})
     app.jinja_env.add_extension("jinja2.ext.i18n")
 
 

@@ -1,0 +1,40 @@
+# Plenary: `make run` serves the app with demo data; `make test` runs the whole test suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install install-test run test translations db demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	$(MAKE) --no-print-directory translations
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	$(MAKE) --no-print-directory translations
+	.ci/install-browser
+
+translations:
+	$(BIN)/pybabel compile --use-fuzzy -q -d forum/translations
+
+db:
+	$(FLASK) db upgrade
+
+demo: db
+	$(FLASK) demo
+
+run: install demo
+	$(BIN)/gunicorn --workers 1 --threads 8 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+test: install-test
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) instance/*.db* test-artifacts

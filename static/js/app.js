@@ -1,0 +1,40 @@
+// Plenary: small enhancements on top of pages that work without JavaScript.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // Filters and the language switcher apply as soon as a choice is made.
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+
+  // Show times in the reader's own time zone and language when the browser knows them.
+  var lang = document.documentElement.lang || undefined;
+  var format;
+  try {
+    format = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
+  } catch (e) { format = null; }
+  if (format) {
+    document.querySelectorAll("time[datetime]").forEach(function (el) {
+      var date = new Date(el.getAttribute("datetime"));
+      if (!isNaN(date)) {
+        el.title = el.textContent.trim();
+        el.textContent = format.format(date);
+      }
+    });
+  }
+
+  // A live count of the characters left in long text fields.
+  document.querySelectorAll("textarea[maxlength]").forEach(function (area) {
+    var counter = document.createElement("p");
+    counter.className = "hint char-count";
+    counter.setAttribute("aria-live", "polite");
+    area.insertAdjacentElement("afterend", counter);
+    function update() {
+      var left = area.maxLength - area.value.length;
+      counter.textContent = left < 1000 ? left + " / " + area.maxLength : "";
+    }
+    area.addEventListener("input", update);
+    update();
+  });
+})();
