@@ -22,7 +22,7 @@ install-test: $(BIN)/python
 	.ci/install-browser
 
 translations:
-	$(BIN)/pybabel compile --use-fuzzy -q -d forum/translations
+	$(BIN)/pybabel compile --use-fuzzy -d forum/translations
 
 db:
 	$(FLASK) db upgrade

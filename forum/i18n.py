@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import format_datetime
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -11,6 +11,8 @@ from markupsafe import Markup, escape
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # command line: the caller uses force_locale if it cares
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.preferred_language in languages:
         return current_user.preferred_language
     if session.get("language") in languages:
@@ -19,7 +21,7 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str | None:
-    if current_user and current_user.is_authenticated:
+    if has_request_context() and current_user and current_user.is_authenticated:
         return current_user.timezone
     return None
 

@@ -1,6 +1,7 @@
 """Markdown -> HTML -> bleach. The only place that decides which HTML a user may produce."""
 from __future__ import annotations
 
+import html
 from functools import partial
 
 import bleach
@@ -22,7 +23,10 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener"
 
 # Raw HTML in the source is shown as text, never passed through; bleach is the second wall.
+# Posts are written like chat messages, where a new line is a new line; briefs are
+# documents whose paragraphs may be hard-wrapped.
 _markdown = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable(["table", "strikethrough"])
+_markdown_document = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 
 
 def _set_rel(attrs, new=False):
@@ -49,11 +53,12 @@ _cleaner = bleach.Cleaner(
 )
 
 
-def render_markdown(source: str) -> str:
-    """Render user Markdown to safe HTML."""
-    return _cleaner.clean(_demote_headings(_markdown.render(source)))
+def render_markdown(source: str, *, document: bool = False) -> str:
+    """Render user Markdown to safe HTML (`document=True` for long texts such as briefs)."""
+    renderer = _markdown_document if document else _markdown
+    return _cleaner.clean(_demote_headings(renderer.render(source)))
 
 
 def markdown_to_text(source: str) -> str:
     """Plain text of user Markdown (for excerpts, exports and notifications)."""
-    return bleach.clean(_markdown.render(source), tags=set(), strip=True).strip()
+    return html.unescape(bleach.clean(_markdown.render(source), tags=set(), strip=True)).strip()

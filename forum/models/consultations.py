@@ -3,6 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Column, Enum, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -15,6 +16,13 @@ class ConsultationStatus(str, enum.Enum):
     DRAFT = "draft"
     OPEN = "open"
     CLOSED = "closed"
+
+
+STATUS_LABELS = {
+    ConsultationStatus.DRAFT: _l("draft"),
+    ConsultationStatus.OPEN: _l("open"),
+    ConsultationStatus.CLOSED: _l("closed"),
+}
 
 
 class Visibility(str, enum.Enum):

@@ -12,7 +12,7 @@ from forum import permissions
 from forum.extensions import db
 from forum.models import Consultation, Host, Post, Tag, Topic, User, consultation_tags
 from forum.models.base import utcnow
-from forum.models.consultations import ConsultationStatus, Visibility
+from forum.models.consultations import STATUS_LABELS, ConsultationStatus, Visibility
 from forum.models.users import find_user_by_email
 from forum.services.errors import NotFound, PermissionDenied, ValidationError
 from forum.services.text import clean_text
@@ -99,7 +99,7 @@ def _apply(consultation: Consultation, data: ConsultationInput) -> None:
 
     consultation.title = clean_text(data.title, field="title", max_length=300, required=True)
     consultation.brief = clean_text(data.brief, field="brief", max_length=20_000, multiline=True)
-    consultation.brief_html = render_markdown(consultation.brief)
+    consultation.brief_html = render_markdown(consultation.brief, document=True)
     consultation.tags = _tags_for(parse_tags(data.tags))
     try:
         consultation.visibility = Visibility(data.visibility)
@@ -135,7 +135,7 @@ def set_status(actor: User, consultation: Consultation, status: str) -> None:
         raise ValidationError(_l("Unknown status.")) from None
     if target not in TRANSITIONS[consultation.status]:
         raise ValidationError(_l("A consultation cannot go from %(from)s to %(to)s.",
-                                 **{"from": consultation.status.value, "to": target.value}))
+                                 **{"from": STATUS_LABELS[consultation.status], "to": STATUS_LABELS[target]}))
     if target is ConsultationStatus.OPEN:
         if not consultation.topics:
             raise ValidationError(_l("Add at least one topic before opening the consultation."))

@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +16,7 @@ from forum import permissions
 from forum.extensions import db
 from forum.models import Consultation, Endorsement, Post, PostRevision, User
 from forum.models.base import utcnow
-from forum.rendering import markdown_to_text, render_markdown
+from forum.rendering import render_markdown
 from forum.services.errors import PermissionDenied, ValidationError
 from forum.services.text import clean_text
 
@@ -138,10 +139,9 @@ def withdraw_endorsement(actor: User, post: Post) -> None:
 
 
 def quote(post: Post) -> str:
-    """Markdown that quotes a post, for the start of a reply."""
-    text = markdown_to_text(post.body)
-    lines = "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
-    return f"{post.author.display_name}:\n{lines}\n\n"
+    """Markdown that quotes a post (its own Markdown, lists and all), for the start of a reply."""
+    lines = "\n".join(f"> {line}" if line else ">" for line in post.body.splitlines())
+    return _("%(name)s wrote:", name=post.author.display_name) + f"\n{lines}\n\n"
 
 
 # --- Reading ------------------------------------------------------------------------

@@ -28,9 +28,9 @@ def _fill_profile_choices(form: ProfileForm) -> None:
     eu = [(code, locale.territories.get(code, code)) for code in accounts.EU_COUNTRIES]
     others = sorted(((code, locale.territories.get(code, code)) for code in accounts.country_codes()
                      if code not in accounts.EU_COUNTRIES), key=lambda c: c[1])
-    form.country.choices = [("", _("Choose…")),
-                            (_("European Union"), sorted(eu, key=lambda c: c[1])),
-                            (_("Other countries"), others)]
+    # EU member states first, then the rest of the world, each alphabetical in the reader's language.
+    form.country.choices = ([("", _("Choose…"))] + sorted(eu, key=lambda c: c[1])
+                            + [("-", "──────────", {"disabled": True})] + others)
     form.preferred_language.choices = list(current_app.config["LANGUAGES"].items())
     form.timezone.choices = [(tz, tz.replace("_", " ")) for tz in COMMON_TIMEZONES]
 

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forum import permissions
+from forum.models.consultations import STATUS_LABELS
 from forum.services import consultations as service
 from forum.services import posts as post_service
 from forum.services.errors import PermissionDenied, ValidationError
@@ -124,7 +125,7 @@ def change_status(consultation_id: int):
     if not form.validate_on_submit():
         abort(400)
     service.set_status(current_user, consultation, request.form.get("status", ""))
-    flash(_("The consultation is now %(status)s.", status=_(consultation.status.value)), "success")
+    flash(_("The consultation is now %(status)s.", status=STATUS_LABELS[consultation.status]), "success")
     return redirect(url_for("consultations.edit", consultation_id=consultation.id))
 
 
