@@ -78,7 +78,9 @@ def register():
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(configured("RATELIMIT_LOGIN_PER_ADDRESS"), methods=["POST"])
-@limiter.limit(configured("RATELIMIT_LOGIN_PER_ACCOUNT"), key_func=email_key, methods=["POST"])
+# Only failed attempts count against an account, so its owner is never locked out by success.
+@limiter.limit(configured("RATELIMIT_LOGIN_PER_ACCOUNT"), key_func=email_key, methods=["POST"],
+               deduct_when=lambda response: response.status_code >= 400)
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
