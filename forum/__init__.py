@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 
 from flask import Flask
@@ -77,8 +78,6 @@ def _init_extensions(app: Flask) -> None:
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     """WAL for concurrent readers, a busy timeout instead of 'database is locked', and
     foreign keys enforced as on PostgreSQL."""
-    import sqlite3
-
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     cursor = dbapi_connection.cursor()
@@ -86,3 +85,14 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+    # pysqlite only opens a transaction before the first write, so a SAVEPOINT issued
+    # earlier would run outside any transaction and its RELEASE would commit at once.
+    # SQLAlchemy's documented remedy: let the driver leave transactions alone and emit
+    # BEGIN ourselves (below), so savepoints nest inside the request's transaction.
+    dbapi_connection.isolation_level = None
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")

@@ -86,4 +86,6 @@ def normalise_email(email: str) -> str:
 
 
 def find_user_by_email(email: str) -> User | None:
+    if "\x00" in email:  # no address holds one, and PostgreSQL refuses to compare it
+        return None
     return db.session.scalar(db.select(User).where(func.lower(User.email) == normalise_email(email)))

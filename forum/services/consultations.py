@@ -279,6 +279,7 @@ def list_consultations(viewer, *, tag: str | None = None, phase: str | None = No
                        page: int = 1, per_page: int = 20) -> tuple[list[ConsultationCard], int]:
     """Consultations the viewer may see, newest first, with their response figures."""
     now = utcnow()
+    page = max(1, page)
     query = select(Consultation)
     visible = Consultation.status != ConsultationStatus.DRAFT
     if not (viewer and viewer.is_authenticated):
@@ -290,7 +291,10 @@ def list_consultations(viewer, *, tag: str | None = None, phase: str | None = No
         visible = or_(visible, Consultation.owner_id == viewer.id, Consultation.id.in_(hosted))
     query = query.where(visible)
     if tag:
-        query = query.where(Consultation.tags.any(Tag.slug == tag.lstrip("#").lower()))
+        slug = tag.lstrip("#").lower()
+        if not _TAG.match(slug):  # a tag nobody could have created matches nothing
+            return [], 0
+        query = query.where(Consultation.tags.any(Tag.slug == slug))
     closed = or_(Consultation.status == ConsultationStatus.CLOSED,
                  and_(Consultation.status == ConsultationStatus.OPEN, Consultation.closes_at <= now))
     if phase == "open":
@@ -299,6 +303,8 @@ def list_consultations(viewer, *, tag: str | None = None, phase: str | None = No
     elif phase == "closed":
         query = query.where(closed)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    if (page - 1) * per_page >= total:  # past the last page (and no huge OFFSET for the database)
+        return [], total
     consultations = db.session.scalars(
         query.order_by(Consultation.created_at.desc(), Consultation.id.desc())
         .limit(per_page).offset((page - 1) * per_page)

@@ -107,10 +107,15 @@ def edit_post(actor: User, post: Post, *, body: str, subject: str = "") -> bool:
 
 
 def delete_post(actor: User, post: Post) -> None:
-    """Soft delete: the text goes, the place in the thread and its replies stay."""
+    """The text goes, earlier versions too (erasure, not hiding); the post's place in the
+    thread stays, so that its replies still make sense."""
     if not permissions.can_delete_post(actor, post):
         raise PermissionDenied()
     post.deleted_at = utcnow()
+    post.subject = ""
+    post.body = ""
+    post.body_html = ""
+    post.revisions.clear()
     db.session.flush()
 
 

@@ -25,7 +25,7 @@ def require_admin():
 
 @bp.get("/users")
 def users():
-    q = (request.args.get("q") or "").strip()
+    q = (request.args.get("q") or "").replace("\x00", "").strip()
     page = max(1, request.args.get("page", 1, type=int))
     query = select(User)
     if q:
@@ -33,6 +33,7 @@ def users():
         query = query.where(or_(func.lower(User.email).like(like), func.lower(User.display_name).like(like),
                                 func.lower(User.organisation).like(like)))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page = min(page, max(1, -(-total // PER_PAGE)))
     rows = db.session.scalars(query.order_by(User.display_name, User.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     return render_template("admin/users.html", users=rows, q=q, page=page,
                            pages=max(1, -(-total // PER_PAGE)), total=total, form=RolesForm(formdata=None))
