@@ -31,7 +31,8 @@ class ProfileForm(FlaskForm):
 
 class RegisterForm(ProfileForm):
     email = EmailField(_l("Email address"), validators=[InputRequired()])
-    password = PasswordField(_l("Password"), validators=[InputRequired()])
+    password = PasswordField(_l("Password"), validators=[InputRequired()],
+                             description=_l("At least 10 characters."))
     confirm = PasswordField(_l("Repeat the password"), validators=[
         InputRequired(), EqualTo("password", message=_l("The two passwords do not match."))])
     accept_privacy = BooleanField(_l("I have read the privacy notice and agree that my name, "
@@ -44,7 +45,8 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[InputRequired()])
+    password = PasswordField(_l("New password"), validators=[InputRequired()],
+                             description=_l("At least 10 characters."))
     confirm = PasswordField(_l("Repeat the new password"), validators=[
         InputRequired(), EqualTo("password", message=_l("The two passwords do not match."))])
 
