@@ -11,6 +11,7 @@ from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.security import check_password_hash, generate_password_hash
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from forum import permissions
@@ -65,7 +66,7 @@ def _apply_profile(user: User, profile: Profile) -> None:
     if profile.preferred_language not in current_app.config["LANGUAGES"]:
         raise ValidationError(_l("Choose a language from the list."), field="preferred_language")
     user.preferred_language = profile.preferred_language
-    if profile.timezone not in available_timezones():
+    if profile.timezone not in timezone_names():
         raise ValidationError(_l("Choose a time zone from the list."), field="timezone")
     user.timezone = profile.timezone
 
@@ -86,9 +87,17 @@ def register(email: str, password: str, profile: Profile) -> User:
     return user
 
 
+# Checked against when no account matches, so that a failed log-in takes as long whether or
+# not the address is registered.
+_NO_ACCOUNT_HASH = generate_password_hash("no account has this password")
+
+
 def authenticate(email: str, password: str) -> User | None:
     user = find_user_by_email(email)
-    if user is None or not user.check_password(password):
+    if user is None:
+        check_password_hash(_NO_ACCOUNT_HASH, password)
+        return None
+    if not user.check_password(password):
         return None
     user.last_login_at = utcnow()
     return user
@@ -181,6 +190,12 @@ def set_roles(actor: User | None, user: User, *, organiser: bool | None = None,
     if organiser is not None:
         user.is_organiser = organiser
     db.session.flush()
+
+
+@lru_cache(maxsize=1)
+def timezone_names() -> frozenset[str]:
+    # available_timezones() reads the time zone database from disk on every call.
+    return frozenset(available_timezones())
 
 
 @lru_cache(maxsize=1)

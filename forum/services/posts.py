@@ -132,8 +132,8 @@ def endorse(actor: User, post: Post) -> None:
 
 
 def withdraw_endorsement(actor: User, post: Post) -> None:
-    if not (actor and actor.is_authenticated):
-        raise PermissionDenied()
+    # Endorsements freeze with the consultation: withdrawing follows the rule for endorsing.
+    _require(permissions.can_endorse(actor, post), post.consultation)
     removed = db.session.execute(
         Endorsement.__table__.delete().where(Endorsement.post_id == post.id, Endorsement.user_id == actor.id)
     ).rowcount

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from zoneinfo import available_timezones
-
 from babel import Locale
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
@@ -18,7 +16,10 @@ from forum.web.ratelimits import configured, email_key
 
 bp = Blueprint("auth", __name__)
 
-COMMON_TIMEZONES = sorted(tz for tz in available_timezones() if tz.startswith(("Europe/", "Africa/", "Asia/", "America/", "Atlantic/", "Australia/", "Pacific/", "Indian/")) or tz == "UTC")
+# The zones offered in the profile form: regional names, not legacy aliases such as "EST".
+TIMEZONE_CHOICES = sorted(tz for tz in accounts.timezone_names()
+                          if tz == "UTC" or tz.startswith(("Europe/", "Africa/", "Asia/", "America/", "Atlantic/",
+                                                           "Australia/", "Pacific/", "Indian/")))
 
 
 def _fill_profile_choices(form: ProfileForm) -> None:
@@ -32,7 +33,7 @@ def _fill_profile_choices(form: ProfileForm) -> None:
     form.country.choices = ([("", _("Choose…"))] + sorted(eu, key=lambda c: c[1])
                             + [("-", "──────────", {"disabled": True})] + others)
     form.preferred_language.choices = list(current_app.config["LANGUAGES"].items())
-    form.timezone.choices = [(tz, tz.replace("_", " ")) for tz in COMMON_TIMEZONES]
+    form.timezone.choices = [(tz, tz.replace("_", " ")) for tz in TIMEZONE_CHOICES]
 
 
 def _profile_from(form: ProfileForm) -> accounts.Profile:
@@ -169,7 +170,7 @@ def change_password():
             apply_service_error(password_form, error)
         else:
             # The session token changed: sign in again in this browser, others are logged out.
-            _start_session(current_user, remember=False)
+            _start_session(current_user._get_current_object(), remember=False)
             flash(_("Your password has been changed. Other devices have been logged out."), "success")
             return redirect(url_for("auth.profile"))
     form = ProfileForm(obj=current_user, formdata=None)

@@ -1,0 +1,344 @@
+"""forum.permissions as a matrix: who may do what, written out one row per case.
+
+Roles
+  anonymous        not signed in (Flask-Login's AnonymousUserMixin)
+  participant      any signed-in account
+  host             a participant account linked to one of the consultation's hosts
+  organiser        the consultation's owner (an account with the organiser role)
+  other organiser  an organiser who owns another consultation, not this one
+  admin            a platform admin (admin flag only, not organiser, not owner)
+"""
+from __future__ import annotations
+
+import inspect
+
+import pytest
+from flask_login import AnonymousUserMixin
+
+from forum import permissions
+from forum.models.consultations import ConsultationStatus
+from forum.services import consultations as consultation_service
+from forum.services import posts as post_service
+from forum.services.errors import NotFound
+
+Y, N = True, False
+ROLES = ("anonymous", "participant", "host", "organiser", "other organiser", "admin")
+
+
+# --- Platform -----------------------------------------------------------------------
+
+PLATFORM = [
+    # role               manage_users  create_consultation
+    ("anonymous",        N,            N),
+    ("participant",      N,            N),
+    ("host",             N,            N),
+    ("organiser",        N,            Y),
+    ("other organiser",  N,            Y),
+    ("admin",            Y,            Y),
+]
+
+# --- Consultations ------------------------------------------------------------------
+
+CONSULTATIONS = [
+    # role               status    visibility  view  edit  post
+    ("anonymous",        "draft",  "public",   N,    N,    N),
+    ("participant",      "draft",  "public",   N,    N,    N),
+    ("host",             "draft",  "public",   Y,    N,    N),
+    ("organiser",        "draft",  "public",   Y,    Y,    N),
+    ("other organiser",  "draft",  "public",   N,    N,    N),
+    ("admin",            "draft",  "public",   Y,    Y,    N),
+
+    ("anonymous",        "draft",  "members",  N,    N,    N),
+    ("participant",      "draft",  "members",  N,    N,    N),
+    ("host",             "draft",  "members",  Y,    N,    N),
+    ("organiser",        "draft",  "members",  Y,    Y,    N),
+    ("other organiser",  "draft",  "members",  N,    N,    N),
+    ("admin",            "draft",  "members",  Y,    Y,    N),
+
+    ("anonymous",        "open",   "public",   Y,    N,    N),
+    ("participant",      "open",   "public",   Y,    N,    Y),
+    ("host",             "open",   "public",   Y,    N,    Y),
+    ("organiser",        "open",   "public",   Y,    Y,    Y),
+    ("other organiser",  "open",   "public",   Y,    N,    Y),
+    ("admin",            "open",   "public",   Y,    Y,    Y),
+
+    ("anonymous",        "open",   "members",  N,    N,    N),
+    ("participant",      "open",   "members",  Y,    N,    Y),
+    ("host",             "open",   "members",  Y,    N,    Y),
+    ("organiser",        "open",   "members",  Y,    Y,    Y),
+    ("other organiser",  "open",   "members",  Y,    N,    Y),
+    ("admin",            "open",   "members",  Y,    Y,    Y),
+
+    ("anonymous",        "closed", "public",   Y,    N,    N),
+    ("participant",      "closed", "public",   Y,    N,    N),
+    ("host",             "closed", "public",   Y,    N,    N),
+    ("organiser",        "closed", "public",   Y,    Y,    N),
+    ("other organiser",  "closed", "public",   Y,    N,    N),
+    ("admin",            "closed", "public",   Y,    Y,    N),
+
+    ("anonymous",        "closed", "members",  N,    N,    N),
+    ("participant",      "closed", "members",  Y,    N,    N),
+    ("host",             "closed", "members",  Y,    N,    N),
+    ("organiser",        "closed", "members",  Y,    Y,    N),
+    ("other organiser",  "closed", "members",  Y,    N,    N),
+    ("admin",            "closed", "members",  Y,    Y,    N),
+]
+
+# --- Posts --------------------------------------------------------------------------
+# Posts exist only in consultations that have been open (a draft cannot have any).
+# The table holds for public and members-only consultations alike (anonymous visitors
+# may do nothing with posts either way); the test runs it for both.
+#   own              written by the actor
+#   other's          written by another participant
+#   own deleted      written by the actor, then deleted
+#   other's deleted  written by another participant, then deleted
+
+POSTS = [
+    # role               post               status    reply  edit  delete  endorse
+    ("anonymous",        "other's",         "open",   N,     N,    N,      N),
+    ("anonymous",        "other's deleted", "open",   N,     N,    N,      N),
+    ("participant",      "own",             "open",   Y,     Y,    Y,      N),
+    ("participant",      "other's",         "open",   Y,     N,    N,      Y),
+    ("participant",      "own deleted",     "open",   N,     N,    N,      N),
+    ("participant",      "other's deleted", "open",   N,     N,    N,      N),
+    ("host",             "own",             "open",   Y,     Y,    Y,      N),
+    ("host",             "other's",         "open",   Y,     N,    N,      Y),
+    ("host",             "own deleted",     "open",   N,     N,    N,      N),
+    ("host",             "other's deleted", "open",   N,     N,    N,      N),
+    ("organiser",        "own",             "open",   Y,     Y,    Y,      N),
+    ("organiser",        "other's",         "open",   Y,     N,    Y,      Y),
+    ("organiser",        "own deleted",     "open",   N,     N,    N,      N),
+    ("organiser",        "other's deleted", "open",   N,     N,    N,      N),
+    ("other organiser",  "own",             "open",   Y,     Y,    Y,      N),
+    ("other organiser",  "other's",         "open",   Y,     N,    N,      Y),
+    ("other organiser",  "own deleted",     "open",   N,     N,    N,      N),
+    ("other organiser",  "other's deleted", "open",   N,     N,    N,      N),
+    ("admin",            "own",             "open",   Y,     Y,    Y,      N),
+    ("admin",            "other's",         "open",   Y,     N,    Y,      Y),
+    ("admin",            "own deleted",     "open",   N,     N,    N,      N),
+    ("admin",            "other's deleted", "open",   N,     N,    N,      N),
+
+    # After closing: authors may still withdraw their words, organisers still moderate.
+    ("anonymous",        "other's",         "closed", N,     N,    N,      N),
+    ("anonymous",        "other's deleted", "closed", N,     N,    N,      N),
+    ("participant",      "own",             "closed", N,     N,    Y,      N),
+    ("participant",      "other's",         "closed", N,     N,    N,      N),
+    ("participant",      "own deleted",     "closed", N,     N,    N,      N),
+    ("participant",      "other's deleted", "closed", N,     N,    N,      N),
+    ("host",             "own",             "closed", N,     N,    Y,      N),
+    ("host",             "other's",         "closed", N,     N,    N,      N),
+    ("host",             "own deleted",     "closed", N,     N,    N,      N),
+    ("host",             "other's deleted", "closed", N,     N,    N,      N),
+    ("organiser",        "own",             "closed", N,     N,    Y,      N),
+    ("organiser",        "other's",         "closed", N,     N,    Y,      N),
+    ("organiser",        "own deleted",     "closed", N,     N,    N,      N),
+    ("organiser",        "other's deleted", "closed", N,     N,    N,      N),
+    ("other organiser",  "own",             "closed", N,     N,    Y,      N),
+    ("other organiser",  "other's",         "closed", N,     N,    N,      N),
+    ("other organiser",  "own deleted",     "closed", N,     N,    N,      N),
+    ("other organiser",  "other's deleted", "closed", N,     N,    N,      N),
+    ("admin",            "own",             "closed", N,     N,    Y,      N),
+    ("admin",            "other's",         "closed", N,     N,    Y,      N),
+    ("admin",            "own deleted",     "closed", N,     N,    N,      N),
+    ("admin",            "other's deleted", "closed", N,     N,    N,      N),
+]
+
+PLATFORM_FUNCTIONS = (permissions.can_manage_users, permissions.can_create_consultation)
+CONSULTATION_FUNCTIONS = (permissions.can_view_consultation, permissions.can_edit_consultation,
+                          permissions.can_post)
+POST_FUNCTIONS = (permissions.can_reply, permissions.can_edit_post, permissions.can_delete_post,
+                  permissions.can_endorse)
+
+
+def _ids(rows, width):
+    return ["-".join(str(v) for v in row[:width]).replace(" ", "_") for row in rows]
+
+
+@pytest.fixture
+def make_actor(make_user, make_consultation):
+    """make_actor(role, consultation=None) -> the user playing `role` (linking the host)."""
+    def _make_actor(role, consultation=None):
+        if role == "anonymous":
+            return AnonymousUserMixin()
+        if role == "organiser":
+            return consultation.owner if consultation is not None else make_user("organiser")
+        if role == "other organiser":
+            return make_consultation().owner
+        if role == "admin":
+            return make_user("admin")
+        user = make_user()
+        if role == "host" and consultation is not None:
+            consultation_service.add_host(consultation.owner, consultation, consultation_service.HostInput(
+                name=user.display_name, account_email=user.email))
+        return user
+
+    return _make_actor
+
+
+def results(functions, *args) -> dict[str, bool]:
+    return {f.__name__: f(*args) for f in functions}
+
+
+def test_the_tables_cover_every_role_and_every_can_function():
+    defined = {name for name, f in inspect.getmembers(permissions, inspect.isfunction) if name.startswith("can_")}
+    tested = {f.__name__ for f in PLATFORM_FUNCTIONS + CONSULTATION_FUNCTIONS + POST_FUNCTIONS}
+    assert defined == tested
+    assert {row[0] for row in PLATFORM} == {row[0] for row in CONSULTATIONS} == {row[0] for row in POSTS} == set(ROLES)
+    assert len({row[:3] for row in CONSULTATIONS}) == len(CONSULTATIONS) == len(ROLES) * 3 * 2
+    assert len({row[:3] for row in POSTS}) == len(POSTS)
+
+
+@pytest.mark.parametrize(("role", "manage_users", "create_consultation"), PLATFORM, ids=_ids(PLATFORM, 1))
+def test_platform(db, make_actor, make_consultation, role, manage_users, create_consultation):
+    consultation = make_consultation() if role == "host" else None
+    actor = make_actor(role, consultation)
+    assert results(PLATFORM_FUNCTIONS, actor) == {
+        "can_manage_users": manage_users, "can_create_consultation": create_consultation}
+
+
+@pytest.mark.parametrize(("role", "status", "visibility", "view", "edit", "post"), CONSULTATIONS,
+                         ids=_ids(CONSULTATIONS, 3))
+def test_consultation(db, make_actor, make_consultation, role, status, visibility, view, edit, post):
+    consultation = make_consultation(status="draft", visibility=visibility)
+    actor = make_actor(role, consultation)
+    if status != "draft":
+        consultation_service.set_status(consultation.owner, consultation, "open")
+    if status == "closed":
+        consultation_service.set_status(consultation.owner, consultation, "closed")
+    assert consultation.status is ConsultationStatus(status)
+
+    assert results(CONSULTATION_FUNCTIONS, actor, consultation) == {
+        "can_view_consultation": view, "can_edit_consultation": edit, "can_post": post}
+
+
+@pytest.mark.parametrize("visibility", ["public", "members"])
+@pytest.mark.parametrize(("role", "kind", "status", "reply", "edit", "delete", "endorse"), POSTS,
+                         ids=_ids(POSTS, 3))
+def test_post(db, make_user, make_actor, make_consultation, make_post,
+              visibility, role, kind, status, reply, edit, delete, endorse):
+    consultation = make_consultation(status="open", visibility=visibility)
+    actor = make_actor(role, consultation)
+    author = actor if kind.startswith("own") else make_user()
+    post = make_post(author, consultation=consultation, deleted=kind.endswith("deleted"))
+    if status == "closed":
+        consultation_service.set_status(consultation.owner, consultation, "closed")
+
+    assert results(POST_FUNCTIONS, actor, post) == {
+        "can_reply": reply, "can_edit_post": edit, "can_delete_post": delete, "can_endorse": endorse}
+
+
+def test_none_is_treated_as_anonymous(db, make_consultation, make_post):
+    post = make_post()
+    anonymous = AnonymousUserMixin()
+    for function in PLATFORM_FUNCTIONS:
+        assert function(None) is function(anonymous) is False
+    for function in CONSULTATION_FUNCTIONS:
+        assert function(None, post.consultation) == function(anonymous, post.consultation)
+    for function in POST_FUNCTIONS:
+        assert function(None, post) is function(anonymous, post) is False
+
+
+def test_a_consultation_not_yet_open_by_its_opening_time_takes_no_posts(db, make_user, make_consultation, make_post):
+    from datetime import timedelta
+
+    from forum.models.base import utcnow
+
+    consultation = make_consultation()
+    post = make_post(consultation=consultation)
+    consultation.opens_at = utcnow() + timedelta(hours=1)
+    reader = make_user()
+    assert permissions.can_view_consultation(reader, consultation)
+    assert not permissions.can_post(reader, consultation)
+    assert not permissions.can_reply(reader, post)
+    assert not permissions.can_endorse(reader, post)
+    assert not permissions.can_edit_post(post.author, post)
+    assert permissions.can_delete_post(post.author, post)
+
+
+# --- access_* -----------------------------------------------------------------------
+
+def not_found(call) -> NotFound:
+    with pytest.raises(NotFound) as error:
+        call()
+    return error.value
+
+
+def test_access_consultation_says_not_found_for_missing_and_forbidden_alike(db, make_user, make_consultation):
+    draft = make_consultation(status="draft")
+    members = make_consultation(visibility="members")
+    reader = make_user()
+
+    missing = not_found(lambda: permissions.access_consultation(reader, draft.id + members.id + 1000))
+    forbidden_draft = not_found(lambda: permissions.access_consultation(reader, draft.id))
+    forbidden_members = not_found(lambda: permissions.access_consultation(AnonymousUserMixin(), members.id))
+    for error in (forbidden_draft, forbidden_members):
+        assert (type(error), str(error.message), error.status_code) == (
+            type(missing), str(missing.message), missing.status_code) == (NotFound, str(missing.message), 404)
+
+    assert permissions.access_consultation(reader, members.id) is members
+    assert permissions.access_consultation(draft.owner, draft.id) is draft
+
+
+def test_access_post_says_not_found_for_missing_and_forbidden_alike(db, make_user, make_consultation, make_post):
+    post = make_post(consultation=make_consultation(visibility="members"))
+    reader = make_user()
+
+    missing = not_found(lambda: permissions.access_post(reader, post.id + 1000))
+    forbidden = not_found(lambda: permissions.access_post(AnonymousUserMixin(), post.id))
+    assert (type(forbidden), str(forbidden.message), forbidden.status_code) == (
+        type(missing), str(missing.message), missing.status_code)
+
+    assert permissions.access_post(reader, post.id) is post
+    assert permissions.access_post(reader, post.id, post.consultation_id) is post
+
+
+# Ids a URL can carry but the database cannot hold (PostgreSQL integer columns end at
+# 2**31 - 1, SQLite's at 2**63 - 1): answering them must not reach the database.
+
+
+def assert_id_not_found(post, missing_id):
+    not_found(lambda: permissions.access_consultation(None, missing_id))
+    not_found(lambda: permissions.access_post(None, missing_id))
+    not_found(lambda: permissions.access_post(None, post.id, missing_id))
+
+
+@pytest.mark.parametrize("missing_id", [2**63, 10**20])
+def test_ids_beyond_64_bits_are_not_found(db, make_post, missing_id):
+    assert_id_not_found(make_post(), missing_id)
+
+
+def test_ids_beyond_32_bits_are_not_found(db, make_post):
+    assert_id_not_found(make_post(), 2**31)
+
+
+def test_access_post_refuses_a_post_id_under_another_consultation(db, make_user, make_consultation, make_post):
+    post = make_post()
+    other = make_consultation()
+    not_found(lambda: permissions.access_post(make_user(), post.id, other.id))
+    not_found(lambda: permissions.access_post(post.consultation.owner, post.id, other.id))
+    not_found(lambda: permissions.access_post(make_user("admin"), post.id, other.id))
+
+
+def test_access_post_hides_posts_of_a_consultation_the_user_cannot_see(db, make_user, make_consultation, make_post):
+    post = make_post()
+    # No service turns a consultation back into a draft; this stands for any consultation
+    # the user may not see (the draft rule is the one that hides from signed-in users).
+    post.consultation.status = ConsultationStatus.DRAFT
+    db.session.flush()
+    not_found(lambda: permissions.access_post(make_user(), post.id, post.consultation_id))
+    assert permissions.access_post(post.consultation.owner, post.id, post.consultation_id) is post
+
+
+def test_post_service_enforces_the_matrix(db, make_user, make_post):
+    """The services ask the same functions: a spot check that a refusal in the table is a
+    refusal in the service."""
+    from forum.services.errors import PermissionDenied
+
+    post = make_post()
+    stranger = make_user()
+    assert not permissions.can_edit_post(stranger, post)
+    with pytest.raises(PermissionDenied):
+        post_service.edit_post(stranger, post, body="Not mine")
+    assert not permissions.can_endorse(post.author, post)
+    with pytest.raises(PermissionDenied):
+        post_service.endorse(post.author, post)
