@@ -175,14 +175,27 @@ def update_topic(actor: User, topic: Topic, data: TopicInput) -> None:
     db.session.flush()
 
 
+# Topics and hosts are both ordered lists of a consultation, numbered from 1.
+
+def _renumber(items) -> None:
+    for position, each in enumerate(items, start=1):
+        each.position = position
+
+
 def _move(items: list, item, offset: int) -> None:
     index = items.index(item)
     target = index + offset
     if not 0 <= target < len(items):
         raise ValidationError(_l("It cannot move further in that direction."))
     items[index], items[target] = items[target], items[index]
-    for position, each in enumerate(items, start=1):
-        each.position = position
+    _renumber(items)
+
+
+def _by_id(items, item_id: int):
+    for item in items:
+        if item.id == item_id:
+            return item
+    raise NotFound()
 
 
 def move_topic(actor: User, topic: Topic, offset: int) -> None:
@@ -198,16 +211,12 @@ def delete_topic(actor: User, topic: Topic) -> None:
     if db.session.scalar(select(func.count()).where(Post.topic_id == topic.id)):
         raise ValidationError(_l("This topic already has responses, so it cannot be removed."))
     consultation.topics.remove(topic)
-    for position, each in enumerate(consultation.topics, start=1):
-        each.position = position
+    _renumber(consultation.topics)
     db.session.flush()
 
 
 def topic_of(consultation: Consultation, topic_id: int) -> Topic:
-    for topic in consultation.topics:
-        if topic.id == topic_id:
-            return topic
-    raise NotFound()
+    return _by_id(consultation.topics, topic_id)
 
 
 # --- Hosts --------------------------------------------------------------------------
@@ -254,16 +263,12 @@ def delete_host(actor: User, host: Host) -> None:
     consultation = host.consultation
     _require_edit(actor, consultation)
     consultation.hosts.remove(host)
-    for position, each in enumerate(consultation.hosts, start=1):
-        each.position = position
+    _renumber(consultation.hosts)
     db.session.flush()
 
 
 def host_of(consultation: Consultation, host_id: int) -> Host:
-    for host in consultation.hosts:
-        if host.id == host_id:
-            return host
-    raise NotFound()
+    return _by_id(consultation.hosts, host_id)
 
 
 # --- Listing ------------------------------------------------------------------------
