@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install install-test run test translations db demo clean
+.PHONY: install install-test run test translations messages db demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,12 @@ install-test: $(BIN)/python
 	.ci/install-browser
 
 translations:
-	$(BIN)/pybabel compile --use-fuzzy -d forum/translations
+	$(BIN)/pybabel compile -d forum/translations
+
+# After adding or changing user-facing strings: refresh the catalogues, then translate.
+messages:
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location -o forum/translations/messages.pot .
+	$(BIN)/pybabel update -i forum/translations/messages.pot -d forum/translations
 
 db:
 	$(FLASK) db upgrade
