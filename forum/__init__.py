@@ -28,7 +28,6 @@ def create_app(config: type | dict | str | None = None) -> Flask:
         app.config.update(config)
     else:
         app.config.from_object(config if isinstance(config, type) else load_config(config))
-    app.config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
 
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]

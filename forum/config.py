@@ -64,7 +64,9 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Europe/Brussels")
     BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).resolve().parent / "translations")
 
-    # Content limits
+    # Content limits. Request bodies: a post is at most 20,000 characters (up to 80 KB of
+    # UTF-8, percent-encoded up to three times that); 1 MiB leaves room and stops abuse.
+    MAX_CONTENT_LENGTH = 1024 * 1024
     POST_BODY_MAX = 20_000
     POST_SUBJECT_MAX = 200
     RESPONSES_PER_PAGE = 20

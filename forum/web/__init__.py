@@ -22,6 +22,9 @@ from forum.services.errors import ServiceError, ValidationError
 def init_app(app: Flask) -> None:
     from forum.web import admin, auth, consultations, main, posts
 
+    from forum.web.requests import PlenaryRequest
+
+    app.request_class = PlenaryRequest
     for module in (main, auth, consultations, posts, admin):
         app.register_blueprint(module.bp)
 

@@ -6,6 +6,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from wtforms.fields.choices import SelectChoice
+
 from forum.extensions import limiter
 from forum.services import accounts
 from forum.services.errors import ValidationError
@@ -24,16 +26,19 @@ TIMEZONE_CHOICES = sorted(tz for tz in accounts.timezone_names()
 
 def _fill_profile_choices(form: ProfileForm) -> None:
     locale = get_locale() or Locale("en")
-    form.organisation_type.choices = [("", _("Choose…"))] + [
-        (code, str(accounts.ORGANISATION_TYPES[code])) for code in accounts.organisation_type_codes()]
-    eu = [(code, locale.territories.get(code, code)) for code in accounts.EU_COUNTRIES]
-    others = sorted(((code, locale.territories.get(code, code)) for code in accounts.country_codes()
-                     if code not in accounts.EU_COUNTRIES), key=lambda c: c[1])
+    choose = SelectChoice("", _("Choose…"))
+    form.organisation_type.choices = [choose] + [
+        SelectChoice(code, str(accounts.ORGANISATION_TYPES[code])) for code in accounts.organisation_type_codes()]
     # EU member states first, then the rest of the world, each alphabetical in the reader's language.
-    form.country.choices = ([("", _("Choose…"))] + sorted(eu, key=lambda c: c[1])
-                            + [("-", "──────────", {"disabled": True})] + others)
-    form.preferred_language.choices = list(current_app.config["LANGUAGES"].items())
-    form.timezone.choices = [(tz, tz.replace("_", " ")) for tz in TIMEZONE_CHOICES]
+    def countries(codes, group):
+        return sorted((SelectChoice(code, locale.territories.get(code, code), optgroup=group) for code in codes),
+                      key=lambda choice: choice.label)
+    form.country.choices = ([choose] + countries(accounts.EU_COUNTRIES, _("European Union"))
+                            + countries([c for c in accounts.country_codes() if c not in accounts.EU_COUNTRIES],
+                                        _("Other countries")))
+    form.preferred_language.choices = [SelectChoice(code, name)
+                                       for code, name in current_app.config["LANGUAGES"].items()]
+    form.timezone.choices = [SelectChoice(tz, tz.replace("_", " ")) for tz in TIMEZONE_CHOICES]
 
 
 def _profile_from(form: ProfileForm) -> accounts.Profile:

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from forum import permissions
 from forum.models.consultations import STATUS_LABELS
@@ -31,8 +32,9 @@ def render_consultation(consultation, post_form: PostForm | None = None, status:
     if post_form is None and permissions.can_post(current_user, consultation):
         post_form = PostForm(formdata=None, topic_id=topic_id)
     if post_form is not None:
-        post_form.topic_id.choices = [(0, _("Choose a topic…"))] + [
-            (t.id, _("Topic %(number)d: %(title)s", number=t.position, title=t.title)) for t in consultation.topics]
+        post_form.topic_id.choices = [SelectChoice(0, _("Choose a topic…"))] + [
+            SelectChoice(t.id, _("Topic %(number)d: %(title)s", number=t.position, title=t.title))
+            for t in consultation.topics]
     return render_template(
         "consultations/show.html", consultation=consultation, responses=responses,
         topic_id=topic_id, sort=sort, post_form=post_form,
@@ -146,7 +148,7 @@ def _host_input(form: HostForm) -> service.HostInput:
 @login_required
 def topic_form(consultation_id: int, topic_id: int | None):
     consultation = _editable(consultation_id)
-    topic = service.topic_of(consultation, topic_id) if topic_id else None
+    topic = service.topic_of(consultation, topic_id) if topic_id is not None else None
     form = TopicForm(obj=topic)
     if request.method == "GET" and topic is not None:
         form.guiding_questions.data = "\n".join(topic.guiding_questions)
@@ -170,7 +172,7 @@ def topic_form(consultation_id: int, topic_id: int | None):
 @login_required
 def host_form(consultation_id: int, host_id: int | None):
     consultation = _editable(consultation_id)
-    host = service.host_of(consultation, host_id) if host_id else None
+    host = service.host_of(consultation, host_id) if host_id is not None else None
     form = HostForm(obj=host)
     if request.method == "GET" and host is not None and host.user is not None:
         form.account_email.data = host.user.email

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import (BooleanField, EmailField, PasswordField, SelectField,
                      StringField, TextAreaField)
 from wtforms.fields import DateTimeLocalField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Optional
 
 
@@ -60,8 +61,8 @@ class ConsultationForm(FlaskForm):
     brief = TextAreaField(_l("Brief (Markdown)"))
     tags = StringField(_l("Tags"), description=_l("Separate tags with spaces, for example: #Integration #Employment"))
     visibility = SelectField(_l("Who can read it"), choices=[
-        ("public", _l("Everyone, including visitors who are not logged in")),
-        ("members", _l("Only logged-in members")),
+        SelectChoice("public", _l("Everyone, including visitors who are not logged in")),
+        SelectChoice("members", _l("Only logged-in members")),
     ], validate_choice=False)
     opens_at = DateTimeLocalField(_l("Opens at (optional)"), validators=[Optional()],
                                   format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
