@@ -120,12 +120,12 @@ def can_endorse(user: Actor, post: Post) -> bool:
 MAX_ID = 2**31 - 1
 
 
-def _valid_id(value: int) -> bool:
+def valid_id(value: int) -> bool:
     return isinstance(value, int) and 0 < value <= MAX_ID
 
 
 def access_consultation(user: Actor, consultation_id: int) -> Consultation:
-    if not _valid_id(consultation_id):
+    if not valid_id(consultation_id):
         raise NotFound()
     consultation = db.session.get(Consultation, consultation_id)
     if consultation is None:
@@ -136,7 +136,7 @@ def access_consultation(user: Actor, consultation_id: int) -> Consultation:
 
 
 def access_post(user: Actor, post_id: int, consultation_id: int | None = None) -> Post:
-    if not _valid_id(post_id):
+    if not valid_id(post_id):
         raise NotFound()
     post = db.session.get(Post, post_id)
     if post is None:

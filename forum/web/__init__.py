@@ -100,7 +100,7 @@ def same_site_referrer() -> str | None:
     if not referrer:
         return None
     parts = urlsplit(referrer)
-    if parts.netloc != request.host:
+    if parts.netloc != request.host or parts.path.startswith("//"):
         return None
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
@@ -118,20 +118,21 @@ def _service_error(error: ServiceError):
     return render_template("errors/error.html", status=error.status_code, message=error.message), error.status_code
 
 
+def _typed_text() -> list[str]:
+    """The long texts of a refused form, shown again on the error page so nothing is lost."""
+    return [value for key, value in request.form.items(multi=True)
+            if key in {"body", "brief", "description", "guiding_questions"} and value.strip()]
+
+
 def _csrf_error(error: CSRFError):
-    # Whatever the person typed is shown again so that nothing is lost.
-    typed = [value for key, value in request.form.items(multi=True)
-             if key in {"body", "brief", "description", "guiding_questions"} and value.strip()]
     message = _("This form has expired or was sent from another page. "
                 "Go back, reload the page and send it again.")
-    return render_template("errors/error.html", status=400, message=message, typed=typed), 400
+    return render_template("errors/error.html", status=400, message=message, typed=_typed_text()), 400
 
 
 def _rate_limited(error: RateLimitExceeded):
     message = _("You are doing this too often. Please wait a little and try again.")
-    response = current_app.make_response(
-        (render_template("errors/error.html", status=429, message=message), 429))
-    return response
+    return render_template("errors/error.html", status=429, message=message, typed=_typed_text()), 429
 
 
 def _http_error(error: HTTPException):

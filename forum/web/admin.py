@@ -41,7 +41,7 @@ def users():
 
 @bp.post("/users/<int:user_id>/roles")
 def roles(user_id: int):
-    user = db.session.get(User, user_id)
+    user = db.session.get(User, user_id) if permissions.valid_id(user_id) else None
     if user is None:
         abort(404)
     form = RolesForm()
