@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from forum.config import load_config
-from forum.extensions import babel, csrf, db, limiter, login_manager, migrate
+from forum.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +41,9 @@ def create_app(config: type | dict | str | None = None) -> Flask:
 
     from forum import web
     web.init_app(app)
+
+    from forum import realtime
+    realtime.init_app(app)
 
     from forum import cli
     cli.init_app(app)

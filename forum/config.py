@@ -83,6 +83,16 @@ class Config:
     RATELIMIT_POST_PER_ACCOUNT = os.environ.get("RATELIMIT_POST_PER_ACCOUNT", "10 per minute")
     RATELIMIT_POST_PER_ADDRESS = os.environ.get("RATELIMIT_POST_PER_ADDRESS", "60 per minute")
 
+    # Real time. Browsers may open sockets only from these origins (comma-separated; the
+    # site's own origin when unset). With REDIS_URL, Redis is the Socket.IO message queue
+    # shared by every server process.
+    SOCKETIO_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("SOCKETIO_ALLOWED_ORIGINS", "").split(",") if o.strip()]
+    SOCKETIO_MESSAGE_QUEUE = os.environ.get("REDIS_URL") or None
+    SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "plenary-socketio")
+    # gevent in production and development (see README); tests use "threading".
+    SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE") or None
+    TYPING_INTERVAL = 3.0
+
     # Password reset links are valid this long (seconds).
     PASSWORD_RESET_MAX_AGE = 60 * 60 * 2
 
@@ -119,6 +129,8 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
+    SOCKETIO_MESSAGE_QUEUE = None
+    SOCKETIO_ASYNC_MODE = "threading"
 
 
 CONFIGS = {

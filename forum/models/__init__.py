@@ -1,6 +1,7 @@
 """Domain models. Modules here import nothing of ours above forum.extensions."""
 from forum.models.consultations import Consultation, Host, Tag, Topic, consultation_tags
 from forum.models.posts import Endorsement, Post, PostRevision
+from forum.models.streams import Stream, StreamEvent
 from forum.models.users import User
 
 __all__ = [
@@ -9,6 +10,8 @@ __all__ = [
     "Host",
     "Post",
     "PostRevision",
+    "Stream",
+    "StreamEvent",
     "Tag",
     "Topic",
     "User",

@@ -22,6 +22,8 @@ class Post(db.Model):
         Index("ix_post_listing_topic_created", "consultation_id", "topic_id", "parent_id", "created_at"),
         Index("ix_post_listing_endorsed", "consultation_id", "parent_id", "endorsement_count", "created_at"),
         Index("ix_post_thread", "thread_id", "created_at"),
+        # A client sends the same key again after a lost acknowledgement: one post only.
+        UniqueConstraint("author_id", "client_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,6 +44,7 @@ class Post(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     endorsement_count: Mapped[int] = mapped_column(default=0)
     reply_count: Mapped[int] = mapped_column(default=0)
+    client_key: Mapped[str | None] = mapped_column(String(64))
 
     consultation: Mapped[Consultation] = relationship()
     topic: Mapped[Topic] = relationship()

@@ -117,6 +117,13 @@ def set_language(user: User, language: str) -> None:
     db.session.flush()
 
 
+def end_sessions(user: User) -> None:
+    """Log the account out everywhere: every browser session and every open socket (sockets
+    check the session token on each message)."""
+    user.rotate_session_token()
+    db.session.flush()
+
+
 def change_password(user: User, current_password: str, new_password: str) -> None:
     if not user.check_password(current_password):
         raise ValidationError(_l("Your current password is not correct."), field="current_password")

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from forum import permissions
+from forum.services import events
 from forum.extensions import db
 from forum.models import Consultation, Endorsement, Post, PostRevision, User
 from forum.models.base import utcnow
@@ -51,8 +52,16 @@ def _clean_subject(subject: str) -> str:
 
 def create_post(actor: User, consultation: Consultation, *, body: str, topic_id: int | None = None,
                 subject: str = "", parent: Post | None = None,
-                on_behalf_of_organisation: bool = False) -> Post:
-    """A response to a topic (no parent) or a reply to a post of the same consultation."""
+                on_behalf_of_organisation: bool = False, client_key: str | None = None) -> Post:
+    """A response to a topic (no parent) or a reply to a post of the same consultation.
+
+    `client_key` makes a resend harmless: a second call with the same key by the same author
+    returns the post the first one stored."""
+    client_key = clean_text(client_key, field="client_key", max_length=64) or None
+    if client_key is not None:
+        existing = _post_by_client_key(actor, client_key)
+        if existing is not None:
+            return existing
     if parent is not None:
         if parent.consultation_id != consultation.id:
             raise ValidationError(_l("You can only reply to a post of this consultation."))
@@ -73,9 +82,13 @@ def create_post(actor: User, consultation: Consultation, *, body: str, topic_id:
         subject=subject, body=body, body_html=render_markdown(body),
         on_behalf_of_organisation=on_behalf_of_organisation,
         organisation_name=actor.organisation if on_behalf_of_organisation else "",
+        client_key=client_key,
     )
-    db.session.add(post)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(post)
+    except IntegrityError:  # the same key, sent twice at the same moment
+        return _post_by_client_key(actor, client_key)
     if parent is None:
         post.thread_id = post.id
     else:
@@ -83,7 +96,12 @@ def create_post(actor: User, consultation: Consultation, *, body: str, topic_id:
         db.session.execute(update(Post).where(Post.id == parent.thread_id)
                            .values(reply_count=Post.reply_count + 1))
     db.session.flush()
+    events.record("post.created", post)
     return post
+
+
+def _post_by_client_key(actor: User, client_key: str) -> Post | None:
+    return db.session.scalar(select(Post).where(Post.author_id == actor.id, Post.client_key == client_key))
 
 
 def edit_post(actor: User, post: Post, *, body: str, subject: str = "") -> bool:
@@ -103,6 +121,7 @@ def edit_post(actor: User, post: Post, *, body: str, subject: str = "") -> bool:
     post.body_html = render_markdown(body)
     post.edited_at = now
     db.session.flush()
+    events.record("post.updated", post)
     return True
 
 
@@ -117,6 +136,7 @@ def delete_post(actor: User, post: Post) -> None:
     post.body_html = ""
     post.revisions.clear()
     db.session.flush()
+    events.record("post.deleted", post)
 
 
 def endorse(actor: User, post: Post) -> None:
@@ -129,6 +149,7 @@ def endorse(actor: User, post: Post) -> None:
     db.session.execute(update(Post).where(Post.id == post.id)
                        .values(endorsement_count=Post.endorsement_count + 1))
     db.session.refresh(post, ["endorsement_count"])
+    events.record("post.endorsed", post)
 
 
 def withdraw_endorsement(actor: User, post: Post) -> None:
@@ -141,6 +162,7 @@ def withdraw_endorsement(actor: User, post: Post) -> None:
         db.session.execute(update(Post).where(Post.id == post.id)
                            .values(endorsement_count=Post.endorsement_count - removed))
         db.session.refresh(post, ["endorsement_count"])
+        events.record("post.endorsed", post)
 
 
 def quote(post: Post) -> str:

@@ -105,6 +105,8 @@ def login():
 def logout():
     form = ActionForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            accounts.end_sessions(current_user)
         logout_user()
         session.clear()
         flash(_("You have logged out."), "info")

@@ -1,0 +1,36 @@
+"""Streams: the ordered, numbered log of what happened in a consultation (later: a room).
+
+Every change that readers see live is stored as a StreamEvent with a sequence number that
+is consecutive per stream. Clients remember the last number they applied and ask for the
+rest after a reconnect, so Socket.IO's at-most-once delivery loses nothing.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from forum.extensions import db
+from forum.models.base import UTCDateTime, utcnow
+
+
+class Stream(db.Model):
+    __tablename__ = "stream"
+
+    # "consultation:<id>"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(default=0)
+
+
+class StreamEvent(db.Model):
+    __tablename__ = "stream_event"
+    __table_args__ = (UniqueConstraint("stream_key", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stream_key: Mapped[str] = mapped_column(ForeignKey("stream.key", ondelete="CASCADE"))
+    seq: Mapped[int]
+    # post.created, post.updated, post.deleted, post.endorsed
+    kind: Mapped[str] = mapped_column(String(32))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

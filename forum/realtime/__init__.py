@@ -1,0 +1,24 @@
+"""Socket.IO: authenticate on connect, parse events, call the services. See docs/realtime.md."""
+from __future__ import annotations
+
+from flask import Flask
+
+from forum.extensions import socketio
+
+
+def init_app(app: Flask) -> None:
+    from forum.realtime import handlers  # noqa: F401  (registers the event handlers)
+    from forum.realtime.presence import presence
+
+    origins = app.config["SOCKETIO_ALLOWED_ORIGINS"] or None  # None: the site's own origin only
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        channel=app.config["SOCKETIO_CHANNEL"],
+        cors_allowed_origins=origins,
+        manage_session=False,
+        logger=False,
+        engineio_logger=False,
+    )
+    presence.init_app(app)

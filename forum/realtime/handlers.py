@@ -1,0 +1,191 @@
+"""Socket.IO event handlers: parse, authorise through forum.permissions, call a service.
+
+Every handler runs in its own app context, so `current_user` is loaded afresh from the
+session seen at connect and checked against the account's session token: after a logout
+or password change the socket is anonymous on its next message. Writes go through the
+same services as HTTP and commit in `_write`; their events are broadcast after the commit.
+"""
+from __future__ import annotations
+
+import functools
+import time
+
+from flask import current_app, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_socketio import emit, join_room, leave_room
+from limits import parse as parse_limit
+
+from forum import permissions
+from forum.extensions import db, limiter, socketio
+from forum.realtime.presence import presence
+from forum.services import events
+from forum.services import posts as post_service
+from forum.services.errors import ServiceError
+
+_last_typing: dict[str, float] = {}
+_joined: dict[str, set[str]] = {}
+
+
+def _error(code: int, message) -> dict:
+    return {"ok": False, "error": {"code": code, "message": str(message)}}
+
+
+def _consultation_for(stream) -> object:
+    """The consultation a stream key names, if the current user may read it."""
+    if not isinstance(stream, str) or not stream.startswith("consultation:"):
+        raise ServiceError(_("Unknown stream."))
+    try:
+        consultation_id = int(stream.split(":", 1)[1])
+    except ValueError:
+        raise ServiceError(_("Unknown stream.")) from None
+    return permissions.access_consultation(current_user, consultation_id)
+
+
+def _last_seq(data) -> int | None:
+    value = data.get("last_seq") if isinstance(data, dict) else None
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ServiceError(_("last_seq must be a whole number of zero or more."))
+    return value
+
+
+def _handler(write: bool = False):
+    """Turn service errors into an error acknowledgement; for writes, commit on success and
+    roll back on any error (the events of a rolled-back write are never sent)."""
+    def decorate(function):
+        @functools.wraps(function)
+        def wrapper(data=None):
+            if not isinstance(data, dict):
+                return _error(400, _("This message could not be understood."))
+            try:
+                result = function(data)
+                if write:
+                    db.session.commit()
+                return result
+            except ServiceError as error:
+                db.session.rollback()
+                return {"ok": False, "error": {"code": error.status_code, "message": str(error.message),
+                                               "field": error.field}}
+            except Exception:
+                db.session.rollback()
+                current_app.logger.exception("socket handler %s failed", function.__name__)
+                return _error(500, _("Something went wrong on our side. Please try again."))
+        return wrapper
+    return decorate
+
+
+def _me() -> dict:
+    if current_user.is_authenticated:
+        return {"id": current_user.id, "name": current_user.display_name}
+    return {"id": None, "name": ""}
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    # Origins are checked by Socket.IO itself (SOCKETIO_ALLOWED_ORIGINS, never "*").
+    # Anonymous readers may connect: public consultations are readable by anyone.
+    _joined[request.sid] = set()
+    return True
+
+
+@socketio.on("disconnect")
+def on_disconnect(reason=None):
+    for stream in _joined.pop(request.sid, set()):
+        presence.remove(stream, request.sid)
+        emit("presence", {"stream": stream, **presence.summary(stream)}, to=stream)
+    _last_typing.pop(request.sid, None)
+
+
+@socketio.on("join")
+@_handler()
+def on_join(data):
+    consultation = _consultation_for(data.get("stream"))
+    stream = events.consultation_stream(consultation)
+    last_seq = _last_seq(data)
+    join_room(stream)
+    _joined.setdefault(request.sid, set()).add(stream)
+    presence.add(stream, request.sid, _me())
+    missed, more = events.events_after(stream, last_seq) if last_seq is not None else ([], False)
+    summary = presence.summary(stream)
+    emit("presence", {"stream": stream, **summary}, to=stream, include_self=False)
+    return {"ok": True, "stream": stream, "seq": events.latest_seq(stream), "missed": missed, "more": more,
+            "presence": summary, "can_post": permissions.can_post(current_user, consultation)}
+
+
+@socketio.on("sync")
+@_handler()
+def on_sync(data):
+    consultation = _consultation_for(data.get("stream"))
+    last_seq = _last_seq(data)
+    missed, more = events.events_after(events.consultation_stream(consultation), last_seq or 0)
+    return {"ok": True, "events": missed, "more": more}
+
+
+@socketio.on("leave")
+@_handler()
+def on_leave(data):
+    stream = data.get("stream")
+    if stream in _joined.get(request.sid, set()):
+        _joined[request.sid].discard(stream)
+        leave_room(stream)
+        presence.remove(stream, request.sid)
+        emit("presence", {"stream": stream, **presence.summary(stream)}, to=stream)
+    return {"ok": True}
+
+
+def _check_post_rate() -> None:
+    """The HTTP posting limits, counted in the same store, for posts sent over the socket."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return
+    for setting, key in (("RATELIMIT_POST_PER_ACCOUNT", f"user:{current_user.id}"),
+                         ("RATELIMIT_POST_PER_ADDRESS", f"address:{request.remote_addr}")):
+        if not limiter.limiter.hit(parse_limit(current_app.config[setting]), "socket-post", key):
+            raise ServiceError(_("You are doing this too often. Please wait a little and try again."))
+
+
+@socketio.on("post")
+@_handler(write=True)
+def on_post(data):
+    if not current_user.is_authenticated:
+        return _error(401, _("Please log in to continue."))
+    consultation = _consultation_for(data.get("stream"))
+    parent = None
+    if data.get("parent_id") is not None:
+        if not isinstance(data["parent_id"], int):
+            raise ServiceError(_("This message could not be understood."))
+        parent = permissions.access_post(current_user, data["parent_id"], consultation.id)
+    topic_id = data.get("topic_id")
+    if parent is None and (isinstance(topic_id, bool) or not isinstance(topic_id, int)):
+        raise ServiceError(_("Choose one of this consultation's topics."), field="topic_id")
+    fields = {name: data.get(name) for name in ("subject", "body", "client_key")}
+    if any(value is not None and not isinstance(value, str) for value in fields.values()):
+        raise ServiceError(_("This message could not be understood."))
+    try:
+        _check_post_rate()
+    except ServiceError as error:
+        error.status_code = 429
+        raise
+    post = post_service.create_post(
+        current_user, consultation, topic_id=topic_id, parent=parent, subject=fields["subject"] or "",
+        body=fields["body"] or "", on_behalf_of_organisation=bool(data.get("on_behalf_of_organisation")),
+        client_key=fields["client_key"],
+    )
+    db.session.flush()
+    seq = events.latest_seq(events.consultation_stream(consultation))
+    return {"ok": True, "post": {"id": post.id, "seq": seq, "thread_id": post.thread_id}}
+
+
+@socketio.on("typing")
+@_handler()
+def on_typing(data):
+    stream = data.get("stream")
+    if not current_user.is_authenticated or stream not in _joined.get(request.sid, set()):
+        return {"ok": False}
+    now = time.monotonic()
+    if now - _last_typing.get(request.sid, 0) < current_app.config["TYPING_INTERVAL"]:
+        return {"ok": True}  # throttled: one notice per interval is enough
+    _last_typing[request.sid] = now
+    emit("typing", {"stream": stream, "user": _me()}, to=stream, include_self=False)
+    return {"ok": True}

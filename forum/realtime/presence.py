@@ -1,0 +1,53 @@
+"""Who is here now, per stream: in Redis when REDIS_URL is set (shared by every server
+process), in this process's memory otherwise."""
+from __future__ import annotations
+
+import json
+import threading
+
+from flask import Flask
+
+
+class Presence:
+    def __init__(self) -> None:
+        self._redis = None
+        self._prefix = "plenary:presence:"
+        self._local: dict[str, dict[str, dict]] = {}
+        self._lock = threading.Lock()
+
+    def init_app(self, app: Flask) -> None:
+        url = app.config["SOCKETIO_MESSAGE_QUEUE"]
+        self._prefix = f"{app.config['SOCKETIO_CHANNEL']}:presence:"
+        if url:
+            import redis
+
+            self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        else:
+            self._redis = None
+
+    def add(self, stream: str, sid: str, user: dict) -> None:
+        if self._redis is not None:
+            self._redis.hset(self._prefix + stream, sid, json.dumps(user))
+            return
+        with self._lock:
+            self._local.setdefault(stream, {})[sid] = user
+
+    def remove(self, stream: str, sid: str) -> None:
+        if self._redis is not None:
+            self._redis.hdel(self._prefix + stream, sid)
+            return
+        with self._lock:
+            self._local.get(stream, {}).pop(sid, None)
+
+    def summary(self, stream: str) -> dict:
+        """{"count": connections, "users": signed-in people, each once}."""
+        if self._redis is not None:
+            entries = [json.loads(v) for v in self._redis.hvals(self._prefix + stream)]
+        else:
+            with self._lock:
+                entries = list(self._local.get(stream, {}).values())
+        users = {e["id"]: e for e in entries if e.get("id")}
+        return {"count": len(entries), "users": sorted(users.values(), key=lambda u: u["name"].lower())}
+
+
+presence = Presence()

@@ -1,0 +1,113 @@
+"""Live events: recorded in the write's own transaction, broadcast only after it commits.
+
+A service that changes something readers watch calls `record(...)`. That numbers the event
+in its stream (consecutive, from the database) and stores it with the change; once the
+transaction commits, the event is sent to the stream's Socket.IO room. A rolled-back
+transaction sends nothing. Clients that missed events ask for them by number
+(`events_after`), which reads the same table.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, has_request_context, render_template
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, joinedload
+
+from forum.extensions import db, socketio
+from forum.models import Consultation, Post, Stream, StreamEvent
+
+PENDING = "plenary.pending_events"
+CATCH_UP_LIMIT = 500
+
+
+def consultation_stream(consultation: Consultation | int) -> str:
+    consultation_id = consultation if isinstance(consultation, int) else consultation.id
+    return f"consultation:{consultation_id}"
+
+
+def _next_seq(stream_key: str) -> int:
+    """Take the next number of a stream. The row stays locked until commit (PostgreSQL) or
+    the database is written by one transaction at a time (SQLite), so numbers are committed
+    in order and a reader never sees 6 while 5 is still to come."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Stream).values(key=stream_key, last_seq=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[Stream.key], set_={"last_seq": Stream.last_seq + 1}
+    ).returning(Stream.last_seq)
+    return db.session.execute(statement).scalar_one()
+
+
+def record(kind: str, post: Post) -> StreamEvent:
+    """Record that `post` was created, updated, deleted or endorsed, for live readers."""
+    stream_key = consultation_stream(post.consultation_id)
+    stream_event = StreamEvent(stream_key=stream_key, seq=_next_seq(stream_key), kind=kind, post_id=post.id)
+    db.session.add(stream_event)
+    db.session.info.setdefault(PENDING, []).append(stream_event)
+    return stream_event
+
+
+def latest_seq(stream_key: str) -> int:
+    return db.session.scalar(select(Stream.last_seq).where(Stream.key == stream_key)) or 0
+
+
+def events_after(stream_key: str, last_seq: int, limit: int = CATCH_UP_LIMIT) -> tuple[list[dict], bool]:
+    """What a client that applied `last_seq` has missed, oldest first; and whether more remain."""
+    rows = db.session.scalars(
+        select(StreamEvent).where(StreamEvent.stream_key == stream_key, StreamEvent.seq > last_seq)
+        .order_by(StreamEvent.seq).limit(limit + 1)
+    ).all()
+    return [payload(e) for e in rows[:limit]], len(rows) > limit
+
+
+def payload(stream_event: StreamEvent) -> dict[str, Any]:
+    """The message sent for an event: the post as it is now, rendered for any reader.
+    Catching up therefore yields each post's latest state; clients replace by post id."""
+    post = db.session.get(Post, stream_event.post_id, options=[joinedload(Post.author), joinedload(Post.topic)])
+    return {
+        "stream": stream_event.stream_key,
+        "seq": stream_event.seq,
+        "type": stream_event.kind,
+        "post": {
+            "id": post.id, "thread_id": post.thread_id, "parent_id": post.parent_id,
+            "topic_id": post.topic_id, "author_id": post.author_id,
+            "endorsement_count": post.endorsement_count, "deleted": post.is_deleted,
+        },
+        "html": render_post(post),
+    }
+
+
+def render_post(post: Post) -> str:
+    """A post's HTML as any reader sees it: every action is in it, hidden, and the page's
+    script shows those its reader may use (the server still decides when they are used)."""
+    from forum.services.posts import ThreadNode
+
+    context = dict(node=ThreadNode(post), depth=1 if post.parent_id else 0, live=True, responses=None)
+    if has_request_context():
+        return render_template("posts/_post.html", **context)
+    with current_app.test_request_context():  # a command-line write: links need a request
+        return render_template("posts/_post.html", **context)
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _render_pending(session: Session) -> None:
+    # Payloads are built while the transaction can still read; they are sent after commit.
+    pending = session.info.get(PENDING)
+    if pending:
+        session.flush()
+        session.info[PENDING] = [payload(e) if isinstance(e, StreamEvent) else e for e in pending]
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _broadcast(session: Session) -> None:
+    for message in session.info.pop(PENDING, []):
+        socketio.emit("event", message, to=message["stream"])
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
+        session.info.pop(PENDING, None)
