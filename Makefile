@@ -36,7 +36,7 @@ demo: db
 	$(FLASK) demo
 
 run: install demo
-	$(BIN)/gunicorn --workers 1 --threads 8 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --worker-class gevent --workers 1 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: install-test
 	$(BIN)/pytest

@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from forum import permissions
 from forum.models.consultations import STATUS_LABELS
 from forum.services import consultations as service
+from forum.services import events
 from forum.services import posts as post_service
 from forum.services.errors import PermissionDenied, ValidationError
 from forum.web import apply_service_error
@@ -28,6 +29,9 @@ def render_consultation(consultation, post_form: PostForm | None = None, status:
         topic_id = None
     sort = request.args.get("sort") if request.args.get("sort") in post_service.SORTS else "newest"
     page = request.args.get("page", 1, type=int)
+    # Read before the posts: anything after this number is replayed to the page's script.
+    stream = events.consultation_stream(consultation)
+    seq = events.latest_seq(stream)
     responses = post_service.list_responses(current_user, consultation, topic_id=topic_id, sort=sort, page=page)
     if post_form is None and permissions.can_post(current_user, consultation):
         post_form = PostForm(formdata=None, topic_id=topic_id)
@@ -39,6 +43,7 @@ def render_consultation(consultation, post_form: PostForm | None = None, status:
         "consultations/show.html", consultation=consultation, responses=responses,
         topic_id=topic_id, sort=sort, post_form=post_form,
         topic_counts=post_service.topic_counts(consultation), action_form=ActionForm(),
+        stream=stream, seq=seq,
     ), status
 
 

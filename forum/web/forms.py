@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, EmailField, PasswordField, SelectField,
+from wtforms import (BooleanField, EmailField, HiddenField, PasswordField, SelectField,
                      StringField, TextAreaField)
 from wtforms.fields import DateTimeLocalField
 from wtforms.fields.choices import SelectChoice
@@ -92,12 +92,15 @@ class PostForm(FlaskForm):
     body = TextAreaField(_l("Your response"), validators=[InputRequired(message=_l("Write your response first."))],
                          description=_l("You can use Markdown: **bold**, *italic*, lists, > quotes and links."))
     on_behalf_of_organisation = BooleanField(_l("I am posting on behalf of my organisation"))
+    # Set by the page's script; the same key sent twice (double click, resend) makes one post.
+    client_key = HiddenField()
 
 
 class ReplyForm(FlaskForm):
     body = TextAreaField(_l("Your reply"), validators=[InputRequired(message=_l("Write your reply first."))],
                          description=_l("You can use Markdown: **bold**, *italic*, lists, > quotes and links."))
     on_behalf_of_organisation = BooleanField(_l("I am posting on behalf of my organisation"))
+    client_key = HiddenField()
 
 
 class EditPostForm(FlaskForm):

@@ -43,7 +43,8 @@ def create(consultation_id: int):
         try:
             post = service.create_post(
                 current_user, consultation, topic_id=form.topic_id.data, subject=form.subject.data or "",
-                body=form.body.data or "", on_behalf_of_organisation=form.on_behalf_of_organisation.data)
+                body=form.body.data or "", on_behalf_of_organisation=form.on_behalf_of_organisation.data,
+                client_key=form.client_key.data or None)
         except ValidationError as error:
             apply_service_error(form, error)
         else:
@@ -72,7 +73,8 @@ def reply(consultation_id: int, post_id: int):
     if form.validate_on_submit():
         try:
             post = service.create_post(current_user, parent.consultation, parent=parent, body=form.body.data or "",
-                                       on_behalf_of_organisation=form.on_behalf_of_organisation.data)
+                                       on_behalf_of_organisation=form.on_behalf_of_organisation.data,
+                                       client_key=form.client_key.data or None)
         except ValidationError as error:
             apply_service_error(form, error)
         else:

@@ -59,7 +59,7 @@ def live_server(tmp_path_factory):
     port = _free_port()
     log = open(workdir / "server.log", "w")
     process = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "--workers", "1", "--threads", "8", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        [str(bin_dir / "gunicorn"), "--worker-class", "gevent", "--workers", "1", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"

@@ -1,0 +1,295 @@
+// Plenary live discussion: posts, edits, deletions and endorsements appear as they happen.
+// Protocol: docs/realtime.md. Without this script (or without a connection) the page works
+// as a normal page and its forms post as usual.
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-stream]");
+  if (!root || typeof window.io !== "function") return;
+
+  var stream = root.dataset.stream;
+  var lastSeq = parseInt(root.dataset.seq, 10) || 0;
+  var strings = JSON.parse(document.getElementById("live-strings").textContent);
+  var me = document.querySelector('meta[name="user-id"]').content;
+  me = me ? parseInt(me, 10) : null;
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var acceptsPosts = root.dataset.acceptsPosts === "yes";
+  var moderates = root.dataset.moderates === "yes";
+  var topicFilter = root.dataset.topic ? parseInt(root.dataset.topic, 10) : null;
+  var liveList = root.dataset.liveList === "yes";
+
+  var statusEl = root.querySelector("[data-live-status]");
+  var announcer = root.querySelector("[data-live-announcer]");
+  var newPostsBar = root.querySelector("[data-new-posts]");
+  var form = document.querySelector("[data-live-form]");
+  var typingEl = document.querySelector("[data-typing]");
+  var presenceEl = document.querySelector("[data-presence]");
+  var queued = [];       // new responses held back while the reader is scrolled away
+  var syncing = false;
+  var typers = {};       // user name -> time of their last typing notice
+
+  function t(key, values) {
+    var text = strings[key];
+    Object.keys(values || {}).forEach(function (name) { text = text.replace("{" + name + "}", values[name]); });
+    return text;
+  }
+
+  function setStatus(state) {
+    statusEl.hidden = false;
+    statusEl.dataset.state = state;
+    statusEl.textContent = strings[state];
+  }
+
+  function announce(text) {
+    announcer.textContent = "";
+    window.setTimeout(function () { announcer.textContent = text; }, 50);
+  }
+
+  // --- Applying events ------------------------------------------------------------------
+
+  function allowed(rule, authorId) {
+    var signedIn = me !== null;
+    var mine = signedIn && me === authorId;
+    switch (rule) {
+      case "endorse": return signedIn && acceptsPosts && !mine;
+      case "no-endorse": return !(signedIn && acceptsPosts && !mine);
+      case "reply": return signedIn && acceptsPosts;
+      case "log-in": return !signedIn && acceptsPosts;
+      case "edit": return mine && acceptsPosts;
+      case "delete": return mine || moderates;
+    }
+    return false;
+  }
+
+  function fromHtml(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html.trim();
+    var article = template.content.querySelector("article.post");
+    var footer = article.querySelector("footer[data-author-id]");
+    if (footer) {
+      var authorId = parseInt(footer.dataset.authorId, 10);
+      footer.querySelectorAll("[data-requires]").forEach(function (el) {
+        el.hidden = !allowed(el.dataset.requires, authorId);
+      });
+      footer.querySelectorAll('input[name="csrf_token"]').forEach(function (input) { input.value = csrf; });
+    }
+    return article;
+  }
+
+  function markNew(article) {
+    article.classList.add("post-new");
+    window.setTimeout(function () { article.classList.remove("post-new"); }, 8000);
+  }
+
+  function threadList() {
+    var list = root.querySelector(".thread-list");
+    if (!list) {
+      list = document.createElement("ol");
+      list.className = "thread-list";
+      var empty = root.querySelector(".empty");
+      if (empty) empty.replaceWith(list); else root.appendChild(list);
+    }
+    return list;
+  }
+
+  function listTopVisible() {
+    var list = root.querySelector(".thread-list") || root;
+    return list.getBoundingClientRect().top >= -40;
+  }
+
+  function insertResponse(article) {
+    var item = document.createElement("li");
+    item.className = "thread";
+    item.appendChild(article);
+    threadList().prepend(item);
+    markNew(article);
+  }
+
+  function showQueued() {
+    queued.reverse().forEach(insertResponse);
+    var first = queued.length ? queued[0] : null;
+    queued = [];
+    newPostsBar.hidden = true;
+    if (first) first.scrollIntoView({ block: "start" });
+  }
+
+  function updateBar() {
+    newPostsBar.hidden = queued.length === 0;
+    newPostsBar.textContent = queued.length === 1 ? strings.new_posts_one : t("new_posts_many", { n: queued.length });
+  }
+
+  function created(event) {
+    var post = event.post;
+    if (document.getElementById("post-" + post.id)) return updated(event);
+    var article = fromHtml(event.html);
+    var name = (article.querySelector(".post-author strong") || {}).textContent || "";
+    if (post.parent_id) {
+      var parent = document.getElementById("post-" + post.parent_id);
+      if (!parent) return;  // its thread is not on this page
+      var holder = parent.parentElement;
+      var replies = holder.querySelector(":scope > ol.reply-list");
+      if (!replies) {
+        replies = document.createElement("ol");
+        replies.className = "reply-list";
+        holder.appendChild(replies);
+      }
+      var item = document.createElement("li");
+      item.appendChild(article);
+      replies.appendChild(item);
+      markNew(article);
+      announce(t("new_reply", { name: name }));
+      return;
+    }
+    if (!liveList || (topicFilter !== null && post.topic_id !== topicFilter)) return;
+    announce(t("new_response", { name: name }));
+    if (post.author_id === me || listTopVisible()) {
+      insertResponse(article);
+    } else {
+      queued.push(article);
+      updateBar();
+    }
+  }
+
+  function updated(event) {
+    var current = document.getElementById("post-" + event.post.id);
+    if (!current) return;
+    var fresh = fromHtml(event.html);
+    // Keep the reader's own endorsement button (its pressed state is theirs, not the broadcast's).
+    var ownEndorse = current.querySelector("footer form[action$='/endorsement']");
+    var freshEndorse = fresh.querySelector("footer form[action$='/endorsement']");
+    if (ownEndorse && freshEndorse && !event.post.deleted) {
+      ownEndorse.querySelector(".count").textContent = event.post.endorsement_count;
+      freshEndorse.replaceWith(ownEndorse);
+    }
+    current.replaceWith(fresh);
+  }
+
+  function apply(event) {
+    if (event.stream !== stream || event.seq <= lastSeq) return;  // already applied
+    if (event.seq > lastSeq + 1) { sync(); return; }                // a gap: fetch what is missing
+    lastSeq = event.seq;
+    if (event.type === "post.created") created(event); else updated(event);
+  }
+
+  function applyAll(list) { list.forEach(apply); }
+
+  // --- Connection -------------------------------------------------------------------------
+
+  var socket = window.io({ transports: ["websocket", "polling"] });
+
+  function sync() {
+    if (syncing) return;
+    syncing = true;
+    socket.timeout(10000).emit("sync", { stream: stream, last_seq: lastSeq }, function (err, ack) {
+      syncing = false;
+      if (err || !ack.ok) return;
+      applyAll(ack.events);
+      if (ack.more) sync();
+    });
+  }
+
+  socket.on("connect", function () {
+    socket.timeout(10000).emit("join", { stream: stream, last_seq: lastSeq }, function (err, ack) {
+      if (err || !ack.ok) { setStatus("offline"); return; }
+      applyAll(ack.missed);
+      if (ack.more) sync();
+      showPresence(ack.presence);
+      setStatus("live");
+    });
+  });
+  socket.on("disconnect", function () { setStatus("reconnecting"); });
+  socket.io.on("reconnect_failed", function () { setStatus("offline"); });
+  socket.on("connect_error", function () { setStatus(socket.active ? "reconnecting" : "offline"); });
+  socket.on("event", apply);
+  socket.on("presence", function (data) { if (data.stream === stream) showPresence(data); });
+  socket.on("typing", function (data) {
+    if (data.stream !== stream || !typingEl) return;
+    typers[data.user.name] = Date.now();
+    showTyping();
+  });
+  newPostsBar.addEventListener("click", showQueued);
+  window.addEventListener("scroll", function () {
+    if (queued.length && listTopVisible()) showQueued();
+  }, { passive: true });
+
+  function showPresence(data) {
+    if (!presenceEl) return;
+    presenceEl.hidden = false;
+    presenceEl.querySelector("[data-presence-count]").textContent = t("here_now", { n: data.count });
+    var list = presenceEl.querySelector("[data-presence-list]");
+    list.replaceChildren.apply(list, data.users.map(function (user) {
+      var li = document.createElement("li");
+      li.textContent = user.name;
+      return li;
+    }));
+  }
+
+  function showTyping() {
+    var now = Date.now();
+    var names = Object.keys(typers).filter(function (name) { return now - typers[name] < 5000; });
+    typingEl.textContent = names.length ? t("typing", { names: names.join(", ") }) : "";
+    if (names.length) window.setTimeout(showTyping, 1000);
+  }
+
+  // --- Posting over the socket --------------------------------------------------------------
+
+  if (!form) return;
+  var keyField = form.querySelector('input[name="client_key"]');
+  var statusLine = form.querySelector("[data-form-status]");
+  function newKey() {
+    keyField.value = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
+      : String(Date.now()) + Math.random().toString(16).slice(2);
+  }
+  newKey();
+
+  var lastTyping = 0;
+  form.querySelector("textarea").addEventListener("input", function () {
+    if (socket.connected && Date.now() - lastTyping > 3000) {
+      lastTyping = Date.now();
+      socket.emit("typing", { stream: stream });
+    }
+  });
+
+  function clearErrors() {
+    form.querySelectorAll(".live-error").forEach(function (el) { el.remove(); });
+  }
+
+  function showError(error) {
+    var field = error.field && form.querySelector('[name="' + error.field + '"]');
+    var p = document.createElement("p");
+    p.className = "error live-error";
+    p.setAttribute("role", "alert");
+    p.textContent = error.message;
+    if (field) field.insertAdjacentElement("afterend", p); else form.prepend(p);
+  }
+
+  var sending = false;
+  form.addEventListener("submit", function (submit) {
+    if (!socket.connected) return;  // the normal POST, with the same client key
+    submit.preventDefault();
+    if (sending) return;            // a double click sends once
+    sending = true;
+    clearErrors();
+    statusLine.textContent = strings.sending;
+    var data = {
+      stream: stream,
+      topic_id: parseInt(form.elements.topic_id.value, 10) || null,
+      parent_id: null,
+      subject: form.elements.subject.value,
+      body: form.elements.body.value,
+      on_behalf_of_organisation: !!(form.elements.on_behalf_of_organisation && form.elements.on_behalf_of_organisation.checked),
+      client_key: keyField.value
+    };
+    socket.timeout(10000).emit("post", data, function (err, ack) {
+      sending = false;
+      if (err) { form.submit(); return; }  // no answer: post the form; the key prevents a duplicate
+      statusLine.textContent = "";
+      if (!ack.ok) { showError(ack.error); return; }
+      form.elements.subject.value = "";
+      form.elements.body.value = "";
+      newKey();
+      statusLine.textContent = strings.published;
+      var article = document.getElementById("post-" + ack.post.id);
+      if (article) article.scrollIntoView({ block: "center" });
+    });
+  });
+})();
