@@ -1,0 +1,127 @@
+"""Two people on one consultation in Chromium: posts appear live without a reload, and what
+is posted while the server is down appears once it is back."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import ROOT, _free_port, _wait_until_up, screenshot
+
+pytestmark = pytest.mark.e2e
+PARTICIPANTS = ["amina.diallo@passerelles-solidaires.example", "jonas.weber@neuhafen-stadt.example"]
+PASSWORD = "plenary-participant-demo"
+
+
+class RestartableServer:
+    """gunicorn (gevent worker) on a fixed port, so that browsers reconnect to the same address."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database_url = f"sqlite:///{workdir / 'live.db'}"
+        self.env = dict(os.environ, DATABASE_URL=self.database_url, SECRET_KEY="e2e-live", RATELIMIT_ENABLED="false")
+        self.env.pop("REDIS_URL", None)
+        self.log = open(workdir / "server.log", "a")
+        self.process = None
+        flask = [str(Path(sys.executable).parent / "flask"), "--app", "wsgi"]
+        subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=self.env, check=True, capture_output=True)
+        subprocess.run(flask + ["demo"], cwd=ROOT, env=self.env, check=True, capture_output=True)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "--worker-class", "gevent", "--workers", "1",
+             "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        _wait_until_up(self.url + "/", self.process)
+
+    def kill(self) -> None:
+        """As in a crash: the master and its worker die at once, sockets are cut."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=15)
+
+
+@pytest.fixture
+def server(tmp_path):
+    server = RestartableServer(tmp_path)
+    server.start()
+    yield server
+    if server.process.poll() is None:
+        server.kill()
+    server.log.close()
+
+
+def post_while_down(server: RestartableServer, consultation_id: int, bodies: list[str]) -> None:
+    """Write through the services straight into the database, as another server would."""
+    from forum import create_app
+    from forum.extensions import db
+    from forum.models import Consultation
+    from forum.models.users import find_user_by_email
+    from forum.services import posts
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": server.database_url, "SOCKETIO_ASYNC_MODE": "threading",
+                      "SOCKETIO_MESSAGE_QUEUE": None, "SECRET_KEY": "e2e-live"})
+    with app.app_context():
+        author = find_user_by_email(PARTICIPANTS[0])
+        consultation = db.session.get(Consultation, consultation_id)
+        for body in bodies:
+            posts.create_post(author, consultation, topic_id=consultation.topics[0].id, body=body)
+        db.session.commit()
+        db.engine.dispose()
+
+
+def open_as(browser, server, email):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(server.url + "/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(server.url + "/?phase=open")
+    page.locator(".consultation-card .card-title a").first.click()
+    expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "live")
+    return context, page
+
+
+def test_posts_appear_live_and_nothing_is_lost_across_a_server_restart(browser, server):
+    (context_a, a), (context_b, b) = (open_as(browser, server, email) for email in PARTICIPANTS)
+    consultation_id = int(a.url.split("/consultations/")[1].split("?")[0].split("#")[0])
+    expect(b.locator("[data-presence-count]")).to_have_text("2 here now")
+
+    # A responds; B sees it without reloading, announced to screen readers, with B's own buttons.
+    a.locator("#topic_id").select_option(index=2)
+    a.get_by_label("Your response").fill("Live: our region co-finances childcare during language courses.")
+    a.get_by_role("button", name="Publish response").click()
+    arrived = b.locator("article.post", has_text="our region co-finances childcare")
+    expect(arrived).to_have_count(1)
+    expect(arrived).to_have_class("post post-new")
+    expect(arrived.get_by_role("button", name="Endorse")).to_be_visible()
+    expect(arrived.get_by_role("link", name="Edit")).to_be_hidden()
+    expect(b.locator("[data-live-announcer]")).to_have_text("New response from Amina Diallo")
+    expect(a.get_by_label("Your response")).to_have_value("")
+    screenshot(b, "live-01-arrived")
+
+    # The server goes away: the pages say so; posts are made meanwhile; it comes back.
+    server.kill()
+    expect(b.locator("[data-live-status]")).to_have_attribute("data-state", "reconnecting")
+    screenshot(b, "live-02-reconnecting")
+    post_while_down(server, consultation_id, ["Written while the server was down (1).",
+                                              "Written while the server was down (2)."])
+    server.start()
+    expect(b.locator("[data-live-status]")).to_have_attribute("data-state", "live", timeout=30_000)
+    for n in (1, 2):
+        expect(b.locator("article.post", has_text=f"Written while the server was down ({n}).")).to_have_count(1)
+    # In order, newest first, and nothing twice.
+    texts = b.locator(".thread-list > li > article.post .post-body").all_inner_texts()
+    assert texts[:3] == ["Written while the server was down (2).", "Written while the server was down (1).",
+                         "Live: our region co-finances childcare during language courses."]
+    assert len(texts) == len(set(texts))
+    screenshot(b, "live-03-caught-up")
+    context_a.close()
+    context_b.close()
