@@ -50,9 +50,12 @@ def test_new_stakeholder_responds_replies_endorses_and_switches_language(live_se
     page.get_by_label("Subject (optional)").fill("Mentoring in the first month")
     page.get_by_label("Your response").fill(text)
     page.get_by_role("button", name="Publish response").click()
-    expect(page.locator(".flash-success")).to_contain_text("Your response has been published")
+    # Sent over the live connection: the page confirms and shows it without reloading.
+    expect(page.locator("[data-form-status]")).to_have_text("Your response has been published.")
+    expect(page.locator("article.post", has_text=text)).to_have_count(1)
 
     # It is listed under Topic 2, and not under Topic 1.
+    page.goto(f"{consultation_url}?topic={topic_2.get_attribute('value')}")
     expect(page.locator("#filter-topic option:checked")).to_contain_text("Topic 2:")
     mine = page.locator("article.post", has_text=text)
     expect(mine).to_have_count(1)

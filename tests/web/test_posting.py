@@ -327,3 +327,19 @@ def test_anonymous_endorsement_goes_to_login(client, make_post, reload):
     assert response.status_code == 302
     assert urlsplit(response.headers["Location"]).path == "/login"
     assert reload(post).endorsement_count == 0
+
+
+def test_a_form_sent_twice_with_the_same_client_key_makes_one_post(client, make_user, make_consultation,
+                                                                     post_count):
+    """A double click, or the resend after a lost answer, never creates a duplicate."""
+    consultation = make_consultation(topics=2)
+    login(client, make_user())
+    form = {"topic_id": consultation.topics[1].id, "body": "Said once.", "client_key": "3f1c2a9e-double"}
+    first = client.post(f"/consultations/{consultation.id}/responses", data=form)
+    second = client.post(f"/consultations/{consultation.id}/responses", data=form)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert post_count() == 1
+    other_key = client.post(f"/consultations/{consultation.id}/responses", data=dict(form, client_key="another"))
+    assert other_key.status_code == 302
+    assert post_count() == 2

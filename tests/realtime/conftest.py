@@ -1,0 +1,115 @@
+"""Fixtures of the real-time tests (tests/realtime/).
+
+`connect(http_client=None, headers=None)` opens a Flask-SocketIO test client. Pass a logged-in
+Flask test client to share its session cookie, as a browser's socket shares the page's.
+Every message the socket sends runs in a fresh app context, as on a real server: its own
+`db.session` (bound to the test's connection, so it sees the test's data) and its own `g`
+(Flask-Login caches the current user there; a shared `g` would let one socket act as another).
+
+Commit the test's own session (`db.session.commit()`) after building the data: it only
+releases a savepoint (the test's transaction is still rolled back at the end), it broadcasts
+the events the factories queued, and it keeps a socket handler's rollback from undoing the
+test's data.
+
+The live-server helpers (gunicorn subprocesses, log-in over http.client, real
+`socketio.Client`s) are in tests/realtime/live.py.
+"""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from forum.extensions import socketio
+from forum.models import Post, StreamEvent
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "redis: needs Redis at 127.0.0.1:6379 (skipped without it, except under CI=true where it fails)",
+    )
+
+
+class SocketClient:
+    """One Socket.IO connection to the app under test, with what it received kept in order."""
+
+    def __init__(self, app, http_client=None, headers=None):
+        self.app = app
+        with app.app_context():
+            self.raw = socketio.test_client(app, flask_test_client=http_client, headers=headers)
+        self._inbox: list[tuple[str, object]] = []
+
+    @property
+    def connected(self) -> bool:
+        return self.raw.is_connected()
+
+    def emit(self, event: str, *args):
+        """Send a message; returns the server's acknowledgement."""
+        with self.app.app_context():
+            return self.raw.emit(event, *args, callback=True)
+
+    def join(self, stream: str, last_seq: int | None = None) -> dict:
+        data = {"stream": stream}
+        if last_seq is not None:
+            data["last_seq"] = last_seq
+        return self.emit("join", data)
+
+    def post(self, stream: str, body: str, **fields) -> dict:
+        return self.emit("post", {"stream": stream, "body": body, **fields})
+
+    def _drain(self) -> None:
+        if self.connected:
+            self._inbox.extend((m["name"], m["args"][0] if m["args"] else None) for m in self.raw.get_received())
+
+    def received(self, name: str) -> list:
+        """The messages named `name` received since the last call (they are consumed)."""
+        self._drain()
+        wanted = [data for n, data in self._inbox if n == name]
+        self._inbox = [(n, data) for n, data in self._inbox if n != name]
+        return wanted
+
+    def events(self) -> list[dict]:
+        return self.received("event")
+
+    def disconnect(self) -> None:
+        self._drain()
+        with self.app.app_context():
+            self.raw.disconnect()
+
+
+@pytest.fixture
+def connect(app):
+    """connect(http_client=None, headers=None) -> SocketClient; all are disconnected at the end
+    (presence and rooms are process-wide, and SQLite reuses ids: nothing may leak into the next test)."""
+    made: list[SocketClient] = []
+
+    def _connect(http_client=None, headers=None) -> SocketClient:
+        client = SocketClient(app, http_client, headers)
+        made.append(client)
+        assert client.connected, "the server refused the socket connection"
+        return client
+
+    yield _connect
+    for client in made:
+        if client.connected:
+            client.disconnect()
+
+
+@pytest.fixture
+def user_client(app, login):
+    """user_client(user) -> a new Flask test client logged in as `user`."""
+    def _client(user):
+        client = app.test_client()
+        login(client, user)
+        return client
+    return _client
+
+
+@pytest.fixture
+def stored(db):
+    """stored() -> (posts, stream events) in the database now, as a fresh query sees it."""
+    def _stored() -> tuple[int, int]:
+        db.session.expire_all()
+        return (db.session.scalar(select(func.count(Post.id))),
+                db.session.scalar(select(func.count(StreamEvent.id))))
+    return _stored

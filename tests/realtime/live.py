@@ -1,0 +1,311 @@
+"""Helpers for the tests against real servers: gunicorn (gevent worker) subprocesses on free
+ports, a database migrated with `flask db upgrade` and filled through the services, log-in
+over http.client, and real `socketio.Client`s whose messages are waited for with timeouts.
+
+Only 127.0.0.1 is ever contacted.
+"""
+from __future__ import annotations
+
+import http.client
+import itertools
+import os
+import queue
+import re
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+import socketio
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SECRET_KEY = "realtime-live-test-secret"
+PASSWORD = "correct horse battery staple"
+USER_AGENT = "plenary-realtime-tests/1.0"  # the same on log-in and socket: sessions are "strong"
+IN_CI = os.environ.get("CI", "").strip().lower() == "true"
+STARTUP_TIMEOUT = 30.0
+MESSAGE_TIMEOUT = 10.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(condition, timeout: float, what: str, interval: float = 0.05):
+    """Poll `condition()` until it returns something truthy (returned) or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)  # the pause between two polls of a condition, not a synchronisation
+
+
+def server_env(database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"REDIS_URL", "SOCKETIO_ALLOWED_ORIGINS", "SOCKETIO_CHANNEL", "PLENARY_ENV"}}
+    env.update({"DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY, "RATELIMIT_ENABLED": "false",
+                "SOCKETIO_ASYNC_MODE": "gevent", "PYTHONUNBUFFERED": "1", **extra})
+    return env
+
+
+def migrate(database_url: str) -> None:
+    result = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                            env=server_env(database_url), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"flask db upgrade failed:\n{result.stdout}\n{result.stderr}"
+
+
+@dataclass
+class Seed:
+    """What `seed` created: ids and e-mail addresses (the objects belong to a closed session)."""
+    consultation_id: int
+    topic_id: int
+    members_consultation_id: int
+    members_topic_id: int
+    emails: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def stream(self) -> str:
+        return f"consultation:{self.consultation_id}"
+
+    @property
+    def members_stream(self) -> str:
+        return f"consultation:{self.members_consultation_id}"
+
+
+def seed(database_url: str, people=("amina", "bruno", "chen")) -> Seed:
+    """Users and two open consultations (one public, one for members), made with the services
+    in an app context of their own, and committed."""
+    from forum import create_app
+    from forum.extensions import db
+    from forum.models.consultations import ConsultationStatus
+    from forum.services import accounts, consultations
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
+    try:
+        with app.app_context():
+            def person(name: str):
+                return accounts.register(f"{name}@example.org", PASSWORD, accounts.Profile(
+                    display_name=name.title(), organisation="Test Organisation", organisation_type="ngo",
+                    country="BE"))
+
+            organiser = person("organiser")
+            accounts.set_roles(None, organiser, organiser=True)
+            made = []
+            for visibility in ("public", "members"):
+                consultation = consultations.create_consultation(organiser, consultations.ConsultationInput(
+                    title=f"Live {visibility} consultation", visibility=visibility))
+                topic = consultations.add_topic(organiser, consultation, consultations.TopicInput(title="Housing"))
+                consultations.set_status(organiser, consultation, ConsultationStatus.OPEN.value)
+                made.append((consultation, topic))
+            emails = {name: person(name).email for name in people}
+            db.session.flush()
+            result = Seed(made[0][0].id, made[0][1].id, made[1][0].id, made[1][1].id, emails)
+            db.session.commit()
+            return result
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+class Server:
+    """`gunicorn -k gevent -w 1 wsgi:app` on a free port of 127.0.0.1."""
+
+    def __init__(self, name: str, env: dict[str, str], log_dir: Path, port: int | None = None):
+        self.name = name
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_dir / f"{name}.log"
+        self._log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--worker-class", "gevent", "--workers", "1",
+             "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "wsgi:app"],
+            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def wait_until_up(self, timeout: float = STARTUP_TIMEOUT) -> None:
+        def answers():
+            if self.process.poll() is not None:
+                raise AssertionError(f"server {self.name} exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                return request(self.url, "GET", "/login")[0] == 200
+            except OSError:
+                return False
+        wait_for(answers, timeout, f"server {self.name} to answer on {self.url}", interval=0.1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self._log.close()
+
+
+def start_servers(specs: list[tuple[str, dict[str, str]]], log_dir: Path) -> list[Server]:
+    """Start several servers at once (their imports overlap) and wait until all answer."""
+    servers = [Server(name, env, log_dir) for name, env in specs]
+    try:
+        for server in servers:
+            server.wait_until_up()
+    except BaseException:
+        for server in servers:
+            server.stop()
+        raise
+    return servers
+
+
+# --- HTTP ---------------------------------------------------------------------------
+
+def request(base_url: str, method: str, path: str, *, form: dict | None = None, cookie: str | None = None,
+            timeout: float = 10.0) -> tuple[int, dict[str, list[str]], str]:
+    host, port = base_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    headers = {"User-Agent": USER_AGENT}
+    body = None
+    if cookie:
+        headers["Cookie"] = cookie
+    if form is not None:
+        body = urlencode(form)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        received: dict[str, list[str]] = {}
+        for name, value in response.getheaders():
+            received.setdefault(name.lower(), []).append(value)
+        return response.status, received, response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
+def _session_cookie(headers: dict[str, list[str]]) -> str | None:
+    for value in headers.get("set-cookie", []):
+        pair = value.split(";", 1)[0]
+        if pair.startswith("session="):
+            return pair
+    return None
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+class Browser:
+    """One browser's cookie (Flask keeps the whole session in it, so every answer may renew it)."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.cookie: str | None = None
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
+        status, headers, body = request(self.base_url, method, path, form=form, cookie=self.cookie)
+        self.cookie = _session_cookie(headers) or self.cookie
+        return status, body
+
+    def submit(self, page_path: str, action: str, form: dict) -> int:
+        """Send a form the way a browser does: load its page (for the CSRF token), then POST."""
+        status, html = self.request("GET", page_path)
+        assert status == 200, f"GET {page_path} answered {status}"
+        status, _ = self.request("POST", action, form={"csrf_token": csrf_token(html), **form})
+        return status
+
+    def login(self, email: str, password: str = PASSWORD) -> "Browser":
+        status = self.submit("/login", "/login", {"email": email, "password": password})
+        assert status == 302, f"logging in as {email} answered {status}"
+        return self
+
+    def logout(self) -> int:
+        return self.submit("/", "/logout", {})
+
+    def respond(self, consultation_id: int, topic_id: int, body: str) -> int:
+        return self.submit(f"/consultations/{consultation_id}", f"/consultations/{consultation_id}/responses",
+                           {"topic_id": topic_id, "body": body})
+
+
+def login(base_url: str, email: str, password: str = PASSWORD) -> str:
+    """The session cookie of a browser that just logged in as `email`."""
+    return Browser(base_url).login(email, password).cookie
+
+
+# --- Sockets --------------------------------------------------------------------------
+
+class Reader:
+    """A real Socket.IO client; what it receives is queued and waited for with timeouts."""
+
+    _numbers = itertools.count(1)
+
+    def __init__(self, base_url: str, cookie: str | None = None, origin: str | None = None,
+                 transports: list[str] | None = None):
+        self.name = f"reader-{next(self._numbers)}"
+        self.client = socketio.Client(reconnection=False)
+        self.messages: queue.Queue[tuple[str, object]] = queue.Queue()
+        for name in ("event", "presence", "typing"):
+            self.client.on(name, self._keeper(name))
+        headers = {"User-Agent": USER_AGENT}
+        if cookie:
+            headers["Cookie"] = cookie
+        if origin:
+            headers["Origin"] = origin
+        self.client.connect(base_url, headers=headers, transports=transports, wait_timeout=MESSAGE_TIMEOUT)
+
+    def _keeper(self, name):
+        def keep(data=None):
+            self.messages.put((name, data))
+        return keep
+
+    def call(self, event: str, data) -> dict:
+        return self.client.call(event, data, timeout=MESSAGE_TIMEOUT)
+
+    def join(self, stream: str, last_seq: int | None = None) -> dict:
+        data = {"stream": stream} if last_seq is None else {"stream": stream, "last_seq": last_seq}
+        return self.call("join", data)
+
+    def next_event(self, timeout: float = MESSAGE_TIMEOUT, where=lambda event: True) -> dict:
+        """The next `event` message matching `where` (others of that name are skipped)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{self.name}: no matching event within {timeout}s")
+            try:
+                name, data = self.messages.get(timeout=left)
+            except queue.Empty:
+                continue
+            if name == "event" and where(data):
+                return data
+
+    def pending_events(self) -> list[dict]:
+        """Events already received and not yet taken (does not wait)."""
+        found, others = [], []
+        while True:
+            try:
+                name, data = self.messages.get_nowait()
+            except queue.Empty:
+                break
+            (found if name == "event" else others).append(data if name == "event" else (name, data))
+        for item in others:
+            self.messages.put(item)
+        return found
+
+    def close(self) -> None:
+        if self.client.connected:
+            self.client.disconnect()
