@@ -18,6 +18,9 @@ def init_app(app: Flask) -> None:
         channel=app.config["SOCKETIO_CHANNEL"],
         cors_allowed_origins=origins,
         manage_session=False,
+        # Each connection's messages are handled one after the other, in the order sent:
+        # one client's writes are never reordered.
+        async_handlers=False,
         logger=False,
         engineio_logger=False,
     )

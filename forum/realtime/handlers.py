@@ -87,6 +87,8 @@ def on_connect(auth=None):
     # Origins are checked by Socket.IO itself (SOCKETIO_ALLOWED_ORIGINS, never "*").
     # Anonymous readers may connect: public consultations are readable by anyone.
     _joined[request.sid] = set()
+    if current_user.is_authenticated:
+        presence.add_connection(current_user.id, request.sid)
     return True
 
 
@@ -96,6 +98,8 @@ def on_disconnect(reason=None):
         presence.remove(stream, request.sid)
         emit("presence", {"stream": stream, **presence.summary(stream)}, to=stream)
     _last_typing.pop(request.sid, None)
+    if current_user.is_authenticated:
+        presence.remove_connection(current_user.id, request.sid)
 
 
 @socketio.on("join")
@@ -173,8 +177,7 @@ def on_post(data):
         client_key=fields["client_key"],
     )
     db.session.flush()
-    seq = events.latest_seq(events.consultation_stream(consultation))
-    return {"ok": True, "post": {"id": post.id, "seq": seq, "thread_id": post.thread_id}}
+    return {"ok": True, "post": {"id": post.id, "seq": events.created_seq(post), "thread_id": post.thread_id}}
 
 
 @socketio.on("typing")

@@ -39,6 +39,28 @@ class Presence:
         with self._lock:
             self._local.get(stream, {}).pop(sid, None)
 
+    # Which connections belong to an account, so that logging out can close them all.
+
+    def add_connection(self, user_id: int, sid: str) -> None:
+        if self._redis is not None:
+            self._redis.sadd(f"{self._prefix}user:{user_id}", sid)
+            return
+        with self._lock:
+            self._local.setdefault(f"user:{user_id}", {})[sid] = {}
+
+    def remove_connection(self, user_id: int, sid: str) -> None:
+        if self._redis is not None:
+            self._redis.srem(f"{self._prefix}user:{user_id}", sid)
+            return
+        with self._lock:
+            self._local.get(f"user:{user_id}", {}).pop(sid, None)
+
+    def connections(self, user_id: int) -> list[str]:
+        if self._redis is not None:
+            return [sid.decode() for sid in self._redis.smembers(f"{self._prefix}user:{user_id}")]
+        with self._lock:
+            return list(self._local.get(f"user:{user_id}", {}))
+
     def summary(self, stream: str) -> dict:
         """{"count": connections, "users": signed-in people, each once}."""
         if self._redis is not None:
@@ -51,3 +73,13 @@ class Presence:
 
 
 presence = Presence()
+
+
+def disconnect_user(user_id: int) -> None:
+    """Close every open socket of an account, in whichever server process holds it (the
+    message queue carries the request). The pages reconnect as anonymous readers."""
+    from forum.extensions import socketio
+
+    for sid in presence.connections(user_id):
+        socketio.server.disconnect(sid, namespace="/")
+        presence.remove_connection(user_id, sid)

@@ -20,6 +20,8 @@ from forum.mail import send_mail
 from forum.models import User
 from forum.models.base import utcnow
 from forum.models.users import EU_COUNTRIES, ORGANISATION_TYPES, find_user_by_email, normalise_email
+from forum.realtime.presence import disconnect_user
+from forum.services import events
 from forum.services.errors import PermissionDenied, ValidationError
 from forum.services.text import clean_text
 
@@ -122,6 +124,8 @@ def end_sessions(user: User) -> None:
     check the session token on each message)."""
     user.rotate_session_token()
     db.session.flush()
+    user_id = user.id
+    events.on_commit(lambda: disconnect_user(user_id))
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
@@ -129,8 +133,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise ValidationError(_l("Your current password is not correct."), field="current_password")
     _check_password(new_password)
     user.set_password(new_password)
-    user.rotate_session_token()
-    db.session.flush()
+    end_sessions(user)
 
 
 # --- Password reset -----------------------------------------------------------------
@@ -178,8 +181,7 @@ def reset_password(token: str, new_password: str) -> User:
     user = user_for_reset_token(token)
     _check_password(new_password)
     user.set_password(new_password)
-    user.rotate_session_token()
-    db.session.flush()
+    end_sessions(user)
     return user
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, has_request_context, render_template
+from flask_babel import force_locale
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -50,6 +51,17 @@ def record(kind: str, post: Post) -> StreamEvent:
     return stream_event
 
 
+def on_commit(callback) -> None:
+    """Run `callback()` once the current transaction has committed (never on rollback)."""
+    db.session.info.setdefault(PENDING, []).append(callback)
+
+
+def created_seq(post: Post) -> int | None:
+    """The number of the event that announced this post."""
+    return db.session.scalar(select(StreamEvent.seq).where(StreamEvent.post_id == post.id,
+                                                           StreamEvent.kind == "post.created"))
+
+
 def latest_seq(stream_key: str) -> int:
     return db.session.scalar(select(Stream.last_seq).where(Stream.key == stream_key)) or 0
 
@@ -76,19 +88,21 @@ def payload(stream_event: StreamEvent) -> dict[str, Any]:
             "topic_id": post.topic_id, "author_id": post.author_id,
             "endorsement_count": post.endorsement_count, "deleted": post.is_deleted,
         },
-        "html": render_post(post),
+        # One rendering per interface language; times inside are formatted by the reader's browser.
+        "html": {language: render_post(post, language) for language in current_app.config["LANGUAGES"]},
     }
 
 
-def render_post(post: Post) -> str:
-    """A post's HTML as any reader sees it: every action is in it, hidden, and the page's
-    script shows those its reader may use (the server still decides when they are used)."""
+def render_post(post: Post, language: str) -> str:
+    """A post's HTML as any reader of `language` sees it: every action is in it, hidden, and
+    the page's script shows those its reader may use (the server still decides)."""
     from forum.services.posts import ThreadNode
 
     context = dict(node=ThreadNode(post), depth=1 if post.parent_id else 0, live=True, responses=None)
     if has_request_context():
-        return render_template("posts/_post.html", **context)
-    with current_app.test_request_context():  # a command-line write: links need a request
+        with force_locale(language):
+            return render_template("posts/_post.html", **context)
+    with current_app.test_request_context(), force_locale(language):  # a command-line write
         return render_template("posts/_post.html", **context)
 
 
@@ -104,7 +118,10 @@ def _render_pending(session: Session) -> None:
 @sa_event.listens_for(Session, "after_commit")
 def _broadcast(session: Session) -> None:
     for message in session.info.pop(PENDING, []):
-        socketio.emit("event", message, to=message["stream"])
+        if callable(message):
+            message()
+        else:
+            socketio.emit("event", message, to=message["stream"])
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")

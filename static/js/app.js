@@ -8,21 +8,24 @@
     select.addEventListener("change", function () { select.form.submit(); });
   });
 
-  // Show times in the reader's own time zone and language when the browser knows them.
+  // Show times in the reader's own time zone and language when the browser knows them
+  // (also used by live.js for posts that arrive later).
   var lang = document.documentElement.lang || undefined;
   var format;
   try {
     format = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
   } catch (e) { format = null; }
-  if (format) {
-    document.querySelectorAll("time[datetime]").forEach(function (el) {
+  window.plenaryFormatTimes = function (root) {
+    if (!format) return;
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
       var date = new Date(el.getAttribute("datetime"));
       if (!isNaN(date)) {
         el.title = el.textContent.trim();
         el.textContent = format.format(date);
       }
     });
-  }
+  };
+  window.plenaryFormatTimes(document);
 
   // A live count of the characters left in long text fields.
   document.querySelectorAll("textarea[maxlength]").forEach(function (area) {

@@ -60,10 +60,13 @@
     return false;
   }
 
+  var language = document.documentElement.lang;
+
   function fromHtml(html) {
     var template = document.createElement("template");
-    template.innerHTML = html.trim();
+    template.innerHTML = (html[language] || html[Object.keys(html)[0]]).trim();
     var article = template.content.querySelector("article.post");
+    if (window.plenaryFormatTimes) window.plenaryFormatTimes(article);
     var footer = article.querySelector("footer[data-author-id]");
     if (footer) {
       var authorId = parseInt(footer.dataset.authorId, 10);
