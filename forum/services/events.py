@@ -8,6 +8,7 @@ transaction sends nothing. Clients that missed events ask for them by number
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import current_app, has_request_context, render_template
@@ -118,10 +119,15 @@ def _render_pending(session: Session) -> None:
 @sa_event.listens_for(Session, "after_commit")
 def _broadcast(session: Session) -> None:
     for message in session.info.pop(PENDING, []):
-        if callable(message):
-            message()
-        else:
-            socketio.emit("event", message, to=message["stream"])
+        try:
+            if callable(message):
+                message()
+            else:
+                socketio.emit("event", message, to=message["stream"])
+        except Exception:
+            # The write is committed; a message lost here is recovered by clients from the
+            # database by its number. Never turn a stored post into an error page.
+            logging.getLogger("forum.events").exception("a live message could not be sent")
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")

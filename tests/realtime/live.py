@@ -128,12 +128,13 @@ class Server:
         self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "--worker-class", "gevent", "--workers", "1",
-             "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "wsgi:app"],
+             "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "--no-control-socket", "wsgi:app"],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
         )
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def wait_until_up(self, timeout: float = STARTUP_TIMEOUT) -> None:
@@ -256,10 +257,14 @@ class Reader:
     def __init__(self, base_url: str, cookie: str | None = None, origin: str | None = None,
                  transports: list[str] | None = None):
         self.name = f"reader-{next(self._numbers)}"
-        self.client = socketio.Client(reconnection=False)
+        # websocket-client adds an Origin of its own (the server's) unless told not to; a test
+        # that names the origin wants exactly that one sent.
+        options = {"websocket_extra_options": {"suppress_origin": True}} if origin else {}
+        self.client = socketio.Client(reconnection=False, **options)
         self.messages: queue.Queue[tuple[str, object]] = queue.Queue()
         for name in ("event", "presence", "typing"):
             self.client.on(name, self._keeper(name))
+        self.cookie = cookie
         headers = {"User-Agent": USER_AGENT}
         if cookie:
             headers["Cookie"] = cookie
@@ -279,19 +284,22 @@ class Reader:
         data = {"stream": stream} if last_seq is None else {"stream": stream, "last_seq": last_seq}
         return self.call("join", data)
 
-    def next_event(self, timeout: float = MESSAGE_TIMEOUT, where=lambda event: True) -> dict:
-        """The next `event` message matching `where` (others of that name are skipped)."""
+    def next_message(self, name: str, where=lambda data: True, timeout: float = MESSAGE_TIMEOUT):
+        """The next message called `name` matching `where`; earlier non-matching ones are dropped."""
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError(f"{self.name}: no matching event within {timeout}s")
+                raise AssertionError(f"{self.name}: no matching {name!r} message within {timeout}s")
             try:
-                name, data = self.messages.get(timeout=left)
+                got, data = self.messages.get(timeout=left)
             except queue.Empty:
                 continue
-            if name == "event" and where(data):
+            if got == name and where(data):
                 return data
+
+    def next_event(self, where=lambda event: True, timeout: float = MESSAGE_TIMEOUT) -> dict:
+        return self.next_message("event", where, timeout)
 
     def pending_events(self) -> list[dict]:
         """Events already received and not yet taken (does not wait)."""
@@ -309,3 +317,78 @@ class Reader:
     def close(self) -> None:
         if self.client.connected:
             self.client.disconnect()
+
+
+# --- Redis ------------------------------------------------------------------------------
+
+def unavailable(message: str):
+    """Skip the test, or fail it under CI=true (where everything it needs must be there)."""
+    import pytest
+
+    if IN_CI:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def redis_client(port: int):
+    import redis
+
+    return redis.Redis(host="127.0.0.1", port=port, socket_timeout=2, socket_connect_timeout=2)
+
+
+def require_redis(port: int = 6379) -> None:
+    import redis
+
+    try:
+        redis_client(port).ping()
+    except redis.RedisError as exc:
+        unavailable(f"Redis not reachable at 127.0.0.1:{port}: {exc}")
+
+
+def subscribers(port: int, channel: str) -> int:
+    """How many connections listen on the Socket.IO channel (one per server process that has
+    started its message-queue listener)."""
+    import redis
+
+    try:
+        return dict(redis_client(port).pubsub_numsub(channel)).get(channel.encode(), 0)
+    except redis.RedisError:
+        return 0
+
+
+class OwnRedis:
+    """A redis-server of the test's own on a free port, without persistence, that the test may
+    stop and start again (on the same port)."""
+
+    def __init__(self, log_dir: Path):
+        import shutil
+
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
+            unavailable("redis-server not found on PATH (apt-get install redis-server)")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log_path = log_dir / f"redis-{self.port}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with open(self.log_path, "a") as log:
+            self.process = subprocess.Popen(
+                [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--daemonize", "no"],
+                stdout=log, stderr=subprocess.STDOUT)
+
+        def answers():
+            if self.process.poll() is not None:
+                raise AssertionError(f"redis-server exited with {self.process.returncode}:\n"
+                                     f"{self.log_path.read_text(errors='replace')}")
+            try:
+                return redis_client(self.port).ping()
+            except Exception:
+                return False
+        wait_for(answers, 10, f"redis-server on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

@@ -48,7 +48,7 @@ def test_a_reconnecting_client_receives_exactly_the_50_events_it_missed(db, room
     assert [e["post"]["id"] for e in ack["missed"]] == [p.id for p in made]
     assert {e["type"] for e in ack["missed"]} == {"post.created"}
     assert {e["stream"] for e in ack["missed"]} == {stream}
-    assert "Missed post 50." in ack["missed"][-1]["html"]
+    assert "Missed post 50." in ack["missed"][-1]["html"]["en"]
     assert ack["seq"] == 52
     assert again.events() == []  # nothing a second time as a live event
 
@@ -159,11 +159,11 @@ def test_catching_up_shows_each_posts_latest_state(db, room, connect, make_user)
         ("post.created", post.id), ("post.created", gone.id), ("post.updated", post.id),
         ("post.endorsed", post.id), ("post.deleted", gone.id)]
     for event in (e for e in missed if e["post"]["id"] == post.id):
-        article = parse(event["html"]).one("article", id=f"post-{post.id}")
+        article = parse(event["html"]["en"]).one("article", id=f"post-{post.id}")
         assert article.one(class_="post-body").one("strong").text() == "clear"
         assert article.one(class_="post-subject").text() == "Clearer"
-        assert "First draft" not in event["html"]
+        assert "First draft" not in event["html"]["en"]
         assert event["post"]["endorsement_count"] == 1
     for event in (e for e in missed if e["post"]["id"] == gone.id):
         assert event["post"]["deleted"] is True
-        assert "Soon withdrawn" not in event["html"]
+        assert "Soon withdrawn" not in event["html"]["en"]
