@@ -107,6 +107,17 @@ def test_posts_appear_live_and_nothing_is_lost_across_a_server_restart(browser, 
     expect(a.get_by_label("Your response")).to_have_value("")
     screenshot(b, "live-01-arrived")
 
+    # B has scrolled down to read: the page does not jump, a bar offers the new post instead.
+    b.locator("footer.site-footer").scroll_into_view_if_needed()
+    a.get_by_label("Your response").fill("Second live response, while B reads further down.")
+    a.get_by_role("button", name="Publish response").click()
+    bar = b.locator("[data-new-posts]")
+    expect(bar).to_have_text("1 new post: show it")
+    expect(b.locator("article.post", has_text="Second live response")).to_have_count(0)
+    bar.click()
+    expect(b.locator("article.post", has_text="Second live response")).to_be_in_viewport()
+    expect(bar).to_be_hidden()
+
     # The server goes away: the pages say so; posts are made meanwhile; it comes back.
     server.kill()
     expect(b.locator("[data-live-status]")).to_have_attribute("data-state", "reconnecting")
@@ -119,7 +130,8 @@ def test_posts_appear_live_and_nothing_is_lost_across_a_server_restart(browser, 
         expect(b.locator("article.post", has_text=f"Written while the server was down ({n}).")).to_have_count(1)
     # In order, newest first, and nothing twice.
     texts = b.locator(".thread-list > li > article.post .post-body").all_inner_texts()
-    assert texts[:3] == ["Written while the server was down (2).", "Written while the server was down (1).",
+    assert texts[:4] == ["Written while the server was down (2).", "Written while the server was down (1).",
+                         "Second live response, while B reads further down.",
                          "Live: our region co-finances childcare during language courses."]
     assert len(texts) == len(set(texts))
     screenshot(b, "live-03-caught-up")
