@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import format_datetime
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -27,8 +27,11 @@ def select_timezone() -> str | None:
 
 
 def time_tag(value: datetime | None, format: str = "medium") -> Markup:
-    """A <time> element: machine-readable UTC, shown in the reader's time zone and locale."""
+    """A <time> element: machine-readable UTC, shown in the reader's time zone and locale.
+    In HTML rendered for every reader (live broadcasts) the text stays in UTC: the page's
+    script shows it in each reader's own zone, and nobody learns the writer's."""
     if value is None:
         return Markup("")
+    rebase = not g.get("render_for_everyone", False)
     return Markup('<time datetime="{iso}">{text}</time>').format(
-        iso=value.isoformat(timespec="seconds"), text=escape(format_datetime(value, format)))
+        iso=value.isoformat(timespec="seconds"), text=escape(format_datetime(value, format, rebase=rebase)))

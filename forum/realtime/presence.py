@@ -2,10 +2,29 @@
 process), in this process's memory otherwise."""
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import threading
 
 from flask import Flask
+
+log = logging.getLogger("forum.presence")
+
+
+def best_effort(empty):
+    """Presence is a courtesy: if Redis is unreachable, connecting, joining and catching up
+    must still work, so a failure is logged and answered with `empty`."""
+    def decorate(method):
+        @functools.wraps(method)
+        def wrapper(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except Exception as error:  # redis.RedisError and connection errors
+                log.warning("presence unavailable (%s): %s", method.__name__, error)
+                return empty() if callable(empty) else empty
+        return wrapper
+    return decorate
 
 
 class Presence:
@@ -25,6 +44,7 @@ class Presence:
         else:
             self._redis = None
 
+    @best_effort(None)
     def add(self, stream: str, sid: str, user: dict) -> None:
         if self._redis is not None:
             self._redis.hset(self._prefix + stream, sid, json.dumps(user))
@@ -32,6 +52,7 @@ class Presence:
         with self._lock:
             self._local.setdefault(stream, {})[sid] = user
 
+    @best_effort(None)
     def remove(self, stream: str, sid: str) -> None:
         if self._redis is not None:
             self._redis.hdel(self._prefix + stream, sid)
@@ -41,6 +62,7 @@ class Presence:
 
     # Which connections belong to an account, so that logging out can close them all.
 
+    @best_effort(None)
     def add_connection(self, user_id: int, sid: str) -> None:
         if self._redis is not None:
             self._redis.sadd(f"{self._prefix}user:{user_id}", sid)
@@ -48,6 +70,7 @@ class Presence:
         with self._lock:
             self._local.setdefault(f"user:{user_id}", {})[sid] = {}
 
+    @best_effort(None)
     def remove_connection(self, user_id: int, sid: str) -> None:
         if self._redis is not None:
             self._redis.srem(f"{self._prefix}user:{user_id}", sid)
@@ -55,12 +78,14 @@ class Presence:
         with self._lock:
             self._local.get(f"user:{user_id}", {}).pop(sid, None)
 
+    @best_effort(list)
     def connections(self, user_id: int) -> list[str]:
         if self._redis is not None:
             return [sid.decode() for sid in self._redis.smembers(f"{self._prefix}user:{user_id}")]
         with self._lock:
             return list(self._local.get(f"user:{user_id}", {}))
 
+    @best_effort(lambda: {"count": 0, "users": []})
     def summary(self, stream: str) -> dict:
         """{"count": connections, "users": signed-in people, each once}."""
         if self._redis is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import current_app, has_request_context, render_template
+from flask import current_app, g, has_request_context, render_template
 from flask_babel import force_locale
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
@@ -67,8 +67,9 @@ def latest_seq(stream_key: str) -> int:
     return db.session.scalar(select(Stream.last_seq).where(Stream.key == stream_key)) or 0
 
 
-def events_after(stream_key: str, last_seq: int, limit: int = CATCH_UP_LIMIT) -> tuple[list[dict], bool]:
+def events_after(stream_key: str, last_seq: int, limit: int | None = None) -> tuple[list[dict], bool]:
     """What a client that applied `last_seq` has missed, oldest first; and whether more remain."""
+    limit = CATCH_UP_LIMIT if limit is None else limit
     rows = db.session.scalars(
         select(StreamEvent).where(StreamEvent.stream_key == stream_key, StreamEvent.seq > last_seq)
         .order_by(StreamEvent.seq).limit(limit + 1)
@@ -100,11 +101,15 @@ def render_post(post: Post, language: str) -> str:
     from forum.services.posts import ThreadNode
 
     context = dict(node=ThreadNode(post), depth=1 if post.parent_id else 0, live=True, responses=None)
-    if has_request_context():
+    if not has_request_context():  # a command-line write: links need a request
+        with current_app.test_request_context():
+            return render_post(post, language)
+    g.render_for_everyone = True
+    try:
         with force_locale(language):
             return render_template("posts/_post.html", **context)
-    with current_app.test_request_context(), force_locale(language):  # a command-line write
-        return render_template("posts/_post.html", **context)
+    finally:
+        g.render_for_everyone = False
 
 
 @sa_event.listens_for(Session, "before_commit")

@@ -190,15 +190,22 @@
     });
   }
 
-  socket.on("connect", function () {
+  function join() {
     socket.timeout(10000).emit("join", { stream: stream, last_seq: lastSeq }, function (err, ack) {
-      if (err || !ack.ok) { setStatus("offline"); return; }
+      if (err || !ack.ok) {
+        setStatus("offline");
+        // A timeout or a server-side failure may pass; being refused (4xx) will not.
+        if ((err || ack.error.code >= 500) && socket.connected) window.setTimeout(join, 5000);
+        return;
+      }
       applyAll(ack.missed);
       if (ack.more) sync();
       showPresence(ack.presence);
       setStatus("live");
     });
-  });
+  }
+
+  socket.on("connect", join);
   socket.on("disconnect", function () { setStatus("reconnecting"); });
   socket.io.on("reconnect_failed", function () { setStatus("offline"); });
   socket.on("connect_error", function () { setStatus(socket.active ? "reconnecting" : "offline"); });

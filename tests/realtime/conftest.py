@@ -7,14 +7,17 @@ Every message the socket sends runs in a fresh app context, as on a real server:
 (Flask-Login caches the current user there; a shared `g` would let one socket act as another).
 
 Commit the test's own session (`db.session.commit()`) after building the data: it only
-releases a savepoint (the test's transaction is still rolled back at the end), it broadcasts
-the events the factories queued, and it keeps a socket handler's rollback from undoing the
-test's data.
+releases a savepoint (the test's transaction is still rolled back at the end), and it
+broadcasts the events the factories queued then, not in the middle of what the test watches.
 
 The live-server helpers (gunicorn subprocesses, log-in over http.client, real
 `socketio.Client`s) are in tests/realtime/live.py.
 """
 from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -131,3 +134,50 @@ def readers():
     yield _reader
     for reader in made:
         reader.close()
+
+
+_preparation = None  # live.DatabasePreparation, once the run is known to need real servers
+
+
+def pytest_collection_finish(session):
+    # Migrating takes seconds of subprocess time: start it now, so that it overlaps the
+    # in-process tests that come first, when some collected test needs a real server.
+    global _preparation
+    if any("live_databases" in getattr(item, "fixturenames", ()) for item in session.items):
+        from tests.realtime import live
+
+        _preparation = live.DatabasePreparation(Path(tempfile.mkdtemp(prefix="plenary-live-")))
+
+
+def pytest_sessionfinish(session):
+    if _preparation is not None:  # drops the PostgreSQL database even if no test got to use it
+        _preparation.close()
+        shutil.rmtree(_preparation.directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def live_databases(tmp_path_factory):
+    """Databases for the real servers, migrated with `flask db upgrade` and filled through the
+    services: {"sqlite": (url, seed), "postgresql": (url, seed) or None, "postgresql_problem"}.
+    PostgreSQL is used when reachable (a database of its own, dropped at the end)."""
+    from tests.realtime import live
+
+    preparation = _preparation or live.DatabasePreparation(tmp_path_factory.mktemp("live"))
+    try:
+        urls = preparation.wait()
+        found = {name: (url, live.seed(url)) if url else None for name, url in urls.items()}
+        found["postgresql_problem"] = preparation.postgresql_problem
+        yield found
+    finally:
+        preparation.close()
+
+
+@pytest.fixture(scope="session")
+def live_postgres(live_databases):
+    """(url, seed) of the PostgreSQL database for real servers; skipped (failed under CI=true)
+    without a PostgreSQL server."""
+    from tests.realtime import live
+
+    if live_databases["postgresql"] is None:
+        live.unavailable(live_databases["postgresql_problem"])
+    return live_databases["postgresql"]

@@ -6,14 +6,17 @@ Only 127.0.0.1 is ever contacted.
 """
 from __future__ import annotations
 
+import contextlib
 import http.client
 import itertools
 import os
 import queue
 import re
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,10 +60,56 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def migrate(database_url: str) -> None:
-    result = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
-                            env=server_env(database_url), capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, f"flask db upgrade failed:\n{result.stdout}\n{result.stderr}"
+def migrate(*database_urls: str) -> None:
+    """`flask db upgrade` on each database, all at once."""
+    runs = [(url, subprocess.Popen([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                                   env=server_env(url), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True)) for url in database_urls]
+    for url, run in runs:
+        output, _ = run.communicate(timeout=120)
+        assert run.returncode == 0, f"flask db upgrade failed on {url}:\n{output}"
+
+
+class DatabasePreparation:
+    """The databases for real servers: a SQLite file, and a PostgreSQL database of its own when
+    a server is reachable, both migrated with `flask db upgrade`. The work runs in a thread,
+    started as soon as the run is known to need it, so that it overlaps the in-process tests;
+    `wait()` returns {"sqlite": url, "postgresql": url or None}; `close()` drops PostgreSQL's."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.urls: dict[str, str | None] = {"sqlite": f"sqlite:///{directory / 'plenary.db'}", "postgresql": None}
+        self.postgresql_problem: str | None = None
+        self._postgres = contextlib.ExitStack()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._prepare, name="live-databases", daemon=True)
+        self._thread.start()
+
+    def _prepare(self) -> None:
+        import pytest
+
+        from tests.conftest import postgres_database
+
+        try:
+            try:
+                self.urls["postgresql"] = self._postgres.enter_context(postgres_database("plenary_live"))
+            except (pytest.skip.Exception, pytest.fail.Exception) as exc:  # not reachable
+                self.postgresql_problem = str(exc)
+            migrate(*(url for url in self.urls.values() if url))
+        except BaseException as exc:  # handed to the test that waits
+            self._error = exc
+
+    def wait(self, timeout: float = 180) -> dict[str, str | None]:
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise AssertionError(f"the databases were not ready within {timeout}s")
+        if self._error is not None:
+            raise self._error
+        return self.urls
+
+    def close(self) -> None:
+        self._thread.join(180)
+        self._postgres.close()
 
 
 @dataclass
@@ -128,7 +177,7 @@ class Server:
         self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "--worker-class", "gevent", "--workers", "1",
-             "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "--no-control-socket", "wsgi:app"],
+             "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "1", "--no-control-socket", "wsgi:app"],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
         )
 
@@ -147,15 +196,25 @@ class Server:
                 return False
         wait_for(answers, timeout, f"server {self.name} to answer on {self.url}", interval=0.1)
 
-    def stop(self) -> None:
+    def signal_stop(self) -> None:
         if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+            self.process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
+
+    def stop(self) -> None:
+        self.signal_stop()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
         self._log.close()
+
+
+def stop_servers(servers: list[Server]) -> None:
+    for server in servers:
+        server.signal_stop()
+    for server in servers:
+        server.stop()
 
 
 def start_servers(specs: list[tuple[str, dict[str, str]]], log_dir: Path) -> list[Server]:
@@ -165,8 +224,7 @@ def start_servers(specs: list[tuple[str, dict[str, str]]], log_dir: Path) -> lis
         for server in servers:
             server.wait_until_up()
     except BaseException:
-        for server in servers:
-            server.stop()
+        stop_servers(servers)
         raise
     return servers
 
@@ -255,7 +313,7 @@ class Reader:
     _numbers = itertools.count(1)
 
     def __init__(self, base_url: str, cookie: str | None = None, origin: str | None = None,
-                 transports: list[str] | None = None):
+                 transports: list[str] | None = None, wait_timeout: float = MESSAGE_TIMEOUT):
         self.name = f"reader-{next(self._numbers)}"
         # websocket-client adds an Origin of its own (the server's) unless told not to; a test
         # that names the origin wants exactly that one sent.
@@ -270,7 +328,7 @@ class Reader:
             headers["Cookie"] = cookie
         if origin:
             headers["Origin"] = origin
-        self.client.connect(base_url, headers=headers, transports=transports, wait_timeout=MESSAGE_TIMEOUT)
+        self.client.connect(base_url, headers=headers, transports=transports, wait_timeout=wait_timeout)
 
     def _keeper(self, name):
         def keep(data=None):
@@ -300,19 +358,6 @@ class Reader:
 
     def next_event(self, where=lambda event: True, timeout: float = MESSAGE_TIMEOUT) -> dict:
         return self.next_message("event", where, timeout)
-
-    def pending_events(self) -> list[dict]:
-        """Events already received and not yet taken (does not wait)."""
-        found, others = [], []
-        while True:
-            try:
-                name, data = self.messages.get_nowait()
-            except queue.Empty:
-                break
-            (found if name == "event" else others).append(data if name == "event" else (name, data))
-        for item in others:
-            self.messages.put(item)
-        return found
 
     def close(self) -> None:
         if self.client.connected:
