@@ -29,10 +29,6 @@ def create_app(config: type | dict | str | None = None) -> Flask:
     else:
         app.config.from_object(config if isinstance(config, type) else load_config(config))
 
-    if app.config["TRUSTED_PROXIES"]:
-        n = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
-
     logging.getLogger("forum").setLevel(logging.INFO)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -47,6 +43,11 @@ def create_app(config: type | dict | str | None = None) -> Flask:
 
     from forum import cli
     cli.init_app(app)
+
+    if app.config["TRUSTED_PROXIES"]:
+        # Outermost, so that Socket.IO's requests see the client's address too.
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     return app
 
 

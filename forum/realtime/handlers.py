@@ -92,11 +92,19 @@ def on_connect(auth=None):
     return True
 
 
+def _announce_presence(stream: str, include_self: bool = True) -> None:
+    # Only people who are signed in are listed; an anonymous reader coming or going changes
+    # just the count, which the next announcement brings. This keeps a stream with a
+    # thousand anonymous readers from sending a million presence messages as they join.
+    if current_user.is_authenticated:
+        emit("presence", {"stream": stream, **presence.summary(stream)}, to=stream, include_self=include_self)
+
+
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
     for stream in _joined.pop(request.sid, set()):
         presence.remove(stream, request.sid)
-        emit("presence", {"stream": stream, **presence.summary(stream)}, to=stream)
+        _announce_presence(stream)
     _last_typing.pop(request.sid, None)
     if current_user.is_authenticated:
         presence.remove_connection(current_user.id, request.sid)
@@ -113,7 +121,7 @@ def on_join(data):
     presence.add(stream, request.sid, _me())
     missed, more = events.events_after(stream, last_seq) if last_seq is not None else ([], False)
     summary = presence.summary(stream)
-    emit("presence", {"stream": stream, **summary}, to=stream, include_self=False)
+    _announce_presence(stream, include_self=False)
     return {"ok": True, "stream": stream, "seq": events.latest_seq(stream), "missed": missed, "more": more,
             "presence": summary, "can_post": permissions.can_post(current_user, consultation)}
 
@@ -135,7 +143,7 @@ def on_leave(data):
         _joined[request.sid].discard(stream)
         leave_room(stream)
         presence.remove(stream, request.sid)
-        emit("presence", {"stream": stream, **presence.summary(stream)}, to=stream)
+        _announce_presence(stream)
     return {"ok": True}
 
 

@@ -506,8 +506,11 @@ def test_presence_counts_go_up_and_down_with_joins_and_disconnects(db, make_user
     assert a.received("presence") == [{"stream": stream, "count": 2, "users": [people["amina"], people["bruno"]]}]
     assert b.received("presence") == []
 
+    # An anonymous reader is counted, but its coming and going is not announced to everyone
+    # (with a thousand readers that would be a million messages); the next announcement
+    # made for a signed-in person carries the count.
     assert visitor.join(stream)["presence"]["count"] == 3
-    assert [p["count"] for p in a.received("presence")] == [3]
+    assert a.received("presence") == []
 
     b.disconnect()
     assert a.received("presence") == [{"stream": stream, "count": 2, "users": [people["amina"]]}]
@@ -516,9 +519,12 @@ def test_presence_counts_go_up_and_down_with_joins_and_disconnects(db, make_user
     # A second tab of the same person counts as a connection, not as another person.
     second_tab = connect(a_http)
     assert second_tab.join(stream)["presence"] == {"count": 3, "users": [people["amina"]]}
+    assert [p["count"] for p in a.received("presence")] == [3]
 
     assert visitor.emit("leave", {"stream": stream}) == {"ok": True}
-    assert [p["count"] for p in a.received("presence")] == [3, 2]
+    assert a.received("presence") == []
+    second_tab.disconnect()
+    assert [p["count"] for p in a.received("presence")] == [1]
     # Having left, the visitor hears nothing more of the stream.
     assert a.post(stream, "Quiet now.", topic_id=topic_of(consultation))["ok"] is True
     assert visitor.events() == []
