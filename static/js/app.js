@@ -27,6 +27,16 @@
   };
   window.plenaryFormatTimes(document);
 
+  // Every posting form carries a key of its own: sent twice (a double click, a resend after
+  // a lost answer), it still makes one post.
+  window.plenaryNewKey = function () {
+    return (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
+      : String(Date.now()) + Math.random().toString(16).slice(2);
+  };
+  document.querySelectorAll('input[name="client_key"]').forEach(function (input) {
+    if (!input.value) input.value = window.plenaryNewKey();
+  });
+
   // A live count of the characters left in long text fields.
   document.querySelectorAll("textarea[maxlength]").forEach(function (area) {
     var counter = document.createElement("p");

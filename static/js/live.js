@@ -245,11 +245,6 @@
   if (!form) return;
   var keyField = form.querySelector('input[name="client_key"]');
   var statusLine = form.querySelector("[data-form-status]");
-  function newKey() {
-    keyField.value = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
-      : String(Date.now()) + Math.random().toString(16).slice(2);
-  }
-  newKey();
 
   var lastTyping = 0;
   form.querySelector("textarea").addEventListener("input", function () {
@@ -296,7 +291,7 @@
       if (!ack.ok) { showError(ack.error); return; }
       form.elements.subject.value = "";
       form.elements.body.value = "";
-      newKey();
+      keyField.value = window.plenaryNewKey();
       statusLine.textContent = strings.published;
       var article = document.getElementById("post-" + ack.post.id);
       if (article) article.scrollIntoView({ block: "center" });
