@@ -206,6 +206,9 @@
   }
 
   socket.on("connect", join);
+  // An event lost on its way (say, while the server's message queue restarted) is noticed at
+  // the next event; a quiet page asks once a minute, so nothing stays missing for long.
+  window.setInterval(function () { if (socket.connected) sync(); }, 60000);
   socket.on("disconnect", function () { setStatus("reconnecting"); });
   socket.io.on("reconnect_failed", function () { setStatus("offline"); });
   socket.on("connect_error", function () { setStatus(socket.active ? "reconnecting" : "offline"); });
