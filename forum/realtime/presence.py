@@ -85,6 +85,13 @@ class Presence:
         with self._lock:
             return list(self._local.get(f"user:{user_id}", {}))
 
+    @best_effort(list)
+    def connections_in(self, stream: str) -> list[str]:
+        if self._redis is not None:
+            return [sid.decode() for sid in self._redis.hkeys(self._prefix + stream)]
+        with self._lock:
+            return list(self._local.get(stream, {}))
+
     @best_effort(lambda: {"count": 0, "users": []})
     def summary(self, stream: str) -> dict:
         """{"count": connections, "users": signed-in people, each once}."""
@@ -98,6 +105,18 @@ class Presence:
 
 
 presence = Presence()
+
+
+def reauthorise_stream(stream: str) -> None:
+    """Who may read a stream has narrowed (a consultation became members-only): empty its
+    room and ask every connection that was in it to join again, which checks them anew."""
+    from forum.extensions import socketio
+
+    connections = presence.connections_in(stream)
+    socketio.close_room(stream)
+    for sid in connections:
+        presence.remove(stream, sid)
+        socketio.emit("rejoin", {"stream": stream}, to=sid)
 
 
 def disconnect_user(user_id: int) -> None:

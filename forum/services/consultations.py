@@ -14,6 +14,8 @@ from forum.models import Consultation, Host, Post, Tag, Topic, User, consultatio
 from forum.models.base import utcnow
 from forum.models.consultations import STATUS_LABELS, ConsultationStatus, Visibility
 from forum.models.users import find_user_by_email
+from forum.realtime.presence import reauthorise_stream
+from forum.services import events
 from forum.services.errors import NotFound, PermissionDenied, ValidationError
 from forum.services.text import clean_text
 
@@ -123,8 +125,13 @@ def create_consultation(actor: User, data: ConsultationInput) -> Consultation:
 
 def update_consultation(actor: User, consultation: Consultation, data: ConsultationInput) -> None:
     _require_edit(actor, consultation)
+    was_public = consultation.visibility is Visibility.PUBLIC
     _apply(consultation, data)
     db.session.flush()
+    if was_public and consultation.visibility is not Visibility.PUBLIC:
+        # Anonymous readers following it live must stop receiving it.
+        stream = events.consultation_stream(consultation)
+        events.on_commit(lambda: reauthorise_stream(stream))
 
 
 def set_status(actor: User, consultation: Consultation, status: str) -> None:

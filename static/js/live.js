@@ -213,6 +213,8 @@
   socket.io.on("reconnect_failed", function () { setStatus("offline"); });
   socket.on("connect_error", function () { setStatus(socket.active ? "reconnecting" : "offline"); });
   socket.on("event", apply);
+  // Who may read this stream changed: join again, which checks this reader anew.
+  socket.on("rejoin", function (data) { if (data.stream === stream) join(); });
   socket.on("presence", function (data) { if (data.stream === stream) showPresence(data); });
   socket.on("typing", function (data) {
     if (data.stream !== stream || !typingEl) return;

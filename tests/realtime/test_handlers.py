@@ -452,6 +452,33 @@ def test_after_logging_out_a_socket_stops_receiving_a_members_only_consultation(
     assert socket.events() == []
 
 
+def test_when_a_consultation_becomes_members_only_anonymous_sockets_stop_receiving_it(
+        db, make_user, make_consultation, user_client, connect):
+    from forum.services.consultations import ConsultationInput, update_consultation
+
+    consultation = make_consultation(visibility="public")
+    member, writer = make_user(), make_user()
+    db.session.commit()
+    stream = consultation_stream(consultation)
+    visitor, member_socket = connect(), connect(user_client(member))
+    writer_socket = connect(user_client(writer))
+    assert visitor.join(stream)["ok"] is True
+    assert member_socket.join(stream)["ok"] is True
+
+    update_consultation(consultation.owner, consultation, ConsultationInput(
+        title=consultation.title, visibility="members"))
+    db.session.commit()
+
+    # Both are asked to join again; only the member may.
+    assert visitor.received("rejoin") == [{"stream": stream}]
+    assert member_socket.received("rejoin") == [{"stream": stream}]
+    assert visitor.join(stream)["error"]["code"] == 404
+    assert member_socket.join(stream)["ok"] is True
+    assert writer_socket.post(stream, "For members now.", topic_id=topic_of(consultation))["ok"] is True
+    assert visitor.events() == []
+    assert [e["type"] for e in member_socket.events()] == ["post.created"]
+
+
 # --- typing and presence --------------------------------------------------------------
 
 def test_typing_is_relayed_to_the_others_and_throttled(db, scene, connect, app):
