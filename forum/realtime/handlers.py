@@ -31,22 +31,26 @@ def _error(code: int, message) -> dict:
     return {"ok": False, "error": {"code": code, "message": str(message)}}
 
 
-def _consultation_for(stream) -> object:
-    """The consultation a stream key names, if the current user may read it."""
+def _consultation_id(stream) -> int:
+    """The consultation a stream key names ("consultation:<id>")."""
     if not isinstance(stream, str) or not stream.startswith("consultation:"):
         raise ServiceError(_("Unknown stream."))
     try:
-        consultation_id = int(stream.split(":", 1)[1])
+        return int(stream.split(":", 1)[1])
     except ValueError:
         raise ServiceError(_("Unknown stream.")) from None
-    return permissions.access_consultation(current_user, consultation_id)
+
+
+def _consultation_for(stream) -> object:
+    """The consultation a stream key names, if the current user may read it."""
+    return permissions.access_consultation(current_user, _consultation_id(stream))
 
 
 def _last_seq(data) -> int | None:
     value = data.get("last_seq") if isinstance(data, dict) else None
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**63 - 1:
         raise ServiceError(_("last_seq must be a whole number of zero or more."))
     return value
 
@@ -113,10 +117,17 @@ def on_disconnect(reason=None):
 @socketio.on("join")
 @_handler()
 def on_join(data):
-    consultation = _consultation_for(data.get("stream"))
-    stream = events.consultation_stream(consultation)
     last_seq = _last_seq(data)
+    consultation_id = _consultation_id(data.get("stream"))
+    stream = events.consultation_stream(consultation_id)
+    # Into the room first, then the check: a change of who may read it that comes in between
+    # empties the room after this join, so it cannot be missed.
     join_room(stream)
+    try:
+        consultation = permissions.access_consultation(current_user, consultation_id)
+    except ServiceError:
+        leave_room(stream)
+        raise
     _joined.setdefault(request.sid, set()).add(stream)
     presence.add(stream, request.sid, _me())
     missed, more = events.events_after(stream, last_seq) if last_seq is not None else ([], False)
@@ -139,7 +150,7 @@ def on_sync(data):
 @_handler()
 def on_leave(data):
     stream = data.get("stream")
-    if stream in _joined.get(request.sid, set()):
+    if isinstance(stream, str) and stream in _joined.get(request.sid, set()):
         _joined[request.sid].discard(stream)
         leave_room(stream)
         presence.remove(stream, request.sid)
@@ -181,7 +192,7 @@ def on_post(data):
         raise
     post = post_service.create_post(
         current_user, consultation, topic_id=topic_id, parent=parent, subject=fields["subject"] or "",
-        body=fields["body"] or "", on_behalf_of_organisation=bool(data.get("on_behalf_of_organisation")),
+        body=fields["body"] or "", on_behalf_of_organisation=data.get("on_behalf_of_organisation") is True,
         client_key=fields["client_key"],
     )
     db.session.flush()
@@ -192,7 +203,7 @@ def on_post(data):
 @_handler()
 def on_typing(data):
     stream = data.get("stream")
-    if not current_user.is_authenticated or stream not in _joined.get(request.sid, set()):
+    if not current_user.is_authenticated or not isinstance(stream, str) or stream not in _joined.get(request.sid, set()):
         return {"ok": False}
     now = time.monotonic()
     if now - _last_typing.get(request.sid, 0) < current_app.config["TYPING_INTERVAL"]:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy.orm import selectinload
 
 from forum import permissions
 from forum.extensions import db
@@ -107,6 +108,9 @@ def _apply(consultation: Consultation, data: ConsultationInput) -> None:
         consultation.visibility = Visibility(data.visibility)
     except ValueError:
         raise ValidationError(_l("Choose who can read this consultation."), field="visibility") from None
+    for name, value in (("opens_at", data.opens_at), ("closes_at", data.closes_at)):
+        if value is not None and not 1900 <= value.year <= 9000:
+            raise ValidationError(_l("Choose a date between the years 1900 and 9000."), field=name)
     if data.opens_at and data.closes_at and data.closes_at <= data.opens_at:
         raise ValidationError(_l("The closing time must be after the opening time."), field="closes_at")
     consultation.opens_at = data.opens_at
@@ -280,6 +284,17 @@ def host_of(consultation: Consultation, host_id: int) -> Host:
 
 # --- Listing ------------------------------------------------------------------------
 
+def _visible_to(viewer):
+    """The consultations a viewer may see, as a SQL condition (permissions.can_view_consultation)."""
+    visible = Consultation.status != ConsultationStatus.DRAFT
+    if not (viewer and viewer.is_authenticated):
+        return and_(visible, Consultation.visibility == Visibility.PUBLIC)
+    if viewer.is_admin:
+        return true()
+    hosted = select(Host.consultation_id).where(Host.user_id == viewer.id)
+    return or_(visible, Consultation.owner_id == viewer.id, Consultation.id.in_(hosted))
+
+
 @dataclass
 class ConsultationCard:
     consultation: Consultation
@@ -292,16 +307,7 @@ def list_consultations(viewer, *, tag: str | None = None, phase: str | None = No
     """Consultations the viewer may see, newest first, with their response figures."""
     now = utcnow()
     page = max(1, page)
-    query = select(Consultation)
-    visible = Consultation.status != ConsultationStatus.DRAFT
-    if not (viewer and viewer.is_authenticated):
-        visible = and_(visible, Consultation.visibility == Visibility.PUBLIC)
-    elif viewer.is_admin:
-        visible = true()
-    else:
-        hosted = select(Host.consultation_id).where(Host.user_id == viewer.id)
-        visible = or_(visible, Consultation.owner_id == viewer.id, Consultation.id.in_(hosted))
-    query = query.where(visible)
+    query = select(Consultation).where(_visible_to(viewer))
     if tag:
         slug = tag.lstrip("#").lower()
         if not _TAG.match(slug):  # a tag nobody could have created matches nothing
@@ -318,7 +324,8 @@ def list_consultations(viewer, *, tag: str | None = None, phase: str | None = No
     if (page - 1) * per_page >= total:  # past the last page (and no huge OFFSET for the database)
         return [], total
     consultations = db.session.scalars(
-        query.order_by(Consultation.created_at.desc(), Consultation.id.desc())
+        query.options(selectinload(Consultation.tags), selectinload(Consultation.topics))
+        .order_by(Consultation.created_at.desc(), Consultation.id.desc())
         .limit(per_page).offset((page - 1) * per_page)
     ).unique().all()
     ids = [c.id for c in consultations]
@@ -340,7 +347,10 @@ def list_consultations(viewer, *, tag: str | None = None, phase: str | None = No
     return cards, total
 
 
-def used_tags() -> list[Tag]:
-    """Tags that at least one consultation carries, for the home page filter."""
+def used_tags(viewer) -> list[Tag]:
+    """Tags of the consultations the viewer may see, for the home page filter."""
+    visible_ids = select(Consultation.id).where(_visible_to(viewer))
     return list(db.session.scalars(
-        select(Tag).where(Tag.id.in_(select(consultation_tags.c.tag_id))).order_by(Tag.slug)))
+        select(Tag).where(Tag.id.in_(select(consultation_tags.c.tag_id)
+                                     .where(consultation_tags.c.consultation_id.in_(visible_ids))))
+        .order_by(Tag.slug)))

@@ -87,7 +87,7 @@ def payload(stream_event: StreamEvent) -> dict[str, Any]:
         "type": stream_event.kind,
         "post": {
             "id": post.id, "thread_id": post.thread_id, "parent_id": post.parent_id,
-            "topic_id": post.topic_id, "author_id": post.author_id,
+            "topic_id": post.topic_id, "author_id": None if post.is_deleted else post.author_id,
             "endorsement_count": post.endorsement_count, "deleted": post.is_deleted,
         },
         # One rendering per interface language; times inside are formatted by the reader's browser.

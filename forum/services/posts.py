@@ -61,6 +61,8 @@ def create_post(actor: User, consultation: Consultation, *, body: str, topic_id:
     if client_key is not None:
         existing = _post_by_client_key(actor, client_key)
         if existing is not None:
+            if existing.consultation_id != consultation.id:
+                raise ValidationError(_l("This message could not be understood."), field="client_key")
             return existing
     if parent is not None:
         if parent.consultation_id != consultation.id:

@@ -142,6 +142,7 @@ def _http_error(error: HTTPException):
         404: _l("This page does not exist or you cannot see it."),
         405: _l("This address does not accept this kind of request."),
         413: _l("What you sent is too large."),
+        500: _l("Something went wrong on our side. Please try again."),
     }
     message = messages.get(error.code, error.description)
     return render_template("errors/error.html", status=error.code, message=message), error.code

@@ -55,11 +55,14 @@ def show(consultation_id: int):
 
 # --- Organising ---------------------------------------------------------------------
 
-def _to_utc(value: datetime | None) -> datetime | None:
+def _to_utc(value: datetime | None, field: str) -> datetime | None:
     """A datetime-local value is in the organiser's time zone."""
     if value is None:
         return None
-    return value.replace(tzinfo=ZoneInfo(str(get_timezone()))).astimezone(timezone.utc)
+    try:
+        return value.replace(tzinfo=ZoneInfo(str(get_timezone()))).astimezone(timezone.utc)
+    except OverflowError:
+        raise ValidationError(_("Choose a date between the years 1900 and 9000."), field=field) from None
 
 
 def _to_local(value: datetime | None) -> datetime | None:
@@ -71,8 +74,8 @@ def _to_local(value: datetime | None) -> datetime | None:
 def _consultation_input(form: ConsultationForm) -> service.ConsultationInput:
     return service.ConsultationInput(
         title=form.title.data or "", brief=form.brief.data or "", tags=form.tags.data or "",
-        visibility=form.visibility.data or "", opens_at=_to_utc(form.opens_at.data),
-        closes_at=_to_utc(form.closes_at.data),
+        visibility=form.visibility.data or "", opens_at=_to_utc(form.opens_at.data, "opens_at"),
+        closes_at=_to_utc(form.closes_at.data, "closes_at"),
     )
 
 

@@ -22,7 +22,7 @@ def home():
     return render_template(
         "main/home.html", cards=cards, total=total, page=page,
         pages=max(1, -(-total // per_page)), tag=tag, phase=phase,
-        tags=consultation_service.used_tags(),
+        tags=consultation_service.used_tags(current_user),
     )
 
 

@@ -3,11 +3,6 @@
   "use strict";
   document.documentElement.classList.add("js");
 
-  // Filters and the language switcher apply as soon as a choice is made.
-  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-    select.addEventListener("change", function () { select.form.submit(); });
-  });
-
   // Show times in the reader's own time zone and language when the browser knows them
   // (also used by live.js for posts that arrive later).
   var lang = document.documentElement.lang || undefined;

@@ -155,6 +155,17 @@
   function updated(event) {
     var current = document.getElementById("post-" + event.post.id);
     if (!current) return;
+    if (event.type === "post.endorsed") {
+      // Only the figures change: update them in place, so focus and the reader's own
+      // endorsement state stay where they are.
+      var fresh = fromHtml(event.html);
+      current.querySelectorAll(".count").forEach(function (el) { el.textContent = event.post.endorsement_count; });
+      var count = current.querySelector(".endorse-count");
+      var freshCount = fresh.querySelector(".endorse-count");
+      if (count && freshCount) count.textContent = freshCount.textContent;
+      return;
+    }
+    var focused = current.contains(document.activeElement) ? current.id : null;
     var fresh = fromHtml(event.html);
     // Keep the reader's own endorsement button (its pressed state is theirs, not the broadcast's).
     var ownEndorse = current.querySelector("footer form[action$='/endorsement']");
@@ -164,6 +175,7 @@
       freshEndorse.replaceWith(ownEndorse);
     }
     current.replaceWith(fresh);
+    if (focused) fresh.setAttribute("tabindex", "-1"), fresh.focus();  // keep keyboard users in place
   }
 
   function apply(event) {

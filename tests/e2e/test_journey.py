@@ -90,6 +90,7 @@ def test_new_stakeholder_responds_replies_endorses_and_switches_language(live_se
 
     # Switch the interface to Italian: it stays Italian on the next page too.
     page.get_by_label("Language").select_option("it")
+    page.get_by_role("button", name="Change language").click()
     expect(page.locator("html")).to_have_attribute("lang", "it")
     expect(page.locator("#topics-heading")).to_have_text("Argomenti")
     page.goto(base + "/")

@@ -602,3 +602,44 @@ def test_a_broadcast_post_does_not_carry_the_writers_time_zone(db, make_user, ma
     [event] = reader_socket.events()
     [caught_up] = reader_socket.emit("sync", {"stream": stream, "last_seq": 0})["events"]
     assert caught_up["html"] == event["html"]
+
+
+# --- found in review -----------------------------------------------------------------
+
+def test_a_huge_last_seq_is_refused_without_joining(scene, connect):
+    visitor = connect()
+    ack = visitor.emit("join", {"stream": scene.stream, "last_seq": 10**30})
+    assert ack["ok"] is False and ack["error"]["code"] == 400
+    assert scene.a.post(scene.stream, "After the refused join.", topic_id=scene.topic_id)["ok"] is True
+    assert visitor.events() == []
+
+
+@pytest.mark.parametrize("payload", [{"stream": ["x"]}, {"stream": {"a": 1}}])
+def test_leave_and_typing_with_a_stream_that_is_not_text_answer_without_error(scene, payload):
+    assert scene.a.emit("leave", payload) == {"ok": True}
+    assert scene.a.emit("typing", payload) == {"ok": False}
+
+
+def test_on_behalf_of_organisation_must_be_true_not_just_truthy(scene, db):
+    from forum.models import Post
+
+    ack = scene.a.emit("post", {"stream": scene.stream, "topic_id": scene.topic_id, "body": "Personal view.",
+                                "on_behalf_of_organisation": "false"})
+    assert ack["ok"] is True
+    assert db.session.get(Post, ack["post"]["id"]).on_behalf_of_organisation is False
+
+
+def test_a_deleted_posts_events_do_not_name_its_author(scene, db, connect):
+    from forum.models import Post
+    from forum.services import posts as post_service
+
+    ack = scene.a.post(scene.stream, "I will withdraw this.", topic_id=scene.topic_id)
+    post = db.session.get(Post, ack["post"]["id"])
+    post_service.delete_post(post.author, post)
+    db.session.commit()
+    visitor = connect()
+    missed = visitor.join(scene.stream, last_seq=0)["missed"]
+    mine = [e for e in missed if e["post"]["id"] == post.id]
+    assert [e["type"] for e in mine] == ["post.created", "post.deleted"]
+    assert all(e["post"]["author_id"] is None for e in mine)
+    assert all("I will withdraw this." not in e["html"]["en"] for e in mine)

@@ -529,4 +529,13 @@ def test_used_tags_are_those_carried_by_a_consultation(db, make_consultation):
     consultation = make_consultation(tags="#Housing #Work")
     make_consultation(tags="#Health")
     service.update_consultation(consultation.owner, consultation, ConsultationInput(title="T", tags="#Housing"))
-    assert [t.slug for t in service.used_tags()] == ["health", "housing"]
+    assert [t.slug for t in service.used_tags(None)] == ["health", "housing"]
+
+
+def test_used_tags_are_only_those_of_consultations_the_viewer_may_see(db, make_user, make_consultation):
+    draft = make_consultation(status="draft", tags="#Secret")
+    make_consultation(visibility="members", tags="#Members")
+    make_consultation(tags="#Open")
+    assert [t.slug for t in service.used_tags(None)] == ["open"]
+    assert [t.slug for t in service.used_tags(make_user())] == ["members", "open"]
+    assert [t.slug for t in service.used_tags(draft.owner)] == ["members", "open", "secret"]

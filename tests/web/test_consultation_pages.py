@@ -291,3 +291,23 @@ def test_pages_forbid_framing_sniffing_and_foreign_scripts(client, make_consulta
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.parametrize("query", ["consultation_id=abc", "_method=POST", "_anchor=x", "page=2&_external=1"])
+def test_pagination_links_ignore_reserved_query_names(app, client, make_consultation, make_post, query):
+    app.config["RESPONSES_PER_PAGE"] = 2
+    consultation = make_consultation()
+    for _ in range(5):
+        make_post(consultation=consultation)
+    response = client.get(f"/consultations/{consultation.id}?{query}")
+    assert response.status_code == 200
+    assert 'rel="next"' in response.get_data(as_text=True) or 'rel="prev"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00", "9999-12-31T23:59", "1850-06-01T10:00"])
+def test_extreme_dates_are_refused_next_to_the_field(client, make_user, when):
+    organiser = make_user("organiser", timezone="America/New_York")
+    login(client, organiser)
+    response = client.post("/consultations/new", data={"title": "Dates", "visibility": "public", "opens_at": when})
+    assert response.status_code == 400
+    assert "between the years 1900 and 9000" in response.get_data(as_text=True)
