@@ -58,27 +58,6 @@ BACKENDS = [
 
 # --- Known bugs ---------------------------------------------------------------------
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers",
-        "known_bug(reason, backends=None): the test shows a bug in forum/ that is not fixed yet; "
-        "it runs as a strict xfail on those database backends (all when None), so it turns "
-        "into a failure the day the bug is fixed and the marker must go.",
-    )
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        marker = item.get_closest_marker("known_bug")
-        if marker is None:
-            continue
-        backends = marker.kwargs.get("backends")
-        params = getattr(item, "callspec", None)
-        backend = params.params.get("database_url") if params else None
-        if backends is None or backend in backends:
-            item.add_marker(pytest.mark.xfail(strict=True, reason=f"BUG {marker.args[0]}"))
-
-
 # --- Speed --------------------------------------------------------------------------
 
 @pytest.fixture(scope="session", autouse=True)
