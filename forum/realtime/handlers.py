@@ -14,10 +14,10 @@ from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
-from limits import parse as parse_limit
 
 from forum import permissions
-from forum.extensions import db, limiter, socketio
+from forum.extensions import db, socketio
+from forum.ratelimits import hit_posting_limits
 from forum.realtime.presence import presence
 from forum.services import events
 from forum.services import posts as post_service
@@ -158,16 +158,6 @@ def on_leave(data):
     return {"ok": True}
 
 
-def _check_post_rate() -> None:
-    """The HTTP posting limits, counted in the same store, for posts sent over the socket."""
-    if not current_app.config["RATELIMIT_ENABLED"]:
-        return
-    for setting, key in (("RATELIMIT_POST_PER_ACCOUNT", f"user:{current_user.id}"),
-                         ("RATELIMIT_POST_PER_ADDRESS", f"address:{request.remote_addr}")):
-        if not limiter.limiter.hit(parse_limit(current_app.config[setting]), "socket-post", key):
-            raise ServiceError(_("You are doing this too often. Please wait a little and try again."))
-
-
 @socketio.on("post")
 @_handler(write=True)
 def on_post(data):
@@ -185,11 +175,8 @@ def on_post(data):
     fields = {name: data.get(name) for name in ("subject", "body", "client_key")}
     if any(value is not None and not isinstance(value, str) for value in fields.values()):
         raise ServiceError(_("This message could not be understood."))
-    try:
-        _check_post_rate()
-    except ServiceError as error:
-        error.status_code = 429
-        raise
+    if not hit_posting_limits():
+        return _error(429, _("You are doing this too often. Please wait a little and try again."))
     post = post_service.create_post(
         current_user, consultation, topic_id=topic_id, parent=parent, subject=fields["subject"] or "",
         body=fields["body"] or "", on_behalf_of_organisation=data.get("on_behalf_of_organisation") is True,

@@ -14,7 +14,7 @@ from forum.services.errors import ValidationError
 from forum.web import apply_service_error, safe_next
 from forum.web.forms import (ActionForm, ChangePasswordForm, ForgotPasswordForm, LoginForm,
                              ProfileForm, RegisterForm, ResetPasswordForm)
-from forum.web.ratelimits import configured, email_key
+from forum.ratelimits import configured, email_key
 
 bp = Blueprint("auth", __name__)
 

@@ -5,25 +5,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forum import permissions
-from forum.extensions import limiter
 from forum.services import posts as service
 from forum.services.errors import ValidationError
 from forum.web import apply_service_error, same_site_referrer
 from forum.web.consultations import render_consultation
 from forum.web.forms import ActionForm, EditPostForm, PostForm, ReplyForm
-from forum.web.ratelimits import account_key, configured
+from forum.ratelimits import posting_limits
 
 bp = Blueprint("posts", __name__, url_prefix="/consultations/<int:consultation_id>")
 
-limit_posting = [
-    limiter.limit(configured("RATELIMIT_POST_PER_ACCOUNT"), key_func=account_key, methods=["POST"],
-                  scope="posting-account"),
-    limiter.limit(configured("RATELIMIT_POST_PER_ADDRESS"), methods=["POST"], scope="posting-address"),
-]
-
-
 def rate_limited_posting(view):
-    for decorator in limit_posting:
+    for decorator in posting_limits():
         view = decorator(view)
     return view
 

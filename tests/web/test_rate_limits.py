@@ -119,3 +119,26 @@ def test_replies_count_against_the_same_posting_limit(rate_limited_app, make_use
     assert_rate_limited(client.post(reply_url, data={"body": "Second"}), 60)
     assert client.get(reply_url).status_code == 200  # reading the form is not posting
     assert post_count() == 2
+
+
+def test_posts_over_the_socket_and_the_form_share_one_allowance(rate_limited_app, make_user, make_consultation,
+                                                                 db):
+    from forum.extensions import socketio
+
+    app = rate_limited_app(RATELIMIT_POST_PER_ACCOUNT="2 per minute", RATELIMIT_POST_PER_ADDRESS=GENEROUS)
+    consultation = make_consultation()
+    user = make_user()
+    db.session.commit()
+    client = app.test_client()
+    login(client, user)
+    topic_id = consultation.topics[0].id
+    url = f"/consultations/{consultation.id}/responses"
+
+    assert client.post(url, data={"topic_id": topic_id, "body": "By form."}).status_code == 302
+    socket = socketio.test_client(app, flask_test_client=client)
+    message = {"stream": f"consultation:{consultation.id}", "topic_id": topic_id}
+    assert socket.emit("post", dict(message, body="By socket."), callback=True)["ok"] is True
+    refused = socket.emit("post", dict(message, body="One too many."), callback=True)
+    assert refused["ok"] is False and refused["error"]["code"] == 429
+    assert_rate_limited(client.post(url, data={"topic_id": topic_id, "body": "Form, one too many."}), 60)
+    socket.disconnect()
