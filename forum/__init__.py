@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from forum.config import load_config
-from forum.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from forum.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -32,7 +32,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache, partial
+from functools import partial
 
 import psycopg
 import pytest

@@ -21,7 +21,6 @@ from datetime import datetime
 
 import pytest
 
-from forum.extensions import db
 from forum.models import Consultation, Post, Topic, User
 from forum.models.base import utcnow
 from forum.models.consultations import ConsultationStatus

@@ -8,7 +8,7 @@ from forum.extensions import socketio
 
 def init_app(app: Flask) -> None:
     from forum.realtime import handlers  # noqa: F401  (registers the event handlers)
-    from forum.realtime.presence import presence
+    from forum.presence import presence
 
     origins = app.config["SOCKETIO_ALLOWED_ORIGINS"] or None  # None: the site's own origin only
     socketio.init_app(

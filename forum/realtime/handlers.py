@@ -18,7 +18,7 @@ from flask_socketio import emit, join_room, leave_room
 from forum import permissions
 from forum.extensions import db, socketio
 from forum.ratelimits import hit_posting_limits
-from forum.realtime.presence import presence
+from forum.presence import presence
 from forum.services import events
 from forum.services import posts as post_service
 from forum.services.errors import ServiceError

@@ -20,7 +20,6 @@ from forum.mail import send_mail
 from forum.models import User
 from forum.models.base import utcnow
 from forum.models.users import EU_COUNTRIES, ORGANISATION_TYPES, find_user_by_email, normalise_email
-from forum.realtime.presence import disconnect_user
 from forum.services import events
 from forum.services.errors import PermissionDenied, ValidationError
 from forum.services.text import clean_text
@@ -124,8 +123,7 @@ def end_sessions(user: User) -> None:
     check the session token on each message)."""
     user.rotate_session_token()
     db.session.flush()
-    user_id = user.id
-    events.on_commit(lambda: disconnect_user(user_id))
+    events.disconnect_user_after_commit(user.id)
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:

@@ -15,7 +15,6 @@ from forum.models import Consultation, Host, Post, Tag, Topic, User, consultatio
 from forum.models.base import utcnow
 from forum.models.consultations import STATUS_LABELS, ConsultationStatus, Visibility
 from forum.models.users import find_user_by_email
-from forum.realtime.presence import reauthorise_stream
 from forum.services import events
 from forum.services.errors import NotFound, PermissionDenied, ValidationError
 from forum.services.text import clean_text
@@ -134,8 +133,7 @@ def update_consultation(actor: User, consultation: Consultation, data: Consultat
     db.session.flush()
     if was_public and consultation.visibility is not Visibility.PUBLIC:
         # Anonymous readers following it live must stop receiving it.
-        stream = events.consultation_stream(consultation)
-        events.on_commit(lambda: reauthorise_stream(stream))
+        events.reauthorise_stream_after_commit(events.consultation_stream(consultation))
 
 
 def set_status(actor: User, consultation: Consultation, status: str) -> None:

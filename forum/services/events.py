@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from forum.extensions import db, socketio
 from forum.models import Consultation, Post, Stream, StreamEvent
+from forum.presence import presence
 
 PENDING = "plenary.pending_events"
 CATCH_UP_LIMIT = 500
@@ -61,6 +62,29 @@ def created_seq(post: Post) -> int | None:
     """The number of the event that announced this post."""
     return db.session.scalar(select(StreamEvent.seq).where(StreamEvent.post_id == post.id,
                                                            StreamEvent.kind == "post.created"))
+
+
+def reauthorise_stream_after_commit(stream_key: str) -> None:
+    """Who may read a stream has narrowed (a consultation became members-only): once the
+    change is committed, empty its room and ask every connection that was in it to join
+    again, which checks it anew."""
+    def reauthorise() -> None:
+        connections = presence.connections_in(stream_key)
+        socketio.close_room(stream_key)
+        for sid in connections:
+            presence.remove(stream_key, sid)
+            socketio.emit("rejoin", {"stream": stream_key}, to=sid)
+    on_commit(reauthorise)
+
+
+def disconnect_user_after_commit(user_id: int) -> None:
+    """Once the change is committed, close every open socket of an account, in whichever
+    server process holds it (the message queue carries the request)."""
+    def disconnect() -> None:
+        for sid in presence.connections(user_id):
+            socketio.server.disconnect(sid, namespace="/")
+            presence.remove_connection(user_id, sid)
+    on_commit(disconnect)
 
 
 def latest_seq(stream_key: str) -> int:

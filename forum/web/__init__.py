@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, render_template, request, url_for
+from flask import Flask, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -87,8 +86,6 @@ def safe_next(target: str | None, default: str = "main.home") -> str:
 
 
 def _unauthorized():
-    from flask import flash, redirect
-
     flash(login_manager.login_message, "info")
     # After a POST the page to return to is the one the form was on, not the POST target.
     back = request.full_path.rstrip("?") if request.method == "GET" else same_site_referrer()

@@ -3,7 +3,6 @@ Playwright in Debian's Chromium. Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys

@@ -1,5 +1,5 @@
-"""Who is here now, per stream: in Redis when REDIS_URL is set (shared by every server
-process), in this process's memory otherwise."""
+"""Who is here now, per stream, and which connections belong to an account: in Redis when
+REDIS_URL is set (shared by every server process), in this process's memory otherwise."""
 from __future__ import annotations
 
 import functools
@@ -105,25 +105,3 @@ class Presence:
 
 
 presence = Presence()
-
-
-def reauthorise_stream(stream: str) -> None:
-    """Who may read a stream has narrowed (a consultation became members-only): empty its
-    room and ask every connection that was in it to join again, which checks them anew."""
-    from forum.extensions import socketio
-
-    connections = presence.connections_in(stream)
-    socketio.close_room(stream)
-    for sid in connections:
-        presence.remove(stream, sid)
-        socketio.emit("rejoin", {"stream": stream}, to=sid)
-
-
-def disconnect_user(user_id: int) -> None:
-    """Close every open socket of an account, in whichever server process holds it (the
-    message queue carries the request). The pages reconnect as anonymous readers."""
-    from forum.extensions import socketio
-
-    for sid in presence.connections(user_id):
-        socketio.server.disconnect(sid, namespace="/")
-        presence.remove_connection(user_id, sid)
