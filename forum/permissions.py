@@ -1,7 +1,13 @@
 """Who may do what. The one place that decides; templates may ask, services enforce.
 
-Roles: anonymous, participant (any signed-in account), host (an account linked to a host
-of the consultation), organiser (the consultation's owner) and platform admin.
+Roles (docs/roles.md has the full table):
+- platform admin: manages accounts and organisers; may do what any organiser may.
+- organiser: owns a consultation or an event; everything in it, moderation included.
+- co-moderator: steers the breakout rooms (or consultation topics) they are appointed to;
+  a consultation's hosts linked to an account moderate all of it. Equal powers per scope.
+- participant: reads and posts where admitted (in an event: the plenary and their room).
+- observer: registered for an event to read it (every room), never to post.
+- anonymous: reads public consultations and events' public pages.
 `access_*` functions load and authorise in one step and answer "not found" both for what
 does not exist and for what the user may not see, so that ids cannot be probed.
 """
@@ -10,9 +16,12 @@ from __future__ import annotations
 from flask_login import AnonymousUserMixin
 
 from forum.extensions import db
-from forum.models import Consultation, Post, User
+from sqlalchemy import select
+
+from forum.models import Consultation, Event, EventMember, Moderator, Mute, Post, Room, Topic, User
 from forum.models.base import utcnow
 from forum.models.consultations import ConsultationStatus, Visibility
+from forum.models.events import EventStatus, MemberRole, RoomPhase
 from forum.services.errors import NotFound
 
 Actor = User | AnonymousUserMixin | None
@@ -72,46 +81,254 @@ def can_post(user: Actor, consultation: Consultation) -> bool:
     return consultation.accepts_posts(utcnow())
 
 
+# --- Consultation moderation ----------------------------------------------------------
+
+def is_consultation_moderator(user: Actor, consultation: Consultation, topic: Topic | None = None) -> bool:
+    """Organisers and linked hosts moderate all of a consultation; topic co-moderators their
+    topic (with `topic=None`: any topic of it, e.g. to read the moderation log)."""
+    if is_organiser_of(user, consultation) or is_host_of(user, consultation):
+        return True
+    if not _signed_in(user):
+        return False
+    query = select(Moderator.id).join(Topic, Topic.id == Moderator.topic_id).where(
+        Moderator.user_id == user.id, Topic.consultation_id == consultation.id)
+    if topic is not None:
+        query = query.where(Moderator.topic_id == topic.id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+# --- Events -------------------------------------------------------------------------
+
+def is_event_organiser(user: Actor, event: Event) -> bool:
+    if not _signed_in(user):
+        return False
+    return user.is_admin or event.owner_id == user.id
+
+
+def membership(user: Actor, event: Event) -> EventMember | None:
+    if not _signed_in(user):
+        return None
+    return db.session.scalar(select(EventMember).where(
+        EventMember.event_id == event.id, EventMember.user_id == user.id))
+
+
+def is_event_moderator(user: Actor, event: Event) -> bool:
+    """A co-moderator of any of the event's rooms."""
+    return _signed_in(user) and any(room.is_moderator(user) for room in event.rooms)
+
+
+def can_create_event(user: Actor) -> bool:
+    return can_create_consultation(user)
+
+
+def can_view_event(user: Actor, event: Event) -> bool:
+    """The event's page: its description, agenda and rooms (not their discussions)."""
+    if event.status is EventStatus.DRAFT:
+        return is_event_organiser(user, event) or is_event_moderator(user, event)
+    return True
+
+
+def can_edit_event(user: Actor, event: Event) -> bool:
+    return is_event_organiser(user, event)
+
+
+def can_register(user: Actor, event: Event) -> bool:
+    if not _signed_in(user):
+        return False
+    if event.status is not EventStatus.PUBLISHED:
+        return False
+    return membership(user, event) is None
+
+
+def can_accept_invitation(user: Actor, event: Event) -> bool:
+    """The invitation link admits before publication too, never after the end."""
+    if not _signed_in(user):
+        return False
+    if event.status is EventStatus.ENDED:
+        return False
+    return membership(user, event) is None
+
+
+def can_choose_room(user: Actor, room: Room) -> bool:
+    from forum.models.events import AssignmentMode
+
+    event = room.event
+    if room.is_plenary or event.assignment_mode is not AssignmentMode.SELF_SELECT:
+        return False
+    if event.status is not EventStatus.PUBLISHED:
+        return False
+    member = membership(user, event)
+    return member is not None and member.role is MemberRole.PARTICIPANT
+
+
+def can_moderate_room(user: Actor, room: Room) -> bool:
+    """The plenary is moderated by the organisers; a breakout room by its co-moderators too."""
+    if is_event_organiser(user, room.event):
+        return True
+    return _signed_in(user) and room.is_moderator(user)
+
+
+def can_view_room(user: Actor, room: Room) -> bool:
+    if not can_view_event(user, room.event):
+        return False
+    if can_moderate_room(user, room):
+        return True
+    if room.is_plenary and is_event_moderator(user, room.event):
+        return True
+    member = membership(user, room.event)
+    if member is None:
+        return False
+    if member.role is MemberRole.OBSERVER:
+        return True
+    return room.is_plenary or member.room_id == room.id
+
+
+def is_muted(user: Actor, room: Room) -> bool:
+    if not _signed_in(user):
+        return False
+    return db.session.scalar(select(Mute.id).where(
+        Mute.room_id == room.id, Mute.user_id == user.id, Mute.until > utcnow()).limit(1)) is not None
+
+
+def can_post_in_room(user: Actor, room: Room) -> bool:
+    """Moderators may speak in any phase but closed; participants while the room is open or
+    wrapping up, unless it is locked or they are muted. Observers never post."""
+    if not _signed_in(user):
+        return False
+    if not can_view_room(user, room):
+        return False
+    if room.event.status is not EventStatus.PUBLISHED:
+        return False
+    if room.phase is RoomPhase.CLOSED:
+        return False
+    if can_moderate_room(user, room):
+        return True
+    member = membership(user, room.event)
+    if member is None or member.role is not MemberRole.PARTICIPANT:
+        return False
+    if room.phase not in (RoomPhase.OPEN, RoomPhase.WRAP_UP):
+        return False
+    if room.locked:
+        return False
+    return not is_muted(user, room)
+
+
+def can_use_backchannel(user: Actor, room: Room) -> bool:
+    return can_moderate_room(user, room)
+
+
+def can_raise_hand(user: Actor, room: Room) -> bool:
+    if can_moderate_room(user, room):
+        return False  # moderators hold the floor already
+    return can_post_in_room(user, room)
+
+
+def can_view_moderation_log(user: Actor, scope: Event | Consultation) -> bool:
+    if isinstance(scope, Event):
+        return is_event_organiser(user, scope) or is_event_moderator(user, scope)
+    return is_consultation_moderator(user, scope)
+
+
 # --- Posts --------------------------------------------------------------------------
 
-def can_reply(user: Actor, post: Post) -> bool:
-    if post.is_deleted:
+def can_moderate_post(user: Actor, post: Post) -> bool:
+    if post.room_id is not None:
+        return can_moderate_room(user, post.room)
+    return is_consultation_moderator(user, post.consultation, post.topic)
+
+
+def can_read_post(user: Actor, post: Post) -> bool:
+    """Whether the reader may see this post at all (a hidden one shows as a placeholder)."""
+    if post.room_id is not None:
+        if post.backchannel:
+            return can_use_backchannel(user, post.room)
+        if not can_view_room(user, post.room):
+            return False
+    elif not can_view_consultation(user, post.consultation):
         return False
+    if post.is_published:
+        return True
+    return _is_author(user, post) or can_moderate_post(user, post)
+
+
+def can_read_hidden_text(user: Actor, post: Post) -> bool:
+    return _is_author(user, post) or can_moderate_post(user, post)
+
+
+def _is_author(user: Actor, post: Post) -> bool:
+    return _signed_in(user) and post.author_id == user.id
+
+
+def can_post_in_place_of(user: Actor, post: Post) -> bool:
+    """Whether the user may write where `post` is (its consultation, room or back-channel)."""
+    if post.room_id is not None:
+        if post.backchannel:
+            return can_use_backchannel(user, post.room) and can_post_in_room(user, post.room)
+        return can_post_in_room(user, post.room)
     return can_post(user, post.consultation)
+
+
+def _thread_locked(post: Post) -> bool:
+    root = post if post.parent_id is None else db.session.get(Post, post.thread_id)
+    return root is not None and root.locked_at is not None
+
+
+def can_reply(user: Actor, post: Post) -> bool:
+    if post.is_deleted or post.is_hidden or not post.is_published:
+        return False
+    if not can_read_post(user, post):
+        return False
+    if _thread_locked(post) and not can_moderate_post(user, post):
+        return False
+    return can_post_in_place_of(user, post)
 
 
 def can_edit_post(user: Actor, post: Post) -> bool:
     if not _signed_in(user):
         return False
-    if post.is_deleted:
+    if post.is_deleted or post.is_hidden:
         return False
     if post.author_id != user.id:
         return False
-    return can_post(user, post.consultation)
+    return can_post_in_place_of(user, post)
 
 
 def can_delete_post(user: Actor, post: Post) -> bool:
     """Authors may withdraw their own words at any time, even after closing (GDPR erasure);
-    the consultation's organiser and admins may remove any post."""
+    the organiser of the consultation or event and admins may remove any post."""
     if not _signed_in(user):
         return False
     if post.is_deleted:
         return False
-    if not can_view_consultation(user, post.consultation):
+    if not can_read_post(user, post):
         return False
     if post.author_id == user.id:
         return True
+    if post.room_id is not None:
+        return is_event_organiser(user, post.room.event)
     return is_organiser_of(user, post.consultation)
 
 
 def can_endorse(user: Actor, post: Post) -> bool:
     if not _signed_in(user):
         return False
-    if post.is_deleted:
+    if post.is_deleted or post.is_hidden or not post.is_published or post.backchannel:
         return False
     if post.author_id == user.id:
         return False
-    return can_post(user, post.consultation)
+    if not can_read_post(user, post):
+        return False
+    return can_post_in_place_of(user, post)
+
+
+def can_flag(user: Actor, post: Post) -> bool:
+    if not _signed_in(user):
+        return False
+    if post.is_deleted or post.is_hidden or not post.is_published or post.backchannel:
+        return False
+    if post.author_id == user.id:
+        return False
+    return can_read_post(user, post)
 
 
 # --- Load and authorise -------------------------------------------------------------
@@ -135,7 +352,9 @@ def access_consultation(user: Actor, consultation_id: int) -> Consultation:
     return consultation
 
 
-def access_post(user: Actor, post_id: int, consultation_id: int | None = None) -> Post:
+def access_post(user: Actor, post_id: int, consultation_id: int | None = None,
+                room_id: int | None = None) -> Post:
+    """A post the user may read; when the caller names a consultation or room, it must be there."""
     if not valid_id(post_id):
         raise NotFound()
     post = db.session.get(Post, post_id)
@@ -143,6 +362,31 @@ def access_post(user: Actor, post_id: int, consultation_id: int | None = None) -
         raise NotFound()
     if consultation_id is not None and post.consultation_id != consultation_id:
         raise NotFound()
-    if not can_view_consultation(user, post.consultation):
+    if room_id is not None and post.room_id != room_id:
+        raise NotFound()
+    if not can_read_post(user, post):
         raise NotFound()
     return post
+
+
+def access_event(user: Actor, event_id: int) -> Event:
+    if not valid_id(event_id):
+        raise NotFound()
+    event = db.session.get(Event, event_id)
+    if event is None or not can_view_event(user, event):
+        raise NotFound()
+    return event
+
+
+def access_room(user: Actor, room_id: int, event_id: int | None = None) -> Room:
+    """A room whose discussion the user may read."""
+    if not valid_id(room_id):
+        raise NotFound()
+    room = db.session.get(Room, room_id)
+    if room is None:
+        raise NotFound()
+    if event_id is not None and room.event_id != event_id:
+        raise NotFound()
+    if not can_view_room(user, room):
+        raise NotFound()
+    return room

@@ -1,18 +1,27 @@
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
 from forum.models.base import UTCDateTime, utcnow
 from forum.models.consultations import Consultation, Topic
+from forum.models.events import Room
 from forum.models.users import User
 
 
+class PostStatus(str, enum.Enum):
+    PUBLISHED = "published"
+    PENDING = "pending"    # waiting in a pre-moderated room's queue
+    REJECTED = "rejected"  # refused there: only its author and the moderators see it
+
+
 class Post(db.Model):
-    """A response to a consultation topic (parent_id is None) or a reply within its thread."""
+    """A response to a consultation topic (parent_id is None) or a reply within its thread;
+    or a message in an event's room (room_id), possibly in its moderators' back-channel."""
 
     __tablename__ = "post"
     __table_args__ = (
@@ -24,11 +33,20 @@ class Post(db.Model):
         Index("ix_post_thread", "thread_id", "created_at"),
         # A client sends the same key again after a lost acknowledgement: one post only.
         UniqueConstraint("author_id", "client_key"),
+        Index("ix_post_room_created", "room_id", "backchannel", "created_at"),
+        # Exactly one place: a consultation topic, or a room.
+        CheckConstraint("(consultation_id IS NULL) <> (room_id IS NULL)", name="one_place"),
+        CheckConstraint("room_id IS NOT NULL OR topic_id IS NOT NULL", name="topic_of_response"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
-    topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id"))
+    consultation_id: Mapped[int | None] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id", ondelete="CASCADE"))
+    # A room's private channel for its co-moderators and the organisers.
+    backchannel: Mapped[bool] = mapped_column(default=False)
+    # An organiser's message sent to every room of an event at once.
+    announcement: Mapped[bool] = mapped_column(default=False)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("post.id"))
     # The top-level response this post belongs to (itself for a response).
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("post.id"))
@@ -45,10 +63,25 @@ class Post(db.Model):
     endorsement_count: Mapped[int] = mapped_column(default=0)
     reply_count: Mapped[int] = mapped_column(default=0)
     client_key: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[PostStatus] = mapped_column(
+        Enum(PostStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        default=PostStatus.PUBLISHED,
+    )
+    # Moderation: a hidden post keeps its text for its author and the moderators; others
+    # see a placeholder. The reason is shown to the author.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    hidden_reason: Mapped[str] = mapped_column(Text, default="")
+    # Why a pre-moderated post was rejected, told to its author.
+    rejected_reason: Mapped[str] = mapped_column(Text, default="")
+    pinned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set on a response: its thread takes no more replies.
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    consultation: Mapped[Consultation] = relationship()
-    topic: Mapped[Topic] = relationship()
-    author: Mapped[User] = relationship()
+    consultation: Mapped[Consultation | None] = relationship()
+    topic: Mapped[Topic | None] = relationship()
+    room: Mapped[Room | None] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
     parent: Mapped[Post | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
     revisions: Mapped[list[PostRevision]] = relationship(
         back_populates="post", order_by="PostRevision.id", cascade="all, delete-orphan"
@@ -61,6 +94,23 @@ class Post(db.Model):
     @property
     def is_response(self) -> bool:
         return self.parent_id is None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+    @property
+    def is_published(self) -> bool:
+        return self.status is PostStatus.PUBLISHED
+
+    @property
+    def stream_key(self) -> str:
+        """The stream whose readers see this post (forum.services.events names them)."""
+        if self.room_id is None:
+            return f"consultation:{self.consultation_id}"
+        if self.backchannel:
+            return f"room:{self.room_id}:moderators"
+        return f"room:{self.room_id}"
 
 
 class PostRevision(db.Model):

@@ -1,4 +1,4 @@
-"""Streams: the ordered, numbered log of what happened in a consultation (later: a room).
+"""Streams: the ordered, numbered log of what happened in a consultation or an event's room.
 
 Every change that readers see live is stored as a StreamEvent with a sequence number that
 is consecutive per stream. Clients remember the last number they applied and ask for the
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.extensions import db
@@ -18,7 +20,7 @@ from forum.models.base import UTCDateTime, utcnow
 class Stream(db.Model):
     __tablename__ = "stream"
 
-    # "consultation:<id>"
+    # "consultation:<id>", "room:<id>", "room:<id>:moderators"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_seq: Mapped[int] = mapped_column(default=0)
 
@@ -30,7 +32,10 @@ class StreamEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     stream_key: Mapped[str] = mapped_column(ForeignKey("stream.key", ondelete="CASCADE"))
     seq: Mapped[int]
-    # post.created, post.updated, post.deleted, post.endorsed
+    # post.created, post.updated, post.deleted, post.endorsed, ... (docs/realtime.md)
     kind: Mapped[str] = mapped_column(String(32))
     post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"), index=True)
+    # For events about something other than a post (a room's phase, the hand queue, ...):
+    # what readers need, as it was when the event happened.
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
