@@ -32,3 +32,14 @@ class NotFound(ServiceError):
 class Conflict(ServiceError):
     status_code = 409
     default_message = _l("This was changed by someone else in the meantime.")
+
+
+class TooSoon(ServiceError):
+    """Slow mode: the same person may post again after `retry_after` seconds."""
+
+    status_code = 429
+    default_message = _l("You are doing this too often. Please wait a little and try again.")
+
+    def __init__(self, message=None, field: str | None = None, retry_after: int = 1):
+        self.retry_after = retry_after
+        super().__init__(message, field)

@@ -1,5 +1,9 @@
 """Live events: recorded in the write's own transaction, broadcast only after it commits.
 
+Streams: "consultation:<id>" (a consultation's posts), "room:<id>" (an event room's
+messages and state) and "room:<id>:moderators" (its back-channel and queues, for its
+co-moderators and the organisers).
+
 A service that changes something readers watch calls `record(...)`. That numbers the event
 in its stream (consecutive, from the database) and stores it with the change; once the
 transaction commits, the event is sent to the stream's Socket.IO room. A rolled-back
@@ -19,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from forum.extensions import db, socketio
-from forum.models import Consultation, Post, Stream, StreamEvent
+from forum.models import Consultation, Post, Room, Stream, StreamEvent
 from forum.presence import presence
 
 PENDING = "plenary.pending_events"
@@ -29,6 +33,14 @@ CATCH_UP_LIMIT = 500
 def consultation_stream(consultation: Consultation | int) -> str:
     consultation_id = consultation if isinstance(consultation, int) else consultation.id
     return f"consultation:{consultation_id}"
+
+
+def room_stream(room: Room | int) -> str:
+    return f"room:{room if isinstance(room, int) else room.id}"
+
+
+def moderators_stream(room: Room | int) -> str:
+    return f"{room_stream(room)}:moderators"
 
 
 def _next_seq(stream_key: str) -> int:
@@ -44,13 +56,51 @@ def _next_seq(stream_key: str) -> int:
     return db.session.execute(statement).scalar_one()
 
 
-def record(kind: str, post: Post) -> StreamEvent:
-    """Record that `post` was created, updated, deleted or endorsed, for live readers."""
-    stream_key = consultation_stream(post.consultation_id)
-    stream_event = StreamEvent(stream_key=stream_key, seq=_next_seq(stream_key), kind=kind, post_id=post.id)
+def record(kind: str, post: Post, stream_key: str | None = None) -> StreamEvent:
+    """Record that `post` was created, updated, deleted, endorsed, hidden, ... for the live
+    readers of its stream (or of `stream_key`: a pending post goes to the moderators')."""
+    if stream_key is None:
+        # Until a moderator approves it, a post in a pre-moderated room is the moderators' only.
+        stream_key = post.stream_key if post.is_published else moderators_stream(post.room_id)
+    return _add(StreamEvent(stream_key=stream_key, kind=kind, post_id=post.id))
+
+
+def record_data(stream_key: str, kind: str, data: dict[str, Any]) -> StreamEvent:
+    """Record an event that is not about one post (a room's phase, the hand queue, ...)."""
+    return _add(StreamEvent(stream_key=stream_key, kind=kind, data=data))
+
+
+def _add(stream_event: StreamEvent) -> StreamEvent:
+    stream_event.seq = _next_seq(stream_event.stream_key)
     db.session.add(stream_event)
     db.session.info.setdefault(PENDING, []).append(stream_event)
     return stream_event
+
+
+def room_state(room: Room) -> dict[str, Any]:
+    """What every reader of a room shows about it: phase, countdown, lock and rules. The
+    countdown is an instant (UTC), so every browser counts to the same moment."""
+    return {
+        "room_id": room.id, "phase": room.phase.value,
+        "wrap_up_ends_at": room.wrap_up_ends_at.isoformat() if room.wrap_up_ends_at else None,
+        "locked": room.locked, "slow_mode_seconds": room.slow_mode_seconds,
+        "premoderated": room.premoderated,
+    }
+
+
+def announce_room_state(room: Room) -> StreamEvent:
+    """Tell the room's readers its state changed (call after changing it, before commit)."""
+    db.session.flush()
+    return record_data(room_stream(room), "room.state", room_state(room))
+
+
+def notify_user_after_commit(user_id: int, message: dict[str, Any]) -> None:
+    """Once committed, tell one account on every open socket (e.g. why their post was
+    hidden). Not numbered: what it says is also on the page for whoever reloads it."""
+    def notify() -> None:
+        for sid in presence.connections(user_id):
+            socketio.emit("notice", message, to=sid)
+    on_commit(notify)
 
 
 def on_commit(callback) -> None:
@@ -102,17 +152,22 @@ def events_after(stream_key: str, last_seq: int, limit: int | None = None) -> tu
 
 
 def payload(stream_event: StreamEvent) -> dict[str, Any]:
-    """The message sent for an event: the post as it is now, rendered for any reader.
-    Catching up therefore yields each post's latest state; clients replace by post id."""
+    """The message sent for an event: the post as it is now, rendered for any reader, or the
+    event's data. Catching up therefore yields each post's latest state; clients replace by
+    post id."""
+    message = {"stream": stream_event.stream_key, "seq": stream_event.seq, "type": stream_event.kind}
+    if stream_event.post_id is None:
+        return {**message, "data": stream_event.data or {}}
     post = db.session.get(Post, stream_event.post_id, options=[joinedload(Post.author), joinedload(Post.topic)])
     return {
-        "stream": stream_event.stream_key,
-        "seq": stream_event.seq,
-        "type": stream_event.kind,
+        **message,
         "post": {
             "id": post.id, "thread_id": post.thread_id, "parent_id": post.parent_id,
-            "topic_id": post.topic_id, "author_id": None if post.is_deleted else post.author_id,
+            "topic_id": post.topic_id, "room_id": post.room_id,
+            "author_id": None if post.is_deleted else post.author_id,
             "endorsement_count": post.endorsement_count, "deleted": post.is_deleted,
+            "hidden": post.is_hidden, "pinned": post.pinned_at is not None,
+            "locked": post.locked_at is not None, "status": post.status.value,
         },
         # One rendering per interface language; times inside are formatted by the reader's browser.
         "html": {language: render_post(post, language) for language in current_app.config["LANGUAGES"]},
@@ -124,14 +179,18 @@ def render_post(post: Post, language: str) -> str:
     the page's script shows those its reader may use (the server still decides)."""
     from forum.services.posts import ThreadNode
 
-    context = dict(node=ThreadNode(post), depth=1 if post.parent_id else 0, live=True, responses=None)
+    if post.room_id is not None:
+        template, context = "rooms/_message.html", dict(message=post, live=True)
+    else:
+        template = "posts/_post.html"
+        context = dict(node=ThreadNode(post), depth=1 if post.parent_id else 0, live=True, responses=None)
     if not has_request_context():  # a command-line write: links need a request
         with current_app.test_request_context():
             return render_post(post, language)
     g.render_for_everyone = True
     try:
         with force_locale(language):
-            return render_template("posts/_post.html", **context)
+            return render_template(template, **context)
     finally:
         g.render_for_everyone = False
 

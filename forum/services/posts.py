@@ -15,30 +15,53 @@ from sqlalchemy.orm import joinedload
 from forum import permissions
 from forum.services import events
 from forum.extensions import db
-from forum.models import Consultation, Endorsement, Post, PostRevision, User
+from datetime import timedelta
+
+from forum.models import Consultation, Endorsement, Post, PostRevision, PostStatus, Room, User
 from forum.models.base import utcnow
+from forum.models.events import EventStatus, RoomPhase
 from forum.rendering import render_markdown
-from forum.services.errors import PermissionDenied, ValidationError
+from forum.services.errors import PermissionDenied, TooSoon, ValidationError
 from forum.services.text import clean_text
 
 SORTS = ("newest", "oldest", "endorsed")
 
 
-def _require(allowed: bool, consultation: Consultation) -> None:
+def _require(allowed: bool, place: Consultation | Room, actor: User) -> None:
     if allowed:
         return
-    if not consultation.accepts_posts(utcnow()):
+    if isinstance(place, Room):
+        _explain_room_refusal(actor, place)
+    elif not place.accepts_posts(utcnow()):
         raise PermissionDenied(_l("This consultation is not accepting responses at the moment."))
     raise PermissionDenied()
 
 
+def _place(post: Post) -> Consultation | Room:
+    return post.room if post.room_id is not None else post.consultation
+
+
+def _explain_room_refusal(actor: User, room: Room) -> None:
+    """Say why a room refuses a message, when the reason is the room's state or a mute."""
+    if room.event.status is not EventStatus.PUBLISHED or room.phase is RoomPhase.CLOSED:
+        raise PermissionDenied(_l("This room is closed: its discussion can be read but not added to."))
+    if permissions.can_moderate_room(actor, room):
+        return
+    if room.phase is RoomPhase.NOT_STARTED:
+        raise PermissionDenied(_l("This room has not started yet."))
+    if room.locked:
+        raise PermissionDenied(_l("The moderators have locked this room for now."))
+    if permissions.is_muted(actor, room):
+        raise PermissionDenied(_l("A moderator has muted you in this room for now."))
+
+
 def require_reply(actor: User, parent: Post) -> None:
     """Raise the reason why the actor may not reply to this post, if they may not."""
-    _require(permissions.can_reply(actor, parent), parent.consultation)
+    _require(permissions.can_reply(actor, parent), _place(parent), actor)
 
 
 def require_edit(actor: User, post: Post) -> None:
-    _require(permissions.can_edit_post(actor, post), post.consultation)
+    _require(permissions.can_edit_post(actor, post), _place(post), actor)
 
 
 def _clean_body(body: str) -> str:
@@ -58,19 +81,16 @@ def create_post(actor: User, consultation: Consultation, *, body: str, topic_id:
     `client_key` makes a resend harmless: a second call with the same key by the same author
     returns the post the first one stored."""
     client_key = clean_text(client_key, field="client_key", max_length=64) or None
-    if client_key is not None:
-        existing = _post_by_client_key(actor, client_key)
-        if existing is not None:
-            if existing.consultation_id != consultation.id:
-                raise ValidationError(_l("This message could not be understood."), field="client_key")
-            return existing
+    existing = _resent(actor, client_key, consultation_id=consultation.id)
+    if existing is not None:
+        return existing
     if parent is not None:
         if parent.consultation_id != consultation.id:
             raise ValidationError(_l("You can only reply to a post of this consultation."))
         require_reply(actor, parent)
         topic = parent.topic
     else:
-        _require(permissions.can_post(actor, consultation), consultation)
+        _require(permissions.can_post(actor, consultation), consultation, actor)
         topic = next((t for t in consultation.topics if t.id == topic_id), None)
         if topic is None:
             raise ValidationError(_l("Choose one of this consultation's topics."), field="topic_id")
@@ -86,6 +106,22 @@ def create_post(actor: User, consultation: Consultation, *, body: str, topic_id:
         organisation_name=actor.organisation if on_behalf_of_organisation else "",
         client_key=client_key,
     )
+    return _store(actor, post, "post.created")
+
+
+def _resent(actor: User, client_key: str | None, **place) -> Post | None:
+    """The post an earlier send with this key stored, if any (it must be in the same place)."""
+    if client_key is None:
+        return None
+    existing = _post_by_client_key(actor, client_key)
+    if existing is not None and any(getattr(existing, name) != value for name, value in place.items()):
+        raise ValidationError(_l("This message could not be understood."), field="client_key")
+    return existing
+
+
+def _store(actor: User, post: Post, kind: str) -> Post:
+    client_key = post.client_key
+    parent = post.parent
     try:
         with db.session.begin_nested():
             db.session.add(post)
@@ -98,8 +134,51 @@ def create_post(actor: User, consultation: Consultation, *, body: str, topic_id:
         db.session.execute(update(Post).where(Post.id == parent.thread_id)
                            .values(reply_count=Post.reply_count + 1))
     db.session.flush()
-    events.record("post.created", post)
+    events.record(kind, post)
     return post
+
+
+def post_in_room(actor: User, room: Room, *, body: str, parent: Post | None = None,
+                 backchannel: bool = False, client_key: str | None = None) -> Post:
+    """A message in an event's room, or in its moderators' back-channel.
+
+    Participants are held to the room's rules: its phase, lock, their mute, slow mode (one
+    message per N seconds) and pre-moderation (the message waits for a moderator)."""
+    client_key = clean_text(client_key, field="client_key", max_length=64) or None
+    existing = _resent(actor, client_key, room_id=room.id, backchannel=backchannel)
+    if existing is not None:
+        return existing
+    if backchannel:
+        _require(permissions.can_use_backchannel(actor, room) and permissions.can_post_in_room(actor, room), room, actor)
+    else:
+        _require(permissions.can_post_in_room(actor, room), room, actor)
+    if parent is not None:
+        if parent.room_id != room.id or parent.backchannel != backchannel:
+            raise ValidationError(_l("You can only reply to a message of this room."))
+        require_reply(actor, parent)
+    moderator = permissions.can_moderate_room(actor, room)
+    if not backchannel and not moderator and room.slow_mode_seconds:
+        _enforce_slow_mode(actor, room)
+    body = _clean_body(body)
+    post = Post(
+        room=room, author=actor, parent=parent, body=body, body_html=render_markdown(body),
+        backchannel=backchannel, client_key=client_key,
+        status=PostStatus.PENDING if room.premoderated and not moderator and not backchannel
+        else PostStatus.PUBLISHED,
+    )
+    return _store(actor, post, "post.created" if post.is_published else "post.pending")
+
+
+def _enforce_slow_mode(actor: User, room: Room) -> None:
+    last = db.session.scalar(select(func.max(Post.created_at)).where(
+        Post.room_id == room.id, Post.author_id == actor.id, Post.backchannel.is_(False)))
+    if last is None:
+        return
+    wait = last + timedelta(seconds=room.slow_mode_seconds) - utcnow()
+    if wait.total_seconds() > 0:
+        seconds = math.ceil(wait.total_seconds())
+        raise TooSoon(_l("Slow mode is on: you can post again in %(seconds)d seconds.", seconds=seconds),
+                      retry_after=seconds)
 
 
 def _post_by_client_key(actor: User, client_key: str) -> Post | None:
@@ -142,7 +221,7 @@ def delete_post(actor: User, post: Post) -> None:
 
 
 def endorse(actor: User, post: Post) -> None:
-    _require(permissions.can_endorse(actor, post), post.consultation)
+    _require(permissions.can_endorse(actor, post), _place(post), actor)
     try:
         with db.session.begin_nested():
             db.session.add(Endorsement(post_id=post.id, user_id=actor.id))
@@ -156,7 +235,7 @@ def endorse(actor: User, post: Post) -> None:
 
 def withdraw_endorsement(actor: User, post: Post) -> None:
     # Endorsements freeze with the consultation: withdrawing follows the rule for endorsing.
-    _require(permissions.can_endorse(actor, post), post.consultation)
+    _require(permissions.can_endorse(actor, post), _place(post), actor)
     removed = db.session.execute(
         Endorsement.__table__.delete().where(Endorsement.post_id == post.id, Endorsement.user_id == actor.id)
     ).rowcount
