@@ -164,3 +164,53 @@ def make_post(db, make_user, make_consultation):
         return post
 
     return _make_post
+
+
+@pytest.fixture
+def make_event(db, make_user):
+    """make_event(owner=None, rooms=2, moderators=2, participants=0, status="published",
+    phase="open", **settings) -> Event.
+
+    Builds the objects directly (the event services have their own tests): a plenary and
+    `rooms` breakout rooms, each with `moderators` new co-moderators; `participants` new
+    participants are registered and spread over the rooms in turn. `event.test_moderators`
+    maps room position -> [users]; `event.test_participants` lists the participants."""
+    from datetime import timedelta
+
+    from forum.models import Event, EventMember, Moderator, Room
+    from forum.models.events import AssignmentMode, EventStatus, MemberRole, RoomPhase
+
+    counter = itertools.count(1)
+
+    def _make_event(owner: User | None = None, *, rooms: int = 2, moderators: int = 2,
+                    participants: int = 0, status: str = "published", phase: str = "open",
+                    assignment_mode: str = "balanced", title: str | None = None) -> Event:
+        n = next(counter)
+        owner = owner or make_user("organiser")
+        start = utcnow() - timedelta(minutes=30)
+        event = Event(title=title or f"Event {n}", owner=owner, starts_at=start,
+                      ends_at=start + timedelta(hours=2), status=EventStatus(status),
+                      assignment_mode=AssignmentMode(assignment_mode))
+        event.rooms.append(Room(position=0, title="Plenary", phase=RoomPhase(phase)))
+        for position in range(1, rooms + 1):
+            event.rooms.append(Room(position=position, title=f"Room {position} of event {n}",
+                                    phase=RoomPhase(phase)))
+        db.session.add(event)
+        db.session.flush()
+        event.test_moderators = {}
+        for room in event.breakout_rooms:
+            event.test_moderators[room.position] = [make_user() for _ in range(moderators)]
+            for user in event.test_moderators[room.position]:
+                db.session.add(Moderator(user_id=user.id, room_id=room.id))
+        event.test_participants = []
+        for i in range(participants):
+            user = make_user()
+            room = event.breakout_rooms[i % rooms] if rooms else None
+            db.session.add(EventMember(event_id=event.id, user_id=user.id, role=MemberRole.PARTICIPANT,
+                                       room_id=room.id if room else None))
+            event.test_participants.append(user)
+        db.session.flush()
+        db.session.expire(event, ["rooms"])
+        return event
+
+    return _make_event
