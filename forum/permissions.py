@@ -16,7 +16,10 @@ from __future__ import annotations
 from flask_login import AnonymousUserMixin
 
 from forum.extensions import db
+from flask import g, has_app_context
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from forum.models import Consultation, Event, EventMember, Moderator, Mute, Post, Room, Topic, User
 from forum.models.base import utcnow
@@ -25,6 +28,23 @@ from forum.models.events import EventStatus, MemberRole, RoomPhase
 from forum.services.errors import NotFound
 
 Actor = User | AnonymousUserMixin | None
+
+
+def _remembered(key: tuple, compute):
+    """Answers that need a query (a membership, a mute, topic moderators) are asked for every
+    message of a page: remember them for the request, until the next write."""
+    if not has_app_context():
+        return compute()
+    cache = g.setdefault("permission_answers", {})
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _forget_answers(session, flush_context) -> None:
+    if has_app_context():
+        g.pop("permission_answers", None)
 
 
 def _signed_in(user: Actor) -> bool:
@@ -90,11 +110,10 @@ def is_consultation_moderator(user: Actor, consultation: Consultation, topic: To
         return True
     if not _signed_in(user):
         return False
-    query = select(Moderator.id).join(Topic, Topic.id == Moderator.topic_id).where(
-        Moderator.user_id == user.id, Topic.consultation_id == consultation.id)
-    if topic is not None:
-        query = query.where(Moderator.topic_id == topic.id)
-    return db.session.scalar(query.limit(1)) is not None
+    topics = _remembered(("topics moderated", user.id, consultation.id), lambda: set(db.session.scalars(
+        select(Moderator.topic_id).join(Topic, Topic.id == Moderator.topic_id).where(
+            Moderator.user_id == user.id, Topic.consultation_id == consultation.id))))
+    return bool(topics) if topic is None else topic.id in topics
 
 
 # --- Events -------------------------------------------------------------------------
@@ -108,8 +127,8 @@ def is_event_organiser(user: Actor, event: Event) -> bool:
 def membership(user: Actor, event: Event) -> EventMember | None:
     if not _signed_in(user):
         return None
-    return db.session.scalar(select(EventMember).where(
-        EventMember.event_id == event.id, EventMember.user_id == user.id))
+    return _remembered(("membership", user.id, event.id), lambda: db.session.scalar(select(EventMember).where(
+        EventMember.event_id == event.id, EventMember.user_id == user.id)))
 
 
 def is_event_moderator(user: Actor, event: Event) -> bool:
@@ -183,11 +202,18 @@ def can_view_room(user: Actor, room: Room) -> bool:
     return room.is_plenary or member.room_id == room.id
 
 
+def room_closed(room: Room) -> bool:
+    """Closed, or wrapping up past its countdown (closed for good at the next look)."""
+    if room.phase is RoomPhase.CLOSED:
+        return True
+    return room.phase is RoomPhase.WRAP_UP and room.wrap_up_ends_at is not None and room.wrap_up_ends_at <= utcnow()
+
+
 def is_muted(user: Actor, room: Room) -> bool:
     if not _signed_in(user):
         return False
-    return db.session.scalar(select(Mute.id).where(
-        Mute.room_id == room.id, Mute.user_id == user.id, Mute.until > utcnow()).limit(1)) is not None
+    return _remembered(("muted", user.id, room.id), lambda: db.session.scalar(select(Mute.id).where(
+        Mute.room_id == room.id, Mute.user_id == user.id, Mute.until > utcnow()).limit(1)) is not None)
 
 
 def can_post_in_room(user: Actor, room: Room) -> bool:
@@ -199,7 +225,7 @@ def can_post_in_room(user: Actor, room: Room) -> bool:
         return False
     if room.event.status is not EventStatus.PUBLISHED:
         return False
-    if room.phase is RoomPhase.CLOSED:
+    if room_closed(room):
         return False
     if can_moderate_room(user, room):
         return True

@@ -8,7 +8,9 @@ same services as HTTP and commit in `_write`; their events are broadcast after t
 from __future__ import annotations
 
 import functools
+import re
 import time
+from dataclasses import dataclass
 
 from flask import current_app, request
 from flask_babel import gettext as _
@@ -20,8 +22,10 @@ from forum.extensions import db, socketio
 from forum.ratelimits import hit_posting_limits
 from forum.presence import presence
 from forum.services import events
+from forum.models.base import utcnow
 from forum.services import posts as post_service
-from forum.services.errors import ServiceError
+from forum.services import rooms
+from forum.services.errors import NotFound, ServiceError
 
 _last_typing: dict[str, float] = {}
 _joined: dict[str, set[str]] = {}
@@ -31,19 +35,46 @@ def _error(code: int, message) -> dict:
     return {"ok": False, "error": {"code": code, "message": str(message)}}
 
 
-def _consultation_id(stream) -> int:
-    """The consultation a stream key names ("consultation:<id>")."""
-    if not isinstance(stream, str) or not stream.startswith("consultation:"):
+@dataclass
+class Place:
+    """What a stream key names, once the current user is allowed to read it."""
+    stream: str
+    consultation: object | None = None
+    room: object | None = None
+    backchannel: bool = False
+
+
+def _parse(stream) -> tuple[str, int, bool]:
+    """("consultation" | "room", id, back-channel?) from "consultation:<id>", "room:<id>"
+    or "room:<id>:moderators"; anything else is refused."""
+    parts = stream.split(":") if isinstance(stream, str) else []
+    backchannel = len(parts) == 3 and parts[0] == "room" and parts[2] == "moderators"
+    if not (len(parts) == 2 or backchannel) or parts[0] not in ("consultation", "room") \
+            or not re.fullmatch(r"-?[0-9]{1,19}", parts[1]):
         raise ServiceError(_("Unknown stream."))
-    try:
-        return int(stream.split(":", 1)[1])
-    except ValueError:
-        raise ServiceError(_("Unknown stream.")) from None
+    return parts[0], int(parts[1]), backchannel
 
 
-def _consultation_for(stream) -> object:
-    """The consultation a stream key names, if the current user may read it."""
-    return permissions.access_consultation(current_user, _consultation_id(stream))
+def _access(stream) -> Place:
+    """Load what a stream names, if the current user may read it (404 otherwise)."""
+    kind, object_id, backchannel = _parse(stream)
+    if kind == "consultation":
+        consultation = permissions.access_consultation(current_user, object_id)
+        return Place(events.consultation_stream(consultation), consultation=consultation)
+    room = permissions.access_room(current_user, object_id)
+    if backchannel and not permissions.can_use_backchannel(current_user, room):
+        raise NotFound()
+    rooms.close_if_due(room)
+    stream = events.moderators_stream(room) if backchannel else events.room_stream(room)
+    return Place(stream, room=room, backchannel=backchannel)
+
+
+def _can_post(place: Place) -> bool:
+    if place.room is None:
+        return permissions.can_post(current_user, place.consultation)
+    if place.backchannel:
+        return permissions.can_use_backchannel(current_user, place.room)
+    return permissions.can_post_in_room(current_user, place.room)
 
 
 def _last_seq(data) -> int | None:
@@ -70,8 +101,10 @@ def _handler(write: bool = False):
                 return result
             except ServiceError as error:
                 db.session.rollback()
-                return {"ok": False, "error": {"code": error.status_code, "message": str(error.message),
-                                               "field": error.field}}
+                answer = {"code": error.status_code, "message": str(error.message), "field": error.field}
+                if getattr(error, "retry_after", None):
+                    answer["retry_after"] = error.retry_after
+                return {"ok": False, "error": answer}
             except Exception:
                 db.session.rollback()
                 current_app.logger.exception("socket handler %s failed", function.__name__)
@@ -115,16 +148,16 @@ def on_disconnect(reason=None):
 
 
 @socketio.on("join")
-@_handler()
+@_handler(write=True)  # joining may close a room whose countdown has run out
 def on_join(data):
     last_seq = _last_seq(data)
-    consultation_id = _consultation_id(data.get("stream"))
-    stream = events.consultation_stream(consultation_id)
+    kind, object_id, backchannel = _parse(data.get("stream"))
+    stream = f"{kind}:{object_id}" + (":moderators" if backchannel else "")
     # Into the room first, then the check: a change of who may read it that comes in between
     # empties the room after this join, so it cannot be missed.
     join_room(stream)
     try:
-        consultation = permissions.access_consultation(current_user, consultation_id)
+        place = _access(stream)
     except ServiceError:
         leave_room(stream)
         raise
@@ -133,16 +166,21 @@ def on_join(data):
     missed, more = events.events_after(stream, last_seq) if last_seq is not None else ([], False)
     summary = presence.summary(stream)
     _announce_presence(stream, include_self=False)
-    return {"ok": True, "stream": stream, "seq": events.latest_seq(stream), "missed": missed, "more": more,
-            "presence": summary, "can_post": permissions.can_post(current_user, consultation)}
+    answer = {"ok": True, "stream": stream, "seq": events.latest_seq(stream), "missed": missed, "more": more,
+              "presence": summary, "can_post": _can_post(place),
+              # The browser's clock may be off: countdowns are shown relative to this.
+              "server_time": utcnow().isoformat()}
+    if place.room is not None:
+        answer["room"] = events.room_state(place.room)
+    return answer
 
 
 @socketio.on("sync")
 @_handler()
 def on_sync(data):
-    consultation = _consultation_for(data.get("stream"))
+    place = _access(data.get("stream"))
     last_seq = _last_seq(data)
-    missed, more = events.events_after(events.consultation_stream(consultation), last_seq or 0)
+    missed, more = events.events_after(place.stream, last_seq or 0)
     return {"ok": True, "events": missed, "more": more}
 
 
@@ -163,20 +201,29 @@ def on_leave(data):
 def on_post(data):
     if not current_user.is_authenticated:
         return _error(401, _("Please log in to continue."))
-    consultation = _consultation_for(data.get("stream"))
+    place = _access(data.get("stream"))
     parent = None
     if data.get("parent_id") is not None:
-        if not isinstance(data["parent_id"], int):
+        if isinstance(data["parent_id"], bool) or not isinstance(data["parent_id"], int):
             raise ServiceError(_("This message could not be understood."))
-        parent = permissions.access_post(current_user, data["parent_id"], consultation.id)
+        parent = permissions.access_post(current_user, data["parent_id"],
+                                         consultation_id=place.consultation.id if place.consultation else None,
+                                         room_id=place.room.id if place.room else None)
     topic_id = data.get("topic_id")
-    if parent is None and (isinstance(topic_id, bool) or not isinstance(topic_id, int)):
+    if place.consultation is not None and parent is None and (isinstance(topic_id, bool) or not isinstance(topic_id, int)):
         raise ServiceError(_("Choose one of this consultation's topics."), field="topic_id")
     fields = {name: data.get(name) for name in ("subject", "body", "client_key")}
     if any(value is not None and not isinstance(value, str) for value in fields.values()):
         raise ServiceError(_("This message could not be understood."))
     if not hit_posting_limits():
         return _error(429, _("You are doing this too often. Please wait a little and try again."))
+    if place.room is not None:
+        post = post_service.post_in_room(current_user, place.room, body=fields["body"] or "", parent=parent,
+                                         backchannel=place.backchannel, client_key=fields["client_key"])
+        db.session.flush()
+        return {"ok": True, "post": {"id": post.id, "seq": events.created_seq(post), "thread_id": post.thread_id,
+                                     "status": post.status.value}}
+    consultation = place.consultation
     post = post_service.create_post(
         current_user, consultation, topic_id=topic_id, parent=parent, subject=fields["subject"] or "",
         body=fields["body"] or "", on_behalf_of_organisation=data.get("on_behalf_of_organisation") is True,

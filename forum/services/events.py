@@ -198,6 +198,8 @@ def render_post(post: Post, language: str) -> str:
 @sa_event.listens_for(Session, "before_commit")
 def _render_pending(session: Session) -> None:
     # Payloads are built while the transaction can still read; they are sent after commit.
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint is released (SQLAlchemy calls this hook then too): not yet
     pending = session.info.get(PENDING)
     if pending:
         session.flush()
@@ -206,6 +208,8 @@ def _render_pending(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_commit")
 def _broadcast(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint was released: the transaction may still roll back
     for message in session.info.pop(PENDING, []):
         try:
             if callable(message):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, redirect, render_template, request, url_for
+from flask import Flask, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,12 +19,12 @@ from forum.services.errors import ServiceError, ValidationError
 
 
 def init_app(app: Flask) -> None:
-    from forum.web import admin, auth, consultations, main, posts
+    from forum.web import admin, auth, consultations, events, main, moderation, posts, rooms
 
     from forum.web.requests import PlenaryRequest
 
     app.request_class = PlenaryRequest
-    for module in (main, auth, consultations, posts, admin):
+    for module in (main, auth, consultations, posts, events, rooms, moderation, admin):
         app.register_blueprint(module.bp)
 
     login_manager.login_message = _l("Please log in to continue.")
@@ -112,7 +112,11 @@ def apply_service_error(form, error: ValidationError) -> None:
 
 
 def _service_error(error: ServiceError):
-    return render_template("errors/error.html", status=error.status_code, message=error.message), error.status_code
+    response = make_response(render_template(
+        "errors/error.html", status=error.status_code, message=error.message, typed=_typed_text()), error.status_code)
+    if getattr(error, "retry_after", None):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _typed_text() -> list[str]:

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, EmailField, HiddenField, PasswordField, SelectField,
+from wtforms import (BooleanField, EmailField, HiddenField, IntegerField, PasswordField, SelectField,
                      StringField, TextAreaField)
+from wtforms.widgets import HiddenInput
 from wtforms.fields import DateTimeLocalField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Optional
@@ -111,3 +112,91 @@ class EditPostForm(FlaskForm):
 class RolesForm(FlaskForm):
     is_organiser = BooleanField(_l("Organiser"))
     is_admin = BooleanField(_l("Platform admin"))
+
+
+class RoomMessageForm(FlaskForm):
+    body = TextAreaField(_l("Your message"), validators=[InputRequired(message=_l("Write your message first."))],
+                         description=_l("You can use Markdown: **bold**, *italic*, lists, > quotes and links."))
+    parent_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    client_key = HiddenField()
+
+
+# --- Events (forum/web/events.py) ---------------------------------------------------
+
+class EventForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[InputRequired()])
+    description = TextAreaField(_l("Description (Markdown)"))
+    agenda = TextAreaField(_l("Agenda (Markdown)"))
+    timezone = SelectField(_l("Time zone of the event"), validate_choice=False,
+                           description=_l("The start and end below are in this time zone."))
+    starts_at = DateTimeLocalField(_l("Starts at"), validators=[InputRequired()],
+                                   format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
+    ends_at = DateTimeLocalField(_l("Ends at"), validators=[InputRequired()],
+                                 format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
+    assignment_mode = SelectField(_l("How participants get their breakout room"), validate_choice=False)
+
+
+class EventRoomForm(FlaskForm):
+    title = StringField(_l("Topic"), validators=[InputRequired()])
+    description = TextAreaField(_l("Description (optional)"))
+    capacity = IntegerField(_l("Capacity (optional)"), validators=[Optional()],
+                            description=_l("The most participants the room takes; leave empty for no limit."))
+
+
+class ModeratorForm(FlaskForm):
+    email = EmailField(_l("Email of their Plenary account"), validators=[InputRequired()])
+
+
+class BroadcastForm(FlaskForm):
+    body = TextAreaField(_l("Message to every room"), validators=[InputRequired(message=_l("Write your message first."))],
+                         description=_l("You can use Markdown: **bold**, *italic*, lists, > quotes and links."))
+
+
+class RecallForm(FlaskForm):
+    message = StringField(_l("Message (optional)"),
+                          description=_l("For example: Please come back to the plenary for the report-back."))
+
+
+class TakeawayForm(FlaskForm):
+    body = TextAreaField(_l("Key takeaway"))
+    source_post_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+
+# --- Moderation (forum/web/moderation.py) ---------------------------------------------
+
+class HidePostForm(FlaskForm):
+    reason = TextAreaField(_l("Why is it hidden?"), validators=[InputRequired(message=_l("Give a reason."))],
+                           description=_l("Its author sees this reason; others see that a moderator hid it."))
+    next = HiddenField()
+
+
+class RejectPostForm(HidePostForm):
+    reason = TextAreaField(_l("Why is it not published?"), validators=[InputRequired(message=_l("Give a reason."))],
+                           description=_l("Its author sees this reason."))
+
+
+class FlagPostForm(HidePostForm):
+    reason = TextAreaField(_l("What is wrong with this post?"),
+                           validators=[InputRequired(message=_l("Tell the moderators why you report it."))],
+                           description=_l("Only the moderators see your report."))
+
+
+class MovePostForm(FlaskForm):
+    destination = SelectField(_l("Move to"), coerce=int, validate_choice=False,
+                              validators=[InputRequired(message=_l("Choose where to move it."))])
+    next = HiddenField()
+
+
+class RoomSettingsForm(FlaskForm):
+    """Any of the three settings; a field left out of the request keeps its value."""
+    locked = StringField()
+    slow_mode_seconds = StringField(_l("Slow mode"))
+    premoderated = StringField()
+    next = HiddenField()
+
+
+class MuteForm(FlaskForm):
+    user_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    minutes = IntegerField(_l("For how many minutes"), default=10, validators=[InputRequired()])
+    reason = StringField(_l("Reason (optional)"))
+    next = HiddenField()

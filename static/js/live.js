@@ -14,6 +14,7 @@
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var acceptsPosts = root.dataset.acceptsPosts === "yes";
   var moderates = root.dataset.moderates === "yes";
+  var organiser = root.dataset.organiser === "yes";
   var topicFilter = root.dataset.topic ? parseInt(root.dataset.topic, 10) : null;
   var liveList = root.dataset.liveList === "yes";
 
@@ -55,7 +56,9 @@
       case "reply": return signedIn && acceptsPosts;
       case "log-in": return !signedIn && acceptsPosts;
       case "edit": return mine && acceptsPosts;
-      case "delete": return mine || moderates;
+      case "delete": return mine || organiser;
+      case "flag": return signedIn && !mine;
+      case "moderate": return moderates;
     }
     return false;
   }
@@ -70,10 +73,10 @@
     var footer = article.querySelector("footer[data-author-id]");
     if (footer) {
       var authorId = parseInt(footer.dataset.authorId, 10);
-      footer.querySelectorAll("[data-requires]").forEach(function (el) {
+      article.querySelectorAll("[data-requires]").forEach(function (el) {
         el.hidden = !allowed(el.dataset.requires, authorId);
       });
-      footer.querySelectorAll('input[name="csrf_token"]').forEach(function (input) { input.value = csrf; });
+      article.querySelectorAll('input[name="csrf_token"]').forEach(function (input) { input.value = csrf; });
     }
     return article;
   }

@@ -1,0 +1,474 @@
+"""Running an event's rooms live: phases and the wrap-up countdown, broadcasts and recall,
+raised hands, speaking shares, key takeaways and the report-back to the plenary, and the
+room's messages as a reader may see them."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload
+
+from forum import permissions
+from forum.extensions import db
+from forum.models import Event, HandRaise, Post, PostStatus, Room, Takeaway, TakeawayRevision, User
+from forum.models.base import utcnow
+from forum.models.events import EventStatus, MemberRole, RoomPhase
+from forum.rendering import render_markdown
+from forum.services import audit, events
+from forum.services import posts as post_service
+from forum.services.errors import NotFound, PermissionDenied, ValidationError
+from forum.services.event_setup import room_url
+from forum.services.text import clean_text
+
+WRAP_UP_MINUTES = range(1, 61)
+TAKEAWAY_MAX = 4000
+RECALL_MESSAGE_MAX = 500
+
+# The phase changes a room's moderators may make; closed -> open is an organiser's reopening.
+TRANSITIONS = {
+    RoomPhase.NOT_STARTED: {RoomPhase.OPEN},
+    RoomPhase.OPEN: {RoomPhase.WRAP_UP, RoomPhase.CLOSED},
+    RoomPhase.WRAP_UP: {RoomPhase.CLOSED},
+    RoomPhase.CLOSED: {RoomPhase.OPEN},
+}
+
+
+def _require_moderator(actor: User, room: Room) -> None:
+    if not permissions.can_moderate_room(actor, room):
+        raise PermissionDenied()
+
+
+def _require_running(event: Event) -> None:
+    if event.status is EventStatus.ENDED:
+        raise PermissionDenied(_l("This event has ended: it can be read but no longer changed."))
+    if event.status is not EventStatus.PUBLISHED:
+        raise ValidationError(_l("Publish the event first."))
+
+
+def _require_organiser(actor: User, event: Event) -> None:
+    if not permissions.is_event_organiser(actor, event):
+        raise PermissionDenied()
+
+
+# --- Phases -------------------------------------------------------------------------
+
+def set_phase(actor: User, room: Room, phase: str | RoomPhase, wrap_up_minutes: int | None = None) -> bool:
+    """Move a room to `phase`; returns False when it was there already (nothing changes).
+
+    Wrap-up starts a countdown of 1 to 60 minutes: the room stores the instant it ends, so
+    every reader's countdown reaches zero at the same moment."""
+    _require_moderator(actor, room)
+    _require_running(room.event)
+    try:
+        target = RoomPhase(phase)
+    except ValueError:
+        raise ValidationError(_l("Unknown phase."), field="phase") from None
+    if target is room.phase:
+        return False
+    if target not in TRANSITIONS[room.phase]:
+        raise ValidationError(_l("A room cannot go from this phase to that one."), field="phase")
+    if room.phase is RoomPhase.CLOSED and not permissions.is_event_organiser(actor, room.event):
+        raise PermissionDenied(_l("Only an organiser can reopen a closed room."))
+    if target is RoomPhase.CLOSED:
+        close_room(actor, room)
+        return True
+    details: dict[str, Any] = {"from": room.phase.value, "to": target.value}
+    if target is RoomPhase.WRAP_UP:
+        if not isinstance(wrap_up_minutes, int) or wrap_up_minutes not in WRAP_UP_MINUTES:
+            raise ValidationError(_l("Give the wrap-up between 1 and 60 minutes."), field="wrap_up_minutes")
+        room.wrap_up_ends_at = utcnow() + timedelta(minutes=wrap_up_minutes)
+        details["minutes"] = wrap_up_minutes
+    else:
+        room.wrap_up_ends_at = None
+    room.phase = target
+    audit.log(actor, "room.phase", room=room, **details)
+    events.announce_room_state(room)
+    return True
+
+
+def close_room(actor: User, room: Room, **details: Any) -> None:
+    """Close a room (checks done by the caller): log, tell its readers, report back."""
+    details = {"from": room.phase.value, "to": RoomPhase.CLOSED.value, **details}
+    room.phase = RoomPhase.CLOSED
+    room.wrap_up_ends_at = None
+    audit.log(actor, "room.phase", room=room, **details)
+    events.announce_room_state(room)
+    _record_card(room)
+
+
+def close_if_due(room: Room, now: datetime | None = None) -> bool:
+    """Close a room whose wrap-up countdown has run out (called when someone opens the room
+    or joins it live, so no timer process is needed). Returns whether it closed it."""
+    now = now or utcnow()
+    if room.phase is not RoomPhase.WRAP_UP or room.wrap_up_ends_at is None or room.wrap_up_ends_at > now:
+        return False
+    # Two readers arriving together: only the one whose update matched closes it.
+    changed = db.session.execute(
+        update(Room).where(Room.id == room.id, Room.phase == RoomPhase.WRAP_UP)
+        .values(phase=RoomPhase.CLOSED, wrap_up_ends_at=None)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(room, ["phase", "wrap_up_ends_at"])
+    if not changed:
+        return False
+    # Nobody acted: the log names the event's owner, marked automatic.
+    audit.log(room.event.owner, "room.phase", room=room, automatic=True,
+              **{"from": RoomPhase.WRAP_UP.value, "to": RoomPhase.CLOSED.value})
+    events.announce_room_state(room)
+    _record_card(room)
+    return True
+
+
+# --- Organisers' event-wide actions -----------------------------------------------------
+
+def broadcast(actor: User, event: Event, body: str) -> list[Post]:
+    """One announcement in every room that is not closed (the plenary included), shown to
+    each room's readers like a message."""
+    _require_organiser(actor, event)
+    _require_running(event)
+    body = post_service._clean_body(body)
+    html = render_markdown(body)
+    sent = []
+    for room in event.rooms:
+        if room.phase is RoomPhase.CLOSED:
+            continue  # read-only: nothing is added to it
+        post = Post(room=room, author=actor, body=body, body_html=html, announcement=True,
+                    status=PostStatus.PUBLISHED)
+        sent.append(post_service._store(actor, post, "post.created"))
+    audit.log(actor, "event.broadcast", event=event, post_ids=[p.id for p in sent])
+    return sent
+
+
+def recall(actor: User, event: Event, message: str = "") -> None:
+    """Ask everyone in a breakout room to come back to the plenary."""
+    _require_organiser(actor, event)
+    _require_running(event)
+    message = clean_text(message, field="message", max_length=RECALL_MESSAGE_MAX)
+    data = {"plenary_url": room_url(event.plenary), "message": message}
+    for room in event.breakout_rooms:
+        events.record_data(events.room_stream(room), "event.recall", data)
+    audit.log(actor, "event.recall", event=event, message=message)
+
+
+# --- Raised hands -------------------------------------------------------------------
+
+def _open_hands(room: Room) -> list[HandRaise]:
+    return list(db.session.scalars(
+        select(HandRaise).options(joinedload(HandRaise.user))
+        .where(HandRaise.room_id == room.id, HandRaise.lowered_at.is_(None))
+        .order_by(HandRaise.raised_at, HandRaise.id)))
+
+
+def _queue_data(room: Room) -> dict[str, Any]:
+    return {"room_id": room.id, "queue": [
+        {"hand_id": h.id, "user_id": h.user_id, "name": h.user.display_name,
+         "raised_at": h.raised_at.isoformat()} for h in _open_hands(room)]}
+
+
+def _queue_changed(room: Room, user_id: int, state: dict[str, Any]) -> None:
+    db.session.flush()
+    events.record_data(events.moderators_stream(room), "hand.queue", _queue_data(room))
+    events.notify_user_after_commit(user_id, {"type": "hand.state", "room_id": room.id, **state})
+
+
+def own_hand(user, room: Room) -> HandRaise | None:
+    """The user's raised hand in the room, if it is up."""
+    if user is None or not user.is_authenticated:
+        return None
+    return db.session.scalar(select(HandRaise).where(
+        HandRaise.room_id == room.id, HandRaise.user_id == user.id, HandRaise.lowered_at.is_(None)))
+
+
+def raise_hand(actor: User, room: Room) -> HandRaise:
+    """Join the room's queue; raising an already raised hand keeps its place."""
+    if not permissions.can_raise_hand(actor, room):
+        raise PermissionDenied(_l("You cannot raise your hand in this room."))
+    hand = own_hand(actor, room)
+    if hand is not None:
+        return hand
+    hand = HandRaise(room_id=room.id, user_id=actor.id)
+    db.session.add(hand)
+    _queue_changed(room, actor.id, {"raised": True, "floor": False})
+    return hand
+
+
+def lower_hand(actor: User, room: Room) -> bool:
+    hand = own_hand(actor, room)
+    if hand is None:
+        return False
+    hand.lowered_at = utcnow()
+    _queue_changed(room, actor.id, {"raised": False, "floor": False})
+    return True
+
+
+def hand_queue(actor: User, room: Room) -> list[HandRaise]:
+    """Raised hands, first raised first."""
+    _require_moderator(actor, room)
+    return _open_hands(room)
+
+
+def give_floor(actor: User, room: Room, hand_id: int) -> HandRaise:
+    _require_moderator(actor, room)
+    _require_running(room.event)
+    hand = db.session.get(HandRaise, hand_id) if permissions.valid_id(hand_id) else None
+    if hand is None or hand.room_id != room.id or hand.lowered_at is not None:
+        raise NotFound(_l("This hand is no longer raised."))
+    now = utcnow()
+    hand.floor_given_at, hand.floor_given_by_id, hand.lowered_at = now, actor.id, now
+    audit.log(actor, "floor.given", room=room, target_user=hand.user)
+    events.record_data(events.room_stream(room), "hand.floor",
+                       {"room_id": room.id, "user_id": hand.user_id, "name": hand.user.display_name})
+    _queue_changed(room, hand.user_id, {"raised": False, "floor": True})
+    return hand
+
+
+# --- Speaking share -----------------------------------------------------------------
+
+@dataclass
+class Speaker:
+    user_id: int
+    name: str
+    posts: int
+    words: int
+    post_share: float  # 0..1 of the room's counted posts
+    word_share: float  # 0..1 of the room's counted words
+
+
+@dataclass
+class SpeakingShare:
+    speakers: list[Speaker]  # most words first
+    posts: int
+    words: int
+    gini: float              # over words: 0 = everyone equal, towards 1 = one person speaks
+    quiet: list[Speaker]     # by name
+
+
+def gini(values: list[int]) -> float:
+    """Gini coefficient: G = sum_i sum_j |x_i - x_j| / (2 n^2 mean). 0 when everyone has the
+    same (or nobody has anything); (n-1)/n when one of n has everything."""
+    n = len(values)
+    total = sum(values)
+    if n == 0 or total == 0:
+        return 0.0
+    # Sorted form of the same sum, O(n log n): sum_i (2i - n - 1) x_(i) for i = 1..n.
+    ordered = sorted(values)
+    weighted = sum((2 * i - n - 1) * x for i, x in enumerate(ordered, start=1))
+    return weighted / (n * total)
+
+
+def speaking_share(actor: User, room: Room) -> SpeakingShare:
+    """Who speaks how much among the room's participants (its members, and anyone else who
+    posted), leaving out its moderators and the organisers, and back-channel, announcement,
+    pending, rejected and deleted messages. Members who said nothing count as zero. Quiet:
+    below half the mean share of words, or no words at all."""
+    from forum.models import EventMember
+
+    _require_moderator(actor, room)
+    event = room.event
+    staff = {m.user_id for m in room.moderators} | {event.owner_id}
+    rows = db.session.execute(
+        select(Post.author_id, Post.body).where(
+            Post.room_id == room.id, Post.backchannel.is_(False), Post.announcement.is_(False),
+            Post.status == PostStatus.PUBLISHED, Post.deleted_at.is_(None))).all()
+    counts: dict[int, list[int]] = {}
+    for author_id, body in rows:
+        tally = counts.setdefault(author_id, [0, 0])
+        tally[0] += 1
+        tally[1] += len(body.split())
+    member_ids = set(db.session.scalars(select(EventMember.user_id).where(
+        EventMember.event_id == event.id, EventMember.room_id == room.id,
+        EventMember.role == MemberRole.PARTICIPANT)))
+    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(member_ids | set(counts))))}
+    ids = [i for i in people if i not in staff and not people[i].is_admin]
+    total_posts = sum(counts.get(i, [0, 0])[0] for i in ids)
+    total_words = sum(counts.get(i, [0, 0])[1] for i in ids)
+    speakers = []
+    for i in ids:
+        posts, words = counts.get(i, [0, 0])
+        speakers.append(Speaker(i, people[i].display_name, posts, words,
+                                posts / total_posts if total_posts else 0.0,
+                                words / total_words if total_words else 0.0))
+    speakers.sort(key=lambda s: (-s.words, -s.posts, s.name.casefold(), s.user_id))
+    threshold = 0.5 / len(speakers) if speakers else 0.0
+    quiet = sorted((s for s in speakers if s.words == 0 or s.word_share < threshold),
+                   key=lambda s: (s.name.casefold(), s.user_id))
+    return SpeakingShare(speakers, total_posts, total_words, gini([s.words for s in speakers]), quiet)
+
+
+# --- Key takeaways ------------------------------------------------------------------
+
+def takeaways(room: Room) -> list[Takeaway]:
+    return list(db.session.scalars(
+        select(Takeaway).options(joinedload(Takeaway.credited_user))
+        .where(Takeaway.room_id == room.id, Takeaway.deleted_at.is_(None))
+        .order_by(Takeaway.position, Takeaway.id)))
+
+
+def takeaway_of(room: Room, takeaway_id: int) -> Takeaway:
+    takeaway = db.session.get(Takeaway, takeaway_id) if permissions.valid_id(takeaway_id) else None
+    if takeaway is None or takeaway.room_id != room.id or takeaway.deleted_at is not None:
+        raise NotFound()
+    return takeaway
+
+
+def _clean_takeaway(body: str) -> str:
+    return clean_text(body, field="body", max_length=TAKEAWAY_MAX, required=True, multiline=True)
+
+
+def _takeaways_changed(room: Room) -> None:
+    db.session.flush()
+    events.record_data(events.moderators_stream(room), "takeaway.changed", {
+        "room_id": room.id, "takeaways": [
+            {"id": t.id, "body": t.body, "body_html": t.body_html,
+             "credited": t.credited_user.display_name if t.credited_user else None}
+            for t in takeaways(room)]})
+    if room.phase is RoomPhase.CLOSED and not room.is_plenary:
+        _record_card(room)  # the plenary shows the corrected card
+
+
+def _require_takeaway_editor(actor: User, room: Room) -> None:
+    _require_moderator(actor, room)
+    if room.event.status is EventStatus.ENDED:
+        raise PermissionDenied(_l("This event has ended: it can be read but no longer changed."))
+
+
+def add_takeaway(actor: User, room: Room, body: str, source_post: Post | None = None) -> Takeaway:
+    """A takeaway drafted by a co-moderator, or promoted from a participant's message (then
+    crediting its author; an empty body takes the message's text)."""
+    _require_takeaway_editor(actor, room)
+    if source_post is not None:
+        if (source_post.room_id != room.id or source_post.backchannel or source_post.is_deleted
+                or not source_post.is_published):
+            raise ValidationError(_l("Only a published message of this room can become a takeaway."))
+        if not (body or "").strip():
+            body = source_post.body
+    body = _clean_takeaway(body)
+    position = max((t.position for t in takeaways(room)), default=0) + 1
+    takeaway = Takeaway(room_id=room.id, position=position, body=body, body_html=render_markdown(body),
+                        source_post_id=source_post.id if source_post else None,
+                        credited_user_id=source_post.author_id if source_post else None,
+                        created_by_id=actor.id)
+    db.session.add(takeaway)
+    db.session.flush()
+    if source_post is not None:
+        audit.log(actor, "takeaway.promoted", room=room, post=source_post, target_user=source_post.author,
+                  takeaway_id=takeaway.id)
+    _takeaways_changed(room)
+    return takeaway
+
+
+def edit_takeaway(actor: User, takeaway: Takeaway, body: str) -> bool:
+    """Any co-moderator may edit; the replaced text is kept. Returns whether it changed."""
+    room = takeaway.room
+    _require_takeaway_editor(actor, room)
+    body = _clean_takeaway(body)
+    if body == takeaway.body:
+        return False
+    now = utcnow()
+    takeaway.revisions.append(TakeawayRevision(body=takeaway.body, editor_id=actor.id, replaced_at=now))
+    takeaway.body, takeaway.body_html, takeaway.updated_at = body, render_markdown(body), now
+    _takeaways_changed(room)
+    return True
+
+
+def delete_takeaway(actor: User, takeaway: Takeaway) -> None:
+    room = takeaway.room
+    _require_takeaway_editor(actor, room)
+    takeaway.deleted_at = utcnow()
+    _takeaways_changed(room)
+
+
+def takeaway_history(actor: User, takeaway: Takeaway) -> list[TakeawayRevision]:
+    """Earlier texts, oldest first."""
+    _require_moderator(actor, takeaway.room)
+    return list(takeaway.revisions)
+
+
+# --- Report-back --------------------------------------------------------------------
+
+@dataclass
+class TakeawayCard:
+    body_html: str
+    credited: str | None
+
+
+@dataclass
+class ReportCard:
+    room_id: int
+    position: int
+    title: str
+    moderators: list[str]
+    takeaways: list[TakeawayCard]
+
+
+def _card(room: Room, items: list[Takeaway]) -> ReportCard:
+    return ReportCard(room.id, room.position, room.title, [m.user.display_name for m in room.moderators],
+                      [TakeawayCard(t.body_html, t.credited_user.display_name if t.credited_user else None)
+                       for t in items])
+
+
+def _record_card(room: Room) -> None:
+    if room.is_plenary:
+        return
+    db.session.flush()
+    events.record_data(events.room_stream(room.event.plenary), "report.card", asdict(_card(room, takeaways(room))))
+
+
+def report_back(event: Event) -> list[ReportCard]:
+    """A card per closed breakout room, in room order, for the plenary and the event page."""
+    closed = [room for room in event.breakout_rooms if room.phase is RoomPhase.CLOSED]
+    if not closed:
+        return []
+    items = db.session.scalars(
+        select(Takeaway).options(joinedload(Takeaway.credited_user))
+        .where(Takeaway.room_id.in_([r.id for r in closed]), Takeaway.deleted_at.is_(None))
+        .order_by(Takeaway.position, Takeaway.id)).all()
+    by_room: dict[int, list[Takeaway]] = {}
+    for takeaway in items:
+        by_room.setdefault(takeaway.room_id, []).append(takeaway)
+    return [_card(room, by_room.get(room.id, [])) for room in closed]
+
+
+# --- Messages -----------------------------------------------------------------------
+
+@dataclass
+class MessagePage:
+    messages: list[Post]  # oldest first
+    has_more: bool        # older messages exist (ask again with before_id=messages[0].id)
+
+
+def list_messages(viewer, room: Room, *, backchannel: bool = False, before_id: int | None = None,
+                  limit: int = 100) -> MessagePage:
+    """The newest `limit` messages the viewer may read (before `before_id`), oldest first:
+    published ones, the viewer's own pending or rejected ones, and every pending one for the
+    room's moderators. Ordered by id, which follows the order messages were stored."""
+    if backchannel:
+        if not permissions.can_use_backchannel(viewer, room):
+            raise PermissionDenied()
+    elif not permissions.can_view_room(viewer, room):
+        raise NotFound()
+    readable = [Post.status == PostStatus.PUBLISHED]
+    if viewer is not None and viewer.is_authenticated:
+        readable.append(Post.author_id == viewer.id)
+        if permissions.can_moderate_room(viewer, room):
+            readable.append(Post.status == PostStatus.PENDING)
+    query = (select(Post).options(joinedload(Post.author))
+             .where(Post.room_id == room.id, Post.backchannel.is_(backchannel), or_(*readable))
+             .order_by(Post.id.desc()).limit(limit + 1))
+    if before_id is not None:
+        query = query.where(Post.id < before_id)
+    rows = list(db.session.scalars(query))
+    return MessagePage(list(reversed(rows[:limit])), len(rows) > limit)
+
+
+def pinned_messages(viewer, room: Room) -> list[Post]:
+    """Pinned messages of the room, first pinned first (the viewer must be able to read the room)."""
+    if not permissions.can_view_room(viewer, room):
+        raise NotFound()
+    return list(db.session.scalars(
+        select(Post).options(joinedload(Post.author))
+        .where(Post.room_id == room.id, Post.backchannel.is_(False), Post.pinned_at.is_not(None),
+               Post.deleted_at.is_(None), Post.status == PostStatus.PUBLISHED)
+        .order_by(Post.pinned_at, Post.id)))

@@ -1,0 +1,480 @@
+"""Events: the list, the public page, organising (details, rooms, co-moderators, people),
+joining, and the moderators' controls of a room (its page is forum/web/rooms.py, where
+these forms send people back)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from babel.dates import format_datetime
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from forum import permissions
+from forum.extensions import db
+from forum.models import Event
+from forum.models.events import ASSIGNMENT_LABELS, AssignmentMode, EventStatus
+from forum.services import event_setup as service
+from forum.services import rooms as room_service
+from forum.services.accounts import timezone_names
+from forum.services.errors import Conflict, PermissionDenied, ServiceError, ValidationError
+from forum.web import apply_service_error
+from forum.web.auth import TIMEZONE_CHOICES
+from forum.web.forms import (ActionForm, BroadcastForm, EventForm, EventRoomForm, ModeratorForm,
+                             RecallForm, TakeawayForm)
+
+bp = Blueprint("events", __name__, url_prefix="/events")
+
+
+def _room_page(room, anchor: str | None = None):
+    return redirect(url_for("rooms.show", event_id=room.event_id, room_id=room.id, _anchor=anchor))
+
+
+def _checked(form=None) -> None:
+    """A button's form: only its CSRF token is checked here."""
+    if not (form or ActionForm()).validate_on_submit():
+        abort(400)
+
+
+def _flash_refusal(error: ServiceError) -> None:
+    """A refused control on the room page: undo anything half-done, say why, go back."""
+    db.session.rollback()
+    flash(str(error.message), "error")
+
+
+# --- Reading ------------------------------------------------------------------------
+
+@bp.get("/")
+def index():
+    groups: dict[str, list] = {"live": [], "upcoming": [], "past": []}
+    for event in service.list_events(current_user):
+        groups[service.when(event)].append(event)
+    groups["past"].reverse()  # most recent first
+    return render_template("events/index.html", groups=groups)
+
+
+@bp.get("/<int:event_id>")
+def show(event_id: int):
+    event = permissions.access_event(current_user, event_id)
+    for room in event.breakout_rooms:
+        room_service.close_if_due(room)
+    return render_template(
+        "events/show.html", event=event, member=permissions.membership(current_user, event),
+        own_room=service.room_of(current_user, event), cards=room_service.report_back(event),
+        occupancy=service.participation(event), action_form=ActionForm(),
+        event_times=[_in_zone(event.starts_at, event.timezone), _in_zone(event.ends_at, event.timezone)])
+
+
+def _in_zone(value: datetime, zone: str) -> str:
+    """A time as the organiser planned it, in the event's own time zone."""
+    return format_datetime(value, "medium", tzinfo=ZoneInfo(zone), locale=get_locale())
+
+
+# --- Organising ---------------------------------------------------------------------
+
+def _fill_choices(form: EventForm) -> None:
+    form.timezone.choices = [SelectChoice(tz, tz.replace("_", " ")) for tz in TIMEZONE_CHOICES]
+    form.assignment_mode.choices = [SelectChoice(mode.value, str(ASSIGNMENT_LABELS[mode])) for mode in AssignmentMode]
+
+
+def _to_utc(value: datetime | None, zone: str, field: str) -> datetime | None:
+    """A datetime-local value is in the event's time zone."""
+    if value is None:
+        return None
+    if zone not in timezone_names():
+        raise ValidationError(_("Choose a time zone from the list."), field="timezone")
+    try:
+        return value.replace(tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+    except OverflowError:
+        raise ValidationError(_("Choose a date between the years 1900 and 9000."), field=field) from None
+
+
+def _event_input(form: EventForm) -> service.EventInput:
+    zone = form.timezone.data or ""
+    return service.EventInput(
+        title=form.title.data or "", description=form.description.data or "", agenda=form.agenda.data or "",
+        timezone=zone, assignment_mode=form.assignment_mode.data or "",
+        starts_at=_to_utc(form.starts_at.data, zone, "starts_at"), ends_at=_to_utc(form.ends_at.data, zone, "ends_at"))
+
+
+def _editable(event_id: int):
+    event = permissions.access_event(current_user, event_id)
+    if not permissions.can_edit_event(current_user, event):
+        raise PermissionDenied()
+    return event
+
+
+def _room_in(event, room_id: int):
+    room = next((r for r in event.rooms if r.id == room_id), None)
+    if room is None:
+        abort(404)
+    return room
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    if not permissions.can_create_event(current_user):
+        raise PermissionDenied(_("Only organisers can create events. Ask a platform admin."))
+    form = EventForm()
+    _fill_choices(form)
+    if request.method == "GET":
+        form.timezone.data = current_user.timezone
+        form.assignment_mode.data = AssignmentMode.BALANCED.value
+    if form.validate_on_submit():
+        try:
+            event = service.create_event(current_user, _event_input(form))
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("Event created as a draft. Add its breakout rooms and co-moderators, then publish it."), "success")
+            return redirect(url_for("events.edit", event_id=event.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("events/form.html", form=form, event=None), status
+
+
+@bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(event_id: int):
+    event = _editable(event_id)
+    form = EventForm(obj=event)
+    _fill_choices(form)
+    if request.method == "GET":
+        zone = ZoneInfo(event.timezone)
+        form.assignment_mode.data = event.assignment_mode.value
+        form.starts_at.data = event.starts_at.astimezone(zone).replace(tzinfo=None)
+        form.ends_at.data = event.ends_at.astimezone(zone).replace(tzinfo=None)
+    if form.validate_on_submit():
+        try:
+            service.update_event(current_user, event, _event_input(form))
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("events.edit", event_id=event.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("events/form.html", form=form, event=event, action_form=ActionForm(),
+                           moderator_form=ModeratorForm(formdata=None)), status
+
+
+@bp.post("/<int:event_id>/status")
+@login_required
+def change_status(event_id: int):
+    event = _editable(event_id)
+    _checked()
+    if request.form.get("status") == EventStatus.PUBLISHED.value:
+        service.publish_event(current_user, event)
+        flash(_("The event is published: people can register."), "success")
+    elif request.form.get("status") == EventStatus.ENDED.value:
+        service.end_event(current_user, event)
+        flash(_("The event has ended: every room is closed and stays readable."), "success")
+    else:
+        abort(400)
+    return redirect(url_for("events.edit", event_id=event.id))
+
+
+@bp.post("/<int:event_id>/invite")
+@login_required
+def regenerate_invite(event_id: int):
+    event = _editable(event_id)
+    _checked()
+    service.regenerate_invite(current_user, event)
+    flash(_("A new invitation link was made; the previous one no longer works."), "success")
+    return redirect(url_for("events.edit", event_id=event.id, _anchor="invitation"))
+
+
+@bp.route("/<int:event_id>/rooms/new", methods=["GET", "POST"], defaults={"room_id": None})
+@bp.route("/<int:event_id>/rooms/<int:room_id>/edit", methods=["GET", "POST"])
+@login_required
+def room_form(event_id: int, room_id: int | None):
+    event = _editable(event_id)
+    room = _room_in(event, room_id) if room_id is not None else None
+    form = EventRoomForm(obj=room)
+    if form.validate_on_submit():
+        data = service.RoomInput(title=form.title.data or "", description=form.description.data or "",
+                                 capacity=form.capacity.data)
+        try:
+            if room is None:
+                service.add_room(current_user, event, data)
+            else:
+                service.update_room(current_user, room, data)
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("Room saved."), "success")
+            return redirect(url_for("events.edit", event_id=event.id, _anchor="rooms"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("events/room_form.html", form=form, event=event, room=room), status
+
+
+@bp.post("/<int:event_id>/rooms/<int:room_id>/remove")
+@login_required
+def remove_room(event_id: int, room_id: int):
+    event = _editable(event_id)
+    _checked()
+    service.remove_room(current_user, _room_in(event, room_id))
+    flash(_("Room removed."), "success")
+    return redirect(url_for("events.edit", event_id=event.id, _anchor="rooms"))
+
+
+@bp.post("/<int:event_id>/rooms/<int:room_id>/moderators")
+@login_required
+def appoint_moderator(event_id: int, room_id: int):
+    event = _editable(event_id)
+    room = _room_in(event, room_id)
+    form = ModeratorForm()
+    if not form.validate_on_submit():
+        flash(_("Give the email address of their account."), "error")
+        return redirect(url_for("events.edit", event_id=event.id, _anchor=f"room-{room.id}"))
+    try:
+        service.appoint_moderator(current_user, room, form.email.data or "")
+    except ValidationError as error:
+        _flash_refusal(error)
+    else:
+        flash(_("Co-moderator appointed."), "success")
+    return redirect(url_for("events.edit", event_id=event.id, _anchor=f"room-{room.id}"))
+
+
+@bp.post("/<int:event_id>/rooms/<int:room_id>/moderators/<int:moderator_id>/remove")
+@login_required
+def remove_moderator(event_id: int, room_id: int, moderator_id: int):
+    event = _editable(event_id)
+    room = _room_in(event, room_id)
+    _checked()
+    service.remove_moderator(current_user, service.moderator_of(room, moderator_id))
+    flash(_("Co-moderator removed."), "success")
+    return redirect(url_for("events.edit", event_id=event.id, _anchor=f"room-{room.id}"))
+
+
+# --- People -------------------------------------------------------------------------
+
+@bp.get("/<int:event_id>/people")
+@login_required
+def people(event_id: int):
+    event = _editable(event_id)
+    return render_template("events/people.html", event=event, members=service.members(current_user, event),
+                           figures=service.participation(event), action_form=ActionForm())
+
+
+@bp.post("/<int:event_id>/people/<int:member_id>/move")
+@login_required
+def move_member(event_id: int, member_id: int):
+    event = _editable(event_id)
+    _checked()
+    member = service.member_of(event, member_id)
+    room_id = request.form.get("room_id", "")
+    room = _room_in(event, int(room_id)) if room_id.isdigit() else None
+    if room_id and room is None:
+        abort(400)
+    try:
+        service.assign_member(current_user, member, room)
+    except (ValidationError, Conflict) as error:
+        _flash_refusal(error)
+    else:
+        flash(_("%(name)s moved.", name=member.user.display_name), "success")
+    return redirect(url_for("events.people", event_id=event.id))
+
+
+@bp.post("/<int:event_id>/people/balance")
+@login_required
+def balance(event_id: int):
+    event = _editable(event_id)
+    _checked()
+    try:
+        placed = service.run_balanced_assignment(current_user, event)
+    except ValidationError as error:
+        _flash_refusal(error)
+    else:
+        flash(_("%(num)d people placed in rooms.", num=len(placed)), "success")
+    return redirect(url_for("events.people", event_id=event.id))
+
+
+# --- Joining ------------------------------------------------------------------------
+
+def _after_joining(event, member):
+    room = service.room_of(current_user, event)
+    if room is not None:
+        flash(_("You are registered. Your room is %(room)s.", room=room.title), "success")
+    else:
+        flash(_("You are registered."), "success")
+    return redirect(url_for("events.show", event_id=event.id))
+
+
+@bp.post("/<int:event_id>/register")
+@login_required
+def register(event_id: int):
+    event = permissions.access_event(current_user, event_id)
+    _checked()
+    member = service.register(current_user, event, request.form.get("role") or "participant")
+    return _after_joining(event, member)
+
+
+@bp.route("/<int:event_id>/join/<token>", methods=["GET", "POST"])
+@login_required
+def join(event_id: int, token: str):
+    # An invitation admits to a draft too: load the event without the page's visibility rule.
+    event = db.session.get(Event, event_id) if permissions.valid_id(event_id) else None
+    if event is None or len(token) > 64:
+        abort(404)
+    if request.method == "POST":
+        _checked()
+        member = service.accept_invitation(current_user, event, token)
+        return _after_joining(event, member)
+    # Check the link before showing anything about the event.
+    service.check_invitation(event, token)
+    return render_template("events/join.html", event=event, token=token, action_form=ActionForm(),
+                           member=permissions.membership(current_user, event))
+
+
+@bp.post("/<int:event_id>/rooms/<int:room_id>/choose")
+@login_required
+def choose_room(event_id: int, room_id: int):
+    event = permissions.access_event(current_user, event_id)
+    room = _room_in(event, room_id)
+    _checked()
+    try:
+        service.choose_room(current_user, room)
+    except (ValidationError, Conflict) as error:
+        _flash_refusal(error)
+        return redirect(url_for("events.show", event_id=event.id, _anchor="rooms"))
+    flash(_("You are in %(room)s.", room=room.title), "success")
+    return _room_page(room)
+
+
+# --- Organisers' event-wide actions -----------------------------------------------------
+
+@bp.route("/<int:event_id>/broadcast", methods=["GET", "POST"])
+@login_required
+def broadcast(event_id: int):
+    event = _editable(event_id)
+    form = BroadcastForm()
+    if form.validate_on_submit():
+        try:
+            sent = room_service.broadcast(current_user, event, form.body.data or "")
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("Your message was sent to %(num)d rooms.", num=len(sent)), "success")
+            return _room_page(event.plenary)
+    status = 400 if request.method == "POST" else 200
+    return render_template("events/broadcast.html", form=form, event=event), status
+
+
+@bp.route("/<int:event_id>/recall", methods=["GET", "POST"])
+@login_required
+def recall(event_id: int):
+    event = _editable(event_id)
+    form = RecallForm()
+    if form.validate_on_submit():
+        try:
+            room_service.recall(current_user, event, form.message.data or "")
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("Everyone was asked to come back to the plenary."), "success")
+            return _room_page(event.plenary)
+    status = 400 if request.method == "POST" else 200
+    return render_template("events/recall.html", form=form, event=event), status
+
+
+# --- A room's controls (forms on the room page) -----------------------------------------
+
+def _room(event_id: int, room_id: int):
+    return permissions.access_room(current_user, room_id, event_id)
+
+
+@bp.post("/<int:event_id>/rooms/<int:room_id>/phase")
+@login_required
+def set_phase(event_id: int, room_id: int):
+    room = _room(event_id, room_id)
+    _checked()
+    minutes = request.form.get("wrap_up_minutes", "").strip()
+    try:
+        room_service.set_phase(current_user, room, request.form.get("phase", ""),
+                               int(minutes) if minutes.isdigit() else None)
+    except ValidationError as error:
+        _flash_refusal(error)
+    return _room_page(room)
+
+
+@bp.post("/<int:event_id>/rooms/<int:room_id>/hand")
+@login_required
+def hand(event_id: int, room_id: int):
+    room = _room(event_id, room_id)
+    _checked()
+    if request.form.get("action") == "lower":
+        room_service.lower_hand(current_user, room)
+    elif request.form.get("action") == "raise":
+        room_service.raise_hand(current_user, room)
+    else:
+        abort(400)
+    return _room_page(room)
+
+
+@bp.post("/<int:event_id>/rooms/<int:room_id>/floor/<int:hand_id>")
+@login_required
+def give_floor(event_id: int, room_id: int, hand_id: int):
+    room = _room(event_id, room_id)
+    _checked()
+    room_service.give_floor(current_user, room, hand_id)
+    return _room_page(room)
+
+
+@bp.post("/<int:event_id>/rooms/<int:room_id>/takeaways")
+@login_required
+def add_takeaway(event_id: int, room_id: int):
+    room = _room(event_id, room_id)
+    form = TakeawayForm()
+    _checked(form)
+    source = None
+    if form.source_post_id.data:
+        source = permissions.access_post(current_user, form.source_post_id.data, room_id=room.id)
+    try:
+        room_service.add_takeaway(current_user, room, form.body.data or "", source_post=source)
+    except ValidationError as error:
+        _flash_refusal(error)
+    return _room_page(room, "takeaways")
+
+
+@bp.route("/<int:event_id>/rooms/<int:room_id>/takeaways/<int:takeaway_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_takeaway(event_id: int, room_id: int, takeaway_id: int):
+    room = _room(event_id, room_id)
+    if not permissions.can_moderate_room(current_user, room):
+        raise PermissionDenied()
+    takeaway = room_service.takeaway_of(room, takeaway_id)
+    form = TakeawayForm(obj=takeaway)
+    if form.validate_on_submit():
+        try:
+            room_service.edit_takeaway(current_user, takeaway, form.body.data or "")
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            return _room_page(room, "takeaways")
+    status = 400 if request.method == "POST" else 200
+    return render_template("events/takeaway_form.html", form=form, room=room, takeaway=takeaway), status
+
+
+@bp.post("/<int:event_id>/rooms/<int:room_id>/takeaways/<int:takeaway_id>/delete")
+@login_required
+def delete_takeaway(event_id: int, room_id: int, takeaway_id: int):
+    room = _room(event_id, room_id)
+    if not permissions.can_moderate_room(current_user, room):
+        raise PermissionDenied()
+    _checked()
+    room_service.delete_takeaway(current_user, room_service.takeaway_of(room, takeaway_id))
+    return _room_page(room, "takeaways")
+
+
+@bp.get("/<int:event_id>/rooms/<int:room_id>/takeaways/<int:takeaway_id>/history")
+@login_required
+def takeaway_history(event_id: int, room_id: int, takeaway_id: int):
+    room = _room(event_id, room_id)
+    if not permissions.can_moderate_room(current_user, room):
+        raise PermissionDenied()
+    takeaway = room_service.takeaway_of(room, takeaway_id)
+    return render_template("events/takeaway_history.html", room=room, takeaway=takeaway,
+                           revisions=room_service.takeaway_history(current_user, takeaway))

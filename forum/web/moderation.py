@@ -1,0 +1,408 @@
+"""Moderators' pages and buttons: actions on posts and rooms, the queues and the moderation log.
+
+Every action is a plain form POST that comes back (POST-redirect-GET) to a safe `next` or to
+the post's own page; reasons are asked on small pages of their own, so all of it works
+without JavaScript. The rules are in forum/services/moderation.py."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from forum import permissions
+from forum.extensions import db
+from forum.models import Event, Post, Room, Topic, User
+from forum.services import audit
+from forum.services import moderation as service
+from forum.services.errors import Conflict, ValidationError
+from forum.web import apply_service_error, safe_next
+from forum.web.forms import (ActionForm, FlagPostForm, HidePostForm, MovePostForm, MuteForm,
+                             RejectPostForm, RoomSettingsForm)
+
+bp = Blueprint("moderation", __name__)
+
+# What each line of the moderation log says (services/audit.py lists the actions).
+ACTION_LABELS = {
+    "post.hidden": _l("hid a post"),
+    "post.restored": _l("restored a hidden post"),
+    "post.pinned": _l("pinned a post"),
+    "post.unpinned": _l("unpinned a post"),
+    "post.moved": _l("moved a thread"),
+    "post.approved": _l("approved a message"),
+    "post.rejected": _l("rejected a message"),
+    "thread.locked": _l("locked a thread"),
+    "thread.unlocked": _l("unlocked a thread"),
+    "room.locked": _l("locked the room"),
+    "room.unlocked": _l("unlocked the room"),
+    "room.phase": _l("changed the room's phase"),
+    "room.slow_mode": _l("changed slow mode"),
+    "room.premoderation": _l("changed pre-moderation"),
+    "user.muted": _l("muted a participant"),
+    "user.unmuted": _l("unmuted a participant"),
+    "flag.dismissed": _l("dismissed reports"),
+    "floor.given": _l("gave the floor"),
+    "event.broadcast": _l("sent a message to every room"),
+    "event.recall": _l("called everyone back to the plenary"),
+    "member.moved": _l("moved a participant to another room"),
+    "takeaway.promoted": _l("made a message a key takeaway"),
+}
+
+SLOW_MODE_CHOICES = (0, 10, 30, 60, 120, 300, 600)
+MUTE_CHOICES = (5, 10, 30, 60, 240, 1440)
+TRUE_VALUES, FALSE_VALUES = {"1", "true", "on", "yes"}, {"0", "false", "off", "no"}
+
+
+# --- Where to go back to ---------------------------------------------------------------------
+
+def room_url(room: Room, **kwargs) -> str:
+    return url_for("rooms.show", event_id=room.event_id, room_id=room.id, **kwargs)
+
+
+def post_url(post: Post) -> str:
+    anchor = f"post-{post.id}"
+    if post.room_id is not None:
+        return room_url(post.room, _anchor=anchor)
+    return url_for("posts.show", consultation_id=post.consultation_id, post_id=post.thread_id, _anchor=anchor)
+
+
+def _back(default: str) -> str:
+    target = request.values.get("next")
+    if target and safe_next(target) == target:
+        return target
+    return default
+
+
+def _done(post: Post, message: str):
+    flash(message, "success")
+    return redirect(_back(post_url(post)))
+
+
+def _conflict(error: Conflict, default: str):
+    """Someone else was faster (or nothing was left to do): say so, change nothing."""
+    flash(str(error.message), "info")
+    return redirect(_back(default))
+
+
+def _load(post_id: int) -> Post:
+    return permissions.access_post(current_user, post_id)
+
+
+def _require_moderator(post: Post) -> None:
+    if not permissions.can_moderate_post(current_user, post):
+        abort(403)
+
+
+# --- Buttons: one POST each ---------------------------------------------------------------
+
+def _button(post_id: int, action, message: str):
+    post = _load(post_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        action(current_user, post)
+    except Conflict as error:
+        return _conflict(error, post_url(post))
+    return _done(post, message)
+
+
+@bp.post("/posts/<int:post_id>/restore")
+@login_required
+def restore(post_id: int):
+    return _button(post_id, service.restore_post, _("The post is visible again."))
+
+
+@bp.post("/posts/<int:post_id>/pin")
+@login_required
+def pin(post_id: int):
+    return _button(post_id, service.pin_post, _("The post is pinned."))
+
+
+@bp.post("/posts/<int:post_id>/unpin")
+@login_required
+def unpin(post_id: int):
+    return _button(post_id, service.unpin_post, _("The post is no longer pinned."))
+
+
+@bp.post("/posts/<int:post_id>/lock")
+@login_required
+def lock(post_id: int):
+    return _button(post_id, service.lock_thread, _("The thread is locked: only moderators can reply."))
+
+
+@bp.post("/posts/<int:post_id>/unlock")
+@login_required
+def unlock(post_id: int):
+    return _button(post_id, service.unlock_thread, _("The thread is open for replies again."))
+
+
+@bp.post("/posts/<int:post_id>/approve")
+@login_required
+def approve(post_id: int):
+    return _button(post_id, service.approve_post, _("The message is published."))
+
+
+@bp.post("/posts/<int:post_id>/dismiss-flags")
+@login_required
+def dismiss_flags(post_id: int):
+    return _button(post_id, service.dismiss_flags, _("The reports are dismissed."))
+
+
+# --- Forms that ask for a reason -------------------------------------------------------------
+
+def _reason_page(post: Post, form, action, *, template_args: dict, message: str):
+    if form.validate_on_submit():
+        try:
+            action(current_user, post, form.reason.data or "")
+        except ValidationError as error:
+            apply_service_error(form, error)
+        except Conflict as error:
+            return _conflict(error, post_url(post))
+        else:
+            return _done(post, message)
+    elif request.method == "GET":
+        form.next.data = _back("")
+    status = 400 if request.method == "POST" else 200
+    return render_template("moderation/reason.html", form=form, post=post, back=_back(post_url(post)),
+                           **template_args), status
+
+
+@bp.route("/posts/<int:post_id>/hide", methods=["GET", "POST"])
+@login_required
+def hide(post_id: int):
+    post = _load(post_id)
+    _require_moderator(post)
+    return _reason_page(post, HidePostForm(), service.hide_post, message=_("The post is hidden."), template_args=dict(
+        title=_("Hide this post"), intro=_("Others will see that a moderator hid it. Its author and the "
+                                           "moderators can still read it, with your reason."),
+        submit=_("Hide"), danger=True))
+
+
+@bp.route("/posts/<int:post_id>/reject", methods=["GET", "POST"])
+@login_required
+def reject(post_id: int):
+    post = _load(post_id)
+    _require_moderator(post)
+    return _reason_page(post, RejectPostForm(), service.reject_post, message=_("The message is rejected."),
+                        template_args=dict(title=_("Reject this message"),
+                                           intro=_("It will not be published. Its author will see your reason."),
+                                           submit=_("Reject"), danger=True))
+
+
+@bp.route("/posts/<int:post_id>/flag", methods=["GET", "POST"])
+@login_required
+def flag(post_id: int):
+    post = _load(post_id)
+    if service.has_flagged(current_user, post):
+        flash(_("You have already reported this post; its moderators have your report."), "info")
+        return redirect(_back(post_url(post)))
+    if not permissions.can_flag(current_user, post):
+        abort(403)
+    return _reason_page(post, FlagPostForm(), service.flag_post,
+                        message=_("Thank you: the moderators have your report."), template_args=dict(
+                            title=_("Report this post"),
+                            intro=_("Tell the moderators what is wrong with it. Its author will not know who reported it."),
+                            submit=_("Send the report"), danger=False))
+
+
+# --- Moving ------------------------------------------------------------------------------
+
+def _destinations(post: Post) -> list[Topic | Room]:
+    """Where the actor may move this thread: the other topics or rooms they moderate."""
+    if post.room_id is None:
+        consultation = post.consultation
+        return [t for t in consultation.topics if t.id != post.topic_id
+                and permissions.is_consultation_moderator(current_user, consultation, t)]
+    return [r for r in post.room.event.rooms if r.id != post.room_id and permissions.can_moderate_room(current_user, r)]
+
+
+def _destination_label(place: Topic | Room) -> str:
+    if isinstance(place, Topic):
+        return _("Topic %(number)d: %(title)s", number=place.position, title=place.title)
+    return place.title
+
+
+@bp.route("/posts/<int:post_id>/move", methods=["GET", "POST"])
+@login_required
+def move(post_id: int):
+    post = _load(post_id)
+    _require_moderator(post)
+    places = _destinations(post)
+    form = MovePostForm()
+    form.destination.choices = [SelectChoice(0, _("Choose…"))] + [
+        SelectChoice(p.id, _destination_label(p)) for p in places]
+    if form.validate_on_submit():
+        chosen = next((p for p in places if p.id == form.destination.data), None)
+        try:
+            if chosen is None:
+                raise ValidationError(_("Choose one of the places offered."), field="destination")
+            kind = "topic" if post.room_id is None else "room"
+            service.move_post(current_user, post, **{kind: chosen})
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            return _done(post, _("The thread has been moved."))
+    elif request.method == "GET":
+        form.next.data = _back("")
+    status = 400 if request.method == "POST" else 200
+    return render_template("moderation/move.html", form=form, post=post, places=places,
+                           back=_back(post_url(post))), status
+
+
+# --- Rooms ---------------------------------------------------------------------------------
+
+def _flag_value(raw: str | None, field: str) -> bool:
+    value = (raw or "").strip().lower()
+    if value in TRUE_VALUES:
+        return True
+    if value in FALSE_VALUES:
+        return False
+    raise ValidationError(_("This request could not be understood."), field=field)
+
+
+@bp.post("/rooms/<int:room_id>/settings")
+@login_required
+def room_settings(room_id: int):
+    """Lock, slow mode and pre-moderation; a field left out keeps its value. Everything is
+    read before anything changes, so a bad value changes nothing."""
+    room = permissions.access_room(current_user, room_id)
+    form = RoomSettingsForm()
+    if not form.validate_on_submit():
+        abort(400)
+    changes = []
+    if form.locked.raw_data:
+        changes.append((service.set_room_lock, _flag_value(form.locked.data, "locked")))
+    if form.slow_mode_seconds.raw_data:
+        try:
+            seconds = int(form.slow_mode_seconds.data)
+        except ValueError:
+            raise ValidationError(_("Choose a number of seconds."), field="slow_mode_seconds") from None
+        changes.append((service.set_slow_mode, seconds))
+    if form.premoderated.raw_data:
+        changes.append((service.set_premoderation, _flag_value(form.premoderated.data, "premoderated")))
+    if not changes:
+        abort(400)
+    changed = [change(current_user, room, value) for change, value in changes]
+    flash(_("The room's settings are saved.") if any(changed) else _("Nothing was changed."), "success")
+    return redirect(_back(room_url(room)))
+
+
+def _target_user(user_id: int | None) -> User:
+    user = db.session.get(User, user_id) if permissions.valid_id(user_id) else None
+    if user is None:
+        raise ValidationError(_("This person is not registered for this event."), field="user_id")
+    return user
+
+
+@bp.post("/rooms/<int:room_id>/mute")
+@login_required
+def mute(room_id: int):
+    room = permissions.access_room(current_user, room_id)
+    form = MuteForm()
+    if not form.validate_on_submit():
+        raise ValidationError(_("Choose for how many minutes (1 to 1440)."), field="minutes")
+    user = _target_user(form.user_id.data)
+    service.mute_user(current_user, room, user, form.minutes.data, reason=form.reason.data or "")
+    flash(ngettext("%(name)s is muted in this room for %(num)d minute.",
+                   "%(name)s is muted in this room for %(num)d minutes.", form.minutes.data,
+                   name=user.display_name), "success")
+    return redirect(_back(room_url(room)))
+
+
+@bp.post("/rooms/<int:room_id>/unmute")
+@login_required
+def unmute(room_id: int):
+    room = permissions.access_room(current_user, room_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    user = _target_user(request.form.get("user_id", type=int))
+    try:
+        service.unmute_user(current_user, room, user)
+    except Conflict as error:
+        return _conflict(error, room_url(room))
+    flash(_("%(name)s can post in this room again.", name=user.display_name), "success")
+    return redirect(_back(room_url(room)))
+
+
+# --- Queues ----------------------------------------------------------------------------------
+
+@bp.get("/rooms/<int:room_id>/queue")
+@login_required
+def room_queue(room_id: int):
+    room = permissions.access_room(current_user, room_id)
+    queue = service.queue(current_user, room)
+    return render_template(
+        "moderation/queue.html", room=room, queue=queue, mutes=service.active_mutes(current_user, room),
+        action_form=ActionForm(), mute_form=MuteForm(formdata=None),
+        slow_mode_choices=SLOW_MODE_CHOICES, mute_choices=MUTE_CHOICES, here=request.path,
+        post_url=post_url, back=room_url(room), title=room.title)
+
+
+@bp.get("/consultations/<int:consultation_id>/queue")
+@login_required
+def consultation_queue(consultation_id: int):
+    consultation = permissions.access_consultation(current_user, consultation_id)
+    queue = service.consultation_queue(current_user, consultation)
+    return render_template(
+        "moderation/queue.html", room=None, consultation=consultation, queue=queue, action_form=ActionForm(),
+        here=request.path, post_url=post_url, title=consultation.title,
+        back=url_for("consultations.show", consultation_id=consultation.id))
+
+
+# --- The moderation log --------------------------------------------------------------------
+
+@bp.get("/events/<int:event_id>/log")
+@login_required
+def event_log(event_id: int):
+    event = permissions.access_event(current_user, event_id)
+    return _log_page(event, title=event.title, places={("room", r.id): r.title for r in event.rooms})
+
+
+@bp.get("/consultations/<int:consultation_id>/log")
+@login_required
+def consultation_log(consultation_id: int):
+    consultation = permissions.access_consultation(current_user, consultation_id)
+    return _log_page(consultation, title=consultation.title,
+                     places={("topic", t.id): _destination_label(t) for t in consultation.topics})
+
+
+def _log_page(scope, *, title: str, places: dict):
+    before = request.args.get("before", type=int)
+    entries = audit.entries(current_user, scope, before=before if permissions.valid_id(before) else None,
+                            limit=audit.LOG_PAGE_SIZE + 1)
+    older = entries[audit.LOG_PAGE_SIZE - 1].id if len(entries) > audit.LOG_PAGE_SIZE else None
+    entries = entries[:audit.LOG_PAGE_SIZE]
+    # The entries' posts in one query (the identity map then serves `entry.post`).
+    post_ids = {e.post_id for e in entries if e.post_id}
+    if post_ids:
+        db.session.scalars(db.select(Post).where(Post.id.in_(post_ids))).all()
+    return render_template(
+        "moderation/log.html", scope=scope, is_event=isinstance(scope, Event), title=title, entries=entries,
+        older=older, newest=before is not None, labels=ACTION_LABELS, post_url=post_url,
+        describe=lambda entry: describe(entry, places))
+
+
+def describe(entry, places: dict) -> str:
+    """The details of a log line in words (unknown ones as they are stored)."""
+    d = entry.details or {}
+    if entry.action == "room.slow_mode":
+        seconds = d.get("seconds", 0)
+        return ngettext("one message every %(num)d second", "one message every %(num)d seconds", seconds) \
+            if seconds else _("off")
+    if entry.action == "room.premoderation":
+        return _("on") if d.get("on") else _("off")
+    if entry.action == "user.muted" and "minutes" in d:
+        return ngettext("for %(num)d minute", "for %(num)d minutes", d["minutes"])
+    if entry.action == "post.moved" and "from" in d:
+        scope = d.get("scope", "topic")
+        return _("from %(source)s to %(destination)s", source=places.get((scope, d["from"]), d["from"]),
+                 destination=places.get((scope, d["to"]), d["to"]))
+    if entry.action == "flag.dismissed" and "flags" in d:
+        return ngettext("%(num)d report", "%(num)d reports", d["flags"])
+    if entry.action == "post.hidden":
+        return ngettext("%(num)d report resolved", "%(num)d reports resolved", d["flags_resolved"]) \
+            if d.get("flags_resolved") else ""
+    return ", ".join(f"{key}: {value}" for key, value in d.items())

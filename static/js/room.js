@@ -1,0 +1,428 @@
+// Plenary event rooms: messages, the room's phase and countdown, raised hands and the
+// moderators' panels, live. Protocol: docs/realtime.md. Without this script the page works
+// as a normal page: its forms post and come back.
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-room]");
+  if (!root || typeof window.io !== "function") return;
+
+  var strings = JSON.parse(document.getElementById("room-strings").textContent);
+  var me = document.querySelector('meta[name="user-id"]').content;
+  me = me ? parseInt(me, 10) : null;
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var language = document.documentElement.lang;
+  var moderates = root.dataset.moderates === "yes";
+  var organiser = root.dataset.organiser === "yes";
+  var roomId = parseInt(root.dataset.room, 10);
+  var statusEl = root.querySelector("[data-live-status]");
+  var announcer = root.querySelector("[data-live-announcer]");
+  var noticeEl = root.querySelector("[data-notices]");
+  var clockOffset = 0;  // server time minus this browser's time, in ms
+  var roomState = JSON.parse(root.dataset.state);
+
+  function t(key, values) {
+    var text = strings[key] || key;
+    Object.keys(values || {}).forEach(function (name) { text = text.replace("{" + name + "}", values[name]); });
+    return text;
+  }
+
+  function announce(text) {
+    announcer.textContent = "";
+    window.setTimeout(function () { announcer.textContent = text; }, 50);
+  }
+
+  function notice(text, link) {
+    var p = document.createElement("p");
+    p.className = "flash flash-info";
+    p.textContent = text + " ";
+    if (link) {
+      var a = document.createElement("a");
+      a.href = link.url;
+      a.textContent = link.label;
+      p.appendChild(a);
+    }
+    noticeEl.prepend(p);
+    noticeEl.hidden = false;
+    return p;
+  }
+
+  function setStatus(state) {
+    statusEl.hidden = false;
+    statusEl.dataset.state = state;
+    statusEl.textContent = strings[state];
+  }
+
+  // --- Messages --------------------------------------------------------------------------
+
+  // Every action in a broadcast message carries the rule under which its reader sees it;
+  // the server decides anyway.
+  function allowed(rule, authorId) {
+    var signedIn = me !== null;
+    var mine = signedIn && me === authorId;
+    var canPost = root.dataset.canPost === "yes";
+    switch (rule) {
+      case "endorse": return signedIn && canPost && !mine;
+      case "reply": return canPost;
+      case "flag": return signedIn && !mine && !moderates;
+      case "delete": return mine || organiser;
+      case "moderate": return moderates;
+    }
+    return false;
+  }
+
+  function fromHtml(html) {
+    var template = document.createElement("template");
+    template.innerHTML = (html[language] || html[Object.keys(html)[0]]).trim();
+    var item = template.content.firstElementChild;
+    if (window.plenaryFormatTimes) window.plenaryFormatTimes(item);
+    var authorId = parseInt(item.dataset.authorId, 10);
+    item.querySelectorAll("[data-requires]").forEach(function (el) {
+      el.hidden = !allowed(el.dataset.requires, authorId);
+    });
+    item.querySelectorAll('input[name="csrf_token"]').forEach(function (input) { input.value = csrf; });
+    enhanceForms(item);
+    return item;
+  }
+
+  function nearBottom(list) {
+    var rect = list.getBoundingClientRect();
+    return rect.bottom <= window.innerHeight + 120;
+  }
+
+  function listFor(stream) {
+    return root.querySelector('[data-message-list][data-list-stream="' + stream + '"]');
+  }
+
+  function placeMessage(event) {
+    var list = listFor(event.stream);
+    if (!list) return;
+    var existing = document.getElementById(list.dataset.prefix + event.post.id);
+    var fresh = fromHtml(event.html);
+    fresh.id = list.dataset.prefix + event.post.id;
+    if (existing) {
+      var focused = existing.contains(document.activeElement);
+      existing.replaceWith(fresh);
+      if (focused) { fresh.setAttribute("tabindex", "-1"); fresh.focus(); }
+    } else {
+      var follow = nearBottom(list) || event.post.author_id === me;
+      var empty = list.querySelector("[data-empty]");
+      if (empty) empty.remove();
+      list.appendChild(fresh);
+      fresh.classList.add("post-new");
+      if (follow) fresh.scrollIntoView({ block: "nearest" });
+      var name = (fresh.querySelector(".message-author") || {}).textContent || "";
+      announce(t(list.dataset.prefix === "mod-" ? "new_backchannel" : "new_message", { name: name.trim() }));
+    }
+    updatePinned(event, fresh);
+  }
+
+  function updatePinned(event, article) {
+    var pinned = root.querySelector("[data-pinned]");
+    if (!pinned || event.stream !== root.dataset.stream) return;
+    var copy = document.getElementById("pinned-" + event.post.id);
+    if (event.post.pinned && !event.post.hidden && !event.post.deleted) {
+      var clone = article.cloneNode(true);
+      clone.id = "pinned-" + event.post.id;
+      clone.querySelectorAll("[id]").forEach(function (el) { el.removeAttribute("id"); });
+      if (copy) copy.replaceWith(clone); else pinned.querySelector("ol").appendChild(clone);
+    } else if (copy) {
+      copy.remove();
+    }
+    pinned.hidden = !pinned.querySelector("ol").children.length;
+  }
+
+  function removeMessage(event) {
+    var list = listFor(event.stream);
+    var existing = list && document.getElementById(list.dataset.prefix + event.post.id);
+    if (existing) existing.remove();
+    var copy = document.getElementById("pinned-" + event.post.id);
+    if (copy) copy.remove();
+  }
+
+  // --- Room state and the countdown ------------------------------------------------------
+
+  var countdownEl = root.querySelector("[data-countdown]");
+  var lastAnnounced = null;
+
+  function showState(state) {
+    roomState = state;
+    root.querySelectorAll("[data-phase-label]").forEach(function (el) {
+      el.textContent = strings["phase_" + state.phase];
+      el.dataset.phase = state.phase;
+    });
+    var rules = [];
+    if (state.locked) rules.push(strings.locked);
+    if (state.slow_mode_seconds) rules.push(t("slow_mode", { n: state.slow_mode_seconds }));
+    if (state.premoderated) rules.push(strings.premoderated);
+    root.querySelectorAll("[data-room-rules]").forEach(function (el) {
+      el.textContent = rules.join(" · ");
+      el.hidden = !rules.length;
+    });
+    var open = state.phase === "open" || state.phase === "wrap_up";
+    var canPost = moderates ? state.phase !== "closed" : open && !state.locked && root.dataset.participant === "yes";
+    root.dataset.canPost = canPost ? "yes" : "no";
+    var form = root.querySelector("[data-compose]");
+    var closedNote = root.querySelector("[data-compose-closed]");
+    if (form) form.hidden = !canPost;
+    if (closedNote) {
+      closedNote.hidden = canPost;
+      closedNote.textContent = state.phase === "closed" ? strings.room_closed
+        : state.locked ? strings.room_locked : state.phase === "not_started" ? strings.room_not_started : "";
+    }
+    tick();
+  }
+
+  function tick() {
+    if (!countdownEl) return;
+    var ends = roomState.phase === "wrap_up" && roomState.wrap_up_ends_at ? Date.parse(roomState.wrap_up_ends_at) : null;
+    countdownEl.hidden = ends === null;
+    if (ends === null) return;
+    var left = Math.max(0, Math.round((ends - (Date.now() + clockOffset)) / 1000));
+    var text = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
+    countdownEl.querySelector("[data-countdown-value]").textContent = text;
+    countdownEl.dataset.remaining = left;
+    // Screen readers hear the countdown at a few moments, not every second.
+    var mark = left === 0 ? "0" : left <= 60 ? "60" : left <= 300 ? "300" : null;
+    if (mark && mark !== lastAnnounced) {
+      lastAnnounced = mark;
+      announce(left === 0 ? strings.time_up : t("time_left", { time: text }));
+    }
+  }
+  window.setInterval(tick, 1000);
+
+  // --- Panels the server renders (hands, queue, share, takeaways, report) ----------------
+
+  var panelTimers = {};
+  function refreshPanel(name) {
+    var panel = root.querySelector('[data-panel="' + name + '"]');
+    if (!panel || panelTimers[name]) return;
+    panelTimers[name] = window.setTimeout(function () {
+      panelTimers[name] = null;
+      fetch(panel.dataset.panelUrl, { credentials: "same-origin" }).then(function (response) {
+        return response.ok ? response.text() : null;
+      }).then(function (html) {
+        if (html === null) return;
+        var focusedId = panel.contains(document.activeElement) ? document.activeElement.id : null;
+        panel.innerHTML = html;
+        if (window.plenaryFormatTimes) window.plenaryFormatTimes(panel);
+        enhanceForms(panel);
+        if (focusedId && document.getElementById(focusedId)) document.getElementById(focusedId).focus();
+      });
+    }, 300);
+  }
+
+  var PANELS = {
+    "post.created": ["share", "own-hand"], "post.deleted": ["share"], "post.moved": ["share"],
+    "post.pending": ["queue"], "post.approved": ["queue"], "post.rejected": ["queue"],
+    "post.hidden": ["queue"], "post.restored": ["queue"], "flag.created": ["queue"], "flag.dismissed": ["queue"],
+    "hand.queue": ["hands", "own-hand"], "hand.floor": ["hands", "own-hand"],
+    "takeaway.changed": ["takeaways"], "report.card": ["report"], "member.muted": ["queue"],
+    "member.unmuted": ["queue"]
+  };
+
+  // --- Applying events, in order, per stream ---------------------------------------------
+
+  var streams = {};
+  streams[root.dataset.stream] = parseInt(root.dataset.seq, 10) || 0;
+  if (root.dataset.modStream) streams[root.dataset.modStream] = parseInt(root.dataset.modSeq, 10) || 0;
+  var syncing = {};
+
+  function handle(event) {
+    (PANELS[event.type] || []).forEach(refreshPanel);
+    switch (event.type) {
+      case "post.created":
+      case "post.pending":
+        if (event.stream === root.dataset.modStream && event.type === "post.pending") return;
+        placeMessage(event); return;
+      case "post.moved": removeMessage(event); return;
+      case "room.state": showState(event.data); return;
+      case "hand.floor":
+        announce(t("floor_given", { name: event.data.name }));
+        if (event.data.user_id === me) notice(strings.you_have_floor).classList.add("flash-success");
+        return;
+      case "event.recall":
+        var banner = notice(event.data.message || strings.recalled, { url: event.data.plenary_url, label: strings.go_plenary });
+        banner.setAttribute("role", "alert");
+        return;
+      case "post.approved": case "post.rejected": case "flag.created": case "flag.dismissed":
+      case "hand.queue": case "takeaway.changed": case "report.card": case "member.muted": case "member.unmuted":
+      case "member.moved":
+        if (event.stream === root.dataset.modStream || event.type === "report.card") return;
+    }
+    if (event.post) placeMessage(event);
+  }
+
+  function apply(event) {
+    if (!(event.stream in streams) || event.seq <= streams[event.stream]) return;  // already applied
+    if (event.seq > streams[event.stream] + 1) { sync(event.stream); return; }      // a gap
+    streams[event.stream] = event.seq;
+    handle(event);
+  }
+
+  var socket = window.io({ transports: ["websocket", "polling"] });
+
+  function sync(stream) {
+    if (syncing[stream]) return;
+    syncing[stream] = true;
+    socket.timeout(10000).emit("sync", { stream: stream, last_seq: streams[stream] }, function (err, ack) {
+      syncing[stream] = false;
+      if (err || !ack.ok) return;
+      ack.events.forEach(apply);
+      if (ack.more) sync(stream);
+    });
+  }
+
+  function join(stream) {
+    socket.timeout(10000).emit("join", { stream: stream, last_seq: streams[stream] }, function (err, ack) {
+      if (err || !ack.ok) {
+        if (stream === root.dataset.stream) setStatus("offline");
+        if ((err || ack.error.code >= 500) && socket.connected) window.setTimeout(function () { join(stream); }, 5000);
+        return;
+      }
+      if (ack.server_time) clockOffset = Date.parse(ack.server_time) - Date.now();
+      ack.missed.forEach(apply);
+      if (ack.more) sync(stream);
+      if (stream === root.dataset.stream) {
+        if (ack.room) showState(ack.room);
+        showPresence(ack.presence);
+        setStatus("live");
+        // Whatever changed while away, the server-rendered panels are fetched afresh.
+        ["hands", "own-hand", "queue", "share", "takeaways", "report"].forEach(refreshPanel);
+      }
+    });
+  }
+
+  socket.on("connect", function () { Object.keys(streams).forEach(join); });
+  window.setInterval(function () { if (socket.connected) Object.keys(streams).forEach(sync); }, 60000);
+  socket.on("disconnect", function () { setStatus("reconnecting"); });
+  socket.on("connect_error", function () { setStatus(socket.active ? "reconnecting" : "offline"); });
+  socket.on("event", apply);
+  socket.on("rejoin", function (data) { if (data.stream in streams) join(data.stream); });
+  socket.on("presence", function (data) { if (data.stream === root.dataset.stream) showPresence(data); });
+  socket.on("notice", function (data) {
+    var text = strings["notice_" + data.type];
+    if (!text) return;
+    var link = data.url ? { url: data.url, label: strings.go_room } : null;
+    var p = notice(t(text, { reason: data.reason || "" }), link);
+    p.setAttribute("role", "alert");
+    if (data.type === "member.moved" || data.type === "post.hidden") refreshPanel("own-hand");
+  });
+
+  var presenceEl = root.querySelector("[data-presence]");
+  function showPresence(data) {
+    if (!presenceEl) return;
+    presenceEl.hidden = false;
+    presenceEl.querySelector("[data-presence-count]").textContent = t("here_now", { n: data.count });
+    var list = presenceEl.querySelector("[data-presence-list]");
+    list.replaceChildren.apply(list, data.users.map(function (user) {
+      var li = document.createElement("li");
+      li.textContent = user.name;
+      return li;
+    }));
+  }
+
+  // --- Sending ------------------------------------------------------------------------------
+
+  // Messages go over the socket when it is up (acknowledged with the stored message), else
+  // as the form's normal POST with the same key: never twice.
+  document.querySelectorAll("[data-compose]").forEach(function (form) {
+    var stream = form.dataset.composeStream;
+    var keyField = form.querySelector('input[name$="client_key"]');
+    var body = form.querySelector("textarea");
+    var parentField = form.querySelector('input[name$="parent_id"]');
+    var statusLine = form.querySelector("[data-form-status]");
+    var sending = false;
+    var lastTyping = 0;
+    body.addEventListener("input", function () {
+      if (socket.connected && Date.now() - lastTyping > 3000) {
+        lastTyping = Date.now();
+        socket.emit("typing", { stream: stream });
+      }
+    });
+    // Enter sends, Shift+Enter starts a new line, as in every chat.
+    body.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
+    });
+    form.addEventListener("submit", function (submit) {
+      if (!socket.connected) return;
+      submit.preventDefault();
+      if (sending || !body.value.trim()) return;
+      sending = true;
+      form.querySelectorAll(".live-error").forEach(function (el) { el.remove(); });
+      statusLine.textContent = strings.sending;
+      var data = { stream: stream, body: body.value, client_key: keyField.value,
+                   parent_id: parentField && parentField.value ? parseInt(parentField.value, 10) : null };
+      socket.timeout(10000).emit("post", data, function (err, ack) {
+        sending = false;
+        if (err) { form.submit(); return; }
+        statusLine.textContent = "";
+        if (!ack.ok) {
+          var p = document.createElement("p");
+          p.className = "error live-error";
+          p.setAttribute("role", "alert");
+          p.textContent = ack.error.message;
+          body.insertAdjacentElement("afterend", p);
+          return;
+        }
+        body.value = "";
+        keyField.value = window.plenaryNewKey();
+        clearReply(form);
+        statusLine.textContent = ack.post.status === "pending" ? strings.pending : "";
+      });
+    });
+  });
+
+  function clearReply(form) {
+    var parentField = form.querySelector('input[name$="parent_id"]');
+    if (parentField) parentField.value = "";
+    var replying = form.querySelector("[data-replying]");
+    if (replying) replying.hidden = true;
+  }
+
+  // "Reply" fills the composer instead of loading the page again.
+  root.addEventListener("click", function (e) {
+    var link = e.target.closest("a[data-reply-to]");
+    if (link) {
+      var form = root.querySelector('[data-compose][data-compose-stream="' + root.dataset.stream + '"]');
+      if (!form || form.hidden) return;
+      e.preventDefault();
+      form.querySelector('input[name$="parent_id"]').value = link.dataset.replyTo;
+      var replying = form.querySelector("[data-replying]");
+      replying.hidden = false;
+      replying.querySelector("[data-replying-name]").textContent = link.dataset.replyName;
+      form.querySelector("textarea").focus();
+      return;
+    }
+    var cancel = e.target.closest("[data-cancel-reply]");
+    if (cancel) { e.preventDefault(); clearReply(cancel.closest("form")); }
+  });
+
+  // Moderators' and participants' buttons act without leaving the page: the live event
+  // that follows updates everyone's view, this one's included. On a refusal the form is
+  // sent normally, so its reason is shown.
+  function enhanceForms(scope) {
+    scope.querySelectorAll("form[data-async]").forEach(function (form) {
+      if (form.dataset.enhanced) return;
+      form.dataset.enhanced = "yes";
+      form.addEventListener("submit", function (e) {
+        e.preventDefault();
+        var data = new FormData(form, e.submitter);
+        fetch(form.action, { method: "POST", body: data, credentials: "same-origin", redirect: "manual",
+                             headers: { "X-CSRFToken": csrf } })
+          .then(function (response) {
+            if (response.type === "opaqueredirect" || response.ok) {
+              form.querySelectorAll("textarea, input[type=text]").forEach(function (el) { el.value = ""; });
+              var details = form.closest("details");
+              if (details) details.open = false;
+              announce(strings.done);
+              if (form.dataset.refresh) form.dataset.refresh.split(" ").forEach(refreshPanel);
+            } else {
+              HTMLFormElement.prototype.submit.call(form);
+            }
+          }, function () { HTMLFormElement.prototype.submit.call(form); });
+      });
+    });
+  }
+  enhanceForms(document);
+  showState(roomState);
+})();
