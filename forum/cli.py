@@ -63,6 +63,20 @@ def demo() -> None:
         click.echo("The database already holds data; the demo was not loaded.")
         return
     db.session.commit()
-    click.echo("Demo loaded. Log in at http://127.0.0.1:5000/login with:")
-    for role, email, password in logins:
+    base = "http://127.0.0.1:5000"
+    click.echo(f"Demo loaded. Log in at {base}/login with:")
+    for role, email, password in logins.accounts:
         click.echo(f"  {role:<12} {email}  /  {password}")
+    event = logins.event
+    click.echo("")
+    click.echo(f"Live event: {event.title}")
+    click.echo(f"  Plenary: {base}{event.url}")
+    click.echo(f"  {'Organiser':<12} {event.organiser[0]}  /  {event.organiser[1]}")
+    for room in event.rooms:
+        click.echo(f"  Room {room.position}: {room.title} ({room.phase}) {base}{room.url}")
+        for name, email in room.moderators:
+            click.echo(f"    {'Moderator':<12} {email}  /  {event.moderator_password}  ({name})")
+        if room.participant is not None:
+            name, email = room.participant
+            click.echo(f"    {'Participant':<12} {email}  /  {event.participant_password}  ({name})")
+    click.echo("Use a separate browser (or private window) for each login to try them side by side.")

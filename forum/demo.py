@@ -1,5 +1,6 @@
 """Demo data for `flask demo`: fictional stakeholders discussing EU funds for the
-labour-market integration of migrants and refugees.
+labour-market integration of migrants and refugees, in three consultations and a live
+event (a plenary and four breakout rooms, half-way through).
 
 Everything goes through the services, as a person using the site would, so the demo only
 contains what the rules allow. Nothing here commits: the command does. Timestamps are set
@@ -10,15 +11,18 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
 
 from forum.extensions import db
-from forum.models import Consultation, Endorsement, Post, User
+from forum.models import Consultation, Endorsement, Post, Room, User
 from forum.models.base import utcnow
-from forum.services import accounts, consultations, posts
+from forum.models.events import AssignmentMode
+from forum.services import accounts, consultations, event_setup, moderation, posts, rooms
 
 SEED = 20240917
 
@@ -633,15 +637,25 @@ DRAFT_TOPICS = [
 
 # --- Loading ------------------------------------------------------------------------
 
-def load_demo() -> list[tuple[str, str, str]] | None:
+@dataclass
+class DemoLogins:
+    accounts: list[tuple[str, str, str]]  # (role, email, password)
+    event: EventLogins
+
+
+def load_demo() -> DemoLogins | None:
     """Create the demo when the database holds no account yet; return the logins to print.
 
     Returns None, and writes nothing, when any account exists.
     """
     if db.session.scalar(select(User.id).limit(1)) is not None:
         return None
+    with _one_hash_per_password():
+        return _load(utcnow())
+
+
+def _load(now: datetime) -> DemoLogins:
     rng = random.Random(SEED)
-    now = utcnow()
 
     admin = _register(ADMIN, ADMIN_PASSWORD)
     accounts.set_roles(None, admin, admin=True, organiser=True)
@@ -665,14 +679,37 @@ def load_demo() -> list[tuple[str, str, str]] | None:
         consultation.created_at = consultation.updated_at = now - timedelta(days=days)
 
     _date_endorsements(rng, now)
+    event = _live_event(organiser, people, now)
     db.session.flush()
 
-    return [
+    return DemoLogins([
         ("Admin", ADMIN_EMAIL, ADMIN_PASSWORD),
         ("Organiser", ORGANISER_EMAIL, ORGANISER_PASSWORD),
         ("Participant", PARTICIPANTS[2].email, PARTICIPANT_PASSWORD),
         ("Participant", PARTICIPANTS[0].email, PARTICIPANT_PASSWORD),
-    ]
+    ], event)
+
+
+@contextmanager
+def _one_hash_per_password():
+    """Accounts sharing a demo password share its hash: scrypt costs about 150 ms a call and
+    the demo creates some 60 accounts with 4 passwords. Logging in is unaffected (a hash
+    carries its own salt and method); these passwords are printed for all to use anyway."""
+    import forum.models.users as users
+
+    original = users.generate_password_hash
+    hashes: dict[str, str] = {}
+
+    def shared(password: str, *args, **kwargs) -> str:
+        if password not in hashes:
+            hashes[password] = original(password, *args, **kwargs)
+        return hashes[password]
+
+    users.generate_password_hash = shared
+    try:
+        yield
+    finally:
+        users.generate_password_hash = original
 
 
 def _register(person: Person, password: str) -> User:
@@ -799,3 +836,607 @@ def _date_endorsements(rng: random.Random, now: datetime) -> None:
     for endorsement, posted_at, closes_at in rows:
         end = min(now, closes_at) if closes_at else now
         endorsement.created_at = posted_at + (end - posted_at) * rng.uniform(0.02, 0.6)
+
+
+# --- Live event ---------------------------------------------------------------------
+#
+# A half-finished online event: the plenary and four breakout rooms. Rooms 1 and 2 used a
+# short format and have closed with their takeaways (so the plenary shows report-back
+# cards); rooms 3 and 4 are still talking.
+
+MODERATOR_PASSWORD = "plenary-moderator-demo"
+
+EVENT_TITLE = "Welcoming cities: designing integration support with migrant-led organisations"
+
+# Everyone else taking part, besides the consultations' participants (PARTICIPANTS).
+EVENT_PARTICIPANTS = [
+    Person("chiara", "chiara.montanari@comune-valdarena.example", "Chiara Montanari",
+           "Comune di Valdarena – Servizi sociali e accoglienza", "local_authority", "IT",
+           "Responsabile accoglienza", "it", "Europe/Rome"),
+    Person("kwame", "kwame.asante@nuoveradici.example", "Kwame Asante",
+           "Associazione Nuove Radici", "migrant_led", "IT", "President", timezone="Europe/Rome"),
+    Person("federico", "federico.sala@unicastelvetro.example", "Federico Sala",
+           "University of Castelvetro – Department of Social Sciences", "research", "IT",
+           "Associate professor of sociology", timezone="Europe/Rome"),
+    Person("mehmet", "mehmet.yildiz@brueckenbauer-ostwald.example", "Mehmet Yıldız",
+           "Brückenbauer Ostwald e.V.", "migrant_led", "DE", "Managing director",
+           timezone="Europe/Berlin"),
+    Person("anna", "anna.hoffmann@integration-nordmark.example", "Anna Hoffmann",
+           "State Office for Integration of Nordmark", "regional_authority", "DE",
+           "Head of the funding unit", timezone="Europe/Berlin"),
+    Person("lars", "lars.brenner@hwk-eichental.example", "Lars Brenner",
+           "Chamber of Crafts Eichental", "employers", "DE", "Adviser on foreign qualifications",
+           timezone="Europe/Berlin"),
+    Person("fatima", "fatima.haddad@jobcenter-lindenhall.example", "Fatima Haddad",
+           "Lindenhall District Jobcentre", "local_authority", "DE", "Team leader, newcomers",
+           timezone="Europe/Berlin"),
+    Person("claire", "claire.dubois@metropole-valrive.example", "Claire Dubois-Martin",
+           "Métropole de Valrive – Direction de la cohésion sociale", "local_authority", "FR",
+           "Cheffe de projet intégration", "fr", "Europe/Paris"),
+    Person("youssef", "youssef.benali@fitg-valrive.example", "Youssef Benali",
+           "Interprofessional Federation of Greater Valrive", "trade_union", "FR",
+           "Officer for migrant workers", timezone="Europe/Paris"),
+    Person("marielaure", "ml.fontaine@univ-valrive.example", "Marie-Laure Fontaine",
+           "Migration Observatory, University of Valrive", "research", "FR", "Research fellow",
+           "fr", "Europe/Paris"),
+    Person("javier", "javier.morales@sierraclara.example", "Javier Morales Ruiz",
+           "Ayuntamiento de Sierra Clara – Área de Derechos Sociales", "local_authority", "ES",
+           "Técnico de inclusión", "es", "Europe/Madrid"),
+    Person("nadia", "nadia.elamrani@raicescompartidas.example", "Nadia El Amrani",
+           "Colectivo Raíces Compartidas", "migrant_led", "ES", "Coordinator",
+           timezone="Europe/Madrid"),
+    Person("carmen", "carmen.vidal@fhlaboral.example", "Carmen Vidal",
+           "Fundación Horizonte Laboral", "non_profit", "ES", "Director of programmes",
+           "es", "Europe/Madrid"),
+    Person("sarah", "sarah.peeters@ostervoorde.example", "Sarah Peeters",
+           "City of Ostervoorde – Living Together Department", "local_authority", "BE",
+           "Integration policy officer"),
+    Person("moussa", "moussa.traore@diasporas-actives.example", "Moussa Traoré",
+           "Réseau Diasporas Actives", "migrant_led", "BE", "Coordinator", "fr"),
+    Person("ines", "ines.lambert@emploi-wallonie-est.example", "Inès Lambert",
+           "Regional Employment Office East Wallonia", "regional_authority", "BE",
+           "Project manager, ESF+ measures", "fr"),
+    Person("daan", "daan.devries@westerdam.example", "Daan de Vries",
+           "Municipality of Westerdam – Newcomers Team", "local_authority", "NL",
+           "Policy adviser", timezone="Europe/Amsterdam"),
+    Person("samira", "samira.bakker@nieuweburen.example", "Samira Bakker-Haddou",
+           "Stichting Nieuwe Buren", "ngo", "NL", "Volunteer coordinator",
+           timezone="Europe/Amsterdam"),
+    Person("ruud", "ruud.kuipers@wtn-employers.example", "Ruud Kuipers",
+           "Employers' Association for Technology North", "employers", "NL", "Labour market adviser",
+           timezone="Europe/Amsterdam"),
+    Person("tigist", "tigist.alemu@habesha-women.example", "Tigist Alemu",
+           "Habesha Women's Network", "migrant_led", "NL", "Founder", timezone="Europe/Amsterdam"),
+    Person("olena", "olena.kovalenko@ukr-women-lubowo.example", "Olena Kovalenko",
+           "Association of Ukrainian Women in Lubowo", "migrant_led", "PL", "Chair",
+           timezone="Europe/Warsaw"),
+    Person("piotr", "piotr.zielinski@wup-lubowo.example", "Piotr Zieliński",
+           "Voivodeship Labour Office Lubowo", "regional_authority", "PL",
+           "Head of the ESF+ department", "pl", "Europe/Warsaw"),
+    Person("nikos", "nikos.alexiou@thalassopoli.example", "Nikos Alexiou",
+           "Municipality of Thalassopoli – Migrant Integration Centre", "local_authority", "GR",
+           "Centre manager", timezone="Europe/Athens"),
+    Person("farah", "farah.almasri@synergy-hellas.example", "Farah Al-Masri",
+           "Synergy Diaspora Collective", "migrant_led", "GR", "Community organiser",
+           timezone="Europe/Athens"),
+    Person("johan", "johan.eklund@vasterhav.example", "Johan Eklund",
+           "Region Västerhav – Regional Development", "regional_authority", "SE",
+           "Strategist, skills supply", timezone="Europe/Stockholm"),
+    Person("abdi", "abdirahman.warsame@foraldranatverket.example", "Abdirahman Warsame",
+           "Somali Parents' Network Norrvik", "migrant_led", "SE", "Chair",
+           timezone="Europe/Stockholm"),
+    Person("barbara", "barbara.gruber@gruber-lenz.example", "Barbara Gruber",
+           "Gruber & Lenz Home Care", "private_company", "AT", "Managing director",
+           timezone="Europe/Vienna"),
+    Person("stefan", "stefan.huber@sprachbruecke.example", "Stefan Huber",
+           "Sprachbrücke Alpenland", "non_profit", "AT", "Head of language courses",
+           timezone="Europe/Vienna"),
+    Person("joao", "joao.mendes@cm-vilaserena.example", "João Mendes",
+           "Vila Serena Municipal Council", "local_authority", "PT", "Social action officer",
+           timezone="Europe/Lisbon"),
+    Person("aissatu", "aissatu.balde@tambarina.example", "Aissatu Baldé",
+           "Associação Tambarina", "migrant_led", "PT", "Director", timezone="Europe/Lisbon"),
+    Person("andrei", "andrei.popescu@adr-carpatica.example", "Andrei Popescu",
+           "Regional Development Agency Carpatica West", "managing_authority", "RO",
+           "Head of the regional programme unit", timezone="Europe/Bucharest"),
+    Person("elena", "elena.dumitrescu@orizontcomun.example", "Elena Dumitrescu",
+           "Asociația Orizont Comun", "ngo", "RO", "Project coordinator",
+           timezone="Europe/Bucharest"),
+    Person("raluca", "raluca.ionescu@mediere.example", "Raluca Ionescu",
+           "Independent intercultural mediator", "individual", "RO", "Mediator and interpreter",
+           timezone="Europe/Bucharest"),
+    Person("ciaran", "ciaran.byrne@corribvalley-etb.example", "Ciarán Byrne",
+           "Corrib Valley Education and Training Board", "regional_authority", "IE",
+           "Adult literacy organiser", timezone="Europe/Dublin"),
+    Person("petra", "petra.svobodova@poradna-most.example", "Petra Svobodová",
+           "Poradna Most", "ngo", "CZ", "Social worker", timezone="Europe/Prague"),
+]
+
+# Co-moderators, by room position (two or three a room).
+EVENT_MODERATORS = {
+    1: [Person("ingrid", "moderator.ingrid@plenary.example", "Ingrid Mortensen",
+               "European Network for Inclusive Cohesion Policy", "non_profit", "DK",
+               "Facilitator", timezone="Europe/Copenhagen"),
+        Person("rafael", "moderator.rafael@plenary.example", "Rafael Costa",
+               "Housing Rights Forum Lisbon Region", "ngo", "PT", "Housing expert, co-moderator",
+               timezone="Europe/Lisbon"),
+        Person("selin", "moderator.selin@plenary.example", "Selin Aydın",
+               "Migrant Voices Network", "migrant_led", "DE", "Peer researcher, co-moderator",
+               timezone="Europe/Berlin")],
+    2: [Person("joanna", "moderator.joanna@plenary.example", "Joanna Wiśniewska",
+               "European Network for Inclusive Cohesion Policy", "non_profit", "PL", "Facilitator",
+               timezone="Europe/Warsaw"),
+        Person("kofi", "moderator.kofi@plenary.example", "Kofi Mensah",
+               "Recognition Advice Point Westerdam", "non_profit", "NL",
+               "Credential evaluator, co-moderator", timezone="Europe/Amsterdam")],
+    3: [Person("lea", "moderator.lea@plenary.example", "Léa Moreau",
+               "European Network for Inclusive Cohesion Policy", "non_profit", "FR", "Facilitator",
+               timezone="Europe/Paris"),
+        Person("dimitris", "moderator.dimitris@plenary.example", "Dimitris Kostas",
+               "Adult Learning Platform Europe", "non_profit", "CY", "Language policy adviser",
+               timezone="Asia/Nicosia"),
+        Person("hana", "moderator.hana@plenary.example", "Hana Novotná",
+               "Community Interpreting Cooperative", "other", "CZ", "Interpreter, co-moderator",
+               timezone="Europe/Prague")],
+    4: [Person("matteo", "moderator.matteo@plenary.example", "Matteo Greco",
+               "European Network for Inclusive Cohesion Policy", "non_profit", "IT", "Facilitator",
+               timezone="Europe/Rome"),
+        Person("aisha", "moderator.aisha@plenary.example", "Aisha Okafor",
+               "Funding Access Lab", "non_profit", "IE", "Grants adviser, co-moderator",
+               timezone="Europe/Dublin")],
+}
+
+ROOMS = [
+    event_setup.RoomInput(
+        "Housing and first reception",
+        "From reception centres to a home of one's own: first-reception capacity in cities, "
+        "access to the private rental market, housing-first approaches and the role of "
+        "migrant-led organisations as first contact points.", capacity=14),
+    event_setup.RoomInput(
+        "Skills recognition and access to work",
+        "Recognising qualifications and prior learning, bridging courses, working with "
+        "employers and trade unions, and keeping newcomers out of jobs far below their skills.",
+        capacity=14),
+    event_setup.RoomInput(
+        "Language learning and community life",
+        "Language courses that fit around work and childcare, conversation groups run by "
+        "communities, intercultural mediation, and the places where newcomers and residents meet.",
+        capacity=14),
+    event_setup.RoomInput(
+        "Funding and partnership: AMIF and ESF+ together",
+        "Combining the Asylum, Migration and Integration Fund and the European Social Fund Plus "
+        "in one city strategy, small grants for migrant-led organisations, co-financing and "
+        "simplified cost options, and partnership in monitoring committees.", capacity=14),
+]
+
+
+EVENT_DESCRIPTION = """\
+Cities and regions receive most newcomers, yet the support they fund is often designed
+*for* migrants rather than *with* them. This online workshop brings together local and
+regional authorities, managing authorities of EU funds, migrant-led organisations, NGOs,
+social partners, employers and researchers to work out what **co-designed integration
+support** looks like in practice.
+
+We start together in the plenary, then split into four breakout rooms, each with two or
+three co-moderators:
+
+1. **Housing and first reception**
+2. **Skills recognition and access to work**
+3. **Language learning and community life**
+4. **Funding and partnership: AMIF and ESF+ together**
+
+Each room agrees on a few key takeaways, which are shown to everyone in the plenary as the
+room closes. The takeaways will feed the hosts' recommendations on the **partnership
+principle** in the 2021-2027 programmes and in their successors after 2027.
+
+*Practical:* you are placed in a room automatically, so that each room mixes countries and
+kinds of organisation. Please write in English; co-moderators can help in French, German,
+Italian and Spanish.
+"""
+
+# (minutes after the start, item)
+AGENDA = [
+    (0, "Welcome and framing in the plenary: why co-design, and what the funds allow"),
+    (10, "Breakout rooms. Rooms 1 and 2 use a short 20-minute format; rooms 3 and 4 "
+         "take an hour"),
+    (30, "First report-back in the plenary: takeaways of rooms 1 and 2"),
+    (75, "Report-back of rooms 3 and 4, and open discussion"),
+    (105, "Next steps: how the takeaways reach the programme monitoring committees"),
+    (120, "Close"),
+]
+
+
+def _agenda(starts_at: datetime) -> str:
+    """The agenda in the event's time zone (Markdown list, one line per item)."""
+    zone = ZoneInfo("Europe/Brussels")
+    lines = [f"- **{(starts_at + timedelta(minutes=m)).astimezone(zone):%H:%M}** – {item}"
+             for m, item in AGENDA]
+    return "Times are Brussels time (CET/CEST).\n\n" + "\n".join(lines) + "\n"
+
+
+@dataclass
+class Say:
+    author: str                  # a person's key
+    body: str
+    reply_to: int | None = None  # index of an earlier message of the same room
+    backchannel: bool = False    # co-moderators only
+    pin: bool = False            # a co-moderator pins it
+    hide: str = ""               # a co-moderator hides it, giving this reason
+
+
+@dataclass
+class RoomScript:
+    messages: list[Say]
+    window: tuple[int, int]      # minutes after the start between which the messages were sent
+    # (text, index of the participant's message it was promoted from, or None)
+    takeaways: list[tuple[str, int | None]] = field(default_factory=list)
+    closed: bool = False
+    hand: str | None = None      # a participant waiting to speak
+
+
+# Rooms 1 and 2 have closed with their takeaways; rooms 3 and 4 are still talking.
+ROOM_SCRIPTS = {
+    1: RoomScript(window=(11, 25), closed=True, messages=[
+        Say("ingrid", """\
+Welcome to room 1! We have 20 minutes, so let's be concrete: **what has actually shortened the \
+time people spend in reception before they move into ordinary housing**, and what part can \
+migrant-led organisations play? Rafael and Selin will draft the takeaways with me as we go."""),
+        Say("sarah", """\
+In Ostervoorde the bottleneck is not reception places but the step after: recognised refugees \
+must leave the reception centre within two months, and landlords ask for three months' deposit \
+and a payslip. We set up a **rental guarantee fund**: the city guarantees the deposit and the \
+tenant repays it in small monthly instalments. The average stay after recognition fell from five \
+months to three. It is city money today; it would fit AMIF or ERDF if revolving funds for \
+individuals were allowed."""),
+        Say("olena", """\
+For Ukrainian families in Lubowo, host families carried the first year. What helped most after \
+that was a **housing buddy** from our association who goes to viewings with the family and \
+explains the lease. Landlords told us they said yes because there was a contact person if \
+something went wrong. We run it with volunteers; to keep it going we would need two paid \
+part-time staff."""),
+        Say("anna", """\
+Olena, that is exactly what our regional AMIF call funds as integration support, but only for \
+organisations that can pre-finance six months of costs. Would an **advance payment of 30%** make \
+it possible for you to apply?""", reply_to=2),
+        Say("olena", """\
+With a 30% advance, yes. Without it, no: we have no reserves, and banks will not lend to an \
+association founded in 2022.""", reply_to=3),
+        Say("nikos", """\
+In Thalassopoli we moved from a large camp to **small apartments rented by the municipality** and \
+sublet to families, with one social worker for every 25 households. It costs more per person \
+than the camp, but people find work faster because they live in town, near schools and \
+employers. The risk is the funding cliff: the programme was renewed three times, each time for \
+only twelve months."""),
+        Say("tigist", """\
+Something missing so far: women who arrive alone with children are housed last, because most \
+schemes are designed for couples with children or for single men. What made the difference for \
+us was **peer support from women of the same community**: they explain the rules, go to the \
+housing office with them and notice exploitation by informal landlords early."""),
+        Say("marielaure", """\
+Our evaluation in three French cities found that **keeping the same caseworker** from reception \
+to housing was the strongest predictor of a stable tenancy after one year, stronger than the type \
+of accommodation. Funding splits reception (AMIF) and later inclusion (ESF+) into separate \
+contracts, and that breaks exactly this continuity."""),
+        Say("rafael", """\
+A clear point for the takeaways: one person accompanies the household across the funding \
+boundary. I'm drafting it now.""", reply_to=7),
+        Say("joao", """\
+A small addition from Vila Serena: we pay landlords a modest fee for renting to families leaving \
+reception, and our mediator handles disputes in the first year. Twenty-two landlords joined in \
+2023 and no tenancy has been terminated so far."""),
+    ], takeaways=[
+        ("A **rental guarantee fund** (the deposit guaranteed by a public body and repaid in small "
+         "instalments) shortens the stay in reception after recognition; programmes should let AMIF "
+         "or ERDF finance such funds.", None),
+        ("Women arriving alone with children are housed last: schemes should plan for them "
+         "explicitly and fund **peer support by women of the same community**.", 6),
+        ("Keep **one caseworker** with a household from reception to stable housing, even when the "
+         "funding passes from AMIF to ESF+.", None),
+        ("Migrant-led organisations can run housing-buddy and landlord-mediation schemes if calls "
+         "offer **advance payments (about 30%)** and multi-year funding instead of yearly renewals.",
+         None),
+    ]),
+    2: RoomScript(window=(11, 25), closed=True, messages=[
+        Say("joanna", """\
+Welcome to room 2, short format: 20 minutes. Our question: **where does recognition get stuck, \
+and who could unblock it?** Please start from a real case if you can."""),
+        Say("aissatu", """\
+A nurse from Guinea-Bissau in our association waited 19 months for a recognition decision, \
+working as a cleaner meanwhile. The obstacle was not the exam but getting documents from a \
+ministry back home. **Partial recognition with a supervised adaptation period** would have let \
+her work as a care assistant from the third month."""),
+        Say("kofi", """\
+We see this pattern all the time. Has anyone experience of recognition based on a **skills \
+assessment instead of documents**, for people who cannot obtain their papers?""", reply_to=1),
+        Say("barbara", """\
+We employ 14 carers with foreign qualifications. What worked: a training provider assessed their \
+skills in practice over two weeks in our care homes, and the authority accepted its report in the \
+recognition procedure. We paid a trainee wage during the adaptation period, half of it covered by \
+an ESF+ wage subsidy.""", reply_to=2),
+        Say("youssef", """\
+Wage subsidies need conditions. We have seen employers keep recognised engineers as "assistants" \
+on the minimum wage for years after the subsidy ended. Tie each subsidy to a **written \
+progression plan** towards a job that matches the qualification, checked with the staff \
+representatives."""),
+        Say("jonas", """\
+In Neuhafen the recognition advice sits in our single front desk, which helps, but the decisive \
+step was paying **recognition fees upfront** (around €600) for people on benefits. Completed \
+applications rose by a third within a year."""),
+        Say("katarzyna", """\
+Employers in Lubowo need welders and electricians now. Our members would accept **modular \
+certification**, recognising each unit of competence separately, so that people can start work \
+with the units already recognised. The national qualifications framework allows it, but hardly \
+anyone uses it."""),
+        Say("abdi", """\
+Please don't forget people with no formal qualification at all. Many Somali women in Norrvik ran \
+shops or managed family businesses for years. **Validation of informal and non-formal learning** \
+should count too, and community organisations can help people put their experience into words."""),
+        Say("giulia", """\
+From the managing authority's side: our regional ESF+ programme can pay for skills assessment \
+and bridging courses, but the **recognition procedure itself is national**, so our money stops at \
+the ministry's door. A regional-national agreement on deadlines would help more than another \
+call for proposals."""),
+    ], takeaways=[
+        ("**Partial recognition** with a supervised adaptation period lets people work in a related "
+         "job (for example as a care assistant) while full recognition is pending.", 1),
+        ("Accept **practical skills assessments**, at the workplace or by a training provider, when "
+         "documents cannot be obtained, and validate informal and non-formal learning too.", None),
+        ("Wage subsidies for newly recognised workers should require a **written progression plan** "
+         "towards a job matching the qualification.", None),
+        ("Pay **recognition fees upfront** for people on low incomes, and agree deadlines between "
+         "national recognition bodies and regional ESF+ programmes.", None),
+    ]),
+    3: RoomScript(window=(12, 29), messages=[
+        Say("lea", """\
+Guiding questions for this room (pinned, so they stay in view):
+
+1. Which course formats fit around **shift work and childcare**?
+2. What do **community-run conversation groups** add, and how should they be recognised?
+3. Where is **intercultural mediation** needed, and who should pay for it?
+
+Please keep personal stories anonymous.""", pin=True),
+        Say("fatima", """\
+Our integration courses run from 9:00 to 13:00, which rules out almost everyone who works shifts. \
+Since we added **evening and weekend modules** leading to the same exam, drop-out among working \
+learners has halved. Childcare is still missing: mothers have to choose between the course and a \
+job interview."""),
+        Say("nadia", """\
+Our conversation groups in Sierra Clara are run by women who arrived five to ten years ago. They \
+meet in the market hall on Saturdays, with childcare in the next room, for about €4,000 a year. \
+Could such groups count as **attendance hours** in the official course? That would motivate \
+learners and give funders a reason to support us."""),
+        Say("eva", """\
+There is evidence for this. In our study of 600 learners in Norrvik, those who also attended \
+informal conversation groups were **twice as likely to pass B1** within a year. Counting the \
+hours would need a light quality standard (trained facilitators, an attendance register), not a \
+full accreditation.""", reply_to=2),
+        Say("kwame", """\
+An example from last week: Mr Osei Danquah, who lives at the Via dei Tigli reception centre in \
+Valdarena and whose asylum appeal was rejected in March, was refused a place on a B1 course \
+because of his status.""",
+            hide="Names a person and his asylum status. Please repost the example without details "
+                 "that could identify him."),
+        Say("hana", """\
+I have hidden Kwame's last message because it named a person and his legal status. Kwame, please \
+post the example again without those details: the point about access to courses matters."""),
+        Say("kwame", """\
+Reposted without the details: a man whose asylum appeal was rejected, and who is appealing again, \
+was refused a place on a B1 course because of his status, although he has worked legally in a \
+warehouse for two years. **Access to language courses should not depend on residence status**, \
+least of all for people who already work."""),
+        Say("pieter", """\
+Agreed, Kwame. In Belgium several sectors have negotiated **paid training leave** that also \
+covers language courses. A course held at a logistics company with 40 migrant workers reached \
+people who never came to evening classes, and the employer recorded fewer safety incidents."""),
+        Say("ana", """\
+Same in our hotels: two hours of Portuguese a week during working time, with the vocabulary of \
+housekeeping and kitchens. Staff turnover among newcomers fell from 45% to 25% in a year. Small \
+employers cannot organise this alone; a **regional pool of workplace language teachers** would \
+help them.""", reply_to=7),
+        Say("claire", """\
+On mediation: the Métropole funds six intercultural mediators who speak eleven languages between \
+them and work in schools, health centres and the housing office. They are on one-year project \
+contracts, and every year we lose people we trained. **Mediation should be a permanent public \
+service**, not a project."""),
+        Say("dimitris", """\
+Thank you all. Emerging points: flexible formats with childcare; community groups counted as \
+learning hours under a light quality standard; workplace courses in paid time; access regardless \
+of status; stable funding for mediators. Ten more minutes: who has seen **online or blended \
+formats** work for beginners?"""),
+    ]),
+    4: RoomScript(window=(12, 29), hand="johan", messages=[
+        Say("matteo", """\
+Welcome to room 4. Our question: **how can a city combine AMIF and ESF+ in one integration \
+strategy, and how do migrant-led organisations get a real share of the money**, not only a seat \
+at the table?"""),
+        Say("amina", """\
+The money exists; access does not. Our last ESF+ application ran to 84 pages, with 20% \
+co-financing and payment nine months after the activity. Organisations like ours need **small \
+grants schemes** (up to €50,000) run by an intermediary body, with simplified cost options and an \
+advance of at least 40%."""),
+        Say("andrei", """\
+As a managing authority we could set up such a scheme through an intermediary body. What holds \
+us back is audit risk: if the intermediary makes mistakes, the financial correction falls on our \
+programme. Paying small grants as **lump sums** would reduce that risk a great deal.""",
+            reply_to=1),
+        Say("daan", """\
+In Westerdam we wrote one **integration strategy** first and then mapped each action to a fund: \
+AMIF for the first two years after arrival, ESF+ for employment and training, ERDF for the \
+community centre. The key was a single steering group of the city, two migrant-led organisations \
+and the employment service. Setting it up took a year."""),
+        Say("sofia", """\
+Daan, how do you avoid duplicate eligibility checks when people move from AMIF to ESF+ support \
+in the same year? Our auditors asked for separate proof for every participant.""", reply_to=3),
+        Say("daan", """\
+We keep one participant record with a funding tag for each activity, agreed with both audit \
+bodies at the start. Not elegant, but it has passed two audits.""", reply_to=4),
+        Say("mehmet", """\
+Partnership in monitoring committees often means one "civil society" seat shared by forty \
+organisations. We propose a **caucus of migrant-led organisations** that prepares positions \
+before each committee meeting, with a small technical assistance budget for the preparation \
+time. Volunteers cannot read 300-page documents at night."""),
+        Say("tomas", """\
+Technical assistance can pay for that; some programmes already reimburse partners' time. My \
+worry is continuity: projects end and the knowledge leaves with them. **Multi-annual framework \
+agreements** (three to four years) with experienced organisations would help more than yearly \
+calls."""),
+        Say("aisha", """\
+Matteo, Johan has had his hand up for a few minutes. Shall we give him the floor after Tomáš, \
+then move on to co-financing?""", backchannel=True),
+        Say("matteo", """\
+Yes, Johan next. Then I'll sum up the three proposals so far (small grants paid as lump sums, one \
+strategy mapped to the funds, a caucus for migrant-led organisations) before co-financing.""",
+            reply_to=8, backchannel=True),
+        Say("javier", """\
+On co-financing: Sierra Clara covers the 15% national share of projects run by migrant \
+associations as an in-kind contribution (rooms, staff time). Smaller towns cannot do that; a \
+**lower co-financing rate for small grants** would make a real difference."""),
+    ]),
+}
+
+# The window spreads its two messages 27 minutes apart: the second follows the closing of
+# rooms 1 and 2.
+PLENARY_SCRIPT = RoomScript(window=(1, 55), messages=[
+    Say("helena", """\
+Welcome to **Welcoming cities**! Over the next two hours we are looking for concrete answers to \
+one question: how can cities, managing authorities and migrant-led organisations design \
+integration support together, and what do AMIF and ESF+ need to make that possible?
+
+You have been placed in one of four breakout rooms, mixed by country and kind of organisation: \
+the link to your room is on this page. Rooms 1 and 2 report back after 20 minutes, rooms 3 and 4 \
+towards the end."""),
+    Say("helena", """\
+Rooms 1 and 2 have closed: their takeaways are on the report-back cards. Thank you to their \
+co-moderators! Rooms 3 and 4 carry on, and we meet here again for their report-back."""),
+])
+
+
+@dataclass
+class RoomLogins:
+    position: int
+    title: str
+    phase: str
+    url: str                                 # its path on the site
+    moderators: list[tuple[str, str]]        # (name, email)
+    participant: tuple[str, str] | None       # (name, email)
+
+
+@dataclass
+class EventLogins:
+    title: str
+    url: str                                 # the plenary's path
+    rooms: list[RoomLogins]
+    organiser: tuple[str, str] = (ORGANISER_EMAIL, ORGANISER_PASSWORD)
+    moderator_password: str = MODERATOR_PASSWORD
+    participant_password: str = PARTICIPANT_PASSWORD
+
+
+def _event_start(now: datetime) -> datetime:
+    # About half an hour ago, on a round five minutes, so the agenda reads naturally.
+    start = now - timedelta(minutes=30)
+    return start.replace(minute=start.minute - start.minute % 5, second=0, microsecond=0)
+
+
+def _live_event(organiser: User, people: dict[str, User], now: datetime) -> EventLogins:
+    rng = random.Random(SEED + 1)  # its own, so the consultations stay as they were
+    starts_at = _event_start(now)
+    event = event_setup.create_event(organiser, event_setup.EventInput(
+        title=EVENT_TITLE, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=120),
+        description=EVENT_DESCRIPTION, agenda=_agenda(starts_at), timezone="Europe/Brussels",
+        assignment_mode=AssignmentMode.BALANCED.value))
+    event_setup.publish_event(organiser, event)
+
+    for person in EVENT_PARTICIPANTS:
+        people[person.key] = _register(person, PARTICIPANT_PASSWORD)
+        people[person.key].created_at = now - timedelta(days=rng.uniform(5, 60), hours=rng.uniform(0, 24))
+    # Everyone registers before the rooms exist, as happens when an event is announced
+    # early; nobody is placed on arrival, and one balanced assignment then places them all.
+    attendees = [people[p.key] for p in PARTICIPANTS + EVENT_PARTICIPANTS]
+    for user in attendees:
+        member = event_setup.register(user, event)
+        member.registered_at = now - timedelta(days=rng.uniform(1, 20), hours=rng.uniform(0, 24))
+
+    for position, data in enumerate(ROOMS, start=1):
+        room = event_setup.add_room(organiser, event, data)
+        for person in EVENT_MODERATORS[position]:
+            people[person.key] = _register(person, MODERATOR_PASSWORD)
+            people[person.key].created_at = now - timedelta(days=rng.uniform(20, 90))
+            event_setup.appoint_moderator(organiser, room, person.email)
+    placed = event_setup.run_balanced_assignment(organiser, event)
+    event.created_at = now - timedelta(days=21)
+
+    members_of: dict[int, list[User]] = {room.id: [] for room in event.breakout_rooms}
+    for user in attendees:
+        members_of[placed[user.id]].append(user)
+
+    rooms.set_phase(organiser, event.plenary, "open")
+    for room in event.breakout_rooms:
+        _run_room(room, room.moderators[0].user, ROOM_SCRIPTS[room.position], people,
+                  members_of[room.id], starts_at)
+    # Last, as its second message follows the closing of rooms 1 and 2.
+    _run_room(event.plenary, organiser, PLENARY_SCRIPT, people, [], starts_at)
+    db.session.flush()
+
+    return EventLogins(EVENT_TITLE, event_setup.room_url(event.plenary), [
+        RoomLogins(room.position, room.title, room.phase.value, event_setup.room_url(room),
+                   [(m.user.display_name, m.user.email) for m in room.moderators],
+                   _first_speaker(room, members_of[room.id]))
+        for room in event.breakout_rooms])
+
+
+def _cast(script: RoomScript, members: list[User], people: dict[str, User]) -> dict[str, User]:
+    """Who says what. The scripts were written for the balanced assignment's result (which
+    is deterministic); should that rule change, a scripted participant placed elsewhere is
+    replaced by a room member who has no lines, so the demo still loads."""
+    participant_keys = {p.key for p in PARTICIPANTS + EVENT_PARTICIPANTS}
+    member_ids = {user.id for user in members}
+    keys = [say.author for say in script.messages] + ([script.hand] if script.hand else [])
+    cast = {key: people[key] for key in keys
+            if key not in participant_keys or people[key].id in member_ids}
+    spare = [user for user in members if user not in cast.values()]
+    for key in dict.fromkeys(keys):
+        if key not in cast:
+            cast[key] = spare.pop(0)
+    return cast
+
+
+def _run_room(room: Room, lead: User, script: RoomScript, people: dict[str, User],
+              members: list[User], starts_at: datetime) -> None:
+    """Open the room and write its messages as their authors; a closed room then wraps up,
+    gets its takeaways and closes (which sends its card to the plenary)."""
+    if not room.is_plenary:
+        rooms.set_phase(lead, room, "open")
+    cast = _cast(script, members, people)
+    first, last = script.window
+    step = (last - first) / max(1, len(script.messages))
+    written: list[Post] = []
+    for i, say in enumerate(script.messages):
+        parent = written[say.reply_to] if say.reply_to is not None else None
+        post = posts.post_in_room(cast[say.author], room, body=say.body, parent=parent,
+                                  backchannel=say.backchannel)
+        post.created_at = starts_at + timedelta(minutes=first + i * step)
+        if say.pin:
+            moderation.pin_post(lead, post)
+            post.pinned_at = post.created_at + timedelta(seconds=30)
+        if say.hide:
+            moderation.hide_post(lead, post, say.hide)
+            post.hidden_at = post.created_at + timedelta(seconds=40)
+        written.append(post)
+    if script.hand:
+        hand = rooms.raise_hand(cast[script.hand], room)
+        hand.raised_at = starts_at + timedelta(minutes=last)
+    if script.closed:
+        rooms.set_phase(lead, room, "wrap_up", 5)
+        for i, (text, source) in enumerate(script.takeaways):
+            takeaway = rooms.add_takeaway(lead, room, text,
+                                          source_post=written[source] if source is not None else None)
+            takeaway.created_at = starts_at + timedelta(minutes=last + 1 + i / 2)
+        rooms.set_phase(lead, room, "closed")
+
+
+def _first_speaker(room: Room, members: list[User]) -> tuple[str, str] | None:
+    """A participant of the room to log in as: one who has written there, if any."""
+    authors = set(db.session.scalars(select(Post.author_id).where(Post.room_id == room.id)))
+    chosen = next((user for user in members if user.id in authors), members[0] if members else None)
+    return (chosen.display_name, chosen.email) if chosen else None
+

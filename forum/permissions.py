@@ -230,13 +230,20 @@ def can_post_in_room(user: Actor, room: Room) -> bool:
     if can_moderate_room(user, room):
         return True
     member = membership(user, room.event)
-    if member is None or member.role is not MemberRole.PARTICIPANT:
+    # Co-moderators speak in the plenary as participants do (they report back there).
+    speaks_in_plenary = room.is_plenary and is_event_moderator(user, room.event)
+    if not speaks_in_plenary and (member is None or member.role is not MemberRole.PARTICIPANT):
         return False
     if room.phase not in (RoomPhase.OPEN, RoomPhase.WRAP_UP):
         return False
     if room.locked:
         return False
     return not is_muted(user, room)
+
+
+def can_reopen_room(user: Actor, room: Room) -> bool:
+    """Only organisers take a closed room back to open (its moderators have closed it)."""
+    return is_event_organiser(user, room.event) and room.event.status is EventStatus.PUBLISHED
 
 
 def can_use_backchannel(user: Actor, room: Room) -> bool:

@@ -28,13 +28,13 @@ ROLES = ("anonymous", "participant", "host", "organiser", "other organiser", "ad
 # --- Platform -----------------------------------------------------------------------
 
 PLATFORM = [
-    # role               manage_users  create_consultation
-    ("anonymous",        N,            N),
-    ("participant",      N,            N),
-    ("host",             N,            N),
-    ("organiser",        N,            Y),
-    ("other organiser",  N,            Y),
-    ("admin",            Y,            Y),
+    # role               manage_users  create_consultation  create_event
+    ("anonymous",        N,            N,                   N),
+    ("participant",      N,            N,                   N),
+    ("host",             N,            N,                   N),
+    ("organiser",        N,            Y,                   Y),
+    ("other organiser",  N,            Y,                   Y),
+    ("admin",            Y,            Y,                   Y),
 ]
 
 # --- Consultations ------------------------------------------------------------------
@@ -143,7 +143,8 @@ POSTS = [
     ("admin",            "other's deleted", "closed", N,     N,    N,      N),
 ]
 
-PLATFORM_FUNCTIONS = (permissions.can_manage_users, permissions.can_create_consultation)
+PLATFORM_FUNCTIONS = (permissions.can_manage_users, permissions.can_create_consultation,
+                      permissions.can_create_event)
 CONSULTATION_FUNCTIONS = (permissions.can_view_consultation, permissions.can_edit_consultation,
                           permissions.can_post)
 POST_FUNCTIONS = (permissions.can_reply, permissions.can_edit_post, permissions.can_delete_post,
@@ -180,20 +181,26 @@ def results(functions, *args) -> dict[str, bool]:
 
 
 def test_the_tables_cover_every_role_and_every_can_function():
+    """Every can_* function is in a table: here (platform, consultations, their posts) or in
+    the events' role matrix of tests/test_roles.py."""
+    from tests.test_roles import TESTED_FUNCTIONS as EVENT_FUNCTIONS
+
     defined = {name for name, f in inspect.getmembers(permissions, inspect.isfunction) if name.startswith("can_")}
     tested = {f.__name__ for f in PLATFORM_FUNCTIONS + CONSULTATION_FUNCTIONS + POST_FUNCTIONS}
-    assert defined == tested
+    assert defined == tested | EVENT_FUNCTIONS
     assert {row[0] for row in PLATFORM} == {row[0] for row in CONSULTATIONS} == {row[0] for row in POSTS} == set(ROLES)
     assert len({row[:3] for row in CONSULTATIONS}) == len(CONSULTATIONS) == len(ROLES) * 3 * 2
     assert len({row[:3] for row in POSTS}) == len(POSTS)
 
 
-@pytest.mark.parametrize(("role", "manage_users", "create_consultation"), PLATFORM, ids=_ids(PLATFORM, 1))
-def test_platform(db, make_actor, make_consultation, role, manage_users, create_consultation):
+@pytest.mark.parametrize(("role", "manage_users", "create_consultation", "create_event"), PLATFORM,
+                         ids=_ids(PLATFORM, 1))
+def test_platform(db, make_actor, make_consultation, role, manage_users, create_consultation, create_event):
     consultation = make_consultation() if role == "host" else None
     actor = make_actor(role, consultation)
     assert results(PLATFORM_FUNCTIONS, actor) == {
-        "can_manage_users": manage_users, "can_create_consultation": create_consultation}
+        "can_manage_users": manage_users, "can_create_consultation": create_consultation,
+        "can_create_event": create_event}
 
 
 @pytest.mark.parametrize(("role", "status", "visibility", "view", "edit", "post"), CONSULTATIONS,

@@ -386,6 +386,9 @@ def assign_member(actor: User, member: EventMember, room: Room | None) -> None:
     data = {"user_id": member.user_id, "from_room_id": previous, "to_room_id": member.room_id}
     for room_id in {previous, member.room_id} - {None}:
         events.record_data(events.room_stream(room_id), "member.moved", data)
+    if previous is not None:
+        # Whoever is connected to the room they left is asked to join again, and refused.
+        events.reauthorise_stream_after_commit(events.room_stream(previous))
     _notify_moved(member, room)
 
 

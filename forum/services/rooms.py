@@ -70,7 +70,7 @@ def set_phase(actor: User, room: Room, phase: str | RoomPhase, wrap_up_minutes: 
         return False
     if target not in TRANSITIONS[room.phase]:
         raise ValidationError(_l("A room cannot go from this phase to that one."), field="phase")
-    if room.phase is RoomPhase.CLOSED and not permissions.is_event_organiser(actor, room.event):
+    if room.phase is RoomPhase.CLOSED and not permissions.can_reopen_room(actor, room):
         raise PermissionDenied(_l("Only an organiser can reopen a closed room."))
     if target is RoomPhase.CLOSED:
         close_room(actor, room)

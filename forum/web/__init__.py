@@ -102,6 +102,15 @@ def same_site_referrer() -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+def flash_refusal(error: ServiceError, category: str = "error") -> None:
+    """A refused button: say why on the page the browser goes back to. A page's script that
+    sent the form in the background (header X-Plenary-Async) gets the 4xx answer instead, and
+    sends the form normally, so that its reader sees the reason too."""
+    if request.headers.get("X-Plenary-Async"):
+        raise error
+    flash(str(error.message), category)
+
+
 def apply_service_error(form, error: ValidationError) -> None:
     """Show a service's validation error next to the field it concerns (or above the form)."""
     field = getattr(form, error.field, None) if error.field else None

@@ -21,7 +21,7 @@ from forum.services import event_setup as service
 from forum.services import rooms as room_service
 from forum.services.accounts import timezone_names
 from forum.services.errors import Conflict, PermissionDenied, ServiceError, ValidationError
-from forum.web import apply_service_error
+from forum.web import apply_service_error, flash_refusal
 from forum.web.auth import TIMEZONE_CHOICES
 from forum.web.forms import (ActionForm, BroadcastForm, EventForm, EventRoomForm, ModeratorForm,
                              RecallForm, TakeawayForm)
@@ -42,7 +42,7 @@ def _checked(form=None) -> None:
 def _flash_refusal(error: ServiceError) -> None:
     """A refused control on the room page: undo anything half-done, say why, go back."""
     db.session.rollback()
-    flash(str(error.message), "error")
+    flash_refusal(error)
 
 
 # --- Reading ------------------------------------------------------------------------

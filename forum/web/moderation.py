@@ -18,7 +18,7 @@ from forum.models import Event, Post, Room, Topic, User
 from forum.services import audit
 from forum.services import moderation as service
 from forum.services.errors import Conflict, ValidationError
-from forum.web import apply_service_error, safe_next
+from forum.web import apply_service_error, flash_refusal, safe_next
 from forum.web.forms import (ActionForm, FlagPostForm, HidePostForm, MovePostForm, MuteForm,
                              RejectPostForm, RoomSettingsForm)
 
@@ -82,7 +82,7 @@ def _done(post: Post, message: str):
 
 def _conflict(error: Conflict, default: str):
     """Someone else was faster (or nothing was left to do): say so, change nothing."""
-    flash(str(error.message), "info")
+    flash_refusal(error, "info")
     return redirect(_back(default))
 
 

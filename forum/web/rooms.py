@@ -61,8 +61,8 @@ def render_room(room, form: RoomMessageForm | None = None, backchannel_form: Roo
 
 
 # Parts of the page that the script fetches again when a live event says they changed.
-PANELS = ("report", "own-hand", "hands", "queue", "share", "takeaways")
-MODERATOR_PANELS = {"hands", "queue", "share"}
+PANELS = ("report", "own-hand", "controls", "hands", "queue", "share", "takeaways")
+MODERATOR_PANELS = {"controls", "hands", "queue", "share"}
 
 
 def _panel_context(room, name: str, moderates: bool) -> dict:

@@ -217,7 +217,7 @@
     "post.hidden": ["queue"], "post.restored": ["queue"], "flag.created": ["queue"], "flag.dismissed": ["queue"],
     "hand.queue": ["hands", "own-hand"], "hand.floor": ["hands", "own-hand"],
     "takeaway.changed": ["takeaways"], "report.card": ["report"], "member.muted": ["queue"],
-    "member.unmuted": ["queue"]
+    "member.unmuted": ["queue"], "room.state": ["controls", "own-hand", "takeaways"]
   };
 
   // --- Applying events, in order, per stream ---------------------------------------------
@@ -287,7 +287,7 @@
         showPresence(ack.presence);
         setStatus("live");
         // Whatever changed while away, the server-rendered panels are fetched afresh.
-        ["hands", "own-hand", "queue", "share", "takeaways", "report"].forEach(refreshPanel);
+        ["controls", "hands", "own-hand", "queue", "share", "takeaways", "report"].forEach(refreshPanel);
       }
     });
   }
@@ -305,7 +305,7 @@
     var link = data.url ? { url: data.url, label: strings.go_room } : null;
     var p = notice(t(text, { reason: data.reason || "" }), link);
     p.setAttribute("role", "alert");
-    if (data.type === "member.moved" || data.type === "post.hidden") refreshPanel("own-hand");
+    if (data.type === "hand.state") refreshPanel("own-hand");
   });
 
   var presenceEl = root.querySelector("[data-presence]");
@@ -405,21 +405,28 @@
       if (form.dataset.enhanced) return;
       form.dataset.enhanced = "yes";
       form.addEventListener("submit", function (e) {
+        if (form.dataset.plain) return;  // the fallback below: a normal submission
         e.preventDefault();
-        var data = new FormData(form, e.submitter);
-        fetch(form.action, { method: "POST", body: data, credentials: "same-origin", redirect: "manual",
-                             headers: { "X-CSRFToken": csrf } })
+        var submitter = e.submitter;
+        function plain() {
+          form.dataset.plain = "yes";
+          form.requestSubmit(submitter || undefined);
+        }
+        // getAttribute: a control named "action" hides the form's own .action property.
+        fetch(form.getAttribute("action"), { method: "POST", body: new FormData(form, submitter),
+                                             credentials: "same-origin", redirect: "manual",
+                                             headers: { "X-CSRFToken": csrf, "X-Plenary-Async": "1" } })
           .then(function (response) {
             if (response.type === "opaqueredirect" || response.ok) {
-              form.querySelectorAll("textarea, input[type=text]").forEach(function (el) { el.value = ""; });
+              form.querySelectorAll("textarea, input[type=text], input:not([type])").forEach(function (el) { el.value = ""; });
               var details = form.closest("details");
               if (details) details.open = false;
               announce(strings.done);
               if (form.dataset.refresh) form.dataset.refresh.split(" ").forEach(refreshPanel);
             } else {
-              HTMLFormElement.prototype.submit.call(form);
+              plain();
             }
-          }, function () { HTMLFormElement.prototype.submit.call(form); });
+          }, plain);
       });
     });
   }

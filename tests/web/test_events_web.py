@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from forum.models import Event, EventMember, HandRaise, Post, Takeaway
 from forum.models.events import EventStatus, RoomPhase
-from forum.services import events as live
 from forum.services import posts
 from forum.services import rooms as room_service
 from tests.factories import login

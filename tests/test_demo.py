@@ -1,0 +1,111 @@
+"""`flask demo`: the demo loads into an empty database only, and its live event shows what
+the issue asks for (rooms, co-moderators, a balanced mix of people, discussion, takeaways)."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from sqlalchemy import select
+
+from forum import demo
+from forum.models import Event, EventMember, HandRaise, Post, Takeaway, User
+from forum.models.base import utcnow
+from forum.models.events import EventStatus, MemberRole, RoomPhase
+from forum.services import accounts, rooms
+
+
+def test_demo_loads_nothing_when_an_account_exists(db, make_user):
+    make_user()
+    assert demo.load_demo() is None
+    assert db.session.scalar(select(Event.id)) is None
+
+
+def test_demo_event(db):
+    logins = demo.load_demo()
+    assert logins is not None
+    event = db.session.scalars(select(Event)).one()
+    assert event.title == demo.EVENT_TITLE
+    assert event.status is EventStatus.PUBLISHED
+    assert event.owner.email == demo.ORGANISER_EMAIL
+    assert event.starts_at <= utcnow() < event.ends_at  # under way
+    breakout = event.breakout_rooms
+    assert len(breakout) == 4
+    for room in breakout:
+        assert 2 <= len(room.moderators) <= 3
+
+    # People: many, from many countries, every one placed, rooms within one of each other.
+    members = list(db.session.scalars(select(EventMember).where(
+        EventMember.event_id == event.id, EventMember.role == MemberRole.PARTICIPANT)))
+    assert len(members) >= 45
+    assert all(m.room_id in {r.id for r in breakout} for m in members)
+    countries = Counter(m.user.country for m in members)
+    assert len(countries) >= 14
+    assert len({m.user.organisation_type for m in members}) >= 8
+    sizes = Counter(m.room_id for m in members)
+    assert max(sizes.values()) - min(sizes.values()) <= 1
+    rooms_of_country = defaultdict(set)
+    for m in members:
+        rooms_of_country[m.user.country].add(m.room_id)
+    for country, count in countries.items():
+        assert len(rooms_of_country[country]) == min(count, 4), country
+    moderator_ids = {mod.user_id for room in breakout for mod in room.moderators}
+    assert not moderator_ids & {m.user_id for m in members}
+
+    # The scripts were written for this assignment: every scripted participant is in the
+    # room where they speak (otherwise the demo would substitute someone else).
+    room_of = {m.user.email: m.room.position for m in members}
+    by_key = {p.key: p.email for p in demo.PARTICIPANTS + demo.EVENT_PARTICIPANTS}
+    for position, script in demo.ROOM_SCRIPTS.items():
+        for key in [say.author for say in script.messages] + [script.hand]:
+            if key in by_key:
+                assert room_of[by_key[key]] == position, key
+
+    # Discussion in every room; takeaways in exactly the two closed ones.
+    published = Counter(db.session.scalars(select(Post.room_id).where(
+        Post.room_id.is_not(None), Post.backchannel.is_(False))))
+    assert all(published[room.id] >= 1 for room in event.rooms)
+    assert all(6 <= published[room.id] <= 12 for room in breakout)
+    with_takeaways = set(db.session.scalars(select(Takeaway.room_id)))
+    closed = [room for room in breakout if room.phase is RoomPhase.CLOSED]
+    assert [room.position for room in closed] == [1, 2]
+    assert with_takeaways == {room.id for room in closed}
+    assert [room.phase for room in breakout[2:]] == [RoomPhase.OPEN, RoomPhase.OPEN]
+    assert event.plenary.phase is RoomPhase.OPEN
+
+    # Room 3: a pinned and a hidden message; room 4: a back-channel exchange and a hand up.
+    room3, room4 = breakout[2], breakout[3]
+    room3_posts = list(db.session.scalars(select(Post).where(Post.room_id == room3.id)))
+    assert any(p.pinned_at is not None for p in room3_posts)
+    assert any(p.is_hidden for p in room3_posts)
+    backchannel = list(db.session.scalars(select(Post).where(
+        Post.room_id == room4.id, Post.backchannel.is_(True))))
+    assert len(backchannel) == 2
+    assert {p.author_id for p in backchannel} <= {m.user_id for m in room4.moderators}
+    assert db.session.scalar(select(HandRaise).where(HandRaise.room_id == room4.id)) is not None
+
+    # Report-back cards for rooms 1 and 2, in order, each with a takeaway credited to a
+    # participant of that room.
+    cards = rooms.report_back(event)
+    assert [card.position for card in cards] == [1, 2]
+    names_in = defaultdict(set)
+    for m in members:
+        names_in[m.room.position].add(m.user.display_name)
+    for card in cards:
+        assert 3 <= len(card.takeaways) <= 4
+        credited = [t.credited for t in card.takeaways if t.credited]
+        assert len(credited) == 1 and credited[0] in names_in[card.position]
+
+    # The printed logins are the real ones and work.
+    assert [r.position for r in logins.event.rooms] == [1, 2, 3, 4]
+    for login, room in zip(logins.event.rooms, breakout):
+        assert [email for _, email in login.moderators] == [m.user.email for m in room.moderators]
+        assert all(email.startswith("moderator.") for _, email in login.moderators)
+        assert room_of[login.participant[1]] == room.position
+    first = logins.event.rooms[0]
+    assert accounts.authenticate(first.moderators[0][1], demo.MODERATOR_PASSWORD) is not None
+    assert accounts.authenticate(first.participant[1], demo.PARTICIPANT_PASSWORD) is not None
+    assert accounts.authenticate(demo.ORGANISER_EMAIL, demo.ORGANISER_PASSWORD) is not None
+
+    # Loading again changes nothing.
+    count = db.session.scalar(select(User.id).order_by(User.id.desc()).limit(1))
+    assert demo.load_demo() is None
+    assert db.session.scalar(select(User.id).order_by(User.id.desc()).limit(1)) == count

@@ -1,0 +1,342 @@
+"""The events' role matrix (docs/roles.md): every role × every action, inside and outside its
+scope, written once in MATRIX and checked at each level where the action exists:
+
+- the `forum.permissions` functions that decide it (test_function),
+- the real HTTP routes (test_http): allowed -> 2xx/3xx and the effect stored; refused -> 403/404
+  (409 where the refusal is "already done"; anonymous visitors of a login-only route are sent
+  to the login page) and nothing stored,
+- Socket.IO for what goes over the socket: tests/realtime/test_roles_socket.py reads MATRIX.
+
+The scene (one event, self-select, two breakout rooms): see `build_scene`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Callable
+
+import pytest
+from flask_login import AnonymousUserMixin
+from sqlalchemy import func, select
+
+from forum import permissions as p
+from forum.models import EventMember, Post, Room
+from forum.models.events import MemberRole, RoomPhase
+from forum.models.moderation import Flag, HandRaise, ModerationAction, Mute, Takeaway
+from forum.services import posts as post_service
+from forum.services import rooms as room_service
+from tests.factories import login
+
+Y, N = True, False
+
+#: role -> who plays it in the scene ("own room" is room 1, the scope the actions are about)
+ROLES = (
+    "anonymous",           # not signed in
+    "participant",         # participant placed in room 1
+    "participant room 2",  # participant placed in room 2 (outside room 1)
+    "observer",            # registered as an observer
+    "co-moderator",        # co-moderator of room 1
+    "co-moderator room 2",  # co-moderator of room 2 (outside room 1)
+    "organiser",           # the event's owner
+    "other organiser",     # an organiser who does not own this event
+    "admin",               # platform admin (admin flag only)
+)
+
+# The expectation table, once. Columns in the order of ROLES.
+MATRIX = {
+    #                                  anon p1  p2  obs cm1 cm2 org oorg adm
+    "view the event's page":          (Y,   Y,  Y,  Y,  Y,  Y,  Y,  Y,   Y),
+    "register":                       (N,   N,  N,  N,  Y,  Y,  Y,  Y,   Y),
+    "accept the invitation":          (N,   N,  N,  N,  Y,  Y,  Y,  Y,   Y),
+    "choose room 2":                  (N,   Y,  Y,  N,  N,  N,  N,  N,   N),
+    "view room 1":                    (N,   Y,  N,  Y,  Y,  N,  Y,  N,   Y),
+    "view the plenary":               (N,   Y,  Y,  Y,  Y,  Y,  Y,  N,   Y),
+    "post in room 1":                 (N,   Y,  N,  N,  Y,  N,  Y,  N,   Y),
+    # Co-moderators of any room speak in the plenary (they report back there).
+    "post in the plenary":            (N,   Y,  Y,  N,  Y,  Y,  Y,  N,   Y),
+    "read and write room 1's moderators channel": (N, N, N, N, Y, N, Y, N, Y),
+    "flag a room-1 message":          (N,   N,  N,  Y,  Y,  N,  Y,  N,   Y),
+    "read a hidden room-1 message's text": (N, Y, N, N, Y, N, Y, N,  Y),  # the participant wrote it
+    "pin a room-1 message":           (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
+    "hide a room-1 message":          (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
+    "change room 1's phase":          (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
+    "set slow mode in room 1":        (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
+    "mute a participant of room 1":   (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
+    "raise a hand in room 1":         (N,   Y,  N,  N,  N,  N,  N,  N,   N),
+    "give the floor in room 1":       (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
+    "add a takeaway to room 1":       (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
+    "view the event's moderation log": (N,  N,  N,  N,  Y,  Y,  Y,  N,   Y),
+    "edit the event (add a room)":    (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
+    "move people":                    (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
+    "broadcast":                      (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
+    "recall":                         (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
+    "reopen closed room 1":           (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
+}
+
+ROWS = [(role, action, allowed) for action, row in MATRIX.items() for role, allowed in zip(ROLES, row)]
+
+
+def allowed(role: str, action: str) -> bool:
+    return MATRIX[action][ROLES.index(role)]
+
+
+# --- The scene ----------------------------------------------------------------------
+
+def build_scene(db, make_event, make_user) -> SimpleNamespace:
+    """One published self-select event, every room open: participants of room 1 and room 2,
+    an observer, one co-moderator per room, its owner, another organiser, an admin; a
+    message of room 1's participant and one in room 1's moderators channel."""
+    event = make_event(rooms=2, moderators=1, participants=2, assignment_mode="self_select")
+    room1, room2 = event.breakout_rooms
+    p1, p2 = event.test_participants
+    observer = make_user()
+    db.session.add(EventMember(event_id=event.id, user_id=observer.id, role=MemberRole.OBSERVER))
+    db.session.flush()
+    actors = {
+        "anonymous": AnonymousUserMixin(), "participant": p1, "participant room 2": p2,
+        "observer": observer, "co-moderator": event.test_moderators[1][0],
+        "co-moderator room 2": event.test_moderators[2][0], "organiser": event.owner,
+        "other organiser": make_user("organiser"), "admin": make_user("admin"),
+    }
+    message = post_service.post_in_room(p1, room1, body="A message of room one")
+    backchannel = post_service.post_in_room(actors["co-moderator"], room1, body="Between moderators",
+                                            backchannel=True)
+    return SimpleNamespace(event=event, plenary=event.plenary, room1=room1, room2=room2, p1=p1,
+                           actors=actors, message=message, backchannel=backchannel)
+
+
+@pytest.fixture
+def scene(db, make_event, make_user):
+    return build_scene(db, make_event, make_user)
+
+
+# --- The actions --------------------------------------------------------------------
+
+def _count(db, model, *where) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+@dataclass
+class Action:
+    functions: tuple[Callable, ...]
+    check: Callable                     # (actor, scene) -> {function name: answer}
+    request: Callable | None = None     # (client, scene, actor) -> response
+    effect: Callable | None = None      # (db, scene, actor) -> a value that changes when it is done
+    prepare: Callable | None = None     # (scene) -> None, before anything
+    refusals: tuple[int, ...] = ()     # refusal statuses besides 403 and 404
+    done: Callable | None = None        # (before, after) -> whether the effect is there
+
+
+def _posts_by(where):
+    return lambda db, s, actor: _count(db, Post, *where(s), Post.author_id == getattr(actor, "id", None))
+
+
+def _raise_p1_hand(s):
+    s.hand = room_service.raise_hand(s.p1, s.room1)
+
+
+def _close_room1(s):
+    room_service.set_phase(s.event.owner, s.room1, "closed")
+
+
+def _member_room(db, s, actor):
+    db.session.expire_all()
+    return db.session.scalar(select(EventMember.room_id).where(
+        EventMember.event_id == s.event.id, EventMember.user_id == s.p1.id))
+
+
+def _room1_field(name):
+    def read(db, s, actor):
+        db.session.expire_all()
+        return getattr(db.session.get(Room, s.room1.id), name)
+    return read
+
+
+def _post_field(name):
+    def read(db, s, actor):
+        db.session.expire_all()
+        return getattr(db.session.get(Post, s.message.id), name)
+    return read
+
+
+def _url(s, room, tail=""):
+    return f"/events/{s.event.id}/rooms/{room.id}{tail}"
+
+
+ACTIONS: dict[str, Action] = {
+    "view the event's page": Action(
+        (p.can_view_event,), lambda a, s: {"can_view_event": p.can_view_event(a, s.event)},
+        request=lambda c, s, a: c.get(f"/events/{s.event.id}")),
+    "register": Action(
+        (p.can_register,), lambda a, s: {"can_register": p.can_register(a, s.event)},
+        request=lambda c, s, a: c.post(f"/events/{s.event.id}/register", data={"role": "participant"}),
+        effect=lambda db, s, a: _count(db, EventMember, EventMember.event_id == s.event.id),
+        refusals=(409,)),
+    "accept the invitation": Action(
+        (p.can_accept_invitation,), lambda a, s: {"can_accept_invitation": p.can_accept_invitation(a, s.event)}),
+    "choose room 2": Action(
+        (p.can_choose_room,), lambda a, s: {"can_choose_room": p.can_choose_room(a, s.room2)},
+        request=lambda c, s, a: c.post(_url(s, s.room2, "/choose")),
+        # The effect: someone is placed in room 2 who was not (the participant of room 2
+        # is there already: choosing it again changes nothing and is allowed).
+        effect=lambda db, s, a: _count(db, EventMember, EventMember.room_id == s.room2.id,
+                                       EventMember.user_id == getattr(a, "id", None)),
+        done=lambda before, after: after == 1),
+    "view room 1": Action(
+        (p.can_view_room, p.can_read_post),
+        lambda a, s: {"can_view_room": p.can_view_room(a, s.room1), "can_read_post": p.can_read_post(a, s.message)},
+        request=lambda c, s, a: c.get(_url(s, s.room1))),
+    "view the plenary": Action(
+        (p.can_view_room,), lambda a, s: {"can_view_room": p.can_view_room(a, s.plenary)},
+        request=lambda c, s, a: c.get(_url(s, s.plenary))),
+    "post in room 1": Action(
+        (p.can_post_in_room, p.can_reply),
+        lambda a, s: {"can_post_in_room": p.can_post_in_room(a, s.room1), "can_reply": p.can_reply(a, s.message)},
+        request=lambda c, s, a: c.post(_url(s, s.room1, "/messages"), data={"body": "Hello room one"}),
+        effect=_posts_by(lambda s: (Post.room_id == s.room1.id, Post.backchannel.is_(False)))),
+    "post in the plenary": Action(
+        (p.can_post_in_room,), lambda a, s: {"can_post_in_room": p.can_post_in_room(a, s.plenary)},
+        request=lambda c, s, a: c.post(_url(s, s.plenary, "/messages"), data={"body": "Hello plenary"}),
+        effect=_posts_by(lambda s: (Post.room_id == s.plenary.id,))),
+    "read and write room 1's moderators channel": Action(
+        (p.can_use_backchannel, p.can_read_post, p.can_post_in_place_of),
+        lambda a, s: {"can_use_backchannel": p.can_use_backchannel(a, s.room1),
+                      "can_read_post": p.can_read_post(a, s.backchannel),
+                      "can_post_in_place_of": p.can_post_in_place_of(a, s.backchannel)},
+        request=lambda c, s, a: c.post(_url(s, s.room1, "/messages"),
+                                       data={"channel": "moderators", "mod-body": "Between us"}),
+        effect=_posts_by(lambda s: (Post.room_id == s.room1.id, Post.backchannel.is_(True)))),
+    "flag a room-1 message": Action(
+        (p.can_flag,), lambda a, s: {"can_flag": p.can_flag(a, s.message)},
+        request=lambda c, s, a: c.post(f"/posts/{s.message.id}/flag", data={"reason": "Off topic"}),
+        effect=lambda db, s, a: _count(db, Flag, Flag.post_id == s.message.id)),
+    "read a hidden room-1 message's text": Action(
+        (p.can_read_hidden_text,), lambda a, s: {"can_read_hidden_text": p.can_read_hidden_text(a, s.message)}),
+    "pin a room-1 message": Action(
+        (p.can_moderate_post,), lambda a, s: {"can_moderate_post": p.can_moderate_post(a, s.message)},
+        request=lambda c, s, a: c.post(f"/posts/{s.message.id}/pin"),
+        effect=_post_field("pinned_at")),
+    "hide a room-1 message": Action(
+        (p.can_moderate_post,), lambda a, s: {"can_moderate_post": p.can_moderate_post(a, s.message)},
+        request=lambda c, s, a: c.post(f"/posts/{s.message.id}/hide", data={"reason": "Rude"}),
+        effect=_post_field("is_hidden")),
+    "change room 1's phase": Action(
+        (p.can_moderate_room,), lambda a, s: {"can_moderate_room": p.can_moderate_room(a, s.room1)},
+        request=lambda c, s, a: c.post(_url(s, s.room1, "/phase"), data={"phase": "wrap_up", "wrap_up_minutes": "5"}),
+        effect=_room1_field("phase")),
+    "set slow mode in room 1": Action(
+        (p.can_moderate_room,), lambda a, s: {"can_moderate_room": p.can_moderate_room(a, s.room1)},
+        request=lambda c, s, a: c.post(f"/rooms/{s.room1.id}/settings", data={"slow_mode_seconds": "30"}),
+        effect=_room1_field("slow_mode_seconds")),
+    "mute a participant of room 1": Action(
+        (p.can_moderate_room,), lambda a, s: {"can_moderate_room": p.can_moderate_room(a, s.room1)},
+        request=lambda c, s, a: c.post(f"/rooms/{s.room1.id}/mute", data={"user_id": s.p1.id, "minutes": "10"}),
+        effect=lambda db, s, a: _count(db, Mute, Mute.room_id == s.room1.id, Mute.user_id == s.p1.id)),
+    "raise a hand in room 1": Action(
+        (p.can_raise_hand,), lambda a, s: {"can_raise_hand": p.can_raise_hand(a, s.room1)},
+        request=lambda c, s, a: c.post(_url(s, s.room1, "/hand"), data={"action": "raise"}),
+        effect=lambda db, s, a: _count(db, HandRaise, HandRaise.room_id == s.room1.id)),
+    "give the floor in room 1": Action(
+        (p.can_moderate_room,), lambda a, s: {"can_moderate_room": p.can_moderate_room(a, s.room1)},
+        prepare=_raise_p1_hand,
+        request=lambda c, s, a: c.post(_url(s, s.room1, f"/floor/{s.hand.id}")),
+        effect=lambda db, s, a: _count(db, HandRaise, HandRaise.id == s.hand.id,
+                                       HandRaise.floor_given_at.is_not(None))),
+    "add a takeaway to room 1": Action(
+        (p.can_moderate_room,), lambda a, s: {"can_moderate_room": p.can_moderate_room(a, s.room1)},
+        request=lambda c, s, a: c.post(_url(s, s.room1, "/takeaways"), data={"body": "We agree on one thing"}),
+        effect=lambda db, s, a: _count(db, Takeaway, Takeaway.room_id == s.room1.id)),
+    "view the event's moderation log": Action(
+        (p.can_view_moderation_log,), lambda a, s: {"can_view_moderation_log": p.can_view_moderation_log(a, s.event)},
+        request=lambda c, s, a: c.get(f"/events/{s.event.id}/log")),
+    "edit the event (add a room)": Action(
+        (p.can_edit_event,), lambda a, s: {"can_edit_event": p.can_edit_event(a, s.event)},
+        request=lambda c, s, a: c.post(f"/events/{s.event.id}/rooms/new", data={"title": "A third room"}),
+        effect=lambda db, s, a: _count(db, Room, Room.event_id == s.event.id)),
+    "move people": Action(
+        (p.can_edit_event,), lambda a, s: {"can_edit_event": p.can_edit_event(a, s.event)},
+        request=lambda c, s, a: c.post(f"/events/{s.event.id}/people/{_member_id(s)}/move",
+                                       data={"room_id": s.room2.id}),
+        effect=_member_room),
+    "broadcast": Action(
+        (p.can_edit_event,), lambda a, s: {"can_edit_event": p.can_edit_event(a, s.event)},
+        request=lambda c, s, a: c.post(f"/events/{s.event.id}/broadcast", data={"body": "Five minutes left"}),
+        effect=lambda db, s, a: _count(db, Post, Post.announcement.is_(True))),
+    "recall": Action(
+        (p.can_edit_event,), lambda a, s: {"can_edit_event": p.can_edit_event(a, s.event)},
+        request=lambda c, s, a: c.post(f"/events/{s.event.id}/recall", data={"message": "Back to the plenary"}),
+        effect=lambda db, s, a: _count(db, ModerationAction, ModerationAction.event_id == s.event.id,
+                                       ModerationAction.action == "event.recall")),
+    "reopen closed room 1": Action(
+        (p.can_reopen_room,),
+        lambda a, s: {"can_reopen_room": p.can_reopen_room(a, s.room1)},
+        prepare=_close_room1,
+        request=lambda c, s, a: c.post(_url(s, s.room1, "/phase"), data={"phase": "open"}),
+        effect=_room1_field("phase")),
+}
+
+#: Every can_* function the matrix exercises (test_permissions.py checks that all are).
+TESTED_FUNCTIONS = {f.__name__ for action in ACTIONS.values() for f in action.functions}
+
+
+def _member_id(s) -> int:
+    from forum.extensions import db
+
+    return db.session.scalar(select(EventMember.id).where(EventMember.event_id == s.event.id,
+                                                          EventMember.user_id == s.p1.id))
+
+
+def _ids(rows):
+    return [f"{action}-{role}".replace(" ", "_") for role, action, _ in rows]
+
+
+def test_the_matrix_covers_every_role_and_action():
+    assert set(MATRIX) == set(ACTIONS)
+    assert all(len(row) == len(ROLES) for row in MATRIX.values())
+
+
+@pytest.mark.parametrize("action", list(MATRIX))
+def test_function(scene, action):
+    """Every role at once (the scene is built once per action): the cells that disagree are listed."""
+    spec = ACTIONS[action]
+    if spec.prepare:
+        spec.prepare(scene)
+    wrong = {}
+    for role in ROLES:
+        answers = spec.check(scene.actors[role], scene)
+        expected = allowed(role, action)
+        if any(answer is not expected for answer in answers.values()):
+            wrong[role] = (expected, answers)
+    assert wrong == {}
+
+
+HTTP_ROWS = [row for row in ROWS if ACTIONS[row[1]].request is not None]
+
+
+@pytest.mark.parametrize(("role", "action", "expected"), HTTP_ROWS, ids=_ids(HTTP_ROWS))
+def test_http(db, app, scene, role, action, expected):
+    spec = ACTIONS[action]
+    if spec.prepare:
+        spec.prepare(scene)
+    actor = scene.actors[role]
+    client = app.test_client()
+    if role != "anonymous":
+        login(client, actor)
+    before = spec.effect(db, scene, actor) if spec.effect else None
+
+    response = spec.request(client, scene, actor)
+
+    after = spec.effect(db, scene, actor) if spec.effect else None
+    if expected:
+        assert 200 <= response.status_code < 400, response.status_code
+        if response.status_code in (302, 303):
+            assert "/login" not in response.headers["Location"]
+        if spec.effect:
+            done = spec.done(before, after) if spec.done else after != before
+            assert done, f"{action}: allowed but not done ({before!r} -> {after!r})"
+    else:
+        to_login = response.status_code == 302 and "/login" in response.headers["Location"]
+        assert response.status_code in (403, 404, *spec.refusals) or (role == "anonymous" and to_login), \
+            response.status_code
+        assert after == before, f"{action}: refused but something changed"
