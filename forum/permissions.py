@@ -21,7 +21,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.models import Consultation, Event, EventMember, Moderator, Mute, Post, Room, Topic, User
+from forum.models import Consultation, Event, EventMember, Moderator, Mute, Post, PostStatus, Room, Topic, User
 from forum.models.base import utcnow
 from forum.models.consultations import ConsultationStatus, Visibility
 from forum.models.events import EventStatus, MemberRole, RoomPhase
@@ -41,10 +41,14 @@ def _remembered(key: tuple, compute):
     return cache[key]
 
 
-@sa_event.listens_for(Session, "after_flush")
-def _forget_answers(session, flush_context) -> None:
+def _forget_answers(*args) -> None:
     if has_app_context():
         g.pop("permission_answers", None)
+
+
+# Anything added, written or undone may change an answer: forget them all.
+for _moment in ("transient_to_pending", "after_flush", "after_soft_rollback"):
+    sa_event.listen(Session, _moment, _forget_answers)
 
 
 def _signed_in(user: Actor) -> bool:
@@ -250,6 +254,23 @@ def can_use_backchannel(user: Actor, room: Room) -> bool:
     return can_moderate_room(user, room)
 
 
+def can_post_in_backchannel(user: Actor, room: Room) -> bool:
+    """Writing in the moderators' channel: a moderator of the room, while it takes messages."""
+    return can_use_backchannel(user, room) and can_post_in_room(user, room)
+
+
+def can_edit_takeaways(user: Actor, room: Room) -> bool:
+    """Adding, editing and removing a breakout room's key takeaways. Its moderators draft them
+    until the room closes; its report-back card shows them from then on, so the organisers
+    may still correct them. Nothing changes once the event has ended (it is a record then).
+    The plenary has no takeaways: it is where they are reported."""
+    if room.is_plenary or room.event.status is EventStatus.ENDED:
+        return False
+    if not can_moderate_room(user, room):
+        return False
+    return not room_closed(room) or is_event_organiser(user, room.event)
+
+
 def can_raise_hand(user: Actor, room: Room) -> bool:
     if can_moderate_room(user, room):
         return False  # moderators hold the floor already
@@ -320,6 +341,8 @@ def can_edit_post(user: Actor, post: Post) -> bool:
     if not _signed_in(user):
         return False
     if post.is_deleted or post.is_hidden:
+        return False
+    if post.status is PostStatus.REJECTED:
         return False
     if post.author_id != user.id:
         return False

@@ -88,3 +88,47 @@ def test_the_comparison_notices_a_schema_that_differs(migration_app):
     differences = schema_differences()
     assert [d[0] for d in differences] == ["add_index"]
     assert differences[0][1].name == "ix_post_thread"
+
+
+def test_downgrading_the_events_migration_keeps_nothing_that_would_become_public(migration_app):
+    """The earlier schema shows every post it holds: hidden, waiting and rejected consultation
+    posts (and the replies below them) must go, published ones and their threads stay (on
+    SQLite too, where rebuilding `post` under rows that refer to it needs foreign keys off
+    during the migration: migrations/env.py)."""
+    from sqlalchemy import text
+
+    from forum.models import Post, PostStatus
+    from forum.models.base import utcnow
+    from forum.services import accounts, consultations
+
+    flask_migrate.upgrade()
+    profile = accounts.Profile(display_name="Owner", organisation="Org", organisation_type="ngo", country="BE",
+                               role_title="", preferred_language="en", timezone="Europe/Brussels")
+    owner = accounts.register("owner@example.org", "a long enough password 1", profile)
+    owner.is_organiser = True
+    consultation = consultations.create_consultation(owner, consultations.ConsultationInput(title="Housing"))
+    topic = consultations.add_topic(owner, consultation, consultations.TopicInput(title="Rents"))
+
+    def post(body, parent=None, **fields):
+        made = Post(consultation=consultation, topic=topic, author=owner, parent=parent, body=body,
+                    body_html=body, **fields)
+        db.session.add(made)
+        db.session.flush()
+        made.thread_id = parent.thread_id if parent else made.id
+        return made
+
+    hidden = post("hidden", hidden_at=utcnow())
+    post("reply to hidden", parent=post("reply to hidden", parent=hidden))
+    post("pending", status=PostStatus.PENDING)
+    post("rejected", status=PostStatus.REJECTED)
+    post("reply to published", parent=post("published"))
+    db.session.commit()
+
+    flask_migrate.downgrade(revision="0002")
+
+    with db.engine.connect() as connection:
+        bodies = set(connection.execute(text("SELECT body FROM post")).scalars())
+    assert bodies == {"published", "reply to published"}
+    flask_migrate.upgrade()  # and back up, threads and all
+    with db.engine.connect() as connection:
+        assert set(connection.execute(text("SELECT body FROM post")).scalars()) == bodies

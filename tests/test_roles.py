@@ -65,6 +65,8 @@ MATRIX = {
     "raise a hand in room 1":         (N,   Y,  N,  N,  N,  N,  N,  N,   N),
     "give the floor in room 1":       (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
     "add a takeaway to room 1":       (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
+    # Its report-back card shows them: the organisers may still correct them.
+    "add a takeaway to closed room 1": (N,  N,  N,  N,  N,  N,  Y,  N,   Y),
     "view the event's moderation log": (N,  N,  N,  N,  Y,  Y,  Y,  N,   Y),
     "edit the event (add a room)":    (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
     "move people":                    (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
@@ -200,8 +202,9 @@ ACTIONS: dict[str, Action] = {
         request=lambda c, s, a: c.post(_url(s, s.plenary, "/messages"), data={"body": "Hello plenary"}),
         effect=_posts_by(lambda s: (Post.room_id == s.plenary.id,))),
     "read and write room 1's moderators channel": Action(
-        (p.can_use_backchannel, p.can_read_post, p.can_post_in_place_of),
+        (p.can_use_backchannel, p.can_read_post, p.can_post_in_place_of, p.can_post_in_backchannel),
         lambda a, s: {"can_use_backchannel": p.can_use_backchannel(a, s.room1),
+                      "can_post_in_backchannel": p.can_post_in_backchannel(a, s.room1),
                       "can_read_post": p.can_read_post(a, s.backchannel),
                       "can_post_in_place_of": p.can_post_in_place_of(a, s.backchannel)},
         request=lambda c, s, a: c.post(_url(s, s.room1, "/messages"),
@@ -244,7 +247,14 @@ ACTIONS: dict[str, Action] = {
         effect=lambda db, s, a: _count(db, HandRaise, HandRaise.id == s.hand.id,
                                        HandRaise.floor_given_at.is_not(None))),
     "add a takeaway to room 1": Action(
-        (p.can_moderate_room,), lambda a, s: {"can_moderate_room": p.can_moderate_room(a, s.room1)},
+        (p.can_moderate_room, p.can_edit_takeaways),
+        lambda a, s: {"can_moderate_room": p.can_moderate_room(a, s.room1),
+                      "can_edit_takeaways": p.can_edit_takeaways(a, s.room1)},
+        request=lambda c, s, a: c.post(_url(s, s.room1, "/takeaways"), data={"body": "We agree on one thing"}),
+        effect=lambda db, s, a: _count(db, Takeaway, Takeaway.room_id == s.room1.id)),
+    "add a takeaway to closed room 1": Action(
+        (p.can_edit_takeaways,), lambda a, s: {"can_edit_takeaways": p.can_edit_takeaways(a, s.room1)},
+        prepare=_close_room1,
         request=lambda c, s, a: c.post(_url(s, s.room1, "/takeaways"), data={"body": "We agree on one thing"}),
         effect=lambda db, s, a: _count(db, Takeaway, Takeaway.room_id == s.room1.id)),
     "view the event's moderation log": Action(

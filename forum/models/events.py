@@ -170,6 +170,7 @@ class Moderator(db.Model):
     room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id", ondelete="CASCADE"))
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id", ondelete="CASCADE"), index=True)
 
-    user: Mapped[User] = relationship()
+    # Shown with every room (names on its page, its report card): always loaded together.
+    user: Mapped[User] = relationship(lazy="joined")
     room: Mapped[Room | None] = relationship(back_populates="moderators")
     topic: Mapped[Topic | None] = relationship()

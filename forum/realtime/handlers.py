@@ -176,7 +176,7 @@ def on_join(data):
 
 
 @socketio.on("sync")
-@_handler()
+@_handler(write=True)  # like join, it may close a room whose countdown has run out
 def on_sync(data):
     place = _access(data.get("stream"))
     last_seq = _last_seq(data)

@@ -232,6 +232,10 @@ def remove_moderator(actor: User, moderator: Moderator) -> None:
     _require_not_ended(room.event)
     room.moderators.remove(moderator)
     db.session.flush()
+    # Their open sockets still listen to the room and its moderators' channel: everyone there
+    # is asked to join again, which refuses them now.
+    for stream in (events.room_stream(room), events.moderators_stream(room)):
+        events.reauthorise_stream_after_commit(stream)
 
 
 def moderator_of(room: Room, moderator_id: int) -> Moderator:
@@ -351,8 +355,12 @@ def choose_room(actor: User, room: Room) -> EventMember:
     member = permissions.membership(actor, room.event)
     if member.room_id != room.id:
         _check_capacity(room, member)
+        previous = member.room_id
         member.room_id = room.id
         db.session.flush()
+        if previous is not None:
+            # As in assign_member: their sockets in the room they left must be refused there.
+            events.reauthorise_stream_after_commit(events.room_stream(previous))
     return member
 
 

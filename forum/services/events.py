@@ -56,13 +56,16 @@ def _next_seq(stream_key: str) -> int:
     return db.session.execute(statement).scalar_one()
 
 
+def current_stream(post: Post) -> str:
+    """The stream whose readers may see the post now. Until a moderator approves it, a post
+    in a pre-moderated room is the moderators' only."""
+    return post.stream_key if post.is_published else moderators_stream(post.room_id)
+
+
 def record(kind: str, post: Post, stream_key: str | None = None) -> StreamEvent:
     """Record that `post` was created, updated, deleted, endorsed, hidden, ... for the live
-    readers of its stream (or of `stream_key`: a pending post goes to the moderators')."""
-    if stream_key is None:
-        # Until a moderator approves it, a post in a pre-moderated room is the moderators' only.
-        stream_key = post.stream_key if post.is_published else moderators_stream(post.room_id)
-    return _add(StreamEvent(stream_key=stream_key, kind=kind, post_id=post.id))
+    readers of its stream (or of `stream_key`, e.g. the stream a moved post has left)."""
+    return _add(StreamEvent(stream_key=stream_key or current_stream(post), kind=kind, post_id=post.id))
 
 
 def record_data(stream_key: str, kind: str, data: dict[str, Any]) -> StreamEvent:
@@ -159,6 +162,9 @@ def payload(stream_event: StreamEvent) -> dict[str, Any]:
     if stream_event.post_id is None:
         return {**message, "data": stream_event.data or {}}
     post = db.session.get(Post, stream_event.post_id, options=[joinedload(Post.author), joinedload(Post.topic)])
+    if stream_event.stream_key != current_stream(post):
+        # The post has left this stream (moved, approved): its readers learn only that.
+        return {**message, "post": {"id": post.id, "left": True}}
     return {
         **message,
         "post": {
@@ -168,6 +174,7 @@ def payload(stream_event: StreamEvent) -> dict[str, Any]:
             "endorsement_count": post.endorsement_count, "deleted": post.is_deleted,
             "hidden": post.is_hidden, "pinned": post.pinned_at is not None,
             "locked": post.locked_at is not None, "status": post.status.value,
+            "backchannel": post.backchannel,
         },
         # One rendering per interface language; times inside are formatted by the reader's browser.
         "html": {language: render_post(post, language) for language in current_app.config["LANGUAGES"]},

@@ -149,7 +149,7 @@ def post_in_room(actor: User, room: Room, *, body: str, parent: Post | None = No
     if existing is not None:
         return existing
     if backchannel:
-        _require(permissions.can_use_backchannel(actor, room) and permissions.can_post_in_room(actor, room), room, actor)
+        _require(permissions.can_post_in_backchannel(actor, room), room, actor)
     else:
         _require(permissions.can_post_in_room(actor, room), room, actor)
     if parent is not None:
@@ -269,7 +269,7 @@ class ResponsePage:
     endorsed_ids: set[int]
 
 
-def _endorsed_by(viewer, post_ids: list[int]) -> set[int]:
+def endorsed_by(viewer, post_ids: list[int]) -> set[int]:
     if not (viewer and viewer.is_authenticated) or not post_ids:
         return set()
     return set(db.session.scalars(select(Endorsement.post_id).where(
@@ -314,7 +314,7 @@ def list_responses(viewer, consultation: Consultation, *, topic_id: int | None =
     ).all()
     threads = _threads(list(responses))
     ids = [n.post.id for n in threads] + [c.post.id for n in threads for c in _walk(n.children)]
-    return ResponsePage(threads, total, page, pages, _endorsed_by(viewer, ids))
+    return ResponsePage(threads, total, page, pages, endorsed_by(viewer, ids))
 
 
 def _walk(nodes: list[ThreadNode]):
@@ -328,7 +328,7 @@ def thread(viewer, post: Post) -> ResponsePage:
     root = post if post.parent_id is None else db.session.get(Post, post.thread_id)
     threads = _threads([root])
     ids = [root.id] + [c.post.id for c in _walk(threads[0].children)]
-    return ResponsePage(threads, 1, 1, 1, _endorsed_by(viewer, ids))
+    return ResponsePage(threads, 1, 1, 1, endorsed_by(viewer, ids))
 
 
 def topic_counts(consultation: Consultation) -> dict[int, int]:

@@ -329,9 +329,17 @@ def _takeaways_changed(room: Room) -> None:
 
 
 def _require_takeaway_editor(actor: User, room: Room) -> None:
-    _require_moderator(actor, room)
-    if room.event.status is EventStatus.ENDED:
-        raise PermissionDenied(_l("This event has ended: it can be read but no longer changed."))
+    if not permissions.can_edit_takeaways(actor, room):
+        if room.event.status is EventStatus.ENDED:
+            raise PermissionDenied(_l("This event has ended: it can be read but no longer changed."))
+        raise PermissionDenied()
+
+
+def _can_become_takeaway(post: Post, room: Room) -> bool:
+    """Only what every reader of the room already sees: a takeaway is reported to the plenary
+    and on the event page, so anything else would publish words kept from them."""
+    return (post.room_id == room.id and not post.backchannel and not post.announcement
+            and post.is_published and not post.is_deleted and not post.is_hidden)
 
 
 def add_takeaway(actor: User, room: Room, body: str, source_post: Post | None = None) -> Takeaway:
@@ -339,9 +347,9 @@ def add_takeaway(actor: User, room: Room, body: str, source_post: Post | None = 
     crediting its author; an empty body takes the message's text)."""
     _require_takeaway_editor(actor, room)
     if source_post is not None:
-        if (source_post.room_id != room.id or source_post.backchannel or source_post.is_deleted
-                or not source_post.is_published):
-            raise ValidationError(_l("Only a published message of this room can become a takeaway."))
+        if not _can_become_takeaway(source_post, room):
+            raise ValidationError(_l("Only a published message of this room, neither hidden nor deleted, "
+                                     "can become a takeaway."), field="source_post_id")
         if not (body or "").strip():
             body = source_post.body
     body = _clean_takeaway(body)
@@ -442,8 +450,8 @@ class MessagePage:
 def list_messages(viewer, room: Room, *, backchannel: bool = False, before_id: int | None = None,
                   limit: int = 100) -> MessagePage:
     """The newest `limit` messages the viewer may read (before `before_id`), oldest first:
-    published ones, the viewer's own pending or rejected ones, and every pending one for the
-    room's moderators. Ordered by id, which follows the order messages were stored."""
+    published ones, the viewer's own pending or rejected ones, and every pending or rejected
+    one for the room's moderators (as permissions.can_read_post allows). Ordered by id, which follows the order messages were stored."""
     if backchannel:
         if not permissions.can_use_backchannel(viewer, room):
             raise PermissionDenied()
@@ -453,7 +461,7 @@ def list_messages(viewer, room: Room, *, backchannel: bool = False, before_id: i
     if viewer is not None and viewer.is_authenticated:
         readable.append(Post.author_id == viewer.id)
         if permissions.can_moderate_room(viewer, room):
-            readable.append(Post.status == PostStatus.PENDING)
+            readable.append(Post.status.in_([PostStatus.PENDING, PostStatus.REJECTED]))
     query = (select(Post).options(joinedload(Post.author))
              .where(Post.room_id == room.id, Post.backchannel.is_(backchannel), or_(*readable))
              .order_by(Post.id.desc()).limit(limit + 1))

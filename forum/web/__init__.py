@@ -80,7 +80,10 @@ def safe_next(target: str | None, default: str = "main.home") -> str:
     """A local path to go back to after logging in; never another site."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        # Browsers read "/\\host" as "//host": no backslash, no control character.
+        unsafe = "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target)
+        if not unsafe and not parts.scheme and not parts.netloc and target.startswith("/") \
+                and not target.startswith("//"):
             return target
     return url_for(default)
 

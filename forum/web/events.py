@@ -3,6 +3,7 @@ joining, and the moderators' controls of a room (its page is forum/web/rooms.py,
 these forms send people back)."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,13 @@ from forum.web.forms import (ActionForm, BroadcastForm, EventForm, EventRoomForm
                              RecallForm, TakeawayForm)
 
 bp = Blueprint("events", __name__, url_prefix="/events")
+
+
+def _number(value: str) -> int | None:
+    """A whole number typed in a form, or None. Only ASCII digits, at most nine of them:
+    `str.isdigit` accepts "²" (which `int` refuses) and `int` any length."""
+    value = value.strip()
+    return int(value) if re.fullmatch(r"[0-9]{1,9}", value) else None
 
 
 def _room_page(room, anchor: str | None = None):
@@ -61,9 +69,12 @@ def show(event_id: int):
     event = permissions.access_event(current_user, event_id)
     for room in event.breakout_rooms:
         room_service.close_if_due(room)
+    # The report-back (takeaways, the names of those credited) is the plenary's: shown to
+    # whoever may read the plenary, not to every visitor of this public page.
+    cards = room_service.report_back(event) if permissions.can_view_room(current_user, event.plenary) else []
     return render_template(
         "events/show.html", event=event, member=permissions.membership(current_user, event),
-        own_room=service.room_of(current_user, event), cards=room_service.report_back(event),
+        own_room=service.room_of(current_user, event), cards=cards,
         occupancy=service.participation(event), action_form=ActionForm(),
         event_times=[_in_zone(event.starts_at, event.timezone), _in_zone(event.ends_at, event.timezone)])
 
@@ -265,10 +276,13 @@ def move_member(event_id: int, member_id: int):
     event = _editable(event_id)
     _checked()
     member = service.member_of(event, member_id)
-    room_id = request.form.get("room_id", "")
-    room = _room_in(event, int(room_id)) if room_id.isdigit() else None
-    if room_id and room is None:
-        abort(400)
+    room_id = request.form.get("room_id", "").strip()
+    room = None  # empty: back to unassigned
+    if room_id:
+        number = _number(room_id)
+        if number is None:
+            raise ValidationError(_("Choose one of this event's breakout rooms."), field="room_id")
+        room = _room_in(event, number)
     try:
         service.assign_member(current_user, member, room)
     except (ValidationError, Conflict) as error:
@@ -391,10 +405,10 @@ def _room(event_id: int, room_id: int):
 def set_phase(event_id: int, room_id: int):
     room = _room(event_id, room_id)
     _checked()
-    minutes = request.form.get("wrap_up_minutes", "").strip()
+    # Anything but a small whole number is refused by the service with its own message.
+    minutes = _number(request.form.get("wrap_up_minutes", ""))
     try:
-        room_service.set_phase(current_user, room, request.form.get("phase", ""),
-                               int(minutes) if minutes.isdigit() else None)
+        room_service.set_phase(current_user, room, request.form.get("phase", ""), minutes)
     except ValidationError as error:
         _flash_refusal(error)
     return _room_page(room)
@@ -443,7 +457,7 @@ def add_takeaway(event_id: int, room_id: int):
 @login_required
 def edit_takeaway(event_id: int, room_id: int, takeaway_id: int):
     room = _room(event_id, room_id)
-    if not permissions.can_moderate_room(current_user, room):
+    if not permissions.can_edit_takeaways(current_user, room):
         raise PermissionDenied()
     takeaway = room_service.takeaway_of(room, takeaway_id)
     form = TakeawayForm(obj=takeaway)
@@ -462,7 +476,7 @@ def edit_takeaway(event_id: int, room_id: int, takeaway_id: int):
 @login_required
 def delete_takeaway(event_id: int, room_id: int, takeaway_id: int):
     room = _room(event_id, room_id)
-    if not permissions.can_moderate_room(current_user, room):
+    if not permissions.can_edit_takeaways(current_user, room):
         raise PermissionDenied()
     _checked()
     room_service.delete_takeaway(current_user, room_service.takeaway_of(room, takeaway_id))

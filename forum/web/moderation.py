@@ -15,10 +15,12 @@ from wtforms.fields.choices import SelectChoice
 from forum import permissions
 from forum.extensions import db
 from forum.models import Event, Post, Room, Topic, User
+from forum.models.events import PHASE_LABELS, RoomPhase
 from forum.services import audit
 from forum.services import moderation as service
 from forum.services.errors import Conflict, ValidationError
 from forum.web import apply_service_error, flash_refusal, safe_next
+from forum.web.rooms import room_url
 from forum.web.forms import (ActionForm, FlagPostForm, HidePostForm, MovePostForm, MuteForm,
                              RejectPostForm, RoomSettingsForm)
 
@@ -56,10 +58,6 @@ TRUE_VALUES, FALSE_VALUES = {"1", "true", "on", "yes"}, {"0", "false", "off", "n
 
 
 # --- Where to go back to ---------------------------------------------------------------------
-
-def room_url(room: Room, **kwargs) -> str:
-    return url_for("rooms.show", event_id=room.event_id, room_id=room.id, **kwargs)
-
 
 def post_url(post: Post) -> str:
     anchor = f"post-{post.id}"
@@ -405,4 +403,34 @@ def describe(entry, places: dict) -> str:
     if entry.action == "post.hidden":
         return ngettext("%(num)d report resolved", "%(num)d reports resolved", d["flags_resolved"]) \
             if d.get("flags_resolved") else ""
+    if entry.action == "room.phase" and "to" in d:
+        return _describe_phase(d)
+    if entry.action == "member.moved":
+        if d.get("automatic"):
+            return ngettext("%(num)d person placed by the balanced assignment",
+                            "%(num)d people placed by the balanced assignment", d.get("count", 0))
+        nowhere = _("not placed")
+        return _("from %(source)s to %(destination)s",
+                 source=places.get(("room", d.get("from_room_id")), nowhere),
+                 destination=places.get(("room", d.get("to_room_id")), nowhere))
+    if entry.action == "event.recall":
+        return d.get("message", "")
+    if entry.action in ("takeaway.promoted", "floor.given", "event.broadcast"):
+        return ""  # the post or person concerned says it all
     return ", ".join(f"{key}: {value}" for key, value in d.items())
+
+
+def _describe_phase(d: dict) -> str:
+    def label(value):
+        try:
+            return str(PHASE_LABELS[RoomPhase(value)])
+        except ValueError:
+            return value
+    text = _("%(before)s → %(after)s", before=label(d.get("from")), after=label(d["to"]))
+    if d.get("minutes"):
+        text += " " + ngettext("(countdown of %(num)d minute)", "(countdown of %(num)d minutes)", d["minutes"])
+    if d.get("automatic"):
+        text += " " + _("(automatically, at the end of the countdown)")
+    if d.get("ended"):
+        text += " " + _("(the event ended)")
+    return text

@@ -9,23 +9,17 @@ from flask_login import current_user, login_required
 
 from forum import permissions
 from forum.models.events import PHASE_LABELS
-from forum.ratelimits import posting_limits
 from forum.services import events, moderation, rooms
 from forum.services import posts as post_service
 from forum.services.errors import ServiceError
 from forum.web.forms import ActionForm, RoomMessageForm
+from forum.web.posts import rate_limited_posting
 
 bp = Blueprint("rooms", __name__, url_prefix="/events/<int:event_id>/rooms/<int:room_id>")
 
 
 def room_url(room, **kwargs) -> str:
     return url_for("rooms.show", event_id=room.event_id, room_id=room.id, **kwargs)
-
-
-def _rate_limited_posting(view):
-    for decorator in posting_limits():
-        view = decorator(view)
-    return view
 
 
 def render_room(room, form: RoomMessageForm | None = None, backchannel_form: RoomMessageForm | None = None,
@@ -48,9 +42,11 @@ def render_room(room, form: RoomMessageForm | None = None, backchannel_form: Roo
         form = RoomMessageForm(formdata=None, parent_id=reply_to.id if reply_to else None)
     if moderates and backchannel_form is None:
         backchannel_form = RoomMessageForm(formdata=None, prefix="mod")
+    pinned = rooms.pinned_messages(current_user, room)
     context = dict(
+        endorsed_ids=post_service.endorsed_by(current_user, [m.id for m in messages.messages + pinned]),
         moderates=moderates, member=permissions.membership(current_user, event),
-        messages=messages, pinned=rooms.pinned_messages(current_user, room), form=form, reply_to=reply_to,
+        messages=messages, pinned=pinned, form=form, reply_to=reply_to,
         stream=stream, seq=seq, mod_stream=mod_stream, mod_seq=mod_seq,
         room_state=events.room_state(room), backchannel_form=backchannel_form,
         backchannel=rooms.list_messages(current_user, room, backchannel=True) if moderates else None,
@@ -106,7 +102,7 @@ def show(event_id: int, room_id: int):
 
 @bp.post("/messages")
 @login_required
-@_rate_limited_posting
+@rate_limited_posting
 def create(event_id: int, room_id: int):
     room = permissions.access_room(current_user, room_id, event_id)
     rooms.close_if_due(room)
@@ -121,6 +117,16 @@ def create(event_id: int, room_id: int):
                                      backchannel=backchannel, client_key=form.client_key.data or None)
     anchor = "backchannel" if backchannel else f"post-{post.id}"
     return redirect(room_url(room, _anchor=anchor))
+
+
+@bp.get("/messages/<int:post_id>")
+def message(event_id: int, room_id: int, post_id: int):
+    """One message as this reader sees it (the page's script asks when a broadcast can only
+    show a placeholder: a hidden message, to its author and the moderators)."""
+    room = permissions.access_room(current_user, room_id, event_id)
+    post = permissions.access_post(current_user, post_id, room_id=room.id)
+    return render_template("rooms/_message.html", message=post, room=room,
+                           endorsed_ids=post_service.endorsed_by(current_user, [post.id]))
 
 
 @bp.post("/messages/<int:post_id>/endorsement")

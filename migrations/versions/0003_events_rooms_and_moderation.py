@@ -237,6 +237,17 @@ def downgrade():
 
     # Rooms' messages have no place in the earlier schema.
     op.execute("DELETE FROM post WHERE room_id IS NOT NULL")
+    # The earlier schema has no status or hiding: every post it holds is public. Consultation
+    # posts that were hidden, waiting for a moderator or rejected would become readable by
+    # everyone once those columns are gone, so they go, with the replies below them (the
+    # earlier schema cannot show a reply without its parent; parent_id has no ON DELETE).
+    op.execute("""
+        WITH RECURSIVE doomed(id) AS (
+            SELECT id FROM post WHERE status != 'published' OR hidden_at IS NOT NULL
+            UNION
+            SELECT post.id FROM post JOIN doomed ON post.parent_id = doomed.id
+        )
+        DELETE FROM post WHERE id IN (SELECT id FROM doomed)""")
     with op.batch_alter_table('post', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_post_topic_of_response'), type_='check')
         batch_op.drop_constraint(batch_op.f('ck_post_one_place'), type_='check')

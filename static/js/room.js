@@ -42,7 +42,6 @@
       p.appendChild(a);
     }
     noticeEl.prepend(p);
-    noticeEl.hidden = false;
     return p;
   }
 
@@ -93,10 +92,34 @@
     return root.querySelector('[data-message-list][data-list-stream="' + stream + '"]');
   }
 
-  function placeMessage(event) {
+  // A broadcast shows a hidden message as a placeholder; its author and the moderators get
+  // their own rendering (with the text and the reason) from the server.
+  function ownView(event) {
+    var list = listFor(event.stream);
+    var url = list && list.dataset.messageUrl;
+    if (!url) return;
+    fetch(url.replace("/0", "/" + event.post.id), { credentials: "same-origin" }).then(function (response) {
+      return response.ok ? response.text() : null;
+    }).then(function (html) {
+      if (html === null) return;
+      var copy = {}; copy[language] = html;
+      placeMessage({ stream: event.stream, post: event.post, html: copy }, true);
+    });
+  }
+
+  function placeMessage(event, own) {
     var list = listFor(event.stream);
     if (!list) return;
+    if (!own && event.post.hidden && !event.post.deleted && (moderates || event.post.author_id === me)) {
+      ownView(event);
+      return;
+    }
     var existing = document.getElementById(list.dataset.prefix + event.post.id);
+    if (existing && event.type === "post.endorsed") {
+      // Only the figure changes: the reader's own "agree" state stays as it is.
+      existing.querySelectorAll(".count").forEach(function (el) { el.textContent = event.post.endorsement_count; });
+      return;
+    }
     var fresh = fromHtml(event.html);
     fresh.id = list.dataset.prefix + event.post.id;
     if (existing) {
@@ -124,6 +147,8 @@
       var clone = article.cloneNode(true);
       clone.id = "pinned-" + event.post.id;
       clone.querySelectorAll("[id]").forEach(function (el) { el.removeAttribute("id"); });
+      clone.querySelectorAll("footer, .moderate-actions").forEach(function (el) { el.remove(); });
+      clone.querySelectorAll("[aria-labelledby]").forEach(function (el) { el.removeAttribute("aria-labelledby"); });
       if (copy) copy.replaceWith(clone); else pinned.querySelector("ol").appendChild(clone);
     } else if (copy) {
       copy.remove();
@@ -134,7 +159,11 @@
   function removeMessage(event) {
     var list = listFor(event.stream);
     var existing = list && document.getElementById(list.dataset.prefix + event.post.id);
-    if (existing) existing.remove();
+    if (existing) {
+      var heading = existing.contains(document.activeElement) && list.closest("section").querySelector("h2");
+      existing.remove();
+      if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+    }
     var copy = document.getElementById("pinned-" + event.post.id);
     if (copy) copy.remove();
   }
@@ -202,11 +231,18 @@
         return response.ok ? response.text() : null;
       }).then(function (html) {
         if (html === null) return;
-        var focusedId = panel.contains(document.activeElement) ? document.activeElement.id : null;
+        var hadFocus = panel.contains(document.activeElement);
+        var focusedId = hadFocus ? document.activeElement.id : null;
         panel.innerHTML = html;
         if (window.plenaryFormatTimes) window.plenaryFormatTimes(panel);
         enhanceForms(panel);
-        if (focusedId && document.getElementById(focusedId)) document.getElementById(focusedId).focus();
+        if (!hadFocus) return;
+        // Keep keyboard users where they were; if that button is gone, at the panel's heading.
+        var target = (focusedId && document.getElementById(focusedId)) || panel.querySelector("h2");
+        if (target) {
+          if (!target.matches("a, button, input, select, textarea")) target.setAttribute("tabindex", "-1");
+          target.focus();
+        }
       });
     }, 300);
   }
@@ -229,6 +265,9 @@
 
   function handle(event) {
     (PANELS[event.type] || []).forEach(refreshPanel);
+    if (event.post && event.post.left) { removeMessage(event); return; }
+    // Participants' messages on the moderators' stream are waiting ones: they live in the queue.
+    if (event.post && event.stream === root.dataset.modStream && !event.post.backchannel) return;
     switch (event.type) {
       case "post.created":
       case "post.pending":
@@ -300,12 +339,12 @@
   socket.on("rejoin", function (data) { if (data.stream in streams) join(data.stream); });
   socket.on("presence", function (data) { if (data.stream === root.dataset.stream) showPresence(data); });
   socket.on("notice", function (data) {
+    if (data.type === "hand.state") { refreshPanel("own-hand"); return; }  // the panel says it
     var text = strings["notice_" + data.type];
     if (!text) return;
     var link = data.url ? { url: data.url, label: strings.go_room } : null;
     var p = notice(t(text, { reason: data.reason || "" }), link);
     p.setAttribute("role", "alert");
-    if (data.type === "hand.state") refreshPanel("own-hand");
   });
 
   var presenceEl = root.querySelector("[data-presence]");
@@ -423,6 +462,9 @@
               if (details) details.open = false;
               announce(strings.done);
               if (form.dataset.refresh) form.dataset.refresh.split(" ").forEach(refreshPanel);
+              if (form.dataset.refreshMessage) {
+                ownView({ stream: root.dataset.stream, post: { id: parseInt(form.dataset.refreshMessage, 10) } });
+              }
             } else {
               plain();
             }

@@ -145,3 +145,41 @@ def test_a_wrap_up_whose_countdown_ran_out_is_closed_on_join(event_scene, db):
 def test_malformed_room_streams_are_refused(event_scene, stream):
     ack = event_scene.amina.join(stream)
     assert ack["ok"] is False and ack["error"]["code"] in (400, 404)
+
+
+def test_a_message_moved_to_another_room_no_longer_reaches_the_room_it_left(event_scene, db):
+    from forum.services import moderation
+    from forum.services import posts as post_service
+
+    message = post_service.post_in_room(event_scene.amina_user, event_scene.room1, body="Belongs in room two")
+    db.session.commit()
+    moderation.move_post(event_scene.event.owner, message, room=event_scene.room2)
+    db.session.commit()
+
+    ack = event_scene.amina.emit("sync", {"stream": event_scene.stream1, "last_seq": 0})
+
+    assert ack["ok"]
+    about = [e for e in ack["events"] if e.get("post", {}).get("id") == message.id]
+    assert [e["type"] for e in about] == ["post.created", "post.moved"]
+    assert all("html" not in e and e["post"] == {"id": message.id, "left": True} for e in about)
+    assert "Belongs in room two" not in str(ack)
+
+
+def test_a_pending_message_approved_is_announced_once_to_the_room(event_scene, db):
+    from forum.services import moderation
+    from forum.services import posts as post_service
+
+    event_scene.room1.premoderated = True
+    db.session.commit()
+    message = post_service.post_in_room(event_scene.amina_user, event_scene.room1, body="Wait for me")
+    db.session.commit()
+    moderation.approve_post(event_scene.mo_user, message)
+    db.session.commit()
+
+    room = event_scene.olga.emit("sync", {"stream": event_scene.stream1, "last_seq": 0})["events"]
+    queue = event_scene.mo.emit("sync", {"stream": event_scene.mod1, "last_seq": 0})["events"]
+
+    assert [(e["type"], "Wait for me" in str(e.get("html"))) for e in room] == [("post.created", True)]
+    # The moderators' stream keeps the history, without the text of what left it.
+    assert [e["type"] for e in queue] == ["post.pending", "post.approved"]
+    assert all(e["post"] == {"id": message.id, "left": True} for e in queue)

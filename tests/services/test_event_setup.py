@@ -184,6 +184,30 @@ def test_appointing_moderators(make_event, make_user):
     assert not room.is_moderator(participant) and len(room.moderators) == 2
 
 
+def test_removing_a_moderator_reaches_their_open_sockets(make_event, monkeypatch):
+    reauthorised = []
+    monkeypatch.setattr(service.events, "reauthorise_stream_after_commit", reauthorised.append)
+    event = make_event(rooms=1)
+    room = event.breakout_rooms[0]
+    service.remove_moderator(event.owner, room.moderators[0])
+    assert sorted(reauthorised) == [f"room:{room.id}", f"room:{room.id}:moderators"]
+
+
+def test_choosing_another_room_reaches_the_sockets_in_the_room_left(make_event, make_user, monkeypatch):
+    reauthorised = []
+    monkeypatch.setattr(service.events, "reauthorise_stream_after_commit", reauthorised.append)
+    event = make_event(rooms=2, assignment_mode="self_select")
+    first, second = event.breakout_rooms
+    user = make_user()
+    service.register(user, event)
+    service.choose_room(user, first)
+    assert reauthorised == []  # they left no room
+    service.choose_room(user, first)
+    assert reauthorised == []  # no change
+    service.choose_room(user, second)
+    assert reauthorised == [f"room:{first.id}"]
+
+
 # --- Registration and placement -------------------------------------------------------
 
 def test_registration_needs_a_published_event_and_happens_once(make_event, make_user):

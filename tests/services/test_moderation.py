@@ -364,6 +364,19 @@ def test_rejecting_a_waiting_message_tells_its_author_why(db, ev, notices):
     assert permissions.can_read_post(ev.participant, waiting)
 
 
+def test_a_rejected_message_cannot_be_edited_by_its_author(db, ev):
+    """Editing it would change what was refused without a moderator seeing it again."""
+    ev.room.premoderated = True
+    waiting = posts.post_in_room(ev.participant, ev.room, body="Buy my stuff")
+    assert permissions.can_edit_post(ev.participant, waiting)  # still waiting: it may be corrected
+    service.reject_post(ev.moderator, waiting, "Advertising")
+
+    assert not permissions.can_edit_post(ev.participant, waiting)
+    with pytest.raises(PermissionDenied):
+        posts.edit_post(ev.participant, waiting, body="Buy my other stuff")
+    assert waiting.body == "Buy my stuff"
+
+
 def test_rejecting_needs_a_reason(db, ev):
     ev.room.premoderated = True
     waiting = posts.post_in_room(ev.participant, ev.room, body="Hm")

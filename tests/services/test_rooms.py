@@ -311,6 +311,58 @@ def test_promoting_a_post_credits_its_author(make_event):
             service.add_takeaway(moderator, room, "", source_post=source)
 
 
+def test_only_what_every_reader_sees_can_become_a_takeaway(make_event):
+    """A takeaway is published on the report-back card: a hidden, deleted, waiting, rejected
+    or announced message must not reach it that way."""
+    from forum.services import moderation
+
+    event = make_event(rooms=1, participants=3)
+    room = event.breakout_rooms[0]
+    author, second, third = event.test_participants
+    moderator = event.test_moderators[1][0]
+    hidden = say(author, room, "Hidden words")
+    moderation.hide_post(moderator, hidden, "Off topic")
+    deleted = say(second, room, "Deleted words")
+    posts.delete_post(second, deleted)
+    room.premoderated = True
+    pending, rejected = say(author, room, "Waiting words"), say(third, room, "Rejected words")
+    moderation.reject_post(moderator, rejected, "No")
+    room.premoderated = False
+    [announcement] = [p for p in service.broadcast(event.owner, event, "Ten minutes left") if p.room_id == room.id]
+    for source in (hidden, deleted, pending, rejected, announcement):
+        with pytest.raises(ValidationError) as error:
+            service.add_takeaway(event.owner, room, "", source_post=source)
+        assert error.value.field == "source_post_id"
+    assert service.takeaways(room) == [] and logs("takeaway.promoted") == []
+
+
+def test_who_edits_takeaways_and_when(make_event):
+    """Co-moderators until the room closes; organisers after that too (the card shows them);
+    nobody once the event has ended; nobody in the plenary."""
+    from forum import permissions
+    from forum.services import event_setup
+
+    event = make_event(rooms=1)
+    room = event.breakout_rooms[0]
+    moderator = event.test_moderators[1][0]
+    takeaway = service.add_takeaway(moderator, room, "Open room")
+    service.set_phase(moderator, room, "closed")
+    assert not permissions.can_edit_takeaways(moderator, room)
+    with pytest.raises(PermissionDenied):
+        service.add_takeaway(moderator, room, "Too late")
+    with pytest.raises(PermissionDenied):
+        service.edit_takeaway(moderator, takeaway, "Too late")
+    with pytest.raises(PermissionDenied):
+        service.delete_takeaway(moderator, takeaway)
+    assert service.edit_takeaway(event.owner, takeaway, "Corrected by the organiser") is True
+    with pytest.raises(PermissionDenied):
+        service.add_takeaway(event.owner, event.plenary, "The plenary reports nothing")
+    event_setup.end_event(event.owner, event)
+    with pytest.raises(PermissionDenied):
+        service.edit_takeaway(event.owner, takeaway, "After the end")
+    assert takeaway.body == "Corrected by the organiser"
+
+
 def test_editing_a_closed_rooms_takeaway_updates_its_card(make_event):
     event = make_event(rooms=1)
     room = event.breakout_rooms[0]
@@ -351,6 +403,13 @@ def test_list_messages_shows_what_each_reader_may_see(make_event, make_user):
     assert ids(service.list_messages(reader, room)) == [p.id for p in published] + [pending.id]
     assert ids(service.list_messages(moderator, room)) == [p.id for p in published] + [pending.id]
     assert ids(service.list_messages(moderator, room, backchannel=True)) == [secret.id]
+    # A rejected message stays readable by its author and the moderators (can_read_post).
+    from forum.services import moderation
+    moderation.reject_post(moderator, pending, "Off topic")
+    assert ids(service.list_messages(reader, room)) == [p.id for p in published] + [pending.id]
+    assert ids(service.list_messages(moderator, room)) == [p.id for p in published] + [pending.id]
+    assert ids(service.list_messages(event.owner, room)) == [p.id for p in published] + [pending.id]
+    assert ids(service.list_messages(author, room)) == [p.id for p in published]
     with pytest.raises(PermissionDenied):
         service.list_messages(author, room, backchannel=True)
     with pytest.raises(NotFound):

@@ -163,7 +163,7 @@ def test_login_goes_back_to_a_local_next_page(client, make_user):
 
 @pytest.mark.parametrize("target", [
     "//evil.example", "https://evil.example", "http://evil.example/consultations/1", "///evil.example",
-    "/\t/evil.example", "javascript:alert(1)", "evil.example",
+    "/\t/evil.example", "javascript:alert(1)", "evil.example", "/\\evil.example",
 ])
 def test_login_refuses_to_send_you_to_another_site(client, make_user, target):
     user = make_user()

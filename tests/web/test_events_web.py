@@ -67,12 +67,19 @@ def test_a_draft_page_is_for_its_organisers_and_moderators(client, make_event, m
     assert as_user(client, people(draft, make_user)[role]).get(f"/events/{draft.id}").status_code == status
 
 
-def test_report_cards_show_on_the_event_page(client, event):
+@pytest.mark.parametrize("role, shown", [
+    ("anonymous", False), ("stranger", False), ("participant", True), ("moderator", True), ("organiser", True)])
+def test_report_cards_show_on_the_event_page_to_the_plenarys_readers(client, event, make_user, role, shown):
+    """The cards carry the takeaways and the names of those credited: they are the plenary's."""
     room = event.breakout_rooms[0]
-    room_service.add_takeaway(event.owner, room, "Housing first")
+    message = posts.post_in_room(event.test_participants[0], room, body="Housing first")
+    room_service.add_takeaway(event.owner, room, "", source_post=message)
     room_service.set_phase(event.owner, room, "closed")
-    page = client.get(f"/events/{event.id}").get_data(as_text=True)
-    assert "Report-back" in page and "Housing first" in page
+    response = as_user(client, people(event, make_user)[role]).get(f"/events/{event.id}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert ("Report-back" in page) == shown and ("Housing first" in page) == shown
+    assert (event.test_participants[0].display_name in page) == shown
 
 
 # --- Organising ---------------------------------------------------------------------
@@ -163,6 +170,11 @@ def test_people_page_moves_and_balances(client, db, event, make_user, reload):
     assert reload(member).room_id is None
     assert client.post(f"{base}/people/{member.id}/move", data={"room_id": "999999"}).status_code == 404
     assert client.post(f"{base}/people/999999/move", data={"room_id": ""}).status_code == 404
+    for bad in ("²", "١", "12x", "-1", "9" * 10, "9" * 5000):  # "²" and "١" pass str.isdigit
+        response = client.post(f"{base}/people/{member.id}/move", data={"room_id": bad})
+        assert response.status_code == 400, bad
+        assert "Choose one of this event&#39;s breakout rooms." in response.get_data(as_text=True)
+    assert reload(member).room_id is None
     assert client.post(f"{base}/people/balance").status_code == 302
     assert reload(member).room_id is not None
 
@@ -246,6 +258,36 @@ def test_a_refused_phase_change_is_explained_on_the_room_page(client, event, rel
     assert reload(room).phase is RoomPhase.OPEN
     with client.session_transaction() as session:
         assert session["_flashes"] == [("error", "Give the wrap-up between 1 and 60 minutes.")]
+
+
+@pytest.mark.parametrize("minutes", ["²", "١", "3.5", "9" * 10, "9" * 5000])
+def test_a_wrap_up_time_that_is_not_a_small_whole_number_is_refused(client, event, reload, minutes):
+    room = event.breakout_rooms[0]
+    login(client, event.test_moderators[1][0])
+    response = client.post(f"/events/{event.id}/rooms/{room.id}/phase",
+                           data={"phase": "wrap_up", "wrap_up_minutes": minutes})
+    assert response.headers["Location"] == room_path(room)
+    assert reload(room).phase is RoomPhase.OPEN
+    with client.session_transaction() as session:
+        assert session["_flashes"] == [("error", "Give the wrap-up between 1 and 60 minutes.")]
+
+
+def test_a_co_moderator_no_longer_edits_a_closed_rooms_takeaways(client, event, reload):
+    room = event.breakout_rooms[0]
+    takeaway = room_service.add_takeaway(event.owner, room, "Point")
+    room_service.set_phase(event.owner, room, "closed")
+    base = f"/events/{event.id}/rooms/{room.id}/takeaways"
+    login(client, event.test_moderators[1][0])
+    panel = client.get(f"/events/{event.id}/rooms/{room.id}").get_data(as_text=True)
+    assert "Point" in panel and f"{base}/{takeaway.id}/edit" not in panel and f'action="{base}"' not in panel
+    assert client.get(f"{base}/{takeaway.id}/edit").status_code == 403
+    assert client.post(f"{base}/{takeaway.id}/delete").status_code == 403
+    assert client.post(base, data={"body": "Late"}).status_code == 403
+    assert reload(takeaway).deleted_at is None
+    client.post("/logout")
+    login(client, event.owner)
+    panel = client.get(f"/events/{event.id}/rooms/{room.id}").get_data(as_text=True)
+    assert f"{base}/{takeaway.id}/edit" in panel and f'action="{base}"' in panel
 
 
 def test_hands_and_floor(client, event, db, reload):

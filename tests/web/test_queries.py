@@ -1,6 +1,9 @@
 """The consultation page issues a fixed number of SQL queries, whatever it shows."""
 from __future__ import annotations
 
+import difflib
+import re
+
 from forum.services import posts as post_service
 from tests.factories import login
 from tests.web.page import parse, post_ids
@@ -59,3 +62,43 @@ def test_a_thread_page_needs_as_many_queries_for_30_replies_as_for_2(
     many = queries_for_page(client, count_queries, f"/consultations/{long.consultation_id}/posts/{long.id}", 31)
 
     assert many == few
+
+
+
+def shapes(statements) -> list[str]:
+    """Statements without their numbers and conditions, to show which one differs."""
+    return [re.sub(r"\d+", "N", q.split("WHERE")[0][:150]) for q in statements]
+
+
+def messages_on_page(response) -> int:
+    return len(parse(response).find_all("li", class_="message"))
+
+
+def test_a_room_page_needs_as_many_queries_for_60_messages_as_for_6(client, db, make_user, make_event,
+                                                                    count_queries):
+    """For an organiser (every moderator's panel) and for an observer (a reader's view)."""
+    from forum.models import EventMember
+    from forum.models.events import MemberRole
+    from forum.services import posts as room_posts
+
+    event = make_event(rooms=2, moderators=2, participants=6)
+    quiet, busy = event.breakout_rooms
+    observer = make_user()
+    db.session.add(EventMember(event_id=event.id, user_id=observer.id, role=MemberRole.OBSERVER))
+    in_quiet = [p for i, p in enumerate(event.test_participants) if i % 2 == 0]
+    in_busy = [p for i, p in enumerate(event.test_participants) if i % 2 == 1]
+    for i in range(6):
+        room_posts.post_in_room(in_quiet[i % 3], quiet, body=f"Quiet room message {i}")
+    for i in range(60):
+        author = in_busy[i % 3] if i % 4 else event.test_moderators[2][i % 2]
+        room_posts.post_in_room(author, busy, body=f"Busy room message {i}")
+    db.session.commit()
+    for viewer in (event.owner, observer):
+        login(client, viewer)
+        with count_queries() as few:
+            quiet_page = client.get(f"/events/{event.id}/rooms/{quiet.id}")
+        with count_queries() as many:
+            busy_page = client.get(f"/events/{event.id}/rooms/{busy.id}")
+        client.post("/logout")
+        assert (messages_on_page(quiet_page), messages_on_page(busy_page)) == (6, 60)
+        assert len(many) == len(few), "\n".join(difflib.unified_diff(shapes(few), shapes(many), lineterm=""))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from forum.models import Post
+from forum.models import EventMember, Post
 from forum.models.events import RoomPhase
-from forum.services import moderation, posts
+from forum.services import event_setup, moderation, posts
+from forum.services import rooms as room_service
 from tests.factories import login
 from tests.web.page import parse
 
@@ -51,7 +52,6 @@ def test_a_participant_sees_the_room_without_the_moderators_channel_or_hidden_te
 
 def test_other_participants_see_a_placeholder_for_a_hidden_message(client, scene, make_user, db):
     event, room, participant, _, moderator, hidden = scene
-    from forum.models import EventMember
     from forum.models.events import MemberRole
     neighbour = make_user()
     db.session.add(EventMember(event_id=event.id, user_id=neighbour.id, role=MemberRole.PARTICIPANT, room_id=room.id))
@@ -154,3 +154,36 @@ def test_a_refused_button_flashes_for_a_page_and_answers_4xx_to_the_script(clien
     assert "Give the wrap-up between 1 and 60 minutes." in parse(scripted).text()
     db_room = room
     assert db_room.phase is RoomPhase.OPEN
+
+
+def test_the_log_says_what_happened_to_the_room_in_words(client, scene, db):
+    event, room, participant, other, moderator, _ = scene
+    room_service.set_phase(moderator, room, "wrap_up", 2)
+    member = event_setup.member_of(event, member_id(db, event, other))
+    event_setup.assign_member(event.owner, member, room)
+    db.session.commit()
+    login(client, moderator)
+    text = parse(client.get(f"/events/{event.id}/log")).text()
+    assert "Open → Wrap-up (countdown of 2 minutes)" in text
+    assert f"from {event.breakout_rooms[1].title} to {room.title}" in text
+    assert "from_room_id" not in text and "minutes:" not in text
+
+
+def member_id(db, event, user) -> int:
+    return db.session.scalar(select(EventMember.id).where(EventMember.event_id == event.id,
+                                                          EventMember.user_id == user.id))
+
+
+def test_someone_registers_as_an_observer_and_reads_every_room_without_posting(client, scene, make_user, db):
+    event, room, _, _, _, _ = scene
+    observer = make_user()
+    db.session.commit()
+    login(client, observer)
+    page = parse(client.get(f"/events/{event.id}"))
+    assert "Register as an observer" in page.text()
+    assert client.post(f"/events/{event.id}/register", data={"role": "observer"}).status_code == 302
+    for each in event.breakout_rooms:
+        assert client.get(path(each)).status_code == 200
+    before = db.session.scalar(select(func.count(Post.id)))
+    assert client.post(path(room, "/messages"), data={"body": "Just watching"}).status_code == 403
+    assert db.session.scalar(select(func.count(Post.id))) == before
