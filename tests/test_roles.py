@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from forum import permissions as p
 from forum.models import EventMember, Post, Room
-from forum.models.events import MemberRole, RoomPhase
+from forum.models.events import MemberRole
 from forum.models.moderation import Flag, HandRaise, ModerationAction, Mute, Takeaway
 from forum.services import posts as post_service
 from forum.services import rooms as room_service
