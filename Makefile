@@ -12,14 +12,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# Debian packages: Pango for PDF reports; for the tests also Chromium and pdftotext.
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0
+TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
+
 install: $(BIN)/python
+	.ci/install-packages $(RUN_PACKAGES)
 	$(BIN)/pip install --quiet -e .
 	$(MAKE) --no-print-directory translations
 
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(MAKE) --no-print-directory translations
-	.ci/install-browser
+	.ci/install-packages $(TEST_PACKAGES)
 
 translations:
 	$(BIN)/pybabel compile -d forum/translations

@@ -1,5 +1,7 @@
-"""Command-line tools: `flask create-admin`, `flask set-roles`, `flask demo`."""
+"""Command-line tools: `flask create-admin`, `flask set-roles`, `flask demo`, `flask export`."""
 from __future__ import annotations
+
+import sys
 
 import click
 from flask import Flask
@@ -15,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(set_roles)
     app.cli.add_command(demo)
+    app.cli.add_command(export)
 
 
 @click.command("create-admin")
@@ -80,3 +83,58 @@ def demo() -> None:
             name, email = room.participant
             click.echo(f"    {'Participant':<12} {email}  /  {event.participant_password}  ({name})")
     click.echo("Use a separate browser (or private window) for each login to try them side by side.")
+
+
+@click.command("export")
+@click.argument("kind", type=click.Choice(["thread", "topic", "room", "consultation", "event"]))
+@click.argument("object_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["md", "pdf", "csv", "json", "html"]), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, allow_dash=True), required=True,
+              help="File to write ('-' for standard output).")
+@click.option("--bom", is_flag=True, help="CSV: start with a byte order mark, for Excel.")
+@click.option("--as", "as_email", help="Export as this account (default: the organiser who owns it).")
+@click.option("--language", default=None, help="Language of the report (default: the account's).")
+@with_appcontext
+def export(kind: str, object_id: int, fmt: str, output: str, bom: bool, as_email: str | None,
+           language: str | None) -> None:
+    """Export a thread, topic, room, consultation or event, as the web page's Export does."""
+    from flask import current_app
+    from flask_babel import force_locale
+
+    from forum.exports import data, report
+    from forum.exports.scope import owner_of, resolve
+    from forum.services.errors import ServiceError
+
+    actor = find_user_by_email(as_email) if as_email else owner_of(kind, object_id)
+    if actor is None:
+        raise click.ClickException(f"No {kind} {object_id}." if not as_email else f"No account uses {as_email}.")
+    with current_app.test_request_context(), force_locale(language or actor.preferred_language):
+        try:
+            scope = resolve(actor, kind, object_id)
+        except ServiceError:
+            raise click.ClickException(f"{actor.email} may not export {kind} {object_id}, or it does not exist.") \
+                from None
+        if fmt in ("csv", "json"):
+            total = data.count_posts(scope)
+            # Bytes, so that the CSV's CRLF line ends reach the file as written (a text file
+            # would translate them on Windows; click.open_file takes no `newline`).
+            with click.open_file(output, "wb") as out, \
+                    click.progressbar(length=total, label=f"{total} posts", file=sys.stderr) as bar:
+                progress = bar.update
+                chunks = data.csv_chunks(scope, bom=bom, progress=progress) if fmt == "csv" \
+                    else data.json_chunks(scope, progress=progress)
+                for chunk in chunks:
+                    out.write(chunk.encode("utf-8"))
+            if output != "-":
+                click.echo(f"Wrote {output}.", err=True)
+            return
+        built = report.build_report(scope, timezone=actor.timezone)
+        if fmt == "pdf":
+            with click.open_file(output, "wb") as out:
+                out.write(report.render_pdf(built))
+        else:
+            text = report.render_markdown(built) if fmt == "md" else str(report.render_html(built, standalone=True))
+            with click.open_file(output, "w", encoding="utf-8") as out:
+                out.write(text)
+        if output != "-":
+            click.echo(f"Wrote {output}.", err=True)

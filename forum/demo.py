@@ -1422,6 +1422,13 @@ def _run_room(room: Room, lead: User, script: RoomScript, people: dict[str, User
             moderation.hide_post(lead, post, say.hide)
             post.hidden_at = post.created_at + timedelta(seconds=40)
         written.append(post)
+    # Participants agree with what they read: a few per message, the same few every time.
+    for i, post in enumerate(written):
+        if post.backchannel or post.is_hidden or post.author_id not in {m.id for m in members}:
+            continue
+        readers = [m for m in members if m.id != post.author_id]
+        for reader in readers[:(len(post.body) + 3 * i) % 6]:
+            posts.endorse(reader, post)
     if script.hand:
         hand = rooms.raise_hand(cast[script.hand], room)
         hand.raised_at = starts_at + timedelta(minutes=last)

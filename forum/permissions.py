@@ -283,6 +283,33 @@ def can_view_moderation_log(user: Actor, scope: Event | Consultation) -> bool:
     return is_consultation_moderator(user, scope)
 
 
+# --- Exports ------------------------------------------------------------------------
+# An export of a place is its moderators' view (hidden posts included, marked hidden): it goes
+# to those who moderate all of that place. Everyone who may read a public consultation may
+# read its public summary (what any reader sees, without hidden posts).
+
+def can_export_consultation(user: Actor, consultation: Consultation) -> bool:
+    return is_organiser_of(user, consultation) or is_host_of(user, consultation)
+
+
+def can_export_topic(user: Actor, topic: Topic) -> bool:
+    return is_consultation_moderator(user, topic.consultation, topic)
+
+
+def can_export_event(user: Actor, event: Event) -> bool:
+    return is_event_organiser(user, event)
+
+
+def can_export_room(user: Actor, room: Room) -> bool:
+    return can_moderate_room(user, room)
+
+
+def can_view_summary(user: Actor, consultation: Consultation) -> bool:
+    if consultation.visibility is not Visibility.PUBLIC or consultation.status is ConsultationStatus.DRAFT:
+        return can_export_consultation(user, consultation)
+    return True
+
+
 # --- Posts --------------------------------------------------------------------------
 
 def can_moderate_post(user: Actor, post: Post) -> bool:

@@ -7,6 +7,7 @@ Roles
   organiser        the consultation's owner (an account with the organiser role)
   other organiser  an organiser who owns another consultation, not this one
   admin            a platform admin (admin flag only, not organiser, not owner)
+  topic moderator  (exports table only) a participant appointed co-moderator of one topic
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 from flask_login import AnonymousUserMixin
 
 from forum import permissions
+from forum.models import Moderator
 from forum.models.consultations import ConsultationStatus
 from forum.services import consultations as consultation_service
 from forum.services import posts as post_service
@@ -84,6 +86,69 @@ CONSULTATIONS = [
     ("admin",            "closed", "members",  Y,    Y,    N),
 ]
 
+# --- Exports ------------------------------------------------------------------------
+# The moderators' exports (report and data) of a whole consultation or of one topic, and the
+# summary page of a consultation (what every reader sees; shareable when it is public).
+#   topic moderator  a participant account appointed co-moderator of topic 1 (a Moderator
+#                    row with topic_id); topic 2 is one they do not moderate
+# Only the public summary of an opened consultation is for everyone; the rest is for those
+# who moderate all of it (organiser, linked host, admin), and a topic for its moderators.
+# (A topic moderator's "Y" in a draft is the function's answer only: the draft itself stays
+# closed to them, and the export answers "not found" because it loads the consultation first.)
+
+EXPORT_ROLES = ROLES + ("topic moderator",)
+
+EXPORTS = [
+    # role              status    visibility  consultation  topic 1  topic 2  summary
+    ("anonymous",       "draft",  "public",   N,            N,       N,       N),
+    ("participant",     "draft",  "public",   N,            N,       N,       N),
+    ("host",            "draft",  "public",   Y,            Y,       Y,       Y),
+    ("organiser",       "draft",  "public",   Y,            Y,       Y,       Y),
+    ("other organiser", "draft",  "public",   N,            N,       N,       N),
+    ("admin",           "draft",  "public",   Y,            Y,       Y,       Y),
+    ("topic moderator", "draft",  "public",   N,            Y,       N,       N),
+
+    ("anonymous",       "draft",  "members",  N,            N,       N,       N),
+    ("participant",     "draft",  "members",  N,            N,       N,       N),
+    ("host",            "draft",  "members",  Y,            Y,       Y,       Y),
+    ("organiser",       "draft",  "members",  Y,            Y,       Y,       Y),
+    ("other organiser", "draft",  "members",  N,            N,       N,       N),
+    ("admin",           "draft",  "members",  Y,            Y,       Y,       Y),
+    ("topic moderator", "draft",  "members",  N,            Y,       N,       N),
+
+    ("anonymous",       "open",   "public",   N,            N,       N,       Y),
+    ("participant",     "open",   "public",   N,            N,       N,       Y),
+    ("host",            "open",   "public",   Y,            Y,       Y,       Y),
+    ("organiser",       "open",   "public",   Y,            Y,       Y,       Y),
+    ("other organiser", "open",   "public",   N,            N,       N,       Y),
+    ("admin",           "open",   "public",   Y,            Y,       Y,       Y),
+    ("topic moderator", "open",   "public",   N,            Y,       N,       Y),
+
+    ("anonymous",       "open",   "members",  N,            N,       N,       N),
+    ("participant",     "open",   "members",  N,            N,       N,       N),
+    ("host",            "open",   "members",  Y,            Y,       Y,       Y),
+    ("organiser",       "open",   "members",  Y,            Y,       Y,       Y),
+    ("other organiser", "open",   "members",  N,            N,       N,       N),
+    ("admin",           "open",   "members",  Y,            Y,       Y,       Y),
+    ("topic moderator", "open",   "members",  N,            Y,       N,       N),
+
+    ("anonymous",       "closed", "public",   N,            N,       N,       Y),
+    ("participant",     "closed", "public",   N,            N,       N,       Y),
+    ("host",            "closed", "public",   Y,            Y,       Y,       Y),
+    ("organiser",       "closed", "public",   Y,            Y,       Y,       Y),
+    ("other organiser", "closed", "public",   N,            N,       N,       Y),
+    ("admin",           "closed", "public",   Y,            Y,       Y,       Y),
+    ("topic moderator", "closed", "public",   N,            Y,       N,       Y),
+
+    ("anonymous",       "closed", "members",  N,            N,       N,       N),
+    ("participant",     "closed", "members",  N,            N,       N,       N),
+    ("host",            "closed", "members",  Y,            Y,       Y,       Y),
+    ("organiser",       "closed", "members",  Y,            Y,       Y,       Y),
+    ("other organiser", "closed", "members",  N,            N,       N,       N),
+    ("admin",           "closed", "members",  Y,            Y,       Y,       Y),
+    ("topic moderator", "closed", "members",  N,            Y,       N,       N),
+]
+
 # --- Posts --------------------------------------------------------------------------
 # Posts exist only in consultations that have been open (a draft cannot have any).
 # The table holds for public and members-only consultations alike (anonymous visitors
@@ -147,6 +212,8 @@ PLATFORM_FUNCTIONS = (permissions.can_manage_users, permissions.can_create_consu
                       permissions.can_create_event)
 CONSULTATION_FUNCTIONS = (permissions.can_view_consultation, permissions.can_edit_consultation,
                           permissions.can_post)
+EXPORT_FUNCTIONS = (permissions.can_export_consultation, permissions.can_export_topic,
+                    permissions.can_view_summary)
 POST_FUNCTIONS = (permissions.can_reply, permissions.can_edit_post, permissions.can_delete_post,
                   permissions.can_endorse)
 
@@ -156,8 +223,9 @@ def _ids(rows, width):
 
 
 @pytest.fixture
-def make_actor(make_user, make_consultation):
-    """make_actor(role, consultation=None) -> the user playing `role` (linking the host)."""
+def make_actor(db, make_user, make_consultation):
+    """make_actor(role, consultation=None) -> the user playing `role` (linking the host, or
+    appointing the topic moderator to the consultation's first topic)."""
     def _make_actor(role, consultation=None):
         if role == "anonymous":
             return AnonymousUserMixin()
@@ -171,6 +239,9 @@ def make_actor(make_user, make_consultation):
         if role == "host" and consultation is not None:
             consultation_service.add_host(consultation.owner, consultation, consultation_service.HostInput(
                 name=user.display_name, account_email=user.email))
+        if role == "topic moderator":
+            db.session.add(Moderator(user_id=user.id, topic_id=consultation.topics[0].id))
+            db.session.flush()
         return user
 
     return _make_actor
@@ -186,11 +257,13 @@ def test_the_tables_cover_every_role_and_every_can_function():
     from tests.test_roles import TESTED_FUNCTIONS as EVENT_FUNCTIONS
 
     defined = {name for name, f in inspect.getmembers(permissions, inspect.isfunction) if name.startswith("can_")}
-    tested = {f.__name__ for f in PLATFORM_FUNCTIONS + CONSULTATION_FUNCTIONS + POST_FUNCTIONS}
+    tested = {f.__name__ for f in PLATFORM_FUNCTIONS + CONSULTATION_FUNCTIONS + EXPORT_FUNCTIONS + POST_FUNCTIONS}
     assert defined == tested | EVENT_FUNCTIONS
     assert {row[0] for row in PLATFORM} == {row[0] for row in CONSULTATIONS} == {row[0] for row in POSTS} == set(ROLES)
     assert len({row[:3] for row in CONSULTATIONS}) == len(CONSULTATIONS) == len(ROLES) * 3 * 2
     assert len({row[:3] for row in POSTS}) == len(POSTS)
+    assert {row[0] for row in EXPORTS} == set(EXPORT_ROLES)
+    assert len({row[:3] for row in EXPORTS}) == len(EXPORTS) == len(EXPORT_ROLES) * 3 * 2
 
 
 @pytest.mark.parametrize(("role", "manage_users", "create_consultation", "create_event"), PLATFORM,
@@ -218,6 +291,27 @@ def test_consultation(db, make_actor, make_consultation, role, status, visibilit
         "can_view_consultation": view, "can_edit_consultation": edit, "can_post": post}
 
 
+@pytest.mark.parametrize(("role", "status", "visibility", "consultation", "topic", "other_topic", "summary"),
+                         EXPORTS, ids=_ids(EXPORTS, 3))
+def test_exports(db, make_actor, make_consultation, role, status, visibility, consultation, topic, other_topic,
+                 summary):
+    place = make_consultation(status="draft", visibility=visibility, topics=2)
+    actor = make_actor(role, place)
+    if status != "draft":
+        consultation_service.set_status(place.owner, place, "open")
+    if status == "closed":
+        consultation_service.set_status(place.owner, place, "closed")
+    assert place.status is ConsultationStatus(status)
+    topic1, topic2 = place.topics
+
+    assert {
+        "consultation": permissions.can_export_consultation(actor, place),
+        "topic 1": permissions.can_export_topic(actor, topic1),
+        "topic 2": permissions.can_export_topic(actor, topic2),
+        "summary": permissions.can_view_summary(actor, place),
+    } == {"consultation": consultation, "topic 1": topic, "topic 2": other_topic, "summary": summary}
+
+
 @pytest.mark.parametrize("visibility", ["public", "members"])
 @pytest.mark.parametrize(("role", "kind", "status", "reply", "edit", "delete", "endorse"), POSTS,
                          ids=_ids(POSTS, 3))
@@ -243,6 +337,10 @@ def test_none_is_treated_as_anonymous(db, make_consultation, make_post):
         assert function(None, post.consultation) == function(anonymous, post.consultation)
     for function in POST_FUNCTIONS:
         assert function(None, post) is function(anonymous, post) is False
+    assert permissions.can_export_consultation(None, post.consultation) is False
+    assert permissions.can_export_topic(None, post.topic) is False
+    assert permissions.can_view_summary(None, post.consultation) is permissions.can_view_summary(
+        anonymous, post.consultation) is True
 
 
 def test_a_consultation_not_yet_open_by_its_opening_time_takes_no_posts(db, make_user, make_consultation, make_post):

@@ -2,7 +2,8 @@
 scope, written once in MATRIX and checked at each level where the action exists:
 
 - the `forum.permissions` functions that decide it (test_function),
-- the real HTTP routes (test_http): allowed -> 2xx/3xx and the effect stored; refused -> 403/404
+- the real HTTP routes (test_http): allowed -> 2xx/3xx and the effect stored (for a download:
+  200 and the right file); refused -> 403/404
   (409 where the refusal is "already done"; anonymous visitors of a login-only route are sent
   to the login page) and nothing stored,
 - Socket.IO for what goes over the socket: tests/realtime/test_roles_socket.py reads MATRIX.
@@ -11,6 +12,8 @@ The scene (one event, self-select, two breakout rooms): see `build_scene`.
 """
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Callable
@@ -73,6 +76,10 @@ MATRIX = {
     "broadcast":                      (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
     "recall":                         (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
     "reopen closed room 1":           (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
+    # The moderators' exports (report and data): the organisers the whole event, a
+    # co-moderator their own room only (not the event, not another room).
+    "export the event":               (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
+    "export room 1":                  (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
 }
 
 ROWS = [(role, action, allowed) for action, row in MATRIX.items() for role, allowed in zip(ROLES, row)]
@@ -128,6 +135,7 @@ class Action:
     prepare: Callable | None = None     # (scene) -> None, before anything
     refusals: tuple[int, ...] = ()     # refusal statuses besides 403 and 404
     done: Callable | None = None        # (before, after) -> whether the effect is there
+    answer: Callable | None = None      # (response, scene) -> whether an allowed request's answer is right
 
 
 def _posts_by(where):
@@ -160,6 +168,15 @@ def _post_field(name):
         db.session.expire_all()
         return getattr(db.session.get(Post, s.message.id), name)
     return read
+
+
+def _csv_export(response, s) -> bool:
+    """A CSV download with the header and room 1's message, never the moderators' channel."""
+    if not response.mimetype == "text/csv" or "attachment" not in response.headers.get("Content-Disposition", ""):
+        return False
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    bodies = [row["body_text"] for row in rows]
+    return "A message of room one" in bodies and "Between moderators" not in bodies
 
 
 def _url(s, room, tail=""):
@@ -284,6 +301,12 @@ ACTIONS: dict[str, Action] = {
         prepare=_close_room1,
         request=lambda c, s, a: c.post(_url(s, s.room1, "/phase"), data={"phase": "open"}),
         effect=_room1_field("phase")),
+    "export the event": Action(
+        (p.can_export_event,), lambda a, s: {"can_export_event": p.can_export_event(a, s.event)},
+        request=lambda c, s, a: c.get(f"/exports/event/{s.event.id}.csv"), answer=_csv_export),
+    "export room 1": Action(
+        (p.can_export_room,), lambda a, s: {"can_export_room": p.can_export_room(a, s.room1)},
+        request=lambda c, s, a: c.get(f"/exports/room/{s.room1.id}.csv"), answer=_csv_export),
 }
 
 #: Every can_* function the matrix exercises (test_permissions.py checks that all are).
@@ -345,6 +368,9 @@ def test_http(db, app, scene, role, action, expected):
         if spec.effect:
             done = spec.done(before, after) if spec.done else after != before
             assert done, f"{action}: allowed but not done ({before!r} -> {after!r})"
+        if spec.answer:
+            assert response.status_code == 200 and spec.answer(response, scene), \
+                f"{action}: allowed but the answer is wrong ({response.status_code}, {response.content_type})"
     else:
         to_login = response.status_code == 302 and "/login" in response.headers["Location"]
         assert response.status_code in (403, 404, *spec.refusals) or (role == "anonymous" and to_login), \

@@ -53,6 +53,8 @@ class User(UserMixin, db.Model):
     role_title: Mapped[str] = mapped_column(String(120), default="")
     preferred_language: Mapped[str] = mapped_column(String(8), default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels")
+    # Reports and exports name the person, or say "Participant (country, organisation type)".
+    named_in_reports: Mapped[bool] = mapped_column(default=True)
     is_admin: Mapped[bool] = mapped_column(default=False)
     is_organiser: Mapped[bool] = mapped_column(default=False)
     # Part of the login cookie: changing it (password reset, "log out everywhere") ends

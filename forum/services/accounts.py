@@ -37,6 +37,7 @@ class Profile:
     role_title: str = ""
     preferred_language: str = "en"
     timezone: str = "Europe/Brussels"
+    named_in_reports: bool = True
 
 
 def organisation_type_codes() -> list[str]:
@@ -56,6 +57,7 @@ def _check_password(password: str) -> None:
 
 def _apply_profile(user: User, profile: Profile) -> None:
     user.display_name = clean_text(profile.display_name, field="display_name", max_length=80, required=True)
+    user.named_in_reports = bool(profile.named_in_reports)
     user.organisation = clean_text(profile.organisation, field="organisation", max_length=160)
     user.role_title = clean_text(profile.role_title, field="role_title", max_length=120)
     if profile.organisation_type not in organisation_type_codes():

@@ -19,12 +19,12 @@ from forum.services.errors import ServiceError, ValidationError
 
 
 def init_app(app: Flask) -> None:
-    from forum.web import admin, auth, consultations, events, main, moderation, posts, rooms
+    from forum.web import admin, auth, consultations, events, exports, main, moderation, posts, rooms
 
     from forum.web.requests import PlenaryRequest
 
     app.request_class = PlenaryRequest
-    for module in (main, auth, consultations, posts, events, rooms, moderation, admin):
+    for module in (main, auth, consultations, posts, events, rooms, moderation, exports, admin):
         app.register_blueprint(module.bp)
 
     login_manager.login_message = _l("Please log in to continue.")

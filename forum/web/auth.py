@@ -46,7 +46,7 @@ def _profile_from(form: ProfileForm) -> accounts.Profile:
         display_name=form.display_name.data or "", organisation=form.organisation.data or "",
         organisation_type=form.organisation_type.data or "", country=form.country.data or "",
         role_title=form.role_title.data or "", preferred_language=form.preferred_language.data or "",
-        timezone=form.timezone.data or "",
+        timezone=form.timezone.data or "", named_in_reports=bool(form.named_in_reports.data),
     )
 
 

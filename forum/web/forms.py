@@ -29,6 +29,10 @@ class ProfileForm(FlaskForm):
     role_title = StringField(_l("Role or job title (optional)"))
     preferred_language = SelectField(_l("Preferred language"), validate_choice=False)
     timezone = SelectField(_l("Time zone"), validate_choice=False)
+    named_in_reports = BooleanField(
+        _l("Name me in reports and exports"), default=True,
+        description=_l("Organisers write reports from the discussion. Untick this and they show you as "
+                       "\"Participant (country, type of organisation)\" instead of your name."))
 
 
 class RegisterForm(ProfileForm):

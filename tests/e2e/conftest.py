@@ -74,7 +74,7 @@ def live_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        message = f"Chromium not found at {CHROMIUM} (apt-get install -y chromium, or run .ci/install-browser)"
+        message = f"Chromium not found at {CHROMIUM} (apt-get install -y chromium, or run .ci/install-packages)"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)

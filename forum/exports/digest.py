@@ -1,0 +1,157 @@
+"""The digest of a discussion: its most representative sentences, and its open questions.
+
+Digest (a TF-IDF centroid, in the manner of Radev et al.'s centroid-based summarisation)
+---------------------------------------------------------------------------------------
+1. Text. Each post's Markdown loses its quoted lines (lines starting with ">": they repeat
+   someone else) and becomes plain text (`forum.rendering.markdown_to_text`).
+2. Sentences. The text is cut at line breaks (posts are written like chat messages) and after
+   ".", "!" or "?" followed by white space. A sentence is kept if it has 6 to 60 words.
+3. Words. Lower-cased Unicode words (``\\w+``) of at least 3 characters, minus a short
+   stop-word list (English, Italian, French, German, Spanish) and numbers.
+4. Weights. Each sentence is a vector of TF-IDF weights: the word's count in the sentence
+   times ``idf = ln((1 + N) / (1 + df)) + 1``, where N is the number of sentences of the
+   section and df the number of them holding the word; each vector has length 1.
+5. Centroid. The mean of the section's sentence vectors: what the discussion as a whole is
+   about. A sentence's score is its cosine similarity with the centroid: sentences made of
+   the words many others use, and not only of rare ones, score high.
+6. Choice. Sentences by score (highest first; ties by post id, then position in the post),
+   skipping any whose cosine with an already chosen one exceeds 0.8 (near repeats), until
+   `limit` are chosen. They are returned exactly as written, with their author's label.
+
+The result depends only on the set of posts: they are sorted by id before anything is
+summed, and scores are rounded before they are compared, so the order in which posts are
+given and floating-point noise do not change the choice.
+
+Open questions
+--------------
+Sentences ending with "?" (same cutting as above, at least 3 words, quoted lines left out)
+from posts that received no reply in the export, most endorsed post first (ties by post id,
+then position), at most 5.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from forum.rendering import markdown_to_text
+
+MIN_WORDS, MAX_WORDS = 6, 60
+DUPLICATE_COSINE = 0.8
+DIGEST_SIZE = 4
+OPEN_QUESTIONS = 5
+MIN_QUESTION_WORDS = 3
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_WORD = re.compile(r"\w+")
+STOPWORDS = frozenset("""
+the and for are but not you all any can has have had was were this that these those with from
+they them their there which what when who whom will would should could our ours your its into
+than then also been being more most such only other some very just about over does did each
+how why where here per out our she her his him may might must shall own same too off onto
+della delle degli dei che non con una uno sono come anche nel nella nelle negli questo questa
+questi queste per gli alla alle allo dal dalla dai più essere hanno tra fra suo sua loro
+les des une est pour pas que qui dans sur avec sont ces aux par plus mais comme leur leurs
+cette ont elle ils nous vous être
+der die das und ist nicht mit von für den dem des ein eine einer eines auf sich auch sind
+wir ihr sie als bei oder aus wie zum zur noch nur
+los las del por para una que como más pero sus este esta estos estas son ser con
+""".split())
+
+
+@dataclass(frozen=True)
+class Source:
+    """A post as the digest sees it: its plain text (see `plain_text`), who wrote it, and
+    what the open-questions rule needs."""
+    post_id: int
+    author: str
+    text: str
+    endorsements: int = 0
+    replied: bool = False
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    author: str
+    post_id: int
+    position: int  # the sentence's index among the post's sentences
+    score: float = 0.0
+
+
+def plain_text(markdown: str) -> str:
+    """A post's Markdown as plain text, without quoted lines."""
+    kept = [line for line in markdown.splitlines() if not line.lstrip().startswith(">")]
+    return markdown_to_text("\n".join(kept))
+
+
+def split_sentences(text: str) -> list[str]:
+    """All sentences of a plain text, in order, stripped (no length rule applied)."""
+    sentences = []
+    for line in text.splitlines():
+        sentences.extend(part.strip() for part in _SENTENCE_END.split(line) if part.strip())
+    return sentences
+
+
+def words(sentence: str) -> list[str]:
+    return [w for w in _WORD.findall(sentence.lower())
+            if len(w) >= 3 and not w.isdigit() and w not in STOPWORDS]
+
+
+def digest(sources: Iterable[Source], limit: int = DIGEST_SIZE) -> list[Sentence]:
+    """The `limit` most representative sentences of `sources` (see the module docstring)."""
+    candidates = [
+        (Sentence(text, source.author, source.post_id, position), words(text))
+        for source in sorted(sources, key=lambda s: s.post_id)
+        for position, text in enumerate(split_sentences(source.text))
+        if MIN_WORDS <= len(text.split()) <= MAX_WORDS
+    ]
+    candidates = [(sentence, tokens) for sentence, tokens in candidates if tokens]
+    if not candidates:
+        return []
+    document_frequency = Counter(word for _, tokens in candidates for word in set(tokens))
+    n = len(candidates)
+    idf = {word: math.log((1 + n) / (1 + df)) + 1 for word, df in document_frequency.items()}
+    vectors = [_normalise({w: c * idf[w] for w, c in Counter(tokens).items()}) for _, tokens in candidates]
+    centroid: dict[str, float] = {}
+    for vector in vectors:
+        for word, weight in sorted(vector.items()):
+            centroid[word] = centroid.get(word, 0.0) + weight / n
+    centroid = _normalise(centroid)
+
+    scored = sorted(
+        ((round(_dot(vector, centroid), 9), sentence, vector) for (sentence, _), vector in zip(candidates, vectors)),
+        key=lambda item: (-item[0], item[1].post_id, item[1].position))
+    chosen: list[tuple[Sentence, dict[str, float]]] = []
+    for score, sentence, vector in scored:
+        if len(chosen) == limit:
+            break
+        if any(_dot(vector, other) > DUPLICATE_COSINE for _, other in chosen):
+            continue
+        chosen.append((Sentence(sentence.text, sentence.author, sentence.post_id, sentence.position, score), vector))
+    return [sentence for sentence, _ in chosen]
+
+
+def open_questions(sources: Iterable[Source], limit: int = OPEN_QUESTIONS) -> list[Sentence]:
+    """Questions nobody answered (see the module docstring)."""
+    questions = [
+        (source.endorsements, Sentence(text, source.author, source.post_id, position))
+        for source in sources if not source.replied
+        for position, text in enumerate(split_sentences(source.text))
+        if text.endswith("?") and len(text.split()) >= MIN_QUESTION_WORDS
+    ]
+    questions.sort(key=lambda item: (-item[0], item[1].post_id, item[1].position))
+    return [sentence for _, sentence in questions[:limit]]
+
+
+def _normalise(vector: dict[str, float]) -> dict[str, float]:
+    length = math.sqrt(sum(weight * weight for _, weight in sorted(vector.items())))
+    return {word: weight / length for word, weight in vector.items()} if length else {}
+
+
+def _dot(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(b) < len(a):
+        a, b = b, a
+    return sum(weight * b.get(word, 0.0) for word, weight in sorted(a.items()))

@@ -1,0 +1,94 @@
+"""Exports: the export page of a thread, topic, room, consultation or event, the downloads
+(Markdown, PDF, CSV, JSON, HTML), and a public consultation's shareable summary page."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask_babel import force_locale, get_locale
+from flask_login import current_user, login_required
+
+from forum.exports import data, report
+from forum.extensions import db
+from forum.models import User
+from forum.exports.scope import KINDS, resolve
+
+bp = Blueprint("exports", __name__)
+
+FORMATS = {
+    "md": "text/markdown; charset=utf-8",
+    "pdf": "application/pdf",
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+}
+
+
+def _filename(scope, extension: str) -> str:
+    """A plain ASCII file name from the scope's title, e.g. "plenary-consultation-12-housing.csv"."""
+    ascii_title = unicodedata.normalize("NFKD", scope.title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60] or "export"
+    return f"plenary-{scope.kind}-{scope.id}-{slug}.{extension}"
+
+
+def _attachment(body, mimetype: str, filename: str) -> Response:
+    response = Response(body, content_type=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/exports/<kind>/<int:object_id>")
+@login_required
+def choose(kind: str, object_id: int):
+    """The export page: what the export covers and a link per format."""
+    if kind not in KINDS:
+        abort(404)
+    scope = resolve(current_user, kind, object_id)
+    return render_template("exports/choose.html", scope=scope, formats=FORMATS)
+
+
+@bp.get("/exports/<kind>/<int:object_id>.<fmt>")
+@login_required
+def download(kind: str, object_id: int, fmt: str):
+    if kind not in KINDS or fmt not in FORMATS:
+        abort(404)
+    scope = resolve(current_user, kind, object_id)
+    filename = _filename(scope, fmt)
+    if fmt in ("csv", "json"):
+        bom = request.args.get("bom") in ("1", "yes", "on")
+        user_id, language = current_user.id, str(get_locale())
+
+        def chunks():
+            # The body is written after this request's database session has closed (and
+            # with it the reader's account object): the stream loads the reader and the
+            # scope again in a session of its own, in the language the request chose. The
+            # check above has already answered any 404.
+            with force_locale(language):
+                scope = resolve(db.session.get(User, user_id), kind, object_id)
+                yield from data.csv_chunks(scope, bom=bom) if fmt == "csv" else data.json_chunks(scope)
+        return _attachment(stream_with_context(chunks()), FORMATS[fmt], filename)
+    built = report.build_report(scope, timezone=current_user.timezone)
+    if fmt == "md":
+        body = report.render_markdown(built)
+    elif fmt == "pdf":
+        body = report.render_pdf(built)
+    else:
+        # A file like the others: the standalone document (stylesheet embedded, opens offline),
+        # the same as `flask export --format html`; the shareable page is the summary below.
+        body = str(report.render_html(built, standalone=True))
+    return _attachment(body, FORMATS[fmt], filename)
+
+
+def _page(built, scope):
+    return render_template("exports/page.html", report_html=report.render_html(built, standalone=False), scope=scope)
+
+
+@bp.get("/consultations/<int:consultation_id>/summary")
+def summary(consultation_id: int):
+    """A public consultation's summary, for anyone who may read the consultation: what every
+    reader sees (hidden posts left out), named as people chose."""
+    scope = resolve(current_user, "consultation", consultation_id, public=True)
+    zone = current_user.timezone if current_user.is_authenticated else "UTC"
+    return _page(report.build_report(scope, timezone=zone), scope)
