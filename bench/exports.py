@@ -1,4 +1,5 @@
-"""How long the CSV and JSON exports of a consultation take, and how much memory they use.
+"""How long the exports of a consultation take (CSV, JSON, and the Markdown and PDF summary
+report), and how much memory they use.
 
 Fills a consultation with N posts (responses of ~600 characters of Markdown from 200
 people, a tenth not named in reports; a reply to every fourth response; some hidden and
@@ -10,6 +11,7 @@ export. Constant memory shows as the same peak at every size.
 
     .venv/bin/python bench/exports.py                 # 1,000, 10,000 and 50,000 posts
     .venv/bin/python bench/exports.py 100000          # other sizes
+    .venv/bin/python bench/exports.py --no-pdf        # leave a format out
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/bench .venv/bin/python bench/exports.py
 
 Without DATABASE_URL it uses a temporary SQLite file. The database is emptied first.
@@ -29,6 +31,8 @@ from datetime import timedelta
 from sqlalchemy import insert, select, update
 
 SIZES = [int(a) for a in sys.argv[1:] if a.isdigit()] or [1_000, 10_000, 50_000]
+# The data exports stream; the report (md, pdf) holds the scope's posts to count and digest them.
+FORMATS = [f for f in ("csv", "json", "md", "pdf") if f"--no-{f}" not in sys.argv]
 
 BODIES = [
     "We run a **one-stop shop** for newcomers in our city. What works:\n\n"
@@ -112,7 +116,7 @@ def _maxrss_bytes() -> int:
 
 def run_one(url: str, fmt: str, consultation_id: int, traced: bool) -> dict:
     """In the subprocess: one export to a byte-counting sink."""
-    from forum.exports import data
+    from forum.exports import data, report
     from forum.exports.scope import resolve
     from forum.extensions import db
     from forum.models import User
@@ -121,12 +125,16 @@ def run_one(url: str, fmt: str, consultation_id: int, traced: bool) -> dict:
     with app.test_request_context():
         organiser = db.session.scalar(select(User).where(User.email == "organiser@bench.example"))
         scope = resolve(organiser, "consultation", consultation_id)
-        chunks = data.csv_chunks(scope, bom=True) if fmt == "csv" else data.json_chunks(scope)
         before = _maxrss_bytes()
         if traced:
             tracemalloc.start()
         started = time.perf_counter()
-        size = sum(len(chunk.encode()) for chunk in chunks)
+        if fmt in ("csv", "json"):
+            chunks = data.csv_chunks(scope, bom=True) if fmt == "csv" else data.json_chunks(scope)
+            size = sum(len(chunk.encode()) for chunk in chunks)
+        else:  # the summary report: built in memory, then written
+            built = report.build_report(scope)
+            size = len(report.render_markdown(built).encode()) if fmt == "md" else len(report.render_pdf(built))
         seconds = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1] if traced else None
         return {"seconds": seconds, "bytes": size, "rss_before": before, "rss_peak": _maxrss_bytes(),
@@ -154,7 +162,7 @@ def main() -> None:
         for n in SIZES:
             with app.app_context():
                 consultation_id = build(n)
-            for fmt in ("csv", "json"):
+            for fmt in FORMATS:
                 plain = _subprocess(url, fmt, consultation_id, traced=False)
                 traced = _subprocess(url, fmt, consultation_id, traced=True)
                 print(f"{n:>8,} {fmt:<6} {plain['seconds']:>8.2f} {plain['bytes'] / 1e6:>10.1f} "

@@ -27,6 +27,7 @@ from forum.exports.scope import Scope, author_label, organisation_label
 from forum.extensions import db
 from forum.models import Moderator, Post, Room, Topic, User
 from forum.models.base import utcnow
+from forum.rendering import html_to_text
 from forum.services import rooms as room_service
 
 FORMAT = "plenary-discussion"
@@ -112,28 +113,6 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-# Posts keep the HTML rendered when they were written (bleach's output: well-formed, every
-# attribute in double quotes, "<" in text escaped), so stripping its tags is exact and about
-# 200 times faster than rendering the Markdown again (which 50,000 posts cannot afford).
-_LINE_BREAK = re.compile(r"<br\s*/?>\n?")
-_BLOCK_END = re.compile(r"</(?:p|h[1-6]|blockquote|pre|ul|ol|table)>\n?")
-_LIST_ITEM = re.compile(r"<li(?:\s[^>]*)?>")
-_CELL_END = re.compile(r"</t[hd]>")
-_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
-_BLANK_LINES = re.compile(r"\n{3,}")
-
-
-def plain_text(body_html: str) -> str:
-    """The text of a post's rendered HTML: paragraphs separated by a blank line, list items
-    starting with "• ", no markup."""
-    text = _LINE_BREAK.sub("\n", body_html)
-    text = _BLOCK_END.sub("\n\n", text)
-    text = _LIST_ITEM.sub("• ", text)
-    text = _CELL_END.sub(" ", text)
-    text = html.unescape(_TAG.sub("", text))
-    return _BLANK_LINES.sub("\n\n", text).strip()
-
-
 def _record(row, authors: dict[int, _Author], places: dict[tuple[str, int], _Place],
             moderators_view: bool) -> dict[str, Any]:
     """One post as a flat record (keys: COLUMNS). A deleted post keeps its place, times and
@@ -167,7 +146,7 @@ def _record(row, authors: dict[int, _Author], places: dict[tuple[str, int], _Pla
         "endorsements": row.endorsement_count,
         "hidden_reason": row.hidden_reason if state == "hidden" and moderators_view else "",
         "subject": row.subject,
-        "body_text": plain_text(row.body_html),
+        "body_text": html_to_text(row.body_html),
         "body_markdown": row.body,
     }
 
@@ -314,7 +293,7 @@ def _room(room: Room) -> dict[str, Any]:
         "description": room.description,
         "phase": room.phase.value,
         "moderators": [author_label(m.user) for m in room.moderators],
-        "takeaways": [{"position": t.position, "body_markdown": t.body, "body_text": plain_text(t.body_html),
+        "takeaways": [{"position": t.position, "body_markdown": t.body, "body_text": html_to_text(t.body_html),
                        "credited": _person(t.credited_user)} for t in room_service.takeaways(room)],
     }
 

@@ -2,8 +2,8 @@
 
 Digest (a TF-IDF centroid, in the manner of Radev et al.'s centroid-based summarisation)
 ---------------------------------------------------------------------------------------
-1. Text. Each post's Markdown loses its quoted lines (lines starting with ">": they repeat
-   someone else) and becomes plain text (`forum.rendering.markdown_to_text`).
+1. Text. Each post loses what it quotes (its blockquotes: they repeat someone else) and
+   becomes plain text (`forum.rendering.html_to_text` of the post's stored HTML).
 2. Sentences. The text is cut at line breaks (posts are written like chat messages) and after
    ".", "!" or "?" followed by white space. A sentence is kept if it has 6 to 60 words.
 3. Words. Lower-cased Unicode words (``\\w+``) of at least 3 characters, minus a short
@@ -36,7 +36,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from forum.rendering import markdown_to_text
+from forum.rendering import html_to_text
 
 MIN_WORDS, MAX_WORDS = 6, 60
 DUPLICATE_COSINE = 0.8
@@ -81,10 +81,12 @@ class Sentence:
     score: float = 0.0
 
 
-def plain_text(markdown: str) -> str:
-    """A post's Markdown as plain text, without quoted lines."""
-    kept = [line for line in markdown.splitlines() if not line.lstrip().startswith(">")]
-    return markdown_to_text("\n".join(kept))
+_QUOTE = re.compile(r"<blockquote>.*?</blockquote>", re.DOTALL)
+
+
+def plain_text(body_html: str) -> str:
+    """A post's stored HTML as plain text, without what it quotes (someone else's words)."""
+    return html_to_text(_QUOTE.sub("", body_html))
 
 
 def split_sentences(text: str) -> list[str]:

@@ -202,7 +202,7 @@ def _figures(posts: list[Post]) -> Figures:
 
 def _section(place: Topic | Room, posts: list[Post], replied: set[int]) -> Section:
     kind, _id = _key(place)
-    sources = [Source(p.id, author_label(p.author), plain_text(p.body), p.endorsement_count, p.id in replied)
+    sources = [Source(p.id, author_label(p.author), plain_text(p.body_html), p.endorsement_count, p.id in replied)
                for p in posts]
     endorsed = sorted((p for p in posts if p.endorsement_count > 0),
                       key=lambda p: (-p.endorsement_count, p.created_at, p.id))[:TOP_ENDORSED[kind]]
@@ -222,7 +222,7 @@ def _section(place: Topic | Room, posts: list[Post], replied: set[int]) -> Secti
         kind=kind, id=place.id, title=title, description=description, guiding_questions=questions,
         moderators=moderators, takeaways=takeaways, figures=_figures(posts),
         most_endorsed=[Endorsed(author_label(p.author), organisation_label(p.author, p), p.endorsement_count,
-                                _excerpt(plain_text(p.body))) for p in endorsed],
+                                _excerpt(plain_text(p.body_html))) for p in endorsed],
         digest=digest(sources), open_questions=open_questions(sources))
 
 

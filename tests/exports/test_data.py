@@ -19,6 +19,7 @@ from forum.exports.scope import resolve
 from forum.models import Consultation, Event, Post, PostStatus, User
 from forum.models.base import utcnow
 from forum.services import moderation, posts, rooms
+from forum.rendering import html_to_text
 from forum.services.errors import NotFound
 
 TRICKY_BODY = 'Città – naïve «façade» 🙂\nsecond line, with "quotes", commas; and a < b & c'
@@ -206,8 +207,8 @@ def test_plain_text():
     html = ('<h3>Title</h3>\n<p>a &lt; b &amp; c<br>\nnext <a href="https://x.example/?a=1&amp;b=2" '
             'title="x > y" rel="nofollow">link</a></p>\n<ol>\n<li>one</li>\n<li>two</li>\n</ol>\n'
             '<blockquote>\n<p>quoted</p>\n</blockquote>\n<pre><code>x = 1\n</code></pre>\n')
-    assert data.plain_text(html) == "Title\n\na < b & c\nnext link\n\n• one\n• two\n\nquoted\n\nx = 1"
-    assert data.plain_text("") == ""
+    assert html_to_text(html) == "Title\n\na < b & c\nnext link\n\n• one\n• two\n\nquoted\n\nx = 1"
+    assert html_to_text("") == ""
 
 
 # --- JSON ---------------------------------------------------------------------------------

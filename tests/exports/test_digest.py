@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 
 from forum.exports.digest import Source, digest, open_questions, plain_text, split_sentences
+from forum.rendering import render_markdown
 
 HOUSING = [
     Source(1, "Ana", "Affordable housing is the first barrier for newcomers in our city. "
@@ -51,8 +52,8 @@ def test_digest_is_deterministic_across_runs_and_input_order():
 def test_digest_skips_short_long_and_quoted_sentences():
     long_sentence = " ".join(["housing"] * 61) + "."
     sources = [Source(1, "A", "Too short to count here. " + long_sentence),
-               Source(2, "B", plain_text("> Quoted words about housing policy in the region today\n\n"
-                                         "My own view on housing policy in the region today."))]
+               Source(2, "B", plain_text(render_markdown("> Quoted words about housing policy in the region today\n\n"
+                                                         "My own view on housing policy in the region today.")))]
     assert _texts(digest(sources)) == ["My own view on housing policy in the region today."]
 
 
@@ -88,7 +89,7 @@ def test_open_questions_rule():
         Source(1, "A", "Who pays for the guarantee fund? I think the region should.", endorsements=1),
         Source(2, "B", "What about rural areas and small towns? And transport?", endorsements=4),
         Source(3, "C", "Did anyone try this already in Spain?", endorsements=9, replied=True),
-        Source(4, "D", plain_text("> Is this a quoted question?\n\nNothing to ask.")),
+        Source(4, "D", plain_text(render_markdown("> Is this a quoted question?\n\nNothing to ask."))),
         Source(5, "E", "Why?"),
     ]
     questions = open_questions(sources)
