@@ -45,7 +45,7 @@ COLUMNS = (
 )
 # OWASP's rule against formula injection: a spreadsheet runs a text cell starting with one
 # of these as a formula (or DDE command); a leading apostrophe makes it text again.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 Progress = Callable[[int], None]
 
@@ -202,7 +202,8 @@ def _csv_cell(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    # Some spreadsheets skip leading spaces, and read full-width signs as the ASCII ones.
+    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
@@ -294,7 +295,7 @@ def _room(room: Room) -> dict[str, Any]:
         "phase": room.phase.value,
         "moderators": [author_label(m.user) for m in room.moderators],
         "takeaways": [{"position": t.position, "body_markdown": t.body, "body_text": html_to_text(t.body_html),
-                       "credited": _person(t.credited_user)} for t in room_service.takeaways(room)],
+                       "credited": _person(t.credited)} for t in room_service.takeaways(room)],
     }
 
 

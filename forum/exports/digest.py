@@ -81,12 +81,21 @@ class Sentence:
     score: float = 0.0
 
 
-_QUOTE = re.compile(r"<blockquote>.*?</blockquote>", re.DOTALL)
+_QUOTE_TAG = re.compile(r"<(/?)blockquote\b[^>]*>")
 
 
 def plain_text(body_html: str) -> str:
-    """A post's stored HTML as plain text, without what it quotes (someone else's words)."""
-    return html_to_text(_QUOTE.sub("", body_html))
+    """A post's stored HTML as plain text, without what it quotes (someone else's words),
+    quotes within quotes included."""
+    kept, depth, position = [], 0, 0
+    for tag in _QUOTE_TAG.finditer(body_html):
+        if depth == 0:
+            kept.append(body_html[position:tag.start()])
+        depth = max(0, depth - 1) if tag.group(1) else depth + 1
+        position = tag.end()
+    if depth == 0:
+        kept.append(body_html[position:])
+    return html_to_text("".join(kept))
 
 
 def split_sentences(text: str) -> list[str]:

@@ -211,7 +211,7 @@ def _section(place: Topic | Room, posts: list[Post], replied: set[int]) -> Secti
         moderators = [author_label(m.user) for m in place.moderators]
         # The plenary hears the rooms' takeaways rather than writing its own: say nothing if none.
         takeaways = [TakeawayItem(_one_line(markdown_to_text(t.body)), Markup(t.body_html),
-                                  author_label(t.credited_user) if t.credited_user else "")
+                                  author_label(t.credited) if t.credited else "")
                      for t in room_service.takeaways(place)] or (None if place.is_plenary else [])
     else:
         title = _("Topic %(number)d: %(title)s", number=place.position, title=place.title)

@@ -86,7 +86,10 @@ def resolve(actor, kind: str, object_id: int, *, public: bool = False) -> Scope:
     root = post if post.parent_id is None else db.session.get(Post, post.thread_id)
     _require(permissions.can_moderate_post(actor, root) and not root.backchannel)
     place = root.room if root.room_id is not None else root.topic
-    title = root.subject or _("Thread started by %(name)s", name=author_label(root.author))
+    if root.is_hidden or root.is_deleted:  # neither its subject nor its author may show
+        title = _("Thread %(number)d", number=root.id)
+    else:
+        title = root.subject or _("Thread started by %(name)s", name=author_label(root.author))
     return Scope(kind, root.id, title, consultation=root.consultation, event=place.event if root.room_id else None,
                  sections=[place], thread=root)
 
@@ -106,10 +109,13 @@ def author_label(user: User) -> str:
 
 
 def organisation_label(user: User, post: Post | None = None) -> str:
-    """The organisation shown with a post (none for people who chose not to be named)."""
+    """The organisation shown with a post; none for people who chose not to be named, even
+    for a post on its behalf (the organisation would name them)."""
+    if not user.named_in_reports:
+        return ""
     if post is not None and post.on_behalf_of_organisation:
         return post.organisation_name
-    return user.organisation if user.named_in_reports else ""
+    return user.organisation
 
 
 def owner_of(kind: str, object_id: int) -> User | None:

@@ -130,10 +130,20 @@ class Takeaway(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     room: Mapped[Room] = relationship()
+    source_post: Mapped[Post | None] = relationship(foreign_keys=[source_post_id])
     credited_user: Mapped[User | None] = relationship(foreign_keys=[credited_user_id])
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     revisions: Mapped[list[TakeawayRevision]] = relationship(
         back_populates="takeaway", order_by="TakeawayRevision.id", cascade="all, delete-orphan")
+
+    @property
+    def credited(self) -> User | None:
+        """Who the takeaway credits: the author of the message it came from, while that
+        message stands. Deleted (its author's words erased) or hidden, the credit goes too."""
+        post = self.source_post
+        if self.credited_user is None or post is None or post.is_deleted or post.is_hidden:
+            return None
+        return self.credited_user
 
 
 class TakeawayRevision(db.Model):

@@ -301,7 +301,7 @@ def speaking_share(actor: User, room: Room) -> SpeakingShare:
 
 def takeaways(room: Room) -> list[Takeaway]:
     return list(db.session.scalars(
-        select(Takeaway).options(joinedload(Takeaway.credited_user))
+        select(Takeaway).options(joinedload(Takeaway.credited_user), joinedload(Takeaway.source_post))
         .where(Takeaway.room_id == room.id, Takeaway.deleted_at.is_(None))
         .order_by(Takeaway.position, Takeaway.id)))
 
@@ -322,7 +322,7 @@ def _takeaways_changed(room: Room) -> None:
     events.record_data(events.moderators_stream(room), "takeaway.changed", {
         "room_id": room.id, "takeaways": [
             {"id": t.id, "body": t.body, "body_html": t.body_html,
-             "credited": t.credited_user.display_name if t.credited_user else None}
+             "credited": t.credited.display_name if t.credited else None}
             for t in takeaways(room)]})
     if room.phase is RoomPhase.CLOSED and not room.is_plenary:
         _record_card(room)  # the plenary shows the corrected card
@@ -413,7 +413,7 @@ class ReportCard:
 
 def _card(room: Room, items: list[Takeaway]) -> ReportCard:
     return ReportCard(room.id, room.position, room.title, [m.user.display_name for m in room.moderators],
-                      [TakeawayCard(t.body_html, t.credited_user.display_name if t.credited_user else None)
+                      [TakeawayCard(t.body_html, t.credited.display_name if t.credited else None)
                        for t in items])
 
 
@@ -430,7 +430,7 @@ def report_back(event: Event) -> list[ReportCard]:
     if not closed:
         return []
     items = db.session.scalars(
-        select(Takeaway).options(joinedload(Takeaway.credited_user))
+        select(Takeaway).options(joinedload(Takeaway.credited_user), joinedload(Takeaway.source_post))
         .where(Takeaway.room_id.in_([r.id for r in closed]), Takeaway.deleted_at.is_(None))
         .order_by(Takeaway.position, Takeaway.id)).all()
     by_room: dict[int, list[Takeaway]] = {}

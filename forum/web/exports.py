@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import (Blueprint, Response, abort, current_app, g, make_response, render_template, request,
+                   stream_with_context)
 from flask_babel import force_locale, get_locale
 from flask_login import current_user, login_required
 
 from forum.exports import data, report
 from forum.extensions import db
 from forum.models import User
+from forum.services.errors import ServiceError
 from forum.exports.scope import KINDS, resolve
 
 bp = Blueprint("exports", __name__)
@@ -65,8 +67,13 @@ def download(kind: str, object_id: int, fmt: str):
             # with it the reader's account object): the stream loads the reader and the
             # scope again in a session of its own, in the language the request chose. The
             # check above has already answered any 404.
+            g.pop("permission_answers", None)  # objects of the closed session
             with force_locale(language):
-                scope = resolve(db.session.get(User, user_id), kind, object_id)
+                try:
+                    scope = resolve(db.session.get(User, user_id), kind, object_id)
+                except ServiceError:  # removed or no longer allowed since the headers went out
+                    current_app.logger.warning("export %s %s stopped: no longer available", kind, object_id)
+                    return
                 yield from data.csv_chunks(scope, bom=bom) if fmt == "csv" else data.json_chunks(scope)
         return _attachment(stream_with_context(chunks()), FORMATS[fmt], filename)
     built = report.build_report(scope, timezone=current_user.timezone)
@@ -91,4 +98,9 @@ def summary(consultation_id: int):
     reader sees (hidden posts left out), named as people chose."""
     scope = resolve(current_user, "consultation", consultation_id, public=True)
     zone = current_user.timezone if current_user.is_authenticated else "UTC"
-    return _page(report.build_report(scope, timezone=zone), scope)
+    response = make_response(_page(report.build_report(scope, timezone=zone), scope))
+    # Organisers see members-only and draft consultations here too: never in a shared cache.
+    consultation = scope.consultation
+    if consultation.visibility.value != "public" or consultation.status.value == "draft":
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
