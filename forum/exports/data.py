@@ -11,9 +11,7 @@ and the JSON document.
 from __future__ import annotations
 
 import csv
-import html
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
