@@ -32,6 +32,7 @@ from forum.extensions import db
 from forum.models import ModerationAction, Post, Room, Topic
 from forum.models.events import Moderator
 from forum.rendering import markdown_to_text
+from forum.services import audit
 from forum.services import rooms as room_service
 
 CSS_PATH = Path(__file__).resolve().parents[2] / "static" / "css" / "report.css"
@@ -304,8 +305,6 @@ def _unit(size: timedelta) -> str:
 
 def _moderation(scope: Scope) -> list[Row]:
     """Moderation actions in the scope, counted by kind: no posts, people or reasons."""
-    from forum.web.moderation import ACTION_LABELS  # the log's wording; web imports this module
-
     query = select(ModerationAction.action, func.count()).group_by(ModerationAction.action)
     if scope.thread is not None:
         query = query.where(ModerationAction.post_id.in_(select(Post.id).where(Post.thread_id == scope.thread.id)))
@@ -317,7 +316,7 @@ def _moderation(scope: Scope) -> list[Row]:
         query = query.where(ModerationAction.event_id == scope.event.id)
     else:
         query = query.where(ModerationAction.consultation_id == scope.consultation.id)
-    rows = [Row(str(ACTION_LABELS.get(action, action)), count) for action, count in db.session.execute(query)]
+    rows = [Row(str(audit.ACTION_LABELS.get(action, action)), count) for action, count in db.session.execute(query)]
     return sorted(rows, key=lambda r: (-r.count, r.label))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -14,6 +15,32 @@ from forum.models import Consultation, Event, ModerationAction, Post, Room, User
 from forum.services.errors import PermissionDenied
 
 LOG_PAGE_SIZE = 100
+
+# What each line of the log says, in the reader's language.
+ACTION_LABELS = {
+    "post.hidden": _l("hid a post"),
+    "post.restored": _l("restored a hidden post"),
+    "post.pinned": _l("pinned a post"),
+    "post.unpinned": _l("unpinned a post"),
+    "post.moved": _l("moved a thread"),
+    "post.approved": _l("approved a message"),
+    "post.rejected": _l("rejected a message"),
+    "thread.locked": _l("locked a thread"),
+    "thread.unlocked": _l("unlocked a thread"),
+    "room.locked": _l("locked the room"),
+    "room.unlocked": _l("unlocked the room"),
+    "room.phase": _l("changed the room's phase"),
+    "room.slow_mode": _l("changed slow mode"),
+    "room.premoderation": _l("changed pre-moderation"),
+    "user.muted": _l("muted a participant"),
+    "user.unmuted": _l("unmuted a participant"),
+    "flag.dismissed": _l("dismissed reports"),
+    "floor.given": _l("gave the floor"),
+    "event.broadcast": _l("sent a message to every room"),
+    "event.recall": _l("called everyone back to the plenary"),
+    "member.moved": _l("moved a participant to another room"),
+    "takeaway.promoted": _l("made a message a key takeaway"),
+}
 
 
 def log(actor: User, action: str, *, room: Room | None = None, post: Post | None = None,

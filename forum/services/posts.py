@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from forum.models import Consultation, Endorsement, Post, PostRevision, PostStatus, Room, User
 from forum.models.base import utcnow
-from forum.models.events import EventStatus, RoomPhase
+from forum.models.events import EventStatus, MemberRole, RoomPhase
 from forum.rendering import render_markdown
 from forum.services.errors import PermissionDenied, TooSoon, ValidationError
 from forum.services.text import clean_text
@@ -41,18 +41,33 @@ def _place(post: Post) -> Consultation | Room:
     return post.room if post.room_id is not None else post.consultation
 
 
-def _explain_room_refusal(actor: User, room: Room) -> None:
-    """Say why a room refuses a message, when the reason is the room's state or a mute."""
-    if room.event.status is not EventStatus.PUBLISHED or room.phase is RoomPhase.CLOSED:
-        raise PermissionDenied(_l("This room is closed: its discussion can be read but not added to."))
+def room_refusal(actor: User, room: Room):
+    """Why the actor may not write in the room (None if they may): the one wording for the
+    refused message and for the room page's composer."""
+    if room.event.status is not EventStatus.PUBLISHED or permissions.room_closed(room):
+        return _l("This room is closed: you can read its discussion.")
+    if permissions.can_post_in_room(actor, room):
+        return None
+    if not (actor and actor.is_authenticated):
+        return _l("Log in to take part.")
     if permissions.can_moderate_room(actor, room):
-        return
-    if room.phase is RoomPhase.NOT_STARTED:
-        raise PermissionDenied(_l("This room has not started yet."))
-    if room.locked:
-        raise PermissionDenied(_l("The moderators have locked this room for now."))
+        return None
+    member = permissions.membership(actor, room.event)
+    if member is not None and member.role is MemberRole.OBSERVER:
+        return _l("You are observing this event: you can read, not post.")
     if permissions.is_muted(actor, room):
-        raise PermissionDenied(_l("A moderator has muted you in this room for now."))
+        return _l("A moderator has muted you in this room for now.")
+    if room.locked:
+        return _l("The moderators have locked this room for now.")
+    if room.phase is RoomPhase.NOT_STARTED:
+        return _l("This room has not started yet.")
+    return _l("You cannot post in this room.")
+
+
+def _explain_room_refusal(actor: User, room: Room) -> None:
+    reason = room_refusal(actor, room)
+    if reason is not None:
+        raise PermissionDenied(reason)
 
 
 def require_reply(actor: User, parent: Post) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
@@ -20,39 +19,12 @@ from forum.services import audit
 from forum.services import moderation as service
 from forum.services.errors import Conflict, ValidationError
 from forum.web import apply_service_error, flash_refusal, safe_next
-from forum.web.rooms import room_url
+from forum.web.rooms import SLOW_MODE_CHOICES, room_url
 from forum.web.forms import (ActionForm, FlagPostForm, HidePostForm, MovePostForm, MuteForm,
                              RejectPostForm, RoomSettingsForm)
 
 bp = Blueprint("moderation", __name__)
 
-# What each line of the moderation log says (services/audit.py lists the actions).
-ACTION_LABELS = {
-    "post.hidden": _l("hid a post"),
-    "post.restored": _l("restored a hidden post"),
-    "post.pinned": _l("pinned a post"),
-    "post.unpinned": _l("unpinned a post"),
-    "post.moved": _l("moved a thread"),
-    "post.approved": _l("approved a message"),
-    "post.rejected": _l("rejected a message"),
-    "thread.locked": _l("locked a thread"),
-    "thread.unlocked": _l("unlocked a thread"),
-    "room.locked": _l("locked the room"),
-    "room.unlocked": _l("unlocked the room"),
-    "room.phase": _l("changed the room's phase"),
-    "room.slow_mode": _l("changed slow mode"),
-    "room.premoderation": _l("changed pre-moderation"),
-    "user.muted": _l("muted a participant"),
-    "user.unmuted": _l("unmuted a participant"),
-    "flag.dismissed": _l("dismissed reports"),
-    "floor.given": _l("gave the floor"),
-    "event.broadcast": _l("sent a message to every room"),
-    "event.recall": _l("called everyone back to the plenary"),
-    "member.moved": _l("moved a participant to another room"),
-    "takeaway.promoted": _l("made a message a key takeaway"),
-}
-
-SLOW_MODE_CHOICES = (0, 10, 30, 60, 120, 300, 600)
 MUTE_CHOICES = (5, 10, 30, 60, 240, 1440)
 TRUE_VALUES, FALSE_VALUES = {"1", "true", "on", "yes"}, {"0", "false", "off", "no"}
 
@@ -379,7 +351,7 @@ def _log_page(scope, *, title: str, places: dict):
         db.session.scalars(db.select(Post).where(Post.id.in_(post_ids))).all()
     return render_template(
         "moderation/log.html", scope=scope, is_event=isinstance(scope, Event), title=title, entries=entries,
-        older=older, newest=before is not None, labels=ACTION_LABELS, post_url=post_url,
+        older=older, newest=before is not None, labels=audit.ACTION_LABELS, post_url=post_url,
         describe=lambda entry: describe(entry, places))
 
 

@@ -15,6 +15,8 @@ from forum.services.errors import ServiceError
 from forum.web.forms import ActionForm, RoomMessageForm
 from forum.web.posts import rate_limited_posting
 
+SLOW_MODE_CHOICES = (0, 10, 30, 60, 120, 300, 600)  # seconds between one participant's messages
+
 bp = Blueprint("rooms", __name__, url_prefix="/events/<int:event_id>/rooms/<int:room_id>")
 
 
@@ -49,6 +51,7 @@ def render_room(room, form: RoomMessageForm | None = None, backchannel_form: Roo
         messages=messages, pinned=pinned, form=form, reply_to=reply_to,
         stream=stream, seq=seq, mod_stream=mod_stream, mod_seq=mod_seq,
         room_state=events.room_state(room), backchannel_form=backchannel_form,
+        refusal=post_service.room_refusal(current_user, room),
         backchannel=rooms.list_messages(current_user, room, backchannel=True) if moderates else None,
     )
     for name in PANELS:
@@ -63,7 +66,8 @@ MODERATOR_PANELS = {"controls", "hands", "queue", "share"}
 
 def _panel_context(room, name: str, moderates: bool) -> dict:
     event = room.event
-    base = dict(room=room, event=event, action_form=ActionForm(), phase_labels=PHASE_LABELS, moderates=moderates)
+    base = dict(room=room, event=event, action_form=ActionForm(), phase_labels=PHASE_LABELS, moderates=moderates,
+                slow_mode_choices=SLOW_MODE_CHOICES)
     if name == "report":
         return {**base, "report_back": rooms.report_back(event) if room.is_plenary else []}
     if name == "own-hand":

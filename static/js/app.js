@@ -32,6 +32,19 @@
     if (!input.value) input.value = window.plenaryNewKey();
   });
 
+  // Who is here now, on a live page (live.js and room.js): "N here now" and the names.
+  window.plenaryShowPresence = function (panel, data, countText) {
+    if (!panel) return;
+    panel.hidden = false;
+    panel.querySelector("[data-presence-count]").textContent = countText;
+    var list = panel.querySelector("[data-presence-list]");
+    list.replaceChildren.apply(list, data.users.map(function (user) {
+      var li = document.createElement("li");
+      li.textContent = user.name;
+      return li;
+    }));
+  };
+
   // A live count of the characters left in long text fields.
   document.querySelectorAll("textarea[maxlength]").forEach(function (area) {
     var counter = document.createElement("p");

@@ -349,15 +349,7 @@
 
   var presenceEl = root.querySelector("[data-presence]");
   function showPresence(data) {
-    if (!presenceEl) return;
-    presenceEl.hidden = false;
-    presenceEl.querySelector("[data-presence-count]").textContent = t("here_now", { n: data.count });
-    var list = presenceEl.querySelector("[data-presence-list]");
-    list.replaceChildren.apply(list, data.users.map(function (user) {
-      var li = document.createElement("li");
-      li.textContent = user.name;
-      return li;
-    }));
+    window.plenaryShowPresence(presenceEl, data, t("here_now", { n: data.count }));
   }
 
   // --- Sending ------------------------------------------------------------------------------
