@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import re
-import time
 from dataclasses import dataclass
 
 from flask import current_app, request
@@ -19,7 +18,7 @@ from flask_socketio import emit, join_room, leave_room
 
 from forum import permissions
 from forum.extensions import db, socketio
-from forum.ratelimits import hit_posting_limits
+from forum.ratelimits import charge_write
 from forum.presence import presence
 from forum.services import events
 from forum.models.base import utcnow
@@ -27,7 +26,6 @@ from forum.services import posts as post_service
 from forum.services import rooms
 from forum.services.errors import NotFound, ServiceError
 
-_last_typing: dict[str, float] = {}
 _joined: dict[str, set[str]] = {}
 
 
@@ -142,7 +140,6 @@ def on_disconnect(reason=None):
     for stream in _joined.pop(request.sid, set()):
         presence.remove(stream, request.sid)
         _announce_presence(stream)
-    _last_typing.pop(request.sid, None)
     if current_user.is_authenticated:
         presence.remove_connection(current_user.id, request.sid)
 
@@ -215,8 +212,7 @@ def on_post(data):
     fields = {name: data.get(name) for name in ("subject", "body", "client_key")}
     if any(value is not None and not isinstance(value, str) for value in fields.values()):
         raise ServiceError(_("This message could not be understood."))
-    if not hit_posting_limits():
-        return _error(429, _("You are doing this too often. Please wait a little and try again."))
+    charge_write()  # the same allowance as the forms' writes; 429 with retry_after when spent
     if place.room is not None:
         post = post_service.post_in_room(current_user, place.room, body=fields["body"] or "", parent=parent,
                                          backchannel=place.backchannel, client_key=fields["client_key"])
@@ -239,9 +235,8 @@ def on_typing(data):
     stream = data.get("stream")
     if not current_user.is_authenticated or not isinstance(stream, str) or stream not in _joined.get(request.sid, set()):
         return {"ok": False}
-    now = time.monotonic()
-    if now - _last_typing.get(request.sid, 0) < current_app.config["TYPING_INTERVAL"]:
+    # One notice per interval and account, however many connections (tabs, devices) it has.
+    if not presence.allow_once_per(f"typing:{current_user.id}:{stream}", current_app.config["TYPING_INTERVAL"]):
         return {"ok": True}  # throttled: one notice per interval is enough
-    _last_typing[request.sid] = now
     emit("typing", {"stream": stream, "user": _me()}, to=stream, include_self=False)
     return {"ok": True}

@@ -35,7 +35,8 @@ class Conflict(ServiceError):
 
 
 class TooSoon(ServiceError):
-    """Slow mode: the same person may post again after `retry_after` seconds."""
+    """Too many actions too quickly (a room's slow mode, the rate limits of forum/ratelimits.py):
+    the same person may try again after `retry_after` seconds."""
 
     status_code = 429
     default_message = _l("You are doing this too often. Please wait a little and try again.")

@@ -18,6 +18,7 @@ from forum import permissions
 from forum.extensions import db
 from forum.models import Event
 from forum.models.events import ASSIGNMENT_LABELS, AssignmentMode, EventStatus
+from forum.ratelimits import counts_as_write
 from forum.services import event_setup as service
 from forum.services import rooms as room_service
 from forum.services.accounts import timezone_names
@@ -319,6 +320,7 @@ def _after_joining(event, member):
 
 @bp.post("/<int:event_id>/register")
 @login_required
+@counts_as_write
 def register(event_id: int):
     event = permissions.access_event(current_user, event_id)
     _checked()
@@ -328,6 +330,7 @@ def register(event_id: int):
 
 @bp.route("/<int:event_id>/join/<token>", methods=["GET", "POST"])
 @login_required
+@counts_as_write
 def join(event_id: int, token: str):
     # An invitation admits to a draft too: load the event without the page's visibility rule.
     event = db.session.get(Event, event_id) if permissions.valid_id(event_id) else None
@@ -345,6 +348,7 @@ def join(event_id: int, token: str):
 
 @bp.post("/<int:event_id>/rooms/<int:room_id>/choose")
 @login_required
+@counts_as_write
 def choose_room(event_id: int, room_id: int):
     event = permissions.access_event(current_user, event_id)
     room = _room_in(event, room_id)
@@ -416,6 +420,7 @@ def set_phase(event_id: int, room_id: int):
 
 @bp.post("/<int:event_id>/rooms/<int:room_id>/hand")
 @login_required
+@counts_as_write
 def hand(event_id: int, room_id: int):
     room = _room(event_id, room_id)
     _checked()

@@ -15,6 +15,7 @@ from forum import permissions
 from forum.extensions import db
 from forum.models import Event, Post, Room, Topic, User
 from forum.models.events import PHASE_LABELS, RoomPhase
+from forum.ratelimits import counts_as_write
 from forum.services import audit
 from forum.services import moderation as service
 from forum.services.errors import Conflict, ValidationError
@@ -163,6 +164,7 @@ def reject(post_id: int):
 
 @bp.route("/posts/<int:post_id>/flag", methods=["GET", "POST"])
 @login_required
+@counts_as_write
 def flag(post_id: int):
     post = _load(post_id)
     if service.has_flagged(current_user, post):

@@ -13,7 +13,7 @@ from forum.services import events, moderation, rooms
 from forum.services import posts as post_service
 from forum.services.errors import ServiceError
 from forum.web.forms import ActionForm, RoomMessageForm
-from forum.web.posts import rate_limited_posting
+from forum.ratelimits import counts_as_write
 
 SLOW_MODE_CHOICES = (0, 10, 30, 60, 120, 300, 600)  # seconds between one participant's messages
 
@@ -106,7 +106,7 @@ def show(event_id: int, room_id: int):
 
 @bp.post("/messages")
 @login_required
-@rate_limited_posting
+@counts_as_write
 def create(event_id: int, room_id: int):
     room = permissions.access_room(current_user, room_id, event_id)
     rooms.close_if_due(room)
@@ -135,6 +135,7 @@ def message(event_id: int, room_id: int, post_id: int):
 
 @bp.post("/messages/<int:post_id>/endorsement")
 @login_required
+@counts_as_write
 def endorsement(event_id: int, room_id: int, post_id: int):
     room = permissions.access_room(current_user, room_id, event_id)
     post = permissions.access_post(current_user, post_id, room_id=room.id)
@@ -147,6 +148,7 @@ def endorsement(event_id: int, room_id: int, post_id: int):
 
 @bp.post("/messages/<int:post_id>/delete")
 @login_required
+@counts_as_write
 def delete(event_id: int, room_id: int, post_id: int):
     room = permissions.access_room(current_user, room_id, event_id)
     post = permissions.access_post(current_user, post_id, room_id=room.id)
