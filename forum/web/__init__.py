@@ -21,9 +21,10 @@ from forum.services.errors import ServiceError, ValidationError
 def init_app(app: Flask) -> None:
     from forum.web import admin, auth, consultations, events, exports, main, moderation, posts, rooms
 
-    from forum.web.requests import PlenaryRequest
+    from forum.web.requests import IdConverter, PlenaryRequest
 
     app.request_class = PlenaryRequest
+    app.url_map.converters["int"] = IdConverter  # before the blueprints' rules are made
     for module in (main, auth, consultations, posts, events, rooms, moderation, exports, admin):
         app.register_blueprint(module.bp)
 

@@ -23,6 +23,7 @@ from forum.web import apply_service_error, flash_refusal, safe_next
 from forum.web.rooms import SLOW_MODE_CHOICES, room_url
 from forum.web.forms import (ActionForm, FlagPostForm, HidePostForm, MovePostForm, MuteForm,
                              RejectPostForm, RoomSettingsForm)
+from forum.web.requests import query_int
 
 bp = Blueprint("moderation", __name__)
 
@@ -342,9 +343,8 @@ def consultation_log(consultation_id: int):
 
 
 def _log_page(scope, *, title: str, places: dict):
-    before = request.args.get("before", type=int)
-    entries = audit.entries(current_user, scope, before=before if permissions.valid_id(before) else None,
-                            limit=audit.LOG_PAGE_SIZE + 1)
+    before = query_int("before")
+    entries = audit.entries(current_user, scope, before=before, limit=audit.LOG_PAGE_SIZE + 1)
     older = entries[audit.LOG_PAGE_SIZE - 1].id if len(entries) > audit.LOG_PAGE_SIZE else None
     entries = entries[:audit.LOG_PAGE_SIZE]
     # The entries' posts in one query (the identity map then serves `entry.post`).

@@ -13,6 +13,7 @@ from forum.services import events, moderation, rooms
 from forum.services import posts as post_service
 from forum.services.errors import ServiceError
 from forum.web.forms import ActionForm, RoomMessageForm
+from forum.web.requests import query_int
 from forum.ratelimits import counts_as_write
 
 SLOW_MODE_CHOICES = (0, 10, 30, 60, 120, 300, 600)  # seconds between one participant's messages
@@ -32,12 +33,11 @@ def render_room(room, form: RoomMessageForm | None = None, backchannel_form: Roo
     stream, mod_stream = events.room_stream(room), events.moderators_stream(room)
     seq = events.latest_seq(stream)
     mod_seq = events.latest_seq(mod_stream) if moderates else 0
-    before = request.args.get("before", type=int)
-    messages = rooms.list_messages(current_user, room, before_id=before)
-    reply_to = None
-    if request.args.get("reply_to", type=int):
+    messages = rooms.list_messages(current_user, room, before_id=query_int("before"))
+    reply_to, reply_to_id = None, query_int("reply_to")
+    if reply_to_id is not None:
         try:
-            reply_to = permissions.access_post(current_user, request.args.get("reply_to", type=int), room_id=room.id)
+            reply_to = permissions.access_post(current_user, reply_to_id, room_id=room.id)
         except ServiceError:
             reply_to = None
     if form is None and permissions.can_post_in_room(current_user, room):
