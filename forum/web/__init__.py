@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, make_response, redirect, render_template, request, url_for
+from flask import Flask, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -69,11 +69,22 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+# Browser features no page of ours uses: no script, ours or injected, may ask for them.
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
+    "accelerometer", "camera", "geolocation", "gyroscope", "magnetometer", "microphone", "payment", "usb"))
+
+
 def _security_headers(response):
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    # Browsers ignore HSTS over plain HTTP, and a development server must never pin itself to
+    # HTTPS, so it goes only on HTTPS responses and only where configured (production).
+    max_age = current_app.config["HSTS_MAX_AGE"]
+    if max_age > 0 and request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={max_age}")
     return response
 
 

@@ -293,6 +293,50 @@ def test_pages_forbid_framing_sniffing_and_foreign_scripts(client, make_consulta
     assert response.headers["Referrer-Policy"] == "same-origin"
 
 
+@pytest.mark.parametrize("url", ["/", "/login", "/consultations/999999", "/static/css/app.css"])
+def test_pages_turn_off_the_browser_features_we_never_use(client, url):
+    response = client.get(url)
+    response.close()
+    policy = response.headers["Permissions-Policy"]
+    features = dict(item.strip().split("=") for item in policy.split(","))
+    assert {"camera", "microphone", "geolocation", "payment", "usb"} <= set(features)
+    assert set(features.values()) == {"()"}
+
+
+def test_hsts_is_sent_over_https_when_configured(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "HSTS_MAX_AGE", 31536000)
+    assert client.get("/login", base_url="https://localhost").headers["Strict-Transport-Security"] == (
+        "max-age=31536000")
+    # Over plain HTTP a browser ignores it, and a development server must never send it.
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+
+
+def test_hsts_is_not_sent_unless_configured(client):
+    assert "Strict-Transport-Security" not in client.get("/login", base_url="https://localhost").headers
+
+
+def test_production_sends_hsts_for_a_year_and_development_does_not():
+    from forum.config import DevelopmentConfig, ProductionConfig, TestingConfig
+
+    assert ProductionConfig.HSTS_MAX_AGE == 365 * 24 * 60 * 60
+    assert DevelopmentConfig.HSTS_MAX_AGE == TestingConfig.HSTS_MAX_AGE == 0
+
+
+def test_behind_a_trusted_proxy_hsts_follows_the_clients_scheme(app):
+    from forum import create_app
+    from forum.extensions import db
+
+    behind_nginx = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                               "TRUSTED_PROXIES": 1, "HSTS_MAX_AGE": 600})
+    client = behind_nginx.test_client()
+    https = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+    http = client.get("/login", headers={"X-Forwarded-Proto": "http"})
+    assert https.headers["Strict-Transport-Security"] == "max-age=600"
+    assert "Strict-Transport-Security" not in http.headers
+    with behind_nginx.app_context():
+        db.engine.dispose()
+
+
 @pytest.mark.parametrize("query", ["consultation_id=abc", "_method=POST", "_anchor=x", "page=2&_external=1"])
 def test_pagination_links_ignore_reserved_query_names(app, client, make_consultation, make_post, query):
     app.config["RESPONSES_PER_PAGE"] = 2
