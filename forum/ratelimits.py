@@ -24,6 +24,8 @@ import time
 from flask import current_app, request
 from flask_login import current_user
 from limits import parse as parse_limit
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter, RateLimiter
 
 from forum.extensions import limiter
 from forum.services.errors import TooSoon
@@ -60,38 +62,43 @@ def _enabled() -> bool:
     return bool(current_app.config["RATELIMIT_ENABLED"])
 
 
-def _wait(item, key: str, scope: str) -> int:
+def _wait(counter: RateLimiter, item, key: str, scope: str) -> int:
     """Whole seconds until the bucket has room again (at least one)."""
-    reset_at = limiter.limiter.get_window_stats(item, key, scope).reset_time
+    reset_at = counter.get_window_stats(item, key, scope).reset_time
     return max(1, math.ceil(reset_at - time.time()))
 
 
-def _refusal(buckets: list[tuple[str, str, str]]) -> int | None:
+def _refusal(counter: RateLimiter, buckets: list[tuple[str, str, str]]) -> int | None:
     """Seconds to wait if one of these (setting, key, scope) buckets is full, else None."""
     for setting, key, scope in buckets:
         item = parse_limit(current_app.config[setting])
-        if not limiter.limiter.test(item, key, scope):
-            return _wait(item, key, scope)
+        if not counter.test(item, key, scope):
+            return _wait(counter, item, key, scope)
     return None
 
 
-def _hit(buckets: list[tuple[str, str, str]]) -> None:
+def _hit(counter: RateLimiter, buckets: list[tuple[str, str, str]]) -> None:
     for setting, key, scope in buckets:
-        limiter.limiter.hit(parse_limit(current_app.config[setting]), key, scope)
+        counter.hit(parse_limit(current_app.config[setting]), key, scope)
+
+
+# While the shared counters (Redis) cannot be reached, each process counts in its own memory,
+# as Flask-Limiter does for its decorators (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED).
+_fallback = FixedWindowRateLimiter(MemoryStorage())
 
 
 def _counted(function):
-    """If the counters cannot be reached (Redis down), let the request through and say so
-    in the log, as Flask-Limiter does for its decorators (RATELIMIT_SWALLOW_ERRORS)."""
+    """Run `function(counter, ...)` with the limiter's counters, or this process's own if
+    those fail; nothing is counted when rate limits are off."""
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
         if not _enabled():
             return None
         try:
-            return function(*args, **kwargs)
+            return function(limiter.limiter, *args, **kwargs)
         except Exception as error:  # storage errors: redis.RedisError, connection errors
-            log.warning("rate-limit counters unavailable (%s): %s", function.__name__, error)
-            return None
+            log.warning("rate-limit counters unavailable, counting in memory (%s): %s", function.__name__, error)
+            return function(_fallback, *args, **kwargs)
     return wrapper
 
 
@@ -103,11 +110,13 @@ def _write_buckets() -> list[tuple[str, str, str]]:
 
 
 @_counted
-def _charge_write() -> int | None:
+def _charge_write(counter: RateLimiter) -> int | None:
     buckets = _write_buckets()
-    wait = _refusal(buckets)
+    wait = _refusal(counter, buckets)
     if wait is None:
-        _hit(buckets)  # a refused write does not count
+        # A refused write does not count: hammering at one's own account's limit must not
+        # spend the allowance of everyone else behind the same address.
+        _hit(counter, buckets)
     return wait
 
 
@@ -157,8 +166,8 @@ def _login_address_bucket() -> tuple[str, str, str]:
 
 
 @_counted
-def _login_refusal(email: str) -> int | None:
-    return _refusal([_login_account_bucket(email)])
+def _login_refusal(counter: RateLimiter, email: str) -> int | None:
+    return _refusal(counter, [_login_account_bucket(email)])
 
 
 def login_refusal(email: str) -> None:
@@ -170,10 +179,10 @@ def login_refusal(email: str) -> None:
 
 
 @_counted
-def _record_failed_login(email: str) -> int | None:
+def _record_failed_login(counter: RateLimiter, email: str) -> int | None:
     address = _login_address_bucket()
-    wait = _refusal([address])
-    _hit([_login_account_bucket(email)] + ([] if wait else [address]))
+    wait = _refusal(counter, [address])
+    _hit(counter, [_login_account_bucket(email)] + ([] if wait else [address]))
     return wait
 
 

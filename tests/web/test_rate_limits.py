@@ -328,3 +328,22 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
     assert {"posts.create", "posts.reply", "posts.edit", "posts.delete", "posts.endorsement", "rooms.create",
             "rooms.endorsement", "rooms.delete", "moderation.flag", "events.hand", "events.register",
             "events.join", "events.choose_room", "auth.profile", "auth.change_password"} <= counted
+
+
+def test_while_the_shared_counters_are_unreachable_each_process_counts_in_memory(writer, monkeypatch, caplog):
+    import forum.ratelimits
+    from limits.storage import MemoryStorage
+    from limits.strategies import FixedWindowRateLimiter
+
+    from forum.extensions import limiter
+
+    class Unreachable:
+        def __getattr__(self, name):
+            raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(forum.ratelimits, "_fallback", FixedWindowRateLimiter(MemoryStorage()))
+    monkeypatch.setattr(type(limiter), "limiter", property(lambda self: Unreachable()))
+
+    assert [writer.post("edit").status_code, writer.post("endorse").status_code] == [302, 302]
+    assert_rate_limited(writer.post("raise hand"), 60)
+    assert "rate-limit counters unavailable, counting in memory" in caplog.text
