@@ -172,6 +172,13 @@ def can_accept_invitation(user: Actor, event: Event) -> bool:
     return membership(user, event) is None
 
 
+def room_takes_newcomers(room: Room) -> bool:
+    """Whether people may be placed in (or choose) a breakout room now: before it starts or
+    while it is open. A room wrapping up is about to close, and a closed one takes no posts:
+    a newcomer placed there could not take part, so they wait in the plenary instead."""
+    return room.phase in (RoomPhase.NOT_STARTED, RoomPhase.OPEN)
+
+
 def can_choose_room(user: Actor, room: Room) -> bool:
     from forum.models.events import AssignmentMode
 
@@ -181,7 +188,9 @@ def can_choose_room(user: Actor, room: Room) -> bool:
     if event.status is not EventStatus.PUBLISHED:
         return False
     member = membership(user, event)
-    return member is not None and member.role is MemberRole.PARTICIPANT
+    if member is None or member.role is not MemberRole.PARTICIPANT:
+        return False
+    return room_takes_newcomers(room)
 
 
 def can_moderate_room(user: Actor, room: Room) -> bool:
