@@ -489,15 +489,8 @@ def member_of(event: Event, member_id: int) -> EventMember:
 
 
 def room_of(user, event: Event) -> Room | None:
-    """The breakout room a person belongs in: the one they co-moderate, else the one they
-    were placed in (None: only the plenary so far)."""
-    if user is None or not user.is_authenticated:
-        return None
-    moderated = next((room for room in event.breakout_rooms if room.is_moderator(user)), None)
-    if moderated is not None:
-        return moderated
-    member = permissions.membership(user, event)
-    return member.room if member is not None else None
+    """The breakout room a person belongs in (see `permissions.own_room`)."""
+    return permissions.own_room(user, event)
 
 
 @dataclass

@@ -210,8 +210,10 @@ def test_room_post_actions_come_back_to_the_room(client, db, ev, reload):
 def test_another_rooms_moderator_cannot_see_nor_act_on_the_room(app, client, db, ev):
     login(client, ev.other_moderator)
     assert client.post(f"/posts/{ev.message.id}/pin").status_code == 404
-    assert client.get(f"/rooms/{ev.room.id}/queue").status_code == 404
-    assert client.post(f"/rooms/{ev.room.id}/settings", data={"locked": "1"}).status_code == 404
+    # The room's tools say whose room it is not, and point to their own.
+    queue = client.get(f"/rooms/{ev.room.id}/queue")
+    assert queue.status_code == 403 and "This is not your breakout room." in queue.get_data(as_text=True)
+    assert client.post(f"/rooms/{ev.room.id}/settings", data={"locked": "1"}).status_code == 403
     participant = as_user(app, ev.participant)
     assert participant.get(f"/rooms/{ev.room.id}/queue").status_code == 403
     assert participant.post(f"/rooms/{ev.room.id}/settings", data={"locked": "1"}).status_code == 403
