@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from forum import permissions
 from forum.extensions import db
 from forum.models import Consultation, Event, ModerationAction, Post, Room, User
+from forum.models.base import utcnow
 from forum.services.errors import PermissionDenied
 
 LOG_PAGE_SIZE = 100
@@ -58,6 +59,8 @@ def log(actor: User, action: str, *, room: Room | None = None, post: Post | None
         event_id=event.id if event else None, consultation_id=consultation.id if consultation else None,
         post_id=post.id if post else None, target_user_id=target_user.id if target_user else None,
         reason=reason, details=details,
+        # The moment of the action, not of whichever later flush writes the line.
+        created_at=utcnow(),
     )
     db.session.add(entry)
     return entry
