@@ -24,7 +24,7 @@ from forum.services import events
 from forum.models.base import utcnow
 from forum.services import posts as post_service
 from forum.services import rooms
-from forum.services.errors import NotFound, ServiceError
+from forum.services.errors import LoginRequired, NotFound, RoomRefused, ServiceError
 
 _joined: dict[str, set[str]] = {}
 
@@ -54,7 +54,15 @@ def _parse(stream) -> tuple[str, int, bool]:
 
 
 def _access(stream) -> Place:
-    """Load what a stream names, if the current user may read it (404 otherwise)."""
+    """Load what a stream names, if the current user may read it (404 otherwise: a page says
+    why someone may not read a room or a consultation; a stream answers them all alike)."""
+    try:
+        return _load_place(stream)
+    except (LoginRequired, RoomRefused):
+        raise NotFound() from None
+
+
+def _load_place(stream) -> Place:
     kind, object_id, backchannel = _parse(stream)
     if kind == "consultation":
         consultation = permissions.access_consultation(current_user, object_id)

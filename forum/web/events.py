@@ -76,7 +76,7 @@ def show(event_id: int):
     return render_template(
         "events/show.html", event=event, member=permissions.membership(current_user, event),
         own_room=service.room_of(current_user, event), cards=cards,
-        occupancy=service.participation(event), action_form=ActionForm(),
+        occupancy=service.participation(event), action_form=ActionForm(), open_rooms=service.open_rooms(event),
         event_times=[_in_zone(event.starts_at, event.timezone), _in_zone(event.ends_at, event.timezone)])
 
 
@@ -268,7 +268,8 @@ def remove_moderator(event_id: int, room_id: int, moderator_id: int):
 def people(event_id: int):
     event = _editable(event_id)
     return render_template("events/people.html", event=event, members=service.members(current_user, event),
-                           figures=service.participation(event), action_form=ActionForm())
+                           figures=service.participation(event), open_rooms=service.open_rooms(event),
+                           action_form=ActionForm())
 
 
 @bp.post("/<int:event_id>/people/<int:member_id>/move")
@@ -313,6 +314,9 @@ def _after_joining(event, member):
     room = service.room_of(current_user, event)
     if room is not None:
         flash(_("You are registered. Your room is %(room)s.", room=room.title), "success")
+    elif member.role.value == "participant" and event.breakout_rooms and not service.open_rooms(event):
+        flash(_("You are registered. No breakout room takes newcomers now: you take part in the plenary."),
+              "success")
     else:
         flash(_("You are registered."), "success")
     return redirect(url_for("events.show", event_id=event.id))

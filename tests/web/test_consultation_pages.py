@@ -229,16 +229,24 @@ def test_pagination_keeps_the_filter_and_sort(app, client, four_responses):
 
 # --- who may read what --------------------------------------------------------------
 
-def test_members_only_is_hidden_from_visitors_and_shown_to_participants(client, make_user, make_consultation,
+def test_members_only_asks_visitors_to_log_in_and_is_shown_to_participants(client, make_user, make_consultation,
                                                                         make_post):
     consultation = make_consultation(visibility="members")
     post = make_post(consultation=consultation)
 
-    assert client.get(f"/consultations/{consultation.id}").status_code == 404
-    assert client.get(f"/consultations/{consultation.id}/posts/{post.id}").status_code == 404
-    assert client.get(f"/consultations/{consultation.id}/posts/{post.id}/history").status_code == 404
+    # A visitor is asked to log in, and comes back to the page after.
+    for url in (f"/consultations/{consultation.id}", f"/consultations/{consultation.id}/posts/{post.id}",
+                f"/consultations/{consultation.id}/posts/{post.id}/history"):
+        response = client.get(url)
+        assert response.status_code == 302 and response.headers["Location"] == f"/login?next={url}", url
+    # ... without learning anything of it before.
+    assert consultation.title not in client.get(f"/consultations/{consultation.id}", follow_redirects=True).get_data(
+        as_text=True)
 
-    login(client, make_user())
+    user = make_user()
+    response = client.post(f"/login?next=/consultations/{consultation.id}",
+                           data={"email": user.email, "password": user.test_password})
+    assert response.headers["Location"] == f"/consultations/{consultation.id}"
     response = client.get(f"/consultations/{consultation.id}")
     assert response.status_code == 200
     assert post_ids(parse(response)) == [post.id]
