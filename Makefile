@@ -31,8 +31,8 @@ translations:
 
 # After adding or changing user-facing strings: refresh the catalogues, then translate.
 messages:
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location -o forum/translations/messages.pot .
-	$(BIN)/pybabel update -i forum/translations/messages.pot -d forum/translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k plural_forms:1,2 --no-location -o forum/translations/messages.pot .
+	$(BIN)/pybabel update -w 100 -i forum/translations/messages.pot -d forum/translations
 
 db:
 	$(FLASK) db upgrade

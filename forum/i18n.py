@@ -1,10 +1,16 @@
-"""Locale and time zone of the reader, and date formatting for templates."""
+"""Locale and time zone of the reader; dates, plurals for scripts, and the names of codes.
+
+Every code a person may see (a room's phase, an event's status, an organisation type, a
+country, a moderation action...) is shown through `label(kind, code)`, in templates as the
+`label` global, so no page prints a stored code and every name is in the reader's language."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
 
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale, get_translations
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -35,3 +41,67 @@ def time_tag(value: datetime | None, format: str = "medium") -> Markup:
     rebase = not g.get("render_for_everyone", False)
     return Markup('<time datetime="{iso}">{text}</time>').format(
         iso=value.isoformat(timespec="seconds"), text=escape(format_datetime(value, format, rebase=rebase)))
+
+
+@cache
+def vocabularies() -> dict[str, Mapping[str, object]]:
+    """Every kind of code a person may see -> {code: lazily translated name}. The names live
+    next to the codes they name (models, the audit service); this gathers them in one place."""
+    from forum.models.consultations import STATUS_LABELS, VISIBILITY_LABELS
+    from forum.models.events import ASSIGNMENT_LABELS, EVENT_STATUS_LABELS, MEMBER_ROLE_LABELS, PHASE_LABELS
+    from forum.models.posts import POST_STATUS_LABELS
+    from forum.models.users import ORGANISATION_TYPES
+    from forum.services.audit import ACTION_LABELS
+
+    def by_code(labels: Mapping) -> dict[str, object]:
+        return {getattr(code, "value", code): name for code, name in labels.items()}
+
+    return {
+        "room_phase": by_code(PHASE_LABELS),
+        "event_status": by_code(EVENT_STATUS_LABELS),
+        "consultation_status": by_code(STATUS_LABELS),
+        "visibility": by_code(VISIBILITY_LABELS),
+        "assignment_mode": by_code(ASSIGNMENT_LABELS),
+        "member_role": by_code(MEMBER_ROLE_LABELS),
+        "post_status": by_code(POST_STATUS_LABELS),
+        "organisation_type": by_code(ORGANISATION_TYPES),
+        "moderation_action": by_code(ACTION_LABELS),
+    }
+
+
+LABEL_KINDS = ("room_phase", "event_status", "consultation_status", "visibility", "assignment_mode",
+               "member_role", "post_status", "organisation_type", "moderation_action", "country")
+
+
+def label(kind: str, code) -> str:
+    """The name of `code` (a string or a str enum member) in the reader's language.
+    Countries are ISO 3166 alpha-2 codes named by the locale's data. An unknown code (say an
+    organisation type a deployment no longer offers) is shown as stored rather than failing;
+    an unknown kind is a programming error."""
+    if code is None:
+        return ""
+    code = getattr(code, "value", code)
+    if kind == "country":
+        return (get_locale() or _english()).territories.get(code, code)
+    names = vocabularies()[kind]
+    return str(names[code]) if code in names else str(code)
+
+
+@cache
+def _english():
+    from babel import Locale
+    return Locale("en")
+
+
+def plural_forms(singular: str, plural: str, **variables) -> dict[str, str]:
+    """A counted text for a script, in every plural form of the reader's language, keyed by
+    CLDR category ("one", "few", "other"...), which the browser picks with Intl.PluralRules;
+    `%(num)s` becomes `{n}`, which the script replaces by the number. The page's language decides the forms, the catalogue the words:
+    `plural_forms("%(num)s here now", "%(num)s here now")` -> {"one": "{n} presente ora", ...}."""
+    locale = get_locale() or _english()
+    samples: dict[str, int] = {}
+    for number in range(0, 1000):  # the first integer of each category stands for all of it
+        samples.setdefault(locale.plural_form(number), number)
+    translations = get_translations()
+    return {category: translations.ungettext(singular, plural, number) % {"num": "{n}", **variables}
+            for category, number in samples.items()}

@@ -13,8 +13,8 @@ from wtforms.fields.choices import SelectChoice
 
 from forum import permissions
 from forum.extensions import db
+from forum.i18n import label
 from forum.models import Event, Post, Room, Topic, User
-from forum.models.events import PHASE_LABELS, RoomPhase
 from forum.services import audit
 from forum.services import moderation as service
 from forum.services.errors import Conflict, ValidationError
@@ -351,7 +351,7 @@ def _log_page(scope, *, title: str, places: dict):
         db.session.scalars(db.select(Post).where(Post.id.in_(post_ids))).all()
     return render_template(
         "moderation/log.html", scope=scope, is_event=isinstance(scope, Event), title=title, entries=entries,
-        older=older, newest=before is not None, labels=audit.ACTION_LABELS, post_url=post_url,
+        older=older, newest=before is not None, post_url=post_url,
         describe=lambda entry: describe(entry, places))
 
 
@@ -393,12 +393,7 @@ def describe(entry, places: dict) -> str:
 
 
 def _describe_phase(d: dict) -> str:
-    def label(value):
-        try:
-            return str(PHASE_LABELS[RoomPhase(value)])
-        except ValueError:
-            return value
-    text = _("%(before)s → %(after)s", before=label(d.get("from")), after=label(d["to"]))
+    text = _("%(before)s → %(after)s", before=label("room_phase", d.get("from")), after=label("room_phase", d["to"]))
     if d.get("minutes"):
         text += " " + ngettext("(countdown of %(num)d minute)", "(countdown of %(num)d minutes)", d["minutes"])
     if d.get("automatic"):
