@@ -10,7 +10,10 @@ from datetime import datetime
 from functools import cache
 
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import format_datetime, get_locale, get_translations
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time, get_datetime_format
+from flask_babel import get_locale, get_timezone, get_translations
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -32,6 +35,19 @@ def select_timezone() -> str | None:
     return None
 
 
+def format_when(value: datetime, format: str = "medium", *, zone: str | None = None,
+                rebase: bool = True) -> str:
+    """A date and time for people: the date in `format` ("short", "medium", "long"), the time
+    always to the minute ("30 nov 2026, 10:05"), as the pages' script writes it too. In the
+    reader's time zone, or in `zone`, or in UTC when `rebase` is false."""
+    locale = get_locale() or _english()
+    tz = ZoneInfo(zone) if zone else get_timezone() if rebase else ZoneInfo("UTC")
+    local = value.astimezone(tz)
+    return (get_datetime_format(format, locale=locale).replace("'", "")
+            .replace("{0}", format_time(local, "short", tzinfo=tz, locale=locale))
+            .replace("{1}", format_date(local.date(), format, locale=locale)))
+
+
 def time_tag(value: datetime | None, format: str = "medium") -> Markup:
     """A <time> element: machine-readable UTC, shown in the reader's time zone and locale.
     In HTML rendered for every reader (live broadcasts) the text stays in UTC: the page's
@@ -40,7 +56,7 @@ def time_tag(value: datetime | None, format: str = "medium") -> Markup:
         return Markup("")
     rebase = not g.get("render_for_everyone", False)
     return Markup('<time datetime="{iso}">{text}</time>').format(
-        iso=value.isoformat(timespec="seconds"), text=escape(format_datetime(value, format, rebase=rebase)))
+        iso=value.isoformat(timespec="seconds"), text=escape(format_when(value, format, rebase=rebase)))
 
 
 @cache

@@ -8,8 +8,6 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from babel.dates import format_datetime
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -18,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from forum import permissions
 from forum.extensions import db
 from forum.models import Event
-from forum.i18n import label
+from forum.i18n import format_when, label
 from forum.models.events import AssignmentMode, EventStatus
 from forum.services import event_setup as service
 from forum.services import rooms as room_service
@@ -83,7 +81,7 @@ def show(event_id: int):
 
 def _in_zone(value: datetime, zone: str) -> str:
     """A time as the organiser planned it, in the event's own time zone."""
-    return format_datetime(value, "medium", tzinfo=ZoneInfo(zone), locale=get_locale())
+    return format_when(value, "medium", zone=zone)
 
 
 # --- Organising ---------------------------------------------------------------------
