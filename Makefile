@@ -38,7 +38,7 @@ db:
 	$(FLASK) db upgrade
 
 demo: db
-	$(FLASK) demo
+	$(FLASK) demo --host $(HOST) --port $(PORT)
 
 run: install demo
 	$(BIN)/gunicorn --worker-class gevent --workers 1 --bind $(HOST):$(PORT) --access-logfile - wsgi:app

@@ -55,18 +55,32 @@ def set_roles(email: str, organiser: bool | None, admin: bool | None) -> None:
     click.echo(f"{user.email}: organiser={user.is_organiser} admin={user.is_admin}")
 
 
+def site_url(host: str, port: int) -> str:
+    """The address to open in a browser for a server bound to host:port (a server listening
+    on every interface is reached on this machine at 127.0.0.1)."""
+    host = "127.0.0.1" if host in ("", "0.0.0.0", "::", "[::]") else host
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address
+    return f"http://{host}:{port}"
+
+
 @click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="HOST",
+              help="Host the server listens on, for the links printed (make run passes HOST).")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), envvar="PORT",
+              help="Port the server listens on, for the links printed (make run passes PORT).")
 @with_appcontext
-def demo() -> None:
+def demo(host: str, port: int) -> None:
     """Load the demo consultation when the database is empty, and print its logins."""
     from forum.demo import load_demo
+    from forum.i18n import label
 
     logins = load_demo()
     if logins is None:
         click.echo("The database already holds data; the demo was not loaded.")
         return
     db.session.commit()
-    base = "http://127.0.0.1:5000"
+    base = site_url(host, port)
     click.echo(f"Demo loaded. Log in at {base}/login with:")
     for role, email, password in logins.accounts:
         click.echo(f"  {role:<12} {email}  /  {password}")
@@ -76,7 +90,7 @@ def demo() -> None:
     click.echo(f"  Plenary: {base}{event.url}")
     click.echo(f"  {'Organiser':<12} {event.organiser[0]}  /  {event.organiser[1]}")
     for room in event.rooms:
-        click.echo(f"  Room {room.position}: {room.title} ({room.phase}) {base}{room.url}")
+        click.echo(f"  Room {room.position}: {room.title} ({label('room_phase', room.phase)}) {base}{room.url}")
         for name, email in room.moderators:
             click.echo(f"    {'Moderator':<12} {email}  /  {event.moderator_password}  ({name})")
         if room.participant is not None:
