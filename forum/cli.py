@@ -1,7 +1,10 @@
 """Command-line tools: `flask create-admin`, `flask set-roles`, `flask demo`, `flask export`."""
 from __future__ import annotations
 
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from flask import Flask
@@ -99,6 +102,24 @@ def demo(host: str, port: int) -> None:
     click.echo("Use a separate browser (or private window) for each login to try them side by side.")
 
 
+# Libraries that log their progress at INFO (WeasyPrint every step and page, fontTools its
+# font subsetting): the command line shows only their errors.
+CHATTY_LOGGERS = ("weasyprint", "fontTools")
+
+
+@contextmanager
+def errors_only(names=CHATTY_LOGGERS) -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
 @click.command("export")
 @click.argument("kind", type=click.Choice(["thread", "topic", "room", "consultation", "event"]))
 @click.argument("object_id", type=int)
@@ -144,8 +165,10 @@ def export(kind: str, object_id: int, fmt: str, output: str, bom: bool, as_email
             return
         built = report.build_report(scope, timezone=actor.timezone)
         if fmt == "pdf":
+            with errors_only():
+                pdf = report.render_pdf(built)
             with click.open_file(output, "wb") as out:
-                out.write(report.render_pdf(built))
+                out.write(pdf)
         else:
             text = report.render_markdown(built) if fmt == "md" else str(report.render_html(built, standalone=True))
             with click.open_file(output, "w", encoding="utf-8") as out:
