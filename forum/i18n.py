@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
-
-from flask import current_app, g, has_request_context, request, session
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_time, get_datetime_format
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_locale, get_timezone, get_translations
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -104,20 +104,25 @@ def label(kind: str, code) -> str:
 
 
 @cache
-def _english():
-    from babel import Locale
+def _english() -> Locale:
     return Locale("en")
+
+
+@cache
+def _plural_samples(locale: Locale) -> dict[str, int]:
+    """One whole number of each CLDR plural category of the language (the first one)."""
+    samples: dict[str, int] = {}
+    for number in range(0, 1000):
+        samples.setdefault(locale.plural_form(number), number)
+    return samples
 
 
 def plural_forms(singular: str, plural: str, **variables) -> dict[str, str]:
     """A counted text for a script, in every plural form of the reader's language, keyed by
     CLDR category ("one", "few", "other"...), which the browser picks with Intl.PluralRules;
-    `%(num)s` becomes `{n}`, which the script replaces by the number. The page's language decides the forms, the catalogue the words:
+    `%(num)s` becomes `{n}`, which the script replaces by the number. The language decides the
+    forms, the catalogue the words:
     `plural_forms("%(num)s here now", "%(num)s here now")` -> {"one": "{n} presente ora", ...}."""
-    locale = get_locale() or _english()
-    samples: dict[str, int] = {}
-    for number in range(0, 1000):  # the first integer of each category stands for all of it
-        samples.setdefault(locale.plural_form(number), number)
     translations = get_translations()
     return {category: translations.ungettext(singular, plural, number) % {"num": "{n}", **variables}
-            for category, number in samples.items()}
+            for category, number in _plural_samples(get_locale() or _english()).items()}
