@@ -33,16 +33,22 @@ def open_consultation(browser, live_server, email, path=None):
 
 
 def test_people_here_are_counted_in_italian_plural_forms(browser, live_server):
-    first_context, first = open_consultation(browser, live_server, ITALIAN_READERS[0])
-    count = first.locator("[data-presence-count]")
-    expect(count).to_have_text("1 presente ora")
-    path = first.url.split(live_server["url"], 1)[1]
-    second_context, second = open_consultation(browser, live_server, ITALIAN_READERS[1], path)
-    expect(count).to_have_text("2 presenti ora")
-    expect(second.locator("[data-presence-count]")).to_have_text("2 presenti ora")
-    screenshot(first, "plurals-italian-presence")
-    errors = first.console_errors + second.console_errors
-    second_context.close()
-    expect(count).to_have_text("1 presente ora")
-    first_context.close()
-    assert errors == []
+    contexts = []
+    try:
+        context, first = open_consultation(browser, live_server, ITALIAN_READERS[0])
+        contexts.append(context)
+        count = first.locator("[data-presence-count]")
+        expect(count).to_have_text("1 presente ora")
+        path = first.url.split(live_server["url"], 1)[1]
+        context, second = open_consultation(browser, live_server, ITALIAN_READERS[1], path)
+        contexts.append(context)
+        expect(count).to_have_text("2 presenti ora")
+        expect(second.locator("[data-presence-count]")).to_have_text("2 presenti ora")
+        screenshot(first, "plurals-italian-presence")
+        errors = first.console_errors + second.console_errors
+        contexts.pop().close()
+        expect(count).to_have_text("1 presente ora")
+        assert errors == []
+    finally:
+        for context in contexts:
+            context.close()
