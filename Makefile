@@ -31,14 +31,14 @@ translations:
 
 # After adding or changing user-facing strings: refresh the catalogues, then translate.
 messages:
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location -o forum/translations/messages.pot .
-	$(BIN)/pybabel update -i forum/translations/messages.pot -d forum/translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k plural_forms:1,2 --no-location -o forum/translations/messages.pot .
+	$(BIN)/pybabel update -w 100 -i forum/translations/messages.pot -d forum/translations
 
 db:
 	$(FLASK) db upgrade
 
 demo: db
-	$(FLASK) demo
+	$(FLASK) demo --host $(HOST) --port $(PORT)
 
 run: install demo
 	$(BIN)/gunicorn --worker-class gevent --workers 1 --bind $(HOST):$(PORT) --access-logfile - wsgi:app

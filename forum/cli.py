@@ -1,7 +1,10 @@
 """Command-line tools: `flask create-admin`, `flask set-roles`, `flask demo`, `flask export`."""
 from __future__ import annotations
 
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from flask import Flask
@@ -55,18 +58,32 @@ def set_roles(email: str, organiser: bool | None, admin: bool | None) -> None:
     click.echo(f"{user.email}: organiser={user.is_organiser} admin={user.is_admin}")
 
 
+def site_url(host: str, port: int) -> str:
+    """The address to open in a browser for a server bound to host:port (a server listening
+    on every interface is reached on this machine at 127.0.0.1)."""
+    host = "127.0.0.1" if host in ("", "0.0.0.0", "::", "[::]") else host
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address
+    return f"http://{host}:{port}"
+
+
 @click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="HOST",
+              help="Host the server listens on, for the links printed (make run passes HOST).")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), envvar="PORT",
+              help="Port the server listens on, for the links printed (make run passes PORT).")
 @with_appcontext
-def demo() -> None:
+def demo(host: str, port: int) -> None:
     """Load the demo consultation when the database is empty, and print its logins."""
     from forum.demo import load_demo
+    from forum.i18n import label
 
     logins = load_demo()
     if logins is None:
         click.echo("The database already holds data; the demo was not loaded.")
         return
     db.session.commit()
-    base = "http://127.0.0.1:5000"
+    base = site_url(host, port)
     click.echo(f"Demo loaded. Log in at {base}/login with:")
     for role, email, password in logins.accounts:
         click.echo(f"  {role:<12} {email}  /  {password}")
@@ -76,13 +93,31 @@ def demo() -> None:
     click.echo(f"  Plenary: {base}{event.url}")
     click.echo(f"  {'Organiser':<12} {event.organiser[0]}  /  {event.organiser[1]}")
     for room in event.rooms:
-        click.echo(f"  Room {room.position}: {room.title} ({room.phase}) {base}{room.url}")
+        click.echo(f"  Room {room.position}: {room.title} ({label('room_phase', room.phase)}) {base}{room.url}")
         for name, email in room.moderators:
             click.echo(f"    {'Moderator':<12} {email}  /  {event.moderator_password}  ({name})")
         if room.participant is not None:
             name, email = room.participant
             click.echo(f"    {'Participant':<12} {email}  /  {event.participant_password}  ({name})")
     click.echo("Use a separate browser (or private window) for each login to try them side by side.")
+
+
+# Libraries that log their progress at INFO (WeasyPrint every step and page, fontTools its
+# font subsetting): the command line shows only their errors.
+CHATTY_LOGGERS = ("weasyprint", "fontTools")
+
+
+@contextmanager
+def errors_only(names=CHATTY_LOGGERS) -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 @click.command("export")
@@ -130,8 +165,10 @@ def export(kind: str, object_id: int, fmt: str, output: str, bom: bool, as_email
             return
         built = report.build_report(scope, timezone=actor.timezone)
         if fmt == "pdf":
+            with errors_only():
+                pdf = report.render_pdf(built)
             with click.open_file(output, "wb") as out:
-                out.write(report.render_pdf(built))
+                out.write(pdf)
         else:
             text = report.render_markdown(built) if fmt == "md" else str(report.render_html(built, standalone=True))
             with click.open_file(output, "w", encoding="utf-8") as out:

@@ -1,10 +1,19 @@
-"""Locale and time zone of the reader, and date formatting for templates."""
+"""Locale and time zone of the reader; dates, plurals for scripts, and the names of codes.
+
+Every code a person may see (a room's phase, an event's status, an organisation type, a
+country, a moderation action...) is shown through `label(kind, code)`, in templates as the
+`label` global, so no page prints a stored code and every name is in the reader's language."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
+from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import format_date, format_time, get_datetime_format
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import format_datetime
+from flask_babel import get_locale, get_timezone, get_translations
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -26,6 +35,19 @@ def select_timezone() -> str | None:
     return None
 
 
+def format_when(value: datetime, format: str = "medium", *, zone: str | None = None,
+                rebase: bool = True) -> str:
+    """A date and time for people: the date in `format` ("short", "medium", "long"), the time
+    always to the minute ("30 nov 2026, 10:05"), as the pages' script writes it too. In the
+    reader's time zone, or in `zone`, or in UTC when `rebase` is false."""
+    locale = get_locale() or _english()
+    tz = ZoneInfo(zone) if zone else get_timezone() if rebase else ZoneInfo("UTC")
+    local = value.astimezone(tz)
+    return (get_datetime_format(format, locale=locale).replace("'", "")
+            .replace("{0}", format_time(local, "short", tzinfo=tz, locale=locale))
+            .replace("{1}", format_date(local.date(), format, locale=locale)))
+
+
 def time_tag(value: datetime | None, format: str = "medium") -> Markup:
     """A <time> element: machine-readable UTC, shown in the reader's time zone and locale.
     In HTML rendered for every reader (live broadcasts) the text stays in UTC: the page's
@@ -34,4 +56,73 @@ def time_tag(value: datetime | None, format: str = "medium") -> Markup:
         return Markup("")
     rebase = not g.get("render_for_everyone", False)
     return Markup('<time datetime="{iso}">{text}</time>').format(
-        iso=value.isoformat(timespec="seconds"), text=escape(format_datetime(value, format, rebase=rebase)))
+        iso=value.isoformat(timespec="seconds"), text=escape(format_when(value, format, rebase=rebase)))
+
+
+@cache
+def vocabularies() -> dict[str, Mapping[str, object]]:
+    """Every kind of code a person may see -> {code: lazily translated name}. The names live
+    next to the codes they name (models, the audit service); this gathers them in one place."""
+    from forum.models.consultations import STATUS_LABELS, VISIBILITY_LABELS
+    from forum.models.events import ASSIGNMENT_LABELS, EVENT_STATUS_LABELS, MEMBER_ROLE_LABELS, PHASE_LABELS
+    from forum.models.posts import POST_STATUS_LABELS
+    from forum.models.users import ORGANISATION_TYPES
+    from forum.services.audit import ACTION_LABELS
+
+    def by_code(labels: Mapping) -> dict[str, object]:
+        return {getattr(code, "value", code): name for code, name in labels.items()}
+
+    return {
+        "room_phase": by_code(PHASE_LABELS),
+        "event_status": by_code(EVENT_STATUS_LABELS),
+        "consultation_status": by_code(STATUS_LABELS),
+        "visibility": by_code(VISIBILITY_LABELS),
+        "assignment_mode": by_code(ASSIGNMENT_LABELS),
+        "member_role": by_code(MEMBER_ROLE_LABELS),
+        "post_status": by_code(POST_STATUS_LABELS),
+        "organisation_type": by_code(ORGANISATION_TYPES),
+        "moderation_action": by_code(ACTION_LABELS),
+    }
+
+
+LABEL_KINDS = ("room_phase", "event_status", "consultation_status", "visibility", "assignment_mode",
+               "member_role", "post_status", "organisation_type", "moderation_action", "country")
+
+
+def label(kind: str, code) -> str:
+    """The name of `code` (a string or a str enum member) in the reader's language.
+    Countries are ISO 3166 alpha-2 codes named by the locale's data. An unknown code (say an
+    organisation type a deployment no longer offers) is shown as stored rather than failing;
+    an unknown kind is a programming error."""
+    if code is None:
+        return ""
+    code = getattr(code, "value", code)
+    if kind == "country":
+        return (get_locale() or _english()).territories.get(code, code)
+    names = vocabularies()[kind]
+    return str(names[code]) if code in names else str(code)
+
+
+@cache
+def _english() -> Locale:
+    return Locale("en")
+
+
+@cache
+def _plural_samples(locale: Locale) -> dict[str, int]:
+    """One whole number of each CLDR plural category of the language (the first one)."""
+    samples: dict[str, int] = {}
+    for number in range(0, 1000):
+        samples.setdefault(locale.plural_form(number), number)
+    return samples
+
+
+def plural_forms(singular: str, plural: str, **variables) -> dict[str, str]:
+    """A counted text for a script, in every plural form of the reader's language, keyed by
+    CLDR category ("one", "few", "other"...), which the browser picks with Intl.PluralRules;
+    `%(num)s` becomes `{n}`, which the script replaces by the number. The language decides the
+    forms, the catalogue the words:
+    `plural_forms("%(num)s here now", "%(num)s here now")` -> {"one": "{n} presente ora", ...}."""
+    translations = get_translations()
+    return {category: translations.ungettext(singular, plural, number) % {"num": "{n}", **variables}
+            for category, number in _plural_samples(get_locale() or _english()).items()}

@@ -2,8 +2,11 @@
 the issue asks for (rooms, co-moderators, a balanced mix of people, discussion, takeaways)."""
 from __future__ import annotations
 
+import re
+import subprocess
 from collections import Counter, defaultdict
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -148,3 +151,26 @@ def test_the_demo_log_carries_the_times_of_the_discussion(db):
     # The plenary's second message follows the closing of rooms 1 and 2.
     plenary = list(db.session.scalars(select(Post).where(Post.room_id == event.plenary.id).order_by(Post.id)))
     assert plenary[-1].created_at > closing.created_at
+def test_the_printed_links_use_the_address_the_server_listens_on(app):
+    result = app.test_cli_runner().invoke(args=["demo", "--host", "0.0.0.0", "--port", "5101"])
+    assert result.exit_code == 0, result.output
+    links = re.findall(r"https?://\S+", result.output)
+    assert len(links) >= 6  # the login page, the plenary and every room
+    assert all(link.startswith("http://127.0.0.1:5101/") for link in links), links
+    # Room phases are named, not printed as codes.
+    assert "not_started" not in result.output and "wrap_up" not in result.output
+    assert re.search(r"Room \d: .+ \((Open|Wrap-up|Not started|Closed)\) http", result.output)
+
+
+def test_the_demo_takes_the_port_from_the_environment(app):
+    result = app.test_cli_runner().invoke(args=["demo"], env={"HOST": "localhost", "PORT": "5202"})
+    assert result.exit_code == 0, result.output
+    assert "Log in at http://localhost:5202/login" in result.output
+    assert ":5000" not in result.output
+
+
+def test_make_run_passes_its_host_and_port_to_the_demo():
+    root = Path(__file__).resolve().parents[1]
+    plan = subprocess.run(["make", "-n", "demo", "HOST=0.0.0.0", "PORT=5101"], cwd=root,
+                          capture_output=True, text=True, check=True).stdout
+    assert re.search(r"flask --app wsgi demo --host 0\.0\.0\.0 --port 5101$", plan, re.MULTILINE), plan

@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "forum" / "translations" / "it" / "LC_MESSAGES" / "messages.po"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 METHODS = [("forum/**.py", "python"), ("templates/**.html", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,
+            "plural_forms": (1, 2)}
 
 
 def source_messages() -> set[str | tuple[str, str]]:

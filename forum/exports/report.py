@@ -29,10 +29,10 @@ from sqlalchemy.orm import selectinload
 from forum.exports.digest import Sentence, Source, digest, open_questions, plain_text
 from forum.exports.scope import Scope, author_label, organisation_label
 from forum.extensions import db
+from forum.i18n import label
 from forum.models import ModerationAction, Post, Room, Topic
 from forum.models.events import Moderator
 from forum.rendering import markdown_to_text
-from forum.services import audit
 from forum.services import rooms as room_service
 
 CSS_PATH = Path(__file__).resolve().parents[2] / "static" / "css" / "report.css"
@@ -247,7 +247,7 @@ def format_when(value: datetime, zone: ZoneInfo) -> str:
 
 
 def _country_name(code: str) -> str:
-    return get_locale().territories.get(code, code)
+    return label("country", code)
 
 
 def _share_chart(chart_id: str, title: str, label_heading: str, counts: Counter) -> Chart:
@@ -316,7 +316,7 @@ def _moderation(scope: Scope) -> list[Row]:
         query = query.where(ModerationAction.event_id == scope.event.id)
     else:
         query = query.where(ModerationAction.consultation_id == scope.consultation.id)
-    rows = [Row(str(audit.ACTION_LABELS.get(action, action)), count) for action, count in db.session.execute(query)]
+    rows = [Row(label("moderation_action", action), count) for action, count in db.session.execute(query)]
     return sorted(rows, key=lambda r: (-r.count, r.label))
 
 

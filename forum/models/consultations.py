@@ -18,16 +18,23 @@ class ConsultationStatus(str, enum.Enum):
     CLOSED = "closed"
 
 
+# The names of the codes, shown through forum.i18n.label (never the codes themselves).
 STATUS_LABELS = {
-    ConsultationStatus.DRAFT: _l("draft"),
-    ConsultationStatus.OPEN: _l("open"),
-    ConsultationStatus.CLOSED: _l("closed"),
+    ConsultationStatus.DRAFT: _l("Draft"),
+    ConsultationStatus.OPEN: _l("Open"),
+    ConsultationStatus.CLOSED: _l("Closed"),
 }
 
 
 class Visibility(str, enum.Enum):
     PUBLIC = "public"
     MEMBERS = "members"
+
+
+VISIBILITY_LABELS = {
+    Visibility.PUBLIC: _l("Public"),
+    Visibility.MEMBERS: _l("Members only"),
+}
 
 
 consultation_tags = Table(

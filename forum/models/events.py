@@ -43,10 +43,11 @@ class MemberRole(str, enum.Enum):
     OBSERVER = "observer"
 
 
+# The names of the codes, shown through forum.i18n.label (never the codes themselves).
 EVENT_STATUS_LABELS = {
-    EventStatus.DRAFT: _l("draft"),
-    EventStatus.PUBLISHED: _l("published"),
-    EventStatus.ENDED: _l("ended"),
+    EventStatus.DRAFT: _l("Draft"),
+    EventStatus.PUBLISHED: _l("Published"),
+    EventStatus.ENDED: _l("Ended"),
 }
 ASSIGNMENT_LABELS = {
     AssignmentMode.SELF_SELECT: _l("Participants choose their room"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -17,6 +18,13 @@ class PostStatus(str, enum.Enum):
     PUBLISHED = "published"
     PENDING = "pending"    # waiting in a pre-moderated room's queue
     REJECTED = "rejected"  # refused there: only its author and the moderators see it
+
+
+POST_STATUS_LABELS = {
+    PostStatus.PUBLISHED: _l("Published"),
+    PostStatus.PENDING: _l("Waiting for approval"),
+    PostStatus.REJECTED: _l("Not published"),
+}
 
 
 class Post(db.Model):

@@ -77,7 +77,8 @@ class User(UserMixin, db.Model):
 
     @property
     def organisation_type_label(self) -> str:
-        return str(ORGANISATION_TYPES.get(self.organisation_type, self.organisation_type))
+        from forum.i18n import label  # forum.i18n gathers the names from the models
+        return label("organisation_type", self.organisation_type)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

@@ -143,7 +143,7 @@ def set_status(actor: User, consultation: Consultation, status: str) -> None:
     except ValueError:
         raise ValidationError(_l("Unknown status.")) from None
     if target not in TRANSITIONS[consultation.status]:
-        raise ValidationError(_l("A consultation cannot go from %(from)s to %(to)s.",
+        raise ValidationError(_l("A consultation cannot go from “%(from)s” to “%(to)s”.",
                                  **{"from": STATUS_LABELS[consultation.status], "to": STATUS_LABELS[target]}))
     if target is ConsultationStatus.OPEN:
         if not consultation.topics:

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from forum import permissions
 from forum.extensions import db, login_manager
-from forum.i18n import time_tag
+from forum.i18n import label, plural_forms, time_tag
 from forum.models.base import utcnow
 from forum.services.errors import LoginRequired, RoomRefused, ServiceError, ValidationError
 
@@ -42,7 +42,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
 
     app.jinja_env.globals.update(permissions=permissions, languages=app.config["LANGUAGES"],
-                                 get_locale=get_locale)
+                                 get_locale=get_locale, label=label, plural_forms=plural_forms)
     app.jinja_env.filters["time"] = time_tag
     app.context_processor(lambda: {"now": utcnow()})
     app.jinja_env.add_extension("jinja2.ext.i18n")

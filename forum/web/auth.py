@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from babel import Locale
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -9,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
 from forum.extensions import limiter
+from forum.i18n import label
 from forum.services import accounts
 from forum.services.errors import ValidationError
 from forum.web import apply_service_error, safe_next
@@ -26,13 +26,12 @@ TIMEZONE_CHOICES = sorted(tz for tz in accounts.timezone_names()
 
 
 def _fill_profile_choices(form: ProfileForm) -> None:
-    locale = get_locale() or Locale("en")
     choose = SelectChoice("", _("Choose…"))
     form.organisation_type.choices = [choose] + [
-        SelectChoice(code, str(accounts.ORGANISATION_TYPES[code])) for code in accounts.organisation_type_codes()]
+        SelectChoice(code, label("organisation_type", code)) for code in accounts.organisation_type_codes()]
     # EU member states first, then the rest of the world, each alphabetical in the reader's language.
     def countries(codes, group):
-        return sorted((SelectChoice(code, locale.territories.get(code, code), optgroup=group) for code in codes),
+        return sorted((SelectChoice(code, label("country", code), optgroup=group) for code in codes),
                       key=lambda choice: choice.label)
     form.country.choices = ([choose] + countries(accounts.EU_COUNTRIES, _("European Union"))
                             + countries([c for c in accounts.country_codes() if c not in accounts.EU_COUNTRIES],

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from forum import permissions
-from forum.models.consultations import STATUS_LABELS
+from forum.i18n import label
 from forum.services import consultations as service
 from forum.services import events
 from forum.services import posts as post_service
@@ -136,7 +136,8 @@ def change_status(consultation_id: int):
     if not form.validate_on_submit():
         abort(400)
     service.set_status(current_user, consultation, request.form.get("status", ""))
-    flash(_("The consultation is now %(status)s.", status=STATUS_LABELS[consultation.status]), "success")
+    flash(_("Status of the consultation: %(status)s.", status=label("consultation_status", consultation.status)),
+          "success")
     return redirect(url_for("consultations.edit", consultation_id=consultation.id))
 
 

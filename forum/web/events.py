@@ -8,16 +8,16 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from babel.dates import format_datetime
-from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from forum import permissions
 from forum.extensions import db
 from forum.models import Event
-from forum.models.events import ASSIGNMENT_LABELS, AssignmentMode, EventStatus
+from forum.i18n import format_when, label
+from forum.models.events import AssignmentMode, EventStatus
 from forum.ratelimits import counts_as_write
 from forum.services import event_setup as service
 from forum.services import rooms as room_service
@@ -82,14 +82,14 @@ def show(event_id: int):
 
 def _in_zone(value: datetime, zone: str) -> str:
     """A time as the organiser planned it, in the event's own time zone."""
-    return format_datetime(value, "medium", tzinfo=ZoneInfo(zone), locale=get_locale())
+    return format_when(value, "medium", zone=zone)
 
 
 # --- Organising ---------------------------------------------------------------------
 
 def _fill_choices(form: EventForm) -> None:
     form.timezone.choices = [SelectChoice(tz, tz.replace("_", " ")) for tz in TIMEZONE_CHOICES]
-    form.assignment_mode.choices = [SelectChoice(mode.value, str(ASSIGNMENT_LABELS[mode])) for mode in AssignmentMode]
+    form.assignment_mode.choices = [SelectChoice(mode.value, label("assignment_mode", mode)) for mode in AssignmentMode]
 
 
 def _to_utc(value: datetime | None, zone: str, field: str) -> datetime | None:
@@ -304,7 +304,7 @@ def balance(event_id: int):
     except ValidationError as error:
         _flash_refusal(error)
     else:
-        flash(_("%(num)d people placed in rooms.", num=len(placed)), "success")
+        flash(ngettext("%(num)d person placed in a room.", "%(num)d people placed in rooms.", len(placed)), "success")
     return redirect(url_for("events.people", event_id=event.id))
 
 
@@ -379,7 +379,7 @@ def broadcast(event_id: int):
         except ValidationError as error:
             apply_service_error(form, error)
         else:
-            flash(_("Your message was sent to %(num)d rooms.", num=len(sent)), "success")
+            flash(ngettext("Your message was sent to %(num)d room.", "Your message was sent to %(num)d rooms.", len(sent)), "success")
             return _room_page(event.plenary)
     status = 400 if request.method == "POST" else 200
     return render_template("events/broadcast.html", form=form, event=event), status

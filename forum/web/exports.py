@@ -27,11 +27,27 @@ FORMATS = {
 }
 
 
+SLUG_MAX = 60  # characters of the title in a file name: room for the rest within most limits
+
+
+def slug(title: str, max_length: int = SLUG_MAX) -> str:
+    """The title in lower-case ASCII words joined by hyphens, cut after the last whole word
+    that fits ("Accueil des réfugiés à Zürich" -> "accueil-des-refugies-a-zurich"); a first
+    word longer than the limit is cut, and a title with no letters gives "export"."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    words = re.sub(r"[^a-z0-9]+", " ", ascii_title.lower()).split()
+    kept = ""
+    for word in words:
+        longer = f"{kept}-{word}" if kept else word
+        if len(longer) > max_length:
+            break
+        kept = longer
+    return kept or (words[0][:max_length] if words else "export")
+
+
 def _filename(scope, extension: str) -> str:
     """A plain ASCII file name from the scope's title, e.g. "plenary-consultation-12-housing.csv"."""
-    ascii_title = unicodedata.normalize("NFKD", scope.title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60] or "export"
-    return f"plenary-{scope.kind}-{scope.id}-{slug}.{extension}"
+    return f"plenary-{scope.kind}-{scope.id}-{slug(scope.title)}.{extension}"
 
 
 def _attachment(body, mimetype: str, filename: str) -> Response:

@@ -13,8 +13,8 @@ from wtforms.fields.choices import SelectChoice
 
 from forum import permissions
 from forum.extensions import db
+from forum.i18n import label
 from forum.models import Event, Post, Room, Topic, User
-from forum.models.events import PHASE_LABELS, RoomPhase
 from forum.ratelimits import counts_as_write
 from forum.services import audit
 from forum.services import moderation as service
@@ -387,8 +387,8 @@ def _log_page(scope, *, title: str, places: dict, rooms: list[Room] | None = Non
         db.session.scalars(db.select(Post).where(Post.id.in_(post_ids))).all()
     page = render_template(
         "moderation/log.html", scope=scope, is_event=isinstance(scope, Event), title=title, entries=entries,
-        older=older, newest=before is not None, labels=audit.ACTION_LABELS, post_url=post_url,
-        describe=lambda entry: describe(entry, places), rooms=rooms, people=people, filters=filters,
+        older=older, newest=before is not None, post_url=post_url,
+        describe=lambda entry: describe(entry, places), action_names=list(audit.ACTION_LABELS), rooms=rooms, people=people, filters=filters,
         errors=errors, page_url=lambda **extra: url_for(request.endpoint, **request.view_args, **filters, **extra))
     return page, 400 if errors else 200
 
@@ -431,12 +431,7 @@ def describe(entry, places: dict) -> str:
 
 
 def _describe_phase(d: dict) -> str:
-    def label(value):
-        try:
-            return str(PHASE_LABELS[RoomPhase(value)])
-        except ValueError:
-            return value
-    text = _("%(before)s → %(after)s", before=label(d.get("from")), after=label(d["to"]))
+    text = _("%(before)s → %(after)s", before=label("room_phase", d.get("from")), after=label("room_phase", d["to"]))
     if d.get("minutes"):
         text += " " + ngettext("(countdown of %(num)d minute)", "(countdown of %(num)d minutes)", d["minutes"])
     if d.get("automatic"):

@@ -8,7 +8,6 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forum import permissions
-from forum.models.events import PHASE_LABELS
 from forum.services import events, moderation, rooms
 from forum.services import posts as post_service
 from forum.services.errors import ServiceError
@@ -66,7 +65,7 @@ MODERATOR_PANELS = {"controls", "hands", "queue", "share"}
 
 def _panel_context(room, name: str, moderates: bool) -> dict:
     event = room.event
-    base = dict(room=room, event=event, action_form=ActionForm(), phase_labels=PHASE_LABELS, moderates=moderates,
+    base = dict(room=room, event=event, action_form=ActionForm(), moderates=moderates,
                 slow_mode_choices=SLOW_MODE_CHOICES)
     if name == "report":
         return {**base, "report_back": rooms.report_back(event) if room.is_plenary else []}

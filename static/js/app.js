@@ -32,6 +32,14 @@
     if (!input.value) input.value = window.plenaryNewKey();
   });
 
+  // A counted text in the page's language: `forms` maps each plural category of the language
+  // ("one", "other"...) to its text with {n} for the number, as the server sends it
+  // (forum.i18n.plural_forms); the browser knows which category a number falls in.
+  window.plenaryPlural = function (forms, n) {
+    var category = new Intl.PluralRules(document.documentElement.lang || "en").select(n);
+    return (forms[category] || forms.other).split("{n}").join(String(n));
+  };
+
   // Who is here now, on a live page (live.js and room.js): "N here now" and the names.
   window.plenaryShowPresence = function (panel, data, countText) {
     if (!panel) return;

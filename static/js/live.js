@@ -120,7 +120,7 @@
 
   function updateBar() {
     newPostsBar.hidden = queued.length === 0;
-    newPostsBar.textContent = queued.length === 1 ? strings.new_posts_one : t("new_posts_many", { n: queued.length });
+    newPostsBar.textContent = window.plenaryPlural(strings.new_posts, queued.length);
   }
 
   function created(event) {
@@ -242,7 +242,7 @@
   }, { passive: true });
 
   function showPresence(data) {
-    window.plenaryShowPresence(presenceEl, data, t("here_now", { n: data.count }));
+    window.plenaryShowPresence(presenceEl, data, window.plenaryPlural(strings.here_now, data.count));
   }
 
   function showTyping() {

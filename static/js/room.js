@@ -181,7 +181,7 @@
     });
     var rules = [];
     if (state.locked) rules.push(strings.locked);
-    if (state.slow_mode_seconds) rules.push(t("slow_mode", { n: state.slow_mode_seconds }));
+    if (state.slow_mode_seconds) rules.push(window.plenaryPlural(strings.slow_mode, state.slow_mode_seconds));
     if (state.premoderated) rules.push(strings.premoderated);
     root.querySelectorAll("[data-room-rules]").forEach(function (el) {
       el.textContent = rules.join(" · ");
@@ -349,7 +349,7 @@
 
   var presenceEl = root.querySelector("[data-presence]");
   function showPresence(data) {
-    window.plenaryShowPresence(presenceEl, data, t("here_now", { n: data.count }));
+    window.plenaryShowPresence(presenceEl, data, window.plenaryPlural(strings.here_now, data.count));
   }
 
   // --- Sending ------------------------------------------------------------------------------

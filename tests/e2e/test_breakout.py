@@ -61,8 +61,8 @@ def live(page):
 def test_a_breakout_round_end_to_end(live_server, people):
     base = live_server["url"]
     output = live_server["demo_output"]
-    room_path = path_of(output, rf"Room 3: {re.escape(ROOM_TITLE)} \(open\)")
-    room4_path = path_of(output, r"Room 4: .*? \(open\)")
+    room_path = path_of(output, rf"Room 3: {re.escape(ROOM_TITLE)} \(Open\)")
+    room4_path = path_of(output, r"Room 4: .*? \(Open\)")
     plenary_path = path_of(output, r"Plenary:")
     event_path = room_path.split("/rooms/")[0]
     organiser, lea, dimitris, eva, amina = (people[n] for n in ("organiser", "lea", "dimitris", "eva", "amina"))

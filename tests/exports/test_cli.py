@@ -115,6 +115,34 @@ def test_pdf(app, consultation, tmp_path):
     assert out.read_bytes().startswith(b"%PDF")
 
 
+def test_pdf_shows_only_the_libraries_errors(app, consultation, tmp_path, caplog):
+    """WeasyPrint logs every step and page at INFO (and fontTools its subsetting): the command
+    prints none of it, while an error of theirs still comes through."""
+    pytest.importorskip("weasyprint")
+    import logging
+
+    from forum.exports import report
+
+    caplog.set_level(logging.DEBUG)
+    real_render_pdf = report.render_pdf
+
+    def render_pdf_with_an_error(built):
+        logging.getLogger("weasyprint").error("Failed to load image at %r", "missing.png")
+        return real_render_pdf(built)
+
+    report.render_pdf = render_pdf_with_an_error
+    try:
+        result = export(app, "consultation", str(consultation.id), "--format", "pdf", "-o", str(tmp_path / "r.pdf"))
+    finally:
+        report.render_pdf = real_render_pdf
+
+    assert result.exit_code == 0, result.output
+    from_libraries = [(r.name, r.levelname) for r in caplog.records if r.name.split(".")[0] in ("weasyprint", "fontTools")]
+    assert from_libraries == [("weasyprint", "ERROR")]
+    # Only for the command's work: the loggers are as they were afterwards.
+    assert logging.getLogger("weasyprint").level == logging.getLogger("fontTools").level == logging.NOTSET
+
+
 def test_markdown_to_standard_output(app, consultation):
     result = export(app, "consultation", str(consultation.id), "--format", "md", "-o", "-")
 

@@ -372,3 +372,31 @@ def test_the_event_page_shows_the_export_link_to_the_organiser_only(app, event):
     assert f"/exports/event/{event.id}" in hrefs(client_for(app, event.owner).get(url).get_data(as_text=True))
     for user in (event.test_participants[0], event.test_moderators[1][0]):
         assert f"/exports/event/{event.id}" not in client_for(app, user).get(url).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("title, expected", [
+    ("Accueil des réfugiés à Zürich", "accueil-des-refugies-a-zurich"),
+    # Cut after the last whole word that fits in 60 characters, never inside one.
+    ("How should regions share one housing waiting list across municipalities and provinces?",
+     "how-should-regions-share-one-housing-waiting-list-across"),
+    ("Integrazione: lavoro, casa e scuola — che cosa funziona davvero nelle città italiane?",
+     "integrazione-lavoro-casa-e-scuola-che-cosa-funziona-davvero"),
+    ("x" * 80, "x" * 60),  # one word longer than the limit: cut, there is no boundary
+    ("¿¡ — !?", "export"),
+    ("Право на жильё", "export"),
+])
+def test_file_names_keep_whole_words_in_ascii(title, expected):
+    from forum.web.exports import slug
+
+    name = slug(title)
+    assert name == expected
+    assert len(name) <= 60 and name.isascii() and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name)
+
+
+def test_a_long_titles_download_is_named_with_whole_words(app, place, db):
+    place.consultation.title = "How should regions share one housing waiting list across municipalities and provinces?"
+    db.session.flush()
+    response = client_for(app, place.owner).get(f"/exports/consultation/{place.consultation.id}.md")
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="plenary-consultation-{place.consultation.id}-'
+        'how-should-regions-share-one-housing-waiting-list-across.md"')

@@ -372,3 +372,24 @@ def test_takeaways_are_for_moderators(client, event, make_user, role, status):
     assert client.get(f"{base}/{takeaway.id}/edit").status_code == status
     assert client.get(f"{base}/{takeaway.id}/history").status_code == status
     assert client.post(f"{base}/{takeaway.id}/delete").status_code == status
+
+
+def test_event_times_are_written_like_every_other_time_to_the_minute(app, client, db, make_event, make_user):
+    from datetime import datetime, timezone
+
+    from tests.web.page import parse
+
+    event = make_event(title="Timed")
+    event.timezone = "America/New_York"
+    event.starts_at = datetime(2030, 7, 1, 8, 0, tzinfo=timezone.utc)
+    event.ends_at = datetime(2030, 7, 1, 10, 30, tzinfo=timezone.utc)
+    db.session.flush()
+    login(client, make_user(timezone="Europe/Rome"))
+    times = parse(client.get(f"/events/{event.id}")).one("p", class_="event-times")
+    assert times.text() == ("From Jul 1, 2030, 4:00 AM to Jul 1, 2030, 6:30 AM (America/New_York) "
+                            "Your time: Jul 1, 2030, 10:00 AM – Jul 1, 2030, 12:30 PM")
+    italian = app.test_client()
+    login(italian, make_user(timezone="Europe/Rome", preferred_language="it"))
+    times = parse(italian.get(f"/events/{event.id}")).one("p", class_="event-times")
+    assert times.text() == ("Da 1 lug 2030, 04:00 a 1 lug 2030, 06:30 (America/New_York) "
+                            "Nel suo fuso orario: 1 lug 2030, 10:00 – 1 lug 2030, 12:30")

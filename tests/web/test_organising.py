@@ -156,7 +156,7 @@ def test_the_life_cycle_open_close_reopen(client, db, organiser):
         response = client.post(f"{base}/status", data={"status": status})
         assert response.status_code == 302
         edit = parse(client.get(response.headers["Location"]))
-        assert flashes(edit) == [f"The consultation is now {'open' if status == 'open' else 'closed'}."]
+        assert flashes(edit) == [f"Status of the consultation: {'Open' if status == 'open' else 'Closed'}."]
         assert status_button(edit).text() == button
         db.session.expire_all()
         assert db.session.get(Consultation, consultation.id).status.value == status
@@ -164,7 +164,7 @@ def test_the_life_cycle_open_close_reopen(client, db, organiser):
 
 def test_a_status_change_that_is_not_allowed_is_refused(client, organiser, make_consultation):
     consultation = make_consultation(owner=organiser, status="draft")
-    for status, message in (("closed", "A consultation cannot go from draft to closed."),
+    for status, message in (("closed", "A consultation cannot go from “Draft” to “Closed”."),
                             ("bogus", "Unknown status.")):
         response = client.post(f"/consultations/{consultation.id}/status", data={"status": status})
         assert response.status_code == 400
