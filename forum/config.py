@@ -53,6 +53,10 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 14
+    # Strict-Transport-Security: seconds browsers keep to HTTPS once they have seen the site
+    # over it (0: never sent). Sent only on HTTPS responses: behind a proxy, set
+    # TRUSTED_PROXIES so that the app sees the client's scheme.
+    HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", "0"))
     WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
 
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers we trust.
@@ -123,6 +127,7 @@ class DevelopmentConfig(Config):
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", str(365 * 24 * 60 * 60)))
 
 
 class TestingConfig(Config):

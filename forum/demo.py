@@ -3,13 +3,18 @@ labour-market integration of migrants and refugees, in three consultations and a
 event (a plenary and four breakout rooms, half-way through).
 
 Everything goes through the services, as a person using the site would, so the demo only
-contains what the rules allow. Nothing here commits: the command does. Timestamps are set
-afterwards, relative to now, so the demo always looks like a live consultation. Every
-person and organisation below is invented.
+contains what the rules allow. Nothing here commits: the command does. Everything is dated
+relative to now, so the demo always looks live: the consultations' timestamps are set
+afterwards; the live event runs each action at the moment it simulates (`clock_at`), so
+what the services store, the moderation log included, carries those times. Every person and
+organisation below is invented.
 """
 from __future__ import annotations
 
+import heapq
+import itertools
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -20,7 +25,7 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import Consultation, Endorsement, Post, Room, User
-from forum.models.base import utcnow
+from forum.models.base import clock_at, utcnow
 from forum.models.events import AssignmentMode
 from forum.services import accounts, consultations, event_setup, moderation, posts, rooms
 
@@ -1293,9 +1298,9 @@ associations as an in-kind contribution (rooms, staff time). Smaller towns canno
     ]),
 }
 
-# The window spreads its two messages 27 minutes apart: the second follows the closing of
-# rooms 1 and 2.
-PLENARY_SCRIPT = RoomScript(window=(1, 55), messages=[
+# The window spreads its two messages 28 minutes apart: the second follows the closing of
+# rooms 1 and 2 (at minute 28).
+PLENARY_SCRIPT = RoomScript(window=(1, 57), messages=[
     Say("helena", """\
 Welcome to **Welcoming cities**! Over the next two hours we are looking for concrete answers to \
 one question: how can cities, managing authorities and migrant-led organisations design \
@@ -1336,14 +1341,40 @@ def _event_start(now: datetime) -> datetime:
     return start.replace(minute=start.minute - start.minute % 5, second=0, microsecond=0)
 
 
+class _Timeline:
+    """The event's actions, each at the moment it happens: they run in time order, under
+    `clock_at`, so that what the services store (messages, endorsements, hands, takeaways and
+    the moderation log) carries the times of the discussion, as it would have live. Rooms run
+    side by side, interleaved; an action may put follow-ups on the timeline (a pin after a
+    message), which run when their moment comes."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+        self.steps: list[tuple[datetime, int, Callable[[], None]]] = []
+        self.count = itertools.count()
+
+    def at(self, moment: datetime, action: Callable[[], None]) -> None:
+        # Never in the future: the last seconds of a script may touch the present.
+        heapq.heappush(self.steps, (min(moment, self.now), next(self.count), action))
+
+    def run(self) -> None:
+        while self.steps:
+            moment, _, action = heapq.heappop(self.steps)
+            with clock_at(moment):
+                action()
+                db.session.flush()
+
+
 def _live_event(organiser: User, people: dict[str, User], now: datetime) -> EventLogins:
     rng = random.Random(SEED + 1)  # its own, so the consultations stay as they were
     starts_at = _event_start(now)
-    event = event_setup.create_event(organiser, event_setup.EventInput(
-        title=EVENT_TITLE, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=120),
-        description=EVENT_DESCRIPTION, agenda=_agenda(starts_at), timezone="Europe/Brussels",
-        assignment_mode=AssignmentMode.BALANCED.value))
-    event_setup.publish_event(organiser, event)
+    with clock_at(now - timedelta(days=21)):
+        event = event_setup.create_event(organiser, event_setup.EventInput(
+            title=EVENT_TITLE, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=120),
+            description=EVENT_DESCRIPTION, agenda=_agenda(starts_at), timezone="Europe/Brussels",
+            assignment_mode=AssignmentMode.BALANCED.value))
+        event_setup.publish_event(organiser, event)
+        db.session.flush()
 
     for person in EVENT_PARTICIPANTS:
         people[person.key] = _register(person, PARTICIPANT_PASSWORD)
@@ -1351,30 +1382,37 @@ def _live_event(organiser: User, people: dict[str, User], now: datetime) -> Even
     # Everyone registers before the rooms exist, as happens when an event is announced
     # early; nobody is placed on arrival, and one balanced assignment then places them all.
     attendees = [people[p.key] for p in PARTICIPANTS + EVENT_PARTICIPANTS]
-    for user in attendees:
-        member = event_setup.register(user, event)
-        member.registered_at = now - timedelta(days=rng.uniform(1, 20), hours=rng.uniform(0, 24))
+    registered_at = {user.id: now - timedelta(days=rng.uniform(1, 20), hours=rng.uniform(0, 24))
+                     for user in attendees}
+    for user in sorted(attendees, key=lambda u: registered_at[u.id]):
+        with clock_at(registered_at[user.id]):
+            event_setup.register(user, event)
+            db.session.flush()
 
-    for position, data in enumerate(ROOMS, start=1):
-        room = event_setup.add_room(organiser, event, data)
-        for person in EVENT_MODERATORS[position]:
-            people[person.key] = _register(person, MODERATOR_PASSWORD)
-            people[person.key].created_at = now - timedelta(days=rng.uniform(20, 90))
-            event_setup.appoint_moderator(organiser, room, person.email)
-    placed = event_setup.run_balanced_assignment(organiser, event)
-    event.created_at = now - timedelta(days=21)
+    # The rooms and their co-moderators on the eve, the assignment a little before the start.
+    with clock_at(starts_at - timedelta(hours=20)):
+        for position, data in enumerate(ROOMS, start=1):
+            room = event_setup.add_room(organiser, event, data)
+            for person in EVENT_MODERATORS[position]:
+                people[person.key] = _register(person, MODERATOR_PASSWORD)
+                people[person.key].created_at = now - timedelta(days=rng.uniform(20, 90))
+                event_setup.appoint_moderator(organiser, room, person.email)
+        db.session.flush()
+    with clock_at(starts_at - timedelta(minutes=45)):
+        placed = event_setup.run_balanced_assignment(organiser, event)
+        db.session.flush()
 
     members_of: dict[int, list[User]] = {room.id: [] for room in event.breakout_rooms}
     for user in attendees:
         members_of[placed[user.id]].append(user)
 
-    rooms.set_phase(organiser, event.plenary, "open")
+    timeline = _Timeline(now)
+    timeline.at(starts_at, lambda: rooms.set_phase(organiser, event.plenary, "open"))
     for room in event.breakout_rooms:
-        _run_room(room, room.moderators[0].user, ROOM_SCRIPTS[room.position], people,
+        _run_room(timeline, room, room.moderators[0].user, ROOM_SCRIPTS[room.position], people,
                   members_of[room.id], starts_at)
-    # Last, as its second message follows the closing of rooms 1 and 2.
-    _run_room(event.plenary, organiser, PLENARY_SCRIPT, people, [], starts_at)
-    db.session.flush()
+    _run_room(timeline, event.plenary, organiser, PLENARY_SCRIPT, people, [], starts_at)
+    timeline.run()
 
     return EventLogins(EVENT_TITLE, event_setup.room_url(event.plenary), [
         RoomLogins(room.position, room.title, room.phase.value, event_setup.room_url(room),
@@ -1399,45 +1437,50 @@ def _cast(script: RoomScript, members: list[User], people: dict[str, User]) -> d
     return cast
 
 
-def _run_room(room: Room, lead: User, script: RoomScript, people: dict[str, User],
+def _run_room(timeline: _Timeline, room: Room, lead: User, script: RoomScript, people: dict[str, User],
               members: list[User], starts_at: datetime) -> None:
-    """Open the room and write its messages as their authors; a closed room then wraps up,
-    gets its takeaways and closes (which sends its card to the plenary)."""
-    if not room.is_plenary:
-        rooms.set_phase(lead, room, "open")
-    cast = _cast(script, members, people)
+    """Put the room's script on the timeline: its moderator opens it a minute before its
+    first message; each message is sent by its author (pinned or hidden half a minute
+    later) and a few members agree with it within the minute; a room that closes then
+    wraps up, gets its takeaways and closes (which sends its card to the plenary)."""
     first, last = script.window
+    # Rooms with the same format do not all act on the same second.
+    minute = lambda m: starts_at + timedelta(minutes=m, seconds=7 * room.position)  # noqa: E731
+    if not room.is_plenary:
+        timeline.at(minute(first - 1), lambda: rooms.set_phase(lead, room, "open"))
+    cast = _cast(script, members, people)
+    member_ids = {m.id for m in members}
     step = (last - first) / max(1, len(script.messages))
     written: list[Post] = []
-    for i, say in enumerate(script.messages):
+
+    def send(i: int, say: Say, sent_at: datetime) -> None:
         parent = written[say.reply_to] if say.reply_to is not None else None
         post = posts.post_in_room(cast[say.author], room, body=say.body, parent=parent,
                                   backchannel=say.backchannel)
-        post.created_at = starts_at + timedelta(minutes=first + i * step)
-        if say.pin:
-            moderation.pin_post(lead, post)
-            post.pinned_at = post.created_at + timedelta(seconds=30)
-        if say.hide:
-            moderation.hide_post(lead, post, say.hide)
-            post.hidden_at = post.created_at + timedelta(seconds=40)
         written.append(post)
-    # Participants agree with what they read: a few per message, the same few every time.
-    for i, post in enumerate(written):
-        if post.backchannel or post.is_hidden or post.author_id not in {m.id for m in members}:
-            continue
+        if say.pin:
+            timeline.at(sent_at + timedelta(seconds=30), lambda: moderation.pin_post(lead, post))
+        if say.hide:
+            timeline.at(sent_at + timedelta(seconds=40), lambda: moderation.hide_post(lead, post, say.hide))
+            return
+        # Participants agree with what they read: a few per message, the same few every time.
+        if say.backchannel or post.author_id not in member_ids:
+            return
         readers = [m for m in members if m.id != post.author_id]
-        for reader in readers[:(len(post.body) + 3 * i) % 6]:
-            posts.endorse(reader, post)
+        for k, reader in enumerate(readers[:(len(post.body) + 3 * i) % 6]):
+            timeline.at(sent_at + timedelta(seconds=45 + 3 * k), lambda reader=reader: posts.endorse(reader, post))
+
+    for i, say in enumerate(script.messages):
+        sent_at = minute(first + i * step)
+        timeline.at(sent_at, lambda i=i, say=say, sent_at=sent_at: send(i, say, sent_at))
     if script.hand:
-        hand = rooms.raise_hand(cast[script.hand], room)
-        hand.raised_at = starts_at + timedelta(minutes=last)
+        timeline.at(minute(last), lambda: rooms.raise_hand(cast[script.hand], room))
     if script.closed:
-        rooms.set_phase(lead, room, "wrap_up", 5)
+        timeline.at(minute(last), lambda: rooms.set_phase(lead, room, "wrap_up", 5))
         for i, (text, source) in enumerate(script.takeaways):
-            takeaway = rooms.add_takeaway(lead, room, text,
-                                          source_post=written[source] if source is not None else None)
-            takeaway.created_at = starts_at + timedelta(minutes=last + 1 + i / 2)
-        rooms.set_phase(lead, room, "closed")
+            timeline.at(minute(last + 1 + i / 2), lambda text=text, source=source: rooms.add_takeaway(
+                lead, room, text, source_post=written[source] if source is not None else None))
+        timeline.at(minute(last + 1 + len(script.takeaways) / 2), lambda: rooms.set_phase(lead, room, "closed"))
 
 
 def _first_speaker(room: Room, members: list[User]) -> tuple[str, str] | None:

@@ -9,7 +9,10 @@ Roles (docs/roles.md has the full table):
 - observer: registered for an event to read it (every room), never to post.
 - anonymous: reads public consultations and events' public pages.
 `access_*` functions load and authorise in one step and answer "not found" both for what
-does not exist and for what the user may not see, so that ids cannot be probed.
+does not exist and for what the user may not know exists (a draft, a hidden post), so that
+ids cannot be probed. What the user may know exists but not open says so: a visitor is asked
+to log in (a members-only consultation, an event's rooms), and someone signed in who opens
+the wrong room of an event is told which one is theirs (`room_refusal`).
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from forum.models import Consultation, Event, EventMember, Moderator, Mute, Post
 from forum.models.base import utcnow
 from forum.models.consultations import ConsultationStatus, Visibility
 from forum.models.events import EventStatus, MemberRole, RoomPhase
-from forum.services.errors import NotFound
+from forum.services.errors import LoginRequired, NotFound, RoomRefused
 
 Actor = User | AnonymousUserMixin | None
 
@@ -172,6 +175,13 @@ def can_accept_invitation(user: Actor, event: Event) -> bool:
     return membership(user, event) is None
 
 
+def room_takes_newcomers(room: Room) -> bool:
+    """Whether people may be placed in (or choose) a breakout room now: before it starts or
+    while it is open. A room wrapping up is about to close, and a closed one takes no posts:
+    a newcomer placed there could not take part, so they wait in the plenary instead."""
+    return room.phase in (RoomPhase.NOT_STARTED, RoomPhase.OPEN)
+
+
 def can_choose_room(user: Actor, room: Room) -> bool:
     from forum.models.events import AssignmentMode
 
@@ -181,7 +191,21 @@ def can_choose_room(user: Actor, room: Room) -> bool:
     if event.status is not EventStatus.PUBLISHED:
         return False
     member = membership(user, event)
-    return member is not None and member.role is MemberRole.PARTICIPANT
+    if member is None or member.role is not MemberRole.PARTICIPANT:
+        return False
+    return room_takes_newcomers(room)
+
+
+def own_room(user: Actor, event: Event) -> Room | None:
+    """The breakout room a person belongs in: the one they co-moderate, else the one they
+    were placed in (None: only the plenary so far)."""
+    if not _signed_in(user):
+        return None
+    moderated = next((room for room in event.breakout_rooms if room.is_moderator(user)), None)
+    if moderated is not None:
+        return moderated
+    member = membership(user, event)
+    return member.room if member is not None else None
 
 
 def can_moderate_room(user: Actor, room: Room) -> bool:
@@ -424,15 +448,36 @@ def valid_id(value: int) -> bool:
     return isinstance(value, int) and 0 < value <= MAX_ID
 
 
+def _members_only(consultation: Consultation) -> bool:
+    """Published (or closed) for signed-in people only: a visitor may log in to read it."""
+    if consultation.status is ConsultationStatus.DRAFT:
+        return False
+    return consultation.visibility is Visibility.MEMBERS
+
+
 def access_consultation(user: Actor, consultation_id: int) -> Consultation:
+    """A consultation the user may read. A visitor opening a members-only one is asked to
+    log in (LoginRequired); what does not exist or is a draft is "not found" for everyone."""
     if not valid_id(consultation_id):
         raise NotFound()
     consultation = db.session.get(Consultation, consultation_id)
     if consultation is None:
         raise NotFound()
-    if not can_view_consultation(user, consultation):
-        raise NotFound()
-    return consultation
+    if can_view_consultation(user, consultation):
+        return consultation
+    if not _signed_in(user) and _members_only(consultation):
+        raise LoginRequired()
+    raise NotFound()
+
+
+def _readable_after_login(post: Post) -> bool:
+    """Whether a visitor who may not read `post` might once signed in: a published message
+    of a members-only consultation or of a room of an event whose page they may see."""
+    if not post.is_published or post.backchannel:
+        return False
+    if post.room_id is not None:
+        return can_view_event(None, post.room.event)
+    return _members_only(post.consultation)
 
 
 def access_post(user: Actor, post_id: int, consultation_id: int | None = None,
@@ -447,9 +492,11 @@ def access_post(user: Actor, post_id: int, consultation_id: int | None = None,
         raise NotFound()
     if room_id is not None and post.room_id != room_id:
         raise NotFound()
-    if not can_read_post(user, post):
-        raise NotFound()
-    return post
+    if can_read_post(user, post):
+        return post
+    if not _signed_in(user) and _readable_after_login(post):
+        raise LoginRequired()
+    raise NotFound()
 
 
 def access_event(user: Actor, event_id: int) -> Event:
@@ -462,7 +509,11 @@ def access_event(user: Actor, event_id: int) -> Event:
 
 
 def access_room(user: Actor, room_id: int, event_id: int | None = None) -> Room:
-    """A room whose discussion the user may read."""
+    """A room whose discussion the user may read.
+
+    A missing room, or one of an event the user may not see (a draft), is "not found". The
+    rooms of an event they may see are listed on its public page, so a refusal there says
+    why (`room_refusal`): log in, register, or go to your own room."""
     if not valid_id(room_id):
         raise NotFound()
     room = db.session.get(Room, room_id)
@@ -470,6 +521,23 @@ def access_room(user: Actor, room_id: int, event_id: int | None = None) -> Room:
         raise NotFound()
     if event_id is not None and room.event_id != event_id:
         raise NotFound()
-    if not can_view_room(user, room):
+    if not can_view_event(user, room.event):
         raise NotFound()
+    if not can_view_room(user, room):
+        raise room_refusal(user, room)
     return room
+
+
+def room_refusal(user: Actor, room: Room) -> LoginRequired | RoomRefused:
+    """Why someone who may see a room's event may not read the room, and where to go instead."""
+    event = room.event
+    if not _signed_in(user):
+        return LoginRequired()
+    mine = own_room(user, event)
+    if mine is not None:
+        return RoomRefused(RoomRefused.OTHER_ROOM, event, mine)
+    if membership(user, event) is not None:
+        return RoomRefused(RoomRefused.NOT_PLACED, event, event.plenary)
+    if can_register(user, event):
+        return RoomRefused(RoomRefused.REGISTER, event)
+    return RoomRefused(RoomRefused.MEMBERS_ONLY, event)

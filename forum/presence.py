@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import threading
+import time
 
 from flask import Flask
 
@@ -32,6 +34,7 @@ class Presence:
         self._redis = None
         self._prefix = "plenary:presence:"
         self._local: dict[str, dict[str, dict]] = {}
+        self._last_seen: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def init_app(self, app: Flask) -> None:
@@ -102,6 +105,36 @@ class Presence:
                 entries = list(self._local.get(stream, {}).values())
         users = {e["id"]: e for e in entries if e.get("id")}
         return {"count": len(entries), "users": sorted(users.values(), key=lambda u: u["name"].lower())}
+
+    # Throttles shared by all of an account's connections (typing notices), in Redis when
+    # there is one, so that sockets of one account in several server processes share them.
+
+    # Atomic in Redis, on Redis's clock: "now" if at least ARGV[1] ms passed since the last
+    # time the key was let through (which is then moved to now), else 0.
+    _THROTTLE_SCRIPT = """
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    local last = tonumber(redis.call('GET', KEYS[1]))
+    if last and now - last < tonumber(ARGV[1]) then return 0 end
+    redis.call('SET', KEYS[1], now, 'PX', math.max(tonumber(ARGV[1]), 1))
+    return now
+    """
+
+    @best_effort(False)
+    def allow_once_per(self, key: str, seconds: float) -> bool:
+        """True at most once per `seconds` for `key`, across all server processes. If Redis
+        is unreachable, False: what this throttles is a courtesy (a typing notice)."""
+        if self._redis is not None:
+            return bool(self._redis.eval(self._THROTTLE_SCRIPT, 1, f"{self._prefix}throttle:{key}",
+                                         int(seconds * 1000)))
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last_seen.get(key, -math.inf) < seconds:
+                return False
+            if len(self._last_seen) > 10_000:  # forget keys whose interval has long passed
+                self._last_seen = {k: t for k, t in self._last_seen.items() if now - t < 60}
+            self._last_seen[key] = now
+            return True
 
 
 presence = Presence()

@@ -3,6 +3,7 @@ the issue asks for (rooms, co-moderators, a balanced mix of people, discussion, 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -109,3 +110,41 @@ def test_demo_event(db):
     count = db.session.scalar(select(User.id).order_by(User.id.desc()).limit(1))
     assert demo.load_demo() is None
     assert db.session.scalar(select(User.id).order_by(User.id.desc()).limit(1)) == count
+
+
+def test_the_demo_log_carries_the_times_of_the_discussion(db):
+    """The moderation log dates each action when it happened in the simulated event, not
+    when the demo was loaded; the rooms' other records agree with it."""
+    from forum.models import Endorsement, ModerationAction
+
+    before = utcnow()
+    demo.load_demo()
+    event = db.session.scalars(select(Event)).one()
+    entries = list(db.session.scalars(select(ModerationAction).where(ModerationAction.event_id == event.id)
+                                      .order_by(ModerationAction.id)))
+    times = [entry.created_at for entry in entries]
+    assert times == sorted(times)  # written in the order they happened: rooms interleave
+    assert all(t < before for t in times)  # nothing at load time
+    during = [t for t in times if t >= event.starts_at]
+    assert max(during) - min(during) >= timedelta(minutes=20)
+    assert len({t for t in during}) == len(during)  # one moment per action
+
+    # The assignment before the start, the plenary opened at the start.
+    assignment = next(e for e in entries if e.action == "member.moved")
+    assert assignment.created_at < event.starts_at
+    room1, room3 = event.breakout_rooms[0], event.breakout_rooms[2]
+    closing = next(e for e in entries if e.action == "room.phase" and e.room_id == room1.id
+                   and e.details["to"] == "closed")
+    room1_posts = list(db.session.scalars(select(Post).where(Post.room_id == room1.id)))
+    assert closing.created_at > max(p.created_at for p in room1_posts)
+    endorsed = db.session.scalars(select(Endorsement.created_at).join(Post).where(Post.room_id == room1.id)).all()
+    assert endorsed and max(endorsed) < closing.created_at
+    # A pin and a hide are logged when the post says they happened, after it was written.
+    pinned = next(p for p in db.session.scalars(select(Post).where(Post.room_id == room3.id, Post.pinned_at.is_not(None))))
+    pin = next(e for e in entries if e.action == "post.pinned")
+    assert pin.post_id == pinned.id and pin.created_at == pinned.pinned_at > pinned.created_at
+    hide = next(e for e in entries if e.action == "post.hidden")
+    assert hide.created_at == db.session.get(Post, hide.post_id).hidden_at
+    # The plenary's second message follows the closing of rooms 1 and 2.
+    plenary = list(db.session.scalars(select(Post).where(Post.room_id == event.plenary.id).order_by(Post.id)))
+    assert plenary[-1].created_at > closing.created_at

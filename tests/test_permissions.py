@@ -21,7 +21,7 @@ from forum.models import Moderator
 from forum.models.consultations import ConsultationStatus
 from forum.services import consultations as consultation_service
 from forum.services import posts as post_service
-from forum.services.errors import NotFound
+from forum.services.errors import LoginRequired, NotFound
 
 Y, N = True, False
 ROLES = ("anonymous", "participant", "host", "organiser", "other organiser", "admin")
@@ -375,8 +375,8 @@ def test_access_consultation_says_not_found_for_missing_and_forbidden_alike(db, 
 
     missing = not_found(lambda: permissions.access_consultation(reader, draft.id + members.id + 1000))
     forbidden_draft = not_found(lambda: permissions.access_consultation(reader, draft.id))
-    forbidden_members = not_found(lambda: permissions.access_consultation(AnonymousUserMixin(), members.id))
-    for error in (forbidden_draft, forbidden_members):
+    anonymous_draft = not_found(lambda: permissions.access_consultation(AnonymousUserMixin(), draft.id))
+    for error in (forbidden_draft, anonymous_draft):
         assert (type(error), str(error.message), error.status_code) == (
             type(missing), str(missing.message), missing.status_code) == (NotFound, str(missing.message), 404)
 
@@ -384,12 +384,25 @@ def test_access_consultation_says_not_found_for_missing_and_forbidden_alike(db, 
     assert permissions.access_consultation(draft.owner, draft.id) is draft
 
 
+def test_a_visitor_of_a_members_only_consultation_is_asked_to_log_in(db, make_consultation, make_post):
+    members = make_consultation(visibility="members")
+    post = make_post(consultation=members)
+    for call in (lambda: permissions.access_consultation(AnonymousUserMixin(), members.id),
+                 lambda: permissions.access_post(AnonymousUserMixin(), post.id)):
+        with pytest.raises(LoginRequired) as error:
+            call()
+        assert error.value.status_code == 401
+
+
 def test_access_post_says_not_found_for_missing_and_forbidden_alike(db, make_user, make_consultation, make_post):
     post = make_post(consultation=make_consultation(visibility="members"))
+    draft_post = make_post()
+    draft_post.consultation.status = ConsultationStatus.DRAFT  # back to draft after a post
+    db.session.flush()
     reader = make_user()
 
-    missing = not_found(lambda: permissions.access_post(reader, post.id + 1000))
-    forbidden = not_found(lambda: permissions.access_post(AnonymousUserMixin(), post.id))
+    missing = not_found(lambda: permissions.access_post(reader, post.id + draft_post.id + 1000))
+    forbidden = not_found(lambda: permissions.access_post(AnonymousUserMixin(), draft_post.id))
     assert (type(forbidden), str(forbidden.message), forbidden.status_code) == (
         type(missing), str(missing.message), missing.status_code)
 

@@ -376,3 +376,112 @@ def test_http(db, app, scene, role, action, expected):
         assert response.status_code in (403, 404, *spec.refusals) or (role == "anonymous" and to_login), \
             response.status_code
         assert after == before, f"{action}: refused but something changed"
+
+
+# --- Following a room's link ----------------------------------------------------------
+# A room link shared in the plenary, a chat or an e-mail is opened by everyone. Besides
+# "allowed or not" (MATRIX), each role must learn what to do: a visitor logs in and comes
+# back, someone signed in but not registered is sent to register, a participant of another
+# room (or its co-moderator) is shown the way to their own room. Only what the person may
+# not know exists answers "not found" (see test_a_draft_events_rooms_are_not_found).
+
+LOGIN, OK, REGISTER, YOUR_ROOM_2 = "log in and come back", "the room", "register", "go to room 2"
+
+ROOM_LINKS = {
+    #               anon   p1  p2           obs cm1 cm2          org oorg      adm
+    "room 1":       (LOGIN, OK, YOUR_ROOM_2, OK, OK, YOUR_ROOM_2, OK, REGISTER, OK),
+    "the plenary":  (LOGIN, OK, OK,          OK, OK, OK,          OK, REGISTER, OK),
+}
+
+
+def _check_link_answer(response, scene, expected: str, url: str) -> None:
+    from tests.web.page import parse
+
+    if expected == OK:
+        assert response.status_code == 200
+        return
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert response.headers["Location"] == f"/login?next={url}"
+        return
+    assert response.status_code == 403
+    main = parse(response).find("main")
+    links = {a.text(): a.get("href") for a in main.find_all("a")}
+    if expected == REGISTER:
+        assert "Register for the event to take part." in main.find("h1").text()
+        assert links["Register on the event's page"] == f"/events/{scene.event.id}"
+    else:
+        assert main.find("h1").text() == f"This is not your breakout room. Your room is {scene.room2.title}."
+        assert links[f"Go to your room: {scene.room2.title}"] == _url(scene, scene.room2)
+
+
+LINK_ROWS = [(role, place, expected) for place, row in ROOM_LINKS.items() for role, expected in zip(ROLES, row)]
+
+
+@pytest.mark.parametrize(("role", "place", "expected"), LINK_ROWS,
+                         ids=[f"{place}-{role}".replace(" ", "_") for role, place, _ in LINK_ROWS])
+def test_a_room_link_tells_each_role_what_to_do(app, scene, role, place, expected):
+    room = scene.room1 if place == "room 1" else scene.plenary
+    assert (expected == OK) == p.can_view_room(scene.actors[role], room)  # the same decision as MATRIX
+    client = app.test_client()
+    if role != "anonymous":
+        login(client, scene.actors[role])
+    url = _url(scene, room)
+    _check_link_answer(client.get(url), scene, expected, url)
+
+
+def test_a_visitor_comes_back_to_the_room_after_logging_in(app, scene):
+    client = app.test_client()
+    url = _url(scene, scene.room1)
+    to_login = client.get(url).headers["Location"]
+    response = client.post(to_login, data={"email": scene.p1.email, "password": scene.p1.test_password})
+    assert response.status_code == 302 and response.headers["Location"] == url
+    assert client.get(url).status_code == 200
+
+
+def test_a_participant_not_yet_placed_is_sent_to_the_plenary(app, db, scene, make_user):
+    waiting = make_user()
+    db.session.add(EventMember(event_id=scene.event.id, user_id=waiting.id, role=MemberRole.PARTICIPANT))
+    db.session.commit()
+    client = app.test_client()
+    login(client, waiting)
+    from tests.web.page import parse
+
+    response = client.get(_url(scene, scene.room1))
+    assert response.status_code == 403
+    main = parse(response).find("main")
+    assert "You have not been placed in a breakout room yet." in main.find("h1").text()
+    links = {a.text(): a.get("href") for a in main.find_all("a")}
+    assert links["Go to the plenary"] == _url(scene, scene.plenary)
+    assert links["Go to the event's page"] == f"/events/{scene.event.id}"
+
+
+def test_after_the_event_a_stranger_is_told_the_rooms_are_for_its_participants(app, db, scene):
+    from forum.services import event_setup
+
+    event_setup.end_event(scene.event.owner, scene.event)
+    db.session.commit()
+    client = app.test_client()
+    login(client, scene.actors["other organiser"])
+    response = client.get(_url(scene, scene.room1))
+    assert response.status_code == 403
+    from tests.web.page import parse
+
+    main = parse(response).find("main")
+    assert main.find("h1").text() == "This room is for the event's registered participants."
+    assert "Register" not in main.text()
+
+
+@pytest.mark.parametrize("role", ["anonymous", "other organiser", "participant room 2"])
+def test_a_draft_events_rooms_are_not_found(app, db, scene, role):
+    """A draft's rooms do not exist for those who may not see it: not even "log in"."""
+    from forum.models.events import EventStatus
+
+    scene.event.status = EventStatus.DRAFT
+    db.session.commit()
+    client = app.test_client()
+    if role != "anonymous":
+        login(client, scene.actors[role])
+    for room in (scene.room1, scene.plenary):
+        assert client.get(_url(scene, room)).status_code == 404
+    assert client.get(f"/events/{scene.event.id}/rooms/999999").status_code == 404

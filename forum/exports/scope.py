@@ -9,7 +9,7 @@ from sqlalchemy import Select, select
 from forum import permissions
 from forum.extensions import db
 from forum.models import Consultation, Event, Post, PostStatus, Room, Topic, User
-from forum.services.errors import NotFound
+from forum.services.errors import LoginRequired, NotFound, RoomRefused
 
 KINDS = ("thread", "topic", "room", "consultation", "event")
 
@@ -50,7 +50,15 @@ class Scope:
 
 def resolve(actor, kind: str, object_id: int, *, public: bool = False) -> Scope:
     """The scope `kind` `object_id` for `actor`: the moderators' view for those allowed it,
-    or with `public` a consultation's public summary. Anything else answers "not found"."""
+    or with `public` a consultation's public summary. Anything else answers "not found"
+    (even where a page would say "log in" or "not your room": exports are for moderators)."""
+    try:
+        return _resolve(actor, kind, object_id, public=public)
+    except (LoginRequired, RoomRefused):
+        raise NotFound() from None
+
+
+def _resolve(actor, kind: str, object_id: int, *, public: bool = False) -> Scope:
     if kind not in KINDS or not permissions.valid_id(object_id):
         raise NotFound()
     if public:

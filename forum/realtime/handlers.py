@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import re
-import time
 from dataclasses import dataclass
 
 from flask import current_app, request
@@ -19,15 +18,14 @@ from flask_socketio import emit, join_room, leave_room
 
 from forum import permissions
 from forum.extensions import db, socketio
-from forum.ratelimits import hit_posting_limits
+from forum.ratelimits import charge_write
 from forum.presence import presence
 from forum.services import events
 from forum.models.base import utcnow
 from forum.services import posts as post_service
 from forum.services import rooms
-from forum.services.errors import NotFound, ServiceError
+from forum.services.errors import LoginRequired, NotFound, RoomRefused, ServiceError
 
-_last_typing: dict[str, float] = {}
 _joined: dict[str, set[str]] = {}
 
 
@@ -56,7 +54,15 @@ def _parse(stream) -> tuple[str, int, bool]:
 
 
 def _access(stream) -> Place:
-    """Load what a stream names, if the current user may read it (404 otherwise)."""
+    """Load what a stream names, if the current user may read it (404 otherwise: a page says
+    why someone may not read a room or a consultation; a stream answers them all alike)."""
+    try:
+        return _load_place(stream)
+    except (LoginRequired, RoomRefused):
+        raise NotFound() from None
+
+
+def _load_place(stream) -> Place:
     kind, object_id, backchannel = _parse(stream)
     if kind == "consultation":
         consultation = permissions.access_consultation(current_user, object_id)
@@ -142,7 +148,6 @@ def on_disconnect(reason=None):
     for stream in _joined.pop(request.sid, set()):
         presence.remove(stream, request.sid)
         _announce_presence(stream)
-    _last_typing.pop(request.sid, None)
     if current_user.is_authenticated:
         presence.remove_connection(current_user.id, request.sid)
 
@@ -218,8 +223,7 @@ def on_post(data):
     quote = data.get("quote", False)  # the reply quotes its parent
     if not isinstance(quote, bool):
         raise ServiceError(_("This message could not be understood."))
-    if not hit_posting_limits():
-        return _error(429, _("You are doing this too often. Please wait a little and try again."))
+    charge_write()  # the same allowance as the forms' writes; 429 with retry_after when spent
     if place.room is not None:
         post = post_service.post_in_room(current_user, place.room, body=fields["body"] or "", parent=parent,
                                          backchannel=place.backchannel, client_key=fields["client_key"], quote=quote)
@@ -242,9 +246,8 @@ def on_typing(data):
     stream = data.get("stream")
     if not current_user.is_authenticated or not isinstance(stream, str) or stream not in _joined.get(request.sid, set()):
         return {"ok": False}
-    now = time.monotonic()
-    if now - _last_typing.get(request.sid, 0) < current_app.config["TYPING_INTERVAL"]:
+    # One notice per interval and account, however many connections (tabs, devices) it has.
+    if not presence.allow_once_per(f"typing:{current_user.id}:{stream}", current_app.config["TYPING_INTERVAL"]):
         return {"ok": True}  # throttled: one notice per interval is enough
-    _last_typing[request.sid] = now
     emit("typing", {"stream": stream, "user": _me()}, to=stream, include_self=False)
     return {"ok": True}

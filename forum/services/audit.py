@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from forum import permissions
 from forum.extensions import db
 from forum.models import Consultation, Event, ModerationAction, Post, Room, User
+from forum.models.base import utcnow
 from forum.services.errors import PermissionDenied
 
 LOG_PAGE_SIZE = 100
@@ -58,21 +59,44 @@ def log(actor: User, action: str, *, room: Room | None = None, post: Post | None
         event_id=event.id if event else None, consultation_id=consultation.id if consultation else None,
         post_id=post.id if post else None, target_user_id=target_user.id if target_user else None,
         reason=reason, details=details,
+        # The moment of the action, not of whichever later flush writes the line.
+        created_at=utcnow(),
     )
     db.session.add(entry)
     return entry
 
 
 def entries(actor: User, scope: Event | Consultation, *, before: int | None = None,
-            limit: int = LOG_PAGE_SIZE) -> list[ModerationAction]:
-    """The newest lines of an event's or consultation's log (older ones: pass `before`, an id)."""
+            limit: int = LOG_PAGE_SIZE, room_id: int | None = None, actor_id: int | None = None,
+            action: str | None = None) -> list[ModerationAction]:
+    """The newest lines of an event's or consultation's log (older ones: pass `before`, an id),
+    optionally only those about one room, by one person or of one kind of action."""
     if not permissions.can_view_moderation_log(actor, scope):
         raise PermissionDenied()
-    column = ModerationAction.event_id if isinstance(scope, Event) else ModerationAction.consultation_id
-    query = (select(ModerationAction).where(column == scope.id)
+    query = (_in_scope(scope)
              .options(joinedload(ModerationAction.actor), joinedload(ModerationAction.target_user),
                       joinedload(ModerationAction.room))
              .order_by(ModerationAction.id.desc()).limit(limit))
     if before is not None:
         query = query.where(ModerationAction.id < before)
+    if room_id is not None:
+        query = query.where(ModerationAction.room_id == room_id)
+    if actor_id is not None:
+        query = query.where(ModerationAction.actor_id == actor_id)
+    if action is not None:
+        query = query.where(ModerationAction.action == action)
     return list(db.session.scalars(query))
+
+
+def _in_scope(scope: Event | Consultation):
+    column = ModerationAction.event_id if isinstance(scope, Event) else ModerationAction.consultation_id
+    return select(ModerationAction).where(column == scope.id)
+
+
+def actors(actor: User, scope: Event | Consultation) -> list[User]:
+    """Everyone who appears in the log as having acted, by name (the log's filter offers them)."""
+    if not permissions.can_view_moderation_log(actor, scope):
+        raise PermissionDenied()
+    ids = _in_scope(scope).with_only_columns(ModerationAction.actor_id).distinct()
+    people = db.session.scalars(select(User).where(User.id.in_(ids)))
+    return sorted(people, key=lambda user: (user.display_name.casefold(), user.id))

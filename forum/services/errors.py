@@ -29,13 +29,48 @@ class NotFound(ServiceError):
     default_message = _l("This page does not exist or you cannot see it.")
 
 
+class LoginRequired(ServiceError):
+    """A page for signed-in people (an event's rooms, a members-only consultation) opened by
+    a visitor: the web layer sends them to log in and back; a socket answers 401."""
+
+    status_code = 401
+    default_message = _l("Please log in to continue.")
+
+
+class RoomRefused(PermissionDenied):
+    """Someone signed in opens a room of an event they may see, but not that room. The
+    event's page lists its rooms, so saying why leaks nothing; `reason` is one of the
+    constants below, `room` the room to go to instead (theirs, or the plenary) and `event`
+    the event (whose page is where one registers or chooses a room)."""
+
+    OTHER_ROOM = "other_room"      # they belong in another room (placed there or its co-moderator)
+    NOT_PLACED = "not_placed"      # registered, not yet in a breakout room: the plenary is theirs
+    REGISTER = "register"          # not registered, and registration is open
+    MEMBERS_ONLY = "members_only"  # not registered, and registration is closed
+
+    MESSAGES = {
+        NOT_PLACED: _l("You have not been placed in a breakout room yet. Meanwhile, you take part in the plenary."),
+        REGISTER: _l("This room is for the event's registered participants. Register for the event to take part."),
+        MEMBERS_ONLY: _l("This room is for the event's registered participants."),
+    }
+
+    def __init__(self, reason: str, event, room=None):
+        self.reason, self.event, self.room = reason, event, room
+        if reason == self.OTHER_ROOM:
+            message = _l("This is not your breakout room. Your room is %(room)s.", room=room.title)
+        else:
+            message = self.MESSAGES[reason]
+        super().__init__(message)
+
+
 class Conflict(ServiceError):
     status_code = 409
     default_message = _l("This was changed by someone else in the meantime.")
 
 
 class TooSoon(ServiceError):
-    """Slow mode: the same person may post again after `retry_after` seconds."""
+    """Too many actions too quickly (a room's slow mode, the rate limits of forum/ratelimits.py):
+    the same person may try again after `retry_after` seconds."""
 
     status_code = 429
     default_message = _l("You are doing this too often. Please wait a little and try again.")

@@ -275,10 +275,16 @@ def _occupancy(room: Room, excluding: EventMember | None = None) -> int:
     return db.session.scalar(query)
 
 
+def open_rooms(event: Event) -> list[Room]:
+    """The breakout rooms people may be placed in now (not started or open; see
+    `permissions.room_takes_newcomers`)."""
+    return [room for room in event.breakout_rooms if permissions.room_takes_newcomers(room)]
+
+
 def _slots(event: Event, user: User) -> list[assignment.RoomSlot]:
-    # Never place someone in a room they co-moderate.
+    # Never place someone in a room they co-moderate, nor in one wrapping up or closed.
     return [assignment.RoomSlot(key=room.id, capacity=room.capacity)
-            for room in event.breakout_rooms if not room.is_moderator(user)]
+            for room in open_rooms(event) if not room.is_moderator(user)]
 
 
 def _place_by_rule(member: EventMember) -> None:
@@ -292,7 +298,9 @@ def _place_by_rule(member: EventMember) -> None:
     try:
         member.room_id = assignment.place_late_arrival(_person(member.user), slots, occupants)
     except assignment.NoRoomAvailable:
-        return  # every room is full (or there is none yet): the organiser places them
+        # Every open room is full, or none is open (all wrapping up or closed, or none yet):
+        # they take part in the plenary, and the people page shows them as not placed.
+        return
     db.session.flush()
 
 
@@ -349,6 +357,9 @@ def _check_capacity(room: Room, member: EventMember) -> None:
 def choose_room(actor: User, room: Room) -> EventMember:
     """A participant of a self-select event picks (or changes) their breakout room."""
     if not permissions.can_choose_room(actor, room):
+        member = permissions.membership(actor, room.event)
+        if member is not None and not room.is_plenary and not permissions.room_takes_newcomers(room):
+            raise Conflict(_l("This room is wrapping up or closed and takes no newcomers. Choose another one."))
         raise PermissionDenied()
     if room.is_moderator(actor):
         raise ValidationError(_l("You co-moderate this room."))
@@ -403,7 +414,8 @@ def assign_member(actor: User, member: EventMember, room: Room | None) -> None:
 def run_balanced_assignment(actor: User, event: Event) -> dict[int, int]:
     """Place every unassigned participant, leaving those already placed where they are.
     Returns user id -> room id of the people placed. People who co-moderate a room of the
-    event are left out (the pure rule cannot exclude one room for one person)."""
+    event are left out (the pure rule cannot exclude one room for one person); rooms wrapping
+    up or closed receive nobody."""
     _require_edit(actor, event)
     _require_not_ended(event)
     moderator_ids = {m.user_id for room in event.breakout_rooms for m in room.moderators}
@@ -416,9 +428,12 @@ def run_balanced_assignment(actor: User, event: Event) -> dict[int, int]:
         return {}
     if not event.breakout_rooms:
         raise ValidationError(_l("Add breakout rooms first."))
-    slots = [assignment.RoomSlot(key=room.id, capacity=room.capacity) for room in event.breakout_rooms]
+    if not open_rooms(event):
+        raise ValidationError(_l("Every breakout room is wrapping up or closed: nobody can be placed in one now."))
+    slots = [assignment.RoomSlot(key=room.id, capacity=room.capacity) for room in open_rooms(event)]
     try:
-        placed = assignment.balanced_assignment([_person(m.user) for m in waiting], slots, _occupants(event))
+        occupants = {key: people for key, people in _occupants(event).items() if key in {s.key for s in slots}}
+        placed = assignment.balanced_assignment([_person(m.user) for m in waiting], slots, occupants)
     except assignment.NoRoomAvailable as error:
         raise ValidationError(_l("The rooms have %(available)d free places for %(needed)d people: "
                                  "raise their capacities or add a room.",
@@ -474,15 +489,8 @@ def member_of(event: Event, member_id: int) -> EventMember:
 
 
 def room_of(user, event: Event) -> Room | None:
-    """The breakout room a person belongs in: the one they co-moderate, else the one they
-    were placed in (None: only the plenary so far)."""
-    if user is None or not user.is_authenticated:
-        return None
-    moderated = next((room for room in event.breakout_rooms if room.is_moderator(user)), None)
-    if moderated is not None:
-        return moderated
-    member = permissions.membership(user, event)
-    return member.room if member is not None else None
+    """The breakout room a person belongs in (see `permissions.own_room`)."""
+    return permissions.own_room(user, event)
 
 
 @dataclass

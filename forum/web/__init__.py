@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, make_response, redirect, render_template, request, url_for
+from flask import Flask, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,15 +15,16 @@ from forum import permissions
 from forum.extensions import db, login_manager
 from forum.i18n import time_tag
 from forum.models.base import utcnow
-from forum.services.errors import ServiceError, ValidationError
+from forum.services.errors import LoginRequired, RoomRefused, ServiceError, ValidationError
 
 
 def init_app(app: Flask) -> None:
     from forum.web import admin, auth, consultations, events, exports, main, moderation, posts, rooms
 
-    from forum.web.requests import PlenaryRequest
+    from forum.web.requests import IdConverter, PlenaryRequest
 
     app.request_class = PlenaryRequest
+    app.url_map.converters["int"] = IdConverter  # before the blueprints' rules are made
     for module in (main, auth, consultations, posts, events, rooms, moderation, exports, admin):
         app.register_blueprint(module.bp)
 
@@ -34,6 +35,8 @@ def init_app(app: Flask) -> None:
     app.after_request(_commit_point)
     app.after_request(_security_headers)
     app.register_error_handler(ServiceError, _service_error)
+    app.register_error_handler(LoginRequired, _login_required)
+    app.register_error_handler(RoomRefused, _room_refused)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_error_handler(HTTPException, _http_error)
@@ -68,11 +71,22 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+# Browser features no page of ours uses: no script, ours or injected, may ask for them.
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
+    "accelerometer", "camera", "geolocation", "gyroscope", "magnetometer", "microphone", "payment", "usb"))
+
+
 def _security_headers(response):
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    # Browsers ignore HSTS over plain HTTP, and a development server must never pin itself to
+    # HTTPS, so it goes only on HTTPS responses and only where configured (production).
+    max_age = current_app.config["HSTS_MAX_AGE"]
+    if max_age > 0 and request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={max_age}")
     return response
 
 
@@ -129,6 +143,33 @@ def _service_error(error: ServiceError):
     if getattr(error, "retry_after", None):
         response.headers["Retry-After"] = str(error.retry_after)
     return response
+
+
+def _login_required(error: LoginRequired):
+    """A visitor opened a page for signed-in people: to the login page, and back after.
+    The answer is a redirect, which the commit point would commit: drop anything written."""
+    db.session.rollback()
+    return _unauthorized()
+
+
+def _room_refused(error: RoomRefused):
+    """A room link opened by someone signed in who belongs elsewhere: a 403 page that says
+    why and links to where they can go (their room, the plenary, the event's page to
+    register or choose a room). A page rather than a silent redirect, so that whoever
+    followed a shared link sees that it was not theirs."""
+    event, room = error.event, error.room
+    links = []
+    if error.reason == RoomRefused.OTHER_ROOM:
+        links.append((url_for("rooms.show", event_id=event.id, room_id=room.id),
+                      _("Go to your room: %(room)s", room=room.title)))
+    elif error.reason == RoomRefused.NOT_PLACED:
+        links.append((url_for("rooms.show", event_id=event.id, room_id=room.id), _("Go to the plenary")))
+    event_link = _("Register on the event's page") if error.reason == RoomRefused.REGISTER \
+        else _("Go to the event's page")
+    links.append((url_for("events.show", event_id=event.id), event_link))
+    # str(): a lazy string counts as safe HTML in a template, and this one holds a room's title.
+    return render_template("errors/error.html", status=403, message=str(error.message), links=links,
+                           typed=_typed_text()), 403
 
 
 def _typed_text() -> list[str]:

@@ -11,6 +11,7 @@ from forum.models import User
 from forum.services import accounts
 from forum.services.errors import PermissionDenied
 from forum.web.forms import RolesForm
+from forum.web.requests import query_int
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
@@ -26,7 +27,7 @@ def require_admin():
 @bp.get("/users")
 def users():
     q = (request.args.get("q") or "").replace("\x00", "").strip()
-    page = max(1, request.args.get("page", 1, type=int))
+    page = query_int("page", 1)
     query = select(User)
     if q:
         like = f"%{q.lower()}%"

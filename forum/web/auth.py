@@ -14,7 +14,8 @@ from forum.services.errors import ValidationError
 from forum.web import apply_service_error, safe_next
 from forum.web.forms import (ActionForm, ChangePasswordForm, ForgotPasswordForm, LoginForm,
                              ProfileForm, RegisterForm, ResetPasswordForm)
-from forum.ratelimits import configured, email_key
+from forum import ratelimits
+from forum.ratelimits import configured, counts_as_write, email_key
 
 bp = Blueprint("auth", __name__)
 
@@ -83,19 +84,19 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(configured("RATELIMIT_LOGIN_PER_ADDRESS"), methods=["POST"])
-# Only failed attempts count against an account, so its owner is never locked out by success.
-@limiter.limit(configured("RATELIMIT_LOGIN_PER_ACCOUNT"), key_func=email_key, methods=["POST"],
-               deduct_when=lambda response: response.status_code >= 400)
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data or "", form.password.data or "")
+        # Only wrong passwords count; what each limit refuses is explained in forum/ratelimits.py.
+        email = form.email.data or ""
+        ratelimits.login_refusal(email)
+        user = accounts.authenticate(email, form.password.data or "")
         if user is not None:
             _start_session(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")))
+        ratelimits.record_failed_login(email)
         form.form_errors.append(_("The email address or password is not correct."))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
@@ -149,6 +150,7 @@ def reset_password(token: str):
 
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
+@counts_as_write
 def profile():
     form = ProfileForm(obj=current_user)
     _fill_profile_choices(form)
@@ -167,6 +169,7 @@ def profile():
 
 @bp.route("/profile/password", methods=["POST"])
 @login_required
+@counts_as_write
 def change_password():
     password_form = ChangePasswordForm()
     if password_form.validate_on_submit():

@@ -17,6 +17,7 @@ from forum.services import posts as post_service
 from forum.services.errors import PermissionDenied, ValidationError
 from forum.web import apply_service_error
 from forum.web.forms import ActionForm, ConsultationForm, HostForm, PostForm, TopicForm
+from forum.web.requests import query_int
 
 bp = Blueprint("consultations", __name__, url_prefix="/consultations")
 
@@ -24,11 +25,11 @@ bp = Blueprint("consultations", __name__, url_prefix="/consultations")
 # --- Reading ------------------------------------------------------------------------
 
 def render_consultation(consultation, post_form: PostForm | None = None, status: int = 200):
-    topic_id = request.args.get("topic", type=int)
+    topic_id = query_int("topic")
     if topic_id is not None and topic_id not in {t.id for t in consultation.topics}:
         topic_id = None
     sort = request.args.get("sort") if request.args.get("sort") in post_service.SORTS else "newest"
-    page = request.args.get("page", 1, type=int)
+    page = query_int("page", 1)
     # Read before the posts: anything after this number is replayed to the page's script.
     stream = events.consultation_stream(consultation)
     seq = events.latest_seq(stream)

@@ -18,6 +18,7 @@ from forum import permissions
 from forum.extensions import db
 from forum.models import Event
 from forum.models.events import ASSIGNMENT_LABELS, AssignmentMode, EventStatus
+from forum.ratelimits import counts_as_write
 from forum.services import event_setup as service
 from forum.services import rooms as room_service
 from forum.services.accounts import timezone_names
@@ -75,7 +76,7 @@ def show(event_id: int):
     return render_template(
         "events/show.html", event=event, member=permissions.membership(current_user, event),
         own_room=service.room_of(current_user, event), cards=cards,
-        occupancy=service.participation(event), action_form=ActionForm(),
+        occupancy=service.participation(event), action_form=ActionForm(), open_rooms=service.open_rooms(event),
         event_times=[_in_zone(event.starts_at, event.timezone), _in_zone(event.ends_at, event.timezone)])
 
 
@@ -267,7 +268,8 @@ def remove_moderator(event_id: int, room_id: int, moderator_id: int):
 def people(event_id: int):
     event = _editable(event_id)
     return render_template("events/people.html", event=event, members=service.members(current_user, event),
-                           figures=service.participation(event), action_form=ActionForm())
+                           figures=service.participation(event), open_rooms=service.open_rooms(event),
+                           action_form=ActionForm())
 
 
 @bp.post("/<int:event_id>/people/<int:member_id>/move")
@@ -312,6 +314,9 @@ def _after_joining(event, member):
     room = service.room_of(current_user, event)
     if room is not None:
         flash(_("You are registered. Your room is %(room)s.", room=room.title), "success")
+    elif member.role.value == "participant" and event.breakout_rooms and not service.open_rooms(event):
+        flash(_("You are registered. No breakout room takes newcomers now: you take part in the plenary."),
+              "success")
     else:
         flash(_("You are registered."), "success")
     return redirect(url_for("events.show", event_id=event.id))
@@ -319,6 +324,7 @@ def _after_joining(event, member):
 
 @bp.post("/<int:event_id>/register")
 @login_required
+@counts_as_write
 def register(event_id: int):
     event = permissions.access_event(current_user, event_id)
     _checked()
@@ -328,6 +334,7 @@ def register(event_id: int):
 
 @bp.route("/<int:event_id>/join/<token>", methods=["GET", "POST"])
 @login_required
+@counts_as_write
 def join(event_id: int, token: str):
     # An invitation admits to a draft too: load the event without the page's visibility rule.
     event = db.session.get(Event, event_id) if permissions.valid_id(event_id) else None
@@ -345,6 +352,7 @@ def join(event_id: int, token: str):
 
 @bp.post("/<int:event_id>/rooms/<int:room_id>/choose")
 @login_required
+@counts_as_write
 def choose_room(event_id: int, room_id: int):
     event = permissions.access_event(current_user, event_id)
     room = _room_in(event, room_id)
@@ -416,6 +424,7 @@ def set_phase(event_id: int, room_id: int):
 
 @bp.post("/<int:event_id>/rooms/<int:room_id>/hand")
 @login_required
+@counts_as_write
 def hand(event_id: int, room_id: int):
     room = _room(event_id, room_id)
     _checked()

@@ -7,6 +7,7 @@ from forum.services import accounts
 from forum.services import consultations as consultation_service
 from forum.services.errors import ValidationError
 from forum.web import safe_next
+from forum.web.requests import query_int
 
 bp = Blueprint("main", __name__)
 
@@ -15,7 +16,7 @@ bp = Blueprint("main", __name__)
 def home():
     tag = request.args.get("tag") or None
     phase = request.args.get("phase") if request.args.get("phase") in {"open", "closed"} else None
-    page = max(1, request.args.get("page", 1, type=int))
+    page = query_int("page", 1)
     per_page = 20
     cards, total = consultation_service.list_consultations(
         current_user, tag=tag, phase=phase, page=page, per_page=per_page)

@@ -15,6 +15,7 @@ from forum import permissions
 from forum.extensions import db
 from forum.models import Event, Post, Room, Topic, User
 from forum.models.events import PHASE_LABELS, RoomPhase
+from forum.ratelimits import counts_as_write
 from forum.services import audit
 from forum.services import moderation as service
 from forum.services.errors import Conflict, ValidationError
@@ -22,6 +23,7 @@ from forum.web import apply_service_error, flash_refusal, safe_next
 from forum.web.rooms import SLOW_MODE_CHOICES, room_url
 from forum.web.forms import (ActionForm, FlagPostForm, HidePostForm, MovePostForm, MuteForm,
                              RejectPostForm, RoomSettingsForm)
+from forum.web.requests import query_int
 
 bp = Blueprint("moderation", __name__)
 
@@ -163,6 +165,7 @@ def reject(post_id: int):
 
 @bp.route("/posts/<int:post_id>/flag", methods=["GET", "POST"])
 @login_required
+@counts_as_write
 def flag(post_id: int):
     post = _load(post_id)
     if service.has_flagged(current_user, post):
@@ -328,7 +331,8 @@ def consultation_queue(consultation_id: int):
 @login_required
 def event_log(event_id: int):
     event = permissions.access_event(current_user, event_id)
-    return _log_page(event, title=event.title, places={("room", r.id): r.title for r in event.rooms})
+    return _log_page(event, title=event.title, places={("room", r.id): r.title for r in event.rooms},
+                     rooms=list(event.rooms))
 
 
 @bp.get("/consultations/<int:consultation_id>/log")
@@ -339,20 +343,54 @@ def consultation_log(consultation_id: int):
                      places={("topic", t.id): _destination_label(t) for t in consultation.topics})
 
 
-def _log_page(scope, *, title: str, places: dict):
-    before = request.args.get("before", type=int)
-    entries = audit.entries(current_user, scope, before=before if permissions.valid_id(before) else None,
-                            limit=audit.LOG_PAGE_SIZE + 1)
-    older = entries[audit.LOG_PAGE_SIZE - 1].id if len(entries) > audit.LOG_PAGE_SIZE else None
-    entries = entries[:audit.LOG_PAGE_SIZE]
+def _log_filters(rooms: list[Room] | None, people: list[User]) -> tuple[dict, list[str]]:
+    """The log's filters from the query string (a GET form): {"room": id, "moderator": id,
+    "action": name}, keeping only what names a choice the form offers; and the errors."""
+    chosen, errors = {}, []
+    checks = {"moderator": ({u.id for u in people}, _("Choose a person from the list."))}
+    if rooms is not None:  # an event's log (a consultation's has no rooms: no such filter)
+        checks["room"] = ({r.id for r in rooms}, _("Choose a room from the list."))
+    for name, (allowed, message) in checks.items():
+        try:
+            number = query_int(name)
+        except ValidationError:
+            number = 0  # not a choice the form offers: the same message as any other
+        if number is None:
+            continue
+        if number not in allowed:
+            errors.append(message)
+        else:
+            chosen[name] = number
+    action = request.args.get("action", "").strip()
+    if action:
+        if action in audit.ACTION_LABELS:
+            chosen["action"] = action
+        else:
+            errors.append(_("Choose an action from the list."))
+    return chosen, errors
+
+
+def _log_page(scope, *, title: str, places: dict, rooms: list[Room] | None = None):
+    before = query_int("before")  # only links make it: a bad one is a bad address, not a choice
+    people = audit.actors(current_user, scope)
+    filters, errors = _log_filters(rooms, people)
+    entries, older = [], None
+    if not errors:
+        entries = audit.entries(current_user, scope, before=before, limit=audit.LOG_PAGE_SIZE + 1,
+                                room_id=filters.get("room"), actor_id=filters.get("moderator"),
+                                action=filters.get("action"))
+        older = entries[audit.LOG_PAGE_SIZE - 1].id if len(entries) > audit.LOG_PAGE_SIZE else None
+        entries = entries[:audit.LOG_PAGE_SIZE]
     # The entries' posts in one query (the identity map then serves `entry.post`).
     post_ids = {e.post_id for e in entries if e.post_id}
     if post_ids:
         db.session.scalars(db.select(Post).where(Post.id.in_(post_ids))).all()
-    return render_template(
+    page = render_template(
         "moderation/log.html", scope=scope, is_event=isinstance(scope, Event), title=title, entries=entries,
         older=older, newest=before is not None, labels=audit.ACTION_LABELS, post_url=post_url,
-        describe=lambda entry: describe(entry, places))
+        describe=lambda entry: describe(entry, places), rooms=rooms, people=people, filters=filters,
+        errors=errors, page_url=lambda **extra: url_for(request.endpoint, **request.view_args, **filters, **extra))
+    return page, 400 if errors else 200
 
 
 def describe(entry, places: dict) -> str:

@@ -10,14 +10,9 @@ from forum.services.errors import ValidationError
 from forum.web import apply_service_error, same_site_referrer
 from forum.web.consultations import render_consultation
 from forum.web.forms import ActionForm, EditPostForm, PostForm, ReplyForm
-from forum.ratelimits import posting_limits
+from forum.ratelimits import counts_as_write
 
 bp = Blueprint("posts", __name__, url_prefix="/consultations/<int:consultation_id>")
-
-def rate_limited_posting(view):
-    for decorator in posting_limits():
-        view = decorator(view)
-    return view
 
 
 def post_url(post, **kwargs) -> str:
@@ -27,7 +22,7 @@ def post_url(post, **kwargs) -> str:
 
 @bp.post("/responses")
 @login_required
-@rate_limited_posting
+@counts_as_write
 def create(consultation_id: int):
     consultation = permissions.access_consultation(current_user, consultation_id)
     form = PostForm()
@@ -55,7 +50,7 @@ def show(consultation_id: int, post_id: int):
 
 @bp.route("/posts/<int:post_id>/reply", methods=["GET", "POST"])
 @login_required
-@rate_limited_posting
+@counts_as_write
 def reply(consultation_id: int, post_id: int):
     parent = permissions.access_post(current_user, post_id, consultation_id)
     service.require_reply(current_user, parent)
@@ -78,6 +73,7 @@ def reply(consultation_id: int, post_id: int):
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
 @login_required
+@counts_as_write
 def edit(consultation_id: int, post_id: int):
     post = permissions.access_post(current_user, post_id, consultation_id)
     service.require_edit(current_user, post)
@@ -104,6 +100,7 @@ def history(consultation_id: int, post_id: int):
 
 @bp.route("/posts/<int:post_id>/delete", methods=["GET", "POST"])
 @login_required
+@counts_as_write
 def delete(consultation_id: int, post_id: int):
     post = permissions.access_post(current_user, post_id, consultation_id)
     if not permissions.can_delete_post(current_user, post):
@@ -118,6 +115,7 @@ def delete(consultation_id: int, post_id: int):
 
 @bp.post("/posts/<int:post_id>/endorsement")
 @login_required
+@counts_as_write
 def endorsement(consultation_id: int, post_id: int):
     post = permissions.access_post(current_user, post_id, consultation_id)
     if not ActionForm().validate_on_submit():

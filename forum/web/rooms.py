@@ -13,7 +13,8 @@ from forum.services import events, moderation, rooms
 from forum.services import posts as post_service
 from forum.services.errors import ServiceError
 from forum.web.forms import ActionForm, RoomMessageForm
-from forum.web.posts import rate_limited_posting
+from forum.web.requests import query_int
+from forum.ratelimits import counts_as_write
 
 SLOW_MODE_CHOICES = (0, 10, 30, 60, 120, 300, 600)  # seconds between one participant's messages
 
@@ -32,12 +33,11 @@ def render_room(room, form: RoomMessageForm | None = None, backchannel_form: Roo
     stream, mod_stream = events.room_stream(room), events.moderators_stream(room)
     seq = events.latest_seq(stream)
     mod_seq = events.latest_seq(mod_stream) if moderates else 0
-    before = request.args.get("before", type=int)
-    messages = rooms.list_messages(current_user, room, before_id=before)
-    reply_to = None
-    if request.args.get("reply_to", type=int):
+    messages = rooms.list_messages(current_user, room, before_id=query_int("before"))
+    reply_to, reply_to_id = None, query_int("reply_to")
+    if reply_to_id is not None:
         try:
-            reply_to = permissions.access_post(current_user, request.args.get("reply_to", type=int), room_id=room.id)
+            reply_to = permissions.access_post(current_user, reply_to_id, room_id=room.id)
         except ServiceError:
             reply_to = None
     if form is None and permissions.can_post_in_room(current_user, room):
@@ -107,7 +107,7 @@ def show(event_id: int, room_id: int):
 
 @bp.post("/messages")
 @login_required
-@rate_limited_posting
+@counts_as_write
 def create(event_id: int, room_id: int):
     room = permissions.access_room(current_user, room_id, event_id)
     rooms.close_if_due(room)
@@ -137,6 +137,7 @@ def message(event_id: int, room_id: int, post_id: int):
 
 @bp.post("/messages/<int:post_id>/endorsement")
 @login_required
+@counts_as_write
 def endorsement(event_id: int, room_id: int, post_id: int):
     room = permissions.access_room(current_user, room_id, event_id)
     post = permissions.access_post(current_user, post_id, room_id=room.id)
@@ -149,6 +150,7 @@ def endorsement(event_id: int, room_id: int, post_id: int):
 
 @bp.post("/messages/<int:post_id>/delete")
 @login_required
+@counts_as_write
 def delete(event_id: int, room_id: int, post_id: int):
     room = permissions.access_room(current_user, room_id, event_id)
     post = permissions.access_post(current_user, post_id, room_id=room.id)

@@ -80,6 +80,17 @@ class SocketClient:
             self.raw.disconnect()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """Throttles are process-wide and SQLite reuses ids: one test's typing notice must not
+    silence the next test's."""
+    from forum.presence import presence
+
+    presence._last_seen.clear()
+    yield
+    presence._last_seen.clear()
+
+
 @pytest.fixture
 def connect(app):
     """connect(http_client=None, headers=None) -> SocketClient; all are disconnected at the end

@@ -496,13 +496,27 @@ def test_typing_is_relayed_to_the_others_and_throttled(db, scene, connect, app):
     # Again within TYPING_INTERVAL: accepted, not relayed.
     assert scene.a.emit("typing", {"stream": scene.stream}) == {"ok": True}
     assert scene.b.received("typing") == [] and visitor.received("typing") == []
-    # The throttle is per connection: Bruno's notice still goes out.
+    # The throttle is per account: Bruno's notice still goes out.
     assert scene.b.emit("typing", {"stream": scene.stream}) == {"ok": True}
     assert [t["user"]["id"] for t in scene.a.received("typing")] == [scene.bruno.id]
 
     app.config["TYPING_INTERVAL"] = 0  # the interval has passed
     assert scene.a.emit("typing", {"stream": scene.stream}) == {"ok": True}
     assert scene.b.received("typing") == [{"stream": scene.stream, "user": amina}]
+
+
+def test_typing_is_throttled_per_account_not_per_connection(db, scene, connect, user_client):
+    # Amina has the page open in three tabs (three sockets); typing in all of them still
+    # makes one notice per interval.
+    tabs = [scene.a] + [connect(user_client(scene.amina)) for _ in range(2)]
+    for tab in tabs[1:]:
+        assert tab.join(scene.stream)["ok"] is True
+    scene.b.received("presence")
+
+    assert [tab.emit("typing", {"stream": scene.stream}) for tab in tabs] == [{"ok": True}] * 3
+
+    assert scene.b.received("typing") == [{"stream": scene.stream,
+                                           "user": {"id": scene.amina.id, "name": "Amina Diallo"}}]
 
 
 def test_typing_is_refused_for_visitors_and_streams_not_joined(db, scene, connect, make_consultation, user_client,
@@ -645,3 +659,32 @@ def test_a_deleted_posts_events_do_not_name_its_author(scene, db, connect):
     assert [e["type"] for e in mine] == ["post.created", "post.deleted"]
     assert all(e["post"]["author_id"] is None for e in mine)
     assert all("I will withdraw this." not in e["html"]["en"] for e in mine)
+
+
+@pytest.mark.parametrize("store", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def test_a_throttle_lets_one_through_per_interval_in_every_process(store):
+    # With Redis, two Presence objects stand for two server processes.
+    import secrets
+
+    from flask import Flask
+
+    from forum.presence import Presence
+    from tests.realtime import live
+
+    config = {"SOCKETIO_MESSAGE_QUEUE": None, "SOCKETIO_CHANNEL": f"plenary-test-{secrets.token_hex(4)}"}
+    if store == "redis":
+        live.require_redis()
+        config["SOCKETIO_MESSAGE_QUEUE"] = "redis://127.0.0.1:6379/0"
+    processes = []
+    for _ in range(2 if store == "redis" else 1):
+        app = Flask(__name__)
+        app.config.update(config)
+        processes.append(Presence())
+        processes[-1].init_app(app)
+    first, second = processes[0], processes[-1]
+
+    assert first.allow_once_per("typing:1:room:2", 60) is True
+    assert first.allow_once_per("typing:1:room:2", 60) is False
+    assert second.allow_once_per("typing:1:room:2", 60) is False
+    assert second.allow_once_per("typing:2:room:2", 60) is True  # another account
+    assert second.allow_once_per("typing:1:room:2", 0) is True  # the interval has passed

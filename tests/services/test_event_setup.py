@@ -251,6 +251,58 @@ def test_when_every_room_is_full_the_newcomer_waits_unplaced(make_event, make_us
     assert service.register(make_user(), event).room_id is None
 
 
+@pytest.mark.parametrize("phase", ["wrap_up", "closed"])
+def test_a_late_arrival_is_never_placed_in_a_room_wrapping_up_or_closed(make_event, make_user, phase):
+    """The emptiest room is the one that closed: the newcomer goes to the open one."""
+    event = make_event(rooms=2, participants=3)  # room 1 has two people, room 2 one
+    first, second = event.breakout_rooms
+    second.phase = RoomPhase(phase)
+    assert service.register(make_user(), event).room_id == first.id
+
+
+@pytest.mark.parametrize("phase", ["not_started", "open"])
+def test_a_late_arrival_may_be_placed_in_a_room_not_started_or_open(make_event, make_user, phase):
+    event = make_event(rooms=2, participants=3)
+    event.breakout_rooms[1].phase = RoomPhase(phase)
+    assert service.register(make_user(), event).room_id == event.breakout_rooms[1].id
+
+
+def test_when_no_room_is_open_the_late_arrival_waits_in_the_plenary(make_event, make_user, db):
+    event = make_event(rooms=2, participants=2)
+    event.breakout_rooms[0].phase = RoomPhase.CLOSED
+    event.breakout_rooms[1].phase = RoomPhase.WRAP_UP
+    member = service.register(make_user(), event)
+    assert member.room_id is None
+    assert service.participation(event).rooms[-1].total == 1  # the organiser sees them unplaced
+
+
+def test_the_balanced_assignment_leaves_rooms_wrapping_up_or_closed_out(make_event, make_user):
+    event = make_event(rooms=3, assignment_mode="manual")
+    first, second, third = event.breakout_rooms
+    second.phase, third.phase = RoomPhase.WRAP_UP, RoomPhase.CLOSED
+    users = [make_user() for _ in range(3)]
+    for user in users:
+        service.register(user, event)
+    placed = service.run_balanced_assignment(event.owner, event)
+    assert set(placed.values()) == {first.id}
+    first.phase = RoomPhase.CLOSED
+    service.register(make_user(), event)
+    with pytest.raises(ValidationError, match="wrapping up or closed"):
+        service.run_balanced_assignment(event.owner, event)
+
+
+@pytest.mark.parametrize("phase", ["wrap_up", "closed"])
+def test_a_room_wrapping_up_or_closed_cannot_be_chosen(make_event, make_user, phase):
+    event = make_event(rooms=2, assignment_mode="self_select")
+    user = make_user()
+    service.register(user, event)
+    room = event.breakout_rooms[0]
+    room.phase = RoomPhase(phase)
+    with pytest.raises(Conflict, match="takes no newcomers"):
+        service.choose_room(user, room)
+    assert service.choose_room(user, event.breakout_rooms[1]).room_id == event.breakout_rooms[1].id
+
+
 def test_invitations_admit_to_drafts_but_not_to_ended_events(make_event, make_user):
     event = make_event(status="draft", assignment_mode="manual")
     user = make_user()

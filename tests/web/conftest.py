@@ -69,8 +69,10 @@ def rate_limited_app(app):
     ``RATELIMIT_ENABLED = False`` (TestingConfig) ``Limiter.init_app`` returns before it
     registers its ``before_request``/``after_request`` hooks, so flipping
     ``app.config["RATELIMIT_ENABLED"]`` on the session's app later changes nothing, and
-    without the ``after_request`` hook there would be neither a ``Retry-After`` header nor
-    the "only failed log-ins count" deduction. So this fixture builds a fresh app with
+    without the ``after_request`` hook the decorators' refusals (registrations, reset
+    requests) would have no ``Retry-After`` header. The limits counted by hand in
+    forum/ratelimits.py (writes, failed log-ins) use the limiter's storage, which
+    ``init_app`` only sets up when enabled. So this fixture builds a fresh app with
     ``forum.create_app({..., "RATELIMIT_ENABLED": True})``: its hooks are registered, its
     counters live in a new ``memory://`` storage (nothing left over from other tests), and
     the limits are whatever the test passes, e.g.

@@ -209,9 +209,9 @@ def test_responses_are_paginated(app, client, make_consultation, make_post):
     assert (next_link.path, parse_qs(next_link.query)) == (url, {"page": ["2"]})
     assert pages[2].find("a", rel="next") is None
     assert pages[2].one("a", rel="prev") is not None
-    # Past the end and nonsense show the nearest real page.
-    assert response_ids(parse(client.get(url, query_string={"page": 10**30}))) == newest_first[4:]
-    assert response_ids(parse(client.get(url, query_string={"page": "abc"}))) == newest_first[0:2]
+    # Past the end shows the last page; what is not a page number is refused (test_bad_input.py).
+    assert response_ids(parse(client.get(url, query_string={"page": 999}))) == newest_first[4:]
+    assert client.get(url, query_string={"page": "abc"}).status_code == 400
 
 
 def test_pagination_keeps_the_filter_and_sort(app, client, four_responses):
@@ -229,16 +229,24 @@ def test_pagination_keeps_the_filter_and_sort(app, client, four_responses):
 
 # --- who may read what --------------------------------------------------------------
 
-def test_members_only_is_hidden_from_visitors_and_shown_to_participants(client, make_user, make_consultation,
+def test_members_only_asks_visitors_to_log_in_and_is_shown_to_participants(client, make_user, make_consultation,
                                                                         make_post):
     consultation = make_consultation(visibility="members")
     post = make_post(consultation=consultation)
 
-    assert client.get(f"/consultations/{consultation.id}").status_code == 404
-    assert client.get(f"/consultations/{consultation.id}/posts/{post.id}").status_code == 404
-    assert client.get(f"/consultations/{consultation.id}/posts/{post.id}/history").status_code == 404
+    # A visitor is asked to log in, and comes back to the page after.
+    for url in (f"/consultations/{consultation.id}", f"/consultations/{consultation.id}/posts/{post.id}",
+                f"/consultations/{consultation.id}/posts/{post.id}/history"):
+        response = client.get(url)
+        assert response.status_code == 302 and response.headers["Location"] == f"/login?next={url}", url
+    # ... without learning anything of it before.
+    assert consultation.title not in client.get(f"/consultations/{consultation.id}", follow_redirects=True).get_data(
+        as_text=True)
 
-    login(client, make_user())
+    user = make_user()
+    response = client.post(f"/login?next=/consultations/{consultation.id}",
+                           data={"email": user.email, "password": user.test_password})
+    assert response.headers["Location"] == f"/consultations/{consultation.id}"
     response = client.get(f"/consultations/{consultation.id}")
     assert response.status_code == 200
     assert post_ids(parse(response)) == [post.id]
@@ -291,6 +299,50 @@ def test_pages_forbid_framing_sniffing_and_foreign_scripts(client, make_consulta
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.parametrize("url", ["/", "/login", "/consultations/999999", "/static/css/app.css"])
+def test_pages_turn_off_the_browser_features_we_never_use(client, url):
+    response = client.get(url)
+    response.close()
+    policy = response.headers["Permissions-Policy"]
+    features = dict(item.strip().split("=") for item in policy.split(","))
+    assert {"camera", "microphone", "geolocation", "payment", "usb"} <= set(features)
+    assert set(features.values()) == {"()"}
+
+
+def test_hsts_is_sent_over_https_when_configured(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "HSTS_MAX_AGE", 31536000)
+    assert client.get("/login", base_url="https://localhost").headers["Strict-Transport-Security"] == (
+        "max-age=31536000")
+    # Over plain HTTP a browser ignores it, and a development server must never send it.
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+
+
+def test_hsts_is_not_sent_unless_configured(client):
+    assert "Strict-Transport-Security" not in client.get("/login", base_url="https://localhost").headers
+
+
+def test_production_sends_hsts_for_a_year_and_development_does_not():
+    from forum.config import DevelopmentConfig, ProductionConfig, TestingConfig
+
+    assert ProductionConfig.HSTS_MAX_AGE == 365 * 24 * 60 * 60
+    assert DevelopmentConfig.HSTS_MAX_AGE == TestingConfig.HSTS_MAX_AGE == 0
+
+
+def test_behind_a_trusted_proxy_hsts_follows_the_clients_scheme(app):
+    from forum import create_app
+    from forum.extensions import db
+
+    behind_nginx = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                               "TRUSTED_PROXIES": 1, "HSTS_MAX_AGE": 600})
+    client = behind_nginx.test_client()
+    https = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+    http = client.get("/login", headers={"X-Forwarded-Proto": "http"})
+    assert https.headers["Strict-Transport-Security"] == "max-age=600"
+    assert "Strict-Transport-Security" not in http.headers
+    with behind_nginx.app_context():
+        db.engine.dispose()
 
 
 @pytest.mark.parametrize("query", ["consultation_id=abc", "_method=POST", "_anchor=x", "page=2&_external=1"])

@@ -180,6 +180,42 @@ def test_people_page_moves_and_balances(client, db, event, make_user, reload):
     assert reload(member).room_id is not None
 
 
+def test_people_page_counts_the_unplaced(app, client, db, make_event, make_user):
+    """A late arrival when every room is wrapping up or closed waits in the plenary, and the
+    organisers see it."""
+    event = make_event(rooms=2, participants=2)
+    for room in event.breakout_rooms:
+        room.phase = RoomPhase.CLOSED
+    db.session.commit()
+    late = make_user()
+    login(client, late)
+    client.post(f"/events/{event.id}/register")
+    assert "No breakout room takes newcomers now" in client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert db.session.scalar(select(EventMember.room_id).where(EventMember.user_id == late.id)) is None
+    organiser = app.test_client()
+    login(organiser, event.owner)
+    page = organiser.get(f"/events/{event.id}/people").get_data(as_text=True)
+    assert "1 participant is not placed in a breakout room" in page
+    assert "No breakout room takes newcomers now (each is wrapping up or closed)." in page
+
+
+def test_a_self_select_page_offers_only_rooms_taking_newcomers(client, db, make_event, make_user, reload):
+    event = make_event(rooms=2, assignment_mode="self_select")
+    closed, open_room = event.breakout_rooms
+    closed.phase = RoomPhase.CLOSED
+    user = make_user()
+    db.session.add(EventMember(event_id=event.id, user_id=user.id))
+    db.session.commit()
+    login(client, user)
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert f'action="/events/{event.id}/rooms/{open_room.id}/choose"' in page
+    assert f'action="/events/{event.id}/rooms/{closed.id}/choose"' not in page
+    response = client.post(f"/events/{event.id}/rooms/{closed.id}/choose", follow_redirects=True)
+    assert "takes no newcomers. Choose another one." in response.get_data(as_text=True)
+    member = db.session.scalar(select(EventMember).where(EventMember.user_id == user.id))
+    assert reload(member).room_id is None
+
+
 # --- Joining ------------------------------------------------------------------------
 
 def test_registering(client, event, make_user, db):
@@ -239,7 +275,8 @@ def test_broadcast_and_recall(client, event, db):
 
 # --- A room's controls --------------------------------------------------------------
 
-@pytest.mark.parametrize("role, status", [("anonymous", 302), ("stranger", 404), ("participant", 403),
+# A stranger is told to register for the event (403), as for any of its rooms.
+@pytest.mark.parametrize("role, status", [("anonymous", 302), ("stranger", 403), ("participant", 403),
                                           ("moderator", 302), ("organiser", 302)])
 def test_phase_control_by_role(client, event, make_user, reload, role, status):
     room = event.breakout_rooms[0]
@@ -325,7 +362,7 @@ def test_takeaways_over_http(client, event, db, reload):
     assert client.get(f"{base}/{takeaway.id}/history").status_code == 404
 
 
-@pytest.mark.parametrize("role, status", [("stranger", 404), ("participant", 403)])
+@pytest.mark.parametrize("role, status", [("stranger", 403), ("participant", 403)])
 def test_takeaways_are_for_moderators(client, event, make_user, role, status):
     room = event.breakout_rooms[0]
     takeaway = room_service.add_takeaway(event.owner, room, "Point")

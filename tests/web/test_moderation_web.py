@@ -210,8 +210,10 @@ def test_room_post_actions_come_back_to_the_room(client, db, ev, reload):
 def test_another_rooms_moderator_cannot_see_nor_act_on_the_room(app, client, db, ev):
     login(client, ev.other_moderator)
     assert client.post(f"/posts/{ev.message.id}/pin").status_code == 404
-    assert client.get(f"/rooms/{ev.room.id}/queue").status_code == 404
-    assert client.post(f"/rooms/{ev.room.id}/settings", data={"locked": "1"}).status_code == 404
+    # The room's tools say whose room it is not, and point to their own.
+    queue = client.get(f"/rooms/{ev.room.id}/queue")
+    assert queue.status_code == 403 and "This is not your breakout room." in queue.get_data(as_text=True)
+    assert client.post(f"/rooms/{ev.room.id}/settings", data={"locked": "1"}).status_code == 403
     participant = as_user(app, ev.participant)
     assert participant.get(f"/rooms/{ev.room.id}/queue").status_code == 403
     assert participant.post(f"/rooms/{ev.room.id}/settings", data={"locked": "1"}).status_code == 403
@@ -328,3 +330,84 @@ def test_the_event_log_lists_actions_newest_first_with_older_pages(app, client, 
     moderator = as_user(app, ev.moderator)  # co-moderators read it too
     assert moderator.get(f"/events/{ev.event.id}/log").status_code == 200
     assert moderator.get("/events/999999/log").status_code == 404
+
+
+def _log_rows(response) -> list[str]:
+    return [row.text() for row in parse(response).find_all("tr")[1:]]
+
+
+def test_the_event_log_is_filtered_by_room_moderator_and_action_with_a_get_form(app, db, ev, monkeypatch):
+    service.set_slow_mode(ev.moderator, ev.room, 30)
+    service.pin_post(ev.moderator, ev.message)
+    other = posts.post_in_room(ev.other_moderator, ev.other_room, body="Room two")
+    service.pin_post(ev.other_moderator, other)
+    service.set_room_lock(ev.organiser, ev.other_room, True)
+    db.session.commit()
+    client = as_user(app, ev.organiser)
+    base = f"/events/{ev.event.id}/log"
+
+    page = parse(client.get(base))
+    form = page.one("form", method="get")
+    assert form.get("action") == base
+    room_choices = [o.get("value") for o in form.control("room").find_all("option")]
+    assert room_choices == ["", *[str(r.id) for r in ev.event.rooms]]
+    people = {o.text(): o.get("value") for o in form.control("moderator").find_all("option")}
+    assert set(people) == {"Everyone", ev.moderator.display_name, ev.other_moderator.display_name,
+                           ev.organiser.display_name}
+    assert all(page.find("label", for_=f"filter-{name}") for name in ("room", "moderator", "action"))
+
+    assert len(_log_rows(client.get(f"{base}?room={ev.other_room.id}"))) == 2
+    by_moderator = _log_rows(client.get(f"{base}?moderator={ev.moderator.id}"))
+    assert len(by_moderator) == 2 and all(ev.moderator.display_name in row for row in by_moderator)
+    assert len(_log_rows(client.get(f"{base}?action=post.pinned"))) == 2
+    response = client.get(f"{base}?room={ev.room.id}&moderator={ev.moderator.id}&action=post.pinned")
+    assert len(_log_rows(response)) == 1
+    chosen = parse(response).one("form", method="get").control("action")
+    assert chosen.value() == "post.pinned"  # the form shows what is applied
+    empty = client.get(f"{base}?room={ev.room.id}&action=room.locked")
+    assert empty.status_code == 200 and "Nothing in the log matches these filters." in empty.get_data(as_text=True)
+
+    # Older pages keep the filters.
+    monkeypatch.setattr("forum.services.audit.LOG_PAGE_SIZE", 1)
+    page = parse(client.get(f"{base}?action=post.pinned"))
+    older = page.one("a", rel="next").get("href")
+    assert "action=post.pinned" in older and "before=" in older
+    rows = _log_rows(client.get(older))
+    assert len(rows) == 1 and "pinned a post" in rows[0]
+    assert parse(client.get(older)).find("a", rel="next") is None
+
+
+@pytest.mark.parametrize("query", [
+    "room=abc", "room=999999", "room=-1", "room=1%C2%B2", "room=" + "9" * 40, "moderator=xyz",
+    "moderator=999999", "action=drop.table", "action=%00", "before=5&room=zz",
+])
+def test_bad_log_filters_are_refused_with_400_and_a_message(app, db, ev, query):
+    service.pin_post(ev.moderator, ev.message)
+    db.session.commit()
+    client = as_user(app, ev.organiser)
+    response = client.get(f"/events/{ev.event.id}/log?{query}")
+    assert response.status_code == 400
+    page = parse(response)
+    assert page.find("div", role="alert") is not None
+    assert page.one("form", method="get")  # to choose again
+    assert _log_rows(response) == []
+
+
+def test_a_room_of_another_event_is_not_a_filter(app, db, ev, make_event):
+    elsewhere = make_event(owner=ev.organiser)
+    db.session.commit()
+    client = as_user(app, ev.organiser)
+    assert client.get(f"/events/{ev.event.id}/log?room={elsewhere.breakout_rooms[0].id}").status_code == 400
+
+
+def test_the_consultation_log_is_filtered_by_moderator_and_action(app, db, cons):
+    service.pin_post(cons.organiser, cons.response)
+    service.lock_thread(cons.organiser, cons.response)
+    db.session.commit()
+    client = as_user(app, cons.organiser)
+    base = f"/consultations/{cons.consultation.id}/log"
+    page = parse(client.get(base))
+    assert page.find("select", id="filter-room") is None  # a consultation has topics, not rooms
+    rows = _log_rows(client.get(f"{base}?action=thread.locked&moderator={cons.organiser.id}"))
+    assert len(rows) == 1 and "locked a thread" in rows[0]
+    assert client.get(f"{base}?room=1").status_code == 200  # not a filter here: ignored

@@ -2,6 +2,11 @@
 tests/web/conftest.py for why it takes a second app)."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, select
+
 from tests.factories import login
 from tests.web.page import error_message, parse
 
@@ -142,3 +147,203 @@ def test_posts_over_the_socket_and_the_form_share_one_allowance(rate_limited_app
     assert refused["ok"] is False and refused["error"]["code"] == 429
     assert_rate_limited(client.post(url, data={"topic_id": topic_id, "body": "Form, one too many."}), 60)
     socket.disconnect()
+
+
+# --- only failed log-ins count --------------------------------------------------------
+
+def test_correct_passwords_from_one_address_are_never_refused(rate_limited_app, make_user):
+    # Twenty colleagues behind one office network all log in at the start of an event.
+    app = rate_limited_app(RATELIMIT_LOGIN_PER_ADDRESS="3 per minute", RATELIMIT_LOGIN_PER_ACCOUNT="3 per minute")
+    colleagues = [make_user() for _ in range(6)]
+
+    assert [login_response(app.test_client(), user).status_code for user in colleagues] == [302] * 6
+
+
+def test_a_correct_password_is_let_in_from_an_address_over_its_failure_limit(rate_limited_app, make_user):
+    app = rate_limited_app(RATELIMIT_LOGIN_PER_ADDRESS="3 per minute", RATELIMIT_LOGIN_PER_ACCOUNT=GENEROUS)
+    careless, ada = [make_user() for _ in range(3)], make_user()
+    client = app.test_client()
+    for user in careless:
+        assert fail_login(client, user.email).status_code == 400
+
+    # Wrong passwords from this address are now refused...
+    assert_rate_limited(fail_login(client, ada.email), 60)
+    # ...but its owner, typing the right one on the same network, gets in.
+    assert login_response(app.test_client(), ada).status_code == 302
+
+
+def test_an_account_under_attack_refuses_even_its_password_until_the_window_ends(rate_limited_app, make_user):
+    # The per-account limit is what stops guessing one account's password: were the right
+    # password let in, the attacker's next guess would tell them it was right.
+    app = rate_limited_app(RATELIMIT_LOGIN_PER_ACCOUNT="3 per minute", RATELIMIT_LOGIN_PER_ADDRESS=GENEROUS)
+    target, other = make_user(), make_user()
+    attacker = app.test_client()
+    for _ in range(3):
+        assert fail_login(attacker, target.email).status_code == 400
+
+    assert_rate_limited(login_response(attacker, target), 60)
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "192.0.2.8"
+    assert_rate_limited(login_response(elsewhere, target), 60)
+    assert login_response(attacker, other).status_code == 302
+
+
+def login_response(client, user):
+    return client.post("/login", data={"email": user.email, "password": user.test_password})
+
+
+# --- every write a participant can repeat ---------------------------------------------
+
+@pytest.fixture
+def writer(rate_limited_app, make_user, make_post, make_event, db):
+    """A participant of a consultation and of an event's open breakout room, on an app whose
+    writing allowance is two writes a minute; `writer.row_counts()` counts every table."""
+    from forum.services import posts as post_service
+
+    app = rate_limited_app(RATELIMIT_POST_PER_ACCOUNT="2 per minute", RATELIMIT_POST_PER_ADDRESS=GENEROUS,
+                           RATELIMIT_LOGIN_PER_ADDRESS=GENEROUS)
+    event = make_event(rooms=1, participants=2)
+    user, neighbour = event.test_participants
+    room = event.breakout_rooms[0]
+    mine, theirs = make_post(user), make_post()
+    my_message = post_service.post_in_room(user, room, body="Mine.")
+    their_message = post_service.post_in_room(neighbour, room, body="Theirs.")
+    db.session.commit()
+    client = app.test_client()
+    login(client, user)
+
+    def row_counts() -> dict[str, int]:
+        db.session.expire_all()
+        return {table.name: db.session.scalar(select(func.count()).select_from(table))
+                for table in db.metadata.sorted_tables}
+
+    c, r = f"/consultations/{mine.consultation_id}", f"/events/{event.id}/rooms/{room.id}"
+    urls = {
+        "response": (f"{c}/responses", {"topic_id": mine.topic_id, "body": "Another response"}),
+        "reply": (f"/consultations/{theirs.consultation_id}/posts/{theirs.id}/reply", {"body": "A reply"}),
+        "edit": (f"{c}/posts/{mine.id}/edit", {"subject": "", "body": "Edited again"}),
+        "endorse": (f"/consultations/{theirs.consultation_id}/posts/{theirs.id}/endorsement", {}),
+        "withdraw": (f"/consultations/{theirs.consultation_id}/posts/{theirs.id}/endorsement",
+                     {"action": "withdraw"}),
+        "delete": (f"{c}/posts/{mine.id}/delete", {}),
+        "flag": (f"/posts/{theirs.id}/flag", {"reason": "Off topic"}),
+        "room message": (f"{r}/messages", {"body": "In the room"}),
+        "room endorse": (f"{r}/messages/{their_message.id}/endorsement", {}),
+        "room delete": (f"{r}/messages/{my_message.id}/delete", {}),
+        "raise hand": (f"/events/{event.id}/rooms/{room.id}/hand", {"action": "raise"}),
+        "lower hand": (f"/events/{event.id}/rooms/{room.id}/hand", {"action": "lower"}),
+    }
+    neighbour_client = app.test_client()
+    login(neighbour_client, neighbour)
+    return SimpleNamespace(app=app, client=client, neighbour_client=neighbour_client, room=room, urls=urls, row_counts=row_counts,
+                           post=lambda name: client.post(urls[name][0], data=urls[name][1]))
+
+
+WRITES = ["response", "reply", "edit", "endorse", "withdraw", "delete", "flag", "room message", "room endorse",
+          "room delete", "raise hand", "lower hand"]
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_every_write_counts_against_the_posting_allowance(writer, write):
+    assert writer.post("response").status_code == 302
+    assert writer.post("room message").status_code == 302  # the allowance is spent
+    before = writer.row_counts()
+
+    assert_rate_limited(writer.post(write), 60)
+
+    assert writer.row_counts() == before
+
+
+@pytest.mark.parametrize("write", ["edit", "endorse", "raise hand"])
+def test_repeated_writes_of_one_kind_are_limited_too(writer, write):
+    first, second = writer.post(write), writer.post(write)
+    assert (first.status_code, second.status_code) == (302, 302)
+    before = writer.row_counts()
+
+    assert_rate_limited(writer.post(write), 60)
+
+    assert writer.row_counts() == before
+
+
+def test_socket_posts_share_the_allowance_with_every_form_write(writer, connect_to):
+    stream = f"room:{writer.room.id}"
+    socket, watcher = connect_to(writer.app, writer.client), connect_to(writer.app, writer.neighbour_client)
+    assert socket.emit("join", {"stream": stream}, callback=True)["ok"] is True
+    assert watcher.emit("join", {"stream": stream}, callback=True)["ok"] is True
+    watcher.get_received()
+    assert writer.post("edit").status_code == 302
+    assert writer.post("endorse").status_code == 302
+    before = writer.row_counts()
+
+    refused = socket.emit("post", {"stream": stream, "body": "One too many."}, callback=True)
+
+    assert refused["ok"] is False
+    assert refused["error"]["code"] == 429 and 0 < refused["error"]["retry_after"] <= 60
+    assert refused["error"]["message"] == TOO_OFTEN
+    assert writer.row_counts() == before
+    assert [m for m in watcher.get_received() if m["name"] == "event"] == []
+
+
+@pytest.fixture
+def connect_to():
+    from forum.extensions import socketio
+
+    made = []
+
+    def _connect(app, http_client=None):
+        socket = socketio.test_client(app, flask_test_client=http_client)
+        made.append(socket)
+        return socket
+
+    yield _connect
+    for socket in made:
+        if socket.is_connected():
+            socket.disconnect()
+
+
+def test_every_form_write_is_either_counted_or_named_as_exempt(app):
+    """A new POST route must be put under the writing allowance or listed here, with why."""
+    exempt = {
+        # Own limits (failed log-ins, registrations, reset requests), or no stored write.
+        "auth.login", "auth.register", "auth.forgot_password", "auth.reset_password", "auth.logout",
+        "main.set_language",
+        # Organisers' and moderators' tools: they may need many actions quickly (clearing
+        # spam, running a session), and the people the site trusts with them use them.
+        "admin.roles", "consultations.create", "consultations.edit", "consultations.change_status",
+        "consultations.topic_form", "consultations.host_form", "consultations.arrange", "events.create",
+        "events.edit", "events.change_status", "events.regenerate_invite", "events.room_form",
+        "events.remove_room", "events.appoint_moderator", "events.remove_moderator", "events.move_member",
+        "events.balance", "events.broadcast", "events.recall", "events.set_phase", "events.give_floor",
+        "events.add_takeaway", "events.edit_takeaway", "events.delete_takeaway", "moderation.restore",
+        "moderation.pin", "moderation.unpin", "moderation.lock", "moderation.unlock", "moderation.approve",
+        "moderation.dismiss_flags", "moderation.hide", "moderation.reject", "moderation.move",
+        "moderation.room_settings",
+        "moderation.mute", "moderation.unmute",
+    }
+    writes = {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in (rule.methods or ())}
+    counted = {endpoint for endpoint in writes
+               if getattr(app.view_functions[endpoint], "counts_as_write", False)}
+    assert writes - counted - exempt == set(), "POST routes neither counted nor exempt"
+    assert counted & exempt == set()
+    assert {"posts.create", "posts.reply", "posts.edit", "posts.delete", "posts.endorsement", "rooms.create",
+            "rooms.endorsement", "rooms.delete", "moderation.flag", "events.hand", "events.register",
+            "events.join", "events.choose_room", "auth.profile", "auth.change_password"} <= counted
+
+
+def test_while_the_shared_counters_are_unreachable_each_process_counts_in_memory(writer, monkeypatch, caplog):
+    import forum.ratelimits
+    from limits.storage import MemoryStorage
+    from limits.strategies import FixedWindowRateLimiter
+
+    from forum.extensions import limiter
+
+    class Unreachable:
+        def __getattr__(self, name):
+            raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(forum.ratelimits, "_fallback", FixedWindowRateLimiter(MemoryStorage()))
+    monkeypatch.setattr(type(limiter), "limiter", property(lambda self: Unreachable()))
+
+    assert [writer.post("edit").status_code, writer.post("endorse").status_code] == [302, 302]
+    assert_rate_limited(writer.post("raise hand"), 60)
+    assert "rate-limit counters unavailable, counting in memory" in caplog.text

@@ -90,11 +90,24 @@ def test_an_unknown_panel_is_not_found(client, scene):
     assert client.get(path(room, "/panels/everything")).status_code == 404
 
 
-def test_a_participant_of_another_room_cannot_open_it(client, scene):
+def test_a_participant_of_another_room_is_shown_the_way_to_theirs(client, scene, db):
     event, room, _, other, _, _ = scene
+    theirs = event.breakout_rooms[1]
+    theirs.title = "Housing <em>first</em>"  # shown as typed, never as markup
+    db.session.commit()
     login(client, other)
-    assert client.get(path(room)).status_code == 404
-    assert client.post(path(room, "/messages"), data={"body": "Hello?"}).status_code == 404
+    response = client.get(path(room))
+    assert response.status_code == 403
+    page = parse(response)
+    assert page.find("h1").text() == f"This is not your breakout room. Your room is {theirs.title}."
+    links = {a.text(): a.get("href") for a in page.find("main").find_all("a")}
+    assert links[f"Go to your room: {theirs.title}"] == path(theirs)
+    assert page.find("main").find("em") is None
+    before = db.session.scalar(select(func.count(Post.id)))
+    assert client.post(path(room, "/messages"), data={"body": "Hello?"}).status_code == 403
+    assert db.session.scalar(select(func.count(Post.id))) == before
+    # What does not exist is still simply not found.
+    assert client.get(f"/events/{event.id}/rooms/999999").status_code == 404
 
 
 def test_the_form_posts_a_message_and_comes_back_to_it(client, scene, db):
