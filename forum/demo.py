@@ -111,7 +111,7 @@ class Reply:
     hours_after: float          # after the post it answers
     body: str
     endorsements: int = 0
-    quote: bool = False         # start the body with posts.quote(parent)
+    quote: bool = False         # the reply quotes its parent
     replies: list[Reply] = field(default_factory=list)
 
 
@@ -821,8 +821,7 @@ def _write_posts(consultation: Consultation, responses: list[Response], people: 
                 topic_id=topics[spec.topic].id, on_behalf_of_organisation=spec.on_behalf)
         else:
             parent = item.parent.post
-            body = posts.quote(parent) + spec.body if spec.quote else spec.body
-            item.post = posts.create_post(author, consultation, body=body, parent=parent)
+            item.post = posts.create_post(author, consultation, body=spec.body, parent=parent, quote=spec.quote)
         item.post.created_at = item.when
         others = [u for u in endorsers if u.id != author.id]
         for endorser in rng.sample(others, min(spec.endorsements, len(others))):

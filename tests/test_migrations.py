@@ -132,3 +132,67 @@ def test_downgrading_the_events_migration_keeps_nothing_that_would_become_public
     flask_migrate.upgrade()  # and back up, threads and all
     with db.engine.connect() as connection:
         assert set(connection.execute(text("SELECT body FROM post")).scalars()) == bodies
+
+
+def test_the_quotes_migration_turns_copied_quotes_into_references(migration_app):
+    """Replies that start with a copied quote of their parent ("Ann wrote:" or "Ann ha
+    scritto:" and ">" lines) lose the copy, in their earlier versions too, and quote their
+    parent by reference; anything else is left as written."""
+    from types import SimpleNamespace
+
+    from sqlalchemy import text
+
+    from forum.models import Post, PostRevision
+    from forum.models.base import utcnow
+    from forum.services import accounts, consultations
+
+    flask_migrate.upgrade()
+
+    def person(email, name):
+        return accounts.register(email, "a long enough password 1", accounts.Profile(
+            display_name=name, organisation="Org", organisation_type="ngo", country="BE", role_title="",
+            preferred_language="en", timezone="Europe/Brussels"))
+
+    owner, ann = person("owner@example.org", "Owner"), person("ann@example.org", "Ann")
+    owner.is_organiser = True
+    consultation = consultations.create_consultation(owner, consultations.ConsultationInput(title="Housing"))
+    topic = consultations.add_topic(owner, consultation, consultations.TopicInput(title="Rents"))
+
+    def post(author, body, parent=None):
+        made = Post(consultation=consultation, topic=topic, author=author, parent=parent, body=body, body_html=body)
+        db.session.add(made)
+        db.session.flush()
+        made.thread_id = parent.thread_id if parent else made.id
+        return made
+
+    source = post(ann, "Rents are too high.\n\n- and rising")
+    english = post(owner, "Ann wrote:\n> Rents are too high.\n>\n> - and rising\n\nI **agree**.", parent=source)
+    italian = post(owner, "Ann ha scritto:\n> Rents are too high.\n\nSono d'accordo.", parent=source)
+    only_quote = post(owner, "Ann wrote:\n> Rents are too high.\n\n", parent=source)
+    other_name = post(owner, "Bob wrote:\n> Rents are too high.\n\nBob said it first.", parent=source)
+    response = post(ann, "Owner wrote:\n> Rents\n\nA response of its own.")
+    db.session.add(PostRevision(post=english, body="Ann wrote:\n> Rents are too high.\n\nFirst version.",
+                                written_at=utcnow(), editor_id=owner.id))
+    db.session.flush()
+    source_id = source.id
+    english, italian, only_quote, other_name, response = (
+        SimpleNamespace(id=p.id, body=p.body) for p in (english, italian, only_quote, other_name, response))
+    ids = [english.id, italian.id, only_quote.id, other_name.id, response.id]
+    db.session.commit()
+    db.session.close()  # nothing may hold the table while the migration alters it (PostgreSQL)
+
+    flask_migrate.downgrade(revision="0004")
+    flask_migrate.upgrade()
+
+    with db.engine.connect() as connection:
+        rows = {row.id: row for row in connection.execute(
+            text("SELECT id, body, body_html, quoted_post_id FROM post WHERE id IN (%s)" % ",".join(map(str, ids))))}
+        versions = connection.execute(text("SELECT body FROM post_revision")).scalars().all()
+    assert (rows[english.id].body, rows[english.id].quoted_post_id) == ("I **agree**.", source_id)
+    assert rows[english.id].body_html == "<p>I <strong>agree</strong>.</p>\n"
+    assert (rows[italian.id].body, rows[italian.id].quoted_post_id) == ("Sono d'accordo.", source_id)
+    assert (rows[only_quote.id].body, rows[only_quote.id].body_html, rows[only_quote.id].quoted_post_id) == (
+        "", "", source_id)
+    assert (rows[other_name.id].body, rows[other_name.id].quoted_post_id) == (other_name.body, None)
+    assert (rows[response.id].body, rows[response.id].quoted_post_id) == (response.body, None)
+    assert versions == ["First version."]

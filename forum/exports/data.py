@@ -39,7 +39,7 @@ COLUMNS = (
     "post_id", "thread_id", "parent_id", "place_kind", "place_id", "place_title",
     "author_ref", "author", "organisation", "on_behalf_of_organisation", "organisation_type",
     "organisation_type_label", "country", "created_at", "edited_at", "state", "pinned", "locked",
-    "endorsements", "hidden_reason", "subject", "body_text", "body_markdown",
+    "endorsements", "hidden_reason", "subject", "body_text", "body_markdown", "quoted_post_id",
 )
 # OWASP's rule against formula injection: a spreadsheet runs a text cell starting with one
 # of these as a formula (or DDE command); a leading apostrophe makes it text again.
@@ -51,7 +51,7 @@ _POST_COLUMNS = (
     Post.id, Post.thread_id, Post.parent_id, Post.topic_id, Post.room_id, Post.author_id,
     Post.on_behalf_of_organisation, Post.organisation_name, Post.created_at, Post.edited_at,
     Post.deleted_at, Post.hidden_at, Post.hidden_reason, Post.pinned_at, Post.locked_at,
-    Post.endorsement_count, Post.subject, Post.body, Post.body_html,
+    Post.endorsement_count, Post.subject, Post.body, Post.body_html, Post.quoted_post_id,
 )
 
 
@@ -146,6 +146,9 @@ def _record(row, authors: dict[int, _Author], places: dict[tuple[str, int], _Pla
         "subject": row.subject,
         "body_text": html_to_text(row.body_html),
         "body_markdown": row.body,
+        # A quote is a reference (never part of the text): the quoted post's own row says
+        # what may be read of it now.
+        "quoted_post_id": row.quoted_post_id,
     }
 
 

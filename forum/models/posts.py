@@ -45,6 +45,9 @@ class Post(db.Model):
         # Exactly one place: a consultation topic, or a room.
         CheckConstraint("(consultation_id IS NULL) <> (room_id IS NULL)", name="one_place"),
         CheckConstraint("room_id IS NOT NULL OR topic_id IS NOT NULL", name="topic_of_response"),
+        # A post quotes the post it replies to, or none: so a quote is always readable
+        # wherever the quoting post is (a thread moves as a whole).
+        CheckConstraint("quoted_post_id IS NULL OR quoted_post_id = parent_id", name="quotes_its_parent"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +59,10 @@ class Post(db.Model):
     # An organiser's message sent to every room of an event at once.
     announcement: Mapped[bool] = mapped_column(default=False)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("post.id"))
+    # The post this one quotes. A quote is a reference, never a copy: it is rendered from the
+    # quoted post as it is when read (templates/partials/_quote.html), so deleting or hiding
+    # that post takes its words out of every quote of it.
+    quoted_post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id"))
     # The top-level response this post belongs to (itself for a response).
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("post.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
@@ -91,6 +98,7 @@ class Post(db.Model):
     room: Mapped[Room | None] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     parent: Mapped[Post | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    quoted_post: Mapped[Post | None] = relationship(remote_side=[id], foreign_keys=[quoted_post_id])
     revisions: Mapped[list[PostRevision]] = relationship(
         back_populates="post", order_by="PostRevision.id", cascade="all, delete-orphan"
     )

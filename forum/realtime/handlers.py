@@ -220,10 +220,13 @@ def on_post(data):
     fields = {name: data.get(name) for name in ("subject", "body", "client_key")}
     if any(value is not None and not isinstance(value, str) for value in fields.values()):
         raise ServiceError(_("This message could not be understood."))
+    quote = data.get("quote", False)  # the reply quotes its parent
+    if not isinstance(quote, bool):
+        raise ServiceError(_("This message could not be understood."))
     charge_write()  # the same allowance as the forms' writes; 429 with retry_after when spent
     if place.room is not None:
         post = post_service.post_in_room(current_user, place.room, body=fields["body"] or "", parent=parent,
-                                         backchannel=place.backchannel, client_key=fields["client_key"])
+                                         backchannel=place.backchannel, client_key=fields["client_key"], quote=quote)
         db.session.flush()
         return {"ok": True, "post": {"id": post.id, "seq": events.created_seq(post), "thread_id": post.thread_id,
                                      "status": post.status.value}}
@@ -231,7 +234,7 @@ def on_post(data):
     post = post_service.create_post(
         current_user, consultation, topic_id=topic_id, parent=parent, subject=fields["subject"] or "",
         body=fields["body"] or "", on_behalf_of_organisation=data.get("on_behalf_of_organisation") is True,
-        client_key=fields["client_key"],
+        client_key=fields["client_key"], quote=quote,
     )
     db.session.flush()
     return {"ok": True, "post": {"id": post.id, "seq": events.created_seq(post), "thread_id": post.thread_id}}

@@ -178,6 +178,7 @@ def payload(stream_event: StreamEvent) -> dict[str, Any]:
         },
         # One rendering per interface language; times inside are formatted by the reader's browser.
         "html": {language: render_post(post, language) for language in current_app.config["LANGUAGES"]},
+        **quote_update(stream_event.kind, post),
     }
 
 
@@ -200,6 +201,29 @@ def render_post(post: Post, language: str) -> str:
             return render_template(template, **context)
     finally:
         g.render_for_everyone = False
+
+
+# Changes after which a post reads differently where it is quoted.
+QUOTE_CHANGES = frozenset({"post.updated", "post.deleted", "post.hidden", "post.restored"})
+
+
+def quote_update(kind: str, post: Post) -> dict[str, Any]:
+    """For an event that changes how `post` reads where it is quoted: {"quote": its quote
+    block per language}, which readers' pages put in place of every quote of it (a deleted
+    or hidden post's words thus leave the quotes on open pages too). Otherwise {}."""
+    if kind not in QUOTE_CHANGES:
+        return {}
+    return {"quote": {language: render_quote(post, language) for language in current_app.config["LANGUAGES"]}}
+
+
+def render_quote(post: Post, language: str) -> str:
+    """How `post` reads where it is quoted, for any reader of `language` (the same partial
+    as the pages: templates/partials/quote.html)."""
+    if not has_request_context():
+        with current_app.test_request_context():
+            return render_quote(post, language)
+    with force_locale(language):
+        return render_template("partials/quote.html", quoted=post).strip()
 
 
 @sa_event.listens_for(Session, "before_commit")

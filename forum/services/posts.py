@@ -6,7 +6,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask import current_app
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -90,8 +89,10 @@ def _clean_subject(subject: str) -> str:
 
 def create_post(actor: User, consultation: Consultation, *, body: str, topic_id: int | None = None,
                 subject: str = "", parent: Post | None = None,
-                on_behalf_of_organisation: bool = False, client_key: str | None = None) -> Post:
-    """A response to a topic (no parent) or a reply to a post of the same consultation.
+                on_behalf_of_organisation: bool = False, client_key: str | None = None,
+                quote: bool = False) -> Post:
+    """A response to a topic (no parent) or a reply to a post of the same consultation,
+    quoting it if `quote` (see `_quoted`).
 
     `client_key` makes a resend harmless: a second call with the same key by the same author
     returns the post the first one stored."""
@@ -115,13 +116,24 @@ def create_post(actor: User, consultation: Consultation, *, body: str, topic_id:
         raise ValidationError(
             _l("Add your organisation to your profile to post on its behalf."), field="on_behalf_of_organisation")
     post = Post(
-        consultation=consultation, topic=topic, author=actor, parent=parent,
+        consultation=consultation, topic=topic, author=actor, parent=parent, quoted_post=_quoted(parent, quote),
         subject=subject, body=body, body_html=render_markdown(body),
         on_behalf_of_organisation=on_behalf_of_organisation,
         organisation_name=actor.organisation if on_behalf_of_organisation else "",
         client_key=client_key,
     )
     return _store(actor, post, "post.created")
+
+
+def _quoted(parent: Post | None, quote: bool) -> Post | None:
+    """The post a new one quotes: the one it replies to. A quote is a reference, rendered
+    from the quoted post whenever it is read (templates/partials/_quote.html), never a copy of
+    its words: they must go wherever that post is deleted or hidden."""
+    if not quote:
+        return None
+    if parent is None:
+        raise ValidationError(_l("Only a reply can quote: it quotes the post it replies to."), field="quote")
+    return parent
 
 
 def _resent(actor: User, client_key: str | None, **place) -> Post | None:
@@ -154,8 +166,9 @@ def _store(actor: User, post: Post, kind: str) -> Post:
 
 
 def post_in_room(actor: User, room: Room, *, body: str, parent: Post | None = None,
-                 backchannel: bool = False, client_key: str | None = None) -> Post:
-    """A message in an event's room, or in its moderators' back-channel.
+                 backchannel: bool = False, client_key: str | None = None, quote: bool = False) -> Post:
+    """A message in an event's room, or in its moderators' back-channel; a reply quotes the
+    message it replies to if `quote`.
 
     Participants are held to the room's rules: its phase, lock, their mute, slow mode (one
     message per N seconds) and pre-moderation (the message waits for a moderator)."""
@@ -176,7 +189,7 @@ def post_in_room(actor: User, room: Room, *, body: str, parent: Post | None = No
         _enforce_slow_mode(actor, room)
     body = _clean_body(body)
     post = Post(
-        room=room, author=actor, parent=parent, body=body, body_html=render_markdown(body),
+        room=room, author=actor, parent=parent, quoted_post=_quoted(parent, quote), body=body, body_html=render_markdown(body),
         backchannel=backchannel, client_key=client_key,
         status=PostStatus.PENDING if room.premoderated and not moderator and not backchannel
         else PostStatus.PUBLISHED,
@@ -259,12 +272,6 @@ def withdraw_endorsement(actor: User, post: Post) -> None:
                            .values(endorsement_count=Post.endorsement_count - removed))
         db.session.refresh(post, ["endorsement_count"])
         events.record("post.endorsed", post)
-
-
-def quote(post: Post) -> str:
-    """Markdown that quotes a post (its own Markdown, lists and all), for the start of a reply."""
-    lines = "\n".join(f"> {line}" if line else ">" for line in post.body.splitlines())
-    return _("%(name)s wrote:", name=post.author.display_name) + f"\n{lines}\n\n"
 
 
 # --- Reading ------------------------------------------------------------------------

@@ -105,6 +105,7 @@ class ReplyForm(FlaskForm):
     body = TextAreaField(_l("Your reply"), validators=[InputRequired(message=_l("Write your reply first."))],
                          description=_l("You can use Markdown: **bold**, *italic*, lists, > quotes and links."))
     on_behalf_of_organisation = BooleanField(_l("I am posting on behalf of my organisation"))
+    quote = BooleanField(_l("Quote this post above my reply"))
     client_key = HiddenField()
 
 
@@ -122,6 +123,7 @@ class RoomMessageForm(FlaskForm):
     body = TextAreaField(_l("Your message"), validators=[InputRequired(message=_l("Write your message first."))],
                          description=_l("You can use Markdown: **bold**, *italic*, lists, > quotes and links."))
     parent_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    quote = BooleanField(_l("Quote the message above mine"))
     client_key = HiddenField()
 
 

@@ -56,12 +56,12 @@ def reply(consultation_id: int, post_id: int):
     service.require_reply(current_user, parent)
     form = ReplyForm()
     if request.method == "GET" and request.args.get("quote"):
-        form.body.data = service.quote(parent)
+        form.quote.data = True
     if form.validate_on_submit():
         try:
             post = service.create_post(current_user, parent.consultation, parent=parent, body=form.body.data or "",
                                        on_behalf_of_organisation=form.on_behalf_of_organisation.data,
-                                       client_key=form.client_key.data or None)
+                                       client_key=form.client_key.data or None, quote=form.quote.data)
         except ValidationError as error:
             apply_service_error(form, error)
         else:

@@ -40,7 +40,8 @@ def render_room(room, form: RoomMessageForm | None = None, backchannel_form: Roo
         except ServiceError:
             reply_to = None
     if form is None and permissions.can_post_in_room(current_user, room):
-        form = RoomMessageForm(formdata=None, parent_id=reply_to.id if reply_to else None)
+        form = RoomMessageForm(formdata=None, parent_id=reply_to.id if reply_to else None,
+                               quote=bool(reply_to and request.args.get("quote")))
     if moderates and backchannel_form is None:
         backchannel_form = RoomMessageForm(formdata=None, prefix="mod")
     pinned = rooms.pinned_messages(current_user, room)
@@ -117,7 +118,8 @@ def create(event_id: int, room_id: int):
     if form.parent_id.data:
         parent = permissions.access_post(current_user, form.parent_id.data, room_id=room.id)
     post = post_service.post_in_room(current_user, room, body=form.body.data or "", parent=parent,
-                                     backchannel=backchannel, client_key=form.client_key.data or None)
+                                     backchannel=backchannel, client_key=form.client_key.data or None,
+                                     quote=bool(parent and form.quote.data))
     anchor = "backchannel" if backchannel else f"post-{post.id}"
     return redirect(room_url(room, _anchor=anchor))
 

@@ -53,6 +53,19 @@
     }));
   };
 
+  // A post's quotes are rendered from it (templates/partials/quote.html): when it is edited,
+  // deleted, hidden or restored, its live event carries how it now reads when quoted, in each
+  // language, and every quote of it on the page is replaced (live.js and room.js).
+  window.plenaryReplaceQuotes = function (postId, html) {
+    if (!html) return;
+    var fresh = (html[lang] || html[Object.keys(html)[0]]).trim();
+    document.querySelectorAll('blockquote[data-quoted-post="' + postId + '"]').forEach(function (quote) {
+      var template = document.createElement("template");
+      template.innerHTML = fresh;
+      quote.replaceWith(template.content.firstElementChild);
+    });
+  };
+
   // A live count of the characters left in long text fields.
   document.querySelectorAll("textarea[maxlength]").forEach(function (area) {
     var counter = document.createElement("p");

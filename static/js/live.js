@@ -186,6 +186,7 @@
     if (event.seq > lastSeq + 1) { sync(); return; }                // a gap: fetch what is missing
     lastSeq = event.seq;
     if (event.type === "post.created") created(event); else updated(event);
+    if (event.quote) window.plenaryReplaceQuotes(event.post.id, event.quote);
   }
 
   function applyAll(list) { list.forEach(apply); }

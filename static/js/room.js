@@ -296,6 +296,7 @@
     if (event.seq > streams[event.stream] + 1) { sync(event.stream); return; }      // a gap
     streams[event.stream] = event.seq;
     handle(event);
+    if (event.quote) window.plenaryReplaceQuotes(event.post.id, event.quote);
   }
 
   var socket = window.io({ transports: ["websocket", "polling"] });
@@ -361,6 +362,7 @@
     var keyField = form.querySelector('input[name$="client_key"]');
     var body = form.querySelector("textarea");
     var parentField = form.querySelector('input[name$="parent_id"]');
+    var quoteField = form.querySelector('input[name$="quote"]');
     var statusLine = form.querySelector("[data-form-status]");
     var sending = false;
     var lastTyping = 0;
@@ -382,7 +384,8 @@
       form.querySelectorAll(".live-error").forEach(function (el) { el.remove(); });
       statusLine.textContent = strings.sending;
       var data = { stream: stream, body: body.value, client_key: keyField.value,
-                   parent_id: parentField && parentField.value ? parseInt(parentField.value, 10) : null };
+                   parent_id: parentField && parentField.value ? parseInt(parentField.value, 10) : null,
+                   quote: !!(quoteField && quoteField.checked && parentField && parentField.value) };
       socket.timeout(10000).emit("post", data, function (err, ack) {
         sending = false;
         if (err) { form.submit(); return; }
@@ -408,9 +411,11 @@
     if (parentField) parentField.value = "";
     var replying = form.querySelector("[data-replying]");
     if (replying) replying.hidden = true;
+    var quoting = form.querySelector("[data-replying-quote]");
+    if (quoting) { quoting.hidden = true; quoting.querySelector("input").checked = false; }
   }
 
-  // "Reply" fills the composer instead of loading the page again.
+  // "Reply" and "Quote" fill the composer instead of loading the page again.
   root.addEventListener("click", function (e) {
     var link = e.target.closest("a[data-reply-to]");
     if (link) {
@@ -421,6 +426,9 @@
       var replying = form.querySelector("[data-replying]");
       replying.hidden = false;
       replying.querySelector("[data-replying-name]").textContent = link.dataset.replyName;
+      var quoting = form.querySelector("[data-replying-quote]");
+      quoting.hidden = false;
+      quoting.querySelector("input").checked = "quote" in link.dataset;
       form.querySelector("textarea").focus();
       return;
     }

@@ -133,6 +133,21 @@ def test_a_breakout_round_end_to_end(live_server, people):
     expect(lea.locator("[data-panel=takeaways]")).to_contain_text("conversation tables")
     expect(lea.locator("[data-panel=takeaways]")).to_contain_text("From a message by Amina Diallo")
 
+    # A co-moderator quotes Amina's message, then she deletes it: open pages drop its words
+    # from the quote too.
+    idea.get_by_role("link", name="Quote").click()
+    expect(dimitris.get_by_label("Quote the message above mine")).to_be_checked()
+    composer = dimitris.get_by_role("region", name="Write a message")
+    composer.get_by_label("Your message").fill("Who would host the tables?")
+    composer.get_by_role("button", name="Send").click()
+    quote = lea.locator("[data-message-list] .message", has_text="Who would host the tables?").locator("blockquote.quote")
+    expect(quote).to_contain_text("Amina Diallo wrote:")
+    expect(quote).to_contain_text("conversation tables")
+    amina.locator("[data-message-list] .message", has_text="conversation tables").first.get_by_role(
+        "button", name="Delete").click()
+    expect(quote).to_have_text("This message was deleted.")
+    expect(lea.locator("[data-message-list][data-prefix=post-]")).not_to_contain_text("conversation tables")
+
     # Wrap-up: a countdown every participant sees, counting to the same instant.
     lea.get_by_label("Wrap-up countdown").select_option(label="2 minutes")
     lea.get_by_role("button", name="Start the wrap-up").click()

@@ -1,5 +1,6 @@
-"""Two people on one consultation in Chromium: posts appear live without a reload, and what
-is posted while the server is down appears once it is back."""
+"""Two people on one consultation in Chromium: posts appear live without a reload, what
+is posted while the server is down appears once it is back, and a deleted post's words leave
+the quotes of it on open pages."""
 from __future__ import annotations
 
 import os
@@ -135,5 +136,23 @@ def test_posts_appear_live_and_nothing_is_lost_across_a_server_restart(browser, 
                          "Live: our region co-finances childcare during language courses."]
     assert len(texts) == len(set(texts))
     screenshot(b, "live-03-caught-up")
+
+    # B quotes one of A's posts; A deletes it: B's open page drops its words from the quote.
+    quoted = b.locator("article.post", has_text="Written while the server was down (1).")
+    quoted.get_by_role("link", name="Quote").click()
+    expect(b.get_by_label("Quote this post above my reply")).to_be_checked()
+    b.get_by_label("Your reply").fill("Quoting this: the timing matters.")
+    b.get_by_role("button", name="Publish reply").click()
+    b.goto(f"{server.url}/consultations/{consultation_id}")
+    expect(b.locator("[data-live-status]")).to_have_attribute("data-state", "live")
+    quote = b.locator("article.post", has_text="Quoting this: the timing matters.").locator("blockquote.quote")
+    expect(quote).to_contain_text("Amina Diallo wrote:")
+    expect(quote).to_contain_text("Written while the server was down (1).")
+    own = a.locator("article.post", has_text="Written while the server was down (1).").first
+    own.get_by_role("link", name="Delete").click()
+    a.get_by_role("button", name="Delete").click()
+    expect(quote).to_have_text("This post was deleted.")
+    expect(b.locator("body")).not_to_contain_text("Written while the server was down (1).")
+    screenshot(b, "live-04-quote-of-a-deleted-post")
     context_a.close()
     context_b.close()

@@ -144,6 +144,8 @@ PARENT_ELSEWHERE = object()
     pytest.param({"client_key": "k" * 65}, 400, "client_key", id="client-key-65-chars"),
     pytest.param({"parent_id": "1"}, 400, None, id="parent-as-text"),
     pytest.param({"parent_id": PARENT_ELSEWHERE}, 404, None, id="parent-in-another-consultation"),
+    pytest.param({"quote": "yes"}, 400, None, id="quote-not-boolean"),
+    pytest.param({"quote": True}, 400, "quote", id="quote-without-parent"),
 ])
 def test_an_invalid_post_is_refused_and_stores_nothing(db, scene, make_consultation, make_post, stored,
                                                         fields, code, field):

@@ -419,18 +419,6 @@ def test_endorse_is_rolled_back_with_the_request_on_sqlite(tmp_path):
             db.engine.dispose()
 
 
-# --- quoting ------------------------------------------------------------------------
-
-def test_quote_attributes_and_quotes_the_markdown_line_by_line(db, make_user, make_post):
-    post = make_post(make_user(display_name="Ada"), body="First **bold** line\nsecond\n\n- item")
-    assert service.quote(post) == "Ada wrote:\n> First **bold** line\n> second\n>\n> - item\n\n"
-
-
-def test_quote_keeps_special_characters_as_typed(db, make_user, make_post):
-    post = make_post(make_user(display_name="Ada & Bob"), body='Fish & chips cost < 5 "euros"')
-    assert service.quote(post) == 'Ada & Bob wrote:\n> Fish & chips cost < 5 "euros"\n\n'
-
-
 # --- listing ------------------------------------------------------------------------
 
 @pytest.fixture

@@ -127,15 +127,17 @@ def test_replies_are_threaded_with_in_reply_to(client, db, make_user, make_post)
     assert post_ids(consultation_page) == [response.id, reply.id, nested.id]
 
 
-def test_quote_prefills_the_reply_with_the_quoted_lines(client, make_user, make_post):
+def test_quote_ticks_quoting_and_leaves_the_text_to_the_writer(client, make_user, make_post):
     parent = make_post(author=make_user(display_name="Quoted Person"), body="First line\n\n- a point\nlast")
     login(client, make_user())
 
     page = parse(client.get(f"/consultations/{parent.consultation_id}/posts/{parent.id}/reply?quote=1"))
 
-    assert page.control("body").value() == "Quoted Person wrote:\n> First line\n>\n> - a point\n> last\n\n"
+    assert page.control("body").value() == ""
+    assert page.control("quote").get("checked") is not None
     plain = parse(client.get(f"/consultations/{parent.consultation_id}/posts/{parent.id}/reply"))
     assert plain.control("body").value() == ""
+    assert plain.control("quote").get("checked") is None
     assert plain.one("h1").text() == "Reply to Quoted Person"
 
 

@@ -10,13 +10,14 @@ from tests.web.page import parse, post_ids
 
 
 def fill(consultation, threads: int, make_user, make_post) -> int:
-    """`threads` responses, each with a reply, a reply to that reply and an endorsement, by
+    """`threads` responses, each with a reply, a quoting reply to that reply and an endorsement, by
     different people (so that nothing is shared through the session's identity map)."""
     shown = 0
     for _ in range(threads):
         response = make_post(consultation=consultation, topic=consultation.topics[shown % 2])
         reply = make_post(parent=response)
-        make_post(parent=reply)
+        # A reply that quotes: the quote is rendered from the post it replies to, already read.
+        post_service.create_post(make_user(), consultation, parent=reply, body="Quoting.", quote=True)
         post_service.endorse(make_user(), reply)
         shown += 3
     return shown

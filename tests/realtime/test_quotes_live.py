@@ -1,0 +1,94 @@
+"""Quotes on live pages: a reply sent over the socket quotes by reference, and when the
+quoted post is deleted, hidden, restored or edited, its event carries the quote block that
+readers' pages put in place of every quote of it (static/js/app.js, plenaryReplaceQuotes),
+live and when catching up."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from forum.models import Post
+from forum.services import moderation
+from forum.services import posts as post_service
+from forum.services.events import consultation_stream
+from tests.web.page import parse
+
+SECRET = "Call me on +32 470 12 34 56."
+
+
+@pytest.fixture
+def scene(db, make_user, make_consultation, make_post, user_client, connect):
+    """Ann's response, quoted over the socket by Bruno (an Italian speaker); Chen reads along."""
+    ann = make_user(display_name="Ann")
+    bruno = make_user(display_name="Bruno", preferred_language="it")
+    chen = make_user(display_name="Chen")
+    consultation = make_consultation()
+    source = make_post(ann, consultation=consultation, body=SECRET)
+    db.session.commit()
+    stream = consultation_stream(consultation)
+    b, c = connect(user_client(bruno)), connect(user_client(chen))
+    seq = b.join(stream)["seq"]
+    assert c.join(stream)["ok"]
+    ack = b.post(stream, "Sono d'accordo.", parent_id=source.id, quote=True)
+    assert ack["ok"] is True, ack
+    return SimpleNamespace(ann=ann, source=source, reply=db.session.get(Post, ack["post"]["id"]), stream=stream,
+                           before=seq, b=b, c=c, consultation=consultation)
+
+
+def quote_blocks(html: str, source_id: int):
+    return parse(html).find_all("blockquote", data_quoted_post=str(source_id))
+
+
+def test_a_reply_sent_over_the_socket_quotes_by_reference(scene):
+    assert scene.reply.quoted_post_id == scene.source.id
+    assert SECRET not in scene.reply.body + scene.reply.body_html
+    [created] = [e for e in scene.c.events() if e["type"] == "post.created"]
+    # Rendered from the source for every language: the header reads in the reader's.
+    [english] = quote_blocks(created["html"]["en"], scene.source.id)
+    [italian] = quote_blocks(created["html"]["it"], scene.source.id)
+    assert english.one(class_="quote-head").text() == "Ann wrote:"
+    assert italian.one(class_="quote-head").text() == "Ann ha scritto:"
+    assert english.one(class_="quote-body").text() == SECRET
+
+
+def test_deleting_the_quoted_post_tells_open_pages_to_replace_its_quotes(db, scene):
+    scene.c.events()
+    post_service.delete_post(scene.ann, db.session.get(Post, scene.source.id))
+    db.session.commit()
+
+    [deleted] = scene.c.events()
+    assert (deleted["type"], deleted["post"]["id"]) == ("post.deleted", scene.source.id)
+    for language, placeholder in (("en", "This post was deleted."), ("it", "Questo contributo è stato eliminato.")):
+        [block] = quote_blocks(deleted["quote"][language], scene.source.id)
+        assert block.text() == placeholder
+    assert SECRET not in str(deleted)
+
+
+def test_a_reader_catching_up_gets_no_deleted_words_and_the_replacement(db, scene, connect, user_client, make_user):
+    post_service.delete_post(scene.ann, db.session.get(Post, scene.source.id))
+    db.session.commit()
+
+    late = connect(user_client(make_user()))
+    ack = late.join(scene.stream, last_seq=scene.before)
+    assert [e["type"] for e in ack["missed"]] == ["post.created", "post.deleted"]
+    assert SECRET not in str(ack["missed"])
+    [quote] = quote_blocks(ack["missed"][0]["html"]["en"], scene.source.id)
+    assert quote.text() == "This post was deleted."
+    assert "quote" in ack["missed"][1]
+
+
+def test_hiding_then_restoring_the_quoted_post_replaces_its_quotes_both_ways(db, scene):
+    scene.c.events()
+    organiser = scene.consultation.owner
+    moderation.hide_post(organiser, db.session.get(Post, scene.source.id), "Phone number")
+    db.session.commit()
+    [hidden] = scene.c.events()
+    assert quote_blocks(hidden["quote"]["en"], scene.source.id)[0].text() == "This post was hidden by a moderator."
+    assert SECRET not in str(hidden["quote"])
+
+    moderation.restore_post(organiser, db.session.get(Post, scene.source.id))
+    db.session.commit()
+    [restored] = scene.c.events()
+    [block] = quote_blocks(restored["quote"]["en"], scene.source.id)
+    assert block.one(class_="quote-head").text() == "Ann wrote:" and block.one(class_="quote-body").text() == SECRET
