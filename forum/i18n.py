@@ -35,3 +35,15 @@ def time_tag(value: datetime | None, format: str = "medium") -> Markup:
     rebase = not g.get("render_for_everyone", False)
     return Markup('<time datetime="{iso}">{text}</time>').format(
         iso=value.isoformat(timespec="seconds"), text=escape(format_datetime(value, format, rebase=rebase)))
+
+
+def in_every_language(render) -> dict[str, str]:
+    """{language: render()} for every interface language: the words a live broadcast carries,
+    so that each reader shows them in their own language (counts with their plurals, ...)."""
+    from flask_babel import force_locale
+
+    texts = {}
+    for language in current_app.config["LANGUAGES"]:
+        with force_locale(language):
+            texts[language] = render()
+    return texts

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 
 from flask import current_app, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
 
 from forum import permissions
 from forum.extensions import db, socketio
+from forum.i18n import in_every_language
 from forum.ratelimits import hit_posting_limits
 from forum.presence import presence
 from forum.services import events
@@ -129,12 +131,20 @@ def on_connect(auth=None):
     return True
 
 
+def _presence(stream: str) -> dict:
+    """Who is here, with the count in words for every language ("1 here now", plurals and all)."""
+    summary = presence.summary(stream)
+    count = summary["count"]
+    return {**summary, "count_text": in_every_language(
+        lambda: ngettext("%(num)d here now", "%(num)d here now", count))}
+
+
 def _announce_presence(stream: str, include_self: bool = True) -> None:
     # Only people who are signed in are listed; an anonymous reader coming or going changes
     # just the count, which the next announcement brings. This keeps a stream with a
     # thousand anonymous readers from sending a million presence messages as they join.
     if current_user.is_authenticated:
-        emit("presence", {"stream": stream, **presence.summary(stream)}, to=stream, include_self=include_self)
+        emit("presence", {"stream": stream, **_presence(stream)}, to=stream, include_self=include_self)
 
 
 @socketio.on("disconnect")
@@ -164,7 +174,7 @@ def on_join(data):
     _joined.setdefault(request.sid, set()).add(stream)
     presence.add(stream, request.sid, _me())
     missed, more = events.events_after(stream, last_seq) if last_seq is not None else ([], False)
-    summary = presence.summary(stream)
+    summary = _presence(stream)
     _announce_presence(stream, include_self=False)
     answer = {"ok": True, "stream": stream, "seq": events.latest_seq(stream), "missed": missed, "more": more,
               "presence": summary, "can_post": _can_post(place),

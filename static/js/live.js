@@ -184,11 +184,31 @@
     if (focused) fresh.setAttribute("tabindex", "-1"), fresh.focus();  // keep keyboard users in place
   }
 
+  // The page's counts, as the server counted them for this event, in the reader's language.
+  function showCounts(event) {
+    if (!event.counts) return;
+    var counts = event.counts;
+    var words = event.counts_text[language] || event.counts_text[Object.keys(event.counts_text)[0]];
+    document.querySelectorAll('[data-count="read"]').forEach(function (el) { el.textContent = words.read; });
+    document.querySelectorAll('[data-count="responses"]').forEach(function (el) {
+      el.textContent = topicFilter === null ? words.responses : (words.topics[topicFilter] || el.textContent);
+    });
+    document.querySelectorAll("[data-count-topic]").forEach(function (el) {
+      var text = words.topics[el.dataset.countTopic];
+      if (text) el.textContent = text;
+    });
+    document.querySelectorAll("option[data-count-label]").forEach(function (option) {
+      var n = option.value ? counts.topics[option.value] : counts.responses;
+      if (n !== undefined) option.textContent = option.dataset.countLabel + " (" + n + ")";
+    });
+  }
+
   function apply(event) {
     if (event.stream !== stream || event.seq <= lastSeq) return;  // already applied
     if (event.seq > lastSeq + 1) { sync(); return; }                // a gap: fetch what is missing
     lastSeq = event.seq;
     if (event.type === "post.created") created(event); else updated(event);
+    showCounts(event);
   }
 
   function applyAll(list) { list.forEach(apply); }
@@ -241,7 +261,9 @@
   }, { passive: true });
 
   function showPresence(data) {
-    window.plenaryShowPresence(presenceEl, data, t("here_now", { n: data.count }));
+    // The count in words comes from the server, in every language (plurals differ).
+    var words = data.count_text && data.count_text[language];
+    window.plenaryShowPresence(presenceEl, data, words || t("here_now", { n: data.count }));
   }
 
   // --- Posting over the socket --------------------------------------------------------------

@@ -380,7 +380,9 @@
 
   var presenceEl = root.querySelector("[data-presence]");
   function showPresence(data) {
-    window.plenaryShowPresence(presenceEl, data, t("here_now", { n: data.count }));
+    // The count in words comes from the server, in every language (plurals differ).
+    var words = data.count_text && data.count_text[language];
+    window.plenaryShowPresence(presenceEl, data, words || t("here_now", { n: data.count }));
   }
 
   // --- Sending ------------------------------------------------------------------------------
