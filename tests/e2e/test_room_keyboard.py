@@ -167,3 +167,16 @@ def test_rooms_show_who_is_typing_and_moderators_unmute_from_the_room(open_room)
     expect(lea.locator("[data-panel=mutes]")).to_contain_text("Nobody is muted.")
     expect(dimitris.locator("[data-panel=mutes]")).to_contain_text("Nobody is muted.")
     expect(eva.get_by_role("alert").filter(has_text="You can post in this room again.")).to_be_visible()
+
+
+def test_agreement_counts_follow_in_words_on_the_authors_page(open_room):
+    eva, lea = open_room("eva"), open_room("lea")
+    send(eva, "Count the people who agree with me.")
+    own = eva.locator("[data-message-list] li.message", has_text="Count the people who agree with me.")
+    theirs = lea.locator("[data-message-list] li.message", has_text="Count the people who agree with me.")
+    theirs.get_by_role("button", name=re.compile("^Agree")).click()
+    # Eva cannot agree with herself: she reads the count in words, as the server wrote them.
+    expect(own.locator(".endorse-count")).to_have_text("1 agrees")
+    expect(own.locator(".endorse-count")).to_be_visible()
+    theirs.get_by_role("button", name=re.compile("^Agree")).click()  # withdrawn
+    expect(own.locator(".endorse-count")).to_be_hidden()
