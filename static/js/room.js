@@ -144,8 +144,17 @@
     fresh.id = list.dataset.prefix + event.post.id;
     if (existing) {
       var focused = existing.contains(document.activeElement);
+      // The same button if it is still there (say "Agree"), else the message itself.
+      var form = focused && document.activeElement.closest("form");
+      var action = form && form.getAttribute("action");
       existing.replaceWith(fresh);
-      if (focused) focusMessage(fresh);
+      if (focused) {
+        var same = action && Array.prototype.find.call(fresh.querySelectorAll("form"), function (f) {
+          return f.getAttribute("action") === action;
+        });
+        var button = same && same.querySelector("button");
+        if (button && button.checkVisibility()) button.focus(); else focusMessage(fresh);
+      }
     } else {
       var follow = nearBottom(list) || event.post.author_id === me;
       var empty = list.querySelector("[data-empty]");

@@ -180,3 +180,14 @@ def test_agreement_counts_follow_in_words_on_the_authors_page(open_room):
     expect(own.locator(".endorse-count")).to_be_visible()
     theirs.get_by_role("button", name=re.compile("^Agree")).click()  # withdrawn
     expect(own.locator(".endorse-count")).to_be_hidden()
+
+
+def test_agreeing_by_keyboard_keeps_the_focus_on_the_button(open_room):
+    eva, lea = open_room("eva"), open_room("lea")
+    send(eva, "Agree with me by keyboard.")
+    theirs = lea.locator("[data-message-list] li.message", has_text="Agree with me by keyboard.")
+    agree = theirs.get_by_role("button", name=re.compile("^Agree"))
+    agree.focus()
+    lea.keyboard.press("Enter")
+    expect(agree).to_have_attribute("aria-pressed", "true")  # the reader's own view, fetched again
+    expect(agree).to_be_focused()
