@@ -259,6 +259,18 @@
   }
   window.setInterval(tick, 1000);
 
+  // A mute that has run out leaves the moderators' list (the server renders it again, once).
+  var expiredMutes = {};
+  window.setInterval(function () {
+    root.querySelectorAll("[data-mute-until]").forEach(function (el) {
+      var until = el.dataset.muteUntil;
+      if (!expiredMutes[until] && Date.parse(until) <= Date.now() + clockOffset) {
+        expiredMutes[until] = true;
+        refreshPanel("mutes");
+      }
+    });
+  }, 5000);
+
   // --- Panels the server renders (hands, queue, share, takeaways, report) ----------------
 
   var panelTimers = {};

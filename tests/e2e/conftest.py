@@ -44,7 +44,7 @@ def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) -
 @contextmanager
 def serve_demo(workdir: Path):
     """The app as a user gets it: migrated, demo loaded, served by gunicorn; yields
-    {"url", "demo_output"}."""
+    {"url", "demo_output", "database" (the SQLite file's path)}."""
     env = dict(os.environ)
     env.update({
         "DATABASE_URL": f"sqlite:///{workdir / 'plenary.db'}",
@@ -65,7 +65,7 @@ def serve_demo(workdir: Path):
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url + "/", process)
-        yield {"url": base_url, "demo_output": demo.stdout}
+        yield {"url": base_url, "demo_output": demo.stdout, "database": workdir / "plenary.db"}
     finally:
         process.terminate()
         process.wait(timeout=10)

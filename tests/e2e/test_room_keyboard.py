@@ -191,3 +191,23 @@ def test_agreeing_by_keyboard_keeps_the_focus_on_the_button(open_room):
     lea.keyboard.press("Enter")
     expect(agree).to_have_attribute("aria-pressed", "true")  # the reader's own view, fetched again
     expect(agree).to_be_focused()
+
+
+def test_a_mute_that_runs_out_leaves_the_moderators_list(open_room, server):
+    import sqlite3
+    from datetime import datetime, timedelta, timezone
+
+    eva, lea = open_room("eva"), open_room("lea")
+    send(eva, "Mute me for a moment.")
+    message = lea.locator("[data-message-list] li.message", has_text="Mute me for a moment.")
+    message.locator("summary", has_text="Actions").click()
+    message.locator("summary", has_text="Mute…").click()
+    message.get_by_role("button", name="Mute", exact=True).click()
+    expect(lea.locator("[data-panel=mutes]")).to_contain_text("Eva Lindqvist, until")
+    # The mute ends in a few seconds (as if it had been set long ago); the page notices alone.
+    with sqlite3.connect(server["database"]) as database:
+        soon = (datetime.now(timezone.utc) + timedelta(seconds=3)).strftime("%Y-%m-%d %H:%M:%S.%f")
+        assert database.execute("UPDATE mute SET until = ? WHERE until > ?", (soon, soon)).rowcount >= 1
+    lea.reload()
+    expect(lea.locator("[data-panel=mutes]")).to_contain_text("Eva Lindqvist, until")
+    expect(lea.locator("[data-panel=mutes]")).to_contain_text("Nobody is muted.", timeout=20_000)
