@@ -126,3 +126,15 @@ def plural_forms(singular: str, plural: str, **variables) -> dict[str, str]:
     translations = get_translations()
     return {category: translations.ungettext(singular, plural, number) % {"num": "{n}", **variables}
             for category, number in _plural_samples(get_locale() or _english()).items()}
+
+
+def in_every_language(render) -> dict[str, str]:
+    """{language: render()} for every interface language: the words a live broadcast carries,
+    so that each reader shows them in their own language (counts with their plurals, ...)."""
+    from flask_babel import force_locale
+
+    texts = {}
+    for language in current_app.config["LANGUAGES"]:
+        with force_locale(language):
+            texts[language] = render()
+    return texts

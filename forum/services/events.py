@@ -16,13 +16,14 @@ import logging
 from typing import Any
 
 from flask import current_app, g, has_request_context, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from forum.extensions import db, socketio
+from forum.i18n import in_every_language
 from forum.models import Consultation, Post, Room, Stream, StreamEvent
 from forum.presence import presence
 
@@ -165,8 +166,9 @@ def payload(stream_event: StreamEvent) -> dict[str, Any]:
     if stream_event.stream_key != current_stream(post):
         # The post has left this stream (moved, approved): its readers learn only that.
         return {**message, "post": {"id": post.id, "left": True}}
+    counts = _consultation_counts(post) if post.room_id is None and stream_event.kind in COUNTED_KINDS else {}
     return {
-        **message,
+        **message, **counts,
         "post": {
             "id": post.id, "thread_id": post.thread_id, "parent_id": post.parent_id,
             "topic_id": post.topic_id, "room_id": post.room_id,
@@ -180,6 +182,27 @@ def payload(stream_event: StreamEvent) -> dict[str, Any]:
         "html": {language: render_post(post, language) for language in current_app.config["LANGUAGES"]},
         **quote_update(stream_event.kind, post),
     }
+
+
+# Events after which a consultation's response counts may have changed: they carry the counts
+# as they are now (authoritative; clients do no arithmetic), and the words for them.
+COUNTED_KINDS = frozenset({"post.created", "post.deleted", "post.moved", "post.hidden", "post.restored"})
+
+
+def _consultation_counts(post: Post) -> dict[str, Any]:
+    """{"counts": {"responses": n, "topics": {topic id: n}}, "counts_text": {language: the
+    same in words, plurals and all}} for the consultation of `post`."""
+    from forum.services.posts import topic_counts
+
+    stored = topic_counts(post.consultation)
+    topics = {str(topic.id): stored.get(topic.id, 0) for topic in post.consultation.topics}
+    total = sum(topics.values())
+    texts = in_every_language(lambda: {
+        "responses": ngettext("%(num)d response", "%(num)d responses", total),
+        "read": ngettext("Read %(num)d response", "Read %(num)d responses", total),
+        "topics": {key: ngettext("%(num)d response", "%(num)d responses", n) for key, n in topics.items()},
+    })
+    return {"counts": {"responses": total, "topics": topics}, "counts_text": texts}
 
 
 def render_post(post: Post, language: str) -> str:

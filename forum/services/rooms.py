@@ -471,6 +471,15 @@ def list_messages(viewer, room: Room, *, backchannel: bool = False, before_id: i
     return MessagePage(list(reversed(rows[:limit])), len(rows) > limit)
 
 
+def neighbour_message_id(post: Post) -> int | None:
+    """The published message after `post` in its room's discussion (else the one before),
+    outside its thread: where a reader's place is once that thread has left the room."""
+    others = select(Post.id).where(Post.room_id == post.room_id, Post.backchannel.is_(post.backchannel),
+                                   Post.status == PostStatus.PUBLISHED, Post.thread_id != post.thread_id)
+    after = db.session.scalar(others.where(Post.id > post.id).order_by(Post.id).limit(1))
+    return after or db.session.scalar(others.where(Post.id < post.id).order_by(Post.id.desc()).limit(1))
+
+
 def pinned_messages(viewer, room: Room) -> list[Post]:
     """Pinned messages of the room, first pinned first (the viewer must be able to read the room)."""
     if not permissions.can_view_room(viewer, room):

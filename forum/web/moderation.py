@@ -5,6 +5,8 @@ the post's own page; reasons are asked on small pages of their own, so all of it
 without JavaScript. The rules are in forum/services/moderation.py."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -16,7 +18,7 @@ from forum.extensions import db
 from forum.i18n import label
 from forum.models import Event, Post, Room, Topic, User
 from forum.ratelimits import counts_as_write
-from forum.services import audit
+from forum.services import audit, rooms
 from forum.services import moderation as service
 from forum.services.errors import Conflict, ValidationError
 from forum.web import apply_service_error, flash_refusal, safe_next
@@ -208,6 +210,9 @@ def move(post_id: int):
         SelectChoice(p.id, _destination_label(p)) for p in places]
     if form.validate_on_submit():
         chosen = next((p for p in places if p.id == form.destination.data), None)
+        # Back in the room the thread leaves, the reader's place is the message that follows it.
+        source = room_url(post.room) if post.room_id is not None else None
+        neighbour = rooms.neighbour_message_id(post) if source else None
         try:
             if chosen is None:
                 raise ValidationError(_("Choose one of the places offered."), field="destination")
@@ -216,7 +221,11 @@ def move(post_id: int):
         except ValidationError as error:
             apply_service_error(form, error)
         else:
-            return _done(post, _("The thread has been moved."))
+            flash(_("The thread has been moved."), "success")
+            back = urlsplit(_back(post_url(post)))
+            if source and back.path == urlsplit(source).path:
+                back = back._replace(fragment=f"post-{neighbour}" if neighbour else "messages-heading")
+            return redirect(back.geturl())
     elif request.method == "GET":
         form.next.data = _back("")
     status = 400 if request.method == "POST" else 200

@@ -60,8 +60,8 @@ def render_room(room, form: RoomMessageForm | None = None, backchannel_form: Roo
 
 
 # Parts of the page that the script fetches again when a live event says they changed.
-PANELS = ("report", "own-hand", "controls", "hands", "queue", "share", "takeaways")
-MODERATOR_PANELS = {"controls", "hands", "queue", "share"}
+PANELS = ("report", "own-hand", "controls", "hands", "queue", "mutes", "share", "takeaways")
+MODERATOR_PANELS = {"controls", "hands", "queue", "mutes", "share"}
 
 
 def _panel_context(room, name: str, moderates: bool) -> dict:
@@ -82,6 +82,8 @@ def _panel_context(room, name: str, moderates: bool) -> dict:
         return {**base, "hands": rooms.hand_queue(current_user, room)}
     if name == "queue":
         return {**base, "queue": moderation.queue(current_user, room)}
+    if name == "mutes":
+        return {**base, "mutes": moderation.active_mutes(current_user, room)}
     if name == "share":
         return {**base, "share": None if room.is_plenary else rooms.speaking_share(current_user, room)}
     return base

@@ -66,6 +66,36 @@
     });
   };
 
+  // Who is typing, on a live page (live.js and room.js). `watchTyping` shows the socket's
+  // "typing" notices for one stream in `element` ("{names}" in `template`), each for five
+  // seconds; `sendTyping` tells the stream, at most every three seconds, that this reader types.
+  window.plenaryWatchTyping = function (socket, stream, element, template) {
+    if (!element) return;
+    var typers = {};  // name -> time of their last notice
+    var timer = null;
+    function show() {
+      var now = Date.now();
+      var names = Object.keys(typers).filter(function (name) { return now - typers[name] < 5000; });
+      element.textContent = names.length ? template.replace("{names}", names.join(", ")) : "";
+      timer = names.length ? window.setTimeout(show, 1000) : null;
+    }
+    socket.on("typing", function (data) {
+      if (data.stream !== stream) return;
+      typers[data.user.name] = Date.now();
+      if (timer) window.clearTimeout(timer);
+      show();
+    });
+  };
+  window.plenarySendTyping = function (socket, stream, field) {
+    var last = 0;
+    field.addEventListener("input", function () {
+      if (socket.connected && Date.now() - last > 3000) {
+        last = Date.now();
+        socket.emit("typing", { stream: stream });
+      }
+    });
+  };
+
   // A live count of the characters left in long text fields.
   document.querySelectorAll("textarea[maxlength]").forEach(function (area) {
     var counter = document.createElement("p");

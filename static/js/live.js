@@ -22,11 +22,9 @@
   var announcer = root.querySelector("[data-live-announcer]");
   var newPostsBar = root.querySelector("[data-new-posts]");
   var form = document.querySelector("[data-live-form]");
-  var typingEl = document.querySelector("[data-typing]");
   var presenceEl = document.querySelector("[data-presence]");
   var queued = [];       // new responses held back while the reader is scrolled away
   var syncing = false;
-  var typers = {};       // user name -> time of their last typing notice
 
   function t(key, values) {
     var text = strings[key];
@@ -75,6 +73,11 @@
       var authorId = parseInt(footer.dataset.authorId, 10);
       article.querySelectorAll("[data-requires]").forEach(function (el) {
         el.hidden = !allowed(el.dataset.requires, authorId);
+      });
+      // An "Actions" disclosure with nothing this reader may use is not shown at all.
+      article.querySelectorAll("[data-message-menu]").forEach(function (menu) {
+        var items = menu.querySelector(".message-menu-items").children;
+        menu.hidden = !Array.prototype.some.call(items, function (el) { return !el.hidden; });
       });
       article.querySelectorAll('input[name="csrf_token"]').forEach(function (input) { input.value = csrf; });
     }
@@ -181,12 +184,32 @@
     if (focused) fresh.setAttribute("tabindex", "-1"), fresh.focus();  // keep keyboard users in place
   }
 
+  // The page's counts, as the server counted them for this event, in the reader's language.
+  function showCounts(event) {
+    if (!event.counts) return;
+    var counts = event.counts;
+    var words = event.counts_text[language] || event.counts_text[Object.keys(event.counts_text)[0]];
+    document.querySelectorAll('[data-count="read"]').forEach(function (el) { el.textContent = words.read; });
+    document.querySelectorAll('[data-count="responses"]').forEach(function (el) {
+      el.textContent = topicFilter === null ? words.responses : (words.topics[topicFilter] || el.textContent);
+    });
+    document.querySelectorAll("[data-count-topic]").forEach(function (el) {
+      var text = words.topics[el.dataset.countTopic];
+      if (text) el.textContent = text;
+    });
+    document.querySelectorAll("option[data-count-label]").forEach(function (option) {
+      var n = option.value ? counts.topics[option.value] : counts.responses;
+      if (n !== undefined) option.textContent = option.dataset.countLabel + " (" + n + ")";
+    });
+  }
+
   function apply(event) {
     if (event.stream !== stream || event.seq <= lastSeq) return;  // already applied
     if (event.seq > lastSeq + 1) { sync(); return; }                // a gap: fetch what is missing
     lastSeq = event.seq;
     if (event.type === "post.created") created(event); else updated(event);
     if (event.quote) window.plenaryReplaceQuotes(event.post.id, event.quote);
+    showCounts(event);
   }
 
   function applyAll(list) { list.forEach(apply); }
@@ -232,11 +255,7 @@
   // Who may read this stream changed: join again, which checks this reader anew.
   socket.on("rejoin", function (data) { if (data.stream === stream) join(); });
   socket.on("presence", function (data) { if (data.stream === stream) showPresence(data); });
-  socket.on("typing", function (data) {
-    if (data.stream !== stream || !typingEl) return;
-    typers[data.user.name] = Date.now();
-    showTyping();
-  });
+  window.plenaryWatchTyping(socket, stream, document.querySelector("[data-typing]"), strings.typing);
   newPostsBar.addEventListener("click", showQueued);
   window.addEventListener("scroll", function () {
     if (queued.length && listTopVisible()) showQueued();
@@ -246,26 +265,13 @@
     window.plenaryShowPresence(presenceEl, data, window.plenaryPlural(strings.here_now, data.count));
   }
 
-  function showTyping() {
-    var now = Date.now();
-    var names = Object.keys(typers).filter(function (name) { return now - typers[name] < 5000; });
-    typingEl.textContent = names.length ? t("typing", { names: names.join(", ") }) : "";
-    if (names.length) window.setTimeout(showTyping, 1000);
-  }
-
   // --- Posting over the socket --------------------------------------------------------------
 
   if (!form) return;
   var keyField = form.querySelector('input[name="client_key"]');
   var statusLine = form.querySelector("[data-form-status]");
 
-  var lastTyping = 0;
-  form.querySelector("textarea").addEventListener("input", function () {
-    if (socket.connected && Date.now() - lastTyping > 3000) {
-      lastTyping = Date.now();
-      socket.emit("typing", { stream: stream });
-    }
-  });
+  window.plenarySendTyping(socket, stream, form.querySelector("textarea"));
 
   function clearErrors() {
     form.querySelectorAll(".live-error").forEach(function (el) { el.remove(); });

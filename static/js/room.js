@@ -61,6 +61,7 @@
     var canPost = root.dataset.canPost === "yes";
     switch (rule) {
       case "endorse": return signedIn && canPost && !mine;
+      case "no-endorse": return !(signedIn && canPost && !mine);
       case "reply": return canPost;
       case "flag": return signedIn && !mine && !moderates;
       case "delete": return mine || organiser;
@@ -76,11 +77,23 @@
     if (window.plenaryFormatTimes) window.plenaryFormatTimes(item);
     var authorId = parseInt(item.dataset.authorId, 10);
     item.querySelectorAll("[data-requires]").forEach(function (el) {
-      el.hidden = !allowed(el.dataset.requires, authorId);
+      el.hidden = !allowed(el.dataset.requires, authorId) || el.hasAttribute("data-zero");
+    });
+    // An "Actions" disclosure with nothing this reader may use is not shown at all.
+    item.querySelectorAll("[data-message-menu]").forEach(function (menu) {
+      var items = menu.querySelector(".message-menu-items").children;
+      menu.hidden = !Array.prototype.some.call(items, function (el) { return !el.hidden; });
     });
     item.querySelectorAll('input[name="csrf_token"]').forEach(function (input) { input.value = csrf; });
     enhanceForms(item);
     return item;
+  }
+
+  // Keyboard focus on a message (the list item is a focus target, tabindex=-1).
+  function focusMessage(item) {
+    if (!item) return;
+    if (!item.hasAttribute("tabindex")) item.setAttribute("tabindex", "-1");
+    item.focus();
   }
 
   function nearBottom(list) {
@@ -116,16 +129,32 @@
     }
     var existing = document.getElementById(list.dataset.prefix + event.post.id);
     if (existing && event.type === "post.endorsed") {
-      // Only the figure changes: the reader's own "agree" state stays as it is.
+      // Only the figures change: the reader's own "agree" state stays as it is. The words
+      // ("3 agree", in the reader's language, plural and all) come from the server's rendering.
       existing.querySelectorAll(".count").forEach(function (el) { el.textContent = event.post.endorsement_count; });
+      var words = existing.querySelector(".endorse-count");
+      var freshWords = fromHtml(event.html).querySelector(".endorse-count");
+      if (words && freshWords) {
+        words.textContent = freshWords.textContent;
+        words.hidden = freshWords.hidden;
+      }
       return;
     }
     var fresh = fromHtml(event.html);
     fresh.id = list.dataset.prefix + event.post.id;
     if (existing) {
       var focused = existing.contains(document.activeElement);
+      // The same button if it is still there (say "Agree"), else the message itself.
+      var form = focused && document.activeElement.closest("form");
+      var action = form && form.getAttribute("action");
       existing.replaceWith(fresh);
-      if (focused) { fresh.setAttribute("tabindex", "-1"); fresh.focus(); }
+      if (focused) {
+        var same = action && Array.prototype.find.call(fresh.querySelectorAll("form"), function (f) {
+          return f.getAttribute("action") === action;
+        });
+        var button = same && same.querySelector("button");
+        if (button && button.checkVisibility()) button.focus(); else focusMessage(fresh);
+      }
     } else {
       var follow = nearBottom(list) || event.post.author_id === me;
       var empty = list.querySelector("[data-empty]");
@@ -160,9 +189,18 @@
     var list = listFor(event.stream);
     var existing = list && document.getElementById(list.dataset.prefix + event.post.id);
     if (existing) {
-      var heading = existing.contains(document.activeElement) && list.closest("section").querySelector("h2");
+      // Keyboard users land on the next message (or the one before, or the list's heading).
+      var focused = existing.contains(document.activeElement);
+      var neighbour = existing.nextElementSibling || existing.previousElementSibling;
       existing.remove();
-      if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+      if (focused) {
+        if (neighbour && neighbour.matches(".message")) focusMessage(neighbour);
+        else {
+          var heading = list.closest("section").querySelector("h2");
+          heading.setAttribute("tabindex", "-1");
+          heading.focus();
+        }
+      }
     }
     var copy = document.getElementById("pinned-" + event.post.id);
     if (copy) copy.remove();
@@ -193,6 +231,8 @@
     var form = root.querySelector("[data-compose]");
     var closedNote = root.querySelector("[data-compose-closed]");
     if (form) form.hidden = !canPost;
+    var skip = document.querySelector("[data-skip-compose]");
+    if (skip && form) skip.setAttribute("href", canPost ? "#" + form.querySelector("textarea").id : "#compose");
     if (closedNote) {
       closedNote.hidden = canPost;
       closedNote.textContent = state.phase === "closed" ? strings.room_closed
@@ -218,6 +258,18 @@
     }
   }
   window.setInterval(tick, 1000);
+
+  // A mute that has run out leaves the moderators' list (the server renders it again, once).
+  var expiredMutes = {};
+  window.setInterval(function () {
+    root.querySelectorAll("[data-mute-until]").forEach(function (el) {
+      var until = el.dataset.muteUntil;
+      if (!expiredMutes[until] && Date.parse(until) <= Date.now() + clockOffset) {
+        expiredMutes[until] = true;
+        refreshPanel("mutes");
+      }
+    });
+  }, 5000);
 
   // --- Panels the server renders (hands, queue, share, takeaways, report) ----------------
 
@@ -252,8 +304,8 @@
     "post.pending": ["queue"], "post.approved": ["queue"], "post.rejected": ["queue"],
     "post.hidden": ["queue"], "post.restored": ["queue"], "flag.created": ["queue"], "flag.dismissed": ["queue"],
     "hand.queue": ["hands", "own-hand"], "hand.floor": ["hands", "own-hand"],
-    "takeaway.changed": ["takeaways"], "report.card": ["report"], "member.muted": ["queue"],
-    "member.unmuted": ["queue"], "room.state": ["controls", "own-hand", "takeaways"]
+    "takeaway.changed": ["takeaways"], "report.card": ["report"], "member.muted": ["queue", "mutes"],
+    "member.unmuted": ["queue", "mutes"], "room.state": ["controls", "own-hand", "takeaways"]
   };
 
   // --- Applying events, in order, per stream ---------------------------------------------
@@ -327,7 +379,7 @@
         showPresence(ack.presence);
         setStatus("live");
         // Whatever changed while away, the server-rendered panels are fetched afresh.
-        ["controls", "hands", "own-hand", "queue", "share", "takeaways", "report"].forEach(refreshPanel);
+        ["controls", "hands", "own-hand", "queue", "mutes", "share", "takeaways", "report"].forEach(refreshPanel);
       }
     });
   }
@@ -355,23 +407,22 @@
 
   // --- Sending ------------------------------------------------------------------------------
 
+  // "… is typing", under each composer, from the same notices as on a consultation.
+  root.querySelectorAll("[data-typing]").forEach(function (el) {
+    window.plenaryWatchTyping(socket, el.dataset.typingStream, el, strings.typing);
+  });
+
   // Messages go over the socket when it is up (acknowledged with the stored message), else
   // as the form's normal POST with the same key: never twice.
   document.querySelectorAll("[data-compose]").forEach(function (form) {
     var stream = form.dataset.composeStream;
     var keyField = form.querySelector('input[name$="client_key"]');
     var body = form.querySelector("textarea");
+    window.plenarySendTyping(socket, stream, body);
     var parentField = form.querySelector('input[name$="parent_id"]');
     var quoteField = form.querySelector('input[name$="quote"]');
     var statusLine = form.querySelector("[data-form-status]");
     var sending = false;
-    var lastTyping = 0;
-    body.addEventListener("input", function () {
-      if (socket.connected && Date.now() - lastTyping > 3000) {
-        lastTyping = Date.now();
-        socket.emit("typing", { stream: stream });
-      }
-    });
     // Enter sends, Shift+Enter starts a new line, as in every chat.
     body.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
@@ -458,8 +509,15 @@
           .then(function (response) {
             if (response.type === "opaqueredirect" || response.ok) {
               form.querySelectorAll("textarea, input[type=text], input:not([type])").forEach(function (el) { el.value = ""; });
+              // The disclosures close; keyboard focus goes to the message acted on (the live
+              // event that follows replaces it and keeps the focus there), never to <body>.
+              var message = form.closest(".message");
+              if (message && form.closest("[data-message-menu]")) focusMessage(message);
               var details = form.closest("details");
-              if (details) details.open = false;
+              while (details) {
+                details.open = false;
+                details = details.parentElement.closest("details");
+              }
               announce(strings.done);
               if (form.dataset.refresh) form.dataset.refresh.split(" ").forEach(refreshPanel);
               if (form.dataset.refreshMessage) {

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,10 +41,10 @@ def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) -
     raise RuntimeError(f"no answer from {url} within {timeout}s")
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The app as a user gets it: migrated, demo loaded, served by gunicorn."""
-    workdir = tmp_path_factory.mktemp("live")
+@contextmanager
+def serve_demo(workdir: Path):
+    """The app as a user gets it: migrated, demo loaded, served by gunicorn; yields
+    {"url", "demo_output", "database" (the SQLite file's path)}."""
     env = dict(os.environ)
     env.update({
         "DATABASE_URL": f"sqlite:///{workdir / 'plenary.db'}",
@@ -64,11 +65,19 @@ def live_server(tmp_path_factory):
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url + "/", process)
-        yield {"url": base_url, "demo_output": demo.stdout}
+        yield {"url": base_url, "demo_output": demo.stdout, "database": workdir / "plenary.db"}
     finally:
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The demo served once for the session (tests that must not share it start their own
+    with `serve_demo`)."""
+    with serve_demo(tmp_path_factory.mktemp("live")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

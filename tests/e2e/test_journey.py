@@ -67,7 +67,9 @@ def test_new_stakeholder_responds_replies_endorses_and_switches_language(live_se
 
     # Reply to it.
     page.goto(consultation_url)
-    page.locator("article.post", has_text=text).get_by_role("link", name=re.compile("^Reply")).click()
+    response = page.locator("article.post", has_text=text)
+    response.locator("summary", has_text="Actions").click()  # a post's actions are in one disclosure
+    response.get_by_role("link", name=re.compile("^Reply")).click()
     reply_text = "Adding: the mentors are volunteers from migrant-led associations."
     page.get_by_label("Your reply").fill(reply_text)
     page.get_by_role("button", name="Publish reply").click()

@@ -95,6 +95,11 @@ def test_posts_appear_live_and_nothing_is_lost_across_a_server_restart(browser, 
     consultation_id = int(a.url.split("/consultations/")[1].split("?")[0].split("#")[0])
     expect(b.locator("[data-presence-count]")).to_have_text("2 here now")
 
+    # The counts B's page shows, before A responds.
+    total = int(b.locator("[data-count=responses]").inner_text().split()[0])
+    topic_id = a.locator("#topic_id option").nth(2).get_attribute("value")
+    in_topic = int(b.locator(f"[data-count-topic='{topic_id}']").inner_text().split()[0])
+
     # A responds; B sees it without reloading, announced to screen readers, with B's own buttons.
     a.locator("#topic_id").select_option(index=2)
     a.get_by_label("Your response").fill("Live: our region co-finances childcare during language courses.")
@@ -106,6 +111,12 @@ def test_posts_appear_live_and_nothing_is_lost_across_a_server_restart(browser, 
     expect(arrived.get_by_role("link", name="Edit")).to_be_hidden()
     expect(b.locator("[data-live-announcer]")).to_have_text("New response from Amina Diallo")
     expect(a.get_by_label("Your response")).to_have_value("")
+    # B's counts follow, as the server counted them, in words: the total, the topic's, the filter's.
+    expect(b.locator("[data-count=responses]")).to_have_text(f"{total + 1} responses")
+    expect(b.locator("[data-count=read]")).to_have_text(f"Read {total + 1} responses")
+    expect(b.locator(f"[data-count-topic='{topic_id}']")).to_have_text(
+        f"{in_topic + 1} response" + ("" if in_topic == 0 else "s"))
+    expect(b.locator(f"#filter-topic option[value='{topic_id}']")).to_contain_text(f"({in_topic + 1})")
     screenshot(b, "live-01-arrived")
 
     # B has scrolled down to read: the page does not jump, a bar offers the new post instead.

@@ -542,10 +542,11 @@ def test_presence_counts_go_up_and_down_with_joins_and_disconnects(db, make_user
     a, b, visitor = connect(a_http), connect(user_client(bruno)), connect()
     people = {"amina": {"id": amina.id, "name": "Amina"}, "bruno": {"id": bruno.id, "name": "Bruno"}}
 
-    assert a.join(stream)["presence"] == {"count": 1, "users": [people["amina"]]}
+    joined = a.join(stream)["presence"]
+    assert joined == {"count": 1, "users": [people["amina"]]}
     assert a.received("presence") == []
 
-    assert b.join(stream)["presence"] == {"count": 2, "users": [people["amina"], people["bruno"]]}
+    assert b.join(stream)["presence"]["users"] == [people["amina"], people["bruno"]]
     assert a.received("presence") == [{"stream": stream, "count": 2, "users": [people["amina"], people["bruno"]]}]
     assert b.received("presence") == []
 
@@ -556,12 +557,12 @@ def test_presence_counts_go_up_and_down_with_joins_and_disconnects(db, make_user
     assert a.received("presence") == []
 
     b.disconnect()
-    assert a.received("presence") == [{"stream": stream, "count": 2, "users": [people["amina"]]}]
+    assert [(p["count"], p["users"]) for p in a.received("presence")] == [(2, [people["amina"]])]
     assert [p["count"] for p in visitor.received("presence")] == [2]
 
     # A second tab of the same person counts as a connection, not as another person.
     second_tab = connect(a_http)
-    assert second_tab.join(stream)["presence"] == {"count": 3, "users": [people["amina"]]}
+    assert (lambda p: (p["count"], p["users"]))(second_tab.join(stream)["presence"]) == (3, [people["amina"]])
     assert [p["count"] for p in a.received("presence")] == [3]
 
     assert visitor.emit("leave", {"stream": stream}) == {"ok": True}
@@ -688,3 +689,42 @@ def test_a_throttle_lets_one_through_per_interval_in_every_process(store):
     assert second.allow_once_per("typing:1:room:2", 60) is False
     assert second.allow_once_per("typing:2:room:2", 60) is True  # another account
     assert second.allow_once_per("typing:1:room:2", 0) is True  # the interval has passed
+
+
+def test_events_that_change_a_consultations_counts_carry_them_counted_and_in_words(
+        db, make_user, make_consultation, user_client, connect):
+    author = make_user(display_name="Amina")
+    consultation = make_consultation(owner=make_user("organiser"), topics=2)
+    first, second = (t.id for t in consultation.topics)
+    db.session.commit()
+    reader = connect(user_client(make_user()))
+    stream = consultation_stream(consultation)
+    assert reader.join(stream)["ok"]
+    socket = connect(user_client(author))
+    assert socket.join(stream)["ok"]
+
+    assert socket.post(stream, "One.", topic_id=first)["ok"]
+    assert socket.post(stream, "Two.", topic_id=first)["ok"]
+    created = reader.events()[-1]
+    assert created["counts"] == {"responses": 2, "topics": {str(first): 2, str(second): 0}}
+    assert created["counts_text"]["en"] == {"responses": "2 responses", "read": "Read 2 responses",
+                                            "topics": {str(first): "2 responses", str(second): "0 responses"}}
+    assert created["counts_text"]["it"]["topics"][str(first)] == "2 risposte"
+
+    # A thread moved to the other topic: the counts of both topics change, from the server.
+    from forum.services import moderation
+    post = db.session.scalar(select(Post).where(Post.body == "Two."))
+    moderation.move_post(consultation.owner, post, topic=consultation.topics[1])
+    db.session.commit()
+    after_move = reader.events()
+    assert "post.moved" in [e["type"] for e in after_move]
+    moved = after_move[-1]
+    assert moved["counts"]["topics"] == {str(first): 1, str(second): 1}
+    assert moved["counts_text"]["en"]["topics"][str(second)] == "1 response"
+    assert moved["counts_text"]["it"]["read"] == "Leggi 2 risposte"
+
+    # An endorsement changes no count: it carries none.
+    post_service.endorse(make_user(), post)
+    db.session.commit()
+    endorsed = reader.events()[-1]
+    assert endorsed["type"] == "post.endorsed" and "counts" not in endorsed
