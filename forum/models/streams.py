@@ -38,4 +38,8 @@ class StreamEvent(db.Model):
     # For events about something other than a post (a room's phase, the hand queue, ...):
     # what readers need, as it was when the event happened.
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The message as it was broadcast, built once in the transaction that recorded the event
+    # (forum/services/events.py); catch-up sends it again as stored, never re-rendered.
+    # Empty only for events recorded before payloads were stored: their readers reload.
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,28 @@
+"""stored event payloads
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-30 01:30:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # Events recorded before this column have no payload; a client that has missed one of
+    # them is told to reload its page (forum/services/events.py), so none is rendered here.
+    with op.batch_alter_table('stream_event', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('payload', sa.JSON(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('stream_event', schema=None) as batch_op:
+        batch_op.drop_column('payload')
