@@ -1,5 +1,6 @@
 """Two people on one consultation in Chromium: posts appear live without a reload, and what
-is posted while the server is down appears once it is back."""
+is posted while the server is down appears once it is back: a page of events at a time, or,
+past the catch-up threshold, by reloading the page."""
 from __future__ import annotations
 
 import os
@@ -21,11 +22,12 @@ PASSWORD = "plenary-participant-demo"
 class RestartableServer:
     """gunicorn (gevent worker) on a fixed port, so that browsers reconnect to the same address."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, **env: str) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database_url = f"sqlite:///{workdir / 'live.db'}"
-        self.env = dict(os.environ, DATABASE_URL=self.database_url, SECRET_KEY="e2e-live", RATELIMIT_ENABLED="false")
+        self.env = dict(os.environ, DATABASE_URL=self.database_url, SECRET_KEY="e2e-live", RATELIMIT_ENABLED="false",
+                        **env)
         self.env.pop("REDIS_URL", None)
         self.log = open(workdir / "server.log", "a")
         self.process = None
@@ -47,8 +49,10 @@ class RestartableServer:
 
 
 @pytest.fixture
-def server(tmp_path):
-    server = RestartableServer(tmp_path)
+def server(request, tmp_path):
+    """A restartable server; `@pytest.mark.parametrize("server", [{"NAME": "value"}], indirect=True)`
+    adds environment variables (configuration) of the test's own."""
+    server = RestartableServer(tmp_path, **getattr(request, "param", {}))
     server.start()
     yield server
     if server.process.poll() is None:
@@ -137,3 +141,36 @@ def test_posts_appear_live_and_nothing_is_lost_across_a_server_restart(browser, 
     screenshot(b, "live-03-caught-up")
     context_a.close()
     context_b.close()
+
+
+@pytest.mark.parametrize("server", [{"CATCH_UP_RELOAD_AFTER": "80"}], indirect=True)
+def test_a_reader_away_for_more_than_a_page_gets_every_post_and_past_the_threshold_reloads(browser, server):
+    context, page = open_as(browser, server, PARTICIPANTS[1])
+    consultation_id = int(page.url.split("/consultations/")[1].split("?")[0].split("#")[0])
+    texts = page.locator(".thread-list > li > article.post .post-body")
+
+    # 60 posts while the reader is away: more than one page (50) of catch-up.
+    server.kill()
+    expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "reconnecting")
+    post_while_down(server, consultation_id, [f"Away, post {n}." for n in range(1, 61)])
+    page.evaluate("window.plenaryNotReloaded = true")
+    server.start()
+    expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "live", timeout=30_000)
+    expect(page.locator("article.post", has_text="Away, post 60.")).to_have_count(1)
+    # All of them, newest first, once each, without a reload.
+    assert texts.all_inner_texts()[:60] == [f"Away, post {n}." for n in range(60, 0, -1)]
+    assert page.evaluate("window.plenaryNotReloaded") is True
+    screenshot(page, "live-04-caught-up-in-pages")
+
+    # More than the threshold (80): the page reloads instead of replaying them.
+    server.kill()
+    expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "reconnecting")
+    post_while_down(server, consultation_id, [f"Long away, post {n}." for n in range(1, 82)])
+    with page.expect_navigation(timeout=30_000):  # the reload, once the socket is back
+        server.start()
+    assert page.evaluate("window.plenaryNotReloaded") is None
+    expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "live", timeout=30_000)
+    # The reloaded page shows the newest posts (its first page), and is live again.
+    expect(texts.first).to_have_text("Long away, post 81.")
+    screenshot(page, "live-05-reloaded")
+    context.close()
