@@ -102,7 +102,7 @@ def catch_up(app, stream: str) -> list[dict]:
                 elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
             assert ack.get("ok"), ack
             events = ack.get("events") or []
-            requests.append({ "events": len(events), "bytes": len(json.dumps(ack)),
+            requests.append({"events": len(events), "bytes": len(json.dumps(ack)),
                              "ms": elapsed * 1000, "cpu_ms": cpu * 1000, "more": bool(ack.get("more")),
                              "reload": bool(ack.get("reload"))})
             if ack.get("reload") or not ack.get("more") or not events:

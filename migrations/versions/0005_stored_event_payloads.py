@@ -1,4 +1,4 @@
-"""stored event payloads
+"""stored event payloads, and an index for catch-up
 
 Revision ID: 0005
 Revises: 0004
@@ -21,8 +21,14 @@ def upgrade():
     # them is told to reload its page (forum/services/events.py), so none is rendered here.
     with op.batch_alter_table('stream_event', schema=None) as batch_op:
         batch_op.add_column(sa.Column('payload', sa.JSON(), nullable=True))
+        # Catch-up asks, for each event of a page, whether a later one of the same stream is
+        # about the same post: (post_id, stream_key, seq) answers that with one probe.
+        batch_op.drop_index('ix_stream_event_post_id')
+        batch_op.create_index('ix_stream_event_post', ['post_id', 'stream_key', 'seq'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('stream_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_stream_event_post')
+        batch_op.create_index('ix_stream_event_post_id', ['post_id'], unique=False)
         batch_op.drop_column('payload')
