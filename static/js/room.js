@@ -363,7 +363,10 @@
 
   function retryIn(ms, item) {
     if (item.kind === "join" && item.stream === root.dataset.stream) setStatus("reconnecting");
-    queue.unshift(item);
+    // First in line again, merged with whatever was asked for its stream meanwhile.
+    var meanwhile = queue.filter(function (other) { return other.stream === item.stream; })[0];
+    if (meanwhile && meanwhile.kind === "join") item.kind = "join";
+    queue = [item].concat(queue.filter(function (other) { return other.stream !== item.stream; }));
     window.clearTimeout(waiting);
     waiting = window.setTimeout(function () { waiting = null; askNext(); }, ms);
   }
