@@ -764,7 +764,7 @@ async def count_sync(client, stream: str, since: int) -> int | None:
     count, last = 0, since
     for _ in range(SYNC_PAGES_MAX):
         ack = await client.call("sync", {"stream": stream, "last_seq": last}, timeout=CALL_TIMEOUT)
-        if not isinstance(ack, dict) or not ack.get("ok"):
+        if not isinstance(ack, dict) or not ack.get("ok") or ack.get("reload"):
             return None
         events = ack.get("events") or []
         count += len(events)
@@ -1019,8 +1019,10 @@ def main(argv=None) -> int:
             with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
                 data = pool.submit(setup_data, url, args.writers, run_id).result(timeout=300)
             port = free_port()
+            # The `sync` check after the run pages through every post: no reload threshold.
             env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=secrets.token_urlsafe(32),
                        RATELIMIT_ENABLED="false", PLENARY_ENV="development",
+                       CATCH_UP_RELOAD_AFTER=str(args.posts + 1),
                        SOCKETIO_ALLOWED_ORIGINS=f"http://127.0.0.1:{port}",
                        SOCKETIO_CHANNEL=f"plenary-bench-{run_id}")
             env.pop("REDIS_URL", None)

@@ -89,6 +89,12 @@ class Config:
     RATELIMIT_RESET_PER_ACCOUNT = os.environ.get("RATELIMIT_RESET_PER_ACCOUNT", "3 per hour")
     RATELIMIT_POST_PER_ACCOUNT = os.environ.get("RATELIMIT_POST_PER_ACCOUNT", "10 per minute")
     RATELIMIT_POST_PER_ADDRESS = os.environ.get("RATELIMIT_POST_PER_ADDRESS", "60 per minute")
+    # Socket `join` and `sync` (each may carry a page of catch-up), per connection and per
+    # address. A page reconnecting joins one or two streams and pages through at most
+    # CATCH_UP_RELOAD_AFTER / CATCH_UP_PAGE_SIZE pages; a venue where hundreds of people
+    # share one address needs a higher per-address figure.
+    RATELIMIT_CATCH_UP_PER_CONNECTION = os.environ.get("RATELIMIT_CATCH_UP_PER_CONNECTION", "30 per minute")
+    RATELIMIT_CATCH_UP_PER_ADDRESS = os.environ.get("RATELIMIT_CATCH_UP_PER_ADDRESS", "600 per minute")
 
     # Real time. Browsers may open sockets only from these origins (comma-separated; the
     # site's own origin when unset). With REDIS_URL, Redis is the Socket.IO message queue
@@ -99,6 +105,11 @@ class Config:
     # gevent in production and development (see README); tests use "threading".
     SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE") or None
     TYPING_INTERVAL = 3.0
+    # Catching up after a reconnect: missed events are sent this many at a time, from what was
+    # stored when they were broadcast; a client that missed more than CATCH_UP_RELOAD_AFTER is
+    # told to reload its page (paginated, and cheaper than replaying them all).
+    CATCH_UP_PAGE_SIZE = int(os.environ.get("CATCH_UP_PAGE_SIZE", "50"))
+    CATCH_UP_RELOAD_AFTER = int(os.environ.get("CATCH_UP_RELOAD_AFTER", "300"))
 
     # Password reset links are valid this long (seconds).
     PASSWORD_RESET_MAX_AGE = 60 * 60 * 2

@@ -1,5 +1,5 @@
 """Rate limits: values read from configuration at request time (so deployments and tests
-can set them), the keys they count by, and the two limits we count by hand rather than with
+can set them), the keys they count by, and the limits we count by hand rather than with
 Flask-Limiter's decorators:
 
 - the writing allowance: every write a participant can repeat (responses, replies, room
@@ -7,7 +7,8 @@ Flask-Limiter's decorators:
   is counted in one pair of buckets, per account and per address, whether it comes as a
   form (the `counts_as_write` decorator) or over the socket (`charge_write`);
 - failed log-ins: only a wrong password counts, per account and per address (see
-  `login_refusal` and `record_failed_login` for what each bucket may refuse).
+  `login_refusal` and `record_failed_login` for what each bucket may refuse);
+- socket `join`s and `sync`s, per connection and per address (`charge_catch_up`).
 
 Registrations and reset requests keep Flask-Limiter's decorators in forum/web/auth.py: there
 every request counts.
@@ -36,6 +37,8 @@ WRITES_PER_ACCOUNT = "posting-account"
 WRITES_PER_ADDRESS = "posting-address"
 LOGIN_FAILURES_PER_ACCOUNT = "login-failures-account"
 LOGIN_FAILURES_PER_ADDRESS = "login-failures-address"
+CATCH_UP_PER_CONNECTION = "catch-up-connection"
+CATCH_UP_PER_ADDRESS = "catch-up-address"
 
 
 def configured(setting: str):
@@ -140,6 +143,30 @@ def counts_as_write(view):
         return view(*args, **kwargs)
     wrapper.counts_as_write = True
     return wrapper
+
+
+# --- Joining and catching up over the socket -----------------------------------------------
+
+def _catch_up_buckets() -> list[tuple[str, str, str]]:
+    return [("RATELIMIT_CATCH_UP_PER_CONNECTION", request.sid, CATCH_UP_PER_CONNECTION),
+            ("RATELIMIT_CATCH_UP_PER_ADDRESS", address_key(), CATCH_UP_PER_ADDRESS)]
+
+
+@_counted
+def _charge_catch_up(counter: RateLimiter) -> int | None:
+    buckets = _catch_up_buckets()
+    wait = _refusal(counter, buckets)
+    if wait is None:
+        _hit(counter, buckets)  # as for writes, a refused request does not count
+    return wait
+
+
+def charge_catch_up() -> None:
+    """Count a socket `join` or `sync` (each may carry a page of missed events) against this
+    connection's and this address's allowance, or raise TooSoon (429, with `retry_after`)."""
+    wait = _charge_catch_up()
+    if wait is not None:
+        raise TooSoon(retry_after=wait)
 
 
 # --- Failed log-ins ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ same services as HTTP and commit in `_write`; their events are broadcast after t
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from dataclasses import dataclass
@@ -18,15 +19,16 @@ from flask_socketio import emit, join_room, leave_room
 
 from forum import permissions
 from forum.extensions import db, socketio
-from forum.ratelimits import charge_write
+from forum.ratelimits import charge_catch_up, charge_write
 from forum.presence import presence
 from forum.services import events
 from forum.models.base import utcnow
 from forum.services import posts as post_service
 from forum.services import rooms
-from forum.services.errors import LoginRequired, NotFound, RoomRefused, ServiceError
+from forum.services.errors import LoginRequired, NotFound, RoomRefused, ServiceError, TooSoon
 
 _joined: dict[str, set[str]] = {}
+_catching_up: set[str] = set()  # connections with a join or sync being answered
 
 
 def _error(code: int, message) -> dict:
@@ -148,8 +150,30 @@ def on_disconnect(reason=None):
     for stream in _joined.pop(request.sid, set()):
         presence.remove(stream, request.sid)
         _announce_presence(stream)
+    _catching_up.discard(request.sid)
     if current_user.is_authenticated:
         presence.remove_connection(current_user.id, request.sid)
+
+
+@contextlib.contextmanager
+def _one_catch_up():
+    """One join or sync at a time per connection. Handlers of one connection run one after the
+    other, but a client may send several long-polling requests at once: a second catch-up
+    while one is answered is refused (429), and the client asks again when the first is done."""
+    if request.sid in _catching_up:
+        raise TooSoon(_("This connection is already catching up. Please wait for the answer."), retry_after=1)
+    _catching_up.add(request.sid)
+    try:
+        yield
+    finally:
+        _catching_up.discard(request.sid)
+
+
+def _catch_up_answer(stream: str, last_seq: int | None, missed_key: str) -> dict:
+    """The catch-up part of a join or sync answer: a page of stored messages, whether more
+    follow, or `reload` (docs/realtime.md)."""
+    page = events.catch_up(stream, last_seq) if last_seq is not None else events.CatchUp()
+    return {missed_key: page.events, "more": page.more, "reload": page.reload}
 
 
 @socketio.on("join")
@@ -158,20 +182,22 @@ def on_join(data):
     last_seq = _last_seq(data)
     kind, object_id, backchannel = _parse(data.get("stream"))
     stream = f"{kind}:{object_id}" + (":moderators" if backchannel else "")
-    # Into the room first, then the check: a change of who may read it that comes in between
-    # empties the room after this join, so it cannot be missed.
-    join_room(stream)
-    try:
-        place = _access(stream)
-    except ServiceError:
-        leave_room(stream)
-        raise
-    _joined.setdefault(request.sid, set()).add(stream)
-    presence.add(stream, request.sid, _me())
-    missed, more = events.events_after(stream, last_seq) if last_seq is not None else ([], False)
+    charge_catch_up()  # 429 with retry_after over this connection's or address's allowance
+    with _one_catch_up():
+        # Into the room first, then the check: a change of who may read it that comes in
+        # between empties the room after this join, so it cannot be missed.
+        join_room(stream)
+        try:
+            place = _access(stream)
+        except ServiceError:
+            leave_room(stream)
+            raise
+        _joined.setdefault(request.sid, set()).add(stream)
+        presence.add(stream, request.sid, _me())
+        caught_up = _catch_up_answer(stream, last_seq, "missed")
     summary = presence.summary(stream)
     _announce_presence(stream, include_self=False)
-    answer = {"ok": True, "stream": stream, "seq": events.latest_seq(stream), "missed": missed, "more": more,
+    answer = {"ok": True, "stream": stream, "seq": events.latest_seq(stream), **caught_up,
               "presence": summary, "can_post": _can_post(place),
               # The browser's clock may be off: countdowns are shown relative to this.
               "server_time": utcnow().isoformat()}
@@ -183,10 +209,11 @@ def on_join(data):
 @socketio.on("sync")
 @_handler(write=True)  # like join, it may close a room whose countdown has run out
 def on_sync(data):
-    place = _access(data.get("stream"))
     last_seq = _last_seq(data)
-    missed, more = events.events_after(place.stream, last_seq or 0)
-    return {"ok": True, "events": missed, "more": more}
+    charge_catch_up()  # 429 with retry_after over this connection's or address's allowance
+    with _one_catch_up():
+        place = _access(data.get("stream"))
+        return {"ok": True, **_catch_up_answer(place.stream, last_seq or 0, "events")}
 
 
 @socketio.on("leave")

@@ -5,22 +5,25 @@ messages and state) and "room:<id>:moderators" (its back-channel and queues, for
 co-moderators and the organisers).
 
 A service that changes something readers watch calls `record(...)`. That numbers the event
-in its stream (consecutive, from the database) and stores it with the change; once the
-transaction commits, the event is sent to the stream's Socket.IO room. A rolled-back
-transaction sends nothing. Clients that missed events ask for them by number
-(`events_after`), which reads the same table.
+in its stream (consecutive, from the database) and stores it with the change. Just before
+the transaction commits, each event's message (`payload`) is built once and stored with it;
+once the transaction commits, that message is sent to the stream's Socket.IO room. A
+rolled-back transaction sends nothing. Clients that missed events ask for them by number
+(`catch_up`): they get the stored messages, a page at a time, never rendered again; past
+CATCH_UP_RELOAD_AFTER missed events they are told to reload the page instead.
 """
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, g, has_request_context, render_template
 from flask_babel import force_locale, ngettext
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
+from sqlalchemy import case, exists, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from forum.extensions import db, socketio
 from forum.i18n import in_every_language
@@ -28,7 +31,6 @@ from forum.models import Consultation, Post, Room, Stream, StreamEvent
 from forum.presence import presence
 
 PENDING = "plenary.pending_events"
-CATCH_UP_LIMIT = 500
 
 
 def consultation_stream(consultation: Consultation | int) -> str:
@@ -65,8 +67,16 @@ def current_stream(post: Post) -> str:
 
 def record(kind: str, post: Post, stream_key: str | None = None) -> StreamEvent:
     """Record that `post` was created, updated, deleted, endorsed, hidden, ... for the live
-    readers of its stream (or of `stream_key`, e.g. the stream a moved post has left)."""
-    return _add(StreamEvent(stream_key=stream_key or current_stream(post), kind=kind, post_id=post.id))
+    readers of its stream (or of `stream_key`, e.g. the stream a moved post has left).
+
+    A change that alters how the post reads where it is quoted also records `post.updated`
+    for each reply quoting it: their messages are built anew (with the quote as it now reads)
+    and their earlier, stored messages are superseded and erased like the post's own."""
+    stream_event = _add(StreamEvent(stream_key=stream_key or current_stream(post), kind=kind, post_id=post.id))
+    if kind in QUOTE_CHANGES:
+        for reply in db.session.scalars(select(Post).where(Post.quoted_post_id == post.id)):
+            _add(StreamEvent(stream_key=current_stream(reply), kind="post.updated", post_id=reply.id))
+    return stream_event
 
 
 def record_data(stream_key: str, kind: str, data: dict[str, Any]) -> StreamEvent:
@@ -145,20 +155,60 @@ def latest_seq(stream_key: str) -> int:
     return db.session.scalar(select(Stream.last_seq).where(Stream.key == stream_key)) or 0
 
 
-def events_after(stream_key: str, last_seq: int, limit: int | None = None) -> tuple[list[dict], bool]:
-    """What a client that applied `last_seq` has missed, oldest first; and whether more remain."""
-    limit = CATCH_UP_LIMIT if limit is None else limit
-    rows = db.session.scalars(
-        select(StreamEvent).where(StreamEvent.stream_key == stream_key, StreamEvent.seq > last_seq)
+@dataclass
+class CatchUp:
+    """One page of what a client missed: the stored messages, oldest first; whether more
+    follow (ask again from the last one); or `reload`: too much was missed to replay, the
+    page itself is the cheaper way to catch up."""
+    events: list[dict] = field(default_factory=list)
+    more: bool = False
+    reload: bool = False
+
+
+def catch_up(stream_key: str, last_seq: int) -> CatchUp:
+    """What a client that applied `last_seq` has missed: one page (CATCH_UP_PAGE_SIZE
+    events), or `reload` when more than CATCH_UP_RELOAD_AFTER events were missed."""
+    config = current_app.config
+    if latest_seq(stream_key) - last_seq > config["CATCH_UP_RELOAD_AFTER"]:
+        return CatchUp(reload=True)
+    missed, more = events_after(stream_key, last_seq, config["CATCH_UP_PAGE_SIZE"])
+    if missed is None:
+        return CatchUp(reload=True)
+    return CatchUp(missed, more)
+
+
+def events_after(stream_key: str, last_seq: int, limit: int) -> tuple[list[dict] | None, bool]:
+    """At most `limit` stored messages after `last_seq`, oldest first, and whether more
+    remain; None instead of the list if one of them was recorded before messages were stored.
+
+    An event about a post that a later event on the same stream shows anew is sent as
+    `{"stream", "seq", "type": "superseded"}`: its stored message may hold text that was
+    hidden, deleted or moved away since, and the later one carries the post as it is."""
+    later = aliased(StreamEvent)
+    superseded = exists().where(later.stream_key == StreamEvent.stream_key, later.post_id == StreamEvent.post_id,
+                                later.seq > StreamEvent.seq)
+    rows = db.session.execute(
+        select(StreamEvent.seq, superseded.label("superseded"),
+               # A superseded message is not read at all: it is never sent.
+               case((superseded, None), else_=StreamEvent.payload).label("payload"))
+        .where(StreamEvent.stream_key == stream_key, StreamEvent.seq > last_seq)
         .order_by(StreamEvent.seq).limit(limit + 1)
     ).all()
-    return [payload(e) for e in rows[:limit]], len(rows) > limit
+    messages = []
+    for row in rows[:limit]:
+        if row.superseded:
+            messages.append({"stream": stream_key, "seq": row.seq, "type": "superseded"})
+        elif row.payload is None:
+            return None, False
+        else:
+            messages.append(row.payload)
+    return messages, len(rows) > limit
 
 
 def payload(stream_event: StreamEvent) -> dict[str, Any]:
-    """The message sent for an event: the post as it is now, rendered for any reader, or the
-    event's data. Catching up therefore yields each post's latest state; clients replace by
-    post id."""
+    """The message sent for an event: the post as it is when the event's transaction commits,
+    rendered for any reader, or the event's data. Built once (`_store_payloads`), stored with
+    the event, broadcast and later sent to catch-up as stored; clients replace by post id."""
     message = {"stream": stream_event.stream_key, "seq": stream_event.seq, "type": stream_event.kind}
     if stream_event.post_id is None:
         return {**message, "data": stream_event.data or {}}
@@ -180,7 +230,6 @@ def payload(stream_event: StreamEvent) -> dict[str, Any]:
         },
         # One rendering per interface language; times inside are formatted by the reader's browser.
         "html": {language: render_post(post, language) for language in current_app.config["LANGUAGES"]},
-        **quote_update(stream_event.kind, post),
     }
 
 
@@ -226,38 +275,38 @@ def render_post(post: Post, language: str) -> str:
         g.render_for_everyone = False
 
 
-# Changes after which a post reads differently where it is quoted.
+# Changes after which a post reads differently where it is quoted: the replies quoting it are
+# recorded anew (`record`), so open pages and catch-up show their quote as it now reads.
 QUOTE_CHANGES = frozenset({"post.updated", "post.deleted", "post.hidden", "post.restored"})
 
 
-def quote_update(kind: str, post: Post) -> dict[str, Any]:
-    """For an event that changes how `post` reads where it is quoted: {"quote": its quote
-    block per language}, which readers' pages put in place of every quote of it (a deleted
-    or hidden post's words thus leave the quotes on open pages too). Otherwise {}."""
-    if kind not in QUOTE_CHANGES:
-        return {}
-    return {"quote": {language: render_quote(post, language) for language in current_app.config["LANGUAGES"]}}
-
-
-def render_quote(post: Post, language: str) -> str:
-    """How `post` reads where it is quoted, for any reader of `language` (the same partial
-    as the pages: templates/partials/quote.html)."""
-    if not has_request_context():
-        with current_app.test_request_context():
-            return render_quote(post, language)
-    with force_locale(language):
-        return render_template("partials/quote.html", quoted=post).strip()
-
-
 @sa_event.listens_for(Session, "before_commit")
-def _render_pending(session: Session) -> None:
-    # Payloads are built while the transaction can still read; they are sent after commit.
+def _store_payloads(session: Session) -> None:
+    # Messages are built while the transaction can still read and write, stored with their
+    # events in it (so catch-up sends exactly what was broadcast), and sent after commit.
     if session.get_nested_transaction() is not None:
         return  # a savepoint is released (SQLAlchemy calls this hook then too): not yet
     pending = session.info.get(PENDING)
     if pending:
         session.flush()
-        session.info[PENDING] = [payload(e) if isinstance(e, StreamEvent) else e for e in pending]
+        for stream_event in pending:
+            if isinstance(stream_event, StreamEvent):
+                stream_event.payload = payload(stream_event)
+        session.flush()
+        session.info[PENDING] = [e.payload if isinstance(e, StreamEvent) else e for e in pending]
+        _erase_superseded(session, [e for e in pending if isinstance(e, StreamEvent) and e.post_id is not None
+                                    and e.kind != "post.created"])
+
+
+def _erase_superseded(session: Session, stream_events: list[StreamEvent]) -> None:
+    """Forget the stored messages that these events supersede (the same post's earlier events
+    on the same stream): catch-up never sends them, and text since deleted, hidden or moved
+    away must not stay in the database either."""
+    for stream_event in stream_events:
+        session.execute(update(StreamEvent).where(
+            StreamEvent.stream_key == stream_event.stream_key, StreamEvent.post_id == stream_event.post_id,
+            StreamEvent.seq < stream_event.seq, StreamEvent.payload.is_not(None)).values(payload=null())
+            .execution_options(synchronize_session=False))
 
 
 @sa_event.listens_for(Session, "after_commit")

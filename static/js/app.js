@@ -53,19 +53,6 @@
     }));
   };
 
-  // A post's quotes are rendered from it (templates/partials/quote.html): when it is edited,
-  // deleted, hidden or restored, its live event carries how it now reads when quoted, in each
-  // language, and every quote of it on the page is replaced (live.js and room.js).
-  window.plenaryReplaceQuotes = function (postId, html) {
-    if (!html) return;
-    var fresh = (html[lang] || html[Object.keys(html)[0]]).trim();
-    document.querySelectorAll('blockquote[data-quoted-post="' + postId + '"]').forEach(function (quote) {
-      var template = document.createElement("template");
-      template.innerHTML = fresh;
-      quote.replaceWith(template.content.firstElementChild);
-    });
-  };
-
   // Who is typing, on a live page (live.js and room.js). `watchTyping` shows the socket's
   // "typing" notices for one stream in `element` ("{names}" in `template`), each for five
   // seconds; `sendTyping` tells the stream, at most every three seconds, that this reader types.

@@ -18,6 +18,7 @@
   var announcer = root.querySelector("[data-live-announcer]");
   var noticeEl = root.querySelector("[data-notices]");
   var clockOffset = 0;  // server time minus this browser's time, in ms
+  var stale = false;    // too much was missed: the page is (to be) reloaded
   var roomState = JSON.parse(root.dataset.state);
 
   function t(key, values) {
@@ -46,6 +47,7 @@
   }
 
   function setStatus(state) {
+    if (stale && state !== "stale") return;  // the reader is asked to reload: that stays said
     statusEl.hidden = false;
     statusEl.dataset.state = state;
     statusEl.textContent = strings[state];
@@ -313,7 +315,6 @@
   var streams = {};
   streams[root.dataset.stream] = parseInt(root.dataset.seq, 10) || 0;
   if (root.dataset.modStream) streams[root.dataset.modStream] = parseInt(root.dataset.modSeq, 10) || 0;
-  var syncing = {};
 
   function handle(event) {
     (PANELS[event.type] || []).forEach(refreshPanel);
@@ -344,36 +345,50 @@
   }
 
   function apply(event) {
-    if (!(event.stream in streams) || event.seq <= streams[event.stream]) return;  // already applied
-    if (event.seq > streams[event.stream] + 1) { sync(event.stream); return; }      // a gap
+    if (stale || !(event.stream in streams) || event.seq <= streams[event.stream]) return;  // already applied
+    if (event.seq > streams[event.stream] + 1) { sync(event.stream); return; }                // a gap
     streams[event.stream] = event.seq;
+    if (event.type === "superseded") return;  // catch-up: a later event shows this message as it is now
     handle(event);
-    if (event.quote) window.plenaryReplaceQuotes(event.post.id, event.quote);
   }
 
   var socket = window.io({ transports: ["websocket", "polling"] });
 
-  function sync(stream) {
-    if (syncing[stream]) return;
-    syncing[stream] = true;
-    socket.timeout(10000).emit("sync", { stream: stream, last_seq: streams[stream] }, function (err, ack) {
-      syncing[stream] = false;
-      if (err || !ack.ok) return;
-      ack.events.forEach(apply);
-      if (ack.more) sync(stream);
+  // Catching up (docs/realtime.md): one join or sync at a time on this connection, for
+  // either stream, since the server refuses a second while it answers the first; what is
+  // asked meanwhile is queued (once per stream; a join covers a sync). Missed events come a
+  // page at a time (`more`); a refusal for asking too often (429) is retried after the
+  // `retry_after` it gives.
+  var asking = false;
+  var queue = [];         // [{kind: "join" | "sync", stream}], to ask in this order
+  var waiting = null;     // the timer of a retry the server asked us to wait for
+  var generation = 0;     // answers from before a disconnection are ignored
+
+  function ask(kind, stream) {
+    var queued = queue.filter(function (item) { return item.stream === stream; })[0];
+    if (queued) { if (kind === "join") queued.kind = "join"; } else queue.push({ kind: kind, stream: stream });
+    askNext();
+  }
+
+  function askNext() {
+    if (stale || asking || waiting || !queue.length || !socket.connected) return;
+    var item = queue.shift();
+    var mine = generation;
+    asking = true;
+    socket.timeout(10000).emit(item.kind, { stream: item.stream, last_seq: streams[item.stream] }, function (err, ack) {
+      if (mine !== generation) return;
+      if (err || !ack.ok) refused(item, err, ack && ack.error);
+      else if (ack.reload) reloadPage();
+      else answered(item, ack);
+      asking = false;
+      askNext();
     });
   }
 
-  function join(stream) {
-    socket.timeout(10000).emit("join", { stream: stream, last_seq: streams[stream] }, function (err, ack) {
-      if (err || !ack.ok) {
-        if (stream === root.dataset.stream) setStatus("offline");
-        if ((err || ack.error.code >= 500) && socket.connected) window.setTimeout(function () { join(stream); }, 5000);
-        return;
-      }
+  function answered(item, ack) {
+    var stream = item.stream;
+    if (item.kind === "join") {
       if (ack.server_time) clockOffset = Date.parse(ack.server_time) - Date.now();
-      ack.missed.forEach(apply);
-      if (ack.more) sync(stream);
       if (stream === root.dataset.stream) {
         if (ack.room) showState(ack.room);
         showPresence(ack.presence);
@@ -381,12 +396,69 @@
         // Whatever changed while away, the server-rendered panels are fetched afresh.
         ["controls", "hands", "own-hand", "queue", "mutes", "share", "takeaways", "report"].forEach(refreshPanel);
       }
-    });
+    }
+    (item.kind === "join" ? ack.missed : ack.events).forEach(apply);
+    if (ack.more) ask("sync", stream);
   }
+
+  function refused(item, err, error) {
+    var main = item.stream === root.dataset.stream;
+    if (error && error.code === 429) {
+      // A little randomness, so that many pages refused together do not come back together.
+      retryIn(1000 * (error.retry_after || 1) + Math.random() * 1000, item);
+    } else if (item.kind === "join" && (err || error.code >= 500)) {
+      retryIn(5000, item);  // a timeout or a server-side failure may pass
+    } else if (item.kind === "join" && main) {
+      setStatus("offline");  // being refused (4xx) will not
+    }
+  }
+
+  function retryIn(ms, item) {
+    if (item.kind === "join" && item.stream === root.dataset.stream) setStatus("reconnecting");
+    // First in line again, merged with whatever was asked for its stream meanwhile.
+    var meanwhile = queue.filter(function (other) { return other.stream === item.stream; })[0];
+    if (meanwhile && meanwhile.kind === "join") item.kind = "join";
+    queue = [item].concat(queue.filter(function (other) { return other.stream !== item.stream; }));
+    window.clearTimeout(waiting);
+    waiting = window.setTimeout(function () { waiting = null; askNext(); }, ms);
+  }
+
+  // So much was missed that the page itself (rendered by the server) is the cheaper way to
+  // catch up. What the reader is typing is not thrown away for it, and a page that was
+  // reloaded for this a minute ago asks rather than reloads again.
+  function reloadPage() {
+    stale = true;
+    var typing = Array.prototype.some.call(document.querySelectorAll("textarea, input[type=text]"),
+                                           function (el) { return el.value.trim() !== ""; });
+    var key = "plenary-reloaded:" + window.location.pathname;
+    var recently = false;
+    try {
+      recently = Date.now() - (parseInt(window.sessionStorage.getItem(key), 10) || 0) < 60000;
+      if (!typing && !recently) window.sessionStorage.setItem(key, String(Date.now()));
+    } catch (e) { /* no session storage: reload anyway */ }
+    if (!typing && !recently) { window.location.reload(); return; }
+    setStatus("stale");
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "button button-small";
+    button.textContent = strings.reload;
+    button.addEventListener("click", function () { window.location.reload(); });
+    statusEl.append(" ", button);
+  }
+
+  function sync(stream) { ask("sync", stream); }
+  function join(stream) { ask("join", stream); }
 
   socket.on("connect", function () { Object.keys(streams).forEach(join); });
   window.setInterval(function () { if (socket.connected) Object.keys(streams).forEach(sync); }, 60000);
-  socket.on("disconnect", function () { setStatus("reconnecting"); });
+  socket.on("disconnect", function () {
+    generation += 1;  // what was asked before is answered never, or to no one
+    asking = false;
+    queue = [];
+    window.clearTimeout(waiting);
+    waiting = null;
+    setStatus("reconnecting");
+  });
   socket.on("connect_error", function () { setStatus(socket.active ? "reconnecting" : "offline"); });
   socket.on("event", apply);
   socket.on("rejoin", function (data) { if (data.stream in streams) join(data.stream); });

@@ -1,6 +1,7 @@
 """Two people on one consultation in Chromium: posts appear live without a reload, what
-is posted while the server is down appears once it is back, and a deleted post's words leave
-the quotes of it on open pages."""
+is posted while the server is down appears once it is back (a page of events at a time, or,
+past the catch-up threshold, by reloading the page), and a deleted post's words leave the
+quotes of it on open pages."""
 from __future__ import annotations
 
 import os
@@ -22,11 +23,12 @@ PASSWORD = "plenary-participant-demo"
 class RestartableServer:
     """gunicorn (gevent worker) on a fixed port, so that browsers reconnect to the same address."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, **env: str) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database_url = f"sqlite:///{workdir / 'live.db'}"
-        self.env = dict(os.environ, DATABASE_URL=self.database_url, SECRET_KEY="e2e-live", RATELIMIT_ENABLED="false")
+        self.env = dict(os.environ, DATABASE_URL=self.database_url, SECRET_KEY="e2e-live", RATELIMIT_ENABLED="false",
+                        **env)
         self.env.pop("REDIS_URL", None)
         self.log = open(workdir / "server.log", "a")
         self.process = None
@@ -48,8 +50,10 @@ class RestartableServer:
 
 
 @pytest.fixture
-def server(tmp_path):
-    server = RestartableServer(tmp_path)
+def server(request, tmp_path):
+    """A restartable server; `@pytest.mark.parametrize("server", [{"NAME": "value"}], indirect=True)`
+    adds environment variables (configuration) of the test's own."""
+    server = RestartableServer(tmp_path, **getattr(request, "param", {}))
     server.start()
     yield server
     if server.process.poll() is None:
@@ -72,6 +76,43 @@ def post_while_down(server: RestartableServer, consultation_id: int, bodies: lis
         consultation = db.session.get(Consultation, consultation_id)
         for body in bodies:
             posts.create_post(author, consultation, topic_id=consultation.topics[0].id, body=body)
+        db.session.commit()
+        db.engine.dispose()
+
+
+def demo_app(server):
+    from forum import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": server.database_url, "SOCKETIO_ASYNC_MODE": "threading",
+                       "SOCKETIO_MESSAGE_QUEUE": None, "SECRET_KEY": "e2e-live"})
+
+
+def room_path(server, title: str) -> tuple[str, int]:
+    """The path of the demo event's room called `title`, and its id."""
+    from sqlalchemy import select
+
+    from forum.extensions import db
+    from forum.models import Room
+
+    app = demo_app(server)
+    with app.app_context():
+        room = db.session.scalar(select(Room).where(Room.title == title))
+        path = f"/events/{room.event_id}/rooms/{room.id}"
+        db.engine.dispose()
+        return path, room.id
+
+
+def post_in_room_while_down(server, room_id: int, email: str, bodies: list[str]) -> None:
+    from forum.extensions import db
+    from forum.models import Room
+    from forum.models.users import find_user_by_email
+    from forum.services import posts
+
+    app = demo_app(server)
+    with app.app_context():
+        author, room = find_user_by_email(email), db.session.get(Room, room_id)
+        for body in bodies:
+            posts.post_in_room(author, room, body=body)
         db.session.commit()
         db.engine.dispose()
 
@@ -167,3 +208,78 @@ def test_posts_appear_live_and_nothing_is_lost_across_a_server_restart(browser, 
     screenshot(b, "live-04-quote-of-a-deleted-post")
     context_a.close()
     context_b.close()
+
+
+@pytest.mark.parametrize("server", [{"CATCH_UP_RELOAD_AFTER": "80"}], indirect=True)
+def test_a_reader_away_for_more_than_a_page_gets_every_post_and_past_the_threshold_reloads(browser, server):
+    context, page = open_as(browser, server, PARTICIPANTS[1])
+    consultation_id = int(page.url.split("/consultations/")[1].split("?")[0].split("#")[0])
+    texts = page.locator(".thread-list > li > article.post .post-body")
+
+    # 60 posts while the reader is away: more than one page (50) of catch-up.
+    server.kill()
+    expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "reconnecting")
+    post_while_down(server, consultation_id, [f"Away, post {n}." for n in range(1, 61)])
+    page.evaluate("window.plenaryNotReloaded = true")
+    server.start()
+    expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "live", timeout=30_000)
+    expect(page.locator("article.post", has_text="Away, post 60.")).to_have_count(1)
+    # All of them, newest first, once each, without a reload.
+    assert texts.all_inner_texts()[:60] == [f"Away, post {n}." for n in range(60, 0, -1)]
+    assert page.evaluate("window.plenaryNotReloaded") is True
+    screenshot(page, "live-04-caught-up-in-pages")
+
+    # More than the threshold (80): the page reloads instead of replaying them.
+    server.kill()
+    expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "reconnecting")
+    post_while_down(server, consultation_id, [f"Long away, post {n}." for n in range(1, 82)])
+    with page.expect_navigation(timeout=30_000):  # the reload, once the socket is back
+        server.start()
+    assert page.evaluate("window.plenaryNotReloaded") is None
+    expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "live", timeout=30_000)
+    # The reloaded page shows the newest posts (its first page), and is live again.
+    expect(texts.first).to_have_text("Long away, post 81.")
+    screenshot(page, "live-05-reloaded")
+    context.close()
+
+
+@pytest.mark.parametrize("server", [{"CATCH_UP_RELOAD_AFTER": "80"}], indirect=True)
+def test_a_moderator_away_from_a_room_catches_up_both_streams_in_pages_and_past_the_threshold_reloads(
+        browser, server):
+    path, room_id = room_path(server, "Language learning and community life")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(server.url + "/login")
+    page.get_by_label("Email address").fill("moderator.lea@plenary.example")
+    page.get_by_label("Password").fill("plenary-moderator-demo")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(server.url + path)
+    status = page.locator("[data-live-status]")
+    expect(status).to_have_attribute("data-state", "live")
+    messages = page.locator(f'[data-list-stream="room:{room_id}"] > li.message')
+
+    # A co-moderator writes 60 messages while the page is cut off: more than a page (50).
+    server.kill()
+    expect(status).to_have_attribute("data-state", "reconnecting")
+    post_in_room_while_down(server, room_id, "moderator.dimitris@plenary.example",
+                            [f"Room, while away {n}." for n in range(1, 61)])
+    page.evaluate("window.plenaryNotReloaded = true")
+    server.start()
+    expect(status).to_have_attribute("data-state", "live", timeout=30_000)
+    expect(messages.filter(has_text="Room, while away 60.")).to_have_count(1)
+    away = [text for text in messages.locator(".post-body").all_inner_texts() if "while away" in text]
+    assert away == [f"Room, while away {n}." for n in range(1, 61)]  # in order, once each
+    assert page.evaluate("window.plenaryNotReloaded") is True
+
+    # More than the threshold (80): the page reloads instead of replaying them.
+    server.kill()
+    expect(status).to_have_attribute("data-state", "reconnecting")
+    post_in_room_while_down(server, room_id, "moderator.dimitris@plenary.example",
+                            [f"Room, long away {n}." for n in range(1, 82)])
+    with page.expect_navigation(timeout=30_000):
+        server.start()
+    expect(status).to_have_attribute("data-state", "live", timeout=30_000)
+    expect(messages.filter(has_text="Room, long away 81.")).to_have_count(1)
+    screenshot(page, "live-06-room-reloaded")
+    context.close()

@@ -23,7 +23,7 @@ ACCOUNTS = {
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     with serve_demo(tmp_path_factory.mktemp("room-keyboard")) as running:
-        running["room"] = path_of(running["demo_output"], rf"Room 3: {re.escape(ROOM_TITLE)} \(open\)")
+        running["room"] = path_of(running["demo_output"], rf"Room 3: {re.escape(ROOM_TITLE)} \(Open\)")
         yield running
 
 

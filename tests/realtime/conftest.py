@@ -192,3 +192,7 @@ def live_postgres(live_databases):
     if live_databases["postgresql"] is None:
         live.unavailable(live_databases["postgresql_problem"])
     return live_databases["postgresql"]
+
+
+# rate_limited_app(**config): a second app with rate limits on (tests/web/conftest.py says why).
+from tests.web.conftest import rate_limited_app  # noqa: E402,F401

@@ -1,11 +1,18 @@
 """Catching up: a client that was away sends the last seq it applied and receives, from the
-database, exactly the events it missed, in order and once; more than the limit arrive in
-pages (`more`, then `sync`). Events carry each post's latest state."""
+database, exactly the events it missed, in order and once, as they were broadcast (stored,
+never rendered again), a page at a time (`more`, then `sync`); past a threshold it is told
+to reload its page instead. An event whose post a later one shows anew is sent as a stub,
+so a catch-up never carries text that was hidden or deleted since."""
 from __future__ import annotations
 
-import pytest
+import json
 
-from forum.services import events
+import pytest
+from flask import template_rendered
+from sqlalchemy import update
+
+from forum.models import StreamEvent
+from forum.services import moderation
 from forum.services import posts as post_service
 from forum.services.events import consultation_stream
 from tests.web.page import parse
@@ -64,7 +71,8 @@ def test_a_client_that_missed_nothing_receives_nothing(db, room, connect):
 
     assert socket.join(stream)["missed"] == []  # no last_seq: a fresh page is up to date
     assert socket.join(stream, last_seq=2)["missed"] == []
-    assert socket.emit("sync", {"stream": stream, "last_seq": 2}) == {"ok": True, "events": [], "more": False}
+    assert socket.emit("sync", {"stream": stream, "last_seq": 2}) == {"ok": True, "events": [], "more": False,
+                                                                       "reload": False}
 
 
 def test_each_stream_has_its_own_numbers(db, room, make_consultation, make_post, connect):
@@ -81,24 +89,20 @@ def test_each_stream_has_its_own_numbers(db, room, make_consultation, make_post,
 
 
 @pytest.fixture
-def small_catch_up_limit(monkeypatch):
-    """A catch-up page of 10 events instead of CATCH_UP_LIMIT (500).
-
-    `events_after(..., limit=CATCH_UP_LIMIT)` binds the constant when the module is imported,
-    so patching the constant alone changes nothing; the function's default is patched too."""
-    monkeypatch.setattr(events, "CATCH_UP_LIMIT", 10)
-    monkeypatch.setattr(events.events_after, "__defaults__", (10,))
+def page_size(app):
+    """Pages of 10 events, and a reload threshold out of the way (tests that need one set it)."""
+    app.config.update(CATCH_UP_PAGE_SIZE=10, CATCH_UP_RELOAD_AFTER=1000)
     return 10
 
 
-def test_more_than_the_limit_missed_arrives_in_pages_through_sync(db, room, connect, small_catch_up_limit):
+def test_more_than_a_page_missed_arrives_in_pages_through_sync(db, room, connect, page_size):
     consultation, author = room
     stream = consultation_stream(consultation)
     made = write_posts(db, consultation, author, 25)  # seq 3..27
     socket = connect()
 
     ack = socket.join(stream, last_seq=2)
-    assert ack["more"] is True
+    assert ack["more"] is True and ack["reload"] is False
     assert [e["seq"] for e in ack["missed"]] == list(range(3, 13))
     assert ack["seq"] == 27
 
@@ -106,7 +110,7 @@ def test_more_than_the_limit_missed_arrives_in_pages_through_sync(db, room, conn
     last = ack["missed"][-1]["seq"]
     for _ in range(5):  # bounded: 15 events left need 2 pages
         page = socket.emit("sync", {"stream": stream, "last_seq": last})
-        assert page["ok"] is True
+        assert page["ok"] is True and page["reload"] is False
         pages.append(page["events"])
         last = page["events"][-1]["seq"]
         if not page["more"]:
@@ -118,7 +122,17 @@ def test_more_than_the_limit_missed_arrives_in_pages_through_sync(db, room, conn
     assert socket.events() == []
 
 
-def test_sync_without_a_number_starts_from_the_beginning(db, room, connect, small_catch_up_limit):
+def test_a_page_holds_50_events_by_default(db, room, connect):
+    consultation, author = room
+    write_posts(db, consultation, author, 60)  # seq 3..62
+
+    ack = connect().join(consultation_stream(consultation), last_seq=2)
+
+    assert [e["seq"] for e in ack["missed"]] == list(range(3, 53))
+    assert ack["more"] is True and ack["reload"] is False
+
+
+def test_sync_without_a_number_starts_from_the_beginning(db, room, connect, page_size):
     consultation, author = room
     write_posts(db, consultation, author, 10)  # seq 3..12
     socket = connect()
@@ -137,7 +151,69 @@ def test_sync_with_a_malformed_number_is_refused(db, room, connect, last_seq):
     assert ack["ok"] is False and ack["error"]["code"] == 400
 
 
-def test_catching_up_shows_each_posts_latest_state(db, room, connect, make_user):
+# --- stored, not rendered again ------------------------------------------------------
+
+def test_catch_up_sends_byte_for_byte_what_was_broadcast_and_renders_nothing(db, room, connect, make_user):
+    consultation, author = room
+    stream = consultation_stream(consultation)
+    live = connect()
+    last_seq = live.join(stream)["seq"]
+    made = write_posts(db, consultation, author, 3)
+    post_service.endorse(make_user(), made[0])
+    db.session.commit()
+    broadcast = live.events()
+    assert [e["type"] for e in broadcast] == ["post.created"] * 3 + ["post.endorsed"]
+    rendered = []
+
+    def count(sender, template, context, **extra):
+        rendered.append(template.name)
+
+    template_rendered.connect(count)
+    try:
+        missed = connect().join(stream, last_seq=last_seq)["missed"]
+    finally:
+        template_rendered.disconnect(count)
+
+    assert rendered == []  # served from what was stored, whatever the number of languages
+    # The first post's creation is superseded by its endorsement (a stub); the rest is identical.
+    assert missed[0] == {"stream": stream, "seq": broadcast[0]["seq"], "type": "superseded"}
+    assert [json.dumps(e) for e in missed[1:]] == [json.dumps(e) for e in broadcast[1:]]
+
+
+def test_the_stored_message_is_the_one_broadcast_even_if_the_post_is_shown_differently_later(
+        db, room, connect):
+    consultation, author = room
+    stream = consultation_stream(consultation)
+    live = connect()
+    last_seq = live.join(stream)["seq"]
+    [post] = write_posts(db, consultation, author, 1, prefix="Before the name change")
+    [broadcast] = live.events()
+    author.display_name = "Amina D."  # a change that records no event on the stream
+    db.session.commit()
+
+    [caught_up] = connect().join(stream, last_seq=last_seq)["missed"]
+
+    assert json.dumps(caught_up) == json.dumps(broadcast)
+    assert "Amina Diallo" in caught_up["html"]["en"]
+
+
+def test_events_recorded_before_messages_were_stored_make_the_client_reload(db, room, connect):
+    consultation, _ = room
+    stream = consultation_stream(consultation)
+    db.session.execute(update(StreamEvent).where(StreamEvent.stream_key == stream, StreamEvent.seq == 2)
+                       .values(payload=None))
+    db.session.commit()
+    socket = connect()
+
+    assert socket.join(stream, last_seq=0) | {"presence": None, "server_time": None} == {
+        "ok": True, "stream": stream, "seq": 2, "missed": [], "more": False, "reload": True,
+        "presence": None, "can_post": False, "server_time": None}
+    assert socket.join(stream, last_seq=2)["reload"] is False  # missed nothing: nothing to replay
+
+
+# --- what changed since: never text that was hidden or deleted ----------------------------
+
+def test_catching_up_shows_each_posts_latest_state_and_nothing_older(db, room, connect, make_user):
     consultation, author = room
     stream = consultation_stream(consultation)
     socket = connect()
@@ -153,17 +229,44 @@ def test_catching_up_shows_each_posts_latest_state(db, room, connect, make_user)
     post_service.delete_post(author, gone)
     db.session.commit()
 
-    missed = connect().join(stream, last_seq=last_seq)["missed"]
+    ack = connect().join(stream, last_seq=last_seq)
+    missed = ack["missed"]
 
-    assert [(e["type"], e["post"]["id"]) for e in missed] == [
-        ("post.created", post.id), ("post.created", gone.id), ("post.updated", post.id),
+    # The edit and the endorsement were one transaction: both carry the post as it was then.
+    assert [(e["type"], e.get("post", {}).get("id")) for e in missed] == [
+        ("superseded", None), ("superseded", None), ("superseded", None),
         ("post.endorsed", post.id), ("post.deleted", gone.id)]
-    for event in (e for e in missed if e["post"]["id"] == post.id):
-        article = parse(event["html"]["en"]).one("article", id=f"post-{post.id}")
-        assert article.one(class_="post-body").one("strong").text() == "clear"
-        assert article.one(class_="post-subject").text() == "Clearer"
-        assert "First draft" not in event["html"]["en"]
-        assert event["post"]["endorsement_count"] == 1
-    for event in (e for e in missed if e["post"]["id"] == gone.id):
-        assert event["post"]["deleted"] is True
-        assert "Soon withdrawn" not in event["html"]["en"]
+    article = parse(missed[3]["html"]["en"]).one("article", id=f"post-{post.id}")
+    assert article.one(class_="post-body").one("strong").text() == "clear"
+    assert article.one(class_="post-subject").text() == "Clearer"
+    assert missed[3]["post"]["endorsement_count"] == 1
+    assert missed[4]["post"]["deleted"] is True
+    assert "First draft" not in json.dumps(ack) and "Soon withdrawn" not in json.dumps(ack)
+
+
+def test_a_post_hidden_after_it_was_broadcast_is_never_caught_up_with_its_text(
+        db, room, connect, make_user, page_size):
+    consultation, author = room
+    stream = consultation_stream(consultation)
+    organiser = consultation.owner
+    live = connect()
+    last_seq = live.join(stream)["seq"]
+    secret = post_service.create_post(author, consultation, topic_id=consultation.topics[0].id,
+                                      body="My neighbour's phone number is 0470 12 34 56.")
+    db.session.commit()
+    assert "0470 12 34 56" in live.events()[0]["html"]["en"]  # it was public for a moment
+    write_posts(db, consultation, author, 12)  # the hiding comes on the second page
+    moderation.hide_post(organiser, secret, "Personal data")
+    db.session.commit()
+
+    visitor = connect()
+    pages = [visitor.join(stream, last_seq=last_seq)]
+    while pages[-1]["more"]:
+        pages.append(visitor.emit("sync", {"stream": stream, "last_seq": pages[-1].get(
+            "missed", pages[-1].get("events"))[-1]["seq"]}))
+
+    assert len(pages) == 2
+    received = pages[0]["missed"] + pages[1]["events"]
+    assert received[0] == {"stream": stream, "seq": last_seq + 1, "type": "superseded"}
+    assert [e["type"] for e in received if e.get("post", {}).get("id") == secret.id] == ["post.hidden"]
+    assert "0470" not in json.dumps(pages)

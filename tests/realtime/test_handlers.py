@@ -656,10 +656,10 @@ def test_a_deleted_posts_events_do_not_name_its_author(scene, db, connect):
     db.session.commit()
     visitor = connect()
     missed = visitor.join(scene.stream, last_seq=0)["missed"]
-    mine = [e for e in missed if e["post"]["id"] == post.id]
-    assert [e["type"] for e in mine] == ["post.created", "post.deleted"]
-    assert all(e["post"]["author_id"] is None for e in mine)
-    assert all("I will withdraw this." not in e["html"]["en"] for e in mine)
+    created, deleted = [e for e in missed if e["seq"] > scene.seq]
+    assert created == {"stream": scene.stream, "seq": scene.seq + 1, "type": "superseded"}
+    assert deleted["type"] == "post.deleted" and deleted["post"]["author_id"] is None
+    assert "I will withdraw this." not in deleted["html"]["en"]
 
 
 @pytest.mark.parametrize("store", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
@@ -728,3 +728,140 @@ def test_events_that_change_a_consultations_counts_carry_them_counted_and_in_wor
     db.session.commit()
     endorsed = reader.events()[-1]
     assert endorsed["type"] == "post.endorsed" and "counts" not in endorsed
+
+
+# --- catching up: one at a time, within an allowance ----------------------------------------
+
+def test_a_second_catch_up_on_a_connection_while_one_is_answered_is_refused(scene, connect, monkeypatch):
+    from forum.services import events
+
+    visitor = connect()
+    answer_catch_up = events.catch_up
+    meanwhile = []
+
+    def catch_up_while_another_request_arrives(stream, last_seq):
+        # As a client sending several long-polling requests at once would.
+        if not meanwhile:
+            meanwhile.append(visitor.emit("sync", {"stream": stream, "last_seq": 0}))
+            meanwhile.append(visitor.join(stream, last_seq=0))
+        return answer_catch_up(stream, last_seq)
+
+    monkeypatch.setattr(events, "catch_up", catch_up_while_another_request_arrives)
+    first = visitor.emit("sync", {"stream": scene.stream, "last_seq": 0})
+
+    assert first["ok"] is True
+    for refused in meanwhile:
+        assert refused["ok"] is False and refused["error"]["code"] == 429 and refused["error"]["retry_after"] == 1
+    # Once the first is answered, the connection catches up again.
+    assert visitor.emit("sync", {"stream": scene.stream, "last_seq": 0})["ok"] is True
+    assert visitor.join(scene.stream, last_seq=0)["ok"] is True
+
+
+def test_a_catch_up_that_fails_does_not_block_the_next(scene, connect, monkeypatch):
+    from forum.services import events
+
+    visitor = connect()
+    answer_catch_up = events.catch_up
+
+    def broken(stream, last_seq):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(events, "catch_up", broken)
+    assert visitor.emit("sync", {"stream": scene.stream, "last_seq": 0})["error"]["code"] == 500
+    monkeypatch.setattr(events, "catch_up", answer_catch_up)
+    assert visitor.emit("sync", {"stream": scene.stream, "last_seq": 0})["ok"] is True
+
+
+@pytest.fixture
+def limited_socket(rate_limited_app, make_consultation, make_user, db):
+    """limited_socket(**limits) -> (connect, stream): anonymous sockets on an app whose join/sync
+    limits are `limits`, and an open public consultation's stream."""
+    from forum.extensions import socketio
+
+    consultation = make_consultation()
+    author = make_user()
+    db.session.commit()
+    made = []
+
+    def _make(**limits):
+        app = rate_limited_app(**limits)
+
+        def _connect():
+            made.append(socketio.test_client(app))
+            return made[-1]
+        return _connect, consultation, author
+
+    yield _make
+    for client in made:
+        if client.is_connected():
+            client.disconnect()
+
+
+def sync(socket, stream, last_seq=0):
+    return socket.emit("sync", {"stream": stream, "last_seq": last_seq}, callback=True)
+
+
+def test_joins_and_syncs_over_a_connections_allowance_are_refused_with_the_time_to_wait(limited_socket, db):
+    connect, consultation, author = limited_socket(RATELIMIT_CATCH_UP_PER_CONNECTION="3 per minute",
+                                                   RATELIMIT_CATCH_UP_PER_ADDRESS="1000 per minute")
+    stream = consultation_stream(consultation)
+    socket = connect()
+
+    assert socket.emit("join", {"stream": stream, "last_seq": 0}, callback=True)["ok"] is True
+    assert sync(socket, stream)["ok"] is True
+    assert sync(socket, stream)["ok"] is True
+    refused = [sync(socket, stream), socket.emit("join", {"stream": stream}, callback=True)]
+
+    for ack in refused:
+        assert ack["ok"] is False and ack["error"]["code"] == 429, ack
+        assert 0 < ack["error"]["retry_after"] <= 60
+        assert ack["error"]["message"] == "You are doing this too often. Please wait a little and try again."
+    assert sync(connect(), stream)["ok"] is True  # another connection has its own allowance
+
+
+def test_a_refused_join_subscribes_to_nothing(limited_socket, db):
+    connect, consultation, author = limited_socket(RATELIMIT_CATCH_UP_PER_CONNECTION="1 per minute",
+                                                   RATELIMIT_CATCH_UP_PER_ADDRESS="1000 per minute")
+    stream = consultation_stream(consultation)
+    other = consultation_stream(consultation.id + 1000)
+    socket = connect()
+    assert socket.emit("join", {"stream": other}, callback=True)["error"]["code"] == 404  # counts too
+
+    assert socket.emit("join", {"stream": stream}, callback=True)["error"]["code"] == 429
+    post_service.create_post(author, consultation, topic_id=topic_of(consultation), body="Not for you.")
+    db.session.commit()
+    assert [m for m in socket.get_received() if m["name"] == "event"] == []
+
+
+def test_joins_and_syncs_from_one_address_share_its_allowance(limited_socket):
+    connect, consultation, _ = limited_socket(RATELIMIT_CATCH_UP_PER_CONNECTION="1000 per minute",
+                                              RATELIMIT_CATCH_UP_PER_ADDRESS="4 per minute")
+    stream = consultation_stream(consultation)
+    first, second = connect(), connect()
+
+    answers = [sync(first, stream), sync(second, stream), sync(first, stream), sync(second, stream),
+               sync(first, stream), sync(connect(), stream)]
+
+    assert [a["ok"] for a in answers] == [True, True, True, True, False, False]
+    assert {a["error"]["code"] for a in answers[4:]} == {429}
+
+
+def test_while_the_shared_counters_are_unreachable_catch_up_is_counted_in_memory(limited_socket, monkeypatch):
+    import forum.ratelimits
+    from limits.storage import MemoryStorage
+    from limits.strategies import FixedWindowRateLimiter
+
+    from forum.extensions import limiter
+
+    class Unreachable:
+        def __getattr__(self, name):
+            raise ConnectionError("Redis is restarting")
+
+    connect, consultation, _ = limited_socket(RATELIMIT_CATCH_UP_PER_CONNECTION="1 per minute",
+                                              RATELIMIT_CATCH_UP_PER_ADDRESS="1000 per minute")
+    monkeypatch.setattr(forum.ratelimits, "_fallback", FixedWindowRateLimiter(MemoryStorage()))
+    monkeypatch.setattr(type(limiter), "limiter", property(lambda self: Unreachable()))
+    socket = connect()
+
+    assert sync(socket, consultation_stream(consultation))["ok"] is True  # catching up still works
+    assert sync(socket, consultation_stream(consultation))["error"]["code"] == 429  # and is still limited

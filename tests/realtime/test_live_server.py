@@ -94,6 +94,28 @@ def test_a_logout_in_another_browser_ends_the_sockets_session(server, readers):
     assert ack["ok"] is False and ack["error"]["code"] == 401
 
 
+def test_a_reader_catching_up_gets_in_pages_exactly_what_was_broadcast(server, readers):
+    import json
+
+    seed = server.seed
+    writer = readers(server.url, live.login(server.url, seed.emails["bruno"]))
+    watcher, late = readers(server.url), readers(server.url)
+    joined = watcher.join(seed.stream)
+    assert joined["ok"] and writer.join(seed.stream)["ok"]
+    for n in range(55):  # more than a page (50)
+        ack = writer.call("post", {"stream": seed.stream, "topic_id": seed.topic_id, "body": f"Paged {n}."})
+        assert ack["ok"], ack
+    live_events = [watcher.next_event(where=lambda e: e["seq"] > joined["seq"] + n) for n in range(55)]
+
+    first = late.join(seed.stream, last_seq=joined["seq"])
+    second = late.call("sync", {"stream": seed.stream, "last_seq": first["missed"][-1]["seq"]})
+
+    assert (len(first["missed"]), first["more"], len(second["events"]), second["more"]) == (50, True, 5, False)
+    caught_up = first["missed"] + second["events"]
+    # What the late reader got, through a real server's JSON, is what the watcher got live.
+    assert [json.dumps(e) for e in caught_up] == [json.dumps(e) for e in live_events]
+
+
 @pytest.mark.parametrize("transports", [["polling"], ["websocket"]], ids=["polling", "websocket"])
 def test_a_socket_from_an_origin_not_allowed_is_refused_at_connect(server, readers, transports):
     with pytest.raises(socketio.exceptions.ConnectionError):

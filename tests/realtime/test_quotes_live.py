@@ -1,7 +1,6 @@
 """Quotes on live pages: a reply sent over the socket quotes by reference, and when the
-quoted post is deleted, hidden, restored or edited, its event carries the quote block that
-readers' pages put in place of every quote of it (static/js/app.js, plenaryReplaceQuotes),
-live and when catching up."""
+quoted post is deleted, hidden, restored or edited, the replies quoting it are sent anew with
+their quote as it now reads, live and when catching up."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -52,30 +51,58 @@ def test_a_reply_sent_over_the_socket_quotes_by_reference(scene):
     assert english.one(class_="quote-body").text() == SECRET
 
 
-def test_deleting_the_quoted_post_tells_open_pages_to_replace_its_quotes(db, scene):
+def test_deleting_the_quoted_post_sends_the_quoting_reply_anew(db, scene):
     scene.c.events()
     post_service.delete_post(scene.ann, db.session.get(Post, scene.source.id))
     db.session.commit()
 
-    [deleted] = scene.c.events()
+    deleted, updated = scene.c.events()
     assert (deleted["type"], deleted["post"]["id"]) == ("post.deleted", scene.source.id)
+    assert (updated["type"], updated["post"]["id"]) == ("post.updated", scene.reply.id)
     for language, placeholder in (("en", "This post was deleted."), ("it", "Questo contributo è stato eliminato.")):
-        [block] = quote_blocks(deleted["quote"][language], scene.source.id)
+        [block] = quote_blocks(updated["html"][language], scene.source.id)
         assert block.text() == placeholder
-    assert SECRET not in str(deleted)
+    assert SECRET not in str(deleted) + str(updated)
 
 
-def test_a_reader_catching_up_gets_no_deleted_words_and_the_replacement(db, scene, connect, user_client, make_user):
-    post_service.delete_post(scene.ann, db.session.get(Post, scene.source.id))
+@pytest.mark.parametrize("change", ["delete", "hide"])
+def test_a_reader_catching_up_gets_no_deleted_words_and_the_replacement(db, scene, connect, user_client, make_user,
+                                                                        change):
+    source = db.session.get(Post, scene.source.id)
+    if change == "delete":
+        post_service.delete_post(scene.ann, source)
+    else:
+        moderation.hide_post(scene.consultation.owner, source, reason="Personal data")
     db.session.commit()
 
     late = connect(user_client(make_user()))
     ack = late.join(scene.stream, last_seq=scene.before)
-    assert [e["type"] for e in ack["missed"]] == ["post.created", "post.deleted"]
+    # The reply's stored message quoted the words: the change recorded the reply anew, and the
+    # earlier message is only a "superseded" stub now.
+    assert [e["type"] for e in ack["missed"]] == ["superseded", {"delete": "post.deleted", "hide": "post.hidden"}[change],
+                                                  "post.updated"]
     assert SECRET not in str(ack["missed"])
-    [quote] = quote_blocks(ack["missed"][0]["html"]["en"], scene.source.id)
-    assert quote.text() == "This post was deleted."
-    assert "quote" in ack["missed"][1]
+    updated = ack["missed"][2]
+    assert updated["post"]["id"] == scene.reply.id
+    [quote] = quote_blocks(updated["html"]["en"], scene.source.id)
+    assert quote.text() == ("This post was deleted." if change == "delete" else "This post was hidden by a moderator.")
+
+
+@pytest.mark.parametrize("change", ["delete", "hide"])
+def test_the_words_leave_every_stored_message_too(db, scene, change):
+    from sqlalchemy import select
+
+    from forum.models import StreamEvent
+
+    source = db.session.get(Post, scene.source.id)
+    if change == "delete":
+        post_service.delete_post(scene.ann, source)
+    else:
+        moderation.hide_post(scene.consultation.owner, source, reason="Personal data")
+    db.session.commit()
+
+    stored = db.session.scalars(select(StreamEvent.payload).where(StreamEvent.stream_key == scene.stream)).all()
+    assert stored and not [payload for payload in stored if SECRET in str(payload)]
 
 
 def test_hiding_then_restoring_the_quoted_post_replaces_its_quotes_both_ways(db, scene):
@@ -83,12 +110,14 @@ def test_hiding_then_restoring_the_quoted_post_replaces_its_quotes_both_ways(db,
     organiser = scene.consultation.owner
     moderation.hide_post(organiser, db.session.get(Post, scene.source.id), "Phone number")
     db.session.commit()
-    [hidden] = scene.c.events()
-    assert quote_blocks(hidden["quote"]["en"], scene.source.id)[0].text() == "This post was hidden by a moderator."
-    assert SECRET not in str(hidden["quote"])
+    hidden, updated = scene.c.events()
+    assert hidden["type"] == "post.hidden" and updated["post"]["id"] == scene.reply.id
+    assert quote_blocks(updated["html"]["en"], scene.source.id)[0].text() == "This post was hidden by a moderator."
+    assert SECRET not in str(hidden) + str(updated)
 
     moderation.restore_post(organiser, db.session.get(Post, scene.source.id))
     db.session.commit()
-    [restored] = scene.c.events()
-    [block] = quote_blocks(restored["quote"]["en"], scene.source.id)
+    restored, updated = scene.c.events()
+    assert restored["type"] == "post.restored"
+    [block] = quote_blocks(updated["html"]["en"], scene.source.id)
     assert block.one(class_="quote-head").text() == "Ann wrote:" and block.one(class_="quote-body").text() == SECRET

@@ -109,36 +109,47 @@ def test_a_quote_shows_the_quoted_posts_own_words_not_what_it_quotes(db, make_us
     ("post.deleted", lambda source: posts.delete_post(source.author, source)),
     ("post.hidden", lambda source: moderation.hide_post(source.consultation.owner, source, "Personal details")),
 ])
-def test_the_event_that_removes_a_posts_words_carries_its_quote_placeholder(db, make_user, make_post, kind, change):
-    """Open pages put the event's "quote" in place of every quote of the post (static/js/app.js)."""
+def test_the_event_that_removes_a_posts_words_records_the_replies_quoting_it_anew(db, make_user, make_post, kind,
+                                                                               change):
+    """Open pages replace a reply by its id: its new message quotes the placeholder."""
     source = make_post(make_user(display_name="Ann"), body=SECRET)
-    posts.create_post(make_user(), source.consultation, parent=source, body="Indeed.", quote=True)
+    reply = posts.create_post(make_user(), source.consultation, parent=source, body="Indeed.", quote=True)
+    db.session.flush()
+    unrelated = make_post(make_user(), consultation=source.consultation, body="Elsewhere.")
 
     change(source)
 
-    stream_event = db.session.scalars(select(StreamEvent).where(StreamEvent.post_id == source.id,
-                                                                StreamEvent.kind == kind)).one()
-    message = events.payload(stream_event)
-    assert set(message["quote"]) == {"en", "it"}
-    for html in message["quote"].values():
+    changed = db.session.scalars(select(StreamEvent).where(StreamEvent.kind == kind)).one()
+    updates = db.session.scalars(select(StreamEvent).where(StreamEvent.seq > changed.seq)).all()
+    assert [(e.kind, e.post_id) for e in updates] == [("post.updated", reply.id)]
+    assert unrelated.id not in [e.post_id for e in updates]
+    for language in ("en", "it"):
+        html = events.payload(updates[0])["html"][language]
         assert f'data-quoted-post="{source.id}"' in html and SECRET not in html
     assert {"post.deleted": "This post was deleted.",
-            "post.hidden": "This post was hidden by a moderator."}[kind] in message["quote"]["en"]
-    assert "Ann" not in message["quote"]["en"]
+            "post.hidden": "This post was hidden by a moderator."}[kind] in events.payload(updates[0])["html"]["en"]
 
 
-def test_restoring_and_editing_send_the_quote_again_and_other_events_do_not(db, make_user, make_post):
+def test_restoring_and_editing_record_the_quoting_replies_and_other_events_do_not(db, make_user, make_post):
     source = make_post(make_user(display_name="Ann"), body="First words.")
+    reply = posts.create_post(make_user(preferred_language="it"), source.consultation, parent=source,
+                              body="Indeed.", quote=True)
+    db.session.flush()
     organiser = source.consultation.owner
     moderation.hide_post(organiser, source, "Check")
     moderation.restore_post(organiser, source)
     posts.edit_post(source.author, source, body="Second words.")
     posts.endorse(make_user(), source)
 
-    by_kind = {e.kind: events.payload(e) for e in db.session.scalars(
-        select(StreamEvent).where(StreamEvent.post_id == source.id))}
-    # Payloads show the post as it is now (catching up included).
-    assert "Second words." in by_kind["post.restored"]["quote"]["en"]
-    assert "Second words." in by_kind["post.updated"]["quote"]["en"]
-    assert "Ann ha scritto:" in by_kind["post.updated"]["quote"]["it"]
-    assert "quote" not in by_kind["post.endorsed"] and "quote" not in by_kind["post.created"]
+    kinds = [(e.kind, e.post_id) for e in db.session.scalars(select(StreamEvent).order_by(StreamEvent.seq))]
+    assert kinds == [("post.created", source.id), ("post.created", reply.id),
+                     ("post.hidden", source.id), ("post.updated", reply.id),
+                     ("post.restored", source.id), ("post.updated", reply.id),
+                     ("post.updated", source.id), ("post.updated", reply.id),
+                     ("post.endorsed", source.id)]
+    # Payloads show the reply as it is now, its quote in each reader's language.
+    last = db.session.scalars(select(StreamEvent).where(StreamEvent.post_id == reply.id)
+                              .order_by(StreamEvent.seq.desc()).limit(1)).one()
+    message = events.payload(last)
+    assert "Second words." in message["html"]["en"] and "Ann wrote:" in message["html"]["en"]
+    assert "Ann ha scritto:" in message["html"]["it"]
