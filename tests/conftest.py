@@ -45,8 +45,7 @@ from werkzeug.security import generate_password_hash
 
 from forum import create_app
 from forum.extensions import db as _db
-from tests.factories import (login_fixture, make_consultation, make_event,  # noqa: F401 (fixtures)
-                             make_post, make_user)
+from tests.factories import login_fixture, make_consultation, make_event, make_post, make_user  # noqa: F401 (fixtures)
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
