@@ -135,7 +135,11 @@ def new_page(browser, timeout_ms: int = TIMEOUT_MS):
     page = context.new_page()
     page.set_default_timeout(timeout_ms)
     page.console_errors = []
-    page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
+
+    def keep(message) -> None:
+        if message.type == "error":  # with where it happened: a failed load names no URL itself
+            page.console_errors.append(f"{message.text} [{message.location.get('url')} at {page.url}]")
+    page.on("console", keep)
     return context, page
 
 

@@ -116,7 +116,10 @@ def test_a_breakout_round_end_to_end(live_server, breakout_event, people):
     organiser, lea, dimitris, eva, amina = (people[n] for n in ("organiser", "lea", "dimitris", "eva", "amina"))
 
     # The organiser moves Amina (in the other room) into this one; she is told on her open page.
-    amina.goto(base + room4_path)
+    # Once live, her page fetches its panels afresh; had she been moved before that fetch, the
+    # room (no longer hers) would rightly answer it 404. So her page settles first.
+    with amina.expect_response(lambda response: response.url.endswith("/panels/own-hand")):
+        amina.goto(base + room4_path)
     live(amina)
     organiser.goto(base + event_path + "/people")
     organiser.get_by_label("Room of Amina Diallo").select_option(label=ROOM_TITLE)
