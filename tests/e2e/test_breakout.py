@@ -197,8 +197,9 @@ def test_a_breakout_round_end_to_end(live_server, breakout_event, people):
     shown = time.time() * 1000
     ends = {name: countdown_end(people[name]) for name in ("eva", "amina", "dimitris", "lea")}
     # Slack: the whole-second rounding of what a page shows, and the clock offset a page
-    # learnt when it joined (the server's time, late by the time its answer took to arrive).
-    slack = 3_000
+    # learnt when it joined (the server's time, late by the time its answer took to arrive,
+    # which is seconds on a loaded machine). A wrong countdown is off by far more.
+    slack = 5_000
     assert max(ends.values()) - min(ends.values()) <= slack, ends
     for name, end in ends.items():
         assert clicked + WRAP_UP_SECONDS * 1000 - slack <= end <= shown + WRAP_UP_SECONDS * 1000 + slack, (
