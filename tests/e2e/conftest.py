@@ -130,8 +130,9 @@ def live_app(database_url: str) -> Iterator:
 
 def new_page(browser, timeout_ms: int = TIMEOUT_MS):
     """(context, page): a browser context of its own (cookies, storage) with one page whose
-    console errors are collected in `page.console_errors`."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    console errors are collected in `page.console_errors`. It prefers reduced motion: no smooth
+    scrolling, so a page is where a test put it, however slowly its frames are drawn."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB", reduced_motion="reduce")
     page = context.new_page()
     page.set_default_timeout(timeout_ms)
     page.console_errors = []

@@ -133,6 +133,11 @@ def test_posts_appear_live_and_nothing_is_lost_across_a_server_restart(browser, 
     expect(b.locator("article.post", has_text="Second live response")).to_be_in_viewport()
     expect(bar).to_be_hidden()
 
+    # B goes back to the top of the list, where what arrives is shown at once (further down, it
+    # waits behind the bar, as above).
+    b.evaluate("window.scrollTo({top: 0, behavior: 'instant'})")
+    b.wait_for_function("window.scrollY === 0")
+
     # The server goes away: the pages say so; posts are made meanwhile; it comes back.
     server.kill()
     expect(b.locator("[data-live-status]")).to_have_attribute("data-state", "reconnecting")
@@ -144,6 +149,7 @@ def test_posts_appear_live_and_nothing_is_lost_across_a_server_restart(browser, 
     expect(b.locator("[data-live-status]")).to_have_attribute("data-state", "live", timeout=2 * TIMEOUT_MS)
     for n in (1, 2):
         expect(b.locator("article.post", has_text=f"Written while the server was down ({n}).")).to_have_count(1)
+    expect(bar).to_be_hidden()
     # In order, newest first, and nothing twice.
     texts = b.locator(".thread-list > li > article.post .post-body").all_inner_texts()
     assert texts[:4] == ["Written while the server was down (2).", "Written while the server was down (1).",
