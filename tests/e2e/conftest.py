@@ -66,16 +66,21 @@ def server_env(database_url: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def demo_database(tmp_path_factory) -> dict:
-    """A SQLite file migrated and filled with `flask demo`, made once; servers use copies.
+def make_demo_database(directory: Path) -> dict:
+    """A SQLite file in `directory`, migrated and filled with `flask demo`.
     {"path": Path, "demo_output": what `flask demo` printed (the logins and room links)}."""
-    path = tmp_path_factory.mktemp("demo") / "plenary.db"
+    path = directory / "demo.db"
     env = server_env(f"sqlite:///{path}")
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     demo = subprocess.run(flask + ["demo"], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
     return {"path": path, "demo_output": demo.stdout}
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory) -> dict:
+    """The demo database, made once for the session; servers run on copies of it."""
+    return make_demo_database(tmp_path_factory.mktemp("demo"))
 
 
 def copy_demo_database(demo_database: dict, directory: Path) -> str:
@@ -85,12 +90,13 @@ def copy_demo_database(demo_database: dict, directory: Path) -> str:
     return f"sqlite:///{target}"
 
 
-@pytest.fixture(scope="session")
-def live_server(demo_database, tmp_path_factory):
-    """The app as a user gets it: migrated, demo loaded, served by gunicorn.
-    {"url", "database_url", "demo_output"}. Change nothing of the demo's on it: make your own
-    objects with `live_app` (see the module docstring)."""
-    workdir = tmp_path_factory.mktemp("live")
+@contextmanager
+def serve_demo(workdir: Path, demo_database: dict | None = None) -> Iterator[dict]:
+    """gunicorn on a copy of the demo database in `workdir` (made there first when no
+    `demo_database` is given): {"url", "database_url", "database" (the file), "demo_output"}.
+    For tests that need a server of their own; pass the session's `demo_database` to save
+    migrating and loading the demo again."""
+    demo_database = demo_database or make_demo_database(workdir)
     database_url = copy_demo_database(demo_database, workdir)
     port = _free_port()
     log = open(workdir / "server.log", "w")
@@ -102,11 +108,21 @@ def live_server(demo_database, tmp_path_factory):
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url + "/", process)
-        yield {"url": base_url, "database_url": database_url, "demo_output": demo_database["demo_output"]}
+        yield {"url": base_url, "database_url": database_url, "database": workdir / "plenary.db",
+               "demo_output": demo_database["demo_output"]}
     finally:
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(demo_database, tmp_path_factory):
+    """The app as a user gets it: migrated, demo loaded, served by gunicorn; shared by the
+    session. Change nothing of the demo's on it: make your own objects with `live_app` (see
+    the module docstring), or start a server of your own with `serve_demo`."""
+    with serve_demo(tmp_path_factory.mktemp("live"), demo_database) as server:
+        yield server
 
 
 @contextmanager
