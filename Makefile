@@ -1,4 +1,4 @@
-# Plenary: `make run` serves the app with demo data; `make test` runs the whole test suite.
+# Plenary: `make run` serves the app with demo data; `make test` lints (ruff) and runs the whole test suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install install-test run test translations messages db demo clean
+.PHONY: install install-test run lint test translations messages db demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,13 @@ demo: db
 run: install demo
 	$(BIN)/gunicorn --worker-class gevent --workers 1 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
+# Lint (pyflakes, pycodestyle, import order, bugbear; configured in pyproject.toml) first:
+# it takes a second, the tests minutes.
+lint:
+	$(BIN)/ruff check .
+
 test: install-test
+	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 clean:

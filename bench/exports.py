@@ -59,15 +59,15 @@ def _app(url: str):
 
 def build(n_posts: int) -> int:
     """A consultation with n_posts published posts; returns its id."""
+    from werkzeug.security import generate_password_hash
+
+    import forum.models.users
     from forum.extensions import db
     from forum.models import Post
     from forum.models.base import utcnow
     from forum.rendering import render_markdown
     from forum.services import accounts
     from forum.services import consultations as consultation_service
-
-    import forum.models.users
-    from werkzeug.security import generate_password_hash
     # 200 accounts: skip the slow password hashing (nobody logs in).
     forum.models.users.generate_password_hash = lambda p: generate_password_hash(p, method="pbkdf2:sha256:1")
 

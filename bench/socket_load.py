@@ -277,9 +277,8 @@ def sqlalchemy_url(url: str) -> str:
 
 def ensure_postgres_database(url: str) -> None:
     """Create the PostgreSQL database named in `url` when it does not exist yet."""
-    from sqlalchemy.engine import make_url
-
     import psycopg
+    from sqlalchemy.engine import make_url
 
     u = make_url(sqlalchemy_url(url))
     with psycopg.connect(host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username,
@@ -546,7 +545,7 @@ async def _reader_main(conn, url: str, stream: str, origin: str, first: int, cou
     try:
         connect = _connect_raw_reader if kind == "raw" else _connect_reader
         errors = await asyncio.gather(*(connect(r, url, stream, origin, http, limit) for r in readers))
-        ok = [r for r, e in zip(readers, errors) if e is None]
+        ok = [r for r, e in zip(readers, errors, strict=True) if e is None]
         failures: dict[str, int] = {}
         for e in errors:
             if e is not None:
@@ -624,7 +623,7 @@ class ReaderPool:
     def _gather(self, kind: str, timeout: float) -> list[dict]:
         deadline = time.monotonic() + timeout
         results = []
-        for conn, proc in zip(self.conns, self.procs):
+        for conn, proc in zip(self.conns, self.procs, strict=True):
             remaining = max(0.1, deadline - time.monotonic())
             if not conn.poll(remaining):
                 raise RuntimeError(f"a reader process sent no {kind!r} within {timeout:.0f} s")
@@ -666,9 +665,8 @@ class ReaderPool:
 
 async def run_writers(url: str, origin: str, stream: str, topic_id: int, cookies: list[str | None],
                       posts: int, rate: float, run_id: str) -> dict:
-    import socketio
-
     import aiohttp
+    import socketio
 
     clients, sessions = [], []
 
@@ -726,7 +724,7 @@ async def run_writers(url: str, origin: str, stream: str, topic_id: int, cookies
             payload = {"stream": stream, "topic_id": topic_id, "parent_id": None, "subject": "",
                        "body": f"Load test post {i + 1} of {posts}, sent at t={sent_at:.6f} (key {key}).",
                        "on_behalf_of_organisation": False, "client_key": key}
-            for attempt in range(POST_ATTEMPTS):
+            for _attempt in range(POST_ATTEMPTS):
                 try:
                     ack = await client.call("post", payload, timeout=CALL_TIMEOUT)
                     break
@@ -882,9 +880,11 @@ def report(args, phases: list[dict], database: str) -> bool:
         ("event html characters", lambda f: str(f["html bytes"])),
         ("server RSS before clients, MB", lambda f: f"{f['rss before kb'] / 1024:.1f}"),
         ("server RSS with clients, MB", lambda f: f"{f['rss after kb'] / 1024:.1f}"),
-        ("server RSS per connection, kB", lambda f: f"{(f['rss after kb'] - f['rss before kb']) / max(1, f['connected']):.1f}"),
+        ("server RSS per connection, kB",
+         lambda f: f"{(f['rss after kb'] - f['rss before kb']) / max(1, f['connected']):.1f}"),
         ("server RSS at the end, MB", lambda f: f"{f['rss end kb'] / 1024:.1f}"),
-        ("server CPU while posting, s (% of span)", lambda f: f"{f['server cpu s']:.1f} ({100 * f['server cpu s'] / f['span s']:.0f}%)"),
+        ("server CPU while posting, s (% of span)",
+         lambda f: f"{f['server cpu s']:.1f} ({100 * f['server cpu s'] / f['span s']:.0f}%)"),
         ("server CPU ms per post", lambda f: f"{1000 * f['server cpu s'] / max(1, f['posts ok']):.1f}"),
         ("deliveries per server CPU second", lambda f: f"{f['deliveries'] / max(1e-9, f['server cpu s']):.0f}"),
         ("reader processes CPU, s", lambda f: f"{f['readers cpu s']:.1f}"),

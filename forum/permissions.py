@@ -16,14 +16,13 @@ the wrong room of an event is told which one is theirs (`room_refusal`).
 """
 from __future__ import annotations
 
-from flask_login import AnonymousUserMixin
-
-from forum.extensions import db
 from flask import g, has_app_context
+from flask_login import AnonymousUserMixin
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forum.extensions import db
 from forum.models import Consultation, Event, EventMember, Moderator, Mute, Post, PostStatus, Room, Topic, User
 from forum.models.base import utcnow
 from forum.models.consultations import ConsultationStatus, Visibility

@@ -45,8 +45,8 @@ from werkzeug.security import generate_password_hash
 
 from forum import create_app
 from forum.extensions import db as _db
-from tests.factories import (login_fixture, make_consultation, make_event,  # noqa: F401 (fixtures)
-                             make_post, make_user)
+from tests.catalogues import compile_catalogues
+from tests.factories import login_fixture, make_consultation, make_event, make_post, make_user  # noqa: F401 (fixtures)
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -54,6 +54,15 @@ BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
 ]
+
+
+# --- Translations -------------------------------------------------------------------
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogues():
+    """The .mo files are not in git: compile any missing or older than its .po (as
+    `make translations` does) before any app or server starts."""
+    compile_catalogues()
 
 
 # --- Known bugs ---------------------------------------------------------------------

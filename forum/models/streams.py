@@ -7,7 +7,6 @@ rest after a reconnect, so Socket.IO's at-most-once delivery loses nothing.
 from __future__ import annotations
 
 from datetime import datetime
-
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint

@@ -19,12 +19,11 @@ from flask_socketio import emit, join_room, leave_room
 
 from forum import permissions
 from forum.extensions import db, socketio
-from forum.ratelimits import charge_catch_up, charge_write
-from forum.presence import presence
-from forum.services import events
 from forum.models.base import utcnow
+from forum.presence import presence
+from forum.ratelimits import charge_catch_up, charge_write
+from forum.services import events, rooms
 from forum.services import posts as post_service
-from forum.services import rooms
 from forum.services.errors import LoginRequired, NotFound, RoomRefused, ServiceError, TooSoon
 
 _joined: dict[str, set[str]] = {}

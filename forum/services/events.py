@@ -20,8 +20,8 @@ from typing import Any
 
 from flask import current_app, g, has_request_context, render_template
 from flask_babel import force_locale, ngettext
-from sqlalchemy import event as sa_event
 from sqlalchemy import case, exists, null, select, update
+from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, joinedload
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -12,14 +13,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from forum import permissions
-from forum.services import events
 from forum.extensions import db
-from datetime import timedelta
-
 from forum.models import Consultation, Endorsement, Post, PostRevision, PostStatus, Room, User
 from forum.models.base import utcnow
 from forum.models.events import EventStatus, MemberRole, RoomPhase
 from forum.rendering import render_markdown
+from forum.services import events
 from forum.services.errors import PermissionDenied, TooSoon, ValidationError
 from forum.services.text import clean_text
 

@@ -20,7 +20,6 @@ from forum.services.errors import LoginRequired, RoomRefused, ServiceError, Vali
 
 def init_app(app: Flask) -> None:
     from forum.web import admin, auth, consultations, events, exports, main, moderation, posts, rooms
-
     from forum.web.requests import IdConverter, PlenaryRequest
 
     app.request_class = PlenaryRequest

@@ -4,18 +4,24 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-
 from wtforms.fields.choices import SelectChoice
 
+from forum import ratelimits
 from forum.extensions import limiter
 from forum.i18n import label
+from forum.ratelimits import configured, counts_as_write, email_key
 from forum.services import accounts
 from forum.services.errors import ValidationError
 from forum.web import apply_service_error, safe_next
-from forum.web.forms import (ActionForm, ChangePasswordForm, ForgotPasswordForm, LoginForm,
-                             ProfileForm, RegisterForm, ResetPasswordForm)
-from forum import ratelimits
-from forum.ratelimits import configured, counts_as_write, email_key
+from forum.web.forms import (
+    ActionForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
 
 bp = Blueprint("auth", __name__)
 

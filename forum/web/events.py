@@ -15,8 +15,8 @@ from wtforms.fields.choices import SelectChoice
 
 from forum import permissions
 from forum.extensions import db
-from forum.models import Event
 from forum.i18n import format_when, label
+from forum.models import Event
 from forum.models.events import AssignmentMode, EventStatus
 from forum.ratelimits import counts_as_write
 from forum.services import event_setup as service
@@ -25,8 +25,7 @@ from forum.services.accounts import timezone_names
 from forum.services.errors import Conflict, PermissionDenied, ServiceError, ValidationError
 from forum.web import apply_service_error, flash_refusal
 from forum.web.auth import TIMEZONE_CHOICES
-from forum.web.forms import (ActionForm, BroadcastForm, EventForm, EventRoomForm, ModeratorForm,
-                             RecallForm, TakeawayForm)
+from forum.web.forms import ActionForm, BroadcastForm, EventForm, EventRoomForm, ModeratorForm, RecallForm, TakeawayForm
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 

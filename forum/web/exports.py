@@ -5,16 +5,25 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from flask import (Blueprint, Response, abort, current_app, g, make_response, render_template, request,
-                   stream_with_context)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    make_response,
+    render_template,
+    request,
+    stream_with_context,
+)
 from flask_babel import force_locale, get_locale
 from flask_login import current_user, login_required
 
 from forum.exports import data, report
+from forum.exports.scope import KINDS, resolve
 from forum.extensions import db
 from forum.models import User
 from forum.services.errors import ServiceError
-from forum.exports.scope import KINDS, resolve
 
 bp = Blueprint("exports", __name__)
 

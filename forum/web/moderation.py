@@ -22,10 +22,17 @@ from forum.services import audit, rooms
 from forum.services import moderation as service
 from forum.services.errors import Conflict, ValidationError
 from forum.web import apply_service_error, flash_refusal, safe_next
-from forum.web.rooms import SLOW_MODE_CHOICES, room_url
-from forum.web.forms import (ActionForm, FlagPostForm, HidePostForm, MovePostForm, MuteForm,
-                             RejectPostForm, RoomSettingsForm)
+from forum.web.forms import (
+    ActionForm,
+    FlagPostForm,
+    HidePostForm,
+    MovePostForm,
+    MuteForm,
+    RejectPostForm,
+    RoomSettingsForm,
+)
 from forum.web.requests import query_int
+from forum.web.rooms import SLOW_MODE_CHOICES, room_url
 
 bp = Blueprint("moderation", __name__)
 

@@ -5,12 +5,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forum import permissions
+from forum.ratelimits import counts_as_write
 from forum.services import posts as service
 from forum.services.errors import ValidationError
 from forum.web import apply_service_error, same_site_referrer
 from forum.web.consultations import render_consultation
 from forum.web.forms import ActionForm, EditPostForm, PostForm, ReplyForm
-from forum.ratelimits import counts_as_write
 
 bp = Blueprint("posts", __name__, url_prefix="/consultations/<int:consultation_id>")
 

@@ -8,12 +8,12 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forum import permissions
+from forum.ratelimits import counts_as_write
 from forum.services import events, moderation, rooms
 from forum.services import posts as post_service
 from forum.services.errors import ServiceError
 from forum.web.forms import ActionForm, RoomMessageForm
 from forum.web.requests import query_int
-from forum.ratelimits import counts_as_write
 
 SLOW_MODE_CHOICES = (0, 10, 30, 60, 120, 300, 600)  # seconds between one participant's messages
 

@@ -18,9 +18,8 @@ Create Date: 2026-11-30 01:15:00
 """
 import re
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0005'

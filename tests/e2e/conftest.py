@@ -1,22 +1,41 @@
 """Browser tests: a real server (gunicorn) on a free port with the demo data, driven by
-Playwright in Debian's Chromium. Screenshots go to test-artifacts/."""
+Playwright in Debian's Chromium. Screenshots go to test-artifacts/.
+
+Independence: the demo database is made once (`flask db upgrade` + `flask demo`) and every
+server starts from a copy of it. Tests on the shared session server only read the demo's
+objects; a test that changes something makes objects of its own first (`live_app` runs the
+services against the server's database), so that no test sees another's changes, whatever
+the order.
+
+Load: CI machines are busy. Every wait is on a condition (Playwright's auto-waiting
+`expect`) with a generous upper bound (`TIMEOUT_MS`, 30 s by default, E2E_TIMEOUT_MS to
+change it): a bound costs nothing when things are quick, and only a real failure reaches it.
+"""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+SECRET_KEY = "e2e-secret"
+BIN = Path(sys.executable).parent
+# The longest a page may take to show what a test waits for (actions, navigations, `expect`).
+TIMEOUT_MS = int(os.environ.get("E2E_TIMEOUT_MS", "30000"))
+expect.set_options(timeout=TIMEOUT_MS)  # Playwright's own default is 5 s: too short under load
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +46,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -41,43 +60,104 @@ def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) -
     raise RuntimeError(f"no answer from {url} within {timeout}s")
 
 
-@contextmanager
-def serve_demo(workdir: Path):
-    """The app as a user gets it: migrated, demo loaded, served by gunicorn; yields
-    {"url", "demo_output", "database" (the SQLite file's path)}."""
-    env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": f"sqlite:///{workdir / 'plenary.db'}",
-        "SECRET_KEY": "e2e-secret",
-        "RATELIMIT_ENABLED": "false",
-    })
+def server_env(database_url: str) -> dict[str, str]:
+    env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=SECRET_KEY, RATELIMIT_ENABLED="false")
     env.pop("REDIS_URL", None)
-    bin_dir = Path(sys.executable).parent
-    flask = [str(bin_dir / "flask"), "--app", "wsgi"]
+    return env
+
+
+def make_demo_database(directory: Path) -> dict:
+    """A SQLite file in `directory`, migrated and filled with `flask demo`.
+    {"path": Path, "demo_output": what `flask demo` printed (the logins and room links)}."""
+    path = directory / "demo.db"
+    env = server_env(f"sqlite:///{path}")
+    flask = [str(BIN / "flask"), "--app", "wsgi"]
     subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     demo = subprocess.run(flask + ["demo"], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    return {"path": path, "demo_output": demo.stdout}
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory) -> dict:
+    """The demo database, made once for the session; servers run on copies of it."""
+    return make_demo_database(tmp_path_factory.mktemp("demo"))
+
+
+def copy_demo_database(demo_database: dict, directory: Path) -> str:
+    """A copy of the demo database in `directory`; returns its SQLAlchemy URL."""
+    target = directory / "plenary.db"
+    shutil.copyfile(demo_database["path"], target)
+    return f"sqlite:///{target}"
+
+
+@contextmanager
+def serve_demo(workdir: Path, demo_database: dict | None = None) -> Iterator[dict]:
+    """gunicorn on a copy of the demo database in `workdir` (made there first when no
+    `demo_database` is given): {"url", "database_url", "database" (the file), "demo_output"}.
+    For tests that need a server of their own; pass the session's `demo_database` to save
+    migrating and loading the demo again."""
+    demo_database = demo_database or make_demo_database(workdir)
+    database_url = copy_demo_database(demo_database, workdir)
     port = _free_port()
     log = open(workdir / "server.log", "w")
     process = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "--worker-class", "gevent", "--workers", "1", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [str(BIN / "gunicorn"), "--worker-class", "gevent", "--workers", "1", "--bind", f"127.0.0.1:{port}",
+         "wsgi:app"],
+        cwd=ROOT, env=server_env(database_url), stdout=log, stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url + "/", process)
-        yield {"url": base_url, "demo_output": demo.stdout, "database": workdir / "plenary.db"}
+        yield {"url": base_url, "database_url": database_url, "database": workdir / "plenary.db",
+               "demo_output": demo_database["demo_output"]}
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=30)
         log.close()
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The demo served once for the session (tests that must not share it start their own
-    with `serve_demo`)."""
-    with serve_demo(tmp_path_factory.mktemp("live")) as server:
+def live_server(demo_database, tmp_path_factory):
+    """The app as a user gets it: migrated, demo loaded, served by gunicorn; shared by the
+    session. Change nothing of the demo's on it: make your own objects with `live_app` (see
+    the module docstring), or start a server of your own with `serve_demo`."""
+    with serve_demo(tmp_path_factory.mktemp("live"), demo_database) as server:
         yield server
+
+
+@contextmanager
+def live_app(database_url: str) -> Iterator:
+    """An app context on a live server's database, to make a test's own objects with the
+    services; commits at the end. The server reads them from the database like any other."""
+    from forum import create_app
+    from forum.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SOCKETIO_ASYNC_MODE": "threading",
+                      "SOCKETIO_MESSAGE_QUEUE": None, "SECRET_KEY": SECRET_KEY, "RATELIMIT_ENABLED": False})
+    try:
+        with app.app_context():
+            yield app
+            db.session.commit()
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def new_page(browser, timeout_ms: int = TIMEOUT_MS):
+    """(context, page): a browser context of its own (cookies, storage) with one page whose
+    console errors are collected in `page.console_errors`. It prefers reduced motion: no smooth
+    scrolling, so a page is where a test put it, however slowly its frames are drawn."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB", reduced_motion="reduce")
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    page.console_errors = []
+
+    def keep(message) -> None:
+        if message.type == "error":  # with where it happened: a failed load names no URL itself
+            page.console_errors.append(f"{message.text} [{message.location.get('url')} at {page.url}]")
+    page.on("console", keep)
+    return context, page
 
 
 @pytest.fixture(scope="session")
@@ -101,12 +181,8 @@ def browser():
 
 @pytest.fixture
 def page(browser, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    page = context.new_page()
     # Console errors (a script failing, a resource or inline code refused by our CSP) fail the test.
-    page.console_errors = []
-    page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
-    page.set_default_timeout(10_000)
+    context, page = new_page(browser)
     yield page
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:

@@ -148,7 +148,7 @@ def test_without_javascript_focus_comes_back_to_the_message(open_room):
 def test_rooms_show_who_is_typing_and_moderators_unmute_from_the_room(open_room):
     eva, lea, dimitris = open_room("eva"), open_room("lea"), open_room("dimitris")
     eva.get_by_label("Your message").press_sequentially("I am typing something")
-    expect(lea.locator(f"[data-typing][data-typing-stream^='room:']").first).to_have_text(
+    expect(lea.locator("[data-typing][data-typing-stream^='room:']").first).to_have_text(
         "Eva Lindqvist is typing…")
 
     # Léa mutes Eva from one of her messages; Dimitris sees it at once, with the time.

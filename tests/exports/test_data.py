@@ -18,8 +18,8 @@ from forum.exports import data
 from forum.exports.scope import resolve
 from forum.models import Consultation, Event, Post, PostStatus, User
 from forum.models.base import utcnow
-from forum.services import moderation, posts, rooms
 from forum.rendering import html_to_text
+from forum.services import moderation, posts, rooms
 from forum.services.errors import NotFound
 
 TRICKY_BODY = 'Città – naïve «façade» 🙂\nsecond line, with "quotes", commas; and a < b & c'

@@ -30,8 +30,10 @@ SECRET_KEY = "realtime-live-test-secret"
 PASSWORD = "correct horse battery staple"
 USER_AGENT = "plenary-realtime-tests/1.0"  # the same on log-in and socket: sessions are "strong"
 IN_CI = os.environ.get("CI", "").strip().lower() == "true"
-STARTUP_TIMEOUT = 30.0
-MESSAGE_TIMEOUT = 10.0
+# Upper bounds for conditions waited on: generous, for CI's busy 2-core machines (where
+# several gunicorn processes import the app at once); reaching one is a failure, never a pace.
+STARTUP_TIMEOUT = 90.0
+MESSAGE_TIMEOUT = 20.0
 
 
 def free_port() -> int:
@@ -232,7 +234,7 @@ def start_servers(specs: list[tuple[str, dict[str, str]]], log_dir: Path) -> lis
 # --- HTTP ---------------------------------------------------------------------------
 
 def request(base_url: str, method: str, path: str, *, form: dict | None = None, cookie: str | None = None,
-            timeout: float = 10.0) -> tuple[int, dict[str, list[str]], str]:
+            timeout: float = MESSAGE_TIMEOUT) -> tuple[int, dict[str, list[str]], str]:
     host, port = base_url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
     headers = {"User-Agent": USER_AGENT}
@@ -362,6 +364,20 @@ class Reader:
     def close(self) -> None:
         if self.client.connected:
             self.client.disconnect()
+
+
+def assert_signed_out(socket: Reader, stream: str, topic_id: int) -> None:
+    """After the account logged out elsewhere (the logout's answer received): the server
+    closes the socket, and until it has, the socket acts for nobody. Whichever comes first
+    on a slow machine, a post is never accepted; and the socket is closed in the end."""
+    if socket.client.connected:
+        try:
+            ack = socket.call("post", {"stream": stream, "topic_id": topic_id, "body": "Still me?"})
+        except (socketio.exceptions.BadNamespaceError, socketio.exceptions.TimeoutError):
+            assert not socket.client.connected, "no answer, yet the socket is still open"
+        else:
+            assert ack["ok"] is False and ack["error"]["code"] == 401, ack
+    wait_for(lambda: not socket.client.connected, MESSAGE_TIMEOUT, "the server to close the socket")
 
 
 # --- Redis ------------------------------------------------------------------------------

@@ -375,8 +375,9 @@ def test_an_http_write_rolled_back_after_the_service_recorded_its_event_sends_no
         db, scene, stored, monkeypatch):
     # The service stores the post and queues its event; then the request fails (a 400 from
     # the view): the commit point rolls back, and the queued event must go with it.
-    import forum.web.posts
     from flask import Response
+
+    import forum.web.posts
 
     monkeypatch.setattr(forum.web.posts, "redirect", lambda *args, **kwargs: Response("refused", status=400))
     before = stored()
@@ -847,10 +848,10 @@ def test_joins_and_syncs_from_one_address_share_its_allowance(limited_socket):
 
 
 def test_while_the_shared_counters_are_unreachable_catch_up_is_counted_in_memory(limited_socket, monkeypatch):
-    import forum.ratelimits
     from limits.storage import MemoryStorage
     from limits.strategies import FixedWindowRateLimiter
 
+    import forum.ratelimits
     from forum.extensions import limiter
 
     class Unreachable:

@@ -12,8 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forum.services.assignment import (
-    NoRoomAvailable, Person, RoomSlot, balanced_assignment, place_late_arrival)
+from forum.services.assignment import NoRoomAvailable, Person, RoomSlot, balanced_assignment, place_late_arrival
 
 # No example database: it would leave a .hypothesis folder in the work tree.
 PROPERTY = settings(database=None, deadline=None, max_examples=150)

@@ -12,11 +12,9 @@ from sqlalchemy import func, select
 from forum import permissions
 from forum.models import Flag, ModerationAction, Moderator, Mute, PostStatus, StreamEvent
 from forum.models.base import utcnow
-from forum.services import events
+from forum.services import events, posts
 from forum.services import moderation as service
-from forum.services import posts
 from forum.services.errors import Conflict, PermissionDenied, TooSoon, ValidationError
-
 
 # --- helpers ------------------------------------------------------------------------------
 

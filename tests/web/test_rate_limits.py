@@ -331,10 +331,10 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
 
 
 def test_while_the_shared_counters_are_unreachable_each_process_counts_in_memory(writer, monkeypatch, caplog):
-    import forum.ratelimits
     from limits.storage import MemoryStorage
     from limits.strategies import FixedWindowRateLimiter
 
+    import forum.ratelimits
     from forum.extensions import limiter
 
     class Unreachable:
