@@ -142,8 +142,8 @@ def main(argv=None) -> int:
             same = [run[index] for run in runs if len(run) > index]
             answer = "reload" if first["reload"] else "more" if first["more"] else "complete"
             print(f"| {index + 1} | {first['events']} | {first['bytes']:,} | "
-                  f"{statistics.median(r['ms'] for r in same):.1f} | {statistics.median(r['cpu_ms'] for r in same):.1f} "
-                  f"| {answer} |")
+                  f"{statistics.median(r['ms'] for r in same):.1f} | "
+                  f"{statistics.median(r['cpu_ms'] for r in same):.1f} | {answer} |")
         totals = [sum(r["ms"] for r in run) for run in runs]
         pages = [r["ms"] for run in runs for r in run if r["events"]]
         print(f"\nwhole catch-up: {len(runs[0])} request(s), {sum(r['events'] for r in runs[0])} events, "

@@ -116,7 +116,7 @@ def errors_only(names=CHATTY_LOGGERS) -> Iterator[None]:
     try:
         yield
     finally:
-        for logger, level in zip(loggers, levels):
+        for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
 
 

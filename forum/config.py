@@ -99,7 +99,8 @@ class Config:
     # Real time. Browsers may open sockets only from these origins (comma-separated; the
     # site's own origin when unset). With REDIS_URL, Redis is the Socket.IO message queue
     # shared by every server process.
-    SOCKETIO_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("SOCKETIO_ALLOWED_ORIGINS", "").split(",") if o.strip()]
+    SOCKETIO_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("SOCKETIO_ALLOWED_ORIGINS", "").split(",")
+                                if o.strip()]
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("REDIS_URL") or None
     SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "plenary-socketio")
     # gevent in production and development (see README); tests use "threading".

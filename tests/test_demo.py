@@ -100,7 +100,7 @@ def test_demo_event(db):
 
     # The printed logins are the real ones and work.
     assert [r.position for r in logins.event.rooms] == [1, 2, 3, 4]
-    for login, room in zip(logins.event.rooms, breakout):
+    for login, room in zip(logins.event.rooms, breakout, strict=True):
         assert [email for _, email in login.moderators] == [m.user.email for m in room.moderators]
         assert all(email.startswith("moderator.") for _, email in login.moderators)
         assert room_of[login.participant[1]] == room.position
@@ -143,7 +143,8 @@ def test_the_demo_log_carries_the_times_of_the_discussion(db):
     endorsed = db.session.scalars(select(Endorsement.created_at).join(Post).where(Post.room_id == room1.id)).all()
     assert endorsed and max(endorsed) < closing.created_at
     # A pin and a hide are logged when the post says they happened, after it was written.
-    pinned = next(p for p in db.session.scalars(select(Post).where(Post.room_id == room3.id, Post.pinned_at.is_not(None))))
+    pinned = next(p for p in db.session.scalars(
+        select(Post).where(Post.room_id == room3.id, Post.pinned_at.is_not(None))))
     pin = next(e for e in entries if e.action == "post.pinned")
     assert pin.post_id == pinned.id and pin.created_at == pinned.pinned_at > pinned.created_at
     hide = next(e for e in entries if e.action == "post.hidden")

@@ -68,7 +68,8 @@ CODES = {
 
 def test_the_codes_were_found():
     assert set(CODES) == set(LABEL_KINDS)
-    assert {"room.phase", "post.hidden", "post.pinned", "room.locked", "member.moved"} <= set(CODES["moderation_action"])
+    assert {"room.phase", "post.hidden", "post.pinned", "room.locked", "member.moved"} <= set(
+        CODES["moderation_action"])
 
 
 @pytest.mark.parametrize("kind", sorted(CODES))

@@ -82,7 +82,7 @@ MATRIX = {
     "export room 1":                  (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
 }
 
-ROWS = [(role, action, allowed) for action, row in MATRIX.items() for role, allowed in zip(ROLES, row)]
+ROWS = [(role, action, allowed) for action, row in MATRIX.items() for role, allowed in zip(ROLES, row, strict=True)]
 
 
 def allowed(role: str, action: str) -> bool:
@@ -415,7 +415,8 @@ def _check_link_answer(response, scene, expected: str, url: str) -> None:
         assert links[f"Go to your room: {scene.room2.title}"] == _url(scene, scene.room2)
 
 
-LINK_ROWS = [(role, place, expected) for place, row in ROOM_LINKS.items() for role, expected in zip(ROLES, row)]
+LINK_ROWS = [(role, place, expected) for place, row in ROOM_LINKS.items()
+             for role, expected in zip(ROLES, row, strict=True)]
 
 
 @pytest.mark.parametrize(("role", "place", "expected"), LINK_ROWS,

@@ -133,7 +133,8 @@ def digest(sources: Iterable[Source], limit: int = DIGEST_SIZE) -> list[Sentence
     centroid = _normalise(centroid)
 
     scored = sorted(
-        ((round(_dot(vector, centroid), 9), sentence, vector) for (sentence, _), vector in zip(candidates, vectors)),
+        ((round(_dot(vector, centroid), 9), sentence, vector)
+         for (sentence, _), vector in zip(candidates, vectors, strict=True)),
         key=lambda item: (-item[0], item[1].post_id, item[1].position))
     chosen: list[tuple[Sentence, dict[str, float]]] = []
     for score, sentence, vector in scored:

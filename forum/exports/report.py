@@ -460,8 +460,8 @@ def render_markdown(report: Report) -> str:
     out = [f"# {md(report.title)}", ""]
     if report.part_of:
         out += [md(_("Part of: %(title)s", title=report.part_of)), ""]
-    for label, value in report.dates:
-        out.append(f"- **{md(label)}:** {md(value)}")
+    for date_label, value in report.dates:
+        out.append(f"- **{md(date_label)}:** {md(value)}")
     for heading, people in ((_("Hosts"), report.hosts), (_("Organisers"), report.organisers)):
         if people:
             names = ", ".join(md(p.name) + (f" ({md(p.detail)})" if p.detail else "") for p in people)

@@ -241,7 +241,8 @@ def on_post(data):
                                          consultation_id=place.consultation.id if place.consultation else None,
                                          room_id=place.room.id if place.room else None)
     topic_id = data.get("topic_id")
-    if place.consultation is not None and parent is None and (isinstance(topic_id, bool) or not isinstance(topic_id, int)):
+    if (place.consultation is not None and parent is None
+            and (isinstance(topic_id, bool) or not isinstance(topic_id, int))):
         raise ServiceError(_("Choose one of this consultation's topics."), field="topic_id")
     fields = {name: data.get(name) for name in ("subject", "body", "client_key")}
     if any(value is not None and not isinstance(value, str) for value in fields.values()):
@@ -270,7 +271,8 @@ def on_post(data):
 @_handler()
 def on_typing(data):
     stream = data.get("stream")
-    if not current_user.is_authenticated or not isinstance(stream, str) or stream not in _joined.get(request.sid, set()):
+    if (not current_user.is_authenticated or not isinstance(stream, str)
+            or stream not in _joined.get(request.sid, set())):
         return {"ok": False}
     # One notice per interval and account, however many connections (tabs, devices) it has.
     if not presence.allow_once_per(f"typing:{current_user.id}:{stream}", current_app.config["TYPING_INTERVAL"]):

@@ -52,7 +52,9 @@ def _check_password(password: str) -> None:
     if len(password) > PASSWORD_MAX:
         raise ValidationError(_l("This password is too long."), field="password")
     if "\x00" in password:
-        raise ValidationError(_l("This text contains invalid characters (for example a NUL byte or bytes that are not valid UTF-8)."), field="password")
+        raise ValidationError(
+            _l("This text contains invalid characters (for example a NUL byte or bytes that are not valid UTF-8)."),
+            field="password")
 
 
 def _apply_profile(user: User, profile: Profile) -> None:
@@ -211,5 +213,6 @@ def timezone_names() -> frozenset[str]:
 def country_codes() -> tuple[str, ...]:
     """EU member states first, then every other territory with an ISO alpha-2 code."""
     others = sorted(code for code in Locale("en").territories
-                    if len(code) == 2 and code.isalpha() and code not in EU_COUNTRIES and code not in {"ZZ", "EU", "EZ", "UN", "QO"})
+                    if len(code) == 2 and code.isalpha() and code not in EU_COUNTRIES
+                    and code not in {"ZZ", "EU", "EZ", "UN", "QO"})
     return EU_COUNTRIES + tuple(others)

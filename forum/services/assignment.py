@@ -94,7 +94,7 @@ class _Rooms:
     def free_places(self) -> float:
         if any(room.capacity is None for room in self.slots):
             return float("inf")
-        return sum(max(0, room.capacity - size) for room, size in zip(self.slots, self.size))
+        return sum(max(0, room.capacity - size) for room, size in zip(self.slots, self.size, strict=True))
 
     def choose(self, person: Person) -> int:
         candidates = [i for i in range(len(self.slots)) if self.is_open(i)]

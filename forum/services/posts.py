@@ -188,7 +188,8 @@ def post_in_room(actor: User, room: Room, *, body: str, parent: Post | None = No
         _enforce_slow_mode(actor, room)
     body = _clean_body(body)
     post = Post(
-        room=room, author=actor, parent=parent, quoted_post=_quoted(parent, quote), body=body, body_html=render_markdown(body),
+        room=room, author=actor, parent=parent, quoted_post=_quoted(parent, quote),
+        body=body, body_html=render_markdown(body),
         backchannel=backchannel, client_key=client_key,
         status=PostStatus.PENDING if room.premoderated and not moderator and not backchannel
         else PostStatus.PUBLISHED,

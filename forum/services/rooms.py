@@ -451,7 +451,8 @@ def list_messages(viewer, room: Room, *, backchannel: bool = False, before_id: i
                   limit: int = 100) -> MessagePage:
     """The newest `limit` messages the viewer may read (before `before_id`), oldest first:
     published ones, the viewer's own pending or rejected ones, and every pending or rejected
-    one for the room's moderators (as permissions.can_read_post allows). Ordered by id, which follows the order messages were stored."""
+    one for the room's moderators (as permissions.can_read_post allows). Ordered by id, which
+    follows the order messages were stored."""
     if backchannel:
         if not permissions.can_use_backchannel(viewer, room):
             raise PermissionDenied()

@@ -35,7 +35,8 @@ def users():
                                 func.lower(User.organisation).like(like)))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page = min(page, max(1, -(-total // PER_PAGE)))
-    rows = db.session.scalars(query.order_by(User.display_name, User.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    rows = db.session.scalars(
+        query.order_by(User.display_name, User.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     return render_template("admin/users.html", users=rows, q=q, page=page,
                            pages=max(1, -(-total // PER_PAGE)), total=total, form=RolesForm(formdata=None))
 

@@ -378,7 +378,8 @@ def broadcast(event_id: int):
         except ValidationError as error:
             apply_service_error(form, error)
         else:
-            flash(ngettext("Your message was sent to %(num)d room.", "Your message was sent to %(num)d rooms.", len(sent)), "success")
+            flash(ngettext("Your message was sent to %(num)d room.", "Your message was sent to %(num)d rooms.",
+                           len(sent)), "success")
             return _room_page(event.plenary)
     status = 400 if request.method == "POST" else 200
     return render_template("events/broadcast.html", form=form, event=event), status

@@ -51,7 +51,8 @@ class RegisterForm(ProfileForm):
         InputRequired(), EqualTo("password", message=_l("The two passwords do not match."))])
     accept_privacy = BooleanField(_l("I have read the privacy notice and agree that my name, "
                                      "organisation and country are shown with my posts."),
-                                  validators=[InputRequired(message=_l("Please accept the privacy notice to register."))])
+                                  validators=[
+                                      InputRequired(message=_l("Please accept the privacy notice to register."))])
 
 
 class ForgotPasswordForm(FlaskForm):
@@ -162,7 +163,8 @@ class ModeratorForm(FlaskForm):
 
 
 class BroadcastForm(FlaskForm):
-    body = TextAreaField(_l("Message to every room"), validators=[InputRequired(message=_l("Write your message first."))],
+    body = TextAreaField(_l("Message to every room"),
+                         validators=[InputRequired(message=_l("Write your message first."))],
                          description=_l("You can use Markdown: **bold**, *italic*, lists, > quotes and links."))
 
 

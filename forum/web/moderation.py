@@ -185,7 +185,8 @@ def flag(post_id: int):
     return _reason_page(post, FlagPostForm(), service.flag_post,
                         message=_("Thank you: the moderators have your report."), template_args=dict(
                             title=_("Report this post"),
-                            intro=_("Tell the moderators what is wrong with it. Its author will not know who reported it."),
+                            intro=_("Tell the moderators what is wrong with it. "
+                                    "Its author will not know who reported it."),
                             submit=_("Send the report"), danger=False))
 
 
@@ -404,7 +405,8 @@ def _log_page(scope, *, title: str, places: dict, rooms: list[Room] | None = Non
     page = render_template(
         "moderation/log.html", scope=scope, is_event=isinstance(scope, Event), title=title, entries=entries,
         older=older, newest=before is not None, post_url=post_url,
-        describe=lambda entry: describe(entry, places), action_names=list(audit.ACTION_LABELS), rooms=rooms, people=people, filters=filters,
+        describe=lambda entry: describe(entry, places), action_names=list(audit.ACTION_LABELS),
+        rooms=rooms, people=people, filters=filters,
         errors=errors, page_url=lambda **extra: url_for(request.endpoint, **request.view_args, **filters, **extra))
     return page, 400 if errors else 200
 

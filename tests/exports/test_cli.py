@@ -137,7 +137,8 @@ def test_pdf_shows_only_the_libraries_errors(app, consultation, tmp_path, caplog
         report.render_pdf = real_render_pdf
 
     assert result.exit_code == 0, result.output
-    from_libraries = [(r.name, r.levelname) for r in caplog.records if r.name.split(".")[0] in ("weasyprint", "fontTools")]
+    from_libraries = [(r.name, r.levelname) for r in caplog.records
+                      if r.name.split(".")[0] in ("weasyprint", "fontTools")]
     assert from_libraries == [("weasyprint", "ERROR")]
     # Only for the command's work: the loggers are as they were afterwards.
     assert logging.getLogger("weasyprint").level == logging.getLogger("fontTools").level == logging.NOTSET

@@ -69,7 +69,7 @@ def _unformula(value: str) -> str:
 def _assert_matches_database(records: list[dict], expected: list[Post], *, as_csv: bool) -> None:
     """Every post once, in order, with its ids, place, times, counts, state and text."""
     assert [int(r["post_id"]) for r in records] == [p.id for p in expected]
-    for record, post in zip(records, expected):
+    for record, post in zip(records, expected, strict=True):
         parent = record["parent_id"]
         assert (int(parent) if parent not in ("", None) else None) == post.parent_id
         assert int(record["thread_id"]) == post.thread_id

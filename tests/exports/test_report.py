@@ -5,6 +5,7 @@ Regenerate the golden file after an intended change with
 ``UPDATE_GOLDEN=1 .venv/bin/pytest tests/exports/test_report.py -k golden`` and review the diff."""
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
@@ -235,7 +236,7 @@ def test_html_report_structure(consultation):
     page = _structure(texts["html"])
     levels = [level for level, _ in page.headings]
     assert levels[0] == 1 and levels.count(1) == 1
-    assert all(b - a <= 1 for a, b in zip(levels, levels[1:])), page.headings  # no level skipped
+    assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), page.headings  # no level skipped
     assert [text.strip() for level, text in page.headings if level == 2] == [
         "Participation", "Topic 1: Housing", "Topic 2: Work", "Moderation"]
     assert ["Guiding questions", "Most endorsed", "Digest", "Open questions"] == [
@@ -310,7 +311,7 @@ def test_report_of_the_demo_event(db, tmp_path):
 
     assert [s.title for s in report.sections] == [room.title for room in event.rooms]
     assert [s.kind for s in report.sections] == ["room"] * 5
-    for room, section in zip(event.rooms, report.sections):
+    for room, section in zip(event.rooms, report.sections, strict=True):
         expected = [" ".join(markdown_to_text(t.body).split()) for t in rooms.takeaways(room)]
         assert [t.text for t in section.takeaways or []] == expected
         assert bool(expected) is (room.position in (1, 2))

@@ -28,7 +28,7 @@ def servers(live_databases, tmp_path_factory):
     log_dir = tmp_path_factory.mktemp("live-server")
     started = [live.Server(name, env, log_dir, port=port) for name, env, port, _ in specs]
     try:
-        for server, (_, _, _, seeded) in zip(started, specs):
+        for server, (_, _, _, seeded) in zip(started, specs, strict=True):
             server.wait_until_up()
             server.seed = seeded
         yield {server.name: server for server in started}
@@ -101,7 +101,7 @@ def test_a_reader_catching_up_gets_in_pages_exactly_what_was_broadcast(server, r
     for n in range(55):  # more than a page (50)
         ack = writer.call("post", {"stream": seed.stream, "topic_id": seed.topic_id, "body": f"Paged {n}."})
         assert ack["ok"], ack
-    live_events = [watcher.next_event(where=lambda e: e["seq"] > joined["seq"] + n) for n in range(55)]
+    live_events = [watcher.next_event(where=lambda e, n=n: e["seq"] > joined["seq"] + n) for n in range(55)]
 
     first = late.join(seed.stream, last_seq=joined["seq"])
     second = late.call("sync", {"stream": seed.stream, "last_seq": first["missed"][-1]["seq"]})

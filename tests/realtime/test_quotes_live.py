@@ -79,8 +79,8 @@ def test_a_reader_catching_up_gets_no_deleted_words_and_the_replacement(db, scen
     ack = late.join(scene.stream, last_seq=scene.before)
     # The reply's stored message quoted the words: the change recorded the reply anew, and the
     # earlier message is only a "superseded" stub now.
-    assert [e["type"] for e in ack["missed"]] == ["superseded", {"delete": "post.deleted", "hide": "post.hidden"}[change],
-                                                  "post.updated"]
+    changed = {"delete": "post.deleted", "hide": "post.hidden"}[change]
+    assert [e["type"] for e in ack["missed"]] == ["superseded", changed, "post.updated"]
     assert SECRET not in str(ack["missed"])
     updated = ack["missed"][2]
     assert updated["post"]["id"] == scene.reply.id

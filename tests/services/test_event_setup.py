@@ -344,7 +344,8 @@ def test_choosing_is_only_for_self_select_events(make_event, make_user):
 
 def test_the_organiser_moves_people_and_it_is_logged_and_told(make_event, make_user, monkeypatch):
     told = []
-    monkeypatch.setattr(service.events, "notify_user_after_commit", lambda user_id, message: told.append((user_id, message)))
+    monkeypatch.setattr(service.events, "notify_user_after_commit",
+                        lambda user_id, message: told.append((user_id, message)))
     event = make_event(rooms=2, participants=1, assignment_mode="manual")
     person = event.test_participants[0]
     member = service.members(event.owner, event)[0]
@@ -390,7 +391,7 @@ def test_balanced_assignment_places_the_unplaced_and_keeps_the_placed(make_event
     event = make_event(rooms=4, moderators=1, participants=0, assignment_mode="manual")
     countries = ["IT", "FR", "DE", "ES"] * 3
     org_types = ["ngo", "research", "local_authority"] * 4
-    users = [make_user(country=c, organisation_type=o) for c, o in zip(countries, org_types)]
+    users = [make_user(country=c, organisation_type=o) for c, o in zip(countries, org_types, strict=True)]
     for user in users:
         service.register(user, event)
     kept = service.members(event.owner, event)[0]

@@ -545,7 +545,8 @@ def test_a_room_message_moves_only_within_its_event(db, ev, make_event):
 
 def test_flagging_a_room_message_puts_it_in_the_moderators_queue(db, ev, make_user):
     flag = service.flag_post(ev.bystander, ev.message, "Insulting")
-    assert (flag.post_id, flag.user_id, flag.reason, flag.resolved_at) == (ev.message.id, ev.bystander.id, "Insulting", None)
+    assert (flag.post_id, flag.user_id, flag.reason, flag.resolved_at) == (
+        ev.message.id, ev.bystander.id, "Insulting", None)
     assert live(db) == [("flag.created", f"room:{ev.room.id}:moderators", None)]
     assert live_data(db, "flag.created") == [
         {"flag_id": flag.id, "post_id": ev.message.id, "reason": "Insulting", "flag_count": 1}]

@@ -60,11 +60,14 @@ def test_hiding_the_quoted_post_leaves_a_placeholder_and_restoring_brings_it_bac
     organiser = source.consultation.owner
 
     moderation.hide_post(organiser, source, "Personal details")
-    assert SECRET not in quote_html(source)
-    assert "This post was hidden by a moderator." in quote_html(source)
+    # The reply still refers to the hidden post; its quote shows the placeholder instead.
+    assert reply.quoted_post_id == source.id
+    hidden = quote_html(reply.quoted_post)
+    assert SECRET not in hidden and "Ann" not in hidden
+    assert "This post was hidden by a moderator." in hidden
 
     moderation.restore_post(organiser, source)
-    assert SECRET in quote_html(source)
+    assert SECRET in quote_html(reply.quoted_post)
 
 
 def test_a_room_message_quotes_by_reference_with_the_rooms_wording(db, make_event):

@@ -301,7 +301,8 @@ def test_forgot_password_answers_the_same_for_known_and_unknown_addresses(client
     unknown_page = parse(client.get(unknown.headers["Location"]))
     assert reset_links(caplog) == []
 
-    assert (known.status_code, known.headers["Location"]) == (unknown.status_code, unknown.headers["Location"]) == (302, "/login")
+    assert ((known.status_code, known.headers["Location"]) == (unknown.status_code, unknown.headers["Location"])
+            == (302, "/login"))
     assert flashes(known_page) == flashes(unknown_page) == [
         "If an account uses this address, we have sent it a link to choose a new password."]
 
@@ -349,7 +350,8 @@ def test_a_reset_link_refuses_a_short_password_and_stays_valid(client, make_user
 def test_a_forged_reset_link_is_refused(client):
     response = client.get("/reset-password/not-a-real-token")
     assert response.status_code == 302
-    assert "This reset link is not valid. Ask for a new one." in flashes(parse(client.get(response.headers["Location"])))
+    page = parse(client.get(response.headers["Location"]))
+    assert "This reset link is not valid. Ask for a new one." in flashes(page)
 
 
 # --- profile ------------------------------------------------------------------------

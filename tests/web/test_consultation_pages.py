@@ -85,7 +85,8 @@ def test_the_page_shows_brief_hosts_topics_questions_and_responses(client, make_
                                      brief="Read **this** first.\n\nThen answer.", hosts=[host, "Dr. Plain Name"])
     service.update_topic(consultation.owner, consultation.topics[0], service.TopicInput(
         title="Housing", description="Where people live.", guiding_questions=["What works?", "What fails?"]))
-    service.add_topic(consultation.owner, consultation, service.TopicInput(title="Work", guiding_questions=["Who hires?"]))
+    service.add_topic(consultation.owner, consultation,
+                      service.TopicInput(title="Work", guiding_questions=["Who hires?"]))
     response = make_post(consultation=consultation, topic=consultation.topics[1], subject="On work",
                          body="Employers *should* help.")
     reply = make_post(parent=response, body="I agree.", author=host)
@@ -170,7 +171,7 @@ def four_responses(make_user, make_consultation, make_post, db):
 ])
 def test_topic_filter_and_sorts_order_the_responses(client, four_responses, query, expected):
     consultation, *posts = four_responses
-    by_letter = dict(zip("abcd", posts))
+    by_letter = dict(zip("abcd", posts, strict=True))
     topics = {"first": consultation.topics[0].id, "second": consultation.topics[1].id}
     query = {k: topics.get(v, v) for k, v in query.items()}
 
@@ -178,7 +179,8 @@ def test_topic_filter_and_sorts_order_the_responses(client, four_responses, quer
 
     assert response_ids(page) == [by_letter[letter].id for letter in expected]
     assert page.one("p", class_="result-count").text() == f"{len(expected)} responses"
-    assert page.control("sort").value() == (query.get("sort") if query.get("sort") in {"oldest", "endorsed"} else "newest")
+    sort = query.get("sort")
+    assert page.control("sort").value() == (sort if sort in {"oldest", "endorsed"} else "newest")
 
 
 def test_a_topic_filter_preselects_the_topic_in_the_response_form(client, make_user, four_responses):

@@ -50,7 +50,8 @@ def test_the_list_groups_events_and_hides_others_drafts(client, make_event):
 
 
 @pytest.mark.parametrize("role, status", [
-    ("anonymous", 200), ("stranger", 200), ("participant", 200), ("moderator", 200), ("organiser", 200), ("admin", 200)])
+    ("anonymous", 200), ("stranger", 200), ("participant", 200), ("moderator", 200), ("organiser", 200),
+    ("admin", 200)])
 def test_the_public_page(client, event, make_user, role, status):
     user = people(event, make_user)[role]
     response = as_user(client, user).get(f"/events/{event.id}")
@@ -62,7 +63,8 @@ def test_the_public_page(client, event, make_user, role, status):
     assert ("Edit event" in page) == (role in ("organiser", "admin"))
 
 
-@pytest.mark.parametrize("role, status", [("anonymous", 404), ("stranger", 404), ("moderator", 200), ("organiser", 200)])
+@pytest.mark.parametrize("role, status", [
+    ("anonymous", 404), ("stranger", 404), ("moderator", 200), ("organiser", 200)])
 def test_a_draft_page_is_for_its_organisers_and_moderators(client, make_event, make_user, role, status):
     draft = make_event(status="draft", participants=1)
     assert as_user(client, people(draft, make_user)[role]).get(f"/events/{draft.id}").status_code == status
@@ -123,7 +125,8 @@ def test_organiser_pages_by_role(client, event, make_user, role, status):
 def test_rooms_moderators_status_and_invitation(client, db, event, make_user, reload):
     login(client, event.owner)
     base = f"/events/{event.id}"
-    assert client.post(f"{base}/rooms/new", data={"title": "Jobs", "capacity": "10"}).headers["Location"] == f"{base}/edit#rooms"
+    created = client.post(f"{base}/rooms/new", data={"title": "Jobs", "capacity": "10"})
+    assert created.headers["Location"] == f"{base}/edit#rooms"
     room = reload(event).breakout_rooms[-1]
     assert (room.title, room.capacity) == ("Jobs", 10)
     assert client.post(f"{base}/rooms/new", data={"title": "Jobs", "capacity": "0"}).status_code == 400
@@ -281,7 +284,8 @@ def test_broadcast_and_recall(client, event, db):
 def test_phase_control_by_role(client, event, make_user, reload, role, status):
     room = event.breakout_rooms[0]
     as_user(client, people(event, make_user)[role])
-    response = client.post(f"/events/{event.id}/rooms/{room.id}/phase", data={"phase": "wrap_up", "wrap_up_minutes": "3"})
+    response = client.post(f"/events/{event.id}/rooms/{room.id}/phase",
+                           data={"phase": "wrap_up", "wrap_up_minutes": "3"})
     assert response.status_code == status
     assert (reload(room).phase is RoomPhase.WRAP_UP) == (role in ("moderator", "organiser"))
     if role in ("moderator", "organiser"):
@@ -291,7 +295,8 @@ def test_phase_control_by_role(client, event, make_user, reload, role, status):
 def test_a_refused_phase_change_is_explained_on_the_room_page(client, event, reload):
     room = event.breakout_rooms[0]
     login(client, event.test_moderators[1][0])
-    response = client.post(f"/events/{event.id}/rooms/{room.id}/phase", data={"phase": "wrap_up", "wrap_up_minutes": ""})
+    response = client.post(f"/events/{event.id}/rooms/{room.id}/phase",
+                           data={"phase": "wrap_up", "wrap_up_minutes": ""})
     assert response.headers["Location"] == room_path(room)
     assert reload(room).phase is RoomPhase.OPEN
     with client.session_transaction() as session:

@@ -61,7 +61,7 @@ def scene(db, make_user, make_event, make_consultation):
                               preferred_language=language)
         organiser.is_admin = True
         event = make_event(owner=organiser, rooms=len(RoomPhase), moderators=0, title="Assemblea")
-        for room, phase in zip(event.breakout_rooms, RoomPhase):
+        for room, phase in zip(event.breakout_rooms, RoomPhase, strict=True):
             room.phase = phase
             room.title = f"Sala {room.position}"
         for n, code in enumerate(ORGANISATION_TYPES):

@@ -94,7 +94,8 @@ def test_a_button_goes_back_to_a_local_next_only(client, db, cons):
     response = client.post(f"/posts/{cons.response.id}/pin", data={"next": "/consultations/1?x=1"})
     assert response.headers["Location"] == "/consultations/1?x=1"
     response = client.post(f"/posts/{cons.response.id}/unpin", data={"next": "https://evil.example/"})
-    assert urlsplit(response.headers["Location"]).path == f"/consultations/{cons.consultation.id}/posts/{cons.response.id}"
+    assert (urlsplit(response.headers["Location"]).path
+            == f"/consultations/{cons.consultation.id}/posts/{cons.response.id}")
 
 
 def test_participants_get_403_and_unreadable_posts_404(client, db, cons, make_consultation, make_post):
@@ -217,7 +218,8 @@ def test_another_rooms_moderator_cannot_see_nor_act_on_the_room(app, client, db,
     participant = as_user(app, ev.participant)
     assert participant.get(f"/rooms/{ev.room.id}/queue").status_code == 403
     assert participant.post(f"/rooms/{ev.room.id}/settings", data={"locked": "1"}).status_code == 403
-    assert participant.post(f"/rooms/{ev.room.id}/mute", data={"user_id": ev.bystander.id, "minutes": "5"}).status_code == 403
+    mute = {"user_id": ev.bystander.id, "minutes": "5"}
+    assert participant.post(f"/rooms/{ev.room.id}/mute", data=mute).status_code == 403
     assert participant.get(f"/events/{ev.event.id}/log").status_code == 403
     assert actions(db) == []
 

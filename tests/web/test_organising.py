@@ -45,7 +45,8 @@ def test_an_organiser_creates_a_draft_and_builds_it_up(client, db, organiser):
     base = f"/consultations/{consultation.id}"
 
     for title, questions in (("Housing", "Where?\nHow long?\n\n"), ("Work", "Who hires?"), ("Health", "")):
-        answer = client.post(f"{base}/topics/new", data={"title": title, "description": "", "guiding_questions": questions})
+        answer = client.post(f"{base}/topics/new",
+                             data={"title": title, "description": "", "guiding_questions": questions})
         assert answer.status_code == 302 and answer.headers["Location"] == f"{base}/edit#topics"
     answer = client.post(f"{base}/hosts/new", data={"name": "Dr. Host", "role": "Rapporteur",
                                                      "organisation": "City", "account_email": organiser.email})
@@ -70,10 +71,12 @@ def test_topics_are_reordered_and_renumbered(client, db, organiser, make_consult
     assert client.post(f"{base}/topics/{first}/down").status_code == 302
 
     db.session.expire_all()
-    positions = dict(db.session.execute(select(Topic.id, Topic.position).where(Topic.consultation_id == consultation.id)).all())
+    positions = dict(db.session.execute(
+        select(Topic.id, Topic.position).where(Topic.consultation_id == consultation.id)).all())
     assert positions == {third: 1, first: 2, second: 3}
     assert topic_titles(parse(client.get(f"{base}/edit"))) == [
-        "Topic 1: Topic 3 of consultation 1", "Topic 2: Topic 1 of consultation 1", "Topic 3: Topic 2 of consultation 1"]
+        "Topic 1: Topic 3 of consultation 1", "Topic 2: Topic 1 of consultation 1",
+        "Topic 3: Topic 2 of consultation 1"]
 
 
 def test_moving_the_first_topic_up_is_refused(client, organiser, make_consultation):
@@ -121,7 +124,8 @@ def test_a_host_can_be_edited_reordered_and_removed(client, db, organiser, make_
     assert client.post(f"{base}/hosts/{first}/edit", data={"name": "First, renamed", "role": "", "organisation": "",
                                                             "account_email": ""}).status_code == 302
     assert client.post(f"{base}/hosts/{second}/up").status_code == 302
-    names = [li.one("strong").text() for li in parse(client.get(f"{base}/edit")).one("section", id="hosts").find_all("li")]
+    hosts = parse(client.get(f"{base}/edit")).one("section", id="hosts")
+    names = [li.one("strong").text() for li in hosts.find_all("li")]
     assert names == ["Second", "First, renamed"]
     assert client.post(f"{base}/hosts/{first}/delete").status_code == 302
     shown = parse(client.get(base)).one("ul", class_="host-list").find_all("li")

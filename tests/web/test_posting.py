@@ -35,7 +35,8 @@ def test_responding_to_topic_2_shows_the_response_under_that_topic(client, db, m
     assert location.path == f"/consultations/{consultation.id}"
     assert parse_qs(location.query) == {"topic": [str(second.id)]}
     assert location.fragment == f"post-{post.id}"
-    assert (post.topic_id, post.author_id, post.subject, post.parent_id) == (second.id, author.id, "Housing first", None)
+    assert (post.topic_id, post.author_id, post.subject, post.parent_id) == (
+        second.id, author.id, "Housing first", None)
 
     page = parse(client.get(response.headers["Location"]))
     assert flashes(page) == ["Your response has been published."]
@@ -183,7 +184,8 @@ def test_an_unchanged_edit_keeps_no_version(client, make_user, make_post, reload
     author = make_user()
     post = make_post(author, body="Same")
     login(client, author)
-    response = client.post(f"/consultations/{post.consultation_id}/posts/{post.id}/edit", data={"subject": "", "body": "Same"})
+    response = client.post(f"/consultations/{post.consultation_id}/posts/{post.id}/edit",
+                           data={"subject": "", "body": "Same"})
     assert flashes(parse(client.get(response.headers["Location"]))) == ["Nothing was changed."]
     assert reload(post).revisions == [] and post.edited_at is None
     assert post_article(parse(client.get(thread_url(post))), post.id).find("a", class_="edited") is None

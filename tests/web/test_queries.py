@@ -45,8 +45,9 @@ def test_the_consultation_page_needs_as_many_queries_for_15_threads_as_for_3(
     many = queries_for_page(client, count_queries, f"/consultations/{large.id}", large_posts + 1)
 
     assert many == few
-    assert few <= 12  # user, consultation, topics, hosts, stream seq, count, page, replies, endorsed, topic counts, tags,
-    #                 topics the reader moderates
+    # user, consultation, topics, hosts, stream seq, count, page, replies, endorsed, topic counts,
+    # tags, topics the reader moderates
+    assert few <= 12
 
 
 def test_a_thread_page_needs_as_many_queries_for_30_replies_as_for_2(

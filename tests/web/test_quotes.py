@@ -42,7 +42,8 @@ def test_the_reply_form_stores_a_reference_not_the_words(consultation_quote):
 def test_a_consultation_quote_reads_in_each_readers_language(client, make_user, consultation_quote, language, header):
     source, reply = consultation_quote
     login(client, make_user(preferred_language=language))
-    for url in (f"/consultations/{source.consultation_id}", f"/consultations/{source.consultation_id}/posts/{source.id}"):
+    base = f"/consultations/{source.consultation_id}"
+    for url in (base, f"{base}/posts/{source.id}"):
         quote = quote_in(post_article(parse(client.get(url)), reply.id), source.id)
         assert quote.one(class_="quote-head").text() == header
         assert quote.one(class_="quote-body").text() == SECRET

@@ -32,8 +32,8 @@ def test_failed_logins_for_one_account_are_limited_and_others_are_not(rate_limit
     client = app.test_client()
 
     for _ in range(3):
-        assert fail_login(client, "ada@example.org").status_code == 400
-    assert_rate_limited(fail_login(client, "ada@example.org"), 60)
+        assert fail_login(client, ada.email).status_code == 400
+    assert_rate_limited(fail_login(client, ada.email), 60)
     # The same account however it is spelt.
     assert fail_login(client, " ADA@Example.org ").status_code == 429
 
@@ -84,8 +84,8 @@ def test_reset_requests_for_one_account_are_limited(rate_limited_app, make_user)
     ada, bob = make_user(email="ada@example.org"), make_user()
     client = app.test_client()
 
-    assert client.post("/forgot-password", data={"email": "ada@example.org"}).status_code == 302
-    assert_rate_limited(client.post("/forgot-password", data={"email": "ada@example.org"}), 3600)
+    assert client.post("/forgot-password", data={"email": ada.email}).status_code == 302
+    assert_rate_limited(client.post("/forgot-password", data={"email": ada.email}), 3600)
     assert client.post("/forgot-password", data={"email": bob.email}).status_code == 302
 
 
@@ -235,8 +235,8 @@ def writer(rate_limited_app, make_user, make_post, make_event, db):
     }
     neighbour_client = app.test_client()
     login(neighbour_client, neighbour)
-    return SimpleNamespace(app=app, client=client, neighbour_client=neighbour_client, room=room, urls=urls, row_counts=row_counts,
-                           post=lambda name: client.post(urls[name][0], data=urls[name][1]))
+    return SimpleNamespace(app=app, client=client, neighbour_client=neighbour_client, room=room, urls=urls,
+                           row_counts=row_counts, post=lambda name: client.post(urls[name][0], data=urls[name][1]))
 
 
 WRITES = ["response", "reply", "edit", "endorse", "withdraw", "delete", "flag", "room message", "room endorse",

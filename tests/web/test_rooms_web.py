@@ -70,7 +70,8 @@ def test_a_moderator_sees_the_channel_the_tools_and_hidden_text_with_the_reason(
     assert "Shall we wrap up at 11?" in text
     assert "Hidden from participants. Reason: No personal details, please." in text
     assert "Names a person's asylum status." in text
-    for heading in ("Room phase", "Room settings", "Raised hands", "Moderation queue", "Speaking share", "Key takeaways"):
+    for heading in ("Room phase", "Room settings", "Raised hands", "Moderation queue", "Speaking share",
+                    "Key takeaways"):
         assert heading in text
 
 
