@@ -144,6 +144,15 @@ def live_app(database_url: str) -> Iterator:
             db.engine.dispose()
 
 
+def open_actions(message) -> None:
+    """Open the "Actions" disclosure of a message or post (one per message holds its actions),
+    unless it is open already: a live refresh of the message may have closed it, or not."""
+    menu = message.locator("details.message-menu").first
+    if menu.get_attribute("open") is None:
+        menu.locator(":scope > summary").click()
+    expect(menu).to_have_attribute("open", "")
+
+
 def new_page(browser, timeout_ms: int = TIMEOUT_MS):
     """(context, page): a browser context of its own (cookies, storage) with one page whose
     console errors are collected in `page.console_errors`. It prefers reduced motion: no smooth

@@ -21,6 +21,7 @@ from tests.e2e.conftest import (
     _wait_until_up,
     copy_demo_database,
     new_page,
+    open_actions,
     screenshot,
     server_env,
 )
@@ -212,6 +213,7 @@ def test_posts_appear_live_and_nothing_is_lost_across_a_server_restart(browser, 
 
     # B quotes one of A's posts; A deletes it: B's open page drops its words from the quote.
     quoted = b.locator("article.post", has_text="Written while the server was down (1).")
+    open_actions(quoted)
     quoted.get_by_role("link", name="Quote").click()
     expect(b.get_by_label("Quote this post above my reply")).to_be_checked()
     b.get_by_label("Your reply").fill("Quoting this: the timing matters.")
@@ -222,6 +224,7 @@ def test_posts_appear_live_and_nothing_is_lost_across_a_server_restart(browser, 
     expect(quote).to_contain_text("Amina Diallo wrote:")
     expect(quote).to_contain_text("Written while the server was down (1).")
     own = a.locator("article.post", has_text="Written while the server was down (1).").first
+    open_actions(own)
     own.get_by_role("link", name="Delete").click()
     a.get_by_role("button", name="Delete").click()
     expect(quote).to_have_text("This post was deleted.")

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import axe_violations, screenshot, serve_demo
-from tests.e2e.test_breakout import MODERATOR_PASSWORD, PARTICIPANT_PASSWORD, ROOM_TITLE, path_of
+from tests.e2e.test_breakout import MODERATOR_PASSWORD, PARTICIPANT_PASSWORD, ROOM_TITLE
 
 pytestmark = pytest.mark.e2e
 ACCOUNTS = {
@@ -20,9 +20,16 @@ ACCOUNTS = {
 }
 
 
+def path_of(demo_output: str, pattern: str) -> str:
+    """The path of a room, from the logins `flask demo` printed."""
+    match = re.search(pattern + r" (http://\S+)", demo_output)
+    assert match, demo_output
+    return "/" + match.group(1).split("/", 3)[3]
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with serve_demo(tmp_path_factory.mktemp("room-keyboard")) as running:
+def server(tmp_path_factory, demo_database):
+    with serve_demo(tmp_path_factory.mktemp("room-keyboard"), demo_database) as running:
         running["room"] = path_of(running["demo_output"], rf"Room 3: {re.escape(ROOM_TITLE)} \(Open\)")
         yield running
 
@@ -96,7 +103,8 @@ def test_the_message_box_is_a_few_tab_presses_away_however_long_the_room(open_ro
     # Crossing the messages themselves costs a few stops each: the time, "in reply to" on a
     # reply, Agree, Actions.
     stops = lea.evaluate("""() => {
-        const items = [...document.querySelectorAll('[data-list-stream^="room:"]:not([data-list-stream$="moderators"]) > li.message')];
+        const list = '[data-list-stream^="room:"]:not([data-list-stream$="moderators"])';
+        const items = [...document.querySelectorAll(list + ' > li.message')];
         const focusable = 'a[href], button, summary, input:not([type=hidden]), select, textarea';
         return items.map(li => [...li.querySelectorAll(focusable)].filter(el => el.checkVisibility()).length);
     }""")
