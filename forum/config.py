@@ -87,8 +87,12 @@ class Config:
     RATELIMIT_REGISTER_PER_ADDRESS = os.environ.get("RATELIMIT_REGISTER_PER_ADDRESS", "10 per hour")
     RATELIMIT_RESET_PER_ADDRESS = os.environ.get("RATELIMIT_RESET_PER_ADDRESS", "10 per hour")
     RATELIMIT_RESET_PER_ACCOUNT = os.environ.get("RATELIMIT_RESET_PER_ACCOUNT", "3 per hour")
-    RATELIMIT_POST_PER_ACCOUNT = os.environ.get("RATELIMIT_POST_PER_ACCOUNT", "10 per minute")
-    RATELIMIT_POST_PER_ADDRESS = os.environ.get("RATELIMIT_POST_PER_ADDRESS", "60 per minute")
+    # Every write a participant can repeat (posts, messages, edits, agreeing, hands, ...) shares
+    # one allowance: a person chatting in a room and agreeing as they read stays well inside 30
+    # a minute; a script editing 40 times in 15 s does not. Many people may share an address (an
+    # office, a venue's Wi-Fi): its bucket only bounds many accounts driven from one place.
+    RATELIMIT_POST_PER_ACCOUNT = os.environ.get("RATELIMIT_POST_PER_ACCOUNT", "30 per minute")
+    RATELIMIT_POST_PER_ADDRESS = os.environ.get("RATELIMIT_POST_PER_ADDRESS", "600 per minute")
     # Socket `join` and `sync` (each may carry a page of catch-up), per connection and per
     # address. A page reconnecting joins one or two streams and pages through at most
     # CATCH_UP_RELOAD_AFTER / CATCH_UP_PAGE_SIZE pages; a venue where hundreds of people

@@ -182,6 +182,12 @@ def room_takes_newcomers(room: Room) -> bool:
 
 
 def can_choose_room(user: Actor, room: Room) -> bool:
+    return may_choose_rooms(user, room) and room_takes_newcomers(room)
+
+
+def may_choose_rooms(user: Actor, room: Room) -> bool:
+    """Whether the person picks their own breakout room in `room`'s event (whatever that
+    room's phase): a participant of a published self-select event."""
     from forum.models.events import AssignmentMode
 
     event = room.event
@@ -190,9 +196,7 @@ def can_choose_room(user: Actor, room: Room) -> bool:
     if event.status is not EventStatus.PUBLISHED:
         return False
     member = membership(user, event)
-    if member is None or member.role is not MemberRole.PARTICIPANT:
-        return False
-    return room_takes_newcomers(room)
+    return member is not None and member.role is MemberRole.PARTICIPANT
 
 
 def own_room(user: Actor, event: Event) -> Room | None:

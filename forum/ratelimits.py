@@ -29,6 +29,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter, RateLimiter
 
 from forum.extensions import limiter
+from forum.models.users import normalise_email
 from forum.services.errors import TooSoon
 
 log = logging.getLogger("forum.ratelimits")
@@ -185,7 +186,7 @@ def charge_catch_up() -> None:
 #   bounds the guesses at it).
 
 def _login_account_bucket(email: str) -> tuple[str, str, str]:
-    return ("RATELIMIT_LOGIN_PER_ACCOUNT", "email:" + email.strip().lower(), LOGIN_FAILURES_PER_ACCOUNT)
+    return ("RATELIMIT_LOGIN_PER_ACCOUNT", "email:" + normalise_email(email), LOGIN_FAILURES_PER_ACCOUNT)
 
 
 def _login_address_bucket() -> tuple[str, str, str]:
@@ -211,6 +212,13 @@ def _record_failed_login(counter: RateLimiter, email: str) -> int | None:
     wait = _refusal(counter, [address])
     _hit(counter, [_login_account_bucket(email)] + ([] if wait else [address]))
     return wait
+
+
+@_counted
+def clear_failed_logins(counter: RateLimiter, email: str) -> None:
+    """The account's owner proved who they are (a completed password reset): its lock-out ends."""
+    setting, key, scope = _login_account_bucket(email)
+    counter.clear(parse_limit(current_app.config[setting]), key, scope)
 
 
 def record_failed_login(email: str) -> None:

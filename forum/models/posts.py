@@ -60,9 +60,9 @@ class Post(db.Model):
     announcement: Mapped[bool] = mapped_column(default=False)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("post.id"))
     # The post this one quotes. A quote is a reference, never a copy: it is rendered from the
-    # quoted post as it is when read (templates/partials/_quote.html), so deleting or hiding
+    # quoted post as it is when read (templates/partials/quote.html), so deleting or hiding
     # that post takes its words out of every quote of it.
-    quoted_post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id"))
+    quoted_post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id"), index=True)
     # The top-level response this post belongs to (itself for a response).
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("post.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)

@@ -277,5 +277,7 @@ def on_typing(data):
     # One notice per interval and account, however many connections (tabs, devices) it has.
     if not presence.allow_once_per(f"typing:{current_user.id}:{stream}", current_app.config["TYPING_INTERVAL"]):
         return {"ok": True}  # throttled: one notice per interval is enough
+    if not _can_post(_access(stream)):  # an observer, a muted person, a closed room: nothing to type
+        return {"ok": False}
     emit("typing", {"stream": stream, "user": _me()}, to=stream, include_self=False)
     return {"ok": True}

@@ -356,11 +356,10 @@ def _check_capacity(room: Room, member: EventMember) -> None:
 
 def choose_room(actor: User, room: Room) -> EventMember:
     """A participant of a self-select event picks (or changes) their breakout room."""
-    if not permissions.can_choose_room(actor, room):
-        member = permissions.membership(actor, room.event)
-        if member is not None and not room.is_plenary and not permissions.room_takes_newcomers(room):
-            raise Conflict(_l("This room is wrapping up or closed and takes no newcomers. Choose another one."))
+    if not permissions.may_choose_rooms(actor, room):
         raise PermissionDenied()
+    if not permissions.can_choose_room(actor, room):
+        raise Conflict(_l("This room is wrapping up or closed and takes no newcomers. Choose another one."))
     if room.is_moderator(actor):
         raise ValidationError(_l("You co-moderate this room."))
     member = permissions.membership(actor, room.event)

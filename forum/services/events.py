@@ -183,10 +183,11 @@ def events_after(stream_key: str, last_seq: int, limit: int) -> tuple[list[dict]
 
     An event about a post that a later event on the same stream shows anew is sent as
     `{"stream", "seq", "type": "superseded"}`: its stored message may hold text that was
-    hidden, deleted or moved away since, and the later one carries the post as it is."""
+    hidden, deleted or moved away since, and the later one carries the post as it is. An
+    endorsement supersedes nothing: clients take only its figures (COUNT_ONLY_KINDS)."""
     later = aliased(StreamEvent)
     superseded = exists().where(later.stream_key == StreamEvent.stream_key, later.post_id == StreamEvent.post_id,
-                                later.seq > StreamEvent.seq)
+                                later.seq > StreamEvent.seq, later.kind.not_in(COUNT_ONLY_KINDS))
     rows = db.session.execute(
         select(StreamEvent.seq, superseded.label("superseded"),
                # A superseded message is not read at all: it is never sent.
@@ -212,7 +213,10 @@ def payload(stream_event: StreamEvent) -> dict[str, Any]:
     message = {"stream": stream_event.stream_key, "seq": stream_event.seq, "type": stream_event.kind}
     if stream_event.post_id is None:
         return {**message, "data": stream_event.data or {}}
-    post = db.session.get(Post, stream_event.post_id, options=[joinedload(Post.author), joinedload(Post.topic)])
+    # Read anew: the copy in this session may predate a change another transaction committed
+    # while this one waited for its stream number (a moderator's hide during an endorsement).
+    post = db.session.get(Post, stream_event.post_id, options=[joinedload(Post.author), joinedload(Post.topic)],
+                          populate_existing=True)
     if stream_event.stream_key != current_stream(post):
         # The post has left this stream (moved, approved): its readers learn only that.
         return {**message, "post": {"id": post.id, "left": True}}
@@ -275,6 +279,10 @@ def render_post(post: Post, language: str) -> str:
         g.render_for_everyone = False
 
 
+# Events whose message clients read only for its figures (the post's text is not replaced):
+# they supersede no earlier message of the post.
+COUNT_ONLY_KINDS = ("post.endorsed",)
+
 # Changes after which a post reads differently where it is quoted: the replies quoting it are
 # recorded anew (`record`), so open pages and catch-up show their quote as it now reads.
 QUOTE_CHANGES = frozenset({"post.updated", "post.deleted", "post.hidden", "post.restored"})
@@ -295,7 +303,7 @@ def _store_payloads(session: Session) -> None:
         session.flush()
         session.info[PENDING] = [e.payload if isinstance(e, StreamEvent) else e for e in pending]
         _erase_superseded(session, [e for e in pending if isinstance(e, StreamEvent) and e.post_id is not None
-                                    and e.kind != "post.created"])
+                                    and e.kind != "post.created" and e.kind not in COUNT_ONLY_KINDS])
 
 
 def _erase_superseded(session: Session, stream_events: list[StreamEvent]) -> None:

@@ -29,7 +29,7 @@ def _require(allowed: bool, place: Consultation | Room, actor: User) -> None:
     if allowed:
         return
     if isinstance(place, Room):
-        _explain_room_refusal(actor, place)
+        _explain_posting_refusal(actor, place)
     elif not place.accepts_posts(utcnow()):
         raise PermissionDenied(_l("This consultation is not accepting responses at the moment."))
     raise PermissionDenied()
@@ -39,7 +39,7 @@ def _place(post: Post) -> Consultation | Room:
     return post.room if post.room_id is not None else post.consultation
 
 
-def room_refusal(actor: User, room: Room):
+def posting_refusal(actor: User, room: Room):
     """Why the actor may not write in the room (None if they may): the one wording for the
     refused message and for the room page's composer."""
     if room.event.status is not EventStatus.PUBLISHED or permissions.room_closed(room):
@@ -62,8 +62,8 @@ def room_refusal(actor: User, room: Room):
     return _l("You cannot post in this room.")
 
 
-def _explain_room_refusal(actor: User, room: Room) -> None:
-    reason = room_refusal(actor, room)
+def _explain_posting_refusal(actor: User, room: Room) -> None:
+    reason = posting_refusal(actor, room)
     if reason is not None:
         raise PermissionDenied(reason)
 
@@ -126,7 +126,7 @@ def create_post(actor: User, consultation: Consultation, *, body: str, topic_id:
 
 def _quoted(parent: Post | None, quote: bool) -> Post | None:
     """The post a new one quotes: the one it replies to. A quote is a reference, rendered
-    from the quoted post whenever it is read (templates/partials/_quote.html), never a copy of
+    from the quoted post whenever it is read (templates/partials/quote.html), never a copy of
     its words: they must go wherever that post is deleted or hidden."""
     if not quote:
         return None

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from forum import permissions
 from forum.extensions import db
@@ -463,7 +463,8 @@ def list_messages(viewer, room: Room, *, backchannel: bool = False, before_id: i
         readable.append(Post.author_id == viewer.id)
         if permissions.can_moderate_room(viewer, room):
             readable.append(Post.status.in_([PostStatus.PENDING, PostStatus.REJECTED]))
-    query = (select(Post).options(joinedload(Post.author))
+    # A quoted message may be older than the page: its text and author in one more query.
+    query = (select(Post).options(joinedload(Post.author), selectinload(Post.quoted_post).joinedload(Post.author))
              .where(Post.room_id == room.id, Post.backchannel.is_(backchannel), or_(*readable))
              .order_by(Post.id.desc()).limit(limit + 1))
     if before_id is not None:

@@ -138,7 +138,8 @@ def apply_service_error(form, error: ValidationError) -> None:
 
 def _service_error(error: ServiceError):
     response = make_response(render_template(
-        "errors/error.html", status=error.status_code, message=error.message, typed=_typed_text()), error.status_code)
+        "errors/error.html", status=error.status_code, message=str(error.message), typed=_typed_text()),
+        error.status_code)
     if getattr(error, "retry_after", None):
         response.headers["Retry-After"] = str(error.retry_after)
     return response

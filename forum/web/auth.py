@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from forum import ratelimits
 from forum.extensions import limiter
 from forum.i18n import label
-from forum.ratelimits import configured, counts_as_write, email_key
+from forum.ratelimits import clear_failed_logins, configured, counts_as_write, email_key
 from forum.services import accounts
 from forum.services.errors import ValidationError
 from forum.web import apply_service_error, safe_next
@@ -146,6 +146,7 @@ def reset_password(token: str):
         except ValidationError as error:
             apply_service_error(form, error)
         else:
+            clear_failed_logins(user.email)
             _start_session(user, remember=False)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.home"))

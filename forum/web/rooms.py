@@ -51,7 +51,7 @@ def render_room(room, form: RoomMessageForm | None = None, backchannel_form: Roo
         messages=messages, pinned=pinned, form=form, reply_to=reply_to,
         stream=stream, seq=seq, mod_stream=mod_stream, mod_seq=mod_seq,
         room_state=events.room_state(room), backchannel_form=backchannel_form,
-        refusal=post_service.room_refusal(current_user, room),
+        refusal=post_service.posting_refusal(current_user, room),
         backchannel=rooms.list_messages(current_user, room, backchannel=True) if moderates else None,
     )
     for name in PANELS:

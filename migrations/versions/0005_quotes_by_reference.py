@@ -44,6 +44,8 @@ def upgrade():
     with op.batch_alter_table('post', schema=None) as batch_op:
         batch_op.add_column(sa.Column('quoted_post_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_post_quoted_post_id_post'), 'post', ['quoted_post_id'], ['id'])
+        # The replies quoting a post are looked up whenever it is edited, deleted, hidden or restored.
+        batch_op.create_index(batch_op.f('ix_post_quoted_post_id'), ['quoted_post_id'], unique=False)
         batch_op.create_check_constraint(
             batch_op.f('ck_post_quotes_its_parent'), 'quoted_post_id IS NULL OR quoted_post_id = parent_id')
     _quotes_to_references()
@@ -84,5 +86,6 @@ def _quotes_to_references():
 def downgrade():
     with op.batch_alter_table('post', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_post_quotes_its_parent'), type_='check')
+        batch_op.drop_index(batch_op.f('ix_post_quoted_post_id'))
         batch_op.drop_constraint(batch_op.f('fk_post_quoted_post_id_post'), type_='foreignkey')
         batch_op.drop_column('quoted_post_id')

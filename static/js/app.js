@@ -53,6 +53,102 @@
     }));
   };
 
+  // Catching up (docs/realtime.md), for live.js and room.js alike: one join or sync at a time
+  // on a connection, since the server refuses a second while it answers the first; what is
+  // asked meanwhile is queued (once per stream; a join covers a sync). Missed events come a
+  // page at a time (`more`: the next page is asked for); a refusal for asking too often (429)
+  // is retried after the `retry_after` it gives, a timeout or a server failure after 5 s.
+  // `page` says where the page is and takes the answers: lastSeq(stream), stale(),
+  // answered(kind, stream, ack), reload(), retrying(stream), refused(stream) (a 4xx join).
+  window.plenaryCatchUp = function (socket, page) {
+    var asking = false;
+    var queue = [];         // [{kind: "join" | "sync", stream}], to ask in this order
+    var waiting = null;     // the timer of a retry the server asked us to wait for
+    var generation = 0;     // answers from before a disconnection are ignored
+
+    function ask(kind, stream) {
+      var queued = queue.filter(function (item) { return item.stream === stream; })[0];
+      if (queued) { if (kind === "join") queued.kind = "join"; } else queue.push({ kind: kind, stream: stream });
+      next();
+    }
+
+    function next() {
+      if (page.stale() || asking || waiting || !queue.length || !socket.connected) return;
+      var item = queue.shift();
+      var mine = generation;
+      asking = true;
+      socket.timeout(10000).emit(item.kind, { stream: item.stream, last_seq: page.lastSeq(item.stream) },
+                                 function (err, ack) {
+        if (mine !== generation) return;
+        try {
+          if (err || !ack || !ack.ok) {
+            refused(item, err, ack && ack.error);
+          } else if (ack.reload) {
+            page.reload();
+          } else {
+            page.answered(item.kind, item.stream, ack);
+            if (ack.more) ask("sync", item.stream);
+          }
+        } finally {  // a failure in applying one answer must not stop catching up for good
+          asking = false;
+          next();
+        }
+      });
+    }
+
+    function refused(item, err, error) {
+      if (error && error.code === 429) {
+        // A little randomness, so that many pages refused together do not come back together.
+        retryIn(1000 * (error.retry_after || 1) + Math.random() * 1000, item);
+      } else if (item.kind === "join" && (err || !error || error.code >= 500)) {
+        retryIn(5000, item);  // a timeout or a server-side failure may pass
+      } else if (item.kind === "join") {
+        page.refused(item.stream);  // being refused (4xx) will not
+      }
+    }
+
+    function retryIn(ms, item) {
+      if (item.kind === "join") page.retrying(item.stream);
+      // First in line again, merged with whatever was asked for its stream meanwhile.
+      var meanwhile = queue.filter(function (other) { return other.stream === item.stream; })[0];
+      if (meanwhile && meanwhile.kind === "join") item.kind = "join";
+      queue = [item].concat(queue.filter(function (other) { return other.stream !== item.stream; }));
+      window.clearTimeout(waiting);
+      waiting = window.setTimeout(function () { waiting = null; next(); }, ms);
+    }
+
+    socket.on("disconnect", function () {
+      generation += 1;  // what was asked before is answered never, or to no one
+      asking = false;
+      queue = [];
+      window.clearTimeout(waiting);
+      waiting = null;
+    });
+    return { ask: ask };
+  };
+
+  // So much was missed that the page itself (rendered by the server) is the cheaper way to
+  // catch up. What the reader is typing is not thrown away for it, and a page that was
+  // reloaded for this a minute ago asks rather than reloads again: `ask(button)` then shows
+  // a button (labelled `label`) that reloads.
+  window.plenaryReloadPage = function (label, ask) {
+    var typing = Array.prototype.some.call(document.querySelectorAll("textarea, input[type=text]"),
+                                           function (el) { return el.value.trim() !== ""; });
+    var key = "plenary-reloaded:" + window.location.pathname;
+    var recently = false;
+    try {
+      recently = Date.now() - (parseInt(window.sessionStorage.getItem(key), 10) || 0) < 60000;
+      if (!typing && !recently) window.sessionStorage.setItem(key, String(Date.now()));
+    } catch (e) { /* no session storage: reload anyway */ }
+    if (!typing && !recently) { window.location.reload(); return; }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "button button-small";
+    button.textContent = label;
+    button.addEventListener("click", function () { window.location.reload(); });
+    ask(button);
+  };
+
   // Who is typing, on a live page (live.js and room.js). `watchTyping` shows the socket's
   // "typing" notices for one stream in `element` ("{names}" in `template`), each for five
   // seconds; `sendTyping` tells the stream, at most every three seconds, that this reader types.

@@ -161,7 +161,11 @@
 
   function updated(event) {
     var current = document.getElementById("post-" + event.post.id);
-    if (!current) return;
+    if (!current) {
+      // Caught up on a post whose creation was superseded while away: it is new here.
+      if (event.type !== "post.endorsed" && !event.post.deleted && !event.post.left) created(event);
+      return;
+    }
     if (event.type === "post.endorsed") {
       // Only the figures change: update them in place, so focus and the reader's own
       // endorsement state stay where they are.
@@ -219,103 +223,36 @@
 
   var socket = window.io({ transports: ["websocket", "polling"] });
 
-  // Catching up (docs/realtime.md): one join or sync at a time on this connection, since the
-  // server refuses a second while it answers the first; what is asked meanwhile waits for
-  // that answer. Missed events come a page at a time (`more`); a refusal for asking too often
-  // (429) is retried after the `retry_after` it gives.
-  var asking = false;
-  var nextAsk = null;     // "join" or "sync": to ask once the answer in flight is applied
-  var waiting = null;     // the timer of a retry the server asked us to wait for
-  var generation = 0;     // answers from before a disconnection are ignored
+  // Catching up (docs/realtime.md; the queue, pages and retries are plenaryCatchUp's).
+  var catchUp = window.plenaryCatchUp(socket, {
+    lastSeq: function () { return lastSeq; },
+    stale: function () { return stale; },
+    answered: function (kind, _stream, ack) {
+      if (kind === "join") {
+        showPresence(ack.presence);
+        setStatus("live");
+      }
+      applyAll(kind === "join" ? ack.missed : ack.events);
+    },
+    reload: function () {
+      stale = true;
+      window.plenaryReloadPage(strings.reload, function (button) {
+        setStatus("stale");
+        statusEl.append(" ", button);
+      });
+    },
+    retrying: function () { setStatus("reconnecting"); },
+    refused: function () { setStatus("offline"); },
+  });
 
-  function ask(kind) {
-    if (stale) return;
-    if (asking || waiting || !socket.connected) {
-      if (nextAsk !== "join") nextAsk = kind;
-      return;
-    }
-    asking = true;
-    var mine = generation;
-    socket.timeout(10000).emit(kind, { stream: stream, last_seq: lastSeq }, function (err, ack) {
-      if (mine !== generation) return;
-      if (err || !ack.ok) refused(kind, err, ack && ack.error);
-      else if (ack.reload) reloadPage();
-      else answered(kind, ack);
-      asking = false;
-      if (nextAsk && !waiting) { var next = nextAsk; nextAsk = null; ask(next); }
-    });
-  }
-
-  function answered(kind, ack) {
-    if (kind === "join") {
-      showPresence(ack.presence);
-      setStatus("live");
-    }
-    applyAll(kind === "join" ? ack.missed : ack.events);
-    if (ack.more && nextAsk !== "join") nextAsk = "sync";
-  }
-
-  function refused(kind, err, error) {
-    if (error && error.code === 429) {
-      // A little randomness, so that many pages refused together do not come back together.
-      retryIn(1000 * (error.retry_after || 1) + Math.random() * 1000, kind);
-    } else if (kind === "join" && (err || error.code >= 500)) {
-      retryIn(5000, "join");  // a timeout or a server-side failure may pass
-    } else if (kind === "join") {
-      setStatus("offline");   // being refused (4xx) will not
-    }
-  }
-
-  function retryIn(ms, kind) {
-    if (kind === "join") setStatus("reconnecting");
-    if (nextAsk !== "join") nextAsk = kind;
-    window.clearTimeout(waiting);
-    waiting = window.setTimeout(function () {
-      waiting = null;
-      var next = nextAsk;
-      nextAsk = null;
-      if (next) ask(next);
-    }, ms);
-  }
-
-  // So much was missed that the page itself (paginated, rendered by the server) is the
-  // cheaper way to catch up. What the reader is typing is not thrown away for it, and a
-  // page that was reloaded for this a minute ago asks rather than reloads again.
-  function reloadPage() {
-    stale = true;
-    var typing = Array.prototype.some.call(document.querySelectorAll("textarea, input[type=text]"),
-                                           function (el) { return el.value.trim() !== ""; });
-    var key = "plenary-reloaded:" + window.location.pathname;
-    var recently = false;
-    try {
-      recently = Date.now() - (parseInt(window.sessionStorage.getItem(key), 10) || 0) < 60000;
-      if (!typing && !recently) window.sessionStorage.setItem(key, String(Date.now()));
-    } catch (e) { /* no session storage: reload anyway */ }
-    if (!typing && !recently) { window.location.reload(); return; }
-    setStatus("stale");
-    var button = document.createElement("button");
-    button.type = "button";
-    button.className = "button button-small";
-    button.textContent = strings.reload;
-    button.addEventListener("click", function () { window.location.reload(); });
-    statusEl.append(" ", button);
-  }
-
-  function sync() { ask("sync"); }
-  function join() { ask("join"); }
+  function sync() { catchUp.ask("sync", stream); }
+  function join() { catchUp.ask("join", stream); }
 
   socket.on("connect", join);
   // An event lost on its way (say, while the server's message queue restarted) is noticed at
   // the next event; a quiet page asks once a minute, so nothing stays missing for long.
   window.setInterval(function () { if (socket.connected) sync(); }, 60000);
-  socket.on("disconnect", function () {
-    generation += 1;  // what was asked before is answered never, or to no one
-    asking = false;
-    nextAsk = null;
-    window.clearTimeout(waiting);
-    waiting = null;
-    if (!stale) setStatus("reconnecting");
-  });
+  socket.on("disconnect", function () { if (!stale) setStatus("reconnecting"); });
   socket.io.on("reconnect_failed", function () { setStatus("offline"); });
   socket.on("connect_error", function () { setStatus(socket.active ? "reconnecting" : "offline"); });
   socket.on("event", apply);

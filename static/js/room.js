@@ -155,7 +155,7 @@
           return f.getAttribute("action") === action;
         });
         var button = same && same.querySelector("button");
-        if (button && button.checkVisibility()) button.focus(); else focusMessage(fresh);
+        if (button && button.getClientRects().length) button.focus(); else focusMessage(fresh);
       }
     } else {
       var follow = nearBottom(list) || event.post.author_id === me;
@@ -172,7 +172,8 @@
 
   function updatePinned(event, article) {
     var pinned = root.querySelector("[data-pinned]");
-    if (!pinned || event.stream !== root.dataset.stream) return;
+    // A refresh of one's own view (after agreeing) says nothing of pinning: leave it as it is.
+    if (!pinned || event.stream !== root.dataset.stream || event.post.pinned === undefined) return;
     var copy = document.getElementById("pinned-" + event.post.id);
     if (event.post.pinned && !event.post.hidden && !event.post.deleted) {
       var clone = article.cloneNode(true);
@@ -354,111 +355,40 @@
 
   var socket = window.io({ transports: ["websocket", "polling"] });
 
-  // Catching up (docs/realtime.md): one join or sync at a time on this connection, for
-  // either stream, since the server refuses a second while it answers the first; what is
-  // asked meanwhile is queued (once per stream; a join covers a sync). Missed events come a
-  // page at a time (`more`); a refusal for asking too often (429) is retried after the
-  // `retry_after` it gives.
-  var asking = false;
-  var queue = [];         // [{kind: "join" | "sync", stream}], to ask in this order
-  var waiting = null;     // the timer of a retry the server asked us to wait for
-  var generation = 0;     // answers from before a disconnection are ignored
-
-  function ask(kind, stream) {
-    var queued = queue.filter(function (item) { return item.stream === stream; })[0];
-    if (queued) { if (kind === "join") queued.kind = "join"; } else queue.push({ kind: kind, stream: stream });
-    askNext();
-  }
-
-  function askNext() {
-    if (stale || asking || waiting || !queue.length || !socket.connected) return;
-    var item = queue.shift();
-    var mine = generation;
-    asking = true;
-    socket.timeout(10000).emit(item.kind, { stream: item.stream, last_seq: streams[item.stream] }, function (err, ack) {
-      if (mine !== generation) return;
-      if (err || !ack.ok) refused(item, err, ack && ack.error);
-      else if (ack.reload) reloadPage();
-      else answered(item, ack);
-      asking = false;
-      askNext();
-    });
-  }
-
-  function answered(item, ack) {
-    var stream = item.stream;
-    if (item.kind === "join") {
-      if (ack.server_time) clockOffset = Date.parse(ack.server_time) - Date.now();
-      if (stream === root.dataset.stream) {
-        if (ack.room) showState(ack.room);
-        showPresence(ack.presence);
-        setStatus("live");
-        // Whatever changed while away, the server-rendered panels are fetched afresh.
-        ["controls", "hands", "own-hand", "queue", "mutes", "share", "takeaways", "report"].forEach(refreshPanel);
+  // Catching up (docs/realtime.md; the queue, pages and retries are plenaryCatchUp's).
+  var catchUp = window.plenaryCatchUp(socket, {
+    lastSeq: function (stream) { return streams[stream]; },
+    stale: function () { return stale; },
+    answered: function (kind, stream, ack) {
+      if (kind === "join") {
+        if (ack.server_time) clockOffset = Date.parse(ack.server_time) - Date.now();
+        if (stream === root.dataset.stream) {
+          if (ack.room) showState(ack.room);
+          showPresence(ack.presence);
+          setStatus("live");
+          // Whatever changed while away, the server-rendered panels are fetched afresh.
+          ["controls", "hands", "own-hand", "queue", "mutes", "share", "takeaways", "report"].forEach(refreshPanel);
+        }
       }
-    }
-    (item.kind === "join" ? ack.missed : ack.events).forEach(apply);
-    if (ack.more) ask("sync", stream);
-  }
+      (kind === "join" ? ack.missed : ack.events).forEach(apply);
+    },
+    reload: function () {
+      stale = true;
+      window.plenaryReloadPage(strings.reload, function (button) {
+        setStatus("stale");
+        statusEl.append(" ", button);
+      });
+    },
+    retrying: function (stream) { if (stream === root.dataset.stream) setStatus("reconnecting"); },
+    refused: function (stream) { if (stream === root.dataset.stream) setStatus("offline"); },
+  });
 
-  function refused(item, err, error) {
-    var main = item.stream === root.dataset.stream;
-    if (error && error.code === 429) {
-      // A little randomness, so that many pages refused together do not come back together.
-      retryIn(1000 * (error.retry_after || 1) + Math.random() * 1000, item);
-    } else if (item.kind === "join" && (err || error.code >= 500)) {
-      retryIn(5000, item);  // a timeout or a server-side failure may pass
-    } else if (item.kind === "join" && main) {
-      setStatus("offline");  // being refused (4xx) will not
-    }
-  }
-
-  function retryIn(ms, item) {
-    if (item.kind === "join" && item.stream === root.dataset.stream) setStatus("reconnecting");
-    // First in line again, merged with whatever was asked for its stream meanwhile.
-    var meanwhile = queue.filter(function (other) { return other.stream === item.stream; })[0];
-    if (meanwhile && meanwhile.kind === "join") item.kind = "join";
-    queue = [item].concat(queue.filter(function (other) { return other.stream !== item.stream; }));
-    window.clearTimeout(waiting);
-    waiting = window.setTimeout(function () { waiting = null; askNext(); }, ms);
-  }
-
-  // So much was missed that the page itself (rendered by the server) is the cheaper way to
-  // catch up. What the reader is typing is not thrown away for it, and a page that was
-  // reloaded for this a minute ago asks rather than reloads again.
-  function reloadPage() {
-    stale = true;
-    var typing = Array.prototype.some.call(document.querySelectorAll("textarea, input[type=text]"),
-                                           function (el) { return el.value.trim() !== ""; });
-    var key = "plenary-reloaded:" + window.location.pathname;
-    var recently = false;
-    try {
-      recently = Date.now() - (parseInt(window.sessionStorage.getItem(key), 10) || 0) < 60000;
-      if (!typing && !recently) window.sessionStorage.setItem(key, String(Date.now()));
-    } catch (e) { /* no session storage: reload anyway */ }
-    if (!typing && !recently) { window.location.reload(); return; }
-    setStatus("stale");
-    var button = document.createElement("button");
-    button.type = "button";
-    button.className = "button button-small";
-    button.textContent = strings.reload;
-    button.addEventListener("click", function () { window.location.reload(); });
-    statusEl.append(" ", button);
-  }
-
-  function sync(stream) { ask("sync", stream); }
-  function join(stream) { ask("join", stream); }
+  function sync(stream) { catchUp.ask("sync", stream); }
+  function join(stream) { catchUp.ask("join", stream); }
 
   socket.on("connect", function () { Object.keys(streams).forEach(join); });
   window.setInterval(function () { if (socket.connected) Object.keys(streams).forEach(sync); }, 60000);
-  socket.on("disconnect", function () {
-    generation += 1;  // what was asked before is answered never, or to no one
-    asking = false;
-    queue = [];
-    window.clearTimeout(waiting);
-    waiting = null;
-    setStatus("reconnecting");
-  });
+  socket.on("disconnect", function () { setStatus("reconnecting"); });
   socket.on("connect_error", function () { setStatus(socket.active ? "reconnecting" : "offline"); });
   socket.on("event", apply);
   socket.on("rejoin", function (data) { if (data.stream in streams) join(data.stream); });

@@ -67,8 +67,10 @@ def server(request, tmp_path, demo_database):
     server.log.close()
 
 
-def post_while_down(server: RestartableServer, consultation_id: int, bodies: list[str]) -> None:
-    """Write through the services straight into the database, as another server would."""
+def post_while_down(server: RestartableServer, consultation_id: int, bodies: list[str],
+                    edits: dict[str, str] | None = None) -> None:
+    """Write through the services straight into the database, as another server would; then
+    edit the posts named in `edits` (body -> new body)."""
     from forum import create_app
     from forum.extensions import db
     from forum.models import Consultation
@@ -80,8 +82,11 @@ def post_while_down(server: RestartableServer, consultation_id: int, bodies: lis
     with app.app_context():
         author = find_user_by_email(PARTICIPANTS[0])
         consultation = db.session.get(Consultation, consultation_id)
-        for body in bodies:
-            posts.create_post(author, consultation, topic_id=consultation.topics[0].id, body=body)
+        made = {body: posts.create_post(author, consultation, topic_id=consultation.topics[0].id, body=body)
+                for body in bodies}
+        db.session.commit()
+        for body, new_body in (edits or {}).items():
+            posts.edit_post(author, made[body], subject="", body=new_body)
         db.session.commit()
         db.engine.dispose()
 
@@ -195,13 +200,16 @@ def test_posts_appear_live_and_nothing_is_lost_across_a_server_restart(browser, 
     server.kill()
     expect(b.locator("[data-live-status]")).to_have_attribute("data-state", "reconnecting")
     screenshot(b, "live-02-reconnecting")
-    post_while_down(server, consultation_id, ["Written while the server was down (1).",
-                                              "Written while the server was down (2)."])
+    # The second is edited before the reader is back: its creation is superseded, and the
+    # edit is the first the page hears of it.
+    post_while_down(server, consultation_id, ["Written while the server was down (1).", "A first draft."],
+                    edits={"A first draft.": "Written while the server was down (2)."})
     server.start()
     # Reconnecting waits for the client's back-off (up to seconds) after a restart under load.
     expect(b.locator("[data-live-status]")).to_have_attribute("data-state", "live", timeout=2 * TIMEOUT_MS)
     for n in (1, 2):
         expect(b.locator("article.post", has_text=f"Written while the server was down ({n}).")).to_have_count(1)
+    expect(b.locator("body")).not_to_contain_text("A first draft.")
     expect(bar).to_be_hidden()
     # In order, newest first, and nothing twice.
     texts = b.locator(".thread-list > li > article.post .post-body").all_inner_texts()

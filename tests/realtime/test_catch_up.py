@@ -175,9 +175,8 @@ def test_catch_up_sends_byte_for_byte_what_was_broadcast_and_renders_nothing(db,
         template_rendered.disconnect(count)
 
     assert rendered == []  # served from what was stored, whatever the number of languages
-    # The first post's creation is superseded by its endorsement (a stub); the rest is identical.
-    assert missed[0] == {"stream": stream, "seq": broadcast[0]["seq"], "type": "superseded"}
-    assert [json.dumps(e) for e in missed[1:]] == [json.dumps(e) for e in broadcast[1:]]
+    # An endorsement supersedes nothing (clients take only its figures): all as broadcast.
+    assert [json.dumps(e) for e in missed] == [json.dumps(e) for e in broadcast]
 
 
 def test_the_stored_message_is_the_one_broadcast_even_if_the_post_is_shown_differently_later(
@@ -232,11 +231,12 @@ def test_catching_up_shows_each_posts_latest_state_and_nothing_older(db, room, c
     ack = connect().join(stream, last_seq=last_seq)
     missed = ack["missed"]
 
-    # The edit and the endorsement were one transaction: both carry the post as it was then.
+    # The creations are superseded by the edit and the deletion; an endorsement supersedes
+    # nothing (clients read only its figures), so the edit is what shows the post.
     assert [(e["type"], e.get("post", {}).get("id")) for e in missed] == [
-        ("superseded", None), ("superseded", None), ("superseded", None),
-        ("post.endorsed", post.id), ("post.deleted", gone.id)]
-    article = parse(missed[3]["html"]["en"]).one("article", id=f"post-{post.id}")
+        ("superseded", None), ("superseded", None),
+        ("post.updated", post.id), ("post.endorsed", post.id), ("post.deleted", gone.id)]
+    article = parse(missed[2]["html"]["en"]).one("article", id=f"post-{post.id}")
     assert article.one(class_="post-body").one("strong").text() == "clear"
     assert article.one(class_="post-subject").text() == "Clearer"
     assert missed[3]["post"]["endorsement_count"] == 1

@@ -533,6 +533,16 @@ def test_typing_is_refused_for_visitors_and_streams_not_joined(db, scene, connec
     assert scene.a.received("typing") == [] and scene.b.received("typing") == []
 
 
+def test_typing_is_refused_where_the_reader_may_not_post(db, scene):
+    # A closed consultation is still read live, but nobody types into it.
+    from forum.models.consultations import ConsultationStatus
+
+    scene.consultation.status = ConsultationStatus.CLOSED
+    db.session.commit()
+    assert scene.a.emit("typing", {"stream": scene.stream}) == {"ok": False}
+    assert scene.b.received("typing") == []
+
+
 def test_presence_counts_go_up_and_down_with_joins_and_disconnects(db, make_user, make_consultation, user_client,
                                                                    connect):
     amina, bruno = make_user(display_name="Amina"), make_user(display_name="Bruno")

@@ -188,6 +188,26 @@ def test_an_account_under_attack_refuses_even_its_password_until_the_window_ends
     assert login_response(attacker, other).status_code == 302
 
 
+def test_a_completed_password_reset_ends_the_accounts_lock_out(rate_limited_app, make_user):
+    app = rate_limited_app(RATELIMIT_LOGIN_PER_ACCOUNT="3 per minute", RATELIMIT_LOGIN_PER_ADDRESS=GENEROUS)
+    owner = make_user()
+    attacker = app.test_client()
+    for _ in range(3):
+        assert fail_login(attacker, owner.email).status_code == 400
+    assert_rate_limited(login_response(attacker, owner), 60)
+
+    from forum.services import accounts
+    with app.test_request_context():
+        token = accounts.make_reset_token(owner)
+    browser = app.test_client()
+    browser.environ_base["REMOTE_ADDR"] = "192.0.2.9"
+    done = browser.post(f"/reset-password/{token}", data={"password": "a fresh long password",
+                                                          "confirm": "a fresh long password"})
+    assert done.status_code == 302
+    again = app.test_client().post("/login", data={"email": owner.email, "password": "a fresh long password"})
+    assert again.status_code == 302
+
+
 def login_response(client, user):
     return client.post("/login", data={"email": user.email, "password": user.test_password})
 
