@@ -20,7 +20,7 @@ from flask_socketio import emit, join_room, leave_room
 from forum import permissions
 from forum.extensions import db, socketio
 from forum.models.base import utcnow
-from forum.presence import presence
+from forum.presence import announcer, presence
 from forum.ratelimits import charge_catch_up, charge_write
 from forum.services import events, rooms
 from forum.services import posts as post_service
@@ -136,12 +136,13 @@ def on_connect(auth=None):
     return True
 
 
-def _announce_presence(stream: str, include_self: bool = True) -> None:
+def _announce_presence(stream: str) -> None:
     # Only people who are signed in are listed; an anonymous reader coming or going changes
-    # just the count, which the next announcement brings. This keeps a stream with a
-    # thousand anonymous readers from sending a million presence messages as they join.
+    # just the count, which the next announcement brings. Announcements are coalesced (at
+    # most one per stream and PRESENCE_INTERVAL) and sent in the background, never from
+    # here: see forum.presence.PresenceAnnouncer.
     if current_user.is_authenticated:
-        emit("presence", {"stream": stream, **presence.summary(stream)}, to=stream, include_self=include_self)
+        announcer.changed(stream)
 
 
 @socketio.on("disconnect")
@@ -195,7 +196,7 @@ def on_join(data):
         presence.add(stream, request.sid, _me())
         caught_up = _catch_up_answer(stream, last_seq, "missed")
     summary = presence.summary(stream)
-    _announce_presence(stream, include_self=False)
+    _announce_presence(stream)
     answer = {"ok": True, "stream": stream, "seq": events.latest_seq(stream), **caught_up,
               "presence": summary, "can_post": _can_post(place),
               # The browser's clock may be off: countdowns are shown relative to this.
