@@ -105,7 +105,8 @@ def _handler(write: bool = False):
                 result = function(data)
                 if write:
                     db.session.commit()
-                return result
+                # An answer that needs the write committed (events are numbered at commit).
+                return result() if callable(result) else result
             except ServiceError as error:
                 db.session.rollback()
                 answer = {"code": error.status_code, "message": str(error.message), "field": error.field}
@@ -256,8 +257,7 @@ def on_post(data):
         post = post_service.post_in_room(current_user, place.room, body=fields["body"] or "", parent=parent,
                                          backchannel=place.backchannel, client_key=fields["client_key"], quote=quote)
         db.session.flush()
-        return {"ok": True, "post": {"id": post.id, "seq": events.created_seq(post), "thread_id": post.thread_id,
-                                     "status": post.status.value}}
+        return _posted(post, status=post.status.value)
     consultation = place.consultation
     post = post_service.create_post(
         current_user, consultation, topic_id=topic_id, parent=parent, subject=fields["subject"] or "",
@@ -265,7 +265,17 @@ def on_post(data):
         client_key=fields["client_key"], quote=quote,
     )
     db.session.flush()
-    return {"ok": True, "post": {"id": post.id, "seq": events.created_seq(post), "thread_id": post.thread_id}}
+    return _posted(post)
+
+
+def _posted(post, **more):
+    """The answer to a post, once committed: its event is numbered at commit."""
+    post_id, thread_id = post.id, post.thread_id
+
+    def answer() -> dict:
+        return {"ok": True, "post": {"id": post_id, "seq": events.created_seq(post_id), "thread_id": thread_id,
+                                     **more}}
+    return answer
 
 
 @socketio.on("typing")
