@@ -97,13 +97,15 @@ def deliver_presence() -> list[str]:
 
 
 @pytest.fixture(autouse=True)
-def presence_announcements(app, monkeypatch):
+def presence_announcements(request, monkeypatch):
     """Presence announcements are scheduled as here rather than started in the background:
     `deliver_presence()` (which `SocketClient.received` calls) sends them, so that tests
     neither wait a PRESENCE_INTERVAL nor race a background thread. Yields the list of
     streams with an announcement scheduled and not yet sent."""
     from forum.presence import announcer
 
+    if "app" in request.fixturenames:  # made first: creating the app sets the announcer up
+        request.getfixturevalue("app")  # (not asked for otherwise: it would run every test per backend)
     monkeypatch.setattr(announcer, "start_task", lambda function, stream: _scheduled_presence.append(stream))
     _scheduled_presence.clear()
     announcer._scheduled.clear()
