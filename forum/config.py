@@ -110,6 +110,14 @@ class Config:
     # gevent in production and development (see README); tests use "threading".
     SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE") or None
     TYPING_INTERVAL = 3.0
+    # Who is here: announced to a stream's readers at most once per PRESENCE_INTERVAL seconds
+    # (changes in between are folded into the next announcement); above PRESENCE_LIST_LIMIT
+    # signed-in people only that many are named, the rest counted. With Redis, the readers
+    # of a server process that died stop being counted PRESENCE_TTL seconds after its last
+    # heartbeat.
+    PRESENCE_INTERVAL = float(os.environ.get("PRESENCE_INTERVAL", "1.0"))
+    PRESENCE_LIST_LIMIT = int(os.environ.get("PRESENCE_LIST_LIMIT", "50"))
+    PRESENCE_TTL = float(os.environ.get("PRESENCE_TTL", "60"))
     # Catching up after a reconnect: missed events are sent this many at a time, from what was
     # stored when they were broadcast; a client that missed more than CATCH_UP_RELOAD_AFTER is
     # told to reload its page (paginated, and cheaper than replaying them all).

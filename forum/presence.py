@@ -1,13 +1,27 @@
 """Who is here now, per stream, and which connections belong to an account: in Redis when
-REDIS_URL is set (shared by every server process), in this process's memory otherwise."""
+REDIS_URL is set (shared by every server process), in this process's memory otherwise.
+
+In Redis each entry names the server process that holds the connection, and every process
+keeps a heartbeat key alive (PRESENCE_TTL seconds, refreshed every third of that): the
+entries of a process that died without saying goodbye (killed, its machine lost) stop being
+counted once its heartbeat has expired, and are erased by the next reader.
+
+Changes are announced to a stream's readers at most once per PRESENCE_INTERVAL seconds
+(`PresenceAnnouncer`): the first change schedules one announcement that carries the state
+as it is then; further changes in the meantime are folded into it.
+"""
 from __future__ import annotations
 
 import functools
 import json
 import logging
 import math
+import os
+import secrets
+import socket
 import threading
 import time
+from collections.abc import Callable
 
 from flask import Flask
 
@@ -36,10 +50,23 @@ class Presence:
         self._local: dict[str, dict[str, dict]] = {}
         self._last_seen: dict[str, float] = {}
         self._lock = threading.Lock()
+        self.ttl = 60.0
+        self.list_limit = 50
+        self._process: tuple[int, str] | None = None
+        self._beaten = -math.inf  # when this process's heartbeat was last refreshed (monotonic)
+        self._start_task: Callable | None = None
+        self._sleep: Callable = time.sleep
+        self._heart_running = False
 
-    def init_app(self, app: Flask) -> None:
+    def init_app(self, app: Flask, start_task: Callable | None = None, sleep: Callable | None = None) -> None:
+        """`start_task(function)` runs a function in the background (the heartbeat, with
+        Redis): Socket.IO's, so that it is a greenlet under gevent."""
         url = app.config["SOCKETIO_MESSAGE_QUEUE"]
         self._prefix = f"{app.config['SOCKETIO_CHANNEL']}:presence:"
+        self.ttl = float(app.config.get("PRESENCE_TTL", 60.0))
+        self.list_limit = int(app.config.get("PRESENCE_LIST_LIMIT", 50))
+        self._start_task, self._sleep = start_task, sleep or time.sleep
+        self._beaten = -math.inf
         if url:
             import redis
 
@@ -47,10 +74,62 @@ class Presence:
         else:
             self._redis = None
 
+    # --- this process and its heartbeat (Redis only) ---
+
+    @property
+    def process_id(self) -> str:
+        """This server process, as its entries name it (a new one after a fork)."""
+        if self._process is None or self._process[0] != os.getpid():
+            self._process = (os.getpid(), f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}")
+            self._beaten, self._heart_running = -math.inf, False
+        return self._process[1]
+
+    def _heartbeat_key(self, process_id: str) -> str:
+        return f"{self._prefix}process:{process_id}"
+
+    def beat(self, force: bool = False) -> None:
+        """Say that this process is alive (every third of PRESENCE_TTL is enough)."""
+        process_id = self.process_id
+        now = time.monotonic()
+        if force or now - self._beaten > self.ttl / 3:
+            self._redis.set(self._heartbeat_key(process_id), 1, ex=max(1, math.ceil(self.ttl)))
+            self._beaten = now
+        if not self._heart_running and self._start_task is not None:
+            self._heart_running = True
+            self._start_task(self._heartbeat_loop)
+
+    def _heartbeat_loop(self) -> None:
+        process = self._process
+        while self._process == process:
+            self._sleep(self.ttl / 3)
+            try:
+                self.beat(force=True)
+            except Exception as error:
+                log.warning("presence heartbeat failed: %s", error)
+
+    def _entries(self, stream: str) -> dict[str, dict]:
+        """sid -> entry of a stream's live connections; with Redis, those of processes whose
+        heartbeat has expired are left out, and erased."""
+        if self._redis is None:
+            with self._lock:
+                return dict(self._local.get(stream, {}))
+        raw = {sid.decode(): json.loads(value) for sid, value in self._redis.hgetall(self._prefix + stream).items()}
+        processes = sorted({entry.get("p", "") for entry in raw.values()})
+        if not processes:
+            return raw
+        alive = self._redis.mget([self._heartbeat_key(p) for p in processes])
+        dead = {p for p, beat in zip(processes, alive, strict=True) if beat is None}
+        if dead:
+            stale = [sid for sid, entry in raw.items() if entry.get("p", "") in dead]
+            self._redis.hdel(self._prefix + stream, *stale)
+            raw = {sid: entry for sid, entry in raw.items() if entry.get("p", "") not in dead}
+        return raw
+
     @best_effort(None)
     def add(self, stream: str, sid: str, user: dict) -> None:
         if self._redis is not None:
-            self._redis.hset(self._prefix + stream, sid, json.dumps(user))
+            self.beat()
+            self._redis.hset(self._prefix + stream, sid, json.dumps({**user, "p": self.process_id}))
             return
         with self._lock:
             self._local.setdefault(stream, {})[sid] = user
@@ -90,21 +169,20 @@ class Presence:
 
     @best_effort(list)
     def connections_in(self, stream: str) -> list[str]:
-        if self._redis is not None:
-            return [sid.decode() for sid in self._redis.hkeys(self._prefix + stream)]
-        with self._lock:
-            return list(self._local.get(stream, {}))
+        return list(self._entries(stream))
 
     @best_effort(lambda: {"count": 0, "users": []})
     def summary(self, stream: str) -> dict:
-        """{"count": connections, "users": signed-in people, each once}."""
-        if self._redis is not None:
-            entries = [json.loads(v) for v in self._redis.hvals(self._prefix + stream)]
-        else:
-            with self._lock:
-                entries = list(self._local.get(stream, {}).values())
-        users = {e["id"]: e for e in entries if e.get("id")}
-        return {"count": len(entries), "users": sorted(users.values(), key=lambda u: u["name"].lower())}
+        """{"count": connections, "users": signed-in people, each once, by name}. Above
+        PRESENCE_LIST_LIMIT people, only the first that many are listed and "more" says how
+        many others are signed in (a large audience is shown as a number)."""
+        entries = self._entries(stream).values()
+        users = {e["id"]: {"id": e["id"], "name": e["name"]} for e in entries if e.get("id")}
+        listed = sorted(users.values(), key=lambda u: (u["name"].lower(), u["id"]))
+        answer = {"count": len(entries), "users": listed[:self.list_limit]}
+        if len(listed) > self.list_limit:
+            answer["more"] = len(listed) - self.list_limit
+        return answer
 
     # Throttles shared by all of an account's connections (typing notices), in Redis when
     # there is one, so that sockets of one account in several server processes share them.
@@ -137,4 +215,76 @@ class Presence:
             return True
 
 
+class PresenceAnnouncer:
+    """Tells a stream's readers who is here, at most once per PRESENCE_INTERVAL seconds.
+
+    The first change (`changed`) claims the stream and schedules one announcement
+    PRESENCE_INTERVAL seconds later, in the background; changes until then find the claim
+    taken and are folded in, since the announcement carries the state as it is when sent.
+    With Redis the claim is a key there (SET NX, expiring in case its process dies first),
+    so changes in every server process share one announcement; otherwise it is this
+    process's. The claim is given up just before the state is read, so that a change after
+    that point schedules the next announcement. Nothing is ever sent from within
+    `changed`: a socket's disconnect handler calls it, and sending to sockets that are
+    themselves gone makes the server disconnect them there and then (engineio's send
+    closes a socket past its ping timeout, which runs its disconnect handler), one inside
+    the other, 2,000 deep when 2,000 readers time out together."""
+
+    def __init__(self, store: Presence) -> None:
+        self.store = store
+        self.interval = 1.0
+        self._scheduled: set[str] = set()
+        self._lock = threading.Lock()
+        self.start_task: Callable | None = None
+        self.sleep: Callable = time.sleep
+        self.emit: Callable | None = None
+
+    def init_app(self, app: Flask, emit: Callable, start_task: Callable, sleep: Callable) -> None:
+        self.interval = float(app.config.get("PRESENCE_INTERVAL", 1.0))
+        self.emit, self.start_task, self.sleep = emit, start_task, sleep
+        with self._lock:
+            self._scheduled.clear()
+
+    def _key(self, stream: str) -> str:
+        return f"{self.store._prefix}announce:{stream}"
+
+    @best_effort(False)
+    def _claim(self, stream: str) -> bool:
+        redis = self.store._redis
+        if redis is not None:
+            # Expires by itself if this process dies before announcing.
+            return bool(redis.set(self._key(stream), self.store.process_id, nx=True,
+                                  px=int(self.interval * 3000) + 1000))
+        with self._lock:
+            if stream in self._scheduled:
+                return False
+            self._scheduled.add(stream)
+            return True
+
+    @best_effort(None)
+    def _release(self, stream: str) -> None:
+        if self.store._redis is not None:
+            self.store._redis.delete(self._key(stream))
+        with self._lock:
+            self._scheduled.discard(stream)
+
+    def changed(self, stream: str) -> None:
+        """Someone came or went: schedule an announcement unless one is already due."""
+        if self._claim(stream):
+            self.start_task(self._announce_later, stream)
+
+    def _announce_later(self, stream: str) -> None:
+        self.sleep(self.interval)
+        self.announce(stream)
+
+    def announce(self, stream: str) -> None:
+        """Send the stream's presence now (the scheduled task does, after the interval)."""
+        self._release(stream)
+        try:
+            self.emit("presence", {"stream": stream, **self.store.summary(stream)}, to=stream)
+        except Exception:
+            log.exception("presence could not be announced")
+
+
 presence = Presence()
+announcer = PresenceAnnouncer(presence)

@@ -7,7 +7,7 @@ from forum.extensions import socketio
 
 
 def init_app(app: Flask) -> None:
-    from forum.presence import presence
+    from forum.presence import announcer, presence
     from forum.realtime import handlers  # noqa: F401  (registers the event handlers)
 
     origins = app.config["SOCKETIO_ALLOWED_ORIGINS"] or None  # None: the site's own origin only
@@ -24,4 +24,5 @@ def init_app(app: Flask) -> None:
         logger=False,
         engineio_logger=False,
     )
-    presence.init_app(app)
+    presence.init_app(app, start_task=socketio.start_background_task, sleep=socketio.sleep)
+    announcer.init_app(app, emit=socketio.emit, start_task=socketio.start_background_task, sleep=socketio.sleep)

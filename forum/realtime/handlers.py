@@ -20,7 +20,7 @@ from flask_socketio import emit, join_room, leave_room
 from forum import permissions
 from forum.extensions import db, socketio
 from forum.models.base import utcnow
-from forum.presence import presence
+from forum.presence import announcer, presence
 from forum.ratelimits import charge_catch_up, charge_write
 from forum.services import events, rooms
 from forum.services import posts as post_service
@@ -105,7 +105,8 @@ def _handler(write: bool = False):
                 result = function(data)
                 if write:
                     db.session.commit()
-                return result
+                # An answer that needs the write committed (events are numbered at commit).
+                return result() if callable(result) else result
             except ServiceError as error:
                 db.session.rollback()
                 answer = {"code": error.status_code, "message": str(error.message), "field": error.field}
@@ -136,12 +137,13 @@ def on_connect(auth=None):
     return True
 
 
-def _announce_presence(stream: str, include_self: bool = True) -> None:
+def _announce_presence(stream: str) -> None:
     # Only people who are signed in are listed; an anonymous reader coming or going changes
-    # just the count, which the next announcement brings. This keeps a stream with a
-    # thousand anonymous readers from sending a million presence messages as they join.
+    # just the count, which the next announcement brings. Announcements are coalesced (at
+    # most one per stream and PRESENCE_INTERVAL) and sent in the background, never from
+    # here: see forum.presence.PresenceAnnouncer.
     if current_user.is_authenticated:
-        emit("presence", {"stream": stream, **presence.summary(stream)}, to=stream, include_self=include_self)
+        announcer.changed(stream)
 
 
 @socketio.on("disconnect")
@@ -195,7 +197,7 @@ def on_join(data):
         presence.add(stream, request.sid, _me())
         caught_up = _catch_up_answer(stream, last_seq, "missed")
     summary = presence.summary(stream)
-    _announce_presence(stream, include_self=False)
+    _announce_presence(stream)
     answer = {"ok": True, "stream": stream, "seq": events.latest_seq(stream), **caught_up,
               "presence": summary, "can_post": _can_post(place),
               # The browser's clock may be off: countdowns are shown relative to this.
@@ -255,8 +257,7 @@ def on_post(data):
         post = post_service.post_in_room(current_user, place.room, body=fields["body"] or "", parent=parent,
                                          backchannel=place.backchannel, client_key=fields["client_key"], quote=quote)
         db.session.flush()
-        return {"ok": True, "post": {"id": post.id, "seq": events.created_seq(post), "thread_id": post.thread_id,
-                                     "status": post.status.value}}
+        return _posted(post, status=post.status.value)
     consultation = place.consultation
     post = post_service.create_post(
         current_user, consultation, topic_id=topic_id, parent=parent, subject=fields["subject"] or "",
@@ -264,7 +265,17 @@ def on_post(data):
         client_key=fields["client_key"], quote=quote,
     )
     db.session.flush()
-    return {"ok": True, "post": {"id": post.id, "seq": events.created_seq(post), "thread_id": post.thread_id}}
+    return _posted(post)
+
+
+def _posted(post, **more):
+    """The answer to a post, once committed: its event is numbered at commit."""
+    post_id, thread_id = post.id, post.thread_id
+
+    def answer() -> dict:
+        return {"ok": True, "post": {"id": post_id, "seq": events.created_seq(post_id), "thread_id": thread_id,
+                                     **more}}
+    return answer
 
 
 @socketio.on("typing")

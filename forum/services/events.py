@@ -4,9 +4,10 @@ Streams: "consultation:<id>" (a consultation's posts), "room:<id>" (an event roo
 messages and state) and "room:<id>:moderators" (its back-channel and queues, for its
 co-moderators and the organisers).
 
-A service that changes something readers watch calls `record(...)`. That numbers the event
-in its stream (consecutive, from the database) and stores it with the change. Just before
-the transaction commits, each event's message (`payload`) is built once and stored with it;
+A service that changes something readers watch calls `record(...)`. Just before the
+transaction commits, each event recorded in it is numbered in its stream (consecutive, from
+the database: the number is taken as late as possible, as it locks the stream until commit),
+its message (`payload`) is built once, and both are stored with the change;
 once the transaction commits, that message is sent to the stream's Socket.IO room. A
 rolled-back transaction sends nothing. Clients that missed events ask for them by number
 (`catch_up`): they get the stored messages, a page at a time, never rendered again; past
@@ -15,6 +16,7 @@ CATCH_UP_RELOAD_AFTER missed events they are told to reload the page instead.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,17 +48,31 @@ def moderators_stream(room: Room | int) -> str:
     return f"{room_stream(room)}:moderators"
 
 
-def _next_seq(stream_key: str) -> int:
-    """Take the next number of a stream. The row stays locked until commit (PostgreSQL) or
-    the database is written by one transaction at a time (SQLite), so numbers are committed
-    in order and a reader never sees 6 while 5 is still to come."""
+def _take_seqs(stream_key: str, how_many: int) -> int:
+    """Take the next `how_many` numbers of a stream; returns the last of them. From here the
+    stream's row stays locked until commit (PostgreSQL), or the database is written by one
+    transaction at a time (SQLite), so numbers are committed in order and a reader never sees
+    6 while 5 is still to come."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Stream).values(key=stream_key, last_seq=1)
+    statement = insert(Stream).values(key=stream_key, last_seq=how_many)
     statement = statement.on_conflict_do_update(
-        index_elements=[Stream.key], set_={"last_seq": Stream.last_seq + 1}
+        index_elements=[Stream.key], set_={"last_seq": Stream.last_seq + how_many}
     ).returning(Stream.last_seq)
     return db.session.execute(statement).scalar_one()
+
+
+def _number(stream_events: list[StreamEvent]) -> None:
+    """Number events, in the order they were recorded within each stream. One statement per
+    stream, the streams always taken in the same (sorted) order, so that two transactions
+    writing to the same two streams never each hold the one the other waits for."""
+    counts = Counter(e.stream_key for e in stream_events)
+    following = {}
+    for stream_key in sorted(counts):
+        following[stream_key] = _take_seqs(stream_key, counts[stream_key]) - counts[stream_key] + 1
+    for stream_event in stream_events:
+        stream_event.seq = following[stream_event.stream_key]
+        following[stream_event.stream_key] += 1
 
 
 def current_stream(post: Post) -> str:
@@ -85,8 +101,8 @@ def record_data(stream_key: str, kind: str, data: dict[str, Any]) -> StreamEvent
 
 
 def _add(stream_event: StreamEvent) -> StreamEvent:
-    stream_event.seq = _next_seq(stream_event.stream_key)
-    db.session.add(stream_event)
+    # Numbered, stored and its message built just before commit (`_store_payloads`): its
+    # `seq` is None until then, and it is in the database only from then on.
     db.session.info.setdefault(PENDING, []).append(stream_event)
     return stream_event
 
@@ -122,9 +138,11 @@ def on_commit(callback) -> None:
     db.session.info.setdefault(PENDING, []).append(callback)
 
 
-def created_seq(post: Post) -> int | None:
-    """The number of the event that announced this post."""
-    return db.session.scalar(select(StreamEvent.seq).where(StreamEvent.post_id == post.id,
+def created_seq(post: Post | int) -> int | None:
+    """The number of the event that announced this post: known once its transaction has
+    committed (events are numbered at commit), None before."""
+    post_id = post if isinstance(post, int) else post.id
+    return db.session.scalar(select(StreamEvent.seq).where(StreamEvent.post_id == post_id,
                                                            StreamEvent.kind == "post.created"))
 
 
@@ -290,6 +308,15 @@ QUOTE_CHANGES = frozenset({"post.updated", "post.deleted", "post.hidden", "post.
 
 @sa_event.listens_for(Session, "before_commit")
 def _store_payloads(session: Session) -> None:
+    # Events are numbered here, as late as possible: taking a number locks the stream's row
+    # until commit, and the rest of the write (and, under gevent, whatever other greenlets do
+    # while it waits on the database) no longer holds up every other write to the stream.
+    # Numbers first, then the messages: a message is then built from a state that includes
+    # every earlier-numbered event's commit (READ COMMITTED reads what committed while the
+    # number was awaited), so the counts and quotes it carries are never older than those of
+    # the message before it. Building messages before numbering would shorten the lock by the
+    # rendering but could let a later number carry older counts (two posts rendered at once,
+    # each counting itself only).
     # Messages are built while the transaction can still read and write, stored with their
     # events in it (so catch-up sends exactly what was broadcast), and sent after commit.
     if session.get_nested_transaction() is not None:
@@ -297,9 +324,11 @@ def _store_payloads(session: Session) -> None:
     pending = session.info.get(PENDING)
     if pending:
         session.flush()
-        for stream_event in pending:
-            if isinstance(stream_event, StreamEvent):
-                stream_event.payload = payload(stream_event)
+        recorded = [e for e in pending if isinstance(e, StreamEvent)]
+        _number(recorded)
+        session.add_all(recorded)
+        for stream_event in recorded:
+            stream_event.payload = payload(stream_event)
         session.flush()
         session.info[PENDING] = [e.payload if isinstance(e, StreamEvent) else e for e in pending]
         _erase_superseded(session, [e for e in pending if isinstance(e, StreamEvent) and e.post_id is not None

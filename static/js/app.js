@@ -40,17 +40,25 @@
     return (forms[category] || forms.other).split("{n}").join(String(n));
   };
 
-  // Who is here now, on a live page (live.js and room.js): "N here now" and the names.
+  // Who is here now, on a live page (live.js and room.js): "N here now" and the names. A
+  // large audience comes as a number: only the first names are sent (maybe none), and
+  // `more` counts the other signed-in people, shown as "+N" after the names.
   window.plenaryShowPresence = function (panel, data, countText) {
     if (!panel) return;
     panel.hidden = false;
     panel.querySelector("[data-presence-count]").textContent = countText;
     var list = panel.querySelector("[data-presence-list]");
-    list.replaceChildren.apply(list, data.users.map(function (user) {
+    var items = (data.users || []).map(function (user) {
       var li = document.createElement("li");
       li.textContent = user.name;
       return li;
-    }));
+    });
+    if (data.more > 0) {
+      var more = document.createElement("li");
+      more.textContent = "+" + data.more;
+      items.push(more);
+    }
+    list.replaceChildren.apply(list, items);
   };
 
   // Catching up (docs/realtime.md), for live.js and room.js alike: one join or sync at a time

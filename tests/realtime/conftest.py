@@ -66,7 +66,9 @@ class SocketClient:
         self._inbox.extend((m["name"], m["args"][0] if m["args"] else None) for m in arrived)
 
     def received(self, name: str) -> list:
-        """The messages named `name` received since the last call (they are consumed)."""
+        """The messages named `name` received since the last call (they are consumed). Presence
+        announcements that are due are sent first (see `presence_announcements`)."""
+        deliver_presence()
         self._drain()
         wanted = [data for n, data in self._inbox if n == name]
         self._inbox = [(n, data) for n, data in self._inbox if n != name]
@@ -78,6 +80,38 @@ class SocketClient:
     def disconnect(self) -> None:
         with self.app.app_context():
             self.raw.disconnect()
+
+
+_scheduled_presence: list[str] = []
+
+
+def deliver_presence() -> list[str]:
+    """Send the presence announcements scheduled so far, as their background tasks would
+    PRESENCE_INTERVAL seconds later; returns their streams."""
+    from forum.presence import announcer
+
+    due, _scheduled_presence[:] = list(_scheduled_presence), []
+    for stream in due:
+        announcer.announce(stream)
+    return due
+
+
+@pytest.fixture(autouse=True)
+def presence_announcements(request, monkeypatch):
+    """Presence announcements are scheduled as here rather than started in the background:
+    `deliver_presence()` (which `SocketClient.received` calls) sends them, so that tests
+    neither wait a PRESENCE_INTERVAL nor race a background thread. Yields the list of
+    streams with an announcement scheduled and not yet sent."""
+    from forum.presence import announcer
+
+    if "app" in request.fixturenames:  # made first: creating the app sets the announcer up
+        request.getfixturevalue("app")  # (not asked for otherwise: it would run every test per backend)
+    monkeypatch.setattr(announcer, "start_task", lambda function, stream: _scheduled_presence.append(stream))
+    _scheduled_presence.clear()
+    announcer._scheduled.clear()
+    yield _scheduled_presence
+    _scheduled_presence.clear()
+    announcer._scheduled.clear()
 
 
 @pytest.fixture(autouse=True)

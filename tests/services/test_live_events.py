@@ -3,9 +3,10 @@ is released (SQLAlchemy calls the commit hooks then too), never after a rollback
 event's message is built once, as the transaction commits, stored with the event and sent
 to catch-up as stored."""
 import json
+import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from forum.extensions import socketio
 from forum.models import StreamEvent
@@ -55,7 +56,8 @@ def test_the_message_broadcast_is_stored_with_its_event_at_commit(db, make_consu
     stream = events.consultation_stream(consultation)
     post = post_service.create_post(make_user(), consultation, topic_id=consultation.topics[0].id, body="Hello")
     db.session.flush()
-    assert stored_payloads(db, stream) == [None]  # not before the commit: the post may still change
+    # Not before the commit: the post may still change, and its number is taken at commit.
+    assert stored_payloads(db, stream) == []
 
     db.session.commit()
 
@@ -115,3 +117,51 @@ def test_a_thread_moved_to_another_topic_is_caught_up_once_in_its_new_place(db, 
 
     assert [e["type"] for e in page.events] == ["superseded", "superseded", "post.created"]
     assert page.events[-1]["post"]["topic_id"] == consultation.topics[1].id
+
+
+# --- numbers are taken at commit, as late as possible -------------------------------------
+
+def test_a_stream_is_numbered_only_at_commit_after_everything_else_the_write_does(
+        db, make_consultation, make_user, count_queries, broadcast):
+    # Taking a number locks the stream's row until commit (PostgreSQL): the later, the less
+    # other writes to the stream wait.
+    consultation = make_consultation()
+    author = make_user()
+    db.session.commit()
+    stream = events.consultation_stream(consultation)
+    takes_number = re.compile(r"^\s*INSERT INTO stream\b", re.IGNORECASE)
+    with count_queries() as statements:
+        post = post_service.create_post(author, consultation, topic_id=consultation.topics[0].id, body="First")
+        post_service.edit_post(author, post, subject="", body="Second")
+        db.session.flush()
+        assert [s for s in statements if takes_number.match(s)] == []
+        assert events.created_seq(post) is None  # not numbered yet
+
+        db.session.commit()
+
+    [numbering] = [i for i, s in enumerate(statements) if takes_number.match(s)]  # one for both events
+    writes_to_posts = [i for i, s in enumerate(statements) if re.match(r"^\s*(INSERT INTO|UPDATE) post\b", s)]
+    assert writes_to_posts and max(writes_to_posts) < numbering
+    assert [(m["seq"], m["type"]) for m in broadcast] == [(1, "post.created"), (2, "post.updated")]
+    assert events.created_seq(post) == 1 and events.latest_seq(stream) == 2
+
+
+def test_another_write_takes_a_number_while_one_has_recorded_an_event_and_not_committed(db, app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL (SQLite writes one transaction at a time anyway)")
+    stream = "room:-424242"  # a stream of no test's: the other transaction commits its number
+    events.record_data(stream, "test.first", {})
+    db.session.flush()  # everything but the commit
+
+    # The other transaction gives up after 5 s: before, the first one's number had locked the row.
+    with db.engine.connect() as other:
+        other.execute(text("SET lock_timeout = '5s'"))
+        taken = other.execute(text("INSERT INTO stream (key, last_seq) VALUES (:key, 1) ON CONFLICT (key) "
+                                   "DO UPDATE SET last_seq = stream.last_seq + 1 RETURNING last_seq"),
+                              {"key": stream}).scalar_one()
+        other.commit()
+    assert taken == 1
+
+    db.session.commit()
+    # Committed in order: the first write's event comes after the number the other committed.
+    assert db.session.scalar(select(StreamEvent.seq).where(StreamEvent.stream_key == stream)) == 2

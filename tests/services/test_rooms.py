@@ -29,9 +29,17 @@ def logs(action: str) -> list[ModerationAction]:
                                    .order_by(ModerationAction.id)))
 
 
+def recording(stream: str | None = None, kind: str | None = None) -> list[StreamEvent]:
+    """The events recorded for a stream: those stored by earlier commits, then those of this
+    transaction, which are numbered and stored as it commits."""
+    stored = db.session.scalars(select(StreamEvent).order_by(StreamEvent.stream_key, StreamEvent.seq))
+    pending = [e for e in db.session.info.get(service.events.PENDING, []) if isinstance(e, StreamEvent)]
+    return [e for e in [*stored, *pending] if (stream is None or e.stream_key == stream)
+            and (kind is None or e.kind == kind)]
+
+
 def recorded(stream: str, kind: str) -> list[dict]:
-    return [e.data for e in db.session.scalars(select(StreamEvent).where(
-        StreamEvent.stream_key == stream, StreamEvent.kind == kind).order_by(StreamEvent.seq))]
+    return [e.data for e in recording(stream, kind)]
 
 
 def say(user, room, body, **kwargs) -> Post:
@@ -147,7 +155,7 @@ def test_an_organiser_broadcasts_to_every_room_not_closed(make_event, make_user)
     assert [p.room_id for p in sent] == [r.id for r in event.rooms[:3]]
     assert all(p.announcement and p.is_published and "<strong>left</strong>" in p.body_html for p in sent)
     for post in sent:
-        [created] = db.session.scalars(select(StreamEvent).where(StreamEvent.post_id == post.id))
+        [created] = [e for e in recording() if e.post_id == post.id]
         assert (created.stream_key, created.kind) == (f"room:{post.room_id}", "post.created")
     [entry] = logs("event.broadcast")
     assert entry.details == {"post_ids": [p.id for p in sent]} and entry.event_id == event.id
