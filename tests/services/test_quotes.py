@@ -121,16 +121,18 @@ def test_the_event_that_removes_a_posts_words_records_the_replies_quoting_it_ane
     unrelated = make_post(make_user(), consultation=source.consultation, body="Elsewhere.")
 
     change(source)
+    db.session.commit()  # events are numbered and stored at commit
 
     changed = db.session.scalars(select(StreamEvent).where(StreamEvent.kind == kind)).one()
     updates = db.session.scalars(select(StreamEvent).where(StreamEvent.seq > changed.seq)).all()
     assert [(e.kind, e.post_id) for e in updates] == [("post.updated", reply.id)]
     assert unrelated.id not in [e.post_id for e in updates]
+    message = updates[0].payload  # as stored and broadcast
     for language in ("en", "it"):
-        html = events.payload(updates[0])["html"][language]
+        html = message["html"][language]
         assert f'data-quoted-post="{source.id}"' in html and SECRET not in html
     assert {"post.deleted": "This post was deleted.",
-            "post.hidden": "This post was hidden by a moderator."}[kind] in events.payload(updates[0])["html"]["en"]
+            "post.hidden": "This post was hidden by a moderator."}[kind] in message["html"]["en"]
 
 
 def test_restoring_and_editing_record_the_quoting_replies_and_other_events_do_not(db, make_user, make_post):
@@ -143,6 +145,7 @@ def test_restoring_and_editing_record_the_quoting_replies_and_other_events_do_no
     moderation.restore_post(organiser, source)
     posts.edit_post(source.author, source, body="Second words.")
     posts.endorse(make_user(), source)
+    db.session.commit()  # events are numbered and stored at commit
 
     kinds = [(e.kind, e.post_id) for e in db.session.scalars(select(StreamEvent).order_by(StreamEvent.seq))]
     assert kinds == [("post.created", source.id), ("post.created", reply.id),
@@ -153,6 +156,6 @@ def test_restoring_and_editing_record_the_quoting_replies_and_other_events_do_no
     # Payloads show the reply as it is now, its quote in each reader's language.
     last = db.session.scalars(select(StreamEvent).where(StreamEvent.post_id == reply.id)
                               .order_by(StreamEvent.seq.desc()).limit(1)).one()
-    message = events.payload(last)
+    message = last.payload
     assert "Second words." in message["html"]["en"] and "Ann wrote:" in message["html"]["en"]
     assert "Ann ha scritto:" in message["html"]["it"]
