@@ -8,8 +8,10 @@ from forum.extensions import socketio
 
 def init_app(app: Flask) -> None:
     from forum.presence import presence
-    from forum.realtime import handlers  # noqa: F401  (registers the event handlers)
-    from forum.realtime import websocket
+    from forum.realtime import (
+        handlers,  # noqa: F401  (registers the event handlers)
+        websocket,
+    )
 
     origins = app.config["SOCKETIO_ALLOWED_ORIGINS"] or None  # None: the site's own origin only
     socketio.init_app(
