@@ -73,6 +73,10 @@ def make_baseline_app():
     redis_url = os.environ.get("BENCH_REDIS_URL") or None
     channel = os.environ.get("BENCH_CHANNEL", "plenary-bench-baseline")
     html_bytes = int(os.environ.get("BENCH_HTML_BYTES", str(DEFAULT_HTML_BYTES)))
+    sample = None  # Plenary's event HTML from the same run: the same bytes, so that
+    if os.environ.get("BENCH_HTML_FILE"):  # compressing it (if on) costs what it costs Plenary
+        with open(os.environ["BENCH_HTML_FILE"], encoding="utf-8") as f:
+            sample = json.load(f)
     compression = os.environ.get("SOCKETIO_WEBSOCKET_COMPRESSION", "").strip().lower() in {"1", "true", "yes", "on"}
     origins = [o for o in os.environ.get("BENCH_ORIGINS", "").split(",") if o] or "*"
     manager = socketio.RedisManager(redis_url, channel=channel) if redis_url else None
@@ -116,8 +120,13 @@ def make_baseline_app():
     def post(sid, data):
         seq = next_seq()
         body = str(data.get("body", ""))
-        html = f'<article class="post" id="post-{seq}"><p>{body}</p>'
-        html += _filler(seq, html_bytes - len(html) - len("</article>")) + "</article>"
+        head = f'<article class="post" id="post-{seq}"><p>{body}</p></article>'
+        if isinstance(sample, dict):
+            html = {lang: head + text for lang, text in sample.items()}
+        elif isinstance(sample, str):
+            html = head + sample
+        else:
+            html = head + _filler(html_bytes - len(head))
         event = {"stream": data["stream"], "seq": seq, "type": "post.created",
                  "post": {"id": seq, "thread_id": seq, "parent_id": None, "topic_id": data.get("topic_id"),
                           "author_id": 1, "endorsement_count": 0, "deleted": False},
@@ -144,26 +153,20 @@ def make_baseline_app():
 
 
 # Plenary's event for a post of the bench's size: 7.4 kB of HTML in all (one rendering per
-# interface language); the baseline sends as much unless told otherwise (--html-bytes).
+# interface language). In a run with both servers the baseline sends Plenary's own event HTML
+# (captured by a reader) after a line of its own; alone, or with --html-bytes, this filler.
 DEFAULT_HTML_BYTES = 7400
-_WORDS = ("the consultation participants discussed proposal budget transport housing "
-          "school district council response draft amendment evidence <em>local</em> "
-          "<strong>public</strong> survey meeting timeline community option cost").split()
+_FILLER_BLOCK = (
+    '<footer class="post-meta"><a href="/u/1">Writer</a> <time datetime="2026-01-01T10:00:00Z">'
+    '10:00</time></footer><details class="actions"><summary>Actions</summary><ul>'
+    '<li><button type="button" data-action="reply">Reply</button></li>'
+    '<li><button type="button" data-action="quote">Quote</button></li>'
+    '<li><button type="button" data-action="endorse">Endorse</button></li></ul></details>')
 
 
-def _filler(seq: int, size: int) -> str:
-    """`size` characters of prose-like HTML, different for every post: it compresses about as
-    well as a rendered post, where spaces alone would cost permessage-deflate nothing."""
-    import random
-
-    rng = random.Random(seq)
-    parts: list[str] = []
-    length = 0
-    while length < size:
-        word = rng.choice(_WORDS) + (". " if rng.random() < 0.08 else " ")
-        parts.append(word)
-        length += len(word)
-    return "".join(parts)[:max(0, size)]
+def _filler(size: int) -> str:
+    """`size` characters of post-like markup, repeated as Plenary's per-post template is."""
+    return (_FILLER_BLOCK * (size // len(_FILLER_BLOCK) + 1))[:max(0, size)]
 
 
 # --- Processes, ports, memory ----------------------------------------------------------------
@@ -385,7 +388,7 @@ def login(base: str, email: str) -> str:
 
 class Reader:
     __slots__ = ("index", "client", "received", "duplicates", "out_of_order", "max_seq", "other_streams",
-                 "presence", "typing", "disconnected", "join_ms", "join_seq", "html_bytes")
+                 "presence", "typing", "disconnected", "join_ms", "join_seq", "html_bytes", "html_sample")
 
     def __init__(self, index: int):
         self.index = index
@@ -401,6 +404,7 @@ class Reader:
         self.join_ms = None
         self.join_seq = None
         self.html_bytes = 0
+        self.html_sample = None
 
 
 async def _connect_reader(reader: Reader, url: str, stream: str, origin: str, http, limit) -> str | None:
@@ -465,6 +469,7 @@ def _event_handler(reader: Reader, stream: str):
             reader.max_seq = seq
         if not reader.html_bytes:
             reader.html_bytes = _html_size(data.get("html"))
+            reader.html_sample = data.get("html")
     return on_event
 
 
@@ -619,6 +624,7 @@ async def _reader_main(conn, url: str, stream: str, origin: str, first: int, cou
             "disconnected": sum(1 for r in ok if r.disconnected),
             "readers_complete": sum(1 for r in ok if expected.issubset(r.received.keys())),
             "last_delivery": last, "html_bytes": max((r.html_bytes for r in ok), default=0),
+            "html_sample": next((r.html_sample for r in ok if r.html_sample), None),
             "deflate": sum(1 for r in ok if getattr(getattr(r, "client", None), "deflate", 0)),
             "cpu": os.times().user + os.times().system,
         }))
@@ -883,6 +889,7 @@ def run_phase(name: str, server: Server, args, stream: str, topic_id: int, cooki
         "disconnected": sum(r["disconnected"] for r in results),
         "readers complete": sum(r["readers_complete"] for r in results),
         "html bytes": max((r["html_bytes"] for r in results), default=0),
+        "html sample": next((r["html_sample"] for r in results if r.get("html_sample")), None),
         "deflate readers": sum(r.get("deflate", 0) for r in results),
         "server cpu s": cpu_server1 - cpu_server0, "readers cpu s": cpu_readers1 - cpu_readers0,
         "writers cpu s": cpu_self1 - cpu_self0, "span s": span,
@@ -1015,8 +1022,8 @@ def parse_args(argv=None):
     parser.add_argument("--no-offer-deflate", action="store_true",
                         help="the raw readers do not offer permessage-deflate (browsers do; default: offer it)")
     parser.add_argument("--html-bytes", type=int, default=None,
-                        help="characters of HTML in the baseline's event (default: as many as Plenary's event "
-                             f"in the same run, else {DEFAULT_HTML_BYTES})")
+                        help="characters of post-like HTML in the baseline's event (default: Plenary's own "
+                             f"event HTML from the same run, else {DEFAULT_HTML_BYTES} characters)")
     parser.add_argument("--keep-logs", action="store_true", help="keep the temporary directory with server logs")
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= MAX_CLIENTS:
@@ -1098,6 +1105,10 @@ def main(argv=None) -> int:
                                              else DEFAULT_HTML_BYTES)
             env = dict(os.environ, BENCH_HTML_BYTES=str(html_bytes), BENCH_ORIGINS=f"http://127.0.0.1:{port}",
                        BENCH_CHANNEL=f"plenary-bench-baseline-{run_id}")
+            env.pop("BENCH_HTML_FILE", None)
+            if not args.html_bytes and phases and phases[0]["html sample"]:
+                (tmp / "event-html.json").write_text(json.dumps(phases[0]["html sample"]), encoding="utf-8")
+                env["BENCH_HTML_FILE"] = str(tmp / "event-html.json")
             if args.redis:
                 env["BENCH_REDIS_URL"] = args.redis
             server = Server("baseline", "socket_load:make_baseline_app()", port, args.processes,
