@@ -15,6 +15,10 @@ only relays messages, and prints Plenary's deliveries/s as a ratio of that basel
     .venv/bin/python bench/socket_load.py --clients 1000 --redis --processes 2 \\
         --database-url postgresql://postgres@127.0.0.1:5432/plenary_bench
     .venv/bin/python bench/socket_load.py --clients 200 --baseline-only   # harness check
+    .venv/bin/python bench/socket_load.py --clients 1000 --rate 10 --websocket-compression
+
+The raw readers offer permessage-deflate, as browsers do (--no-offer-deflate: they do not);
+both servers decline it unless --websocket-compression (SOCKETIO_WEBSOCKET_COMPRESSION=true).
 
 Readers are asyncio clients on aiohttp WebSockets (a minimal Socket.IO client by default,
 python-socketio's AsyncClient with --reader-client socketio), 500 per process; writers are
