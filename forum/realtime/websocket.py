@@ -3,7 +3,7 @@ SOCKETIO_WEBSOCKET_COMPRESSION is set. See docs/realtime.md#websocket-compressio
 
 Why: a broadcast is encoded once, but with permessage-deflate the WebSocket layer compresses
 it again for every socket (one zlib stream per connection, about 100 kB of memory each);
-at a thousand readers that compression was most of the server's CPU.
+with 1,000 readers that compression was half the server's CPU (bench/README.md).
 
 How: simple-websocket (python-engineio's WebSocket server for the gevent and threading
 modes) accepts permessage-deflate whenever the client offers it and has no option to refuse
@@ -13,11 +13,11 @@ front of Socket.IO drops that header from WebSocket upgrade requests: the client
 never seen, the 101 answer carries no `Sec-WebSocket-Extensions`, frames go out plain.
 Browsers always offer the extension and connect without it. No third-party code is patched.
 
-At start-up, `install` checks with simple-websocket's own handshake (on a stand-in socket,
-no network) that it accepts the offer when present and none once the middleware has removed
-it, and refuses to start with any other WebSocket server, whose handling of the header is
-unknown: if an upgrade changes how the offer is read, the app fails loudly instead of
-silently compressing again.
+At start-up, `install` runs simple-websocket's own handshake (on a stand-in socket, no
+network) through the middleware with a request that offers permessage-deflate, and raises if
+the answer accepts any extension or the handshake cannot be run; it refuses any other
+WebSocket server, whose handling of the header is unknown. If an upgrade changes how the
+offer is read, the app fails loudly instead of silently compressing again.
 """
 from __future__ import annotations
 
