@@ -15,6 +15,10 @@ only relays messages, and prints Plenary's deliveries/s as a ratio of that basel
     .venv/bin/python bench/socket_load.py --clients 1000 --redis --processes 2 \\
         --database-url postgresql://postgres@127.0.0.1:5432/plenary_bench
     .venv/bin/python bench/socket_load.py --clients 200 --baseline-only   # harness check
+    .venv/bin/python bench/socket_load.py --clients 1000 --rate 10 --websocket-compression
+
+The raw readers offer permessage-deflate, as browsers do (--no-offer-deflate: they do not);
+both servers decline it unless --websocket-compression (SOCKETIO_WEBSOCKET_COMPRESSION=true).
 
 Readers are asyncio clients on aiohttp WebSockets (a minimal Socket.IO client by default,
 python-socketio's AsyncClient with --reader-client socketio), 500 per process; writers are
@@ -72,7 +76,12 @@ def make_baseline_app():
 
     redis_url = os.environ.get("BENCH_REDIS_URL") or None
     channel = os.environ.get("BENCH_CHANNEL", "plenary-bench-baseline")
-    html_bytes = int(os.environ.get("BENCH_HTML_BYTES", "600"))
+    html_bytes = int(os.environ.get("BENCH_HTML_BYTES", str(DEFAULT_HTML_BYTES)))
+    sample = None  # Plenary's event HTML from the same run: the same bytes, so that
+    if os.environ.get("BENCH_HTML_FILE"):  # compressing it (if on) costs what it costs Plenary
+        with open(os.environ["BENCH_HTML_FILE"], encoding="utf-8") as f:
+            sample = json.load(f)
+    compression = os.environ.get("SOCKETIO_WEBSOCKET_COMPRESSION", "").strip().lower() in {"1", "true", "yes", "on"}
     origins = [o for o in os.environ.get("BENCH_ORIGINS", "").split(",") if o] or "*"
     manager = socketio.RedisManager(redis_url, channel=channel) if redis_url else None
     sio = socketio.Server(async_mode="gevent", client_manager=manager, cors_allowed_origins=origins)
@@ -115,8 +124,13 @@ def make_baseline_app():
     def post(sid, data):
         seq = next_seq()
         body = str(data.get("body", ""))
-        html = f'<article class="post" id="post-{seq}"><p>{body}</p></article>'
-        html += " " * max(0, html_bytes - len(html))
+        head = f'<article class="post" id="post-{seq}"><p>{body}</p></article>'
+        if isinstance(sample, dict):
+            html = {lang: head + text for lang, text in sample.items()}
+        elif isinstance(sample, str):
+            html = head + sample
+        else:
+            html = head + _filler(html_bytes - len(head))
         event = {"stream": data["stream"], "seq": seq, "type": "post.created",
                  "post": {"id": seq, "thread_id": seq, "parent_id": None, "topic_id": data.get("topic_id"),
                           "author_id": 1, "endorsement_count": 0, "deleted": False},
@@ -128,7 +142,35 @@ def make_baseline_app():
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"baseline\n"]
 
-    return socketio.WSGIApp(sio, fallback)
+    app = socketio.WSGIApp(sio, fallback)
+    if compression:
+        return app
+
+    def without_websocket_compression(environ, start_response):
+        # As Plenary's forum/realtime/websocket.py: the client's offer of permessage-deflate
+        # never reaches simple-websocket, which would otherwise accept it.
+        if environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+            environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return app(environ, start_response)
+
+    return without_websocket_compression
+
+
+# Plenary's event for a post of the bench's size: 7.4 kB of HTML in all (one rendering per
+# interface language). In a run with both servers the baseline sends Plenary's own event HTML
+# (captured by a reader) after a line of its own; alone, or with --html-bytes, this filler.
+DEFAULT_HTML_BYTES = 7400
+_FILLER_BLOCK = (
+    '<footer class="post-meta"><a href="/u/1">Writer</a> <time datetime="2026-01-01T10:00:00Z">'
+    '10:00</time></footer><details class="actions"><summary>Actions</summary><ul>'
+    '<li><button type="button" data-action="reply">Reply</button></li>'
+    '<li><button type="button" data-action="quote">Quote</button></li>'
+    '<li><button type="button" data-action="endorse">Endorse</button></li></ul></details>')
+
+
+def _filler(size: int) -> str:
+    """`size` characters of post-like markup, repeated as Plenary's per-post template is."""
+    return (_FILLER_BLOCK * (size // len(_FILLER_BLOCK) + 1))[:max(0, size)]
 
 
 # --- Processes, ports, memory ----------------------------------------------------------------
@@ -350,7 +392,7 @@ def login(base: str, email: str) -> str:
 
 class Reader:
     __slots__ = ("index", "client", "received", "duplicates", "out_of_order", "max_seq", "other_streams",
-                 "presence", "typing", "disconnected", "join_ms", "join_seq", "html_bytes")
+                 "presence", "typing", "disconnected", "join_ms", "join_seq", "html_bytes", "html_sample")
 
     def __init__(self, index: int):
         self.index = index
@@ -366,6 +408,7 @@ class Reader:
         self.join_ms = None
         self.join_seq = None
         self.html_bytes = 0
+        self.html_sample = None
 
 
 async def _connect_reader(reader: Reader, url: str, stream: str, origin: str, http, limit) -> str | None:
@@ -430,6 +473,7 @@ def _event_handler(reader: Reader, stream: str):
             reader.max_seq = seq
         if not reader.html_bytes:
             reader.html_bytes = _html_size(data.get("html"))
+            reader.html_sample = data.get("html")
     return on_event
 
 
@@ -451,8 +495,12 @@ class RawClient:
 
     async def connect(self, url: str, origin: str) -> None:
         ws_url = "ws" + url[len("http"):] + "/socket.io/?EIO=4&transport=websocket"
+        # Browsers offer permessage-deflate; so do these readers unless --no-offer-deflate.
+        compress = 15 if os.environ.get("BENCH_OFFER_DEFLATE", "1") == "1" else 0
         self.ws = await asyncio.wait_for(
-            self.http.ws_connect(ws_url, headers={"Origin": origin}, max_msg_size=0), CONNECT_TIMEOUT)
+            self.http.ws_connect(ws_url, headers={"Origin": origin}, max_msg_size=0, compress=compress),
+            CONNECT_TIMEOUT)
+        self.deflate = self.ws.compress
         opening = await asyncio.wait_for(self.ws.receive(), CONNECT_TIMEOUT)
         if not isinstance(opening.data, str) or not opening.data.startswith("0"):
             raise ConnectionError(f"no Engine.IO OPEN packet: {opening.data!r}"[:200])
@@ -580,6 +628,8 @@ async def _reader_main(conn, url: str, stream: str, origin: str, first: int, cou
             "disconnected": sum(1 for r in ok if r.disconnected),
             "readers_complete": sum(1 for r in ok if expected.issubset(r.received.keys())),
             "last_delivery": last, "html_bytes": max((r.html_bytes for r in ok), default=0),
+            "html_sample": next((r.html_sample for r in ok if r.html_sample), None),
+            "deflate": sum(1 for r in ok if getattr(getattr(r, "client", None), "deflate", 0)),
             "cpu": os.times().user + os.times().system,
         }))
         command, _ = await loop.run_in_executor(None, conn.recv)
@@ -843,6 +893,8 @@ def run_phase(name: str, server: Server, args, stream: str, topic_id: int, cooki
         "disconnected": sum(r["disconnected"] for r in results),
         "readers complete": sum(r["readers_complete"] for r in results),
         "html bytes": max((r["html_bytes"] for r in results), default=0),
+        "html sample": next((r["html_sample"] for r in results if r.get("html_sample")), None),
+        "deflate readers": sum(r.get("deflate", 0) for r in results),
         "server cpu s": cpu_server1 - cpu_server0, "readers cpu s": cpu_readers1 - cpu_readers0,
         "writers cpu s": cpu_self1 - cpu_self0, "span s": span,
         "seqs": sorted(sent), "join seq": writers["join_seq"], "sync count": writers["sync_count"],
@@ -861,6 +913,7 @@ def _ms(values: list[float]) -> str:
 def report(args, phases: list[dict], database: str) -> bool:
     rows = [
         ("readers joined", lambda f: f"{f['connected']}/{args.clients}"),
+        ("of which permessage-deflate", lambda f: str(f["deflate readers"])),
         ("connect + join of all readers, s", lambda f: f"{f['connect s']:.1f}"),
         ("join ack ms p50/p95/p99", lambda f: _ms(f["join ms"])),
         ("posts acknowledged", lambda f: f"{f['posts ok']}/{args.posts}"),
@@ -967,6 +1020,14 @@ def parse_args(argv=None):
                              "gunicorn's own default, 1000, caps the open sockets per process)")
     parser.add_argument("--baseline-only", action="store_true", help="only the bare python-socketio server")
     parser.add_argument("--no-baseline", action="store_true", help="only the Plenary server")
+    parser.add_argument("--websocket-compression", action="store_true",
+                        help="both servers accept permessage-deflate (SOCKETIO_WEBSOCKET_COMPRESSION=true); "
+                             "default: neither does, as Plenary ships")
+    parser.add_argument("--no-offer-deflate", action="store_true",
+                        help="the raw readers do not offer permessage-deflate (browsers do; default: offer it)")
+    parser.add_argument("--html-bytes", type=int, default=None,
+                        help="characters of post-like HTML in the baseline's event (default: Plenary's own "
+                             f"event HTML from the same run, else {DEFAULT_HTML_BYTES} characters)")
     parser.add_argument("--keep-logs", action="store_true", help="keep the temporary directory with server logs")
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= MAX_CLIENTS:
@@ -1007,7 +1068,12 @@ def main(argv=None) -> int:
     phases: list[dict] = []
     database = "-"
     ok = False
-    print(f"code: {code_version()}; load average at the start: {os.getloadavg()[0]:.2f}", flush=True)
+    # Both servers (and the reader processes, spawned later) read these from the environment.
+    os.environ["SOCKETIO_WEBSOCKET_COMPRESSION"] = "true" if args.websocket_compression else "false"
+    os.environ["BENCH_OFFER_DEFLATE"] = "0" if args.no_offer_deflate else "1"
+    print(f"code: {code_version()}; load average at the start: {os.getloadavg()[0]:.2f}; "
+          f"WebSocket compression {'on' if args.websocket_compression else 'off'} in the servers, "
+          f"{'not ' if args.no_offer_deflate else ''}offered by the readers", flush=True)
     try:
         if not args.baseline_only:
             url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
@@ -1039,9 +1105,14 @@ def main(argv=None) -> int:
             server.stop()
         if not args.no_baseline:
             port = free_port()
-            html_bytes = phases[0]["html bytes"] if phases and phases[0]["html bytes"] else 600
+            html_bytes = args.html_bytes or (phases[0]["html bytes"] if phases and phases[0]["html bytes"]
+                                             else DEFAULT_HTML_BYTES)
             env = dict(os.environ, BENCH_HTML_BYTES=str(html_bytes), BENCH_ORIGINS=f"http://127.0.0.1:{port}",
                        BENCH_CHANNEL=f"plenary-bench-baseline-{run_id}")
+            env.pop("BENCH_HTML_FILE", None)
+            if not args.html_bytes and phases and phases[0]["html sample"]:
+                (tmp / "event-html.json").write_text(json.dumps(phases[0]["html sample"]), encoding="utf-8")
+                env["BENCH_HTML_FILE"] = str(tmp / "event-html.json")
             if args.redis:
                 env["BENCH_REDIS_URL"] = args.redis
             server = Server("baseline", "socket_load:make_baseline_app()", port, args.processes,

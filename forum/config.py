@@ -109,6 +109,9 @@ class Config:
     SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "plenary-socketio")
     # gevent in production and development (see README); tests use "threading".
     SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE") or None
+    # permessage-deflate on the Socket.IO WebSockets: off, since it compresses every broadcast
+    # once per socket (forum/realtime/websocket.py, docs/realtime.md#websocket-compression).
+    SOCKETIO_WEBSOCKET_COMPRESSION = _env_bool("SOCKETIO_WEBSOCKET_COMPRESSION", False)
     TYPING_INTERVAL = 3.0
     # Who is here: announced to a stream's readers at most once per PRESENCE_INTERVAL seconds
     # (changes in between are folded into the next announcement); above PRESENCE_LIST_LIMIT

@@ -8,7 +8,10 @@ from forum.extensions import socketio
 
 def init_app(app: Flask) -> None:
     from forum.presence import announcer, presence
-    from forum.realtime import handlers  # noqa: F401  (registers the event handlers)
+    from forum.realtime import (
+        handlers,  # noqa: F401  (registers the event handlers)
+        websocket,
+    )
 
     origins = app.config["SOCKETIO_ALLOWED_ORIGINS"] or None  # None: the site's own origin only
     socketio.init_app(
@@ -24,5 +27,7 @@ def init_app(app: Flask) -> None:
         logger=False,
         engineio_logger=False,
     )
+    # In front of Socket.IO: WebSockets without permessage-deflate (checked, or no start).
+    websocket.install(app, socketio)
     presence.init_app(app, start_task=socketio.start_background_task, sleep=socketio.sleep)
     announcer.init_app(app, emit=socketio.emit, start_task=socketio.start_background_task, sleep=socketio.sleep)

@@ -56,7 +56,8 @@ def wait_for(condition, timeout: float, what: str, interval: float = 0.05):
 
 def server_env(database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
-           if k not in {"REDIS_URL", "SOCKETIO_ALLOWED_ORIGINS", "SOCKETIO_CHANNEL", "PLENARY_ENV"}}
+           if k not in {"REDIS_URL", "SOCKETIO_ALLOWED_ORIGINS", "SOCKETIO_CHANNEL", "PLENARY_ENV",
+                     "SOCKETIO_WEBSOCKET_COMPRESSION"}}
     env.update({"DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY, "RATELIMIT_ENABLED": "false",
                 "SOCKETIO_ASYNC_MODE": "gevent", "PYTHONUNBUFFERED": "1", **extra})
     return env

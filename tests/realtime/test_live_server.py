@@ -6,10 +6,17 @@ so nothing could overtake there)."""
 from __future__ import annotations
 
 import functools
+import json
 import queue
+import socket
+import time
+from urllib.parse import urlsplit
 
 import pytest
 import socketio
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import AcceptConnection, Ping, Request, TextMessage
+from wsproto.extensions import PerMessageDeflate
 
 from tests.realtime import live
 
@@ -170,3 +177,95 @@ def test_one_clients_writes_are_numbered_in_the_order_sent(postgres_server, read
     assert answers["first"]["post"]["seq"] < answers["second"]["post"]["seq"], answers
     seen = [watcher.next_event(where=lambda e: "Sent" in e["html"]["en"])["post"]["id"] for _ in range(2)]
     assert seen == [answers["first"]["post"]["id"], answers["second"]["post"]["id"]]
+
+
+class RawWebSocket:
+    """A WebSocket opened by hand (wsproto on a plain socket) that offers permessage-deflate,
+    as every browser does; speaks just enough Engine.IO 4 / Socket.IO 5 for one test."""
+
+    def __init__(self, base_url: str, path: str, origin: str):
+        url = urlsplit(base_url)
+        self.sock = socket.create_connection((url.hostname, url.port), timeout=live.MESSAGE_TIMEOUT)
+        self.ws = WSConnection(ConnectionType.CLIENT)
+        self.sock.sendall(self.ws.send(Request(
+            host=url.netloc, target=path, extensions=[PerMessageDeflate()],
+            extra_headers=[(b"Origin", origin.encode()), (b"User-Agent", live.USER_AGENT.encode())])))
+        raw = b""
+        while b"\r\n\r\n" not in raw:
+            chunk = self.sock.recv(65536)
+            assert chunk, f"connection closed during the handshake: {raw!r}"
+            raw += chunk
+        head, _, _ = raw.partition(b"\r\n\r\n")
+        self.status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        self.headers = [tuple(part.strip() for part in line.split(":", 1)) for line in header_lines]
+        self.pending: list[str] = []
+        self.accepted = None
+        self._feed(raw)
+
+    def _feed(self, data: bytes) -> None:
+        self.ws.receive_data(data)
+        text = ""
+        for event in self.ws.events():
+            if isinstance(event, AcceptConnection):
+                self.accepted = event
+            elif isinstance(event, Ping):
+                self.sock.sendall(self.ws.send(event.response()))
+            elif isinstance(event, TextMessage):
+                text += event.data
+                if event.message_finished:
+                    if text == "2":  # Engine.IO ping
+                        self.send("3")
+                    else:
+                        self.pending.append(text)
+                    text = ""
+            else:
+                raise AssertionError(f"unexpected WebSocket event {event!r}")
+
+    def send(self, text: str) -> None:
+        self.sock.sendall(self.ws.send(TextMessage(data=text)))
+
+    def receive(self, where=lambda text: True) -> str:
+        deadline = time.monotonic() + live.MESSAGE_TIMEOUT
+        while True:
+            for i, text in enumerate(self.pending):
+                if where(text):
+                    return self.pending.pop(i)
+            left = deadline - time.monotonic()
+            assert left > 0, f"no matching message within {live.MESSAGE_TIMEOUT}s; got {self.pending!r}"
+            self.sock.settimeout(left)
+            data = self.sock.recv(65536)
+            assert data, "the server closed the connection"
+            self._feed(data)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_the_websocket_declines_permessage_deflate_and_socketio_messages_flow(server):
+    """Browsers offer permessage-deflate; the server must not accept it (it compressed every
+    broadcast once per socket), and Socket.IO must work on the plain WebSocket."""
+    seed = server.seed
+    ws = RawWebSocket(server.url, "/socket.io/?EIO=4&transport=websocket", origin=server.url)
+    try:
+        assert ws.status_line.startswith("HTTP/1.1 101"), ws.status_line
+        assert [value for name, value in ws.headers if name.lower() == "sec-websocket-extensions"] == []
+        assert ws.accepted is not None and ws.accepted.extensions == []
+
+        assert ws.receive().startswith("0{")  # Engine.IO open
+        ws.send("40")  # Socket.IO connect
+        assert ws.receive().startswith("40{")
+        ws.send("420" + json.dumps(["join", {"stream": seed.stream}]))
+        joined = json.loads(ws.receive(lambda text: text.startswith("430"))[3:])[0]
+        assert joined["ok"] is True
+
+        body = "Plain frames, " + "no deflate. " * 400  # an event of several kB
+        status = live.Browser(server.url).login(seed.emails["amina"]).respond(
+            seed.consultation_id, seed.topic_id, body)
+        assert status == 302
+
+        text = ws.receive(lambda text: text.startswith("42") and "no deflate." in text)
+        name, event = json.loads(text[2:])
+        assert (name, event["type"], event["seq"]) == ("event", "post.created", joined["seq"] + 1)
+        assert len(text) > 4000
+    finally:
+        ws.close()
