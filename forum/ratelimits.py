@@ -114,12 +114,12 @@ def _write_buckets() -> list[tuple[str, str, str]]:
 
 
 @_counted
-def _charge_write(counter: RateLimiter) -> int | None:
-    buckets = _write_buckets()
+def _charge(counter: RateLimiter, buckets: list[tuple[str, str, str]]) -> int | None:
+    """Count one request in every bucket, or none: seconds to wait if one is full. A refused
+    request does not count: hammering at one's own account's (or connection's) limit must not
+    spend the allowance of everyone else behind the same address."""
     wait = _refusal(counter, buckets)
     if wait is None:
-        # A refused write does not count: hammering at one's own account's limit must not
-        # spend the allowance of everyone else behind the same address.
         _hit(counter, buckets)
     return wait
 
@@ -127,7 +127,7 @@ def _charge_write(counter: RateLimiter) -> int | None:
 def charge_write() -> None:
     """Count one write against the current account's and address's allowance, or raise
     TooSoon (429) before anything is stored when either is spent."""
-    wait = _charge_write()
+    wait = _charge(_write_buckets())
     if wait is not None:
         raise TooSoon(retry_after=wait)
 
@@ -153,19 +153,10 @@ def _catch_up_buckets() -> list[tuple[str, str, str]]:
             ("RATELIMIT_CATCH_UP_PER_ADDRESS", address_key(), CATCH_UP_PER_ADDRESS)]
 
 
-@_counted
-def _charge_catch_up(counter: RateLimiter) -> int | None:
-    buckets = _catch_up_buckets()
-    wait = _refusal(counter, buckets)
-    if wait is None:
-        _hit(counter, buckets)  # as for writes, a refused request does not count
-    return wait
-
-
 def charge_catch_up() -> None:
     """Count a socket `join` or `sync` (each may carry a page of missed events) against this
     connection's and this address's allowance, or raise TooSoon (429, with `retry_after`)."""
-    wait = _charge_catch_up()
+    wait = _charge(_catch_up_buckets())
     if wait is not None:
         raise TooSoon(retry_after=wait)
 
