@@ -30,7 +30,9 @@ def logs(action: str) -> list[ModerationAction]:
 
 
 def stream_events(stream: str, kind: str) -> list[StreamEvent]:
+    """The events of `kind` on `stream`, once committed (events are numbered and stored at commit)."""
     from forum.extensions import db
+    db.session.commit()
     return list(db.session.scalars(select(StreamEvent).where(StreamEvent.stream_key == stream,
                                                              StreamEvent.kind == kind).order_by(StreamEvent.seq)))
 
