@@ -120,21 +120,13 @@ def _plural_samples(locale: Locale) -> dict[str, int]:
 def plural_forms(singular: str, plural: str, **variables) -> dict[str, str]:
     """A counted text for a script, in every plural form of the reader's language, keyed by
     CLDR category ("one", "few", "other"...), which the browser picks with Intl.PluralRules;
-    `%(num)s` becomes `{n}`, which the script replaces by the number. The language decides the
-    forms, the catalogue the words:
-    `plural_forms("%(num)s here now", "%(num)s here now")` -> {"one": "{n} presente ora", ...}."""
+    the number (`%(num)s` or `%(num)d`, so the msgids the templates use serve the scripts too)
+    becomes `{n}`, which the script replaces. The language decides the forms, the catalogue the
+    words: `plural_forms("%(num)s here now", "%(num)s here now")` -> {"one": "{n} presente ora", ...}."""
     translations = get_translations()
-    return {category: translations.ungettext(singular, plural, number) % {"num": "{n}", **variables}
+    return {category: (translations.ungettext(singular, plural, number) % {"num": _NUMBER, **variables})
+            .replace(str(_NUMBER), "{n}")
             for category, number in _plural_samples(get_locale() or _english()).items()}
 
 
-def in_every_language(render) -> dict[str, str]:
-    """{language: render()} for every interface language: the words a live broadcast carries,
-    so that each reader shows them in their own language (counts with their plurals, ...)."""
-    from flask_babel import force_locale
-
-    texts = {}
-    for language in current_app.config["LANGUAGES"]:
-        with force_locale(language):
-            texts[language] = render()
-    return texts
+_NUMBER = 987654321  # stands for the number while a counted text is formatted (digits only)

@@ -114,5 +114,12 @@ def test_plural_forms_follow_the_language(app):
             "one": "{n} new post: show it", "other": "{n} new posts: show them"}
 
 
+def test_plural_forms_serve_the_msgids_the_templates_use_with_a_whole_number(app):
+    # "%(num)d" as in the server-rendered counts: one msgid for the page and its script.
+    with force_locale("it"):
+        assert plural_forms("Read %(num)d response", "Read %(num)d responses") == {
+            "one": "Leggi {n} risposta", "other": "Leggi {n} risposte"}
+
+
 def test_the_label_tables_hold_only_known_kinds():
     assert set(vocabularies()) | {"country"} == set(LABEL_KINDS)

@@ -487,11 +487,6 @@ def member_of(event: Event, member_id: int) -> EventMember:
     return member
 
 
-def room_of(user, event: Event) -> Room | None:
-    """The breakout room a person belongs in (see `permissions.own_room`)."""
-    return permissions.own_room(user, event)
-
-
 @dataclass
 class RoomFigures:
     room: Room | None  # None: not yet placed

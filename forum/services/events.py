@@ -21,14 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, g, has_request_context, render_template
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale
 from sqlalchemy import case, exists, null, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from forum.extensions import db, socketio
-from forum.i18n import in_every_language
 from forum.models import Consultation, Post, Room, Stream, StreamEvent
 from forum.presence import presence
 
@@ -256,24 +255,18 @@ def payload(stream_event: StreamEvent) -> dict[str, Any]:
 
 
 # Events after which a consultation's response counts may have changed: they carry the counts
-# as they are now (authoritative; clients do no arithmetic), and the words for them.
+# as they are now (authoritative; clients do no arithmetic). The page words them in its
+# reader's language (its plural forms, `plural_forms`): the event carries numbers only.
 COUNTED_KINDS = frozenset({"post.created", "post.deleted", "post.moved", "post.hidden", "post.restored"})
 
 
 def _consultation_counts(post: Post) -> dict[str, Any]:
-    """{"counts": {"responses": n, "topics": {topic id: n}}, "counts_text": {language: the
-    same in words, plurals and all}} for the consultation of `post`."""
+    """{"counts": {"responses": n, "topics": {topic id: n}}} for the consultation of `post`."""
     from forum.services.posts import topic_counts
 
     stored = topic_counts(post.consultation)
     topics = {str(topic.id): stored.get(topic.id, 0) for topic in post.consultation.topics}
-    total = sum(topics.values())
-    texts = in_every_language(lambda: {
-        "responses": ngettext("%(num)d response", "%(num)d responses", total),
-        "read": ngettext("Read %(num)d response", "Read %(num)d responses", total),
-        "topics": {key: ngettext("%(num)d response", "%(num)d responses", n) for key, n in topics.items()},
-    })
-    return {"counts": {"responses": total, "topics": topics}, "counts_text": texts}
+    return {"counts": {"responses": sum(topics.values()), "topics": topics}}
 
 
 def render_post(post: Post, language: str) -> str:

@@ -74,7 +74,7 @@ def show(event_id: int):
     cards = room_service.report_back(event) if permissions.can_view_room(current_user, event.plenary) else []
     return render_template(
         "events/show.html", event=event, member=permissions.membership(current_user, event),
-        own_room=service.room_of(current_user, event), cards=cards,
+        own_room=permissions.own_room(current_user, event), cards=cards,
         occupancy=service.participation(event), action_form=ActionForm(), open_rooms=service.open_rooms(event),
         event_times=[_in_zone(event.starts_at, event.timezone), _in_zone(event.ends_at, event.timezone)])
 
@@ -310,7 +310,7 @@ def balance(event_id: int):
 # --- Joining ------------------------------------------------------------------------
 
 def _after_joining(event, member):
-    room = service.room_of(current_user, event)
+    room = permissions.own_room(current_user, event)
     if room is not None:
         flash(_("You are registered. Your room is %(room)s.", room=room.title), "success")
     elif member.role.value == "participant" and event.breakout_rooms and not service.open_rooms(event):

@@ -189,18 +189,21 @@
     if (focused) fresh.setAttribute("tabindex", "-1"), fresh.focus();  // keep keyboard users in place
   }
 
-  // The page's counts, as the server counted them for this event, in the reader's language.
+  // The page's counts, as the server counted them for this event, in the reader's words.
   function showCounts(event) {
     if (!event.counts) return;
     var counts = event.counts;
-    var words = event.counts_text[language] || event.counts_text[Object.keys(event.counts_text)[0]];
-    document.querySelectorAll('[data-count="read"]').forEach(function (el) { el.textContent = words.read; });
+    function responses(n) { return window.plenaryPlural(strings.responses, n); }
+    document.querySelectorAll('[data-count="read"]').forEach(function (el) {
+      el.textContent = window.plenaryPlural(strings.read, counts.responses);
+    });
     document.querySelectorAll('[data-count="responses"]').forEach(function (el) {
-      el.textContent = topicFilter === null ? words.responses : (words.topics[topicFilter] || el.textContent);
+      var n = topicFilter === null ? counts.responses : counts.topics[topicFilter];
+      if (n !== undefined) el.textContent = responses(n);
     });
     document.querySelectorAll("[data-count-topic]").forEach(function (el) {
-      var text = words.topics[el.dataset.countTopic];
-      if (text) el.textContent = text;
+      var n = counts.topics[el.dataset.countTopic];
+      if (n !== undefined) el.textContent = responses(n);
     });
     document.querySelectorAll("option[data-count-label]").forEach(function (option) {
       var n = option.value ? counts.topics[option.value] : counts.responses;

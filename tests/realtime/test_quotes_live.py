@@ -65,15 +65,20 @@ def test_deleting_the_quoted_post_sends_the_quoting_reply_anew(db, scene):
     assert SECRET not in str(deleted) + str(updated)
 
 
-@pytest.mark.parametrize("change", ["delete", "hide"])
-def test_a_reader_catching_up_gets_no_deleted_words_and_the_replacement(db, scene, connect, user_client, make_user,
-                                                                        change):
+def remove_the_source(db, scene, change: str) -> None:
+    """Its author deletes the quoted post, or a moderator hides it; committed."""
     source = db.session.get(Post, scene.source.id)
     if change == "delete":
         post_service.delete_post(scene.ann, source)
     else:
         moderation.hide_post(scene.consultation.owner, source, reason="Personal data")
     db.session.commit()
+
+
+@pytest.mark.parametrize("change", ["delete", "hide"])
+def test_a_reader_catching_up_gets_no_deleted_words_and_the_replacement(db, scene, connect, user_client, make_user,
+                                                                        change):
+    remove_the_source(db, scene, change)
 
     late = connect(user_client(make_user()))
     ack = late.join(scene.stream, last_seq=scene.before)
@@ -94,12 +99,7 @@ def test_the_words_leave_every_stored_message_too(db, scene, change):
 
     from forum.models import StreamEvent
 
-    source = db.session.get(Post, scene.source.id)
-    if change == "delete":
-        post_service.delete_post(scene.ann, source)
-    else:
-        moderation.hide_post(scene.consultation.owner, source, reason="Personal data")
-    db.session.commit()
+    remove_the_source(db, scene, change)
 
     stored = db.session.scalars(select(StreamEvent.payload).where(StreamEvent.stream_key == scene.stream)).all()
     assert stored and not [payload for payload in stored if SECRET in str(payload)]

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from forum import permissions
 from forum.models import EventMember, ModerationAction, StreamEvent
 from forum.models.events import AssignmentMode, EventStatus, MemberRole, RoomPhase
 from forum.services import event_setup as service
@@ -167,7 +168,7 @@ def test_appointing_moderators(make_event, make_user):
     moderator = service.appoint_moderator(event.owner, room, participant.email.upper())
     assert moderator.user_id == participant.id and room.is_moderator(participant)
     # A co-moderator steers the room, they no longer take part in it.
-    assert service.room_of(participant, event) == room
+    assert permissions.own_room(participant, event) == room
     from forum.permissions import membership
     assert membership(participant, event).room_id is None
     assert service.appoint_moderator(event.owner, room, participant.email) is moderator  # again: no change
@@ -463,9 +464,9 @@ def test_members_are_for_organisers_and_participation_counts_the_mix(make_event,
     assert figures.observers == 1
 
 
-def test_room_of(make_event, make_user):
+def test_own_room(make_event, make_user):
     event = make_event(rooms=2, participants=2)
-    assert service.room_of(event.test_participants[1], event) == event.breakout_rooms[1]
-    assert service.room_of(event.test_moderators[1][0], event) == event.breakout_rooms[0]
-    assert service.room_of(make_user(), event) is None
-    assert service.room_of(None, event) is None
+    assert permissions.own_room(event.test_participants[1], event) == event.breakout_rooms[1]
+    assert permissions.own_room(event.test_moderators[1][0], event) == event.breakout_rooms[0]
+    assert permissions.own_room(make_user(), event) is None
+    assert permissions.own_room(None, event) is None

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from forum.models import Event, EventMember, HandRaise, Post, Takeaway
 from forum.models.events import EventStatus, RoomPhase
@@ -200,6 +200,15 @@ def test_people_page_counts_the_unplaced(app, client, db, make_event, make_user)
     page = organiser.get(f"/events/{event.id}/people").get_data(as_text=True)
     assert "1 participant is not placed in a breakout room" in page
     assert "No breakout room takes newcomers now (each is wrapping up or closed)." in page
+    assert f'action="/events/{event.id}/people/balance"' in page  # the organiser may place them
+
+    # Once everyone is placed, the page offers no placing of nobody.
+    db.session.execute(update(EventMember).where(EventMember.user_id == late.id)
+                       .values(room_id=event.breakout_rooms[0].id))
+    db.session.commit()
+    page = organiser.get(f"/events/{event.id}/people").get_data(as_text=True)
+    assert "not placed in a breakout room" not in page
+    assert f'action="/events/{event.id}/people/balance"' not in page
 
 
 def test_a_self_select_page_offers_only_rooms_taking_newcomers(client, db, make_event, make_user, reload):
