@@ -6,7 +6,12 @@ N anonymous Socket.IO readers to the consultation's stream, lets the writers sen
 the socket at a steady pace, waits until every reader has every event (or a timeout), and
 prints delivery latency, throughput, lost and duplicated deliveries and the server's memory.
 Then it does the same against a bare python-socketio server (gevent, same worker count) that
-only relays messages, and prints Plenary's deliveries/s as a ratio of that baseline.
+only relays messages, sending an event of the same size (Plenary's own event of the run, with
+its own numbers), and prints Plenary's figures as ratios of that baseline.
+
+--matrix runs both servers, interleaved, at several sizes (readers x posts/s), each paced at
+its rate, and prints one table with the ratios and PASS/FAIL against the targets (see
+bench/README.md); --compare-processes does the same for one gunicorn process against two.
 
     .venv/bin/python bench/socket_load.py --clients 200
     .venv/bin/python bench/socket_load.py --clients 1000 --writers 5 --posts 200
@@ -16,6 +21,10 @@ only relays messages, and prints Plenary's deliveries/s as a ratio of that basel
         --database-url postgresql://postgres@127.0.0.1:5432/plenary_bench
     .venv/bin/python bench/socket_load.py --clients 200 --baseline-only   # harness check
     .venv/bin/python bench/socket_load.py --clients 1000 --rate 10 --websocket-compression
+    .venv/bin/python bench/socket_load.py --matrix                      # 200x10,1000x10,2000x10,1000x20
+    .venv/bin/python bench/socket_load.py --matrix 50x10,100x20 --posts 30 --repeat 1
+    .venv/bin/python bench/socket_load.py --compare-processes --matrix 1000x10 --redis \\
+        --database-url postgresql://postgres@127.0.0.1:5432/plenary_bench
 
 The raw readers offer permessage-deflate, as browsers do (--no-offer-deflate: they do not);
 both servers decline it unless --websocket-compression (SOCKETIO_WEBSOCKET_COMPRESSION=true).
@@ -25,8 +34,9 @@ python-socketio's AsyncClient with --reader-client socketio), 500 per process; w
 python-socketio AsyncClients. aiohttp and requests are bench-only requirements (bench/README.md).
 Without --database-url the database is a temporary SQLite file; PostgreSQL is better for
 several writers (SQLite serialises writes, and with --processes 2 the processes wait on its
-lock). Every event must reach every reader exactly once: lost or duplicated deliveries make
-the script exit with status 1. Everything runs on 127.0.0.1 and stops by itself.
+lock). Every event must reach every reader exactly once and in order: lost, duplicated or
+out-of-order deliveries make the script exit with status 1 (with --matrix, so does any target
+not met). Everything runs on 127.0.0.1 and stops by itself.
 """
 from __future__ import annotations
 
@@ -1350,11 +1360,12 @@ def report_ratios(args, size, labels: list[str], v: dict) -> bool:
         return False
     if args.compare_processes:
         one, two = (first, second) if labels[0] == "1 process" else (second, first)
+        name = f"{max(2, args.processes)} / 1"
         cpu = two["us per delivery"] / max(1e-9, one["us per delivery"])
         p95 = two["p95"] / max(1e-9, one["p95"])
         failures = ([] if cpu <= PROCESSES_CPU_RATIO_MAX else ["CPU"]) + \
                    ([] if p95 <= PROCESSES_P95_RATIO_MAX else ["p95"])
-        print(f"{'':<10} {'2 / 1':<12} CPU per delivery {cpu:.2f} (target <= {PROCESSES_CPU_RATIO_MAX:g}), "
+        print(f"{'':<10} {name:<12} CPU per delivery {cpu:.2f} (target <= {PROCESSES_CPU_RATIO_MAX:g}), "
               f"p95 {p95:.2f} (target <= {PROCESSES_P95_RATIO_MAX:g}), "
               f"each run: {_each_ratio(two, one)}  {_verdict(failures)}")
         return not failures
