@@ -165,8 +165,10 @@ def make_baseline_app():
         if template is not None:
             event = json.loads(_BENCH_BODY.sub(lambda m: json.dumps(body)[1:-1], template))
             event.update(stream=data["stream"], seq=seq)
-            if isinstance(event.get("post"), dict):
-                event["post"].update(id=seq, thread_id=seq, topic_id=data.get("topic_id"))
+            post = event.get("post")
+            if isinstance(post, dict):  # only the fields Plenary's event has: the same size
+                post.update({k: v for k, v in (("id", seq), ("thread_id", seq), ("topic_id", data.get("topic_id")))
+                             if k in post})
         else:
             event = filler_event(seq, data["stream"], data.get("topic_id"), body)
         sio.emit("event", event, to=data["stream"])
