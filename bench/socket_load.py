@@ -6,7 +6,12 @@ N anonymous Socket.IO readers to the consultation's stream, lets the writers sen
 the socket at a steady pace, waits until every reader has every event (or a timeout), and
 prints delivery latency, throughput, lost and duplicated deliveries and the server's memory.
 Then it does the same against a bare python-socketio server (gevent, same worker count) that
-only relays messages, and prints Plenary's deliveries/s as a ratio of that baseline.
+only relays messages, sending an event of the same size (Plenary's own event of the run, with
+its own numbers), and prints Plenary's figures as ratios of that baseline.
+
+--matrix runs both servers, interleaved, at several sizes (readers x posts/s), each paced at
+its rate, and prints one table with the ratios and PASS/FAIL against the targets (see
+bench/README.md); --compare-processes does the same for one gunicorn process against two.
 
     .venv/bin/python bench/socket_load.py --clients 200
     .venv/bin/python bench/socket_load.py --clients 1000 --writers 5 --posts 200
@@ -16,6 +21,10 @@ only relays messages, and prints Plenary's deliveries/s as a ratio of that basel
         --database-url postgresql://postgres@127.0.0.1:5432/plenary_bench
     .venv/bin/python bench/socket_load.py --clients 200 --baseline-only   # harness check
     .venv/bin/python bench/socket_load.py --clients 1000 --rate 10 --websocket-compression
+    .venv/bin/python bench/socket_load.py --matrix                      # 200x10,1000x10,2000x10,1000x20
+    .venv/bin/python bench/socket_load.py --matrix 50x10,100x20 --posts 30 --repeat 1
+    .venv/bin/python bench/socket_load.py --compare-processes --matrix 1000x10 --redis \\
+        --database-url postgresql://postgres@127.0.0.1:5432/plenary_bench
 
 The raw readers offer permessage-deflate, as browsers do (--no-offer-deflate: they do not);
 both servers decline it unless --websocket-compression (SOCKETIO_WEBSOCKET_COMPRESSION=true).
@@ -25,8 +34,9 @@ python-socketio's AsyncClient with --reader-client socketio), 500 per process; w
 python-socketio AsyncClients. aiohttp and requests are bench-only requirements (bench/README.md).
 Without --database-url the database is a temporary SQLite file; PostgreSQL is better for
 several writers (SQLite serialises writes, and with --processes 2 the processes wait on its
-lock). Every event must reach every reader exactly once: lost or duplicated deliveries make
-the script exit with status 1. Everything runs on 127.0.0.1 and stops by itself.
+lock). Every event must reach every reader exactly once and in order: lost, duplicated or
+out-of-order deliveries make the script exit with status 1 (with --matrix, so does any target
+not met). Everything runs on 127.0.0.1 and stops by itself.
 """
 from __future__ import annotations
 
@@ -77,8 +87,15 @@ def make_baseline_app():
     redis_url = os.environ.get("BENCH_REDIS_URL") or None
     channel = os.environ.get("BENCH_CHANNEL", "plenary-bench-baseline")
     html_bytes = int(os.environ.get("BENCH_HTML_BYTES", str(DEFAULT_HTML_BYTES)))
-    sample = None  # Plenary's event HTML from the same run: the same bytes, so that
-    if os.environ.get("BENCH_HTML_FILE"):  # compressing it (if on) costs what it costs Plenary
+    event_bytes = int(os.environ.get("BENCH_EVENT_BYTES") or 0)
+    # Plenary's event from the same run (whatever its fields): the baseline sends it with its
+    # own numbers and body, so that both send as many bytes, and bytes that compress alike.
+    template = None
+    if os.environ.get("BENCH_EVENT_FILE"):
+        with open(os.environ["BENCH_EVENT_FILE"], encoding="utf-8") as f:
+            template = f.read()
+    sample = None  # older runs: Plenary's event HTML only (a string, or one per language)
+    if os.environ.get("BENCH_HTML_FILE"):
         with open(os.environ["BENCH_HTML_FILE"], encoding="utf-8") as f:
             sample = json.load(f)
     compression = os.environ.get("SOCKETIO_WEBSOCKET_COMPRESSION", "").strip().lower() in {"1", "true", "yes", "on"}
@@ -120,21 +137,40 @@ def make_baseline_app():
     def sync(sid, data):
         return {"ok": True, "events": [], "more": False}
 
+    filler_size = None  # with BENCH_EVENT_BYTES: the markup that brings the event to that size
+
+    def filler_event(seq: int, stream: str, topic_id, body: str) -> dict:
+        nonlocal filler_size
+        head = f'<article class="post" id="post-{seq}"><p>{body}</p></article>'
+        event = {"stream": stream, "seq": seq, "type": "post.created",
+                 "post": {"id": seq, "thread_id": seq, "parent_id": None, "topic_id": topic_id,
+                          "author_id": 1, "endorsement_count": 0, "deleted": False},
+                 "html": ""}
+        if isinstance(sample, dict):
+            event["html"] = {lang: head + text for lang, text in sample.items()}
+        elif isinstance(sample, str):
+            event["html"] = head + sample
+        elif event_bytes:
+            if filler_size is None:
+                filler_size = filler_for(event, head, event_bytes)
+            event["html"] = head + _filler(filler_size)
+        else:
+            event["html"] = head + _filler(html_bytes - len(head))
+        return event
+
     @sio.on("post")
     def post(sid, data):
         seq = next_seq()
         body = str(data.get("body", ""))
-        head = f'<article class="post" id="post-{seq}"><p>{body}</p></article>'
-        if isinstance(sample, dict):
-            html = {lang: head + text for lang, text in sample.items()}
-        elif isinstance(sample, str):
-            html = head + sample
+        if template is not None:
+            event = json.loads(_BENCH_BODY.sub(lambda m: json.dumps(body)[1:-1], template))
+            event.update(stream=data["stream"], seq=seq)
+            post = event.get("post")
+            if isinstance(post, dict):  # only the fields Plenary's event has: the same size
+                post.update({k: v for k, v in (("id", seq), ("thread_id", seq), ("topic_id", data.get("topic_id")))
+                             if k in post})
         else:
-            html = head + _filler(html_bytes - len(head))
-        event = {"stream": data["stream"], "seq": seq, "type": "post.created",
-                 "post": {"id": seq, "thread_id": seq, "parent_id": None, "topic_id": data.get("topic_id"),
-                          "author_id": 1, "endorsement_count": 0, "deleted": False},
-                 "html": html}
+            event = filler_event(seq, data["stream"], data.get("topic_id"), body)
         sio.emit("event", event, to=data["stream"])
         return {"ok": True, "post": {"id": seq, "seq": seq}}
 
@@ -156,9 +192,9 @@ def make_baseline_app():
     return without_websocket_compression
 
 
-# Plenary's event for a post of the bench's size: 7.4 kB of HTML in all (one rendering per
-# interface language). In a run with both servers the baseline sends Plenary's own event HTML
-# (captured by a reader) after a line of its own; alone, or with --html-bytes, this filler.
+# Without a sample of Plenary's event (--baseline-only, --html-bytes, --event-bytes) the
+# baseline's event carries post-like markup: by default 7,400 characters of it, the size of
+# Plenary's event HTML (one rendering per interface language) when this script was written.
 DEFAULT_HTML_BYTES = 7400
 _FILLER_BLOCK = (
     '<footer class="post-meta"><a href="/u/1">Writer</a> <time datetime="2026-01-01T10:00:00Z">'
@@ -166,11 +202,32 @@ _FILLER_BLOCK = (
     '<li><button type="button" data-action="reply">Reply</button></li>'
     '<li><button type="button" data-action="quote">Quote</button></li>'
     '<li><button type="button" data-action="endorse">Endorse</button></li></ul></details>')
+# The body of a bench post (see run_writers), as it appears in Plenary's event: the baseline
+# puts its own post's body in its place.
+_BENCH_BODY = re.compile(r"Load test post \d+ of \d+, sent at t=[\d.]+ \(key [^)]*\)\.")
 
 
 def _filler(size: int) -> str:
     """`size` characters of post-like markup, repeated as Plenary's per-post template is."""
     return (_FILLER_BLOCK * (size // len(_FILLER_BLOCK) + 1))[:max(0, size)]
+
+
+def packet_bytes(event: dict) -> int:
+    """Bytes of an `event` message on the wire: the Socket.IO packet `42["event",{...}]` as
+    python-socketio encodes it, which is the WebSocket message (without compression)."""
+    return len(("42" + json.dumps(["event", event], separators=(",", ":"))).encode())
+
+
+def filler_for(event: dict, head: str, target: int) -> int:
+    """How many characters of filler markup after `head` make `event` `target` bytes."""
+    lo, hi = 0, max(0, target)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if packet_bytes(dict(event, html=head + _filler(mid))) <= target:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 # --- Processes, ports, memory ----------------------------------------------------------------
@@ -392,7 +449,8 @@ def login(base: str, email: str) -> str:
 
 class Reader:
     __slots__ = ("index", "client", "received", "duplicates", "out_of_order", "max_seq", "other_streams",
-                 "presence", "typing", "disconnected", "join_ms", "join_seq", "html_bytes", "html_sample")
+                 "presence", "typing", "disconnected", "join_ms", "join_seq", "event_bytes", "events",
+                 "max_event_bytes", "sample")
 
     def __init__(self, index: int):
         self.index = index
@@ -407,8 +465,10 @@ class Reader:
         self.disconnected = False
         self.join_ms = None
         self.join_seq = None
-        self.html_bytes = 0
-        self.html_sample = None
+        self.event_bytes = 0      # bytes of this stream's events on the wire, in all
+        self.events = 0           # how many (duplicates included: they were sent too)
+        self.max_event_bytes = 0
+        self.sample = None        # the first event received, whole
 
 
 async def _connect_reader(reader: Reader, url: str, stream: str, origin: str, http, limit) -> str | None:
@@ -449,31 +509,29 @@ def _joined(reader: Reader, ack, t0: float) -> str | None:
     return None
 
 
-def _html_size(html) -> int:
-    """Characters of an event's HTML: one string, or one per interface language."""
-    if isinstance(html, dict):
-        return sum(len(v) for v in html.values() if isinstance(v, str))
-    return len(html) if isinstance(html, str) else 0
-
-
 def _event_handler(reader: Reader, stream: str):
-    def on_event(data):
+    def on_event(data, wire_bytes: int | None = None):
         now = time.monotonic()
         if data.get("stream") != stream:
             reader.other_streams += 1
             return
+        if wire_bytes is None:  # python-socketio's client hands over the decoded event only
+            wire_bytes = packet_bytes(data)
+        reader.events += 1
+        reader.event_bytes += wire_bytes
+        if wire_bytes > reader.max_event_bytes:
+            reader.max_event_bytes = wire_bytes
+        if reader.sample is None:
+            reader.sample = data
         seq = data["seq"]
         if seq in reader.received:
             reader.duplicates += 1
             return
         reader.received[seq] = now
-        if seq < reader.max_seq:
+        if seq < reader.max_seq:  # a later event came first
             reader.out_of_order += 1
         else:
             reader.max_seq = seq
-        if not reader.html_bytes:
-            reader.html_bytes = _html_size(data.get("html"))
-            reader.html_sample = data.get("html")
     return on_event
 
 
@@ -529,7 +587,7 @@ class RawClient:
                 elif data.startswith("42"):
                     name, payload = json.loads(data[2:])[:2]
                     if name == "event":
-                        self.on_event(payload)
+                        self.on_event(payload, len(data) if data.isascii() else len(data.encode()))
                     elif name == "presence":
                         self.reader.presence += 1
                     elif name == "typing":
@@ -627,8 +685,9 @@ async def _reader_main(conn, url: str, stream: str, origin: str, first: int, cou
             "presence": sum(r.presence for r in ok), "typing": sum(r.typing for r in ok),
             "disconnected": sum(1 for r in ok if r.disconnected),
             "readers_complete": sum(1 for r in ok if expected.issubset(r.received.keys())),
-            "last_delivery": last, "html_bytes": max((r.html_bytes for r in ok), default=0),
-            "html_sample": next((r.html_sample for r in ok if r.html_sample), None),
+            "last_delivery": last, "event_bytes": sum(r.event_bytes for r in ok),
+            "events": sum(r.events for r in ok), "max_event_bytes": max((r.max_event_bytes for r in ok), default=0),
+            "sample": next((r.sample for r in ok if r.sample), None),
             "deflate": sum(1 for r in ok if getattr(getattr(r, "client", None), "deflate", 0)),
             "cpu": os.times().user + os.times().system,
         }))
@@ -714,7 +773,11 @@ class ReaderPool:
 # --- Writers (in this process) ---------------------------------------------------------------
 
 async def run_writers(url: str, origin: str, stream: str, topic_id: int, cookies: list[str | None],
-                      posts: int, rate: float, run_id: str) -> dict:
+                      posts: int, rate: float, run_id: str, open_loop: bool = False) -> dict:
+    """Send `posts` posts over the writers' sockets at `rate` posts/s (0: each writer's next
+    one when its last is acknowledged). Paced, a writer waits for its slot and, unless
+    `open_loop`, also for its previous post's acknowledgement; open loop, each post leaves at
+    its slot whatever is still unacknowledged, so a slow server cannot lower the offered rate."""
     import aiohttp
     import socketio
 
@@ -755,13 +818,46 @@ async def run_writers(url: str, origin: str, stream: str, topic_id: int, cookies
     errors: dict[str, int] = {}
     retries = 0
     ack_ms: list[float] = []
+    acks: list[tuple[int, float]] = []  # (post's index, time of its acknowledgement)
     late = 0
     t0 = time.monotonic() + 0.5
-    last_ack = t0
+    first_ack, last_ack = None, t0
+
+    async def send(client, i: int) -> None:
+        nonlocal retries, first_ack, last_ack
+        key = f"bench-{run_id}-{i}"
+        sent_at = time.monotonic()
+        payload = {"stream": stream, "topic_id": topic_id, "parent_id": None, "subject": "",
+                   "body": f"Load test post {i + 1} of {posts}, sent at t={sent_at:.6f} (key {key}).",
+                   "on_behalf_of_organisation": False, "client_key": key}
+        for _attempt in range(POST_ATTEMPTS):
+            try:
+                ack = await client.call("post", payload, timeout=CALL_TIMEOUT)
+                break
+            except socketio.exceptions.TimeoutError:
+                retries += 1  # same client_key: the server must not create a second post
+        else:
+            errors["timeout"] = errors.get("timeout", 0) + 1
+            return
+        now = time.monotonic()
+        if isinstance(ack, dict) and ack.get("ok"):
+            seq = ack["post"]["seq"]
+            if key in acked and acked[key] != seq:
+                errors["same key, other seq"] = errors.get("same key, other seq", 0) + 1
+            acked[key] = seq
+            sent.setdefault(seq, sent_at)
+            ack_ms.append((now - sent_at) * 1000)
+            acks.append((i, now))
+            first_ack = now if first_ack is None else min(first_ack, now)
+            last_ack = max(last_ack, now)
+        else:
+            code = str((ack or {}).get("error", {}).get("code", "?")) if isinstance(ack, dict) else "?"
+            errors[code] = errors.get(code, 0) + 1
 
     async def writer(w: int) -> None:
-        nonlocal retries, late, last_ack
+        nonlocal late
         client = clients[w]
+        in_flight = []
         for i in range(w, posts, len(clients)):
             if rate > 0:  # paced; with rate 0 each writer sends as soon as its last post is acknowledged
                 delay = t0 + i / rate - time.monotonic()
@@ -769,32 +865,11 @@ async def run_writers(url: str, origin: str, stream: str, topic_id: int, cookies
                     await asyncio.sleep(delay)
                 elif delay < -0.05:
                     late += 1
-            key = f"bench-{run_id}-{i}"
-            sent_at = time.monotonic()
-            payload = {"stream": stream, "topic_id": topic_id, "parent_id": None, "subject": "",
-                       "body": f"Load test post {i + 1} of {posts}, sent at t={sent_at:.6f} (key {key}).",
-                       "on_behalf_of_organisation": False, "client_key": key}
-            for _attempt in range(POST_ATTEMPTS):
-                try:
-                    ack = await client.call("post", payload, timeout=CALL_TIMEOUT)
-                    break
-                except socketio.exceptions.TimeoutError:
-                    retries += 1  # same client_key: the server must not create a second post
+            if open_loop and rate > 0:
+                in_flight.append(asyncio.ensure_future(send(client, i)))
             else:
-                errors["timeout"] = errors.get("timeout", 0) + 1
-                continue
-            now = time.monotonic()
-            if isinstance(ack, dict) and ack.get("ok"):
-                seq = ack["post"]["seq"]
-                if key in acked and acked[key] != seq:
-                    errors["same key, other seq"] = errors.get("same key, other seq", 0) + 1
-                acked[key] = seq
-                sent.setdefault(seq, sent_at)
-                ack_ms.append((now - sent_at) * 1000)
-                last_ack = max(last_ack, now)
-            else:
-                code = str((ack or {}).get("error", {}).get("code", "?")) if isinstance(ack, dict) else "?"
-                errors[code] = errors.get(code, 0) + 1
+                await send(client, i)
+        await asyncio.gather(*in_flight)
 
     try:
         await asyncio.gather(*(writer(w) for w in range(len(clients))))
@@ -804,7 +879,8 @@ async def run_writers(url: str, origin: str, stream: str, topic_id: int, cookies
     finally:
         await close_all()
     return {"sent": sent, "errors": errors, "retries": retries, "ack_ms": ack_ms, "late": late,
-            "first_send": t0, "last_ack": last_ack, "join_seq": join_seq, "sync_count": sync_count}
+            "first_send": t0, "first_ack": first_ack, "acks": acks, "last_ack": last_ack, "join_seq": join_seq,
+            "sync_count": sync_count}
 
 
 async def count_sync(client, stream: str, since: int) -> int | None:
@@ -832,6 +908,27 @@ def percentile(values: list[float], p: float) -> float:
     k = (len(ordered) - 1) * p / 100
     lo, hi = math.floor(k), math.ceil(k)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def acknowledged_pace(acks: list[tuple[int, float]], t0: float, rate: float) -> float:
+    """The pace, in posts/s, that the acknowledgements kept. Paced, post i's slot is
+    t0 + i / rate and its lag the time from its slot to its acknowledgement: a server that
+    keeps the pace keeps the lag steady, one that falls behind lets it grow. The pace is the
+    offered span (first to last post) over that span plus the growth of the lag, taken as the
+    median lag of the last tenth of the posts minus that of the first tenth (one slow
+    acknowledgement at either end does not decide it). Unpaced: acknowledgements over the
+    time from the first to the last."""
+    if len(acks) < 2:
+        return float("nan")
+    acks = sorted(acks)
+    if rate <= 0:
+        span = max(t for _, t in acks) - min(t for _, t in acks)
+        return (len(acks) - 1) / span if span > 0 else float("nan")
+    k = max(1, len(acks) // 10)
+    lags = [t - (t0 + i / rate) for i, t in acks]
+    offered_span = (acks[-1][0] - acks[0][0]) / rate
+    growth = percentile(lags[-k:], 50) - percentile(lags[:k], 50)
+    return rate * offered_span / max(1e-9, offered_span + growth)
 
 
 def run_phase(name: str, server: Server, args, stream: str, topic_id: int, cookies: list[str | None],
@@ -867,7 +964,8 @@ def run_phase(name: str, server: Server, args, stream: str, topic_id: int, cooki
         server_pids = process_tree(server.pid)
         cpu_server0, cpu_readers0, cpu_self0 = cpu_seconds(server_pids), pool.cpu(), sum(os.times()[:2])
         writers = asyncio.run(asyncio.wait_for(
-            run_writers(url, origin, stream, topic_id, cookies, args.posts, args.rate, run_id),
+            run_writers(url, origin, stream, topic_id, cookies, args.posts, args.rate, run_id,
+                        open_loop=getattr(args, "open_loop", False)),
             timeout=args.posts / max(args.rate, 1.0) + args.timeout + 120))
         sent = writers["sent"]
         results = pool.collect(sent, timeout=args.timeout)
@@ -881,6 +979,8 @@ def run_phase(name: str, server: Server, args, stream: str, topic_id: int, cooki
     last_delivery = max((r["last_delivery"] for r in results), default=0.0)
     span = max(1e-9, last_delivery - writers["first_send"])
     post_span = max(1e-9, writers["last_ack"] - writers["first_send"])
+    ack_pace = acknowledged_pace(writers["acks"], writers["first_send"], args.rate)
+    events = sum(r["events"] for r in results)
     figures.update({
         "posts ok": len(sent), "post errors": writers["errors"], "post retries": writers["retries"],
         "late posts": writers["late"], "ack ms": writers["ack_ms"],
@@ -892,8 +992,11 @@ def run_phase(name: str, server: Server, args, stream: str, topic_id: int, cooki
         "presence": sum(r["presence"] for r in results), "typing": sum(r["typing"] for r in results),
         "disconnected": sum(r["disconnected"] for r in results),
         "readers complete": sum(r["readers_complete"] for r in results),
-        "html bytes": max((r["html_bytes"] for r in results), default=0),
-        "html sample": next((r["html_sample"] for r in results if r.get("html_sample")), None),
+        "ack posts/s": ack_pace,
+        "offered posts/s": args.rate,
+        "event bytes": sum(r["event_bytes"] for r in results) / events if events else float("nan"),
+        "max event bytes": max((r["max_event_bytes"] for r in results), default=0),
+        "event sample": next((r["sample"] for r in results if r.get("sample")), None),
         "deflate readers": sum(r.get("deflate", 0) for r in results),
         "server cpu s": cpu_server1 - cpu_server0, "readers cpu s": cpu_readers1 - cpu_readers0,
         "writers cpu s": cpu_self1 - cpu_self0, "span s": span,
@@ -920,6 +1023,7 @@ def report(args, phases: list[dict], database: str) -> bool:
         ("post errors (by code) / retries", lambda f: f"{f['post errors'] or 0} / {f['post retries']}"),
         ("post ack ms p50/p95/p99", lambda f: _ms(f["ack ms"])),
         ("posts/s", lambda f: f"{f['posts/s']:.1f}"),
+        ("acknowledgements' pace, posts/s", lambda f: f"{f['ack posts/s']:.1f}"),
         ("deliveries (expected)", lambda f: f"{f['deliveries']} ({f['expected deliveries']})"),
         ("deliveries/s", lambda f: f"{f['deliveries/s']:.0f}"),
         ("delivery latency ms p50/p95/p99", lambda f: _ms(f["latency ms"])),
@@ -930,7 +1034,8 @@ def report(args, phases: list[dict], database: str) -> bool:
         ("readers disconnected", lambda f: str(f["disconnected"])),
         ("presence msgs (joins / while posting)",
          lambda f: f"{f['presence during joins']} / {f['presence'] - f['presence during joins']}"),
-        ("event html characters", lambda f: str(f["html bytes"])),
+        ("event bytes on the wire, mean / max",
+         lambda f: f"{f['event bytes']:.0f} / {f['max event bytes']}"),
         ("server RSS before clients, MB", lambda f: f"{f['rss before kb'] / 1024:.1f}"),
         ("server RSS with clients, MB", lambda f: f"{f['rss after kb'] / 1024:.1f}"),
         ("server RSS per connection, kB",
@@ -961,7 +1066,7 @@ def report(args, phases: list[dict], database: str) -> bool:
         print(f"{label:<{width}}  " + "  ".join(f"{v:>22}" for v in values))
     ok = True
     for p in phases:
-        if p["lost"] or p["duplicates"] or p["unexpected"] or p["posts ok"] != args.posts:
+        if p["lost"] or p["duplicates"] or p["out of order"] or p["unexpected"] or p["posts ok"] != args.posts:
             ok = False
         if p["name"] == "plenary":
             seqs = p["seqs"]
@@ -981,13 +1086,350 @@ def report(args, phases: list[dict], database: str) -> bool:
               f"{ours['deliveries/s'] / max(1e-9, base['deliveries/s']):.2f}")
         ours_p50, base_p50 = percentile(ours["latency ms"], 50), percentile(base["latency ms"], 50)
         print(f"median latency, plenary / baseline: {ours_p50:.1f} ms / {base_p50:.1f} ms")
+        ours_p95, base_p95 = percentile(ours["latency ms"], 95), percentile(base["latency ms"], 95)
+        print(f"p95 latency, plenary / baseline: {ours_p95:.1f} ms / {base_p95:.1f} ms "
+              f"(ratio {ours_p95 / max(1e-9, base_p95):.2f})")
         ours_eff = ours["deliveries"] / max(1e-9, ours["server cpu s"])
         base_eff = base["deliveries"] / max(1e-9, base["server cpu s"])
         print(f"deliveries per server CPU second, plenary as a share of the baseline: {ours_eff / base_eff:.2f}")
-    print("every event reached every reader exactly once" if ok else
-          "FAILED: lost, duplicated or unexpected deliveries, or posts not acknowledged (see above)")
+    print("every event reached every reader exactly once, in order" if ok else
+          "FAILED: lost, duplicated, out-of-order or unexpected deliveries, or posts not acknowledged "
+          "(see above)")
     return ok
 
+
+# --- Servers ---------------------------------------------------------------------------------
+
+def start_plenary_server(url: str, args, logdir: Path, channel: str, *, processes: int | None = None,
+                         name: str = "plenary", servers: list | None = None) -> Server:
+    """Plenary under gunicorn on a free port, answering: a fresh SECRET_KEY (log the writers in
+    again), its own Socket.IO channel, REDIS_URL with `args.redis`. Appended to `servers`
+    (stopped by the caller, also on errors) before waiting for it."""
+    port = free_port()
+    # The `sync` check after the run pages through every post: no reload threshold.
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=secrets.token_urlsafe(32),
+               RATELIMIT_ENABLED="false", PLENARY_ENV="development",
+               CATCH_UP_RELOAD_AFTER=str(args.posts + 1),
+               SOCKETIO_ALLOWED_ORIGINS=f"http://127.0.0.1:{port}", SOCKETIO_CHANNEL=channel)
+    env.pop("REDIS_URL", None)
+    if args.redis:
+        env["REDIS_URL"] = args.redis
+    server = Server(name, "wsgi:app", port, processes or args.processes, args.worker_connections, env, logdir)
+    if servers is not None:
+        servers.append(server)
+    server.wait_ready("/login")
+    return server
+
+
+def start_baseline_server(args, logdir: Path, channel: str, *, sample: dict | None = None,
+                          event_bytes: int | None = None, processes: int | None = None,
+                          name: str = "baseline", servers: list | None = None) -> Server:
+    """The bare python-socketio relay on a free port. Its event: `sample` (Plenary's event,
+    with the baseline's own numbers and body), else post data and markup making it
+    `event_bytes` bytes on the wire, else `args.html_bytes` (or 7,400) characters of markup."""
+    port = free_port()
+    env = dict(os.environ, BENCH_HTML_BYTES=str(args.html_bytes or DEFAULT_HTML_BYTES),
+               BENCH_ORIGINS=f"http://127.0.0.1:{port}", BENCH_CHANNEL=channel)
+    for key in ("BENCH_EVENT_FILE", "BENCH_EVENT_BYTES", "BENCH_HTML_FILE", "BENCH_REDIS_URL"):
+        env.pop(key, None)
+    if sample is not None:
+        path = logdir / f"{name}-event.json"
+        path.write_text(json.dumps(sample), encoding="utf-8")
+        env["BENCH_EVENT_FILE"] = str(path)
+    elif event_bytes:
+        env["BENCH_EVENT_BYTES"] = str(int(event_bytes))
+    if args.redis:
+        env["BENCH_REDIS_URL"] = args.redis
+    server = Server(name, "socket_load:make_baseline_app()", port, processes or args.processes,
+                    args.worker_connections, env, logdir, pythonpath=str(ROOT / "bench"))
+    if servers is not None:
+        servers.append(server)
+    server.wait_ready("/")
+    return server
+
+
+def baseline_payload(args, plenary: dict | None) -> tuple[dict | None, int | None]:
+    """What the baseline sends (see start_baseline_server): --html-bytes or --event-bytes if
+    given, else Plenary's event sample from `plenary` (a phase's figures), else its size."""
+    if args.html_bytes or args.event_bytes or plenary is None:
+        return None, args.event_bytes
+    if plenary.get("event sample") is not None:
+        return plenary["event sample"], None
+    size = plenary.get("event bytes", float("nan"))
+    return None, (round(size) if size == size else None)
+
+
+def prepare_database(url: str) -> str:
+    """Create (PostgreSQL) and migrate the database; returns how to name it in a report."""
+    database = url.split("@")[-1] if "@" in url else url.split(":///")[0]
+    if url.startswith(("postgres://", "postgresql")):
+        ensure_postgres_database(url)
+    print(f"preparing the database ({database}) ...", flush=True)
+    migrate(url)
+    return database
+
+
+def prepare_consultation(url: str, writers: int, run_id: str) -> dict:
+    """setup_data in a child process (it creates the app): consultation, topic, writers."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(setup_data, url, writers, run_id).result(timeout=300)
+
+
+# --- The matrix: Plenary and the bare server, interleaved, at several sizes -------------------
+
+DEFAULT_MATRIX = "200x10,1000x10,2000x10,1000x20"
+DEFAULT_COMPARE = "1000x10"
+# The targets (docs: bench/README.md, "The matrix").
+P95_RATIO_MAX = 1.3          # Plenary's delivery p95 / the bare server's, same payload
+PACE_MIN = 0.95              # acknowledgements' pace / offered rate
+EVENT_BYTES_MAX = 1024       # an event on the wire
+IDLE_SOCKET_KB_MAX = 80.0    # server memory per idle socket
+PROCESSES_CPU_RATIO_MAX = 1.1  # CPU per delivery, two processes / one
+PROCESSES_P95_RATIO_MAX = 1.0  # p95, two processes / one
+
+
+def parse_sizes(text: str) -> list[tuple[int, float]]:
+    """'200x10,1000x20' -> [(200, 10.0), (1000, 20.0)]: readers x posts per second."""
+    sizes = []
+    for part in text.split(","):
+        match = re.fullmatch(r"\s*(\d+)\s*[x×]\s*(\d+(?:\.\d+)?)\s*", part)
+        if not match:
+            raise argparse.ArgumentTypeError(f"{part!r} is not READERSxRATE, e.g. 1000x10")
+        readers, rate = int(match.group(1)), float(match.group(2))
+        if not 1 <= readers <= MAX_CLIENTS or rate <= 0:
+            raise argparse.ArgumentTypeError(f"{part!r}: readers between 1 and {MAX_CLIENTS}, rate above 0")
+        sizes.append((readers, rate))
+    return sizes
+
+
+def size_label(size: tuple[int, float]) -> str:
+    return f"{size[0]}x{size[1]:g}"
+
+
+def size_args(args, size: tuple[int, float]):
+    """The run's options for one size: its readers and rate, open-loop pacing, enough
+    gunicorn worker connections for its readers (unless --worker-connections was given)."""
+    phase = argparse.Namespace(**vars(args))
+    phase.clients, phase.rate = size
+    phase.open_loop = True
+    phase.worker_connections = args.worker_connections_given or max(1000, 2 * (phase.clients + args.writers) + 100)
+    return phase
+
+
+def plenary_checks(figures: dict) -> list[str]:
+    """What a Plenary phase got wrong about its stream: numbers, catch-up."""
+    problems = []
+    seqs = figures["seqs"]
+    if seqs and seqs != list(range(seqs[0], seqs[0] + len(seqs))):
+        problems.append("acknowledged seqs not consecutive")
+    if figures["sync count"] is not None and figures["sync count"] != figures["posts ok"]:
+        problems.append(f"sync returned {figures['sync count']} events for {figures['posts ok']} posts")
+    return problems
+
+
+def run_matrix(args, run_id: str, tmp: Path, servers: list[Server]) -> tuple[list[dict], str]:
+    """Every size, `args.repeat` times: each variant in turn (the order reversed every other
+    repetition), each on a fresh server. One database, one consultation per size (its
+    repetitions post to the same one: each phase checks its own posts' numbers)."""
+    url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
+    database = prepare_database(url)
+    if args.compare_processes:
+        variants = [("1 process", "plenary", 1), (f"{max(2, args.processes)} processes", "plenary",
+                                                  max(2, args.processes))]
+    else:
+        variants = [("plenary", "plenary", args.processes), ("bare", "baseline", args.processes)]
+    data = {}
+    for size in args.sizes:
+        data[size] = prepare_consultation(url, args.writers, f"{run_id}-{size_label(size)}")
+    samples: dict[tuple, dict] = {}  # size -> Plenary's last event sample and its wire size
+    records = []
+    phases = len(args.sizes) * len(variants) * args.repeat
+    for rep in range(args.repeat):
+        for size in args.sizes:
+            order = variants if rep % 2 == 0 else variants[::-1]
+            for label, kind, processes in order:
+                tag = f"{size_label(size)}-r{rep + 1}-{kind}-{processes}p"
+                phase_args = size_args(args, size)
+                phase_args.processes = processes
+                record = {"size": size, "rep": rep + 1, "label": label, "kind": kind, "processes": processes}
+                print(f"[{len(records) + 1}/{phases}] {size_label(size)} run {rep + 1}: {label} "
+                      f"(load average {os.getloadavg()[0]:.2f})", flush=True)
+                server = None
+                try:
+                    channel = f"plenary-bench-{run_id}-{tag}"
+                    if kind == "plenary":
+                        server = start_plenary_server(url, phase_args, tmp, channel, processes=processes,
+                                                      name=f"plenary-{tag}", servers=servers)
+                        base = f"http://127.0.0.1:{server.port}"
+                        cookies = [login(base, email) for email in data[size]["emails"]]
+                        figures = run_phase(label, server, phase_args, f"consultation:{data[size]['consultation_id']}",
+                                            data[size]["topic_id"], cookies, f"{run_id}-{tag}")
+                        record["problems"] = plenary_checks(figures)
+                        samples[size] = figures
+                    else:
+                        sample, event_bytes = baseline_payload(args, samples.get(size))
+                        server = start_baseline_server(phase_args, tmp, channel, sample=sample,
+                                                       event_bytes=event_bytes, processes=processes,
+                                                       name=f"baseline-{tag}", servers=servers)
+                        figures = run_phase(label, server, phase_args, "consultation:1", 1,
+                                            [None] * args.writers, f"{run_id}-{tag}")
+                        record["problems"] = []
+                    record["figures"] = figures
+                    print("    " + phase_summary(figures), flush=True)
+                except Exception as error:  # noqa: BLE001 - one phase's failure is a figure; go on
+                    record["error"] = f"{type(error).__name__}: {error}"
+                    print(f"    failed: {record['error']}", file=sys.stderr, flush=True)
+                    if server is not None:
+                        print(f"--- last lines of {server.log}:\n{server.tail()}", file=sys.stderr, flush=True)
+                    args.keep_logs = True
+                finally:
+                    if server is not None:
+                        server.stop()
+                records.append(record)
+    return records, database
+
+
+def phase_summary(f: dict) -> str:
+    return (f"delivery p50/p95 {percentile(f['latency ms'], 50):.0f}/{percentile(f['latency ms'], 95):.0f} ms, "
+            f"acks' pace {f['ack posts/s']:.1f}/{f['offered posts/s']:g} posts/s, "
+            f"{f['posts ok']} posts acknowledged, lost/dup/ooo {f['lost']}/{f['duplicates']}/{f['out of order']}, "
+            f"{f['event bytes']:.0f} B/event, "
+            f"{(f['rss after kb'] - f['rss before kb']) / max(1, f['connected']):.1f} kB/socket, "
+            f"CPU {1000 * f['server cpu s'] / max(1, f['posts ok']):.1f} ms/post")
+
+
+def pooled(records: list[dict], args) -> dict | None:
+    """One variant's figures at one size over its repetitions (failed phases count as such)."""
+    runs = [r["figures"] for r in records if "figures" in r]
+    if not runs:
+        return None
+    latencies = [x for f in runs for x in f["latency ms"]]
+    posts = sum(f["posts ok"] for f in runs)
+    deliveries = sum(f["deliveries"] for f in runs)
+    cpu = sum(f["server cpu s"] for f in runs)
+    return {
+        "runs": len(runs), "failed runs": len(records) - len(runs),
+        "p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
+        "p95 each": [percentile(f["latency ms"], 95) for f in runs],
+        "pace": min(f["ack posts/s"] if f["ack posts/s"] == f["ack posts/s"] else 0.0 for f in runs),
+        "offered": runs[0]["offered posts/s"],
+        "all acknowledged": all(f["posts ok"] == args.posts and not f["post errors"] for f in runs),
+        "posts": posts, "posts expected": args.posts * len(records),
+        "lost": sum(f["lost"] for f in runs), "duplicates": sum(f["duplicates"] for f in runs),
+        "out of order": sum(f["out of order"] for f in runs), "unexpected": sum(f["unexpected"] for f in runs),
+        "missing readers": sum(r["size"][0] - r["figures"]["connected"] for r in records if "figures" in r),
+        "event bytes": sum(f["event bytes"] for f in runs) / len(runs),
+        "max event bytes": max(f["max event bytes"] for f in runs),
+        "kb per socket": max((f["rss after kb"] - f["rss before kb"]) / max(1, f["connected"]) for f in runs),
+        "ms per post": 1000 * cpu / max(1, posts),
+        "us per delivery": 1e6 * cpu / max(1, deliveries),
+        "problems": [p for r in records for p in r.get("problems", [])] +
+                    [r["error"] for r in records if "error" in r],
+    }
+
+
+def _verdict(failures: list[str]) -> str:
+    return "PASS" if not failures else "FAIL: " + ", ".join(failures)
+
+
+def delivery_failures(v: dict) -> list[str]:
+    failures = []
+    if v["failed runs"] or v["problems"]:
+        failures.append("run failed" if v["failed runs"] else "stream")
+    if v["missing readers"]:
+        failures.append("readers")
+    if not v["all acknowledged"] or v["pace"] < PACE_MIN * v["offered"]:
+        failures.append("pace")
+    if v["lost"] or v["duplicates"] or v["out of order"] or v["unexpected"]:
+        failures.append("lost/dup/ooo")
+    return failures
+
+
+def _row(name: str, label: str, v: dict, verdict: str) -> str:
+    p95 = f"{v['p95']:.0f} (" + ", ".join(f"{x:.0f}" for x in v["p95 each"]) + ")"
+    pace = f"{v['pace']:.1f} / {v['offered']:g}" + ("" if v["all acknowledged"] else
+                                                     f" ({v['posts']}/{v['posts expected']} acked)")
+    wrong = f"{v['lost']}/{v['duplicates']}/{v['out of order']}"
+    return (f"{name:<10} {label:<12} {v['p50']:>7.0f} {p95:>22} {pace:>22} {wrong:>13} "
+            f"{v['event bytes']:>8.0f} {v['kb per socket']:>10.1f} {v['ms per post']:>12.1f} "
+            f"{v['us per delivery']:>16.1f}  {verdict}")
+
+
+def report_ratios(args, size, labels: list[str], v: dict) -> bool:
+    """The ratio line under a size: Plenary / bare (p95 and CPU), or two processes / one."""
+    first, second = (v.get(label) for label in labels[:2]) if len(labels) >= 2 else (None, None)
+    if first is None or second is None:
+        return False
+    if args.compare_processes:
+        one, two = (first, second) if labels[0] == "1 process" else (second, first)
+        name = f"{max(2, args.processes)} / 1"
+        cpu = two["us per delivery"] / max(1e-9, one["us per delivery"])
+        p95 = two["p95"] / max(1e-9, one["p95"])
+        failures = ([] if cpu <= PROCESSES_CPU_RATIO_MAX else ["CPU"]) + \
+                   ([] if p95 <= PROCESSES_P95_RATIO_MAX else ["p95"])
+        print(f"{'':<10} {name:<12} CPU per delivery {cpu:.2f} (target <= {PROCESSES_CPU_RATIO_MAX:g}), "
+              f"p95 {p95:.2f} (target <= {PROCESSES_P95_RATIO_MAX:g}), "
+              f"each run: {_each_ratio(two, one)}  {_verdict(failures)}")
+        return not failures
+    ours, bare = (first, second) if labels[0] == "plenary" else (second, first)
+    p95 = ours["p95"] / max(1e-9, bare["p95"])
+    cpu_delivery = ours["us per delivery"] / max(1e-9, bare["us per delivery"])
+    cpu_post = ours["ms per post"] / max(1e-9, bare["ms per post"])
+    failures = [] if p95 <= P95_RATIO_MAX else ["p95"]
+    same_payload = abs(ours["event bytes"] - bare["event bytes"]) <= max(16, 0.02 * ours["event bytes"])
+    if not same_payload:
+        failures.append("payloads differ")
+    print(f"{'':<10} {'plenary/bare':<12} p95 {p95:.2f} (target <= {P95_RATIO_MAX:g}; each run: "
+          f"{_each_ratio(ours, bare)}), CPU per post {cpu_post:.2f}, per delivery {cpu_delivery:.2f}  "
+          f"{_verdict(failures)}")
+    return not failures
+
+
+def _each_ratio(a: dict, b: dict) -> str:
+    return ", ".join(f"{x / max(1e-9, y):.2f}" for x, y in zip(a["p95 each"], b["p95 each"], strict=False))
+
+
+def report_matrix(args, records: list[dict], database: str) -> bool:
+    """One table: per size, each variant's figures over the repetitions, then the ratios."""
+    labels = list(dict.fromkeys(r["label"] for r in records))
+    print()
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end "
+          f"(other work on the machine skews the figures); code: {code_version()}")
+    print(f"writers {args.writers}, posts {args.posts} per run, {args.repeat} run(s) per size and server, "
+          f"open-loop pacing at the offered rate, redis {'yes' if args.redis else 'no'}, database {database}, "
+          f"WebSocket compression {'on' if args.websocket_compression else 'off'}")
+    head = (f"{'size':<10} {'server':<12} {'p50 ms':>7} {'p95 ms (each run)':>22} {'posts/s acked/offered':>22} "
+            f"{'lost/dup/ooo':>13} {'B/event':>8} {'kB/socket':>10} {'CPU ms/post':>12} "
+            f"{'CPU µs/delivery':>16}  verdict")
+    print(head)
+    print("-" * len(head))
+    ok = True
+    for size in args.sizes:
+        pooled_by_label = {}
+        for label in labels:
+            v = pooled([r for r in records if r["size"] == size and r["label"] == label], args)
+            pooled_by_label[label] = v
+            name = size_label(size)
+            if v is None:
+                print(f"{name:<10} {label:<12} every run failed")
+                ok = False
+                continue
+            failures = delivery_failures(v)
+            is_plenary = not args.compare_processes and label == "plenary"
+            if is_plenary or args.compare_processes:
+                if v["max event bytes"] > EVENT_BYTES_MAX:
+                    failures.append("event size")
+                if v["kb per socket"] > IDLE_SOCKET_KB_MAX:
+                    failures.append("memory")
+            verdict = _verdict(failures)
+            if label == "bare" and failures:
+                verdict = "bare " + verdict + " (the harness or machine is the limit)"
+            ok = ok and not failures
+            print(_row(name, label, v, verdict))
+        ok = report_ratios(args, size, labels, pooled_by_label) and ok
+    print()
+    print("every target met" if ok else "FAILED: see the verdicts above (targets: bench/README.md, \"The matrix\")")
+    return ok
 
 # --- Main ------------------------------------------------------------------------------------
 
@@ -996,7 +1438,8 @@ def parse_args(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=200, help="reader connections (max 2000; default 200)")
     parser.add_argument("--writers", type=int, default=5, help="logged-in writer connections (default 5)")
-    parser.add_argument("--posts", type=int, default=200, help="posts in total (default 200)")
+    parser.add_argument("--posts", type=int, default=None,
+                        help="posts in total, per run (default 200; 100 with --matrix or --compare-processes)")
     parser.add_argument("--rate", type=float, default=None,
                         help="posts per second over all writers (default: 6,000 deliveries/s worth, "
                              "between 2 and 20: loads one process without saturating it); 0: unpaced, "
@@ -1026,10 +1469,39 @@ def parse_args(argv=None):
     parser.add_argument("--no-offer-deflate", action="store_true",
                         help="the raw readers do not offer permessage-deflate (browsers do; default: offer it)")
     parser.add_argument("--html-bytes", type=int, default=None,
-                        help="characters of post-like HTML in the baseline's event (default: Plenary's own "
-                             f"event HTML from the same run, else {DEFAULT_HTML_BYTES} characters)")
+                        help="the baseline's event carries N characters of post-like HTML (default: Plenary's "
+                             f"own event from the same run, else {DEFAULT_HTML_BYTES} characters)")
+    parser.add_argument("--event-bytes", type=int, default=None,
+                        help="the baseline's event is N bytes on the wire: post data and post-like markup "
+                             "(default: Plenary's own event from the same run)")
+    parser.add_argument("--open-loop", action="store_true",
+                        help="paced posts leave at their slot even when the writer's previous post is not yet "
+                             "acknowledged (always so with --matrix and --compare-processes)")
+    parser.add_argument("--matrix", nargs="?", const=DEFAULT_MATRIX, default=None, type=parse_sizes,
+                        metavar="SIZES",
+                        help=f"Plenary and the bare server, interleaved, at each READERSxRATE size "
+                             f"(default {DEFAULT_MATRIX}), paced open loop at that rate; prints one table "
+                             "with the ratios and PASS/FAIL against the targets")
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="runs of each server at each size with --matrix or --compare-processes, the "
+                             "order reversed every other time (default 2)")
+    parser.add_argument("--compare-processes", action="store_true",
+                        help="Plenary with one gunicorn process against two (or --processes), interleaved, "
+                             f"at the --matrix sizes (default {DEFAULT_COMPARE}); needs --redis and PostgreSQL")
     parser.add_argument("--keep-logs", action="store_true", help="keep the temporary directory with server logs")
     args = parser.parse_args(argv)
+    args.sizes = args.matrix or (parse_sizes(DEFAULT_COMPARE) if args.compare_processes else None)
+    if args.posts is None:
+        args.posts = 100 if args.sizes else 200
+    if args.sizes:
+        if args.baseline_only or args.no_baseline:
+            parser.error("--matrix and --compare-processes choose the servers: no --baseline-only or --no-baseline")
+        if args.repeat < 1:
+            parser.error("--repeat must be at least 1")
+        if args.html_bytes and args.event_bytes:
+            parser.error("--html-bytes or --event-bytes, not both")
+    if args.compare_processes and not (args.redis and (args.database_url or "").startswith("postgres")):
+        parser.error("--compare-processes needs --redis and PostgreSQL (--database-url postgresql://...)")
     if not 1 <= args.clients <= MAX_CLIENTS:
         parser.error(f"--clients must be between 1 and {MAX_CLIENTS}")
     if args.writers < 1 or args.posts < 1:
@@ -1041,6 +1513,7 @@ def parse_args(argv=None):
                      "posts from two processes fail at once with 'database is locked'")
     if args.rate is None:
         args.rate = min(20.0, max(2.0, round(6_000 / args.clients, 1)))
+    args.worker_connections_given = args.worker_connections
     if args.worker_connections is None:
         args.worker_connections = max(1000, 2 * (args.clients + args.writers) + 100)
     return args
@@ -1075,50 +1548,25 @@ def main(argv=None) -> int:
           f"WebSocket compression {'on' if args.websocket_compression else 'off'} in the servers, "
           f"{'not ' if args.no_offer_deflate else ''}offered by the readers", flush=True)
     try:
+        if args.sizes:
+            records, database = run_matrix(args, run_id, tmp, servers)
+            ok = report_matrix(args, records, database)
+            return 0 if ok else 1
         if not args.baseline_only:
             url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
-            database = url.split("@")[-1] if "@" in url else url.split(":///")[0]
-            if url.startswith(("postgres://", "postgresql")):
-                ensure_postgres_database(url)
-            print(f"preparing the database ({database}) ...", flush=True)
-            migrate(url)
-            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-                data = pool.submit(setup_data, url, args.writers, run_id).result(timeout=300)
-            port = free_port()
-            # The `sync` check after the run pages through every post: no reload threshold.
-            env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=secrets.token_urlsafe(32),
-                       RATELIMIT_ENABLED="false", PLENARY_ENV="development",
-                       CATCH_UP_RELOAD_AFTER=str(args.posts + 1),
-                       SOCKETIO_ALLOWED_ORIGINS=f"http://127.0.0.1:{port}",
-                       SOCKETIO_CHANNEL=f"plenary-bench-{run_id}")
-            env.pop("REDIS_URL", None)
-            if args.redis:
-                env["REDIS_URL"] = args.redis
-            server = Server("plenary", "wsgi:app", port, args.processes, args.worker_connections, env, tmp)
-            servers.append(server)
-            server.wait_ready("/login")
+            database = prepare_database(url)
+            data = prepare_consultation(url, args.writers, run_id)
+            server = start_plenary_server(url, args, tmp, f"plenary-bench-{run_id}", servers=servers)
             print(f"plenary server: {server.command}", flush=True)
-            base = f"http://127.0.0.1:{port}"
+            base = f"http://127.0.0.1:{server.port}"
             cookies = [login(base, email) for email in data["emails"]]
             phases.append(run_phase("plenary", server, args, f"consultation:{data['consultation_id']}",
                                     data["topic_id"], cookies, run_id))
             server.stop()
         if not args.no_baseline:
-            port = free_port()
-            html_bytes = args.html_bytes or (phases[0]["html bytes"] if phases and phases[0]["html bytes"]
-                                             else DEFAULT_HTML_BYTES)
-            env = dict(os.environ, BENCH_HTML_BYTES=str(html_bytes), BENCH_ORIGINS=f"http://127.0.0.1:{port}",
-                       BENCH_CHANNEL=f"plenary-bench-baseline-{run_id}")
-            env.pop("BENCH_HTML_FILE", None)
-            if not args.html_bytes and phases and phases[0]["html sample"]:
-                (tmp / "event-html.json").write_text(json.dumps(phases[0]["html sample"]), encoding="utf-8")
-                env["BENCH_HTML_FILE"] = str(tmp / "event-html.json")
-            if args.redis:
-                env["BENCH_REDIS_URL"] = args.redis
-            server = Server("baseline", "socket_load:make_baseline_app()", port, args.processes,
-                            args.worker_connections, env, tmp, pythonpath=str(ROOT / "bench"))
-            servers.append(server)
-            server.wait_ready("/")
+            sample, event_bytes = baseline_payload(args, phases[0] if phases else None)
+            server = start_baseline_server(args, tmp, f"plenary-bench-baseline-{run_id}", sample=sample,
+                                           event_bytes=event_bytes, servers=servers)
             print(f"baseline server: {server.command}", flush=True)
             phases.append(run_phase("baseline", server, args, "consultation:1", 1,
                                     [None] * args.writers, run_id))
