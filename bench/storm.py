@@ -83,7 +83,9 @@ CONNECT_TIMEOUT = 20.0
 JOIN_RETRY_S = 5.0         # a join that timed out or failed on the server's side
 SYNC_EVERY_S = 60.0        # a connected page asks once a minute
 BACKOFF_FIRST_S, BACKOFF_MAX_S, BACKOFF_JITTER = 1.0, 5.0, 0.5  # socket.io-client's defaults
-LOG_MARKERS = ("QueuePool limit", "RecursionError", "Traceback")
+LOG_MARKERS = ("QueuePool limit", "RecursionError", "Traceback",
+               # python-socketio's Redis manager (a broadcast lost), SQLite's lock, the counters' fallback
+               "Cannot publish to redis... giving up", "database is locked", "rate-limit counters unavailable")
 LOG_RECORD = re.compile(r"^(\d{4}-\d\d-\d\d[ T]|\[\d{4}-)")   # the app's and gunicorn's log lines
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Timeout|Interrupt)[\w.]*(: |$)")
 
