@@ -240,6 +240,8 @@ class StormReader:
         self.pending: dict[int, dict] = {}    # events received ahead of the next seq
         self.gap_timer = None
         self.wanted: str | None = None        # "join" or "sync": the next catch-up to ask
+        self.reason = ""                      # why: "join", "gap", "page" or "minute"
+        self.via: dict[str, int] = {}         # posts first held by way of: live, join, gap, page, ...
         self.wake = asyncio.Event()
         self.conn: Connection | None = None
         self.reloading = False
@@ -257,9 +259,9 @@ class StormReader:
 
     def on_message(self, name: str, payload) -> None:
         if name == "event" and isinstance(payload, dict) and payload.get("stream") == self.stream:
-            self.receive(payload, live=True)
+            self.receive(payload, "live")
 
-    def receive(self, event: dict, live: bool) -> None:
+    def receive(self, event: dict, source: str) -> None:
         if self.last_seq is None or self.reloading:
             return
         seq = event["seq"]
@@ -268,19 +270,19 @@ class StormReader:
             return
         if seq > self.last_seq + 1:
             if seq not in self.pending:
-                self.pending[seq] = event
-                if live:
+                self.pending[seq] = (event, source)
+                if source == "live":
                     self.c["out of order"] += 1
             if self.gap_timer is None:
                 self.gap_timer = asyncio.get_running_loop().call_later(self.cfg["reorder_window"], self.gap_check)
             return
-        self.apply(event)
+        self.apply(event, source)
         while self.last_seq + 1 in self.pending:
-            self.apply(self.pending.pop(self.last_seq + 1))
+            self.apply(*self.pending.pop(self.last_seq + 1))
         for stale in [s for s in self.pending if s <= self.last_seq]:
             del self.pending[stale]
 
-    def apply(self, event: dict) -> None:
+    def apply(self, event: dict, source: str) -> None:
         self.last_seq = event["seq"]
         if event.get("type") == "post.created":
             post_id = event["post"]["id"]
@@ -288,16 +290,17 @@ class StormReader:
                 self.c["duplicates applied"] += 1
             else:
                 self.held[post_id] = time.monotonic()
+                self.via[source] = self.via.get(source, 0) + 1
 
     def gap_check(self) -> None:
         self.gap_timer = None
         if self.pending and min(self.pending) > self.last_seq + 1 and self.conn is not None:
             self.c["gap syncs"] += 1
-            self.ask("sync")
+            self.ask("sync", "gap")
 
-    def ask(self, kind: str) -> None:
+    def ask(self, kind: str, reason: str = "join") -> None:
         if self.wanted is None or kind == "join":
-            self.wanted = kind
+            self.wanted, self.reason = kind, reason
         self.wake.set()
 
     # The connection ---------------------------------------------------------------------
@@ -350,7 +353,7 @@ class StormReader:
         while True:
             await asyncio.sleep(SYNC_EVERY_S)
             self.c["periodic syncs"] += 1
-            self.ask("sync")
+            self.ask("sync", "minute")
 
     async def catch_up(self, conn: Connection) -> None:
         """One join or sync in flight on this connection; the next once it is answered."""
@@ -358,7 +361,7 @@ class StormReader:
             await self.wake.wait()
             self.wake.clear()
             while self.wanted is not None:
-                kind, self.wanted = self.wanted, None
+                kind, reason, self.wanted = self.wanted, self.reason, None
                 self.c["joins" if kind == "join" else "syncs"] += 1
                 try:
                     ack = await conn.call(kind, {"stream": self.stream, "last_seq": self.last_seq})
@@ -375,7 +378,7 @@ class StormReader:
                     if code == 429:
                         self.c["429"] += 1
                         await asyncio.sleep(max(retry_after, 1.0) + random.random())
-                        self.ask(kind)
+                        self.ask(kind, reason)
                     else:
                         self.c["catch-up errors"] += 1
                         if kind == "join" and (code == 0 or code >= 500):
@@ -398,10 +401,10 @@ class StormReader:
                     if not self.joined.done():
                         self.joined.set_result(None)
                 for event in ack.get("missed" if kind == "join" else "events") or []:
-                    self.receive(event, live=False)
+                    self.receive(event, reason)
                 if ack.get("more"):
                     self.c["page syncs"] += 1
-                    self.ask("sync")
+                    self.ask("sync", "page")
 
     async def reload_page(self) -> None:
         """As a reloaded page: its data-seq; the posts up to it are on the page."""
@@ -476,10 +479,16 @@ async def _reader_main(conn, cfg: dict, first: int, count: int, concurrency: int
             await asyncio.sleep(0.2)
         completions = [r.completed_at(expected) for r in joined]
         counters: dict[str, int] = {}
+        via: dict[str, int] = {}
         for r in joined:
             for k, v in r.c.items():
                 counters[k] = counters.get(k, 0) + v
+            for k, v in r.via.items():
+                via[k] = via.get(k, 0) + v
+            via["reloaded page"] = via.get("reloaded page", 0) + sum(
+                1 for s, p in expected if p not in r.held and r.page_seq is not None and s <= r.page_seq)
         conn.send(("result", {
+            "via": via,
             "completions": completions,
             "missing": sum(sum(1 for s, p in expected if p not in r.held
                                and not (r.page_seq is not None and s <= r.page_seq)) for r in joined),
@@ -879,6 +888,8 @@ def report(args, figures: dict) -> bool:
         ("reader completion, s after the fault p50/p95/max",
          "/".join(f"{x:.1f}" for x in f["completion pcts"]) if f["completion pcts"] else "-"),
         ("duplicates applied", str(f["c"]["duplicates applied"])),
+        ("posts held via live / join / gap sync / page / minute sync / reload",
+         " / ".join(str(f["via"].get(k, 0)) for k in ("live", "join", "gap", "page", "minute", "reloaded page"))),
         ("out-of-order receptions", str(f["c"]["out of order"])),
         ("syncs asked (after a gap / next page / each minute)",
          f"{f['c']['syncs']} ({f['c']['gap syncs']} / {f['c']['page syncs']} / {f['c']['periodic syncs']})"),
@@ -1023,9 +1034,12 @@ async def _storm_and_settle(args, plenary, redis, base, cookies, cfg, run_id, po
     samples = marks["cpu"]
     first_send = marks["first send"]
     counters: dict[str, int] = {}
+    via: dict[str, int] = {}
     for r in results:
         for k, v in r["counters"].items():
             counters[k] = counters.get(k, 0) + v
+        for k, v in r["via"].items():
+            via[k] = via.get(k, 0) + v
     seqs = db["seqs"]
     return {
         "acked": len(stats["acked"]), "stored": len(db["created"]), "stored keys": db["distinct keys"],
@@ -1035,7 +1049,7 @@ async def _storm_and_settle(args, plenary, redis, base, cookies, cfg, run_id, po
         "settle s": max(0.0, settle_at - fault_at) if settled else None,
         "short": len(completions) - len(done), "missing": sum(r["missing"] for r in results),
         "completion pcts": [percentile([c - fault_at for c in done], p) for p in (50, 95, 100)] if done else [],
-        "c": counters,
+        "c": counters, "via": via,
         "readers disconnected": sum(r["readers disconnected"] for r in results),
         "readers reloaded": sum(r["readers reloaded"] for r in results),
         "gave up": sum(r["gave up"] for r in results),
