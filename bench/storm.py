@@ -309,51 +309,55 @@ class StormReader:
         base = self.cfg["base"]
         headers = {"Origin": base}
         attempt, first = 0, True
-        while self.gave_up is None:
-            try:
-                if first:
-                    async with limit:
+        minute = asyncio.ensure_future(self.every_minute())  # from the page's load, as setInterval
+        try:
+            while self.gave_up is None:
+                try:
+                    if first:
+                        async with limit:
+                            conn = await Connection.open(self.http, base, headers, self.on_message)
+                    else:
                         conn = await Connection.open(self.http, base, headers, self.on_message)
-                else:
-                    conn = await Connection.open(self.http, base, headers, self.on_message)
-            except Exception as error:  # noqa: BLE001 - any failure: try again later
-                self.c["connect failures"] += 1
-                if first and attempt >= 5:
-                    self.gave_up = f"connect: {type(error).__name__}: {error}"[:200]
+                except Exception as error:  # noqa: BLE001 - any failure: try again later
+                    self.c["connect failures"] += 1
+                    if first and attempt >= 5:
+                        self.gave_up = f"connect: {type(error).__name__}: {error}"[:200]
+                        break
+                    await asyncio.sleep(backoff(attempt))
+                    attempt += 1
+                    continue
+                first, attempt = False, 0
+                self.c["connects"] += 1
+                self.conn = conn
+                self.ask("join")
+                asking = asyncio.ensure_future(self.catch_up(conn))
+                await conn.closed
+                self.conn = self.live_since = None
+                asking.cancel()
+                await asyncio.gather(asking, return_exceptions=True)
+                self.wanted = None
+                if self.gap_timer is not None:
+                    self.gap_timer.cancel()
+                    self.gap_timer = None
+                if self.reloading:
+                    await self.reload_page()
+                    continue
+                if self.cfg["stopping"]:
                     break
-                await asyncio.sleep(backoff(attempt))
-                attempt += 1
-                continue
-            first, attempt = False, 0
-            self.c["connects"] += 1
-            self.conn = conn
-            self.ask("join")
-            helpers = [asyncio.ensure_future(self.catch_up(conn)), asyncio.ensure_future(self.every_minute())]
-            await conn.closed
-            self.conn = self.live_since = None
-            for task in helpers:
-                task.cancel()
-            await asyncio.gather(*helpers, return_exceptions=True)
-            self.wanted = None
-            if self.gap_timer is not None:
-                self.gap_timer.cancel()
-                self.gap_timer = None
-            if self.reloading:
-                await self.reload_page()
-                continue
-            if self.cfg["stopping"]:
-                break
-            self.c["disconnects"] += 1
-            await asyncio.sleep(backoff(0))
-            attempt = 1
+                self.c["disconnects"] += 1
+                await asyncio.sleep(backoff(0))
+                attempt = 1
+        finally:
+            minute.cancel()
         if not self.joined.done():
             self.joined.set_result(self.gave_up or "stopped")
 
     async def every_minute(self) -> None:
         while True:
             await asyncio.sleep(SYNC_EVERY_S)
-            self.c["periodic syncs"] += 1
-            self.ask("sync", "minute")
+            if self.conn is not None:
+                self.c["periodic syncs"] += 1
+                self.ask("sync", "minute")
 
     async def catch_up(self, conn: Connection) -> None:
         """One join or sync in flight on this connection; the next once it is answered."""
@@ -883,15 +887,17 @@ def report(args, figures: dict) -> bool:
         ("server back after the fault, s", f"{f['back s']:.1f}"),
         ("last post acknowledged, s after the fault", f"{f['last ack s']:.1f}"),
         ("settle time, s after the fault", f"{f['settle s']:.1f}" if settled else
-         f"not settled: {f['short']} readers short at {args.settle_timeout:g} s ({f['missing']} posts missing)"),
-        ("  of which after the last acknowledgement, s", f"{f['settle s'] - f['last ack s']:.1f}" if settled else "-"),
+         f"not settled: {f['short']} readers short at {args.settle_timeout:g} s "
+         f"({f['missing']} posts still missing when counted)"),
+        ("  of which after the last acknowledgement, s",
+         f"{max(0.0, f['settle s'] - f['last ack s']):.1f}" if settled else "-"),
         ("reader completion, s after the fault p50/p95/max",
          "/".join(f"{x:.1f}" for x in f["completion pcts"]) if f["completion pcts"] else "-"),
         ("duplicates applied", str(f["c"]["duplicates applied"])),
         ("posts held via live / join / gap sync / page / minute sync / reload",
          " / ".join(str(f["via"].get(k, 0)) for k in ("live", "join", "gap", "page", "minute", "reloaded page"))),
         ("out-of-order receptions", str(f["c"]["out of order"])),
-        ("syncs asked (after a gap / next page / each minute)",
+        ("syncs sent (asked: after a gap / next page / each minute)",
          f"{f['c']['syncs']} ({f['c']['gap syncs']} / {f['c']['page syncs']} / {f['c']['periodic syncs']})"),
         ("joins (first ones included)", str(f["c"]["joins"])),
         ("reloads (readers)", f"{f['c']['reloads']} ({f['readers reloaded']})"),
@@ -1027,7 +1033,9 @@ async def _storm_and_settle(args, plenary, redis, base, cookies, cfg, run_id, po
     results = await loop.run_in_executor(None, pool.gather, "result", args.settle_timeout + 120)
     result["stop sampling"].set()
     await result["sampler"]
-    completions = [c for r in results for c in r["completions"]]
+    # A reader that got there after --settle-timeout (the writers may finish later) is short.
+    completions = [c if c is not None and c <= fault_at + args.settle_timeout else None
+                   for r in results for c in r["completions"]]
     done = [c for c in completions if c is not None]
     settled = len(done) == len(completions)
     settle_at = max([fault_at, *done]) if settled else fault_at + args.settle_timeout
