@@ -59,9 +59,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, for bench.socket_load
 
-from socket_load import (  # noqa: E402 - bench/ is not a package
+from bench.socket_load import (  # noqa: E402
     USER_AGENT,
     Server,
     code_version,
