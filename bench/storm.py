@@ -237,7 +237,7 @@ class StormReader:
         self.stream = cfg["stream"]
         self.last_seq: int | None = None
         self.held: dict[int, float] = {}      # post id -> when it was first applied
-        self.pending: dict[int, dict] = {}    # events received ahead of the next seq
+        self.pending: dict[int, tuple[dict, str]] = {}  # events ahead of the next seq, and their source
         self.gap_timer = None
         self.wanted: str | None = None        # "join" or "sync": the next catch-up to ask
         self.reason = ""                      # why: "join", "gap", "page" or "minute"
@@ -281,6 +281,9 @@ class StormReader:
             self.apply(*self.pending.pop(self.last_seq + 1))
         for stale in [s for s in self.pending if s <= self.last_seq]:
             del self.pending[stale]
+        if not self.pending and self.gap_timer is not None:  # closed in time: the next gap gets its window
+            self.gap_timer.cancel()
+            self.gap_timer = None
 
     def apply(self, event: dict, source: str) -> None:
         self.last_seq = event["seq"]
@@ -896,7 +899,8 @@ def report(args, figures: dict) -> bool:
         ("duplicates applied", str(f["c"]["duplicates applied"])),
         ("posts held via live / join / gap sync / page / minute sync / reload",
          " / ".join(str(f["via"].get(k, 0)) for k in ("live", "join", "gap", "page", "minute", "reloaded page"))),
-        ("out-of-order receptions", str(f["c"]["out of order"])),
+        ("out-of-order receptions / events already applied (ignored)",
+         f"{f['c']['out of order']} / {f['c']['seen again']}"),
         ("syncs sent (asked: after a gap / next page / each minute)",
          f"{f['c']['syncs']} ({f['c']['gap syncs']} / {f['c']['page syncs']} / {f['c']['periodic syncs']})"),
         ("joins (first ones included)", str(f["c"]["joins"])),
