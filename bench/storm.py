@@ -600,7 +600,7 @@ async def run_writers(base: str, cookies: list[str], cfg: dict, args, run_id: st
 
     http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
     writers = [Writer(i, base, cookie) for i, cookie in enumerate(cookies)]
-    stats = {"acked": {}, "ack s": {}, "resends": 0, "429": 0, "5xx": 0, "refused": {},
+    stats = {"acked": {}, "ack s": {}, "ack wait s": [], "resends": 0, "429": 0, "5xx": 0, "refused": {},
              "gave up": 0}
     t0 = time.monotonic() + 0.5
     on_start(t0)
@@ -615,6 +615,7 @@ async def run_writers(base: str, cookies: list[str], cfg: dict, args, run_id: st
             payload = {"stream": cfg["stream"], "topic_id": cfg["topic_id"], "parent_id": None, "subject": "",
                        "body": f"Storm post {i + 1} of {args.posts} (key {key}).",
                        "on_behalf_of_organisation": False, "client_key": key}
+            first_sent = time.monotonic()
             while True:
                 if time.monotonic() > give_up_at:
                     stats["gave up"] += 1
@@ -629,6 +630,7 @@ async def run_writers(base: str, cookies: list[str], cfg: dict, args, run_id: st
                 if isinstance(ack, dict) and ack.get("ok"):
                     stats["acked"][key] = ack["post"]["seq"]
                     stats["ack s"][key] = time.monotonic()
+                    stats["ack wait s"].append(stats["ack s"][key] - first_sent)
                     break
                 code, retry_after = error_of(ack)
                 if code == 429:
@@ -887,6 +889,8 @@ def report(args, figures: dict) -> bool:
         ("readers joined", f"{f['joined']}/{args.readers}"),
         ("posts acknowledged / stored", f"{f['acked']}/{args.posts} / {f['stored']}"),
         ("writer resends (same key) / 429 / 5xx", f"{f['w resends']} / {f['w 429']} / {f['w 5xx']}"),
+        ("post acknowledged after its first sending, s p50/p95/max",
+         "/".join(f"{x:.2f}" for x in f["ack pcts"]) if f["ack pcts"] else "-"),
         ("server back after the fault, s", f"{f['back s']:.1f}"),
         ("last post acknowledged, s after the fault", f"{f['last ack s']:.1f}"),
         ("settle time, s after the fault", f"{f['settle s']:.1f}" if settled else
@@ -1055,6 +1059,7 @@ async def _storm_and_settle(args, plenary, redis, base, cookies, cfg, run_id, po
     seqs = db["seqs"]
     return {
         "acked": len(stats["acked"]), "stored": len(db["created"]), "stored keys": db["distinct keys"],
+        "ack pcts": [percentile(stats["ack wait s"], p) for p in (50, 95, 100)] if stats["ack wait s"] else [],
         "w resends": stats["resends"], "w 429": stats["429"], "w 5xx": stats["5xx"],
         "back s": marks["serving"] - fault_at,
         "last ack s": max(stats["ack s"].values(), default=fault_at) - fault_at,
