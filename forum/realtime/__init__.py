@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from forum.extensions import socketio
+from forum.realtime.queue import RedisManager
 
 
 def init_app(app: Flask) -> None:
@@ -14,11 +15,13 @@ def init_app(app: Flask) -> None:
     )
 
     origins = app.config["SOCKETIO_ALLOWED_ORIGINS"] or None  # None: the site's own origin only
+    queue_url = app.config["SOCKETIO_MESSAGE_QUEUE"]
+    # With Redis, our RedisManager (forum/realtime/queue.py) is the message queue.
+    more = {"client_manager": RedisManager(queue_url, channel=app.config["SOCKETIO_CHANNEL"])} if queue_url else {}
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
-        channel=app.config["SOCKETIO_CHANNEL"],
+        **more,
         cors_allowed_origins=origins,
         manage_session=False,
         # Each connection's messages are handled one after the other, in the order sent:

@@ -36,6 +36,9 @@ PENDING = "plenary.pending_events"
 CREATED = "plenary.created_seqs"  # {post id: number of its post.created event}, of the last commit
 
 
+STREAM_PREFIXES = ("consultation:", "room:")  # every stream's key starts with one of these
+
+
 def consultation_stream(consultation: Consultation | int) -> str:
     consultation_id = consultation if isinstance(consultation, int) else consultation.id
     return f"consultation:{consultation_id}"

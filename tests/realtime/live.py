@@ -323,7 +323,7 @@ class Reader:
         options = {"websocket_extra_options": {"suppress_origin": True}} if origin else {}
         self.client = socketio.Client(reconnection=False, **options)
         self.messages: queue.Queue[tuple[str, object]] = queue.Queue()
-        for name in ("event", "presence", "typing"):
+        for name in ("event", "presence", "typing", "sync"):
             self.client.on(name, self._keeper(name))
         self.cookie = cookie
         headers = {"User-Agent": USER_AGENT}

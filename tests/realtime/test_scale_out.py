@@ -1,8 +1,8 @@
 """Several server processes: two gunicorn gevent servers share one database (PostgreSQL when
 reachable, else a SQLite file) and Redis as the Socket.IO message queue, on a channel of
 their own per run. A post made through one process reaches the clients of the other; when
-Redis restarts, delivery resumes by itself and what was posted meanwhile is caught up by
-sequence number.
+Redis restarts, delivery resumes by itself, readers are told to catch up, and what was
+posted meanwhile is caught up by sequence number.
 
 The machine's Redis (127.0.0.1:6379) is only ever published to on this run's channel and
 never stopped: the restart tests start a redis-server of their own on a free port.
@@ -153,8 +153,11 @@ def test_after_a_redis_restart_delivery_resumes_and_the_missed_post_is_caught_up
     assert status == 200 and "While Redis was down." in page
     cluster.redis.start()
 
-    # (a) Delivery resumes by itself: both processes subscribe again, and a new post arrives.
+    # (a) Each process, once it listens again, tells its readers to catch up: the post made
+    # meanwhile would otherwise stay missing until another one shows the gap.
     cluster.wait_until_listening()
+    assert amina.next_message("sync", where=lambda notice: notice["stream"] == seed.stream)
+    # Delivery resumes by itself: a new post arrives.
     after = post("After the restart.")
     arrived = amina.next_event(where=lambda e: e["post"]["id"] == after["id"])
     assert arrived["seq"] == last_applied + 2
