@@ -195,6 +195,20 @@ class Server:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server's live processes (its group)."""
+        total = 0
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as stat:
+                        fields = stat.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[2]) == self.process.pid:  # the process group: master and worker
+                    total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
     def start_again(self) -> None:
         """The same server (port, environment, database) started anew after `kill()`; its log
         goes on in the same file. Returns at once: wait with `wait_until_up()` if needed."""

@@ -35,8 +35,8 @@ import pytest
 from tests.realtime import live
 
 READERS = 290          # with the writer: under 300 sockets at once
-POSTS = 40
-DOWN_POSTS = 60        # written while the server is down: more than a catch-up page (50)
+POSTS = 30
+DOWN_POSTS = 55        # written while the server is down: more than a catch-up page (50)
 KILL_AFTER = POSTS // 2  # acknowledged posts before the server is killed
 CALL_TIMEOUT = 10.0    # an unanswered join, sync or post is sent again after this
 CONNECT_TIMEOUT = 10.0
@@ -49,12 +49,21 @@ class Tally:
     """What the storm cost, summed over the clients."""
     counts: collections.Counter = field(default_factory=collections.Counter)
     errors: collections.Counter = field(default_factory=collections.Counter)  # kind -> count
+    answered_in: dict[str, list[float]] = field(default_factory=lambda: collections.defaultdict(list))
 
     def __call__(self, what: str, n: int = 1) -> None:
         self.counts[what] += n
 
     def error(self, what: str) -> None:
         self.errors[what[:160]] += 1
+
+    def latencies(self) -> dict[str, str]:
+        """Seconds an answer took, per kind: median / 95th centile / longest."""
+        def summary(values: list[float]) -> str:
+            ordered = sorted(values)
+            return (f"{ordered[len(ordered) // 2]:.2f} / {ordered[int(len(ordered) * 0.95)]:.2f} / "
+                    f"{ordered[-1]:.2f} s ({len(ordered)})")
+        return {kind: summary(values) for kind, values in self.answered_in.items() if values}
 
 
 class Connection:
@@ -216,6 +225,7 @@ class StormReader:
             self.wake.clear()
             while self.want and not connection.closed:
                 kind, self.want = self.want, None
+                asked = time.monotonic()
                 try:
                     ack = await connection.call(kind, {"stream": self.stream, "last_seq": self.last})
                 except asyncio.TimeoutError:
@@ -226,6 +236,7 @@ class StormReader:
                     self.ask("join")   # asked again on the next connection
                     break
                 self.tally(kind + "s answered")
+                self.tally.answered_in[kind].append(time.monotonic() - asked)
                 if not ack.get("ok"):
                     error = ack.get("error") or {}
                     self.tally.error(f"{kind} refused: {error.get('code')} {error.get('message')}")
@@ -408,6 +419,7 @@ def test_after_a_crash_every_reader_ends_with_every_post_once_and_in_order(storm
     created, posts = stored(database_url, stream)
 
     report = (f"{dict(tally.counts)}; failures: {dict(tally.errors)}; timings: {timings}; "
+              f"answered in (median / 95 % / max): {tally.latencies()}; "
               f"server log:\n{_log_excerpt(server)}")
     # Nothing stored twice, nothing acknowledged missing.
     keys = [key for key, _ in posts if key is not None]
@@ -448,6 +460,7 @@ async def _storm(server, database_url, stream, consultation, seed, cookie, tally
                 None, write_while_down, database_url, consultation, seed.emails["bruno"])
             timings["written while down"] = round(time.monotonic() - t0, 1)
             server.start_again()
+            timings["restarted"] = round(time.monotonic() - t0, 1)
             await asyncio.wait_for(writing, DONE_TIMEOUT)
             timings["all posted"] = round(time.monotonic() - t0, 1)
             last = stored(database_url, stream)[0][-1][0]
@@ -461,6 +474,7 @@ async def _storm(server, database_url, stream, consultation, seed, cookie, tally
                                      f"(e.g. last={behind[0].last}, want {last}); {dict(tally.counts)}; "
                                      f"{dict(tally.errors)}\n{_log_excerpt(server)}") from None
             timings["all caught up"] = round(time.monotonic() - t0, 1)
+            timings["server CPU since the restart"] = round(server.cpu_seconds(), 1)
             return readers, writer, timings
         finally:
             for reader in readers:
