@@ -1,18 +1,22 @@
-"""A reconnect storm: a real server (gunicorn, gevent worker, SQLite file), a few hundred readers
-that follow one consultation as the site's pages do, and a writer posting to it. Half-way
-through, the server is killed (SIGKILL: sockets cut, nothing cleaned up) and started again on
-the same port, with the same database. Every reader reconnects by itself and catches up.
+"""A reconnect storm: a real server (gunicorn, gevent worker; on a SQLite file, and on PostgreSQL
+when reachable), a few hundred readers that follow one consultation as the site's pages do, and
+a writer posting to it. Half-way through, the server is killed (SIGKILL: sockets cut, nothing
+cleaned up); more than a catch-up page of posts is written meanwhile, as another process would;
+then it is started again on the same port, with the same database. Every reader reconnects by
+itself and catches up.
 
-Each reader behaves like static/js/live.js: it remembers the last `seq` it applied and applies
-only the next one; a gap makes it ask `sync`; on (re)connect it sends `join` with its last
-`seq`; it follows `more` with `sync`; one `join` or `sync` at a time; a 429 is asked again after
-its `retry_after`; it reconnects after a randomised, growing delay (Socket.IO's own: 1 s at
-first, then up to 5 s, ±50 %). The writer posts with a `client_key` and, without an answer
-(the server died under it), sends the same post again with the same key.
+Each reader behaves like the site's pages (docs/realtime.md, client rules): it remembers the
+last `seq` it applied and applies only the next one; a gap makes it ask `sync`; on (re)connect
+it sends `join` with its last `seq`; it follows `more` with `sync`; one `join` or `sync` at a
+time; a 429 is asked again after its `retry_after`; an unanswered one after CALL_TIMEOUT; it
+reconnects after a randomised, growing delay (Socket.IO's own: 1 s at first, then up to 5 s,
+±50 %). The writer posts with a `client_key` and, without an answer (the server died under
+it), sends the same post again with the same key.
 
 At the end every reader holds every stored post exactly once and in order, nothing is stored
-twice, and nothing acknowledged is missing. What the storm cost (reconnections, refusals,
-timeouts, failures, the server's log) is in the assertion messages.
+twice, nothing acknowledged is missing, and no socket was closed but by the crash. What the
+storm cost (reconnections, refusals, timeouts, answer times, the server's CPU and log) is in
+the assertion messages, and printed (`pytest -s`).
 
 Readers are minimal Socket.IO 5 / Engine.IO 4 clients over aiohttp WebSockets, all in one
 asyncio loop: python-socketio's client costs several times the CPU per message, and on a
