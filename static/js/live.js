@@ -7,7 +7,6 @@
   if (!root || typeof window.io !== "function") return;
 
   var stream = root.dataset.stream;
-  var lastSeq = parseInt(root.dataset.seq, 10) || 0;
   var strings = JSON.parse(document.getElementById("live-strings").textContent);
   var me = document.querySelector('meta[name="user-id"]').content;
   me = me ? parseInt(me, 10) : null;
@@ -211,16 +210,19 @@
     });
   }
 
+  // One event of the stream, in order: plenaryInOrder (static/js/app.js) holds an early one
+  // until the gap fills or a sync fills it, skips those seen, and counts superseded ones.
   function apply(event) {
-    if (stale || event.stream !== stream || event.seq <= lastSeq) return;  // already applied
-    if (event.seq > lastSeq + 1) { sync(); return; }                          // a gap: fetch what is missing
-    lastSeq = event.seq;
-    if (event.type === "superseded") return;  // catch-up: a later event shows this post as it is now
     if (event.type === "post.created") created(event); else updated(event);
     showCounts(event);
   }
 
-  function applyAll(list) { list.forEach(apply); }
+  var seqs = {};
+  seqs[stream] = parseInt(root.dataset.seq, 10) || 0;  // the number the page was rendered with
+  var inOrder = window.plenaryInOrder(seqs, { apply: apply, sync: function () { sync(); },
+                                              stale: function () { return stale; } });
+
+  function applyAll(list) { list.forEach(inOrder.receive); }
 
   // --- Connection -------------------------------------------------------------------------
 
@@ -228,7 +230,7 @@
 
   // Catching up (docs/realtime.md; the queue, pages and retries are plenaryCatchUp's).
   var catchUp = window.plenaryCatchUp(socket, {
-    lastSeq: function () { return lastSeq; },
+    lastSeq: function () { return inOrder.last(stream); },
     stale: function () { return stale; },
     answered: function (kind, _stream, ack) {
       if (kind === "join") {
@@ -258,7 +260,7 @@
   socket.on("disconnect", function () { if (!stale) setStatus("reconnecting"); });
   socket.io.on("reconnect_failed", function () { setStatus("offline"); });
   socket.on("connect_error", function () { setStatus(socket.active ? "reconnecting" : "offline"); });
-  socket.on("event", apply);
+  socket.on("event", inOrder.receive);
   // Who may read this stream changed: join again, which checks this reader anew.
   socket.on("rejoin", function (data) { if (data.stream === stream) join(); });
   socket.on("presence", function (data) { if (data.stream === stream) showPresence(data); });

@@ -313,7 +313,7 @@
 
   // --- Applying events, in order, per stream ---------------------------------------------
 
-  var streams = {};
+  var streams = {};  // each stream -> the number the page was rendered with
   streams[root.dataset.stream] = parseInt(root.dataset.seq, 10) || 0;
   if (root.dataset.modStream) streams[root.dataset.modStream] = parseInt(root.dataset.modSeq, 10) || 0;
 
@@ -345,19 +345,16 @@
     if (event.post) placeMessage(event);
   }
 
-  function apply(event) {
-    if (stale || !(event.stream in streams) || event.seq <= streams[event.stream]) return;  // already applied
-    if (event.seq > streams[event.stream] + 1) { sync(event.stream); return; }                // a gap
-    streams[event.stream] = event.seq;
-    if (event.type === "superseded") return;  // catch-up: a later event shows this message as it is now
-    handle(event);
-  }
+  // Each stream's events in order: plenaryInOrder (static/js/app.js) holds an early one until
+  // the gap fills or a sync fills it, skips those seen, and counts superseded ones.
+  var inOrder = window.plenaryInOrder(streams, { apply: handle, sync: function (stream) { sync(stream); },
+                                                 stale: function () { return stale; } });
 
   var socket = window.io({ transports: ["websocket", "polling"] });
 
   // Catching up (docs/realtime.md; the queue, pages and retries are plenaryCatchUp's).
   var catchUp = window.plenaryCatchUp(socket, {
-    lastSeq: function (stream) { return streams[stream]; },
+    lastSeq: function (stream) { return inOrder.last(stream); },
     stale: function () { return stale; },
     answered: function (kind, stream, ack) {
       if (kind === "join") {
@@ -370,7 +367,7 @@
           ["controls", "hands", "own-hand", "queue", "mutes", "share", "takeaways", "report"].forEach(refreshPanel);
         }
       }
-      (kind === "join" ? ack.missed : ack.events).forEach(apply);
+      (kind === "join" ? ack.missed : ack.events).forEach(inOrder.receive);
     },
     reload: function () {
       stale = true;
@@ -390,7 +387,7 @@
   window.setInterval(function () { if (socket.connected) Object.keys(streams).forEach(sync); }, 60000);
   socket.on("disconnect", function () { setStatus("reconnecting"); });
   socket.on("connect_error", function () { setStatus(socket.active ? "reconnecting" : "offline"); });
-  socket.on("event", apply);
+  socket.on("event", inOrder.receive);
   socket.on("rejoin", function (data) { if (data.stream in streams) join(data.stream); });
   socket.on("presence", function (data) { if (data.stream === root.dataset.stream) showPresence(data); });
   socket.on("notice", function (data) {

@@ -170,19 +170,52 @@ def seed(database_url: str, people=("amina", "bruno", "chen")) -> Seed:
 
 
 class Server:
-    """`gunicorn -k gevent -w 1 wsgi:app` on a free port of 127.0.0.1."""
+    """`gunicorn -k gevent -w 1 wsgi:app` on a free port of 127.0.0.1. Its master and worker are
+    a process group of their own, so that `kill()` ends both at once, as a crash would."""
 
     def __init__(self, name: str, env: dict[str, str], log_dir: Path, port: int | None = None):
         self.name = name
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"{name}.log"
+        self.env = env
         self._log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
+        self.process = self._spawn()
+
+    def _spawn(self) -> subprocess.Popen:
+        return subprocess.Popen(
             [str(BIN / "gunicorn"), "--worker-class", "gevent", "--workers", "1",
              "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "1", "--no-control-socket", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
+
+    def kill(self) -> None:
+        """SIGKILL to the master and its worker together: sockets are cut, nothing is cleaned up."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server's live processes (its group)."""
+        total = 0
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as stat:
+                        fields = stat.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[2]) == self.process.pid:  # the process group: master and worker
+                    total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
+    def start_again(self) -> None:
+        """The same server (port, environment, database) started anew after `kill()`; its log
+        goes on in the same file. Returns at once: wait with `wait_until_up()` if needed."""
+        assert self.process.poll() is not None, "start_again() after kill()"
+        self._log.write(f"\n--- {self.name} started again ---\n")
+        self._log.flush()
+        self.process = self._spawn()
 
     def log(self) -> str:
         if not self._log.closed:
@@ -208,8 +241,7 @@ class Server:
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
+            self.kill()
         self._log.close()
 
 
