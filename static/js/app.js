@@ -65,9 +65,12 @@
   // on a connection, since the server refuses a second while it answers the first; what is
   // asked meanwhile is queued (once per stream; a join covers a sync). Missed events come a
   // page at a time (`more`: the next page is asked for); a refusal for asking too often (429)
-  // is retried after the `retry_after` it gives, a timeout or a server failure after 5 s.
+  // is retried after the `retry_after` it gives, a timeout or a server failure after 5 s (a
+  // join or a sync alike: a lost `more` page must not wait for the minute's sync).
   // `page` says where the page is and takes the answers: lastSeq(stream), stale(),
   // answered(kind, stream, ack), reload(), retrying(stream), refused(stream) (a 4xx join).
+  // The server's `sync` notice (its message queue was down) is followed within this long.
+  var SYNC_NOTICE_SPREAD_MS = 3000;
   window.plenaryCatchUp = function (socket, page) {
     var asking = false;
     var queue = [];         // [{kind: "join" | "sync", stream}], to ask in this order
@@ -108,7 +111,7 @@
       if (error && error.code === 429) {
         // A little randomness, so that many pages refused together do not come back together.
         retryIn(1000 * (error.retry_after || 1) + Math.random() * 1000, item);
-      } else if (item.kind === "join" && (err || !error || error.code >= 500)) {
+      } else if (err || !error || error.code >= 500) {
         retryIn(5000, item);  // a timeout or a server-side failure may pass
       } else if (item.kind === "join") {
         page.refused(item.stream);  // being refused (4xx) will not
@@ -124,6 +127,12 @@
       window.clearTimeout(waiting);
       waiting = window.setTimeout(function () { waiting = null; next(); }, ms);
     }
+
+    // The server says events may have been lost on their way here (its message queue was
+    // down): ask for them, after a random delay, so that its readers do not all ask at once.
+    socket.on("sync", function (data) {
+      window.setTimeout(function () { ask("sync", data.stream); }, Math.random() * SYNC_NOTICE_SPREAD_MS);
+    });
 
     socket.on("disconnect", function () {
       generation += 1;  // what was asked before is answered never, or to no one

@@ -223,3 +223,19 @@ def test_a_room_page_keeps_each_of_its_two_streams_in_order(page, live_server, r
     page.evaluate(DELIVER, [[mod_two, room_one], []])  # seen: ignored
     expect(room_list).to_have_count(2)
     expect(mod_list).to_have_count(2)
+
+
+def test_a_servers_sync_notice_brings_what_was_lost_on_its_way(page, live_server, consultation):
+    # The server sends `sync` once it listens to its message queue again after an outage
+    # (tests/realtime/test_scale_out.py): what was published meanwhile never reached the page.
+    consultation_id, topic_id, stream = consultation
+    page.add_init_script(RECORD_SOCKET)
+    page.goto(f"{live_server['url']}/consultations/{consultation_id}")
+    expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "live")
+    [lost] = respond(live_server["database_url"], consultation_id, topic_id, ["Published while Redis was down."])
+    expect(page.locator(f"#post-{lost}")).to_have_count(0)  # not broadcast: made outside the server
+
+    page.evaluate("stream => window.pageSocket.listeners('sync').forEach(handler => handler({stream: stream}))",
+                  stream)
+    expect(page.locator(f"#post-{lost} .post-body")).to_have_text("Published while Redis was down.")
+    assert [sync["data"]["stream"] for sync in syncs_sent(page)] == [stream]
