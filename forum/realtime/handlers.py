@@ -16,6 +16,7 @@ from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
+from sqlalchemy.exc import OperationalError
 
 from forum import permissions
 from forum.extensions import db, socketio
@@ -24,7 +25,15 @@ from forum.presence import announcer, presence
 from forum.ratelimits import charge_catch_up, charge_write
 from forum.services import events, rooms
 from forum.services import posts as post_service
-from forum.services.errors import LoginRequired, NotFound, RoomRefused, ServiceError, TooSoon
+from forum.services.errors import (
+    BUSY_MESSAGE,
+    LoginRequired,
+    NotFound,
+    RoomRefused,
+    ServiceError,
+    TooSoon,
+    database_busy,
+)
 
 _joined: dict[str, set[str]] = {}
 _catching_up: set[str] = set()  # connections with a join or sync being answered
@@ -93,20 +102,41 @@ def _last_seq(data) -> int | None:
     return value
 
 
+BUSY_RETRIES = 3  # a write refused because SQLite was busy is tried again this many times
+
+
 def _handler(write: bool = False):
     """Turn service errors into an error acknowledgement; for writes, commit on success and
-    roll back on any error (the events of a rolled-back write are never sent)."""
+    roll back on any error (the events of a rolled-back write are never sent). A write that
+    SQLite refused while another one held the database is tried again from the start, up to
+    BUSY_RETRIES times, then answered 503."""
     def decorate(function):
         @functools.wraps(function)
         def wrapper(data=None):
             if not isinstance(data, dict):
                 return _error(400, _("This message could not be understood."))
+            for attempt in range(BUSY_RETRIES + 1):
+                try:
+                    return run(function, data)
+                except OperationalError as error:
+                    db.session.rollback()
+                    if not database_busy(error):
+                        current_app.logger.exception("socket handler %s failed", function.__name__)
+                        return _error(500, _("Something went wrong on our side. Please try again."))
+                    socketio.sleep(0.05 * (attempt + 1))  # the other write finishes meanwhile
+            current_app.logger.warning("socket handler %s: the database stayed busy", function.__name__)
+            return {"ok": False, "error": {"code": 503, "message": str(BUSY_MESSAGE), "field": None,
+                                           "retry_after": 1}}
+
+        def run(function, data):
             try:
                 result = function(data)
                 if write:
                     db.session.commit()
                 # An answer that needs the write committed (events are numbered at commit).
                 return result() if callable(result) else result
+            except OperationalError:
+                raise
             except ServiceError as error:
                 db.session.rollback()
                 answer = {"code": error.status_code, "message": str(error.message), "field": error.field}

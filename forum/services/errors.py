@@ -1,7 +1,10 @@
 """Errors a service raises; the web and real-time layers turn them into 4xx answers."""
 from __future__ import annotations
 
+import sqlite3
+
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import OperationalError
 
 
 class ServiceError(Exception):
@@ -78,3 +81,16 @@ class TooSoon(ServiceError):
     def __init__(self, message=None, field: str | None = None, retry_after: int = 1):
         self.retry_after = retry_after
         super().__init__(message, field)
+
+
+# SQLite (the embedded default) writes one transaction at a time. A write that started by
+# reading may be refused at once, whatever the busy timeout, when another write committed
+# in between (SQLITE_BUSY_SNAPSHOT in WAL mode); trying the whole write again succeeds.
+BUSY_MESSAGE = _l("The site is busy. Please try again in a moment.")
+
+
+def database_busy(error: BaseException) -> bool:
+    """Whether `error` is SQLite refusing a write because another one holds the database."""
+    original = getattr(error, "orig", None)
+    return (isinstance(error, OperationalError) and isinstance(original, sqlite3.OperationalError)
+            and getattr(original, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY)

@@ -9,13 +9,21 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from forum import permissions
 from forum.extensions import db, login_manager
 from forum.i18n import label, plural_forms, time_tag
 from forum.models.base import utcnow
-from forum.services.errors import LoginRequired, RoomRefused, ServiceError, ValidationError
+from forum.services.errors import (
+    BUSY_MESSAGE,
+    LoginRequired,
+    RoomRefused,
+    ServiceError,
+    ValidationError,
+    database_busy,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -39,6 +47,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OperationalError, _database_error)
 
     app.jinja_env.globals.update(permissions=permissions, languages=app.config["LANGUAGES"],
                                  get_locale=get_locale, label=label, plural_forms=plural_forms)
@@ -187,6 +196,17 @@ def _csrf_error(error: CSRFError):
 def _rate_limited(error: RateLimitExceeded):
     message = _("You are doing this too often. Please wait a little and try again.")
     return render_template("errors/error.html", status=429, message=message, typed=_typed_text()), 429
+
+
+def _database_error(error: OperationalError):
+    """SQLite busy with another write (forum.services.errors.database_busy): 503, try again;
+    anything else is a failure of ours."""
+    db.session.rollback()
+    if not database_busy(error):
+        raise error
+    current_app.logger.warning("a write was refused: the database was busy (%s)", error.orig)
+    page = render_template("errors/error.html", status=503, message=BUSY_MESSAGE, typed=_typed_text())
+    return page, 503, {"Retry-After": "2"}
 
 
 def _http_error(error: HTTPException):

@@ -873,3 +873,32 @@ def test_while_the_shared_counters_are_unreachable_catch_up_is_counted_in_memory
 
     assert sync(socket, consultation_stream(consultation))["ok"] is True  # catching up still works
     assert sync(socket, consultation_stream(consultation))["error"]["code"] == 429  # and is still limited
+
+
+def test_a_post_refused_by_a_busy_database_is_tried_again_then_answered_503(db, scene, stored, monkeypatch):
+    from tests.web.test_posting import busy_error
+
+    real_store = post_service._store
+    refusals = []
+
+    def store(*args):
+        if len(refusals) < wanted_refusals:
+            refusals.append(1)
+            raise busy_error()
+        return real_store(*args)
+
+    monkeypatch.setattr(post_service, "_store", store)
+    wanted_refusals = 2  # refused twice, then let through: the post is made once
+    scene.b.join(scene.stream)
+    ack = scene.a.post(scene.stream, "Through a busy moment.", topic_id=scene.topic_id, client_key="busy-1")
+    assert ack["ok"] and len(refusals) == 2
+    assert [e["post"]["id"] for e in scene.b.events()] == [ack["post"]["id"]]
+    assert stored() == (1, 1)
+
+    refusals.clear()
+    wanted_refusals = 100  # busy every time: a clear answer, and nothing stored
+    ack = scene.a.post(scene.stream, "Never through.", topic_id=scene.topic_id, client_key="busy-2")
+    assert ack == {"ok": False, "error": {"code": 503, "message": "The site is busy. Please try again in a moment.",
+                                          "field": None, "retry_after": 1}}
+    assert len(refusals) == 4  # the first try and BUSY_RETRIES more
+    assert stored() == (1, 1) and scene.b.events() == []

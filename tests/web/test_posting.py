@@ -347,3 +347,34 @@ def test_a_form_sent_twice_with_the_same_client_key_makes_one_post(client, make_
     other_key = client.post(f"/consultations/{consultation.id}/responses", data=dict(form, client_key="another"))
     assert other_key.status_code == 302
     assert post_count() == 2
+
+
+# --- a busy database (SQLite) -------------------------------------------------------------
+
+def busy_error():
+    """What SQLAlchemy raises when SQLite refuses a write because another one holds it."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    refused = sqlite3.OperationalError("database is locked")
+    refused.sqlite_errorcode = sqlite3.SQLITE_BUSY_SNAPSHOT
+    return OperationalError("INSERT INTO post ...", {}, refused)
+
+
+def test_a_write_refused_by_a_busy_database_answers_503_and_keeps_what_was_typed(
+        client, db, make_user, make_consultation, monkeypatch):
+    from forum.services import posts
+
+    consultation = make_consultation()
+    login(client, make_user())
+    monkeypatch.setattr(posts, "_store", lambda *args: (_ for _ in ()).throw(busy_error()))
+
+    response = client.post(f"/consultations/{consultation.id}/responses",
+                           data={"topic_id": consultation.topics[0].id, "body": "My long answer, kept."})
+
+    assert response.status_code == 503 and response.headers["Retry-After"] == "2"
+    page = parse(response)
+    assert error_message(page) == "The site is busy. Please try again in a moment."
+    assert "My long answer, kept." in page.text()
+    assert db.session.scalar(db.select(db.func.count(Post.id))) == 0
