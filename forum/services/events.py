@@ -251,7 +251,8 @@ _CARD_LOADS = [
 def post_data(post: Post, figures_only: bool = False) -> dict[str, Any]:
     """A post for every reader, in no language: its facts, its words and its sanitised HTML
     once; the page builds the card in its reader's language (forum/web/cards.py). A hidden
-    post carries no text (nor its subject or quote), a deleted one no author either."""
+    post carries no text (nor its subject or quote), a deleted one no author either. An
+    endorsement's message (`figures_only`) carries the figures alone."""
     data = {
         "id": post.id, "thread_id": post.thread_id, "parent_id": post.parent_id,
         "topic_id": post.topic_id, "room_id": post.room_id,
@@ -264,25 +265,29 @@ def post_data(post: Post, figures_only: bool = False) -> dict[str, Any]:
     if figures_only:
         return data
     see_text = not post.is_deleted and not post.is_hidden
-    author = post.author
-    data.update({
-        "created_at": post.created_at.isoformat(timespec="seconds"),
-        "edited": post.edited_at is not None,
-        "announcement": post.announcement,
-        "author": None if post.is_deleted else {
-            "name": author.display_name, "organisation": author.organisation,
-            "organisation_type": author.organisation_type, "country": author.country,
-            "role": _author_role(post)},
+    data["created_at"] = post.created_at.isoformat(timespec="seconds")
+    if not post.is_deleted:
+        author = post.author
+        data["author"] = {"name": author.display_name, "organisation": author.organisation,
+                          "organisation_type": author.organisation_type, "country": author.country}
+        role = _author_role(post)
+        if role:
+            data["author"]["role"] = role
+    if post.parent is not None:
+        data["parent"] = {"deleted": post.parent.is_deleted,
+                          "name": "" if post.parent.is_deleted else post.parent.author.display_name}
+    if see_text:
+        data["body_html"] = post.body_html
+        if post.quoted_post is not None:
+            data["quote"] = _quote(post.quoted_post)
+    # What most posts are not: absent rather than false or empty, to keep the message small.
+    optional = {
+        "edited": post.edited_at is not None, "announcement": post.announcement,
         "on_behalf": post.organisation_name if post.on_behalf_of_organisation else "",
-        "parent": None if post.parent is None else {
-            "deleted": post.parent.is_deleted,
-            "name": "" if post.parent.is_deleted else post.parent.author.display_name},
         "subject": post.subject if see_text else "",
-        "quote": _quote(post.quoted_post) if see_text and post.quoted_post is not None else None,
-        "body_html": post.body_html if see_text else None,
-    })
-    if post.status.value == "rejected":  # only on the moderators' stream
-        data["rejected_reason"] = post.rejected_reason
+        "rejected_reason": post.rejected_reason if post.status.value == "rejected" else "",
+    }
+    data.update((key, value) for key, value in optional.items() if value)
     return data
 
 
