@@ -79,6 +79,11 @@
     ["endorse", "reply", "log-in", "edit", "delete", "flag", "moderate"].forEach(function (rule) {
       facts[rule] = allowed(rule, post.author_id);
     });
+    // As the server's rules (forum/permissions.py): a hidden post takes no endorsement, reply
+    // or edit; a closed thread takes replies from its moderators only.
+    facts.endorse = facts.endorse && !post.hidden;
+    facts.edit = facts.edit && !post.hidden;
+    facts.reply = facts.reply && !post.hidden && (!(post.locked || post.thread_locked) || moderates);
     var values = {
       id: post.id, thread_id: post.thread_id, parent_id: post.parent_id, topic_id: post.topic_id,
       author_id: post.author_id, created_at: post.created_at, subject: post.subject, body_html: post.body_html,

@@ -62,7 +62,7 @@
     switch (rule) {
       case "endorse": return signedIn && canPost && !mine;
       case "reply": return canPost;
-      case "flag": return signedIn && !mine && !moderates;
+      case "flag": return signedIn && !mine;
       case "delete": return mine || organiser;
       case "moderate": return moderates;
     }
