@@ -88,7 +88,7 @@ def cards(page, selectors: list[str]) -> dict[str, str]:
 
 
 def _first_difference(built: str, loaded: str) -> tuple[str, str]:
-    at = next((i for i, (a, b) in enumerate(zip(built, loaded)) if a != b), min(len(built), len(loaded)))
+    at = next((i for i, (a, b) in enumerate(zip(built, loaded, strict=False)) if a != b), min(len(built), len(loaded)))
     return built[max(0, at - 200):at + 300], loaded[max(0, at - 200):at + 300]
 
 
