@@ -63,7 +63,7 @@ def _stand_in(*, consultation, room, backchannel: bool) -> SimpleNamespace:
 
 
 def card_template(kind: str, *, consultation=None, room=None) -> Markup:
-    """`<template data-card="kind">`: the card of a consultation's response ("response") or
+    """`<script type="text/html" data-card="kind">`: the card of a consultation's response ("response") or
     reply ("reply"), or of a room's message ("message"), or of one in its moderators'
     back-channel ("backchannel")."""
     post = _stand_in(consultation=consultation, room=room, backchannel=kind == "backchannel")
@@ -75,7 +75,11 @@ def card_template(kind: str, *, consultation=None, room=None) -> Markup:
     for name, number in _NUMBERS.items():
         html = html.replace(str(number), _slot(name))
     html = _TIME.sub('<time datetime="⟦created_at⟧">⟦created_at⟧</time>', html)
-    return Markup('<template data-card="{}">{}</template>').format(kind, Markup(html.strip()))
+    if "</script" in html.lower():  # it holds no user data, so this cannot be: never end the script early
+        raise ValueError("a card template may not hold </script")
+    # Carried as text (as the page's other data for scripts is), not as a <template>: the
+    # page's own markup holds only what it shows, and the script parses the card when it fills it.
+    return Markup('<script type="text/html" data-card="{}">{}</script>').format(kind, Markup(html.strip()))
 
 
 def card_words(consultation=None) -> dict:

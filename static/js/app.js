@@ -23,7 +23,8 @@
   window.plenaryFormatTimes(document);
 
   // A post's card, built from a live event the way the server renders it on page load: the
-  // page carries the card's own template (forum/web/cards.py), rendered in its language with
+  // page carries the card's own template (`source`, a <script type="text/html">:
+  // forum/web/cards.py), rendered in its language with
   // every part that depends on the post in a <template data-if="facts">, kept when all the
   // facts hold ("!name": when it does not), and every value of the post as a slot, ⟦name⟧,
   // in text or in an attribute (⟦?facts:text⟧ in an attribute: `text` when the facts hold).
@@ -31,7 +32,9 @@
   // the server sanitised it (forum/rendering.py). `facts` and `values` are plain objects.
   // An element marked data-drop-empty="selector" goes when nothing in it matches.
   var SLOT = /⟦(\?([^:⟧]*):)?([^⟦⟧]*)⟧/g;
-  window.plenaryFillCard = function (template, facts, values) {
+  window.plenaryFillCard = function (source, facts, values) {
+    var template = document.createElement("template");
+    template.innerHTML = source.textContent.trim();
     function holds(condition) {
       return condition.split(" ").every(function (fact) {
         var negated = fact.charAt(0) === "!";
@@ -55,7 +58,7 @@
       });
       return fragment;
     }
-    var card = resolve(template.content.cloneNode(true));
+    var card = resolve(template.content);
     var walker = document.createTreeWalker(card, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
     var nodes = [];
     while (walker.nextNode()) nodes.push(walker.currentNode);

@@ -95,7 +95,7 @@
       endorsement_count: post.endorsement_count,
       endorsements: window.plenaryPlural(words.endorsements, post.endorsement_count)
     };
-    var template = root.querySelector('template[data-card="' + (post.parent_id ? "reply" : "response") + '"]');
+    var template = document.querySelector('script[data-card="' + (post.parent_id ? "reply" : "response") + '"]');
     var article = window.plenaryFillCard(template, facts, values);
     if (window.plenaryFormatTimes) window.plenaryFormatTimes(article);
     return article;

@@ -97,7 +97,7 @@
       rejected_reason: post.rejected_reason, endorsement_count: post.endorsement_count,
       agreements: window.plenaryPlural(words.agreements, post.endorsement_count)
     };
-    var template = root.querySelector('template[data-card="' + (post.backchannel ? "backchannel" : "message") + '"]');
+    var template = document.querySelector('script[data-card="' + (post.backchannel ? "backchannel" : "message") + '"]');
     var item = window.plenaryFillCard(template, facts, values);
     if (window.plenaryFormatTimes) window.plenaryFormatTimes(item);
     enhanceForms(item);
