@@ -1,7 +1,8 @@
 """A card built by the page from a compact live event is the card the server renders on page
 load, for the same reader, in English and in Italian: a consultation's posts (a response on
 behalf of an organisation, edited; a reply quoting it; a pinned and closed thread; a hidden
-post) and a room's messages (a reply with a quote, a pinned one, a hidden one, a moderator's).
+post; a deleted one) and a room's messages (a reply with a quote, a pinned one, a hidden one,
+a moderator's, a deleted one).
 
 The page is opened first; the posts are written straight into the database (as another server
 process would); one more write through the server then reaches the page with a gap in the
@@ -113,11 +114,13 @@ def test_a_consultations_cards_built_from_events_are_the_page_loads(opened, serv
         consultation = db.session.scalars(select(Consultation).where(
             Consultation.status == ConsultationStatus.OPEN).order_by(Consultation.id)).first()
         consultation_id, topic_id = consultation.id, consultation.topics[-1].id
+        from forum.services import posts
+        withdrawn_id = posts.create_post(user(AMINA), consultation, topic_id=topic_id, body="To be withdrawn.").id
     path = f"/consultations/{consultation_id}"
     pages = [opened(server, email, PARTICIPANT_PASSWORD, path) for email in (AMINA, JONAS)]
 
     with services(server) as (_app, db, user):
-        from forum.models import Consultation
+        from forum.models import Consultation, Post
         from forum.services import moderation, posts
 
         consultation = db.session.get(Consultation, consultation_id)
@@ -135,7 +138,8 @@ def test_a_consultations_cards_built_from_events_are_the_page_loads(opened, serv
         moderation.lock_thread(organiser, pinned)
         moderation.hide_post(organiser, hidden, "Personal data")
         posts.endorse(giulia, pinned)
-        ids = [response.id, reply.id, pinned.id, hidden.id]
+        posts.delete_post(amina, db.session.get(Post, withdrawn_id))
+        ids = [response.id, reply.id, pinned.id, hidden.id, withdrawn_id]
     # One more write through the server: its event reaches the pages, which catch up on the rest.
     trigger = Browser(server["url"]).login(GIULIA, PARTICIPANT_PASSWORD)
     assert trigger.respond(consultation_id, topic_id, f"And one more ({language}).") == 302
@@ -169,10 +173,16 @@ def room_members(server) -> tuple[str, list[str]]:
 def test_a_rooms_cards_built_from_events_are_the_page_loads(opened, server, language):
     path, (other, third) = room_members(server)
     speak(server, language, EVA, LEA)
+    with services(server) as (_app, db, user):
+        from forum.models import Room
+        from forum.services import posts
+
+        room = db.session.get(Room, int(path.rsplit("/", 1)[1]))
+        withdrawn_id = posts.post_in_room(user(other), room, body="To be withdrawn.").id
     pages = [opened(server, EVA, PARTICIPANT_PASSWORD, path), opened(server, LEA, MODERATOR_PASSWORD, path)]
 
     with services(server) as (_app, db, user):
-        from forum.models import Room
+        from forum.models import Post, Room
         from forum.services import moderation, posts
 
         room = db.session.get(Room, int(path.rsplit("/", 1)[1]))
@@ -187,7 +197,8 @@ def test_a_rooms_cards_built_from_events_are_the_page_loads(opened, server, lang
         posts.endorse(third_one, first)
         moderation.pin_post(lea, pinned)
         moderation.hide_post(lea, hidden, "Personal data")
-        ids = [first.id, reply.id, pinned.id, hidden.id, by_moderator.id]
+        posts.delete_post(someone, db.session.get(Post, withdrawn_id))
+        ids = [first.id, reply.id, pinned.id, hidden.id, by_moderator.id, withdrawn_id]
     trigger = Browser(server["url"]).login(third, PARTICIPANT_PASSWORD)
     assert trigger.submit(path, path + "/messages", {"body": f"One more ({language})."}) == 302
 
