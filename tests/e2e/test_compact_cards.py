@@ -134,10 +134,10 @@ def test_a_consultations_cards_built_from_events_are_the_page_loads(opened, serv
         pinned = posts.create_post(jonas, consultation, topic_id=topic_id, body="A pinned and closed thread.")
         hidden = posts.create_post(giulia, consultation, topic_id=topic_id, body="A phone number: 0470 12 34 56.")
         db.session.flush()
+        posts.endorse(giulia, pinned)  # its author sees "1 endorsement" on the card of the pin
         moderation.pin_post(organiser, pinned)
         moderation.lock_thread(organiser, pinned)
         moderation.hide_post(organiser, hidden, "Personal data")
-        posts.endorse(giulia, pinned)
         posts.delete_post(amina, db.session.get(Post, withdrawn_id))
         ids = [response.id, reply.id, pinned.id, hidden.id, withdrawn_id]
     # One more write through the server: its event reaches the pages, which catch up on the rest.
@@ -195,6 +195,8 @@ def test_a_rooms_cards_built_from_events_are_the_page_loads(opened, server, lang
         by_moderator = posts.post_in_room(lea, room, body="Five minutes left for this point.")
         db.session.flush()
         posts.endorse(third_one, first)
+        posts.endorse(third_one, reply)  # its author sees the count in words, on the card of the pin:
+        moderation.pin_post(lea, reply)
         moderation.pin_post(lea, pinned)
         moderation.hide_post(lea, hidden, "Personal data")
         posts.delete_post(someone, db.session.get(Post, withdrawn_id))
