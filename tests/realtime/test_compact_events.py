@@ -36,7 +36,7 @@ def test_the_event_of_a_typical_post_is_under_a_kilobyte(db, make_user, make_con
     assert [key for key in event["post"] if key in ("parent", "quote", "edited", "on_behalf")] == []
 
 
-def test_a_reply_quoting_its_parent_stays_small_too(db, make_user, make_post, connect):
+def test_a_reply_quoting_its_parent_is_small_but_for_the_two_texts(db, make_user, make_post, connect):
     parent = make_post(make_user(display_name="Ann"), body=TYPICAL[:200])
     db.session.commit()
     reply = post_service.create_post(make_user(), parent.consultation, parent=parent, quote=True,
@@ -45,7 +45,10 @@ def test_a_reply_quoting_its_parent_stays_small_too(db, make_user, make_post, co
 
     message = db.session.get(StreamEvent, _last_event_id(db, reply.id)).payload
     assert message["post"]["quote"]["name"] == "Ann" and message["post"]["parent"] == {"deleted": False, "name": "Ann"}
-    assert len(on_the_wire(message)) <= 1024
+    # It carries the quoted words too (the quote reads as the quoted post does now): beyond
+    # the two texts, it is as small as any post's.
+    texts = len(json.dumps(message["post"]["body_html"])) + len(json.dumps(message["post"]["quote"]["body_html"]))
+    assert len(on_the_wire(message)) - texts <= 700
 
 
 def test_an_endorsement_carries_only_the_figures(db, make_user, make_post):
