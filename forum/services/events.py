@@ -231,13 +231,15 @@ def payload(stream_event: StreamEvent) -> dict[str, Any]:
         return {**message, "data": stream_event.data or {}}
     # Read anew: the copy in this session may predate a change another transaction committed
     # while this one waited for its stream number (a moderator's hide during an endorsement).
-    # One statement: the post with everything its card shows.
-    post = db.session.get(Post, stream_event.post_id, options=_CARD_LOADS, populate_existing=True)
+    # One statement: the post with everything its card shows (an endorsement's, its figures).
+    figures_only = stream_event.kind in COUNT_ONLY_KINDS
+    post = db.session.get(Post, stream_event.post_id, options=[] if figures_only else _CARD_LOADS,
+                          populate_existing=True)
     if stream_event.stream_key != current_stream(post):
         # The post has left this stream (moved, approved): its readers learn only that.
         return {**message, "post": {"id": post.id, "left": True}}
     counts = _consultation_counts(post) if post.room_id is None and stream_event.kind in COUNTED_KINDS else {}
-    return {**message, **counts, "post": post_data(post, figures_only=stream_event.kind in COUNT_ONLY_KINDS)}
+    return {**message, **counts, "post": post_data(post, figures_only=figures_only)}
 
 
 # Everything a card shows, in the post's one statement (rows are joined, not fetched after).
