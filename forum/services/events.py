@@ -352,8 +352,8 @@ def _store_payloads(session: Session) -> None:
     # Numbers first, then the messages: a message is then built from a state that includes
     # every earlier-numbered event's commit (READ COMMITTED reads what committed while the
     # number was awaited), so the counts and quotes it carries are never older than those of
-    # the message before it. Building messages before numbering would shorten the lock by the
-    # rendering but could let a later number carry older counts (two posts rendered at once,
+    # the message before it. Building messages before numbering would shorten the lock by
+    # their building but could let a later number carry older counts (two posts built at once,
     # each counting itself only).
     # Messages are built while the transaction can still read and write, stored with their
     # events in it (so catch-up sends exactly what was broadcast), and sent after commit.
