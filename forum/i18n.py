@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_time, get_datetime_format
-from flask import current_app, g, has_request_context, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale, get_timezone, get_translations
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -49,14 +49,11 @@ def format_when(value: datetime, format: str = "medium", *, zone: str | None = N
 
 
 def time_tag(value: datetime | None, format: str = "medium") -> Markup:
-    """A <time> element: machine-readable UTC, shown in the reader's time zone and locale.
-    In HTML rendered for every reader (live broadcasts) the text stays in UTC: the page's
-    script shows it in each reader's own zone, and nobody learns the writer's."""
+    """A <time> element: machine-readable UTC, shown in the reader's time zone and locale."""
     if value is None:
         return Markup("")
-    rebase = not g.get("render_for_everyone", False)
     return Markup('<time datetime="{iso}">{text}</time>').format(
-        iso=value.isoformat(timespec="seconds"), text=escape(format_when(value, format, rebase=rebase)))
+        iso=value.isoformat(timespec="seconds"), text=escape(format_when(value, format)))
 
 
 @cache

@@ -20,8 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app, g, has_request_context, render_template
-from flask_babel import force_locale
+from flask import current_app
 from sqlalchemy import case, exists, null, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -232,34 +231,101 @@ def events_after(stream_key: str, last_seq: int, limit: int) -> tuple[list[dict]
 
 
 def payload(stream_event: StreamEvent) -> dict[str, Any]:
-    """The message sent for an event: the post as it is when the event's transaction commits,
-    rendered for any reader, or the event's data. Built once (`_store_payloads`), stored with
-    the event, broadcast and later sent to catch-up as stored; clients replace by post id."""
+    """The message sent for an event: the post as it is when the event's transaction commits
+    (`post_data`), or the event's data. Built once (`_store_payloads`), stored with the event,
+    broadcast and later sent to catch-up as stored; clients replace by post id."""
     message = {"stream": stream_event.stream_key, "seq": stream_event.seq, "type": stream_event.kind}
     if stream_event.post_id is None:
         return {**message, "data": stream_event.data or {}}
     # Read anew: the copy in this session may predate a change another transaction committed
     # while this one waited for its stream number (a moderator's hide during an endorsement).
-    post = db.session.get(Post, stream_event.post_id, options=[joinedload(Post.author), joinedload(Post.topic)],
+    # One statement: the post with everything its card shows (an endorsement's, its figures).
+    figures_only = stream_event.kind in COUNT_ONLY_KINDS
+    post = db.session.get(Post, stream_event.post_id, options=[] if figures_only else _CARD_LOADS,
                           populate_existing=True)
     if stream_event.stream_key != current_stream(post):
         # The post has left this stream (moved, approved): its readers learn only that.
         return {**message, "post": {"id": post.id, "left": True}}
     counts = _consultation_counts(post) if post.room_id is None and stream_event.kind in COUNTED_KINDS else {}
-    return {
-        **message, **counts,
-        "post": {
-            "id": post.id, "thread_id": post.thread_id, "parent_id": post.parent_id,
-            "topic_id": post.topic_id, "room_id": post.room_id,
-            "author_id": None if post.is_deleted else post.author_id,
-            "endorsement_count": post.endorsement_count, "deleted": post.is_deleted,
-            "hidden": post.is_hidden, "pinned": post.pinned_at is not None,
-            "locked": post.locked_at is not None, "status": post.status.value,
-            "backchannel": post.backchannel,
-        },
-        # One rendering per interface language; times inside are formatted by the reader's browser.
-        "html": {language: render_post(post, language) for language in current_app.config["LANGUAGES"]},
+    return {**message, **counts, "post": post_data(post, figures_only=figures_only)}
+
+
+# Everything a card shows, in the post's one statement (rows are joined, not fetched after).
+_CARD_LOADS = [
+    joinedload(Post.author), joinedload(Post.topic), joinedload(Post.consultation).joinedload(Consultation.hosts),
+    joinedload(Post.room).joinedload(Room.event), joinedload(Post.room).joinedload(Room.moderators),
+    joinedload(Post.parent).joinedload(Post.author), joinedload(Post.quoted_post).joinedload(Post.author),
+]
+
+
+def post_data(post: Post, figures_only: bool = False) -> dict[str, Any]:
+    """A post for every reader, in no language: its facts, its words and its sanitised HTML
+    once; the page builds the card in its reader's language (forum/web/cards.py). A hidden
+    post carries no text (nor its subject or quote), a deleted one no author either. An
+    endorsement's message (`figures_only`) carries the figures alone."""
+    data = {
+        "id": post.id, "thread_id": post.thread_id, "parent_id": post.parent_id,
+        "topic_id": post.topic_id, "room_id": post.room_id,
+        "author_id": None if post.is_deleted else post.author_id,
+        "endorsement_count": post.endorsement_count, "deleted": post.is_deleted,
+        "hidden": post.is_hidden, "pinned": post.pinned_at is not None,
+        "locked": post.locked_at is not None, "status": post.status.value,
+        "backchannel": post.backchannel,
     }
+    if figures_only:
+        return data
+    see_text = not post.is_deleted and not post.is_hidden
+    data["created_at"] = post.created_at.isoformat(timespec="seconds")
+    if not post.is_deleted:
+        author = post.author
+        data["author"] = {"name": author.display_name, "organisation": author.organisation,
+                          "organisation_type": author.organisation_type, "country": author.country}
+        role = _author_role(post)
+        if role:
+            data["author"]["role"] = role
+    if post.parent is not None:
+        data["parent"] = {"deleted": post.parent.is_deleted,
+                          "name": "" if post.parent.is_deleted else post.parent.author.display_name}
+    if see_text:
+        data["body_html"] = post.body_html
+        if post.quoted_post is not None:
+            data["quote"] = _quote(post.quoted_post)
+    # What most posts are not: absent rather than false or empty, to keep the message small.
+    optional = {
+        "edited": post.edited_at is not None, "announcement": post.announcement,
+        "on_behalf": post.organisation_name if post.on_behalf_of_organisation else "",
+        "subject": post.subject if see_text else "",
+        "rejected_reason": post.rejected_reason if post.status.value == "rejected" else "",
+        "thread_locked": post.parent_id is not None and _thread_root(post).locked_at is not None,
+    }
+    data.update((key, value) for key, value in optional.items() if value)
+    return data
+
+
+def _thread_root(post: Post) -> Post:
+    """The response a reply belongs to: its parent, already loaded, for most replies."""
+    if post.parent is not None and post.parent.id == post.thread_id:
+        return post.parent
+    return db.session.get(Post, post.thread_id)
+
+
+def _author_role(post: Post) -> str | None:
+    """The badge by the author's name: a consultation's host; a room's moderator, or the
+    event's organiser."""
+    if post.room is None:
+        return "host" if post.consultation.is_host(post.author) else None
+    if post.room.is_moderator(post.author):
+        return "moderator"
+    return "organiser" if post.room.event.owner_id == post.author_id else None
+
+
+def _quote(quoted: Post) -> dict[str, Any]:
+    """How a quoted post reads where it is quoted (templates/partials/quote.html)."""
+    if quoted.is_deleted:
+        return {"id": quoted.id, "state": "deleted"}
+    if quoted.is_hidden or not quoted.is_published:
+        return {"id": quoted.id, "state": "hidden"}
+    return {"id": quoted.id, "state": "shown", "name": quoted.author.display_name, "body_html": quoted.body_html}
 
 
 # Events after which a consultation's response counts may have changed: they carry the counts
@@ -275,27 +341,6 @@ def _consultation_counts(post: Post) -> dict[str, Any]:
     stored = topic_counts(post.consultation)
     topics = {str(topic.id): stored.get(topic.id, 0) for topic in post.consultation.topics}
     return {"counts": {"responses": sum(topics.values()), "topics": topics}}
-
-
-def render_post(post: Post, language: str) -> str:
-    """A post's HTML as any reader of `language` sees it: every action is in it, hidden, and
-    the page's script shows those its reader may use (the server still decides)."""
-    from forum.services.posts import ThreadNode
-
-    if post.room_id is not None:
-        template, context = "rooms/_message.html", dict(message=post, live=True)
-    else:
-        template = "posts/_post.html"
-        context = dict(node=ThreadNode(post), depth=1 if post.parent_id else 0, live=True, responses=None)
-    if not has_request_context():  # a command-line write: links need a request
-        with current_app.test_request_context():
-            return render_post(post, language)
-    g.render_for_everyone = True
-    try:
-        with force_locale(language):
-            return render_template(template, **context)
-    finally:
-        g.render_for_everyone = False
 
 
 # Events whose message clients read only for its figures (the post's text is not replaced):
@@ -315,8 +360,8 @@ def _store_payloads(session: Session) -> None:
     # Numbers first, then the messages: a message is then built from a state that includes
     # every earlier-numbered event's commit (READ COMMITTED reads what committed while the
     # number was awaited), so the counts and quotes it carries are never older than those of
-    # the message before it. Building messages before numbering would shorten the lock by the
-    # rendering but could let a later number carry older counts (two posts rendered at once,
+    # the message before it. Building messages before numbering would shorten the lock by
+    # their building but could let a later number carry older counts (two posts built at once,
     # each counting itself only).
     # Messages are built while the transaction can still read and write, stored with their
     # events in it (so catch-up sends exactly what was broadcast), and sent after commit.

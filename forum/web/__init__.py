@@ -27,7 +27,7 @@ from forum.services.errors import (
 
 
 def init_app(app: Flask) -> None:
-    from forum.web import admin, auth, consultations, events, exports, main, moderation, posts, rooms
+    from forum.web import admin, auth, cards, consultations, events, exports, main, moderation, posts, rooms
     from forum.web.requests import IdConverter, PlenaryRequest
 
     app.request_class = PlenaryRequest
@@ -50,7 +50,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(OperationalError, _database_error)
 
     app.jinja_env.globals.update(permissions=permissions, languages=app.config["LANGUAGES"],
-                                 get_locale=get_locale, label=label, plural_forms=plural_forms)
+                                 get_locale=get_locale, label=label, plural_forms=plural_forms,
+                                 card_template=cards.card_template, card_words=cards.card_words)
     app.jinja_env.filters["time"] = time_tag
     app.context_processor(lambda: {"now": utcnow()})
     app.jinja_env.add_extension("jinja2.ext.i18n")

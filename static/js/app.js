@@ -22,6 +22,68 @@
   };
   window.plenaryFormatTimes(document);
 
+  // A post's card, built from a live event the way the server renders it on page load: the
+  // page carries the card's own template (`source`, a <script type="text/html">:
+  // forum/web/cards.py), rendered in its language with
+  // every part that depends on the post in a <template data-if="facts">, kept when all the
+  // facts hold ("!name": when it does not), and every value of the post as a slot, ⟦name⟧,
+  // in text or in an attribute (⟦?facts:text⟧ in an attribute: `text` when the facts hold).
+  // Slots are filled as text, never parsed; the ones named *_html take the post's HTML as
+  // the server sanitised it (forum/rendering.py). `facts` and `values` are plain objects.
+  // An element marked data-drop-empty="selector" goes when nothing in it matches.
+  var SLOT = /⟦(\?([^:⟧]*):)?([^⟦⟧]*)⟧/g;
+  window.plenaryFillCard = function (source, facts, values) {
+    var template = document.createElement("template");
+    template.innerHTML = source.textContent.trim();
+    function holds(condition) {
+      return condition.split(" ").every(function (fact) {
+        var negated = fact.charAt(0) === "!";
+        var name = negated ? fact.slice(1) : fact;
+        if (!(name in facts)) throw new Error("plenaryFillCard: no fact " + name);
+        return negated ? !facts[name] : !!facts[name];
+      });
+    }
+    function value(name) {
+      if (!(name in values)) throw new Error("plenaryFillCard: no value " + name);
+      return values[name] === null || values[name] === undefined ? "" : String(values[name]);
+    }
+    function fillText(text) {
+      return text.replace(SLOT, function (_all, _cond, condition, rest) {
+        return condition !== undefined ? (holds(condition) ? rest : "") : value(rest);
+      });
+    }
+    function resolve(fragment) {
+      fragment.querySelectorAll("template[data-if]").forEach(function (part) {
+        if (holds(part.dataset.if)) part.replaceWith(resolve(part.content)); else part.remove();
+      });
+      return fragment;
+    }
+    var card = resolve(template.content);
+    var walker = document.createTreeWalker(card, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+    var nodes = [];
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    nodes.forEach(function (node) {
+      if (node.nodeType === Node.TEXT_NODE) {
+        var html = /^⟦(\w+_html)⟧$/.exec(node.data.trim());
+        if (html) {
+          var trusted = document.createElement("template");
+          trusted.innerHTML = value(html[1]);  // sanitised by the server (bleach), never user text as is
+          node.replaceWith(trusted.content);
+        } else if (node.data.indexOf("⟦") !== -1) {
+          node.data = fillText(node.data);
+        }
+        return;
+      }
+      Array.prototype.forEach.call(node.attributes, function (attribute) {
+        if (attribute.value.indexOf("⟦") !== -1) attribute.value = fillText(attribute.value);
+      });
+    });
+    Array.prototype.slice.call(card.querySelectorAll("[data-drop-empty]")).reverse().forEach(function (el) {
+      if (!el.querySelector(el.dataset.dropEmpty)) el.remove(); else el.removeAttribute("data-drop-empty");
+    });
+    return card.firstElementChild;
+  };
+
   // Every posting form carries a key of its own: sent twice (a double click, a resend after
   // a lost answer), it still makes one post.
   window.plenaryNewKey = function () {

@@ -10,7 +10,6 @@
   var strings = JSON.parse(document.getElementById("live-strings").textContent);
   var me = document.querySelector('meta[name="user-id"]').content;
   me = me ? parseInt(me, 10) : null;
-  var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var acceptsPosts = root.dataset.acceptsPosts === "yes";
   var moderates = root.dataset.moderates === "yes";
   var organiser = root.dataset.organiser === "yes";
@@ -50,7 +49,6 @@
     var mine = signedIn && me === authorId;
     switch (rule) {
       case "endorse": return signedIn && acceptsPosts && !mine;
-      case "no-endorse": return !(signedIn && acceptsPosts && !mine);
       case "reply": return signedIn && acceptsPosts;
       case "log-in": return !signedIn && acceptsPosts;
       case "edit": return mine && acceptsPosts;
@@ -61,26 +59,44 @@
     return false;
   }
 
-  var language = document.documentElement.lang;
+  var words = JSON.parse(document.getElementById("card-words").textContent);
 
-  function fromHtml(html) {
-    var template = document.createElement("template");
-    template.innerHTML = (html[language] || html[Object.keys(html)[0]]).trim();
-    var article = template.content.querySelector("article.post");
+  // A post's card as the server renders it for this reader, from the event's data and the
+  // page's card template (plenaryFillCard, static/js/app.js), in the page's language.
+  function card(post) {
+    var author = post.author || {};
+    var quote = post.quote || {};
+    var parent = post.parent || {};
+    var topic = words.topics[post.topic_id] || {};
+    var facts = {
+      deleted: post.deleted, hidden: post.hidden, pinned: post.pinned, locked: post.locked,
+      edited: post.edited && !post.deleted && !post.hidden, host: author.role === "host",
+      on_behalf: !!post.on_behalf, organisation: !!author.organisation, subject: !!post.subject,
+      parent: !!post.parent, parent_deleted: !!parent.deleted, quote: !!post.quote,
+      quote_deleted: quote.state === "deleted", quote_gone: quote.state !== "shown"
+    };
+    ["endorse", "reply", "log-in", "edit", "delete", "flag", "moderate"].forEach(function (rule) {
+      facts[rule] = allowed(rule, post.author_id);
+    });
+    // As the server's rules (forum/permissions.py): a hidden post takes no endorsement, reply
+    // or edit; a closed thread takes replies from its moderators only.
+    facts.endorse = facts.endorse && !post.hidden;
+    facts.edit = facts.edit && !post.hidden;
+    facts.reply = facts.reply && !post.hidden && (!(post.locked || post.thread_locked) || moderates);
+    var values = {
+      id: post.id, thread_id: post.thread_id, parent_id: post.parent_id, topic_id: post.topic_id,
+      author_id: post.author_id, created_at: post.created_at, subject: post.subject, body_html: post.body_html,
+      author_name: author.name, organisation: author.organisation, on_behalf: post.on_behalf,
+      organisation_type: words.organisation_types[author.organisation_type] || author.organisation_type,
+      country: author.country, country_name: words.countries[author.country] || author.country,
+      topic_number: topic.number, topic_title: topic.title, parent_name: parent.name,
+      quoted_id: quote.id, quote_name: quote.name, quote_html: quote.body_html,
+      endorsement_count: post.endorsement_count,
+      endorsements: window.plenaryPlural(words.endorsements, post.endorsement_count)
+    };
+    var template = document.querySelector('script[data-card="' + (post.parent_id ? "reply" : "response") + '"]');
+    var article = window.plenaryFillCard(template, facts, values);
     if (window.plenaryFormatTimes) window.plenaryFormatTimes(article);
-    var footer = article.querySelector("footer[data-author-id]");
-    if (footer) {
-      var authorId = parseInt(footer.dataset.authorId, 10);
-      article.querySelectorAll("[data-requires]").forEach(function (el) {
-        el.hidden = !allowed(el.dataset.requires, authorId);
-      });
-      // An "Actions" disclosure with nothing this reader may use is not shown at all.
-      article.querySelectorAll("[data-message-menu]").forEach(function (menu) {
-        var items = menu.querySelector(".message-menu-items").children;
-        menu.hidden = !Array.prototype.some.call(items, function (el) { return !el.hidden; });
-      });
-      article.querySelectorAll('input[name="csrf_token"]').forEach(function (input) { input.value = csrf; });
-    }
     return article;
   }
 
@@ -129,7 +145,7 @@
   function created(event) {
     var post = event.post;
     if (document.getElementById("post-" + post.id)) return updated(event);
-    var article = fromHtml(event.html);
+    var article = card(post);
     var name = (article.querySelector(".post-author strong") || {}).textContent || "";
     if (post.parent_id) {
       var parent = document.getElementById("post-" + post.parent_id);
@@ -166,17 +182,16 @@
       return;
     }
     if (event.type === "post.endorsed") {
-      // Only the figures change: update them in place, so focus and the reader's own
-      // endorsement state stay where they are.
-      var fresh = fromHtml(event.html);
-      current.querySelectorAll(".count").forEach(function (el) { el.textContent = event.post.endorsement_count; });
+      // Only the figures change (the event carries nothing else): update them in place, so
+      // focus and the reader's own endorsement state stay where they are.
+      var n = event.post.endorsement_count;
+      current.querySelectorAll(".count").forEach(function (el) { el.textContent = n; });
       var count = current.querySelector(".endorse-count");
-      var freshCount = fresh.querySelector(".endorse-count");
-      if (count && freshCount) count.textContent = freshCount.textContent;
+      if (count) count.textContent = window.plenaryPlural(words.endorsements, n);
       return;
     }
     var focused = current.contains(document.activeElement) ? current.id : null;
-    var fresh = fromHtml(event.html);
+    var fresh = card(event.post);
     // Keep the reader's own endorsement button (its pressed state is theirs, not the broadcast's).
     var ownEndorse = current.querySelector("footer form[action$='/endorsement']");
     var freshEndorse = fresh.querySelector("footer form[action$='/endorsement']");

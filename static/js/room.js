@@ -10,7 +10,6 @@
   var me = document.querySelector('meta[name="user-id"]').content;
   me = me ? parseInt(me, 10) : null;
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
-  var language = document.documentElement.lang;
   var moderates = root.dataset.moderates === "yes";
   var organiser = root.dataset.organiser === "yes";
   var roomId = parseInt(root.dataset.room, 10);
@@ -55,38 +54,62 @@
 
   // --- Messages --------------------------------------------------------------------------
 
-  // Every action in a broadcast message carries the rule under which its reader sees it;
-  // the server decides anyway.
+  // Which actions a message's card shows this reader (the server decides anyway).
   function allowed(rule, authorId) {
     var signedIn = me !== null;
     var mine = signedIn && me === authorId;
     var canPost = root.dataset.canPost === "yes";
     switch (rule) {
       case "endorse": return signedIn && canPost && !mine;
-      case "no-endorse": return !(signedIn && canPost && !mine);
       case "reply": return canPost;
-      case "flag": return signedIn && !mine && !moderates;
+      case "flag": return signedIn && !mine;
       case "delete": return mine || organiser;
       case "moderate": return moderates;
     }
     return false;
   }
 
-  function fromHtml(html) {
-    var template = document.createElement("template");
-    template.innerHTML = (html[language] || html[Object.keys(html)[0]]).trim();
-    var item = template.content.firstElementChild;
+  var words = JSON.parse(document.getElementById("card-words").textContent);
+
+  // A message's card as the server renders it for this reader, from the event's data and
+  // the page's card template (plenaryFillCard, static/js/app.js), in the page's language.
+  function card(post) {
+    var author = post.author || {};
+    var quote = post.quote || {};
+    var parent = post.parent || {};
+    var facts = {
+      deleted: post.deleted, hidden: post.hidden, pinned: post.pinned, announcement: post.announcement,
+      pending: post.status === "pending", rejected: post.status === "rejected",
+      published: post.status === "published", moderator: author.role === "moderator",
+      organiser: author.role === "organiser", organisation: !!author.organisation,
+      parent: !!post.parent, parent_deleted: !!parent.deleted, quote: !!post.quote,
+      quote_deleted: quote.state === "deleted", quote_gone: quote.state !== "shown",
+      zero: !post.endorsement_count
+    };
+    ["endorse", "reply", "flag", "delete", "moderate"].forEach(function (rule) {
+      facts[rule] = allowed(rule, post.author_id);
+    });
+    var values = {
+      id: post.id, parent_id: post.parent_id, author_id: post.author_id, created_at: post.created_at,
+      body_html: post.body_html, author_name: author.name, organisation: author.organisation,
+      country: author.country, country_name: words.countries[author.country] || author.country,
+      parent_name: parent.name, quoted_id: quote.id, quote_name: quote.name, quote_html: quote.body_html,
+      rejected_reason: post.rejected_reason, endorsement_count: post.endorsement_count,
+      agreements: window.plenaryPlural(words.agreements, post.endorsement_count)
+    };
+    var template = document.querySelector('script[data-card="' + (post.backchannel ? "backchannel" : "message") + '"]');
+    var item = window.plenaryFillCard(template, facts, values);
     if (window.plenaryFormatTimes) window.plenaryFormatTimes(item);
-    var authorId = parseInt(item.dataset.authorId, 10);
-    item.querySelectorAll("[data-requires]").forEach(function (el) {
-      el.hidden = !allowed(el.dataset.requires, authorId) || el.hasAttribute("data-zero");
-    });
-    // An "Actions" disclosure with nothing this reader may use is not shown at all.
-    item.querySelectorAll("[data-message-menu]").forEach(function (menu) {
-      var items = menu.querySelector(".message-menu-items").children;
-      menu.hidden = !Array.prototype.some.call(items, function (el) { return !el.hidden; });
-    });
-    item.querySelectorAll('input[name="csrf_token"]').forEach(function (input) { input.value = csrf; });
+    enhanceForms(item);
+    return item;
+  }
+
+  // A message the server rendered for this reader (their own view of a hidden one).
+  function fromHtml(html) {
+    var holder = document.createElement("template");
+    holder.innerHTML = html.trim();
+    var item = holder.content.firstElementChild;
+    if (window.plenaryFormatTimes) window.plenaryFormatTimes(item);
     enhanceForms(item);
     return item;
   }
@@ -117,11 +140,11 @@
       return response.ok ? response.text() : null;
     }).then(function (html) {
       if (html === null) return;
-      var copy = {}; copy[language] = html;
-      placeMessage({ stream: event.stream, post: event.post, html: copy }, true);
+      placeMessage({ stream: event.stream, post: event.post }, fromHtml(html));
     });
   }
 
+  // `own`: the reader's own view of the message, rendered by the server (ownView).
   function placeMessage(event, own) {
     var list = listFor(event.stream);
     if (!list) return;
@@ -130,19 +153,21 @@
       return;
     }
     var existing = document.getElementById(list.dataset.prefix + event.post.id);
-    if (existing && event.type === "post.endorsed") {
-      // Only the figures change: the reader's own "agree" state stays as it is. The words
-      // ("3 agree", in the reader's language, plural and all) come from the server's rendering.
-      existing.querySelectorAll(".count").forEach(function (el) { el.textContent = event.post.endorsement_count; });
-      var words = existing.querySelector(".endorse-count");
-      var freshWords = fromHtml(event.html).querySelector(".endorse-count");
-      if (words && freshWords) {
-        words.textContent = freshWords.textContent;
-        words.hidden = freshWords.hidden;
+    if (event.type === "post.endorsed") {
+      // Only the figures change (the event carries nothing else): the reader's own "agree"
+      // state stays as it is; the words are in the reader's language, plural and all.
+      if (!existing) return;
+      var n = event.post.endorsement_count;
+      existing.querySelectorAll(".count").forEach(function (el) { el.textContent = n; });
+      var count = existing.querySelector(".endorse-count");
+      if (count) {
+        count.textContent = window.plenaryPlural(words.agreements, n);
+        count.hidden = !n;
+        count.toggleAttribute("data-zero", !n);
       }
       return;
     }
-    var fresh = fromHtml(event.html);
+    var fresh = own || card(event.post);
     fresh.id = list.dataset.prefix + event.post.id;
     if (existing) {
       var focused = existing.contains(document.activeElement);

@@ -186,6 +186,8 @@ def test_agreement_counts_follow_in_words_on_the_authors_page(open_room):
     # Eva cannot agree with herself: she reads the count in words, as the server wrote them.
     expect(own.locator(".endorse-count")).to_have_text("1 agrees")
     expect(own.locator(".endorse-count")).to_be_visible()
+    # Lea's own view (her agreement pressed) is fetched again: withdrawing needs it.
+    expect(theirs.get_by_role("button", name=re.compile("^Agree"))).to_have_attribute("aria-pressed", "true")
     theirs.get_by_role("button", name=re.compile("^Agree")).click()  # withdrawn
     expect(own.locator(".endorse-count")).to_be_hidden()
 

@@ -63,7 +63,7 @@ def test_a_post_over_a_real_socket_reaches_another_signed_in_reader(server, read
     assert ack["ok"] is True, ack
     event = bruno.next_event(where=lambda e: e["post"]["id"] == ack["post"]["id"])
     assert (event["type"], event["seq"], event["stream"]) == ("post.created", ack["post"]["seq"], seed.stream)
-    assert "Live from <strong>gunicorn</strong>." in event["html"]["en"]
+    assert "Live from <strong>gunicorn</strong>." in event["post"]["body_html"]
 
 
 def test_a_post_over_http_reaches_a_socket(server, readers):
@@ -76,7 +76,7 @@ def test_a_post_over_http_reaches_a_socket(server, readers):
     status = browser.respond(seed.consultation_id, seed.topic_id, "Through the form.")
 
     assert status == 302
-    event = watcher.next_event(where=lambda e: "Through the form." in e["html"]["en"])
+    event = watcher.next_event(where=lambda e: "Through the form." in str(e["post"].get("body_html")))
     assert event["type"] == "post.created" and event["seq"] == joined["seq"] + 1
 
 
@@ -175,7 +175,8 @@ def test_one_clients_writes_are_numbered_in_the_order_sent(postgres_server, read
     assert early == [], f"answered while the first write waited: {early}"
     assert answers["first"]["ok"] and answers["second"]["ok"], answers
     assert answers["first"]["post"]["seq"] < answers["second"]["post"]["seq"], answers
-    seen = [watcher.next_event(where=lambda e: "Sent" in e["html"]["en"])["post"]["id"] for _ in range(2)]
+    seen = [watcher.next_event(where=lambda e: "Sent" in str(e["post"].get("body_html")))["post"]["id"]
+            for _ in range(2)]
     assert seen == [answers["first"]["post"]["id"], answers["second"]["post"]["id"]]
 
 

@@ -62,7 +62,7 @@ def test_the_message_broadcast_is_stored_with_its_event_at_commit(db, make_consu
     db.session.commit()
 
     [message] = broadcast
-    assert message["post"]["id"] == post.id and "Hello" in message["html"]["it"]
+    assert message["post"]["id"] == post.id and message["post"]["body_html"] == "<p>Hello</p>\n"
     assert [json.dumps(p) for p in stored_payloads(db, stream)] == [json.dumps(message)]
 
 
@@ -75,10 +75,10 @@ def test_a_message_shows_the_post_as_the_transaction_left_it(db, make_consultati
     db.session.commit()
 
     created, updated = stored_payloads(db, events.consultation_stream(consultation))
-    assert "Final" in updated["html"]["en"] and "Draft" not in updated["html"]["en"]
+    assert updated["post"]["body_html"] == "<p>Final</p>\n" and "Draft" not in json.dumps(updated)
     # The creation's message is superseded by the edit: catch-up never sends it, so it is not kept.
     assert created is None
-    assert broadcast[0]["html"] == updated["html"]  # what was broadcast for it showed the final post too
+    assert broadcast[0]["post"] == updated["post"]  # what was broadcast for it showed the final post too
 
 
 def test_a_rolled_back_write_stores_no_event(db, make_consultation, make_user, broadcast):
