@@ -7,6 +7,7 @@ from datetime import timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_time
 from sqlalchemy import select
 
 from forum.models import Mute, Post
@@ -142,8 +143,11 @@ def test_moderators_see_who_is_muted_until_when_in_their_time_zone_and_unmute_fr
     assert "Cooling off." in panel.text()
     shown = panel.one("time")
     assert shown.get("datetime") == until.astimezone(timezone.utc).replace(microsecond=0).isoformat()
-    tokyo = until.astimezone(ZoneInfo("Asia/Tokyo"))
-    assert f"{tokyo:%H:%M}" in shown.text()
+    # The hour in Tokyo, as English writes it (12-hour clock): not the server's UTC hour.
+    def english(zone) -> str:
+        return format_time(until, "short", tzinfo=zone, locale="en").replace("\u202f", " ")
+    assert english(ZoneInfo("Asia/Tokyo")) in shown.text().replace("\u202f", " ")
+    assert english(timezone.utc) not in shown.text().replace("\u202f", " ")
 
     form = panel.one("form")
     response = client.post(form.get("action"), data=form_data(form))
