@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
 import contextlib
 import itertools
 import json
@@ -418,8 +419,11 @@ def test_after_a_crash_every_reader_ends_with_every_post_once_and_in_order(storm
     cookie = live.login(server.url, seed.emails["amina"])
     started = time.monotonic()
     tally = Tally()
-    readers, writer, timings = asyncio.run(
-        _storm(server, database_url, stream, consultation, seed, cookie, tally))
+    # In a thread of its own: in a full run, the browser tests' Playwright keeps an event loop
+    # running in this one, and asyncio.run() refuses to start another there.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as thread:
+        readers, writer, timings = thread.submit(
+            asyncio.run, _storm(server, database_url, stream, consultation, seed, cookie, tally)).result()
     created, posts = stored(database_url, stream)
 
     report = (f"{dict(tally.counts)}; failures: {dict(tally.errors)}; timings: {timings}; "
