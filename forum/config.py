@@ -126,6 +126,12 @@ class Config:
     # told to reload its page (paginated, and cheaper than replaying them all).
     CATCH_UP_PAGE_SIZE = int(os.environ.get("CATCH_UP_PAGE_SIZE", "50"))
     CATCH_UP_RELOAD_AFTER = int(os.environ.get("CATCH_UP_RELOAD_AFTER", "300"))
+    # The server process's garbage collector (wsgi.py, forum.realtime.tune_garbage_collector):
+    # Python's thresholds, "gen0,gen1,gen2". A full collection walks every object, and a
+    # process holding 2,000 sockets holds half a million: with Python's defaults (700,10,10)
+    # it paused ten times in 10 s of posting, 200-300 ms each (docs/deploy.md). "default"
+    # keeps Python's.
+    GC_THRESHOLDS = os.environ.get("GC_THRESHOLDS", "50000,20,20")
 
     # Password reset links are valid this long (seconds).
     PASSWORD_RESET_MAX_AGE = 60 * 60 * 2

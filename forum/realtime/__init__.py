@@ -1,6 +1,8 @@
 """Socket.IO: authenticate on connect, parse events, call the services. See docs/realtime.md."""
 from __future__ import annotations
 
+import gc
+
 from flask import Flask
 
 from forum.extensions import socketio
@@ -34,3 +36,21 @@ def init_app(app: Flask) -> None:
     websocket.install(app, socketio)
     presence.init_app(app, start_task=socketio.start_background_task, sleep=socketio.sleep)
     announcer.init_app(app, emit=socketio.emit, start_task=socketio.start_background_task, sleep=socketio.sleep)
+
+
+def tune_garbage_collector(app: Flask) -> None:
+    """For the server process (wsgi.py): what the app loaded at start-up lives as long as the
+    process, so the collector stops walking it (gc.freeze), and it collects less often
+    (GC_THRESHOLDS): each full collection walks every object of every open socket, with the
+    process, and so every reader, waiting."""
+    setting = app.config["GC_THRESHOLDS"].strip()
+    if setting != "default":
+        try:
+            thresholds = [int(part) for part in setting.split(",")]
+            if len(thresholds) != 3 or min(thresholds) < 1:
+                raise ValueError
+        except ValueError:
+            raise RuntimeError(f"GC_THRESHOLDS must be three whole numbers above 0, like 50000,20,20, "
+                               f"or 'default'; it is {setting!r}") from None
+        gc.set_threshold(*thresholds)
+    gc.freeze()
