@@ -82,6 +82,7 @@ CALL_TIMEOUT = 10.0        # the site's clients wait 10 s for an acknowledgement
 CONNECT_TIMEOUT = 20.0
 JOIN_RETRY_S = 5.0         # a join that timed out or failed on the server's side
 SYNC_EVERY_S = 60.0        # a connected page asks once a minute
+SYNC_NOTICE_SPREAD = 3.0  # the server's `sync` notice is followed within this many seconds (static/js/app.js)
 BACKOFF_FIRST_S, BACKOFF_MAX_S, BACKOFF_JITTER = 1.0, 5.0, 0.5  # socket.io-client's defaults
 LOG_MARKERS = ("QueuePool limit", "RecursionError", "Traceback",
                # python-socketio's Redis manager (a broadcast lost), SQLite's lock, the counters' fallback
@@ -240,7 +241,7 @@ class StormReader:
         self.pending: dict[int, tuple[dict, str]] = {}  # events ahead of the next seq, and their source
         self.gap_timer = None
         self.wanted: str | None = None        # "join" or "sync": the next catch-up to ask
-        self.reason = ""                      # why: "join", "gap", "page" or "minute"
+        self.reason = ""                      # why: "join", "gap", "page", "minute" or "notice"
         self.via: dict[str, int] = {}         # posts first held by way of: live, join, gap, page, ...
         self.wake = asyncio.Event()
         self.conn: Connection | None = None
@@ -252,7 +253,7 @@ class StormReader:
         self.gave_up: str | None = None
         self.c = dict.fromkeys((
             "connects", "connect failures", "disconnects", "joins", "syncs", "gap syncs", "page syncs",
-            "periodic syncs", "out of order", "seen again", "duplicates applied", "reloads", "429",
+            "periodic syncs", "sync notices", "out of order", "seen again", "duplicates applied", "reloads", "429",
             "catch-up timeouts", "catch-up errors"), 0)
 
     # Applying events -------------------------------------------------------------------
@@ -260,6 +261,11 @@ class StormReader:
     def on_message(self, name: str, payload) -> None:
         if name == "event" and isinstance(payload, dict) and payload.get("stream") == self.stream:
             self.receive(payload, "live")
+        elif name == "sync" and isinstance(payload, dict) and payload.get("stream") == self.stream:
+            # The server listens to its message queue again (docs/realtime.md): as the pages
+            # do, ask within SYNC_NOTICE_SPREAD seconds.
+            self.c["sync notices"] += 1
+            asyncio.get_running_loop().call_later(random.random() * SYNC_NOTICE_SPREAD, self.ask, "sync", "notice")
 
     def receive(self, event: dict, source: str) -> None:
         if self.last_seq is None or self.reloading:
@@ -901,8 +907,10 @@ def report(args, figures: dict) -> bool:
         ("reader completion, s after the fault p50/p95/max",
          "/".join(f"{x:.1f}" for x in f["completion pcts"]) if f["completion pcts"] else "-"),
         ("duplicates applied", str(f["c"]["duplicates applied"])),
-        ("posts held via live / join / gap sync / page / minute sync / reload",
-         " / ".join(str(f["via"].get(k, 0)) for k in ("live", "join", "gap", "page", "minute", "reloaded page"))),
+        ("posts held via live / join / gap sync / page / minute sync / notice / reload",
+         " / ".join(str(f["via"].get(k, 0))
+                    for k in ("live", "join", "gap", "page", "minute", "notice", "reloaded page"))),
+        ("server's sync notices received", str(f["c"]["sync notices"])),
         ("out-of-order receptions / events already applied (ignored)",
          f"{f['c']['out of order']} / {f['c']['seen again']}"),
         ("syncs sent (asked: after a gap / next page / each minute)",
