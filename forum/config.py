@@ -126,6 +126,9 @@ class Config:
     # told to reload its page (paginated, and cheaper than replaying them all).
     CATCH_UP_PAGE_SIZE = int(os.environ.get("CATCH_UP_PAGE_SIZE", "50"))
     CATCH_UP_RELOAD_AFTER = int(os.environ.get("CATCH_UP_RELOAD_AFTER", "300"))
+    # A catch-up page is kept this long by the process that read it, for the readers that ask
+    # for the same one (a reconnection storm); 0: read every time.
+    CATCH_UP_CACHE_SECONDS = float(os.environ.get("CATCH_UP_CACHE_SECONDS", "2"))
     # The server process's garbage collector (wsgi.py, forum.realtime.tune_garbage_collector):
     # Python's thresholds, "gen0,gen1,gen2". A full collection walks every object, and a
     # process holding 2,000 sockets holds half a million: with Python's defaults (700,10,10)

@@ -167,6 +167,9 @@ def app(_app) -> Iterator:
     in a transaction that is rolled back after the test. Config changes made by the test
     are undone afterwards."""
     saved_config = dict(_app.config)
+    # Catch-up pages a process keeps (forum.services.events): the database is rolled back
+    # after each test and SQLite reuses its ids, so the same stream and numbers come back.
+    _app.extensions.pop("plenary.catch_up_pages", None)
     with _app.app_context():
         connection = _db.engine.connect()
         transaction = connection.begin()

@@ -16,6 +16,7 @@ CATCH_UP_RELOAD_AFTER missed events they are told to reload the page instead.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -193,12 +194,40 @@ def catch_up(stream_key: str, last_seq: int) -> CatchUp:
     """What a client that applied `last_seq` has missed: one page (CATCH_UP_PAGE_SIZE
     events), or `reload` when more than CATCH_UP_RELOAD_AFTER events were missed."""
     config = current_app.config
-    if latest_seq(stream_key) - last_seq > config["CATCH_UP_RELOAD_AFTER"]:
+    latest = latest_seq(stream_key)
+    if latest - last_seq > config["CATCH_UP_RELOAD_AFTER"]:
         return CatchUp(reload=True)
-    missed, more = events_after(stream_key, last_seq, config["CATCH_UP_PAGE_SIZE"])
+    missed, more = _recent_page(stream_key, last_seq, latest, config["CATCH_UP_PAGE_SIZE"])
     if missed is None:
         return CatchUp(reload=True)
     return CatchUp(missed, more)
+
+
+PAGES = "plenary.catch_up_pages"
+PAGES_KEPT = 512
+
+
+def _recent_page(stream_key: str, last_seq: int, latest: int, limit: int) -> tuple[list[dict] | None, bool]:
+    """`events_after`, kept for CATCH_UP_CACHE_SECONDS by this process. After a restart, every
+    reader of a stream joins again from nearly the same number: thousands of identical
+    queries, and as many decodings of the same stored messages. What a page holds depends
+    only on the events up to the stream's latest committed number (read just before, and
+    part of the key: a new event makes a new key); the expiry bounds how long a change made
+    without a new event (none today) could go unseen. Never change what it returns."""
+    seconds = current_app.config["CATCH_UP_CACHE_SECONDS"]
+    if seconds <= 0:
+        return events_after(stream_key, last_seq, limit)
+    pages = current_app.extensions.setdefault(PAGES, {})
+    key = (stream_key, last_seq, latest, limit)
+    now = time.monotonic()
+    kept = pages.get(key)
+    if kept is not None and now - kept[0] < seconds:
+        return kept[1], kept[2]
+    missed, more = events_after(stream_key, last_seq, limit)
+    if len(pages) >= PAGES_KEPT:
+        pages.clear()
+    pages[key] = (now, missed, more)
+    return missed, more
 
 
 def events_after(stream_key: str, last_seq: int, limit: int) -> tuple[list[dict] | None, bool]:

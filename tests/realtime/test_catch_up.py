@@ -269,3 +269,33 @@ def test_a_post_hidden_after_it_was_broadcast_is_never_caught_up_with_its_text(
     assert received[0] == {"stream": stream, "seq": last_seq + 1, "type": "superseded"}
     assert [e["type"] for e in received if e.get("post", {}).get("id") == secret.id] == ["post.hidden"]
     assert "0470" not in json.dumps(pages)
+
+
+def test_readers_asking_for_the_same_page_are_answered_from_one_reading_until_a_new_event(
+        db, room, connect, make_post, app):
+    from sqlalchemy import event as sa_event
+
+    consultation, _ = room
+    stream = consultation_stream(consultation)
+    readings = []
+
+    def count(conn, cursor, statement, *args):
+        if "FROM stream_event" in statement:
+            readings.append(statement)
+
+    sa_event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        answers = [connect().join(stream, last_seq=0)["missed"] for _ in range(5)]
+        assert len(readings) == 1 and all(answer == answers[0] for answer in answers) and answers[0]
+
+        make_post(consultation=consultation)  # a new event: a new page, read anew
+        db.session.commit()
+        newer = connect().join(stream, last_seq=0)["missed"]
+        assert len(readings) == 2 and len(newer) == len(answers[0]) + 1
+
+        app.config["CATCH_UP_CACHE_SECONDS"] = 0  # off: every reader reads
+        connect().join(stream, last_seq=0)
+        connect().join(stream, last_seq=0)
+        assert len(readings) == 4
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", count)
