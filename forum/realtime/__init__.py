@@ -39,18 +39,19 @@ def init_app(app: Flask) -> None:
 
 
 def tune_garbage_collector(app: Flask) -> None:
-    """For the server process (wsgi.py): what the app loaded at start-up lives as long as the
-    process, so the collector stops walking it (gc.freeze), and it collects less often
-    (GC_THRESHOLDS): each full collection walks every object of every open socket, with the
-    process, and so every reader, waiting."""
+    """For the server process (wsgi.py): collect less often (GC_THRESHOLDS). Each full
+    collection walks every object of every open socket, with the process, and so every
+    reader, waiting. (Not gc.freeze() of what was loaded at start-up: frozen objects are
+    never collected, not even at exit, so the database connections of `flask` commands were
+    left open and SQLite's write-ahead log never checkpointed into the database file.)"""
     setting = app.config["GC_THRESHOLDS"].strip()
-    if setting != "default":
-        try:
-            thresholds = [int(part) for part in setting.split(",")]
-            if len(thresholds) != 3 or min(thresholds) < 1:
-                raise ValueError
-        except ValueError:
-            raise RuntimeError(f"GC_THRESHOLDS must be three whole numbers above 0, like 50000,20,20, "
-                               f"or 'default'; it is {setting!r}") from None
-        gc.set_threshold(*thresholds)
-    gc.freeze()
+    if setting == "default":
+        return
+    try:
+        thresholds = [int(part) for part in setting.split(",")]
+        if len(thresholds) != 3 or min(thresholds) < 1:
+            raise ValueError
+    except ValueError:
+        raise RuntimeError(f"GC_THRESHOLDS must be three whole numbers above 0, like 50000,20,20, "
+                           f"or 'default'; it is {setting!r}") from None
+    gc.set_threshold(*thresholds)
