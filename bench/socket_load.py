@@ -711,8 +711,11 @@ def reader_process(conn, url, stream, origin, first, count, concurrency, kind, l
 
 
 class ReaderPool:
-    def __init__(self, n: int, per_process: int, url: str, stream: str, origin: str, concurrency: int,
-                 kind: str, lifetime: float):
+    """`n` readers spread over processes of at most `per_process` each (bench/storm.py too):
+    each runs `target(pipe, *head, first, size, concurrency, *tail)`, readers
+    first..first+size-1, answering commands sent down its pipe."""
+
+    def __init__(self, n: int, per_process: int, concurrency: int, target, head: tuple = (), tail: tuple = ()):
         ctx = multiprocessing.get_context("spawn")
         n_procs = max(1, math.ceil(n / per_process))
         sizes = [n // n_procs + (1 if i < n % n_procs else 0) for i in range(n_procs)]
@@ -720,21 +723,20 @@ class ReaderPool:
         first = 0
         for size in sizes:
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=reader_process, daemon=True,
-                               args=(child, url, stream, origin, first, size,
-                                     max(1, concurrency // n_procs), kind, lifetime))
+            proc = ctx.Process(target=target, daemon=True,
+                               args=(child, *head, first, size, max(1, concurrency // n_procs), *tail))
             proc.start()
             child.close()
             self.procs.append(proc)
             self.conns.append(parent)
             first += size
 
-    def _gather(self, kind: str, timeout: float) -> list[dict]:
+    def gather(self, kind: str, timeout: float) -> list[dict]:
+        """One `kind` message from every process, within `timeout` seconds in all."""
         deadline = time.monotonic() + timeout
         results = []
         for conn, proc in zip(self.conns, self.procs, strict=True):
-            remaining = max(0.1, deadline - time.monotonic())
-            if not conn.poll(remaining):
+            if not conn.poll(max(0.1, deadline - time.monotonic())):
                 raise RuntimeError(f"a reader process sent no {kind!r} within {timeout:.0f} s")
             try:
                 message, payload = conn.recv()
@@ -744,23 +746,25 @@ class ReaderPool:
             results.append(payload)
         return results
 
+    def send(self, command: str, payload=None) -> None:
+        for conn in self.conns:
+            try:
+                conn.send((command, payload))
+            except (BrokenPipeError, OSError):
+                pass
+
     def wait_ready(self, timeout: float) -> list[dict]:
-        return self._gather("ready", timeout)
+        return self.gather("ready", timeout)
 
     def collect(self, sent: dict[int, float], timeout: float) -> list[dict]:
-        for conn in self.conns:
-            conn.send(("collect", {"sent": sent, "timeout": timeout}))
-        return self._gather("result", timeout + 60)
+        self.send("collect", {"sent": sent, "timeout": timeout})
+        return self.gather("result", timeout + 60)
 
     def cpu(self) -> float:
         return cpu_seconds([p.pid for p in self.procs if p.pid])
 
     def stop(self) -> None:
-        for conn in self.conns:
-            try:
-                conn.send(("stop", None))
-            except (BrokenPipeError, OSError):
-                pass
+        self.send("stop")
         for proc in self.procs:
             proc.join(timeout=30)
             if proc.is_alive():
@@ -937,8 +941,8 @@ def run_phase(name: str, server: Server, args, stream: str, topic_id: int, cooki
     origin = url
     figures: dict = {"name": name, "server command": server.command}
     rss_before = tree_rss_kb(server.pid)
-    pool = ReaderPool(args.clients, args.readers_per_process, url, stream, origin, args.connect_concurrency,
-                      args.reader_client, lifetime=args.timeout + 1800)
+    pool = ReaderPool(args.clients, args.readers_per_process, args.connect_concurrency, reader_process,
+                      head=(url, stream, origin), tail=(args.reader_client, args.timeout + 1800))
     try:
         t_connect = time.monotonic()
         ready = pool.wait_ready(timeout=max(120.0, args.clients * 0.5))

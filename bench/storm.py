@@ -44,7 +44,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import multiprocessing
 import os
 import random
@@ -63,6 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, 
 
 from bench.socket_load import (  # noqa: E402
     USER_AGENT,
+    ReaderPool,
     Server,
     code_version,
     cpu_seconds,
@@ -531,55 +531,6 @@ def reader_process(conn, cfg, first, count, concurrency, lifetime) -> None:
         conn.close()
 
 
-class ReaderPool:
-    def __init__(self, n: int, per_process: int, cfg: dict, concurrency: int, lifetime: float):
-        ctx = multiprocessing.get_context("spawn")
-        n_procs = max(1, math.ceil(n / per_process))
-        sizes = [n // n_procs + (1 if i < n % n_procs else 0) for i in range(n_procs)]
-        self.procs, self.conns = [], []
-        first = 0
-        for size in sizes:
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=reader_process, daemon=True,
-                               args=(child, cfg, first, size, max(1, concurrency // n_procs), lifetime))
-            proc.start()
-            child.close()
-            self.procs.append(proc)
-            self.conns.append(parent)
-            first += size
-
-    def gather(self, kind: str, timeout: float) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        results = []
-        for conn, proc in zip(self.conns, self.procs, strict=True):
-            if not conn.poll(max(0.1, deadline - time.monotonic())):
-                raise RuntimeError(f"a reader process sent no {kind!r} within {timeout:.0f} s")
-            try:
-                message, payload = conn.recv()
-            except EOFError:
-                raise RuntimeError(f"a reader process died (exit code {proc.exitcode})") from None
-            assert message == kind, message
-            results.append(payload)
-        return results
-
-    def send(self, command: str, payload=None) -> None:
-        for conn in self.conns:
-            try:
-                conn.send((command, payload))
-            except (BrokenPipeError, OSError):
-                pass
-
-    def stop(self) -> None:
-        self.send("stop")
-        for proc in self.procs:
-            proc.join(timeout=30)
-            if proc.is_alive():
-                proc.kill()
-                proc.join(timeout=5)
-        for conn in self.conns:
-            conn.close()
-
-
 # --- Writers (in this process) ------------------------------------------------------------
 
 class Writer:
@@ -997,7 +948,8 @@ def main(argv=None) -> int:
                "own_addresses": not args.shared_address, "stopping": False,
                "join_timeout": max(120.0, args.readers * 0.2)}
         lifetime = args.posts / args.rate + args.settle_timeout + cfg["join_timeout"] + 600
-        pool = ReaderPool(args.readers, args.readers_per_process, cfg, args.connect_concurrency, lifetime)
+        pool = ReaderPool(args.readers, args.readers_per_process, args.connect_concurrency, reader_process,
+                          head=(cfg,), tail=(lifetime,))
         t_join = time.monotonic()
         ready = pool.gather("ready", cfg["join_timeout"] + 60)
         joined = sum(r["joined"] for r in ready)
