@@ -35,13 +35,12 @@ def select_timezone() -> str | None:
     return None
 
 
-def format_when(value: datetime, format: str = "medium", *, zone: str | None = None,
-                rebase: bool = True) -> str:
+def format_when(value: datetime, format: str = "medium", *, zone: str | None = None) -> str:
     """A date and time for people: the date in `format` ("short", "medium", "long"), the time
     always to the minute ("30 nov 2026, 10:05"), as the pages' script writes it too. In the
-    reader's time zone, or in `zone`, or in UTC when `rebase` is false."""
+    reader's time zone, or in `zone`."""
     locale = get_locale() or _english()
-    tz = ZoneInfo(zone) if zone else get_timezone() if rebase else ZoneInfo("UTC")
+    tz = ZoneInfo(zone) if zone else get_timezone()
     local = value.astimezone(tz)
     return (get_datetime_format(format, locale=locale).replace("'", "")
             .replace("{0}", format_time(local, "short", tzinfo=tz, locale=locale))

@@ -45,6 +45,7 @@ from werkzeug.security import generate_password_hash
 
 from forum import create_app
 from forum.extensions import db as _db
+from forum.services import events
 from tests.catalogues import compile_catalogues
 from tests.factories import login_fixture, make_consultation, make_event, make_post, make_user  # noqa: F401 (fixtures)
 
@@ -169,7 +170,7 @@ def app(_app) -> Iterator:
     saved_config = dict(_app.config)
     # Catch-up pages a process keeps (forum.services.events): the database is rolled back
     # after each test and SQLite reuses its ids, so the same stream and numbers come back.
-    _app.extensions.pop("plenary.catch_up_pages", None)
+    _app.extensions.pop(events.PAGES, None)
     with _app.app_context():
         connection = _db.engine.connect()
         transaction = connection.begin()

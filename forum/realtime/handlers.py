@@ -26,7 +26,7 @@ from forum.ratelimits import charge_catch_up, charge_write
 from forum.services import events, rooms
 from forum.services import posts as post_service
 from forum.services.errors import (
-    BUSY_MESSAGE,
+    DatabaseBusy,
     LoginRequired,
     NotFound,
     RoomRefused,
@@ -115,28 +115,8 @@ def _handler(write: bool = False):
         def wrapper(data=None):
             if not isinstance(data, dict):
                 return _error(400, _("This message could not be understood."))
-            for attempt in range(BUSY_RETRIES + 1):
-                try:
-                    return run(function, data)
-                except OperationalError as error:
-                    db.session.rollback()
-                    if not database_busy(error):
-                        current_app.logger.exception("socket handler %s failed", function.__name__)
-                        return _error(500, _("Something went wrong on our side. Please try again."))
-                    socketio.sleep(0.05 * (attempt + 1))  # the other write finishes meanwhile
-            current_app.logger.warning("socket handler %s: the database stayed busy", function.__name__)
-            return {"ok": False, "error": {"code": 503, "message": str(BUSY_MESSAGE), "field": None,
-                                           "retry_after": 1}}
-
-        def run(function, data):
             try:
-                result = function(data)
-                if write:
-                    db.session.commit()
-                # An answer that needs the write committed (events are numbered at commit).
-                return result() if callable(result) else result
-            except OperationalError:
-                raise
+                return run(function, data)
             except ServiceError as error:
                 db.session.rollback()
                 answer = {"code": error.status_code, "message": str(error.message), "field": error.field}
@@ -147,6 +127,22 @@ def _handler(write: bool = False):
                 db.session.rollback()
                 current_app.logger.exception("socket handler %s failed", function.__name__)
                 return _error(500, _("Something went wrong on our side. Please try again."))
+
+        def run(function, data):
+            for attempt in range(BUSY_RETRIES + 1):
+                try:
+                    result = function(data)
+                    if write:
+                        db.session.commit()
+                    # An answer that needs the write committed (events are numbered at commit).
+                    return result() if callable(result) else result
+                except OperationalError as error:
+                    if not database_busy(error):
+                        raise
+                    db.session.rollback()
+                    socketio.sleep(0.05 * (attempt + 1))  # the other write finishes meanwhile
+            current_app.logger.warning("socket handler %s: the database stayed busy", function.__name__)
+            raise DatabaseBusy()
         return wrapper
     return decorate
 

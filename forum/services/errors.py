@@ -89,6 +89,14 @@ class TooSoon(ServiceError):
 BUSY_MESSAGE = _l("The site is busy. Please try again in a moment.")
 
 
+class DatabaseBusy(ServiceError):
+    """A write still refused after its retries (`database_busy`): try again in a moment."""
+
+    status_code = 503
+    default_message = BUSY_MESSAGE
+    retry_after = 1
+
+
 def database_busy(error: BaseException) -> bool:
     """Whether `error` is SQLite refusing a write because another one holds the database."""
     original = getattr(error, "orig", None)

@@ -358,7 +358,7 @@ def choose_room(actor: User, room: Room) -> EventMember:
     """A participant of a self-select event picks (or changes) their breakout room."""
     if not permissions.may_choose_rooms(actor, room):
         raise PermissionDenied()
-    if not permissions.can_choose_room(actor, room):
+    if not permissions.room_takes_newcomers(room):
         raise Conflict(_l("This room is wrapping up or closed and takes no newcomers. Choose another one."))
     if room.is_moderator(actor):
         raise ValidationError(_l("You co-moderate this room."))

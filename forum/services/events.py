@@ -33,7 +33,6 @@ from forum.presence import presence
 from forum.services import held
 
 PENDING = "plenary.pending_events"
-CREATED = "plenary.created_seqs"  # {post id: number of its post.created event}, of the last commit
 
 
 STREAM_PREFIXES = ("consultation:", "room:")  # every stream's key starts with one of these
@@ -144,11 +143,8 @@ def on_commit(callback) -> None:
 
 def created_seq(post: Post | int) -> int | None:
     """The number of the event that announced this post: known once its transaction has
-    committed (events are numbered at commit), None before. Right after the commit that
-    numbered it, without asking the database."""
+    committed (events are numbered at commit), None before."""
     post_id = post if isinstance(post, int) else post.id
-    if post_id in db.session.info.get(CREATED, {}):
-        return db.session.info[CREATED][post_id]
     return db.session.scalar(select(StreamEvent.seq).where(StreamEvent.post_id == post_id,
                                                            StreamEvent.kind == "post.created"))
 
@@ -406,7 +402,6 @@ def _store_payloads(session: Session) -> None:
             stream_event.payload = payload(stream_event)
         session.add_all(recorded)
         session.flush()
-        session.info[CREATED] = {e.post_id: e.seq for e in recorded if e.kind == "post.created"}
         session.info[PENDING] = [e.payload if isinstance(e, StreamEvent) else e for e in pending]
         _erase_superseded(session, [e for e in pending if isinstance(e, StreamEvent) and e.post_id is not None
                                     and e.kind != "post.created" and e.kind not in COUNT_ONLY_KINDS])
@@ -443,4 +438,3 @@ def _broadcast(session: Session) -> None:
 def _forget(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:  # the whole transaction, not a savepoint
         session.info.pop(PENDING, None)
-        session.info.pop(CREATED, None)

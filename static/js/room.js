@@ -163,7 +163,6 @@
       if (count) {
         count.textContent = window.plenaryPlural(words.agreements, n);
         count.hidden = !n;
-        count.toggleAttribute("data-zero", !n);
       }
       return;
     }
