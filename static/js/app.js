@@ -81,7 +81,31 @@
     Array.prototype.slice.call(card.querySelectorAll("[data-drop-empty]")).reverse().forEach(function (el) {
       if (!el.querySelector(el.dataset.dropEmpty)) el.remove(); else el.removeAttribute("data-drop-empty");
     });
-    return card.firstElementChild;
+    var element = card.firstElementChild;
+    window.plenaryFormatTimes(element);  // as on page load
+    return element;
+  };
+
+  // The facts and values of plenaryFillCard that a consultation's post and a room's message
+  // share, from an event's post; `words` is the page's card-words (country names, ...).
+  window.plenaryCardData = function (post, words) {
+    var author = post.author || {};
+    var quote = post.quote || {};
+    var parent = post.parent || {};
+    return {
+      facts: {
+        deleted: post.deleted, hidden: post.hidden, pinned: post.pinned, organisation: !!author.organisation,
+        parent: !!post.parent, parent_deleted: !!parent.deleted, quote: !!post.quote,
+        quote_deleted: quote.state === "deleted", quote_gone: quote.state !== "shown"
+      },
+      values: {
+        id: post.id, parent_id: post.parent_id, author_id: post.author_id, created_at: post.created_at,
+        body_html: post.body_html, author_name: author.name, organisation: author.organisation,
+        country: author.country, country_name: words.countries[author.country] || author.country,
+        parent_name: parent.name, quoted_id: quote.id, quote_name: quote.name, quote_html: quote.body_html,
+        endorsement_count: post.endorsement_count
+      }
+    };
   };
 
   // Every posting form carries a key of its own: sent twice (a double click, a resend after

@@ -65,16 +65,12 @@
   // page's card template (plenaryFillCard, static/js/app.js), in the page's language.
   function card(post) {
     var author = post.author || {};
-    var quote = post.quote || {};
-    var parent = post.parent || {};
     var topic = words.topics[post.topic_id] || {};
-    var facts = {
-      deleted: post.deleted, hidden: post.hidden, pinned: post.pinned, locked: post.locked,
-      edited: post.edited && !post.deleted && !post.hidden, host: author.role === "host",
-      on_behalf: !!post.on_behalf, organisation: !!author.organisation, subject: !!post.subject,
-      parent: !!post.parent, parent_deleted: !!parent.deleted, quote: !!post.quote,
-      quote_deleted: quote.state === "deleted", quote_gone: quote.state !== "shown"
-    };
+    var data = window.plenaryCardData(post, words);
+    var facts = Object.assign(data.facts, {
+      locked: post.locked, edited: post.edited && !post.deleted && !post.hidden, host: author.role === "host",
+      on_behalf: !!post.on_behalf, subject: !!post.subject
+    });
     ["endorse", "reply", "log-in", "edit", "delete", "flag", "moderate"].forEach(function (rule) {
       facts[rule] = allowed(rule, post.author_id);
     });
@@ -83,21 +79,14 @@
     facts.endorse = facts.endorse && !post.hidden;
     facts.edit = facts.edit && !post.hidden;
     facts.reply = facts.reply && !post.hidden && (!(post.locked || post.thread_locked) || moderates);
-    var values = {
-      id: post.id, thread_id: post.thread_id, parent_id: post.parent_id, topic_id: post.topic_id,
-      author_id: post.author_id, created_at: post.created_at, subject: post.subject, body_html: post.body_html,
-      author_name: author.name, organisation: author.organisation, on_behalf: post.on_behalf,
+    var values = Object.assign(data.values, {
+      thread_id: post.thread_id, topic_id: post.topic_id, subject: post.subject, on_behalf: post.on_behalf,
       organisation_type: words.organisation_types[author.organisation_type] || author.organisation_type,
-      country: author.country, country_name: words.countries[author.country] || author.country,
-      topic_number: topic.number, topic_title: topic.title, parent_name: parent.name,
-      quoted_id: quote.id, quote_name: quote.name, quote_html: quote.body_html,
-      endorsement_count: post.endorsement_count,
+      topic_number: topic.number, topic_title: topic.title,
       endorsements: window.plenaryPlural(words.endorsements, post.endorsement_count)
-    };
+    });
     var template = document.querySelector('script[data-card="' + (post.parent_id ? "reply" : "response") + '"]');
-    var article = window.plenaryFillCard(template, facts, values);
-    if (window.plenaryFormatTimes) window.plenaryFormatTimes(article);
-    return article;
+    return window.plenaryFillCard(template, facts, values);
   }
 
   function markNew(article) {

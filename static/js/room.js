@@ -75,31 +75,21 @@
   // the page's card template (plenaryFillCard, static/js/app.js), in the page's language.
   function card(post) {
     var author = post.author || {};
-    var quote = post.quote || {};
-    var parent = post.parent || {};
-    var facts = {
-      deleted: post.deleted, hidden: post.hidden, pinned: post.pinned, announcement: post.announcement,
-      pending: post.status === "pending", rejected: post.status === "rejected",
+    var data = window.plenaryCardData(post, words);
+    var facts = Object.assign(data.facts, {
+      announcement: post.announcement, pending: post.status === "pending", rejected: post.status === "rejected",
       published: post.status === "published", moderator: author.role === "moderator",
-      organiser: author.role === "organiser", organisation: !!author.organisation,
-      parent: !!post.parent, parent_deleted: !!parent.deleted, quote: !!post.quote,
-      quote_deleted: quote.state === "deleted", quote_gone: quote.state !== "shown",
-      zero: !post.endorsement_count
-    };
+      organiser: author.role === "organiser", zero: !post.endorsement_count
+    });
     ["endorse", "reply", "flag", "delete", "moderate"].forEach(function (rule) {
       facts[rule] = allowed(rule, post.author_id);
     });
-    var values = {
-      id: post.id, parent_id: post.parent_id, author_id: post.author_id, created_at: post.created_at,
-      body_html: post.body_html, author_name: author.name, organisation: author.organisation,
-      country: author.country, country_name: words.countries[author.country] || author.country,
-      parent_name: parent.name, quoted_id: quote.id, quote_name: quote.name, quote_html: quote.body_html,
-      rejected_reason: post.rejected_reason, endorsement_count: post.endorsement_count,
+    var values = Object.assign(data.values, {
+      rejected_reason: post.rejected_reason,
       agreements: window.plenaryPlural(words.agreements, post.endorsement_count)
-    };
+    });
     var template = document.querySelector('script[data-card="' + (post.backchannel ? "backchannel" : "message") + '"]');
     var item = window.plenaryFillCard(template, facts, values);
-    if (window.plenaryFormatTimes) window.plenaryFormatTimes(item);
     enhanceForms(item);
     return item;
   }
