@@ -133,40 +133,50 @@ class Seed:
         return f"consultation:{self.members_consultation_id}"
 
 
-def seed(database_url: str, people=("amina", "bruno", "chen")) -> Seed:
-    """Users and two open consultations (one public, one for members), made with the services
-    in an app context of their own, and committed."""
+@contextlib.contextmanager
+def app_for(database_url: str):
+    """An app context on `database_url`, as another server process would have: its own app,
+    whose connections are closed afterwards."""
     from forum import create_app
     from forum.extensions import db
-    from forum.models.consultations import ConsultationStatus
-    from forum.services import accounts, consultations
 
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
     try:
         with app.app_context():
-            def person(name: str):
-                return accounts.register(f"{name}@example.org", PASSWORD, accounts.Profile(
-                    display_name=name.title(), organisation="Test Organisation", organisation_type="ngo",
-                    country="BE"))
-
-            organiser = person("organiser")
-            accounts.set_roles(None, organiser, organiser=True)
-            made = []
-            for visibility in ("public", "members"):
-                consultation = consultations.create_consultation(organiser, consultations.ConsultationInput(
-                    title=f"Live {visibility} consultation", visibility=visibility))
-                topic = consultations.add_topic(organiser, consultation, consultations.TopicInput(title="Housing"))
-                consultations.set_status(organiser, consultation, ConsultationStatus.OPEN.value)
-                made.append((consultation, topic))
-            emails = {name: person(name).email for name in people}
-            db.session.flush()
-            result = Seed(made[0][0].id, made[0][1].id, made[1][0].id, made[1][1].id, emails)
-            db.session.commit()
-            return result
+            yield
     finally:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def seed(database_url: str, people=("amina", "bruno", "chen")) -> Seed:
+    """Users and two open consultations (one public, one for members), made with the services
+    in an app context of their own, and committed."""
+    from forum.extensions import db
+    from forum.models.consultations import ConsultationStatus
+    from forum.services import accounts, consultations
+
+    with app_for(database_url):
+        def person(name: str):
+            return accounts.register(f"{name}@example.org", PASSWORD, accounts.Profile(
+                display_name=name.title(), organisation="Test Organisation", organisation_type="ngo",
+                country="BE"))
+
+        organiser = person("organiser")
+        accounts.set_roles(None, organiser, organiser=True)
+        made = []
+        for visibility in ("public", "members"):
+            consultation = consultations.create_consultation(organiser, consultations.ConsultationInput(
+                title=f"Live {visibility} consultation", visibility=visibility))
+            topic = consultations.add_topic(organiser, consultation, consultations.TopicInput(title="Housing"))
+            consultations.set_status(organiser, consultation, ConsultationStatus.OPEN.value)
+            made.append((consultation, topic))
+        emails = {name: person(name).email for name in people}
+        db.session.flush()
+        result = Seed(made[0][0].id, made[0][1].id, made[1][0].id, made[1][1].id, emails)
+        db.session.commit()
+        return result
 
 
 class Server:

@@ -368,49 +368,35 @@ def storm(request, live_databases, tmp_path):
 
 def write_while_down(database_url: str, consultation: tuple[int, int], email: str) -> None:
     """DOWN_POSTS responses made through the services, as another server process would."""
-    from forum import create_app
     from forum.extensions import db
     from forum.models import Consultation
     from forum.models.users import find_user_by_email
     from forum.services import posts
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
-    try:
-        with app.app_context():
-            author = find_user_by_email(email)
-            for n in range(DOWN_POSTS):
-                posts.create_post(author, db.session.get(Consultation, consultation[0]), topic_id=consultation[1],
-                                  body=f"Written while the server was down ({n}).")
-                db.session.commit()
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with live.app_for(database_url):
+        author = find_user_by_email(email)
+        for n in range(DOWN_POSTS):
+            posts.create_post(author, db.session.get(Consultation, consultation[0]), topic_id=consultation[1],
+                              body=f"Written while the server was down ({n}).")
+            db.session.commit()
 
 
 def open_consultation(database_url: str) -> tuple[int, int]:
-    from forum import create_app
     from forum.extensions import db
     from forum.models.consultations import ConsultationStatus
     from forum.models.users import find_user_by_email
     from forum.services import consultations
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
-    try:
-        with app.app_context():
-            organiser = find_user_by_email("organiser@example.org")
-            made = consultations.create_consultation(organiser, consultations.ConsultationInput(
-                title="Storm consultation", visibility="public"))
-            topic = consultations.add_topic(organiser, made, consultations.TopicInput(title="Weather"))
-            consultations.set_status(organiser, made, ConsultationStatus.OPEN.value)
-            db.session.flush()
-            ids = made.id, topic.id
-            db.session.commit()
-            return ids
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with live.app_for(database_url):
+        organiser = find_user_by_email("organiser@example.org")
+        made = consultations.create_consultation(organiser, consultations.ConsultationInput(
+            title="Storm consultation", visibility="public"))
+        topic = consultations.add_topic(organiser, made, consultations.TopicInput(title="Weather"))
+        consultations.set_status(organiser, made, ConsultationStatus.OPEN.value)
+        db.session.flush()
+        ids = made.id, topic.id
+        db.session.commit()
+        return ids
 
 
 def test_after_a_crash_every_reader_ends_with_every_post_once_and_in_order(storm):
