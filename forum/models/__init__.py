@@ -2,12 +2,15 @@
 from forum.models.consultations import Consultation, Host, Tag, Topic, consultation_tags
 from forum.models.events import AssignmentMode, Event, EventMember, EventStatus, MemberRole, Moderator, Room, RoomPhase
 from forum.models.moderation import Flag, HandRaise, ModerationAction, Mute, Takeaway, TakeawayRevision
-from forum.models.posts import Endorsement, Post, PostRevision, PostStatus
+from forum.models.opinion import BoardStatus, OpinionBoard, Statement, StatementStatus, StatementVote
+from forum.models.polls import Poll, PollKind, PollOption, PollStatus, PollVote, ResultsShown
+from forum.models.posts import Endorsement, Post, PostRevision, PostStatus, Stance
 from forum.models.streams import Stream, StreamEvent
 from forum.models.users import User
 
 __all__ = [
     "AssignmentMode",
+    "BoardStatus",
     "Consultation",
     "Endorsement",
     "Event",
@@ -20,13 +23,24 @@ __all__ = [
     "ModerationAction",
     "Moderator",
     "Mute",
+    "OpinionBoard",
+    "Poll",
+    "PollKind",
+    "PollOption",
+    "PollStatus",
+    "PollVote",
     "Post",
     "PostRevision",
     "PostStatus",
+    "ResultsShown",
     "Room",
     "RoomPhase",
     "Takeaway",
     "TakeawayRevision",
+    "Stance",
+    "Statement",
+    "StatementStatus",
+    "StatementVote",
     "Stream",
     "StreamEvent",
     "Tag",

@@ -114,6 +114,8 @@ class Topic(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     guiding_questions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # A proposal: its responses take a stance (forum.models.posts.Stance).
+    is_proposal: Mapped[bool] = mapped_column(default=False)
 
     consultation: Mapped[Consultation] = relationship(back_populates="topics")
 

@@ -27,6 +27,20 @@ POST_STATUS_LABELS = {
 }
 
 
+class Stance(str, enum.Enum):
+    """A response's position on a Topic that is a proposal."""
+    IN_FAVOUR = "in_favour"
+    NEUTRAL = "neutral"
+    AGAINST = "against"
+
+
+STANCE_LABELS = {
+    Stance.IN_FAVOUR: _l("In favour"),
+    Stance.NEUTRAL: _l("Neutral"),
+    Stance.AGAINST: _l("Against"),
+}
+
+
 class Post(db.Model):
     """A response to a consultation topic (parent_id is None) or a reply within its thread;
     or a message in an event's room (room_id), possibly in its moderators' back-channel."""
@@ -69,6 +83,9 @@ class Post(db.Model):
     subject: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
+    # A response to a proposal Topic takes a stance; replies and room messages do not.
+    stance: Mapped[Stance | None] = mapped_column(
+        Enum(Stance, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]))
     on_behalf_of_organisation: Mapped[bool] = mapped_column(default=False)
     # The organisation named when posting on its behalf, kept as it was at that time.
     organisation_name: Mapped[str] = mapped_column(String(160), default="")
