@@ -1,4 +1,5 @@
-"""Command-line tools: `flask create-admin`, `flask set-roles`, `flask demo`, `flask export`."""
+"""Command-line tools: `flask create-admin`, `flask set-roles`, `flask demo`, `flask export`,
+`flask worker`."""
 from __future__ import annotations
 
 import logging
@@ -21,6 +22,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(set_roles)
     app.cli.add_command(demo)
     app.cli.add_command(export)
+    app.cli.add_command(worker)
 
 
 @click.command("create-admin")
@@ -175,3 +177,18 @@ def export(kind: str, object_id: int, fmt: str, output: str, bom: bool, as_email
                 out.write(text)
         if output != "-":
             click.echo(f"Wrote {output}.", err=True)
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run the jobs queued now, then stop.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Run the job queue's worker (RQ, with its scheduler for delayed jobs) with the app.
+    Needs REDIS_URL; without it jobs run in the web process and no worker is needed."""
+    from flask import current_app
+
+    from forum import jobs
+
+    if not jobs.redis_url():
+        raise click.ClickException("REDIS_URL is not set: jobs run in the web process, no worker is needed.")
+    jobs.run_worker(current_app._get_current_object(), burst=burst)

@@ -136,6 +136,17 @@ class Config:
     # keeps Python's.
     GC_THRESHOLDS = os.environ.get("GC_THRESHOLDS", "50000,20,20")
 
+    # The job queue (forum/jobs.py): RQ in Redis when REDIS_URL is set, run by `flask worker`;
+    # without it jobs run in the process, after the commit that asked for them. Its keys start
+    # with JOBS_KEY_PREFIX (deployments sharing a Redis keep apart by prefix); a job running
+    # longer than JOBS_TIMEOUT seconds is stopped.
+    JOBS_REDIS_URL = os.environ.get("REDIS_URL") or None
+    JOBS_KEY_PREFIX = os.environ.get("JOBS_KEY_PREFIX", "plenary:jobs:")
+    JOBS_TIMEOUT = int(os.environ.get("JOBS_TIMEOUT", "300"))
+    # A statements board's opinion map is recomputed at most this often (seconds), on the job
+    # queue, after votes and moderation (forum/services/opinion.py).
+    OPINION_MAP_DEBOUNCE_SECONDS = float(os.environ.get("OPINION_MAP_DEBOUNCE_SECONDS", "5"))
+
     # Password reset links are valid this long (seconds).
     PASSWORD_RESET_MAX_AGE = 60 * 60 * 2
 
@@ -175,6 +186,7 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     SOCKETIO_MESSAGE_QUEUE = None
     SOCKETIO_ASYNC_MODE = "threading"
+    JOBS_REDIS_URL = None  # jobs run inline; tests/test_jobs.py sets its own Redis and prefix
 
 
 CONFIGS = {

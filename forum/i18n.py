@@ -61,6 +61,7 @@ def vocabularies() -> dict[str, Mapping[str, object]]:
     next to the codes they name (models, the audit service); this gathers them in one place."""
     from forum.models.consultations import STATUS_LABELS, VISIBILITY_LABELS
     from forum.models.events import ASSIGNMENT_LABELS, EVENT_STATUS_LABELS, MEMBER_ROLE_LABELS, PHASE_LABELS
+    from forum.models.opinion import BOARD_STATUS_LABELS, STATEMENT_STATUS_LABELS
     from forum.models.posts import POST_STATUS_LABELS
     from forum.models.users import ORGANISATION_TYPES
     from forum.services.audit import ACTION_LABELS
@@ -78,11 +79,14 @@ def vocabularies() -> dict[str, Mapping[str, object]]:
         "post_status": by_code(POST_STATUS_LABELS),
         "organisation_type": by_code(ORGANISATION_TYPES),
         "moderation_action": by_code(ACTION_LABELS),
+        "board_status": by_code(BOARD_STATUS_LABELS),
+        "statement_status": by_code(STATEMENT_STATUS_LABELS),
     }
 
 
 LABEL_KINDS = ("room_phase", "event_status", "consultation_status", "visibility", "assignment_mode",
-               "member_role", "post_status", "organisation_type", "moderation_action", "country")
+               "member_role", "post_status", "organisation_type", "moderation_action", "country",
+               "board_status", "statement_status")
 
 
 def label(kind: str, code) -> str:

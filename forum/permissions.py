@@ -23,7 +23,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.extensions import db
-from forum.models import Consultation, Event, EventMember, Moderator, Mute, Post, PostStatus, Room, Topic, User
+from forum.models import (
+    Consultation,
+    Event,
+    EventMember,
+    Moderator,
+    Mute,
+    OpinionBoard,
+    Post,
+    PostStatus,
+    Room,
+    Statement,
+    Topic,
+    User,
+)
 from forum.models.base import utcnow
 from forum.models.consultations import ConsultationStatus, Visibility
 from forum.models.events import EventStatus, MemberRole, RoomPhase
@@ -441,6 +454,55 @@ def can_flag(user: Actor, post: Post) -> bool:
     return can_read_post(user, post)
 
 
+# --- Statements board (opinion map) --------------------------------------------------
+# A consultation's board is set up, opened and closed by its organisers; its statements are
+# moderated by those who moderate all of the consultation (organisers and linked hosts); who
+# may post in the consultation submits statements and votes while the board is open.
+
+def can_manage_board(user: Actor, consultation: Consultation) -> bool:
+    return can_edit_consultation(user, consultation)
+
+
+def can_moderate_statements(user: Actor, board: OpinionBoard) -> bool:
+    return is_organiser_of(user, board.consultation) or is_host_of(user, board.consultation)
+
+
+def can_view_board(user: Actor, board: OpinionBoard) -> bool:
+    """A draft board is its organisers' and moderators' only; an open or closed one is read
+    by everyone who may read the consultation."""
+    if not can_view_consultation(user, board.consultation):
+        return False
+    if board.status.value == "draft":
+        return can_manage_board(user, board.consultation) or can_moderate_statements(user, board)
+    return True
+
+
+def can_submit_statement(user: Actor, board: OpinionBoard) -> bool:
+    if board.status.value != "open":
+        return False
+    return can_post(user, board.consultation)
+
+
+def can_vote_statement(user: Actor, statement: Statement) -> bool:
+    if statement.status.value != "published":
+        return False
+    return can_submit_statement(user, statement.board)
+
+
+def can_moderate_statement(user: Actor, statement: Statement) -> bool:
+    return can_moderate_statements(user, statement.board)
+
+
+def can_read_statement(user: Actor, statement: Statement) -> bool:
+    """Published statements are the board's readers'; pending, rejected and hidden ones are
+    their author's and the moderators' only."""
+    if not can_view_board(user, statement.board):
+        return False
+    if statement.status.value == "published":
+        return True
+    return (_signed_in(user) and statement.author_id == user.id) or can_moderate_statement(user, statement)
+
+
 # --- Load and authorise -------------------------------------------------------------
 
 # Ids are 32-bit integers in the database; anything else names nothing.
@@ -544,3 +606,24 @@ def room_refusal(user: Actor, room: Room) -> LoginRequired | RoomRefused:
     if can_register(user, event):
         return RoomRefused(RoomRefused.REGISTER, event)
     return RoomRefused(RoomRefused.MEMBERS_ONLY, event)
+
+
+def access_board(user: Actor, consultation_id: int) -> OpinionBoard:
+    """The statements board of a consultation the user may read ("not found" when there is
+    none or it is a draft they may not see; a visitor of a members-only consultation is asked
+    to log in)."""
+    consultation = access_consultation(user, consultation_id)
+    board = db.session.scalar(select(OpinionBoard).where(OpinionBoard.consultation_id == consultation.id))
+    if board is None or not can_view_board(user, board):
+        raise NotFound()
+    return board
+
+
+def access_statement(user: Actor, board: OpinionBoard, statement_id: int) -> Statement:
+    """A statement of this board the user may read."""
+    if not valid_id(statement_id):
+        raise NotFound()
+    statement = db.session.get(Statement, statement_id)
+    if statement is None or statement.board_id != board.id or not can_read_statement(user, statement):
+        raise NotFound()
+    return statement

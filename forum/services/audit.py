@@ -41,6 +41,9 @@ ACTION_LABELS = {
     "event.recall": _l("called everyone back to the plenary"),
     "member.moved": _l("moved a participant to another room"),
     "takeaway.promoted": _l("made a message a key takeaway"),
+    "statement.approved": _l("approved a statement"),
+    "statement.rejected": _l("rejected a statement"),
+    "statement.hidden": _l("hid a statement"),
 }
 
 

@@ -13,6 +13,7 @@ from forum import permissions
 from forum.i18n import label
 from forum.services import consultations as service
 from forum.services import events
+from forum.services import opinion as opinion_service
 from forum.services import posts as post_service
 from forum.services.errors import PermissionDenied, ValidationError
 from forum.web import apply_service_error
@@ -44,7 +45,7 @@ def render_consultation(consultation, post_form: PostForm | None = None, status:
         "consultations/show.html", consultation=consultation, responses=responses,
         topic_id=topic_id, sort=sort, post_form=post_form,
         topic_counts=post_service.topic_counts(consultation), action_form=ActionForm(),
-        stream=stream, seq=seq,
+        stream=stream, seq=seq, opinion_board=opinion_service.board_of(consultation),
     ), status
 
 

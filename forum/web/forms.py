@@ -216,3 +216,21 @@ class MuteForm(FlaskForm):
     minutes = IntegerField(_l("For how many minutes"), default=10, validators=[InputRequired()])
     reason = StringField(_l("Reason (optional)"))
     next = HiddenField()
+
+
+class BoardForm(FlaskForm):
+    """A statements board's settings (forum/web/opinion.py)."""
+    prompt = TextAreaField(_l("Question or prompt shown above the statements"), validators=[InputRequired()],
+                           description=_l("For example: What should the new labour-market rules achieve?"))
+    premoderated = BooleanField(_l("Moderators approve participants' statements before they are shown"))
+
+
+class StatementForm(FlaskForm):
+    text = TextAreaField(_l("Your statement"), validators=[InputRequired()],
+                         description=_l("One short, clear opinion others can agree or disagree with "
+                                        "(at most 280 characters)."))
+
+
+class ModerateStatementForm(FlaskForm):
+    action = StringField()  # the button pressed: approve, reject or hide (not a hidden field of its own)
+    reason = StringField(_l("Reason (shown to the author)"))
