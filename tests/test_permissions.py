@@ -258,6 +258,7 @@ def test_the_tables_cover_every_role_and_every_can_function():
 
     defined = {name for name, f in inspect.getmembers(permissions, inspect.isfunction) if name.startswith("can_")}
     tested = {f.__name__ for f in PLATFORM_FUNCTIONS + CONSULTATION_FUNCTIONS + EXPORT_FUNCTIONS + POST_FUNCTIONS}
+    tested |= {f.__name__ for f in BOARD_FUNCTIONS + STATEMENT_FUNCTIONS}  # tests/test_permissions.py, boards
     assert defined == tested | EVENT_FUNCTIONS
     assert {row[0] for row in PLATFORM} == {row[0] for row in CONSULTATIONS} == {row[0] for row in POSTS} == set(ROLES)
     assert len({row[:3] for row in CONSULTATIONS}) == len(CONSULTATIONS) == len(ROLES) * 3 * 2
@@ -326,6 +327,113 @@ def test_post(db, make_user, make_actor, make_consultation, make_post,
 
     assert results(POST_FUNCTIONS, actor, post) == {
         "can_reply": reply, "can_edit_post": edit, "can_delete_post": delete, "can_endorse": endorse}
+
+
+# --- Statements boards ----------------------------------------------------------------
+# A board of an open public consultation, in each of its states.
+
+BOARDS = [
+    # role               board     view  manage  moderate  submit
+    ("anonymous",        "draft",  N,    N,      N,        N),
+    ("participant",      "draft",  N,    N,      N,        N),
+    ("host",             "draft",  Y,    N,      Y,        N),
+    ("organiser",        "draft",  Y,    Y,      Y,        N),
+    ("other organiser",  "draft",  N,    N,      N,        N),
+    ("admin",            "draft",  Y,    Y,      Y,        N),
+
+    ("anonymous",        "open",   Y,    N,      N,        N),
+    ("participant",      "open",   Y,    N,      N,        Y),
+    ("host",             "open",   Y,    N,      Y,        Y),
+    ("organiser",        "open",   Y,    Y,      Y,        Y),
+    ("other organiser",  "open",   Y,    N,      N,        Y),
+    ("admin",            "open",   Y,    Y,      Y,        Y),
+
+    ("anonymous",        "closed", Y,    N,      N,        N),
+    ("participant",      "closed", Y,    N,      N,        N),
+    ("host",             "closed", Y,    N,      Y,        N),
+    ("organiser",        "closed", Y,    Y,      Y,        N),
+    ("other organiser",  "closed", Y,    N,      N,        N),
+    ("admin",            "closed", Y,    Y,      Y,        N),
+]
+
+# Statements of an open board: "own" written by the actor, "other's" by another participant.
+STATEMENTS = [
+    # role               statement              read  vote  moderate
+    ("anonymous",        "other's published",   Y,    N,    N),
+    ("anonymous",        "other's pending",     N,    N,    N),
+    ("anonymous",        "other's hidden",      N,    N,    N),
+    ("participant",      "other's published",   Y,    Y,    N),
+    ("participant",      "other's pending",     N,    N,    N),
+    ("participant",      "other's hidden",      N,    N,    N),
+    ("participant",      "own pending",         Y,    N,    N),
+    ("participant",      "own hidden",          Y,    N,    N),
+    ("host",             "other's published",   Y,    Y,    Y),
+    ("host",             "other's pending",     Y,    N,    Y),
+    ("host",             "other's hidden",      Y,    N,    Y),
+    ("organiser",        "other's published",   Y,    Y,    Y),
+    ("organiser",        "other's pending",     Y,    N,    Y),
+    ("organiser",        "other's hidden",      Y,    N,    Y),
+    ("other organiser",  "other's published",   Y,    Y,    N),
+    ("other organiser",  "other's pending",     N,    N,    N),
+    ("admin",            "other's published",   Y,    Y,    Y),
+    ("admin",            "other's pending",     Y,    N,    Y),
+    ("admin",            "other's hidden",      Y,    N,    Y),
+]
+
+BOARD_FUNCTIONS = (permissions.can_view_board, permissions.can_manage_board, permissions.can_moderate_statements,
+                   permissions.can_submit_statement)
+STATEMENT_FUNCTIONS = (permissions.can_read_statement, permissions.can_vote_statement,
+                       permissions.can_moderate_statement)
+
+
+def _board(consultation, status):
+    from forum.services import opinion
+
+    board = opinion.save_board(consultation.owner, consultation, prompt="Why?", premoderated=True)
+    if status != "draft":
+        opinion.set_board_status(consultation.owner, board, "open")
+    if status == "closed":
+        opinion.set_board_status(consultation.owner, board, "closed")
+    return board
+
+
+@pytest.mark.parametrize(("role", "status", "view", "manage", "moderate", "submit"), BOARDS, ids=_ids(BOARDS, 2))
+def test_board(db, make_actor, make_consultation, role, status, view, manage, moderate, submit):
+    consultation = make_consultation()
+    actor = make_actor(role, consultation)
+    board = _board(consultation, status)
+    assert {
+        "view": permissions.can_view_board(actor, board),
+        "manage": permissions.can_manage_board(actor, consultation),
+        "moderate": permissions.can_moderate_statements(actor, board),
+        "submit": permissions.can_submit_statement(actor, board),
+    } == {"view": view, "manage": manage, "moderate": moderate, "submit": submit}
+    if view:
+        assert permissions.access_board(actor, consultation.id) is board
+    else:
+        with pytest.raises(NotFound):
+            permissions.access_board(actor, consultation.id)
+
+
+@pytest.mark.parametrize(("role", "kind", "read", "vote", "moderate"), STATEMENTS, ids=_ids(STATEMENTS, 2))
+def test_statement(db, make_user, make_actor, make_consultation, role, kind, read, vote, moderate):
+    from forum.services import opinion
+
+    consultation = make_consultation()
+    actor = make_actor(role, consultation)
+    board = _board(consultation, "open")
+    statement = opinion.submit_statement(actor if kind.startswith("own") else make_user(), board, "A statement")
+    if kind.endswith("published") or kind.endswith("hidden"):
+        opinion.approve_statement(consultation.owner, statement)
+    if kind.endswith("hidden"):
+        opinion.hide_statement(consultation.owner, statement, "Spam")
+    assert results(STATEMENT_FUNCTIONS, actor, statement) == {
+        "can_read_statement": read, "can_vote_statement": vote, "can_moderate_statement": moderate}
+    if read:
+        assert permissions.access_statement(actor, board, statement.id) is statement
+    else:
+        with pytest.raises(NotFound):
+            permissions.access_statement(actor, board, statement.id)
 
 
 def test_none_is_treated_as_anonymous(db, make_consultation, make_post):

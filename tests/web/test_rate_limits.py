@@ -339,6 +339,8 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
         "moderation.dismiss_flags", "moderation.hide", "moderation.reject", "moderation.move",
         "moderation.room_settings",
         "moderation.mute", "moderation.unmute",
+        # The statements board's organisers (settings, opening, seed statements) and moderators.
+        "opinion.settings", "opinion.change_status", "opinion.seed", "opinion.moderate",
     }
     writes = {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in (rule.methods or ())}
     counted = {endpoint for endpoint in writes
@@ -348,6 +350,7 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
     assert {"posts.create", "posts.reply", "posts.edit", "posts.delete", "posts.endorsement", "rooms.create",
             "rooms.endorsement", "rooms.delete", "moderation.flag", "events.hand", "events.register",
             "events.join", "events.choose_room", "auth.profile", "auth.change_password"} <= counted
+    assert {"opinion.vote", "opinion.submit"} <= counted  # the statements board's votes and statements
 
 
 def test_while_the_shared_counters_are_unreachable_each_process_counts_in_memory(writer, monkeypatch, caplog):

@@ -1,0 +1,168 @@
+"""The job queue (forum/jobs.py): inline after commit without Redis; with Redis, RQ jobs that a
+real SimpleWorker runs (in burst mode, in this process), debounced per key by a gate.
+
+The Redis tests need Redis at 127.0.0.1:6379: skipped without it, except under CI=true where
+they fail. Each uses a key prefix of its own and deletes its keys afterwards."""
+from __future__ import annotations
+
+import os
+import secrets
+
+import pytest
+from sqlalchemy import select
+
+from forum import jobs
+from forum.models import OpinionBoard
+from forum.services import opinion
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+ran: list[tuple] = []
+
+
+def record(*args):
+    """A job: remembers that it ran, with what, and whether it had a database session."""
+    from forum.extensions import db
+
+    ran.append((*args, db.session.is_active))
+
+
+def fail(*args):
+    raise RuntimeError("this job fails")
+
+
+@pytest.fixture(autouse=True)
+def _nothing_ran():
+    ran.clear()
+    yield
+    ran.clear()
+
+
+# --- Without Redis: inline, after commit ---------------------------------------------------
+
+def test_without_redis_a_job_runs_after_the_commit_never_inside_it(app, db):
+    assert not jobs.redis_url()
+    jobs.enqueue(record, 1, key="k")
+    jobs.enqueue(record, 1, key="k")  # the same key in one transaction: one run
+    jobs.enqueue(record, 2)
+    assert ran == []
+    db.session.commit()
+    assert ran == [(1, True), (2, True)]
+    jobs.enqueue(record, 3, key="k")  # a new transaction asks anew
+    db.session.commit()
+    assert ran[-1] == (3, True)
+
+
+def test_without_redis_a_rolled_back_transaction_runs_nothing(app, db, make_user):
+    make_user()  # a write, whose transaction is then rolled back
+    jobs.enqueue(record, 1, key="k")
+    db.session.rollback()
+    db.session.commit()
+    assert ran == []
+
+
+def test_a_failing_inline_job_is_logged_and_the_write_stands(app, db, make_user, caplog):
+    user = make_user()
+    jobs.enqueue(fail, 1)
+    db.session.commit()
+    assert "a job failed: tests.test_jobs.fail" in caplog.text
+    db.session.expire_all()
+    assert db.session.get(type(user), user.id) is not None
+
+
+# --- With Redis: RQ -------------------------------------------------------------------------
+
+@pytest.fixture
+def redis_jobs(app):
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        message = f"Redis not reachable at 127.0.0.1:6379: {error}"
+        if os.environ.get("CI", "").strip().lower() == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    prefix = f"plenary-test-{secrets.token_hex(4)}:jobs:"
+    app.config.update(JOBS_REDIS_URL=REDIS_URL, JOBS_KEY_PREFIX=prefix)
+    yield client
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)
+    for key in client.scan_iter(match=f"rq:*{prefix}*"):
+        client.delete(key)
+    queue = jobs.queue(app)
+    for job_id in queue.get_job_ids():
+        client.delete(f"rq:job:{job_id}")
+    queue.empty()
+    queue.delete(delete_jobs=True)
+
+
+def work(app):
+    """A real RQ SimpleWorker in burst mode: runs what is queued now, then returns."""
+    return jobs.run_worker(app, burst=True, with_scheduler=False)
+
+
+def test_with_redis_a_job_is_queued_after_commit_and_a_worker_runs_it(app, db, redis_jobs):
+    jobs.enqueue(record, 7)
+    assert jobs.queue().count == 0  # not before the commit
+    db.session.commit()
+    assert jobs.queue().count == 1
+    assert ran == []  # not in the process that asked
+    assert work(app) is True
+    assert ran == [(7, True)]
+    assert jobs.queue().count == 0
+
+
+def test_with_redis_a_rolled_back_transaction_queues_nothing(app, db, redis_jobs, make_user):
+    make_user()
+    jobs.enqueue(record, 7, key="k", debounce_seconds=30)
+    db.session.rollback()
+    assert jobs.queue().count == 0 and len(jobs.queue().scheduled_job_registry) == 0
+    assert not redis_jobs.exists(jobs.gate_key("k"))
+
+
+def test_with_redis_requests_within_the_delay_make_one_run(app, db, redis_jobs):
+    from rq.job import Job
+
+    queue = jobs.queue()
+    for _ in range(3):  # three transactions, as three votes would be
+        jobs.enqueue(record, 1, key="board:1", debounce_seconds=30)
+        db.session.commit()
+    scheduled = queue.scheduled_job_registry
+    assert len(scheduled) == 1 and queue.count == 0
+    assert redis_jobs.exists(jobs.gate_key("board:1"))
+    ttl = redis_jobs.ttl(jobs.gate_key("board:1"))
+    assert 30 < ttl <= 30 + jobs.GATE_SLACK_SECONDS
+
+    # Its time has come (as RQ's scheduler would do 30 s later): the worker runs it once.
+    job = Job.fetch(scheduled.get_job_ids()[0], connection=redis_jobs)
+    scheduled.remove(job)
+    queue.enqueue_job(job)
+    work(app)
+    assert ran == [(1, True)]
+    # It opened the gate as it started: the next change schedules the next run.
+    assert not redis_jobs.exists(jobs.gate_key("board:1"))
+    jobs.enqueue(record, 1, key="board:1", debounce_seconds=30)
+    db.session.commit()
+    assert len(scheduled) == 1
+
+
+def test_with_redis_a_worker_recomputes_a_boards_map(app, db, redis_jobs, make_consultation, make_user):
+    app.config["OPINION_MAP_DEBOUNCE_SECONDS"] = 0
+    consultation = make_consultation()
+    board = opinion.save_board(consultation.owner, consultation, prompt="Why?", premoderated=False)
+    opinion.set_board_status(consultation.owner, board, "open")
+    statements = [opinion.add_seed_statement(consultation.owner, board, f"Statement {i}") for i in range(7)]
+    for n in range(4):
+        person = make_user()
+        for statement in statements:
+            opinion.vote(person, statement, 1 if n % 2 else -1)
+    db.session.commit()
+    db.session.expire_all()
+    assert board.map is None  # queued, not run
+    assert jobs.queue().count == 1  # 28 votes in one transaction: one job
+    work(app)
+    db.session.expire_all()
+    board = db.session.scalar(select(OpinionBoard).where(OpinionBoard.id == board.id))
+    assert board.map is not None and board.map["participants"] == 4
+    assert board.map_version == board.matrix_version
