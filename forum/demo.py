@@ -685,6 +685,7 @@ def _load(now: datetime) -> DemoLogins:
 
     _date_endorsements(rng, now)
     event = _live_event(organiser, people, now)
+    _statements_board(organiser, main, people, now)
     db.session.flush()
 
     return DemoLogins([
@@ -1489,3 +1490,112 @@ def _first_speaker(room: Room, members: list[User]) -> tuple[str, str] | None:
     chosen = next((user for user in members if user.id in authors), members[0] if members else None)
     return (chosen.display_name, chosen.email) if chosen else None
 
+
+# --- The statements board of the open consultation -----------------------------------------
+# Three planted opinion groups: (A) employers and business, who want speed and flexibility;
+# (B) NGOs, unions and migrant-led organisations, who put rights and quality first; (C) public
+# authorities and researchers, who care about administration and evidence. Each statement has
+# the chance that a member of each group agrees (the rest mostly disagree, some pass).
+
+BOARD_PROMPT = "What should EU-funded employment support for migrants and refugees do differently?"
+BOARD_VOTERS = 300
+BOARD_STATEMENTS = [
+    # text, P(agree) in groups A, B, C
+    ("Language courses should be combined with paid work from the first month.", 0.9, 0.35, 0.6),
+    ("Nobody should be pushed into a job below their qualifications.", 0.2, 0.95, 0.55),
+    ("Recognition of qualifications should take no more than three months.", 0.9, 0.9, 0.85),
+    ("Employers who hire refugees should receive a wage subsidy for a year.", 0.95, 0.4, 0.5),
+    ("Migrant-led organisations should be able to apply for ESF+ funding directly.", 0.3, 0.95, 0.45),
+    ("Every funded project should report how many participants are in work after 12 months.", 0.85, 0.3, 0.95),
+    ("Childcare must be part of every integration programme.", 0.5, 0.9, 0.8),
+    ("Combining AMIF and ESF+ in one project should be made much simpler.", 0.8, 0.8, 0.9),
+    ("Traineeships should always be paid.", 0.15, 0.95, 0.5),
+    ("Private job agencies should deliver more of the funded job coaching.", 0.9, 0.1, 0.35),
+    ("Funding calls should be co-designed with the organisations that deliver the services.", 0.4, 0.95, 0.6),
+    ("Asylum seekers should be allowed to work after three months.", 0.9, 0.85, 0.45),
+    ("Skills assessment should start in reception centres.", 0.85, 0.7, 0.85),
+    ("Projects should be funded for at least four years, not one or two.", 0.35, 0.9, 0.8),
+    ("Reporting requirements for small organisations should be halved.", 0.6, 0.95, 0.2),
+    ("Women with no work experience need programmes designed for them.", 0.4, 0.9, 0.75),
+    ("Public employment services, not NGOs, should coordinate integration measures.", 0.55, 0.1, 0.9),
+    ("Funds should go first to sectors with labour shortages.", 0.95, 0.2, 0.6),
+    ("Anti-discrimination training for employers should be funded.", 0.25, 0.9, 0.6),
+    ("Digital tools can replace part of the face-to-face counselling.", 0.8, 0.15, 0.6),
+    ("Independent evaluations should be published for every programme.", 0.5, 0.6, 0.95),
+    ("Mentoring by people who arrived earlier works better than classroom courses.", 0.6, 0.9, 0.5),
+    ("Vocational language courses should be taught at the workplace.", 0.95, 0.5, 0.7),
+    ("Temporary contracts are an acceptable first step into the labour market.", 0.95, 0.15, 0.55),
+    ("Regions should be able to move money between funds without asking Brussels.", 0.5, 0.45, 0.95),
+    ("Self-employment and start-ups by migrants deserve dedicated funding.", 0.85, 0.6, 0.5),
+    ("Trade unions should sit on the monitoring committees of these funds.", 0.1, 0.9, 0.55),
+    ("Data on outcomes should be broken down by gender and country of origin.", 0.4, 0.85, 0.9),
+    ("The same rules for recognising qualifications should apply in every EU country.", 0.8, 0.75, 0.7),
+    ("Integration support should continue after someone has found a job.", 0.35, 0.9, 0.75),
+]
+BOARD_GROUPS = [
+    # share of the voters, countries, organisation types
+    (0.36, ("DE", "NL", "AT", "PL", "CZ", "DK", "IE"), ("employers", "private_company", "employers", "individual")),
+    (0.38, ("IT", "ES", "FR", "GR", "PT", "BE", "SE"), ("ngo", "migrant_led", "trade_union", "non_profit")),
+    (0.26, ("BE", "FR", "DE", "FI", "HU", "RO", "SI"), ("local_authority", "regional_authority",
+                                                        "managing_authority", "research")),
+]
+
+
+def _statements_board(organiser: User, consultation: Consultation, people: dict[str, User], now: datetime) -> None:
+    """A statements board with BOARD_STATEMENTS and BOARD_VOTERS fictional voters, whose
+    votes hold three opinion groups, and its map, computed here (inline). The voters are
+    inserted in bulk (one statement per table): the ORM would take seconds."""
+    from sqlalchemy import insert, update
+
+    from forum.models import Statement, StatementVote
+    from forum.services import opinion
+
+    rng = random.Random(SEED + 11)
+    board = opinion.save_board(organiser, consultation, prompt=BOARD_PROMPT, premoderated=True)
+    opinion.set_board_status(organiser, board, "open")
+    board.created_at = now - timedelta(days=20)
+    authors = [organiser] * 24 + [people[p.key] for p in PARTICIPANTS[3:9]]
+    statements = []
+    for i, (text, *_chances) in enumerate(BOARD_STATEMENTS):
+        author = authors[i % len(authors)]
+        statement = Statement(board=board, author=author, text=text, seed=author is organiser,
+                              status=opinion.StatementStatus.PUBLISHED,
+                              created_at=now - timedelta(days=20 - i * 0.5))
+        db.session.add(statement)
+        statements.append(statement)
+    # One participant's statement waits for the moderators.
+    db.session.add(Statement(board=board, author=people[PARTICIPANTS[4].key], status=opinion.StatementStatus.PENDING,
+                             text="Employers should get a single contact point for hiring refugees.",
+                             created_at=now - timedelta(hours=3)))
+    db.session.flush()
+
+    codes = set(accounts.organisation_type_codes())
+    password_hash = people[PARTICIPANTS[0].key].password_hash  # fictional voters: never used to log in
+    rows, planted = [], []
+    for n in range(BOARD_VOTERS):
+        group = rng.choices(range(3), weights=[g[0] for g in BOARD_GROUPS])[0]
+        _share, countries, types = BOARD_GROUPS[group]
+        kind = rng.choice(types)
+        rows.append({"email": f"voter{n + 1:03d}@voters.plenary.example", "password_hash": password_hash,
+                     "display_name": f"Demo voter {n + 1}", "organisation": "",
+                     "organisation_type": kind if kind in codes else "other",
+                     "country": rng.choice(countries), "created_at": now - timedelta(days=15)})
+        planted.append(group)
+    voters = list(db.session.scalars(insert(User).returning(User.id, sort_by_parameter_order=True), rows))
+
+    votes, counts = [], {s.id: [0, 0, 0] for s in statements}
+    for user_id, group in zip(voters, planted, strict=True):
+        for statement, (_text, *chances) in zip(statements, BOARD_STATEMENTS, strict=True):
+            if rng.random() > 0.7:
+                continue  # not everyone sees every statement
+            roll = rng.random()
+            value = 0 if roll < 0.08 else (1 if rng.random() < chances[group] else -1)
+            votes.append({"board_id": board.id, "statement_id": statement.id, "user_id": user_id, "value": value,
+                          "created_at": now - timedelta(days=rng.uniform(0, 14))})
+            counts[statement.id][{1: 0, -1: 1, 0: 2}[value]] += 1
+    db.session.execute(insert(StatementVote), votes)
+    for statement in statements:
+        statement.agree_count, statement.disagree_count, statement.pass_count = counts[statement.id]
+    db.session.execute(update(type(board)).where(type(board).id == board.id).values(matrix_version=len(votes)))
+    db.session.flush()
+    opinion.recompute_map(board.id)

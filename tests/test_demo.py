@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from forum import demo
 from forum.models import Event, EventMember, HandRaise, Post, Takeaway, User
@@ -175,3 +175,28 @@ def test_make_run_passes_its_host_and_port_to_the_demo():
     plan = subprocess.run(["make", "-n", "demo", "HOST=0.0.0.0", "PORT=5101"], cwd=root,
                           capture_output=True, text=True, check=True).stdout
     assert re.search(r"flask --app wsgi demo --host 0\.0\.0\.0 --port 5101$", plan, re.MULTILINE), plan
+
+
+def test_demo_statements_board(db):
+    from forum.models import OpinionBoard, Statement, StatementStatus, StatementVote
+    from forum.services import opinion
+
+    demo.load_demo()
+    board = db.session.scalars(select(OpinionBoard)).one()
+    assert board.consultation.title == demo.MAIN_TITLE and board.status.value == "open"
+    assert len(opinion.published(board)) == len(demo.BOARD_STATEMENTS) == 30
+    assert db.session.scalar(select(Statement.id).where(Statement.status == StatementStatus.PENDING)) is not None
+    assert opinion.voters(board) == demo.BOARD_VOTERS
+    # The counts on each statement are its votes.
+    for statement in opinion.published(board):
+        values = Counter(db.session.scalars(select(StatementVote.value).where(
+            StatementVote.statement_id == statement.id)))
+        assert (statement.agree_count, statement.disagree_count, statement.pass_count) == (
+            values[1], values[-1], values[0])
+    # The map was computed during the demo, from every vote, with everyone placed.
+    assert board.map is not None and board.map_version == board.matrix_version
+    assert board.map["participants"] == demo.BOARD_VOTERS
+    assert board.map_votes == db.session.scalar(select(func.count(StatementVote.id)))
+    # The demo's participants have not voted: they can try it.
+    assert not opinion.votes_of(db.session.scalars(select(User).where(
+        User.email == demo.PARTICIPANTS[2].email)).one(), board)
