@@ -241,7 +241,7 @@ def _moderated(actor: User, statement: Statement, status: StatementStatus, actio
     statement.rejected_reason = reason
     db.session.flush()
     audit.log(actor, action, consultation=statement.board.consultation, target_user=statement.author,
-              reason=reason, statement_id=statement.id, statement=statement.text)
+              reason=reason, statement_id=statement.id)
 
 
 # --- Votes -------------------------------------------------------------------------------
