@@ -166,3 +166,18 @@ def test_with_redis_a_worker_recomputes_a_boards_map(app, db, redis_jobs, make_c
     board = db.session.scalar(select(OpinionBoard).where(OpinionBoard.id == board.id))
     assert board.map is not None and board.map["participants"] == 4
     assert board.map_version == board.matrix_version
+
+
+def test_flask_worker_needs_redis(app):
+    result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+    assert result.exit_code != 0
+    assert "REDIS_URL is not set" in result.output
+
+
+def test_flask_worker_runs_the_queued_jobs_with_the_app(app, db, redis_jobs):
+    jobs.enqueue(record, 5, key="cli", debounce_seconds=0)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    assert ran == [(5, True)]
+    assert jobs.queue().count == 0
