@@ -197,6 +197,19 @@ def test_demo_statements_board(db):
     assert board.map is not None and board.map_version == board.matrix_version
     assert board.map["participants"] == demo.BOARD_VOTERS
     assert board.map_votes == db.session.scalar(select(func.count(StatementVote.id)))
+    # The three planted groups are found: each map group is (almost) one planted family,
+    # told apart by the organisation types the demo gave each family.
+    assert board.map["k"] == 3
+    family = {kind: i for i, (_share, _countries, kinds) in enumerate(demo.BOARD_GROUPS) for kind in kinds}
+    found = []
+    for group in board.map["groups"]:
+        members = Counter()
+        for kind, n in group["organisation_types"].items():
+            members[family[kind]] += n
+        (largest, n), = members.most_common(1)
+        assert n >= 0.85 * group["size"], group
+        found.append(largest)
+    assert sorted(found) == [0, 1, 2]
     # The demo's participants have not voted: they can try it.
     assert not opinion.votes_of(db.session.scalars(select(User).where(
         User.email == demo.PARTICIPANTS[2].email)).one(), board)

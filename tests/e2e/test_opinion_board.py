@@ -93,3 +93,37 @@ def test_a_participant_votes_by_keyboard_and_finds_themself_on_the_map(live_serv
     screenshot(page, "opinion-board-390")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways at 390 px ({width} px wide)"
+
+
+def test_the_demo_board_reads_well_at_both_widths(live_server, page):
+    """The demo's board (300 voters, three groups), read by its organiser: the map, the
+    groups, the moderators' queue; nothing changed."""
+    from forum.models import OpinionBoard
+    from forum.models.users import find_user_by_email  # noqa: F401 (the demo's organiser below)
+
+    with live_app(live_server["database_url"]) as app:
+        from forum.extensions import db
+
+        app.config["JOBS_REDIS_URL"] = None
+        board = db.session.scalars(db.select(OpinionBoard)).first()
+        url = f"{live_server['url']}/consultations/{board.consultation_id}/board"
+    page.goto(live_server["url"] + "/login")
+    page.locator("#email").fill("organiser@plenary.example")
+    page.locator("#password").fill(organiser_password(live_server))
+    page.locator("main form button[type=submit]").first.click()
+    page.goto(url)
+    expect(page.locator("svg.map-svg")).to_be_visible()
+    expect(page.locator("[data-map-description]")).to_contain_text("in 3 opinion groups")
+    expect(page.locator("#moderation [data-pending] li")).to_have_count(1)
+    assert axe_violations(page) == []
+    screenshot(page, "opinion-demo-board-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "opinion-demo-board-390")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways at 390 px ({width} px wide)"
+
+
+def organiser_password(live_server) -> str:
+    import re
+
+    return re.search(r"organiser@plenary\.example\s+/\s+(\S+)", live_server["demo_output"]).group(1)

@@ -216,7 +216,7 @@ def test_the_map_fragment_shows_groups_and_the_readers_point(client, db, board, 
     assert svg.get("role") == "img"
     assert fragment.one("g", class_="map-me").one("text").text() == "You"
     assert "You are in group" in fragment.one("p", data_map_description=True).text()
-    table = fragment.find_all("table")[0]
+    table = fragment.one("table", class_="group-table")
     assert "Germany" in table.text() and "Italy" in table.text()
     data = client.get(url(board, "/map?format=json")).get_json()
     assert data["me"] == service.participant_key(board, people[0].id)
