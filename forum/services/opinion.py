@@ -2,7 +2,7 @@
 short statements and vote agree / disagree / pass on them, one at a time; the opinion map
 (forum/services/opinion_map.py) is recomputed from the vote matrix on the job queue.
 
-Every vote and every moderation that changes the matrix bumps `board.matrix_version` (an SQL
+Every vote, approval and hiding (what changes the matrix) bumps `board.matrix_version` (an SQL
 increment) and asks for a debounced recompute (`forum.jobs.enqueue`, key "opinion-map:<id>",
 OPINION_MAP_DEBOUNCE_SECONDS). The recompute (`recompute_map`) reads the published
 statements' votes, stores the map only if it was read from a newer matrix than the stored
@@ -213,6 +213,7 @@ def approve_statement(actor: User, statement: Statement) -> Statement:
     if statement.status is not StatementStatus.PENDING:
         raise Conflict(_l("This statement is not waiting for approval."))
     _moderated(actor, statement, StatementStatus.PUBLISHED, "statement.approved", "")
+    _matrix_changed(statement.board)  # one more statement on the map (and in its counts)
     return statement
 
 

@@ -30,6 +30,9 @@ def _async() -> bool:
 
 
 def _page_data(board: OpinionBoard) -> dict:
+    # Read before the map: any "opinion.map" after this number is replayed to the page's script.
+    stream = events.consultation_stream(board.consultation_id)
+    seq = events.latest_seq(stream)
     statements = service.published(board)
     order = service.voting_order(current_user, board, statements) \
         if permissions.can_submit_statement(current_user, board) else []
@@ -43,8 +46,7 @@ def _page_data(board: OpinionBoard) -> dict:
         "queue": service.pending(current_user, board)
         if permissions.can_moderate_statements(current_user, board) else [],
         "action_form": ActionForm(), "moderate_form": ModerateStatementForm(formdata=None),
-        "stream": events.consultation_stream(board.consultation_id),
-        "seq": events.latest_seq(events.consultation_stream(board.consultation_id)),
+        "stream": stream, "seq": seq,
         "min_votes": service.MIN_VOTES, "composition": service.composition,
     }
 

@@ -221,3 +221,28 @@ def test_the_map_fragment_shows_groups_and_the_readers_point(client, db, board, 
     data = client.get(url(board, "/map?format=json")).get_json()
     assert data["me"] == service.participant_key(board, people[0].id)
     assert all(p["p"] != people[0].id for p in data["map"]["points"])
+
+
+@pytest.mark.parametrize(("path", "data"), [
+    ("/statements", {"statement-text": "bad \x00 byte"}),
+    ("/statements", {"statement-text": "   "}),
+    ("/statements", {}),
+    ("/seed", {"seed-text": ""}),
+    ("/seed", {"seed-text": "y" * 281}),
+    ("/status", {"status": "nonsense"}),
+    ("/status", {"status": "draft"}),
+    ("/settings", {"prompt": "p" * 301}),
+])
+def test_bad_input_is_a_400_and_nothing_is_stored(client, db, board, path, data):
+    login(client, board.consultation.owner)
+    before = counts(db)
+    response = client.post(url(board, path), data=data)
+    assert response.status_code == 400, response.status_code
+    assert counts(db) == before
+    db.session.expire_all()
+    assert (board.prompt, board.status.value) == ("What should the rules achieve?", "open")
+
+
+def test_a_visitor_reads_the_map_json_without_a_pseudonym(client, db, board):
+    data = client.get(url(board, "/map?format=json")).get_json()
+    assert data == {"map": None, "version": 0, "me": None}
