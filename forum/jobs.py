@@ -39,6 +39,7 @@ from forum.extensions import db
 log = logging.getLogger("forum.jobs")
 
 GATE_SLACK_SECONDS = 60
+FAILURE_TTL_SECONDS = 7 * 24 * 3600
 INLINE = "plenary.inline_jobs"  # session.info: keys already scheduled to run after this commit
 
 
@@ -105,10 +106,12 @@ def _submit(app: Flask, path: str, args: tuple, key: str | None, debounce_second
             if not redis.set(gate, "1", nx=True, ex=seconds + GATE_SLACK_SECONDS):
                 return  # a run is scheduled and has not started: it will read this change
         jobs = queue(app)
+        # Nothing reads a job's return value; a failed job is kept a week for a look (rq info).
+        options = {"result_ttl": 0, "failure_ttl": FAILURE_TTL_SECONDS}
         if debounce_seconds > 0:
-            jobs.enqueue_in(timedelta(seconds=debounce_seconds), perform, path, list(args), gate)
+            jobs.enqueue_in(timedelta(seconds=debounce_seconds), perform, path, list(args), gate, **options)
         else:
-            jobs.enqueue(perform, path, list(args), gate)
+            jobs.enqueue(perform, path, list(args), gate, **options)
     except Exception:
         # The write is committed; a lost job means an older map until the next change.
         log.exception("a job could not be queued: %s", path)
