@@ -386,4 +386,6 @@ def polls_of(user, place: Consultation | Room) -> list[Poll]:
         manages = permissions.can_edit_consultation(user, place)
     if not manages:
         query = query.where(Poll.status != PollStatus.DRAFT)
-    return list(db.session.scalars(query))
+    found = list(db.session.scalars(query))
+    permissions.remember_votes(user, found)
+    return found
