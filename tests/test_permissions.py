@@ -470,7 +470,7 @@ def test_room_poll(db, make_user, make_event, state):
     db.session.flush()
     actors = dict(zip(ROOM_POLL_ROLES, (
         AnonymousUserMixin(), *event.test_participants, observer, event.test_moderators[1][0],
-        event.test_moderators[2][0], event.owner, make_user("organiser"), make_user("admin"))))
+        event.test_moderators[2][0], event.owner, make_user("organiser"), make_user("admin")), strict=True))
 
     answers, expected = {}, {}
     for role, actor in actors.items():

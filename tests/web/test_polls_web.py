@@ -9,7 +9,6 @@ from forum.models import Poll, PollVote
 from forum.models.polls import PollStatus
 from forum.services import polls as service
 from tests.factories import login
-from tests.poll_factory import make_poll  # noqa: F401 (fixture)
 from tests.web.page import flashes, parse
 
 
@@ -197,7 +196,7 @@ def test_a_multiple_choice_form_says_the_maximum(client, make_user, make_poll):
 def test_a_bad_ballot_answers_400_next_to_the_field_keeps_the_choice_and_stores_nothing(
         client, make_user, make_poll, count, kind, data, error_id, message):
     poll = make_poll(kind=kind)
-    ids = {letter: str(option.id) for letter, option in zip("ABC", poll.options)}
+    ids = {letter: str(option.id) for letter, option in zip("ABC", poll.options, strict=True)}
 
     def real(text):
         for letter, option_id in ids.items():
@@ -270,7 +269,7 @@ def test_results_are_hidden_until_allowed_then_shown_with_a_table(client, make_u
 
 def test_the_breakdown_names_groups_and_suppresses_small_ones(app, client, make_user, make_poll):
     poll = make_poll(kind="score", results_shown="live")
-    for i in range(6):
+    for _ in range(6):
         service.cast_vote(make_user(country="DE", organisation_type="ngo"), poll, {str(poll.options[0].id): 4})
     service.cast_vote(make_user(country="FR", organisation_type="ngo"), poll, {str(poll.options[0].id): 2})
     reader = make_user()

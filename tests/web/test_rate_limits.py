@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import login
-from tests.poll_factory import make_poll  # noqa: F401 (fixture)
 from tests.web.page import error_message, parse
 
 TOO_OFTEN = "You are doing this too often. Please wait a little and try again."
