@@ -306,3 +306,12 @@ def test_a_flash_confirms_the_vote(client, make_user, make_poll):
     response = client.post(f"/polls/{poll.id}/vote", data={"choice": str(poll.options[0].id)},
                            follow_redirects=True)
     assert "Your vote has been saved." in flashes(parse(response))
+
+
+def test_the_moderation_log_names_poll_actions_and_their_question(client, make_poll):
+    poll = make_poll(status="closed")
+    login(client, poll.consultation.owner)
+    page = parse(client.get(f"/consultations/{poll.consultation_id}/log"))
+    rows = [row.text() for row in page.one("table").find("tbody").find_all("tr")]
+    assert any("closed a poll" in row and poll.question in row for row in rows)
+    assert any("opened a poll" in row and poll.question in row for row in rows)
