@@ -187,7 +187,7 @@ class PollReport:
     id: int
     question: str
     kind_label: str
-    place: str
+    place: str  # the topic or room; "" for a consultation-wide poll
     description: str
     facts: list[str]
     shown: bool  # whether its results are in the report
@@ -204,9 +204,10 @@ def report_polls(scope: Scope, zone: ZoneInfo) -> list[PollReport]:
     sections = []
     for poll in scope_polls(scope):
         shown = shows_results(scope, poll, now)
+        place = "" if poll.topic_id is None and poll.room_id is None else place_of(poll)[2]
         section = PollReport(
-            id=poll.id, question=poll.question, kind_label=str(POLL_KIND_LABELS[poll.kind]),
-            place=place_of(poll)[2], description=poll.description, facts=_facts(poll, zone, now), shown=shown,
+            id=poll.id, question=poll.question, kind_label=str(POLL_KIND_LABELS[poll.kind]), place=place,
+            description=poll.description, facts=_facts(poll, zone, now), shown=shown,
             withheld="" if shown else _withheld(poll))
         if shown:
             results, breakdowns = figures(poll)
@@ -531,10 +532,10 @@ def choice_text(poll: Poll, choice, labels: dict[int, str]) -> str:
     """A ballot in words: "Option A; Option B", "Option A: 4; ...", "1. A; 2. B"."""
     spec = tally.spec_of(poll)
     if poll.kind in (PollKind.SCORE, PollKind.DOTS):
-        values = tally._values(spec, choice)
+        values = tally.stored_values(spec, choice)
         return "; ".join(f"{labels[option_id]}: {values[option_id]}" for option_id in spec.option_ids
                          if option_id in values)
-    ids = tally._ids(spec, choice)
+    ids = tally.stored_ids(spec, choice)
     if poll.kind is PollKind.RANKED:
         return "; ".join(f"{place}. {labels[option_id]}" for place, option_id in enumerate(ids, start=1))
     return "; ".join(labels[option_id] for option_id in ids)

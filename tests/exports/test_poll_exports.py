@@ -158,6 +158,7 @@ def test_markdown_report_has_a_section_per_poll_with_its_figures(setup):
     assert "| Private company | 5 | 0% | 60% | 40% |" in single
 
     score = section(markdown, "How useful is each?")
+    assert "\n\nScore\n\n" in score  # consultation-wide: no place named, only the kind
     assert "Scale: 1 = Not at all; 5 = Fully." in score
     assert "| Option | Ratings | Mean | 1 (Not at all) | 2 | 3 | 4 | 5 (Fully) |" in score
     assert "| Apprenticeships | 3 | 4.0 | 0 | 0 | 1 | 1 | 1 |" in score
