@@ -16,6 +16,7 @@ Vote values: +1 agree, -1 disagree, 0 pass. (Pol.is stores agree as -1; not here
 """
 from __future__ import annotations
 
+import itertools
 import string
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -24,12 +25,13 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
+from threadpoolctl import threadpool_limits
 
 MIN_VOTES = 7            # votes placed before someone is on the map (Pol.is: 7, or all statements if fewer)
 K_RANGE = (2, 5)         # candidate numbers of opinion groups (Pol.is: 2..5)
 MIN_PER_GROUP = 2        # k groups need at least MIN_PER_GROUP * k placed participants
 N_INIT = 10              # k-means restarts (best inertia kept)
-SILHOUETTE_SAMPLE = 3000  # above this many participants the silhouette is scored on a fixed sample
+SILHOUETTE_SAMPLE = 2000  # above this many participants the silhouette is scored on a fixed sample
 Z_90 = 1.2816            # one-sided 90 % for the z-tests (Pol.is' z-sig-90?)
 REPRESENTATIVE_MAX = 5   # representative statements per group (Pol.is: 5)
 CONSENSUS_MAX = 10       # statements in each consensus list
@@ -45,7 +47,7 @@ class _Matrix:
     """Participants (rows, sorted keys) x statements (columns, sorted ids); NaN = not voted."""
 
     def __init__(self, votes: Iterable[tuple[int, int, int]]) -> None:
-        flat = np.fromiter((int(x) for vote in votes for x in vote), dtype=np.int64)
+        flat = np.fromiter(itertools.chain.from_iterable(votes), dtype=np.int64)
         if flat.size % 3:
             raise ValueError("each vote is (participant_key, statement_id, value)")
         rows = flat.reshape(-1, 3)
@@ -94,7 +96,17 @@ def compute(votes: Iterable[tuple[int, int, int]], groups_of: Mapping[int, tuple
     `votes`: (participant_key, statement_id, value) with value +1 agree, -1 disagree, 0 pass.
     `groups_of`: participant_key -> (country, organisation_type), for the groups' make-up.
     Never fails on a small or degenerate matrix (no votes, one participant, only passes...):
-    it then places fewer people, makes one group or none, and leaves lists empty."""
+    it then places fewer people, makes one group or none, and leaves lists empty.
+
+    Runs numpy's and scikit-learn's native code on one thread: the job worker that calls it
+    shares the machine with the web server, and on a busy machine OpenMP threads made k-means
+    ten times slower, not faster (bench/README.md)."""
+    with threadpool_limits(limits=1):
+        return _compute(votes, groups_of or {}, min_votes, seed)
+
+
+def _compute(votes: Iterable[tuple[int, int, int]], groups_of: Mapping[int, tuple[str, str]], min_votes: int,
+             seed: int) -> dict:
     matrix = _Matrix(votes)
     n_statements = len(matrix.statements)
     voted = ~np.isnan(matrix.values)
@@ -107,7 +119,7 @@ def compute(votes: Iterable[tuple[int, int, int]], groups_of: Mapping[int, tuple
     xy = _project(values, counts[placed], n_statements)
     labels, k, silhouette = _groups(xy, keys, seed)
     tallies = _Tallies(values, labels, k)
-    groups = _describe_groups(labels, k, keys, matrix.statements, tallies, groups_of or {})
+    groups = _describe_groups(labels, k, keys, matrix.statements, tallies, groups_of)
     consensus, consensus_disagree, divisive, separation = _across_groups(matrix.statements, tallies)
     return {
         "participants": int(len(keys)),
@@ -142,7 +154,9 @@ def _project(values: np.ndarray, counts: np.ndarray, n_statements: int) -> np.nd
     if not np.any(np.abs(centred) > 1e-12):
         return xy  # no one differs from anyone (say only passes): everyone at the centre
     components = min(2, n, n_statements)
-    pca = PCA(n_components=components, svd_solver="full")
+    # The eigenvectors of the statements' covariance (300 x 300 for 300 statements) rather than
+    # an SVD of the whole matrix: exact, no randomness, and five times faster at 2,000 x 300.
+    pca = PCA(n_components=components, svd_solver="covariance_eigh")
     projected = pca.fit_transform(filled)
     # Fix the signs (an SVD's are arbitrary): the statement weighing most on an axis points to +.
     for axis in range(components):
