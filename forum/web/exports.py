@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import force_locale, get_locale
 from flask_login import current_user, login_required
 
-from forum.exports import data, report
+from forum.exports import data, opinion, report
 from forum.exports.scope import KINDS, resolve
 from forum.extensions import db
 from forum.models import User
@@ -73,7 +73,8 @@ def choose(kind: str, object_id: int):
     if kind not in KINDS:
         abort(404)
     scope = resolve(current_user, kind, object_id)
-    return render_template("exports/choose.html", scope=scope, formats=FORMATS)
+    return render_template("exports/choose.html", scope=scope, formats=FORMATS,
+                           has_board=opinion.board_of(scope) is not None)
 
 
 @bp.get("/exports/<kind>/<int:object_id>.<fmt>")
@@ -111,6 +112,19 @@ def download(kind: str, object_id: int, fmt: str):
         # the same as `flask export --format html`; the shareable page is the summary below.
         body = str(report.render_html(built, standalone=True))
     return _attachment(body, FORMATS[fmt], filename)
+
+
+@bp.get("/exports/consultation/<int:object_id>/statements.csv")
+@login_required
+def statements(object_id: int):
+    """The statements of a consultation's board with their vote counts, as CSV (a board holds
+    hundreds of statements, not the posts' thousands: written whole, not streamed)."""
+    scope = resolve(current_user, "consultation", object_id)
+    if opinion.board_of(scope) is None:
+        abort(404)
+    bom = request.args.get("bom") in ("1", "yes", "on")
+    body = "".join(opinion.statements_csv_chunks(scope, bom=bom))
+    return _attachment(body, FORMATS["csv"], _filename(scope, "statements.csv"))
 
 
 def _page(built, scope):
