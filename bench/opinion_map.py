@@ -59,11 +59,11 @@ def _phases(votes: list[tuple[int, int, int]], seed: int) -> dict[str, float]:
     timings["matrix build"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    xy = om._project(values, counts[placed], n_statements)
+    _xy, space = om._project(values, counts[placed], n_statements)
     timings["PCA + projection"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    labels, k, _score = om._groups(xy, keys, seed)
+    labels, k, _score = om._groups(space, keys, seed)
     timings["k-means + silhouette (k=2..5)"] = time.perf_counter() - start
 
     start = time.perf_counter()
