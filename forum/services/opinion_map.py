@@ -8,9 +8,10 @@ follows polismath's pca.clj, clusters.clj, repness.clj and conversation.clj wher
 sense, and says where it does not).
 
 Determinism: the matrix is built sorted (participants by key, statements by id) whatever the
-order of the votes, PCA uses an exact SVD whose signs are fixed here, k-means and the silhouette
-sample use a fixed seed, groups are numbered by size then by their smallest participant key, and
-the figures are rounded. The same matrix gives the same dict.
+order of the votes, PCA is exact (the eigenvectors of the statements' covariance) with its signs
+fixed here, k-means and the silhouette sample use a fixed seed, groups are numbered by size then
+by their smallest participant key, and the figures are rounded. The same matrix gives the same
+dict.
 
 Vote values: +1 agree, -1 disagree, 0 pass. (Pol.is stores agree as -1; not here.)
 """
