@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import force_locale, get_locale
 from flask_login import current_user, login_required
 
-from forum.exports import data, opinion, report
+from forum.exports import data, opinion, polls, report
 from forum.exports.scope import KINDS, resolve
 from forum.extensions import db
 from forum.models import User
@@ -33,6 +33,9 @@ FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
     "html": "text/html; charset=utf-8",
+    "votes.csv": "text/csv; charset=utf-8",  # the polls' votes, one row per vote (exports/polls.py)
+    # A consultation board's statements with their vote counts (exports/opinion.py).
+    "statements.csv": "text/csv; charset=utf-8",
 }
 
 
@@ -84,7 +87,9 @@ def download(kind: str, object_id: int, fmt: str):
         abort(404)
     scope = resolve(current_user, kind, object_id)
     filename = _filename(scope, fmt)
-    if fmt in ("csv", "json"):
+    if fmt == "statements.csv" and opinion.board_of(scope) is None:
+        abort(404)  # only a consultation with a statements board has them
+    if fmt in ("csv", "json", "votes.csv", "statements.csv"):
         bom = request.args.get("bom") in ("1", "yes", "on")
         user_id, language = current_user.id, str(get_locale())
 
@@ -100,6 +105,12 @@ def download(kind: str, object_id: int, fmt: str):
                 except ServiceError:  # removed or no longer allowed since the headers went out
                     current_app.logger.warning("export %s %s stopped: no longer available", kind, object_id)
                     return
+                if fmt == "votes.csv":
+                    yield from polls.vote_csv_chunks(scope, bom=bom)
+                    return
+                if fmt == "statements.csv":
+                    yield from opinion.statements_csv_chunks(scope, bom=bom)
+                    return
                 yield from data.csv_chunks(scope, bom=bom) if fmt == "csv" else data.json_chunks(scope)
         return _attachment(stream_with_context(chunks()), FORMATS[fmt], filename)
     built = report.build_report(scope, timezone=current_user.timezone)
@@ -112,19 +123,6 @@ def download(kind: str, object_id: int, fmt: str):
         # the same as `flask export --format html`; the shareable page is the summary below.
         body = str(report.render_html(built, standalone=True))
     return _attachment(body, FORMATS[fmt], filename)
-
-
-@bp.get("/exports/consultation/<int:object_id>/statements.csv")
-@login_required
-def statements(object_id: int):
-    """The statements of a consultation's board with their vote counts, as CSV (a board holds
-    hundreds of statements, not the posts' thousands: written whole, not streamed)."""
-    scope = resolve(current_user, "consultation", object_id)
-    if opinion.board_of(scope) is None:
-        abort(404)
-    bom = request.args.get("bom") in ("1", "yes", "on")
-    body = "".join(opinion.statements_csv_chunks(scope, bom=bom))
-    return _attachment(body, FORMATS["csv"], _filename(scope, "statements.csv"))
 
 
 def _page(built, scope):

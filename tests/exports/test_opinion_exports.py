@@ -245,10 +245,11 @@ def test_statements_csv(db, board):
 def test_statements_csv_over_http(app, board, make_user):
     owner_client = app.test_client()
     login(owner_client, board.owner)
-    url = f"/exports/consultation/{board.consultation_id}/statements.csv"
+    url = f"/exports/consultation/{board.consultation_id}.statements.csv"
     response = owner_client.get(url)
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].endswith('-labour-market-integration.statements.csv"')
+    assert "no-store" in response.headers["Cache-Control"]
     assert CONSENSUS in response.get_data(as_text=True)
     assert owner_client.get(url + "?bom=1").get_data(as_text=True).startswith("\ufeff")
     assert "statements.csv" in owner_client.get(f"/exports/consultation/{board.consultation_id}").get_data(
@@ -263,6 +264,18 @@ def test_statements_csv_404_without_a_board(app, make_consultation):
     consultation = make_consultation()
     client = app.test_client()
     login(client, consultation.owner)
-    assert client.get(f"/exports/consultation/{consultation.id}/statements.csv").status_code == 404
+    assert client.get(f"/exports/consultation/{consultation.id}.statements.csv").status_code == 404
+    topic = consultation.topics[0]
+    assert client.get(f"/exports/topic/{topic.id}.statements.csv").status_code == 404
     assert "statements.csv" not in client.get(f"/exports/consultation/{consultation.id}").get_data(as_text=True)
 
+
+
+def test_statements_csv_from_the_command_line(app, board, tmp_path):
+    out = tmp_path / "statements.csv"
+    result = app.test_cli_runner().invoke(args=["export", "consultation", str(board.consultation_id),
+                                                "--format", "statements.csv", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"), newline="")))
+    assert len(rows) == len(stances()) + 2
+    assert CONSENSUS in {row["text"] for row in rows}
