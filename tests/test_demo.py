@@ -213,3 +213,24 @@ def test_demo_statements_board(db):
     # The demo's participants have not voted: they can try it.
     assert not opinion.votes_of(db.session.scalars(select(User).where(
         User.email == demo.PARTICIPANTS[2].email)).one(), board)
+
+
+def test_demo_polls(db):
+    from forum.models import Poll, PollVote
+    from forum.models.polls import PollKind, PollStatus
+    from forum.services import polls
+
+    demo.load_demo()
+    survey = db.session.scalars(select(Poll).where(Poll.question == demo.SURVEY_QUESTION)).one()
+    assert survey.kind is PollKind.SCORE and survey.status is PollStatus.OPEN
+    assert survey.consultation.title == demo.MAIN_TITLE
+    assert (survey.scale_min, survey.scale_max) == (1, 5) and survey.scale_labels == demo.SURVEY_SCALE
+    results = polls.poll_results(survey)
+    assert results["voters"] >= 40
+    assert all(row["mean"] is not None for row in results["options"])
+    by_type = polls.poll_breakdowns(survey)["organisation_type"]
+    assert any(not group["suppressed"] for group in by_type["groups"])
+
+    live = db.session.scalars(select(Poll).where(Poll.question == demo.PLENARY_POLL_QUESTION)).one()
+    assert live.room.is_plenary and live.kind is PollKind.SINGLE and live.takes_votes(utcnow())
+    assert db.session.scalar(select(func.count(PollVote.id)).where(PollVote.poll_id == live.id)) >= 25

@@ -16,6 +16,7 @@ from forum.i18n import LABEL_KINDS, label, plural_forms, vocabularies
 from forum.models.consultations import ConsultationStatus, Visibility
 from forum.models.events import AssignmentMode, EventStatus, MemberRole, RoomPhase
 from forum.models.opinion import BoardStatus, StatementStatus
+from forum.models.polls import PollKind, PollStatus, ResultsShown
 from forum.models.posts import PostStatus
 from forum.models.users import EU_COUNTRIES, ORGANISATION_TYPES
 
@@ -66,6 +67,9 @@ CODES = {
     "country": list(EU_COUNTRIES),
     "board_status": [m.value for m in BoardStatus],
     "statement_status": [m.value for m in StatementStatus],
+    "poll_kind": [m.value for m in PollKind],
+    "poll_status": [m.value for m in PollStatus],
+    "results_shown": [m.value for m in ResultsShown],
 }
 
 

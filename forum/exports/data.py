@@ -21,6 +21,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from forum.exports import opinion as opinion_export
 from forum.exports.scope import Scope, author_label, organisation_label
 from forum.extensions import db
 from forum.models import Moderator, Post, Room, Topic, User
@@ -345,6 +346,8 @@ def _json_pieces(scope: Scope, progress: Progress | None) -> Iterator[str]:
         "consultation": _consultation(scope),
         "event": _event(scope),
         "participants": [_participant(a) for a in authors.values()],
+        "polls": _polls().json_polls(scope),
+        "opinion_map": opinion_export.map_json(scope),
     }
     yield "{\n" + "".join(f"{_json(key)}: {_json(value)},\n" for key, value in head.items()) + '"posts": ['
     separator = "\n"
@@ -352,6 +355,13 @@ def _json_pieces(scope: Scope, progress: Progress | None) -> Iterator[str]:
         yield separator + _json(record)
         separator = ",\n"
     yield "\n]\n}\n"
+
+
+def _polls():
+    """forum.exports.polls, which builds on this module (so it is imported late)."""
+    from forum.exports import polls
+
+    return polls
 
 
 def json_chunks(scope: Scope, *, progress: Progress | None = None) -> Iterator[str]:

@@ -44,6 +44,9 @@ ACTION_LABELS = {
     "statement.approved": _l("approved a statement"),
     "statement.rejected": _l("rejected a statement"),
     "statement.hidden": _l("hid a statement"),
+    "poll.opened": _l("opened a poll"),
+    "poll.closed": _l("closed a poll"),
+    "poll.breakdown_published": _l("published a poll's breakdown"),
 }
 
 

@@ -37,6 +37,7 @@ def init_app(app: Flask) -> None:
         main,
         moderation,
         opinion,
+        polls,
         posts,
         rooms,
     )
@@ -44,7 +45,7 @@ def init_app(app: Flask) -> None:
 
     app.request_class = PlenaryRequest
     app.url_map.converters["int"] = IdConverter  # before the blueprints' rules are made
-    for module in (main, auth, consultations, posts, events, rooms, moderation, exports, admin, opinion):
+    for module in (main, auth, consultations, posts, events, rooms, moderation, exports, admin, polls, opinion):
         app.register_blueprint(module.bp)
 
     login_manager.login_message = _l("Please log in to continue.")
