@@ -350,13 +350,9 @@ def test_the_tables_cover_every_role_and_every_can_function():
     from tests.test_roles import TESTED_FUNCTIONS as EVENT_FUNCTIONS
 
     defined = {name for name, f in inspect.getmembers(permissions, inspect.isfunction) if name.startswith("can_")}
-<<<<<<< HEAD
-    tested = {f.__name__ for f in PLATFORM_FUNCTIONS + CONSULTATION_FUNCTIONS + EXPORT_FUNCTIONS + POST_FUNCTIONS}
-    tested |= {f.__name__ for f in BOARD_FUNCTIONS + STATEMENT_FUNCTIONS}  # tests/test_permissions.py, boards
-=======
     tested = {f.__name__ for f in PLATFORM_FUNCTIONS + CONSULTATION_FUNCTIONS + EXPORT_FUNCTIONS + POST_FUNCTIONS
               + tuple(POLL_FUNCTIONS.values())}
->>>>>>> main
+    tested |= {f.__name__ for f in BOARD_FUNCTIONS + STATEMENT_FUNCTIONS}  # statements boards
     assert defined == tested | EVENT_FUNCTIONS
     assert {row[0] for row in PLATFORM} == {row[0] for row in CONSULTATIONS} == {row[0] for row in POSTS} == set(ROLES)
     assert len({row[:3] for row in CONSULTATIONS}) == len(CONSULTATIONS) == len(ROLES) * 3 * 2
@@ -430,7 +426,6 @@ def test_post(db, make_user, make_actor, make_consultation, make_post,
         "can_reply": reply, "can_edit_post": edit, "can_delete_post": delete, "can_endorse": endorse}
 
 
-<<<<<<< HEAD
 # --- Statements boards ----------------------------------------------------------------
 # A board of an open public consultation, in each of its states.
 
@@ -536,7 +531,8 @@ def test_statement(db, make_user, make_actor, make_consultation, role, kind, rea
     else:
         with pytest.raises(NotFound):
             permissions.access_statement(actor, board, statement.id)
-=======
+
+
 def _poll_in_state(poll, state: str, actor) -> None:
     from forum.services import polls as poll_service
 
@@ -611,7 +607,6 @@ def test_access_poll_says_not_found_for_missing_drafts_and_unreadable_places(db,
                           (reader, opened.id + 1000)):
         with pytest.raises(NotFound):
             permissions.access_poll(user, poll_id)
->>>>>>> main
 
 
 def test_none_is_treated_as_anonymous(db, make_consultation, make_post):
