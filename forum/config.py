@@ -187,6 +187,7 @@ class TestingConfig(Config):
     SOCKETIO_MESSAGE_QUEUE = None
     SOCKETIO_ASYNC_MODE = "threading"
     JOBS_REDIS_URL = None  # jobs run inline; tests/test_jobs.py sets its own Redis and prefix
+    OPINION_MAP_DEBOUNCE_SECONDS = 0  # the map is recomputed as each test's write commits
 
 
 CONFIGS = {

@@ -14,9 +14,9 @@ run as scheduled: the first request in a quiet period sets it and schedules the 
 the gate as it *starts*, before it reads anything: whatever committed before that moment is
 read by this run, and whatever commits after it finds no gate and schedules the next run.
 The gate's expiry (the delay plus GATE_SLACK_SECONDS) only matters if a job is lost (a worker
-killed mid-job): the next request after it schedules again. Without Redis, requests within
-one transaction are folded into one run per key, and the delay is not waited (nothing would
-run it later).
+killed mid-job): the next request after it schedules again. Without Redis the same gate is kept
+in this process's memory and the run waits on a timer (a thread; a greenlet under gevent), off
+the request that asked for it; with `debounce_seconds` 0 it runs right after the commit.
 
 Keys: RQ's queue is named JOBS_KEY_PREFIX + "queue" and the gates start with JOBS_KEY_PREFIX,
 so deployments (and tests) sharing one Redis keep apart by prefix, as presence does with
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -91,8 +92,10 @@ def enqueue(func: Callable, *args: Any, key: str | None = None, debounce_seconds
     app = current_app._get_current_object()
     if redis_url():
         events.on_commit(lambda: _submit(app, path, args, key, debounce_seconds))
-    else:
+    elif key is None or debounce_seconds <= 0:
         events.on_commit(lambda: run_inline(app, path, args))
+    else:
+        events.on_commit(lambda: _schedule_inline(app, path, args, key, debounce_seconds))
 
 
 def _submit(app: Flask, path: str, args: tuple, key: str | None, debounce_seconds: float) -> None:
@@ -124,6 +127,28 @@ def run_inline(app: Flask, path: str, args: tuple) -> None:
         _run(app, path, list(args))
     except Exception:
         log.exception("a job failed: %s", path)
+
+
+_scheduled: set[str] = set()  # without Redis: keys whose run waits on its timer in this process
+_scheduled_lock = threading.Lock()
+
+
+def _schedule_inline(app: Flask, path: str, args: tuple, key: str, debounce_seconds: float) -> None:
+    """Without Redis: one run per key after `debounce_seconds`, on a timer; the changes that
+    commit meanwhile are read by that run (the gate opens as it starts, as with Redis)."""
+    with _scheduled_lock:
+        if key in _scheduled:
+            return
+        _scheduled.add(key)
+
+    def run() -> None:
+        with _scheduled_lock:
+            _scheduled.discard(key)
+        run_inline(app, path, args)
+
+    timer = threading.Timer(debounce_seconds, run)
+    timer.daemon = True
+    timer.start()
 
 
 def perform(path: str, args: list, gate: str | None = None) -> None:

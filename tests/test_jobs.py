@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import secrets
 
+import threading
+
 import pytest
 from sqlalchemy import select
 
@@ -50,6 +52,33 @@ def test_without_redis_a_job_runs_after_the_commit_never_inside_it(app, db):
     jobs.enqueue(record, 3, key="k")  # a new transaction asks anew
     db.session.commit()
     assert ran[-1] == (3, True)
+
+
+def test_without_redis_a_debounced_job_runs_once_on_a_timer_and_reads_every_change(app, db):
+    done = threading.Event()
+    started = []
+    calls = []
+    original = jobs.run_inline
+
+    def run_inline(app_, path, args):
+        started.append(threading.current_thread())
+        original(app_, path, args)
+        done.set()
+
+    jobs.run_inline = run_inline
+    try:
+        for n in range(3):  # three transactions within the delay: one run
+            jobs.enqueue(record, n, key="board:9", debounce_seconds=0.2)
+            db.session.commit()
+            calls.append(n)
+        assert ran == []  # not in the request that asked
+        assert done.wait(30)
+    finally:
+        jobs.run_inline = original
+    assert ran == [(0, True)] and len(started) == 1
+    assert started[0] is not threading.current_thread()
+    # The gate opened as the run started: the next change schedules the next run.
+    assert "board:9" not in jobs._scheduled
 
 
 def test_without_redis_a_rolled_back_transaction_runs_nothing(app, db, make_user):

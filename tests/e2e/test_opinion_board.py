@@ -1,6 +1,6 @@
 """The statements board in a browser: a participant votes by keyboard, one statement at a
-time, and once they have voted on seven the map (recomputed inline: the e2e server has no
-Redis) shows their point, labelled "You", without a reload."""
+time, and once they have voted on seven the map (recomputed in the server process on a timer,
+OPINION_MAP_DEBOUNCE_SECONDS later: the e2e server has no Redis) shows their point, labelled "You", without a reload."""
 from __future__ import annotations
 
 import uuid
@@ -23,7 +23,8 @@ def board(live_server):
 
     tag = uuid.uuid4().hex[:6]
     with live_app(live_server["database_url"]) as app:
-        app.config["JOBS_REDIS_URL"] = None  # the map is computed here, inline
+        app.config["JOBS_REDIS_URL"] = None  # the map is computed here, inline, as it commits
+        app.config["OPINION_MAP_DEBOUNCE_SECONDS"] = 0
         organiser = find_user_by_email("organiser@plenary.example")
         consultation = consultations.create_consultation(organiser, consultations.ConsultationInput(
             title=f"Statements about mentoring ({tag})"))
