@@ -15,7 +15,7 @@ from flask_babel import force_locale
 from forum.i18n import LABEL_KINDS, label, plural_forms, vocabularies
 from forum.models.consultations import ConsultationStatus, Visibility
 from forum.models.events import AssignmentMode, EventStatus, MemberRole, RoomPhase
-from forum.models.posts import PostStatus
+from forum.models.posts import PostStatus, Stance
 from forum.models.users import EU_COUNTRIES, ORGANISATION_TYPES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,6 +63,7 @@ CODES = {
     "organisation_type": list(ORGANISATION_TYPES),
     "moderation_action": sorted(logged_actions()),
     "country": list(EU_COUNTRIES),
+    "stance": [m.value for m in Stance],
 }
 
 
