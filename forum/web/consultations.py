@@ -178,7 +178,9 @@ def _host_input(form: HostForm) -> service.HostInput:
 def topic_form(consultation_id: int, topic_id: int | None):
     consultation = _editable(consultation_id)
     topic = service.topic_of(consultation, topic_id) if topic_id is not None else None
-    form = TopicForm(obj=topic)
+    # Filled from the topic on GET only: a POST that leaves a field out leaves it empty (the
+    # stored list of questions is no text for the form).
+    form = TopicForm(obj=topic if request.method == "GET" else None)
     if request.method == "GET" and topic is not None:
         form.guiding_questions.data = "\n".join(topic.guiding_questions)
     if form.validate_on_submit():

@@ -63,7 +63,8 @@ def reply(consultation_id: int, post_id: int):
         try:
             post = service.create_post(current_user, parent.consultation, parent=parent, body=form.body.data or "",
                                        on_behalf_of_organisation=form.on_behalf_of_organisation.data,
-                                       client_key=form.client_key.data or None, quote=form.quote.data)
+                                       client_key=form.client_key.data or None, quote=form.quote.data,
+                                       stance=request.form.get("stance") or None)  # refused: a reply takes none
         except ValidationError as error:
             apply_service_error(form, error)
         else:
