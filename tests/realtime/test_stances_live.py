@@ -117,3 +117,17 @@ def test_counts_without_a_proposal_carry_no_stances(db, make_consultation, make_
     assert socket.post(stream, "Hello.", topic_id=consultation.topics[0].id)["ok"]
     [event] = socket.events()
     assert "stances" not in event["counts"] and "stance" not in event["post"]
+
+
+def test_a_rooms_message_takes_no_stance(db, make_event, user_client, connect, stored):
+    event = make_event(rooms=1, moderators=1, participants=1)
+    [amina] = event.test_participants
+    db.session.commit()
+    socket = connect(user_client(amina))
+    stream = events.room_stream(event.breakout_rooms[0])
+    assert socket.join(stream)["ok"]
+    before = stored()
+    ack = socket.post(stream, "Hello room.", stance="in_favour")
+    assert ack["ok"] is False and ack["error"]["field"] == "stance"
+    assert stored() == before
+    assert socket.post(stream, "Hello room.")["ok"] is True
