@@ -125,6 +125,7 @@ class Response:
     endorsements: int = 0
     on_behalf: bool = False
     replies: list[Reply] = field(default_factory=list)
+    stance: str | None = None   # on a proposal topic (forum.models.posts.Stance codes)
 
 
 MAIN_TITLE = "How can EU funds better support the labour-market integration of migrants and refugees?"
@@ -546,6 +547,82 @@ being studied before the results come out.""", endorsements=1),
     ]),
 ]
 
+# A fourth topic of the open consultation is a proposal: its responses take a stance, which
+# differ by stakeholder group (civil society mostly in favour, authorities split, employers
+# against), so that the page's counts and its table by country and organisation type say
+# something (docs/stances.md).
+MAIN_PROPOSAL = consultations.TopicInput(
+    "Proposal: a small-grants window for migrant-led and community organisations",
+    "Each programme reserves 10% of its integration budget for grants of up to EUR 60,000, with "
+    "simplified costs, 90% pre-financing and a two-page application, run by an intermediary body "
+    "whose selection panel includes migrant-led organisations. Are you in favour, neutral or against?",
+    [
+        "Would this window reach organisations that cannot apply today?",
+        "What would make it work, or fail, in your programme or country?",
+    ],
+    is_proposal=True,
+)
+
+PROPOSAL_RESPONSES = [
+    Response(4, "amina", 11.2, "Finally money we can actually apply for", endorsements=7, stance="in_favour", body="""\
+We gave up on ESF+ calls twice because we could not pre-finance a year of salaries. With 90% \
+paid up front and a two-page application, associations like ours could run the mentoring we \
+already do on volunteer time. A panel with migrant-led organisations on it would also make \
+selection less of a black box.""", replies=[
+        Reply("giulia", 30, """\
+I understand the pre-financing problem, and our region could lower the threshold. My concern is \
+the fixed 10%: some programmes have very small integration budgets, and the audit trail for \
+hundreds of small grants is not free."""),
+        Reply("amina", 6, """\
+Then let the intermediary body carry the audit work, as the proposal says. That is exactly the \
+job small organisations cannot do alone.""", endorsements=2),
+    ]),
+    Response(4, "ahmad", 9.8, "Mentoring needs steady, small money", endorsements=4, stance="in_favour", body="""\
+Our mentors are engineers, nurses and teachers who arrived years ago. What we need is small, \
+predictable funding for coordination, not a large project every four years. Grants up to \
+EUR 60,000 are the right size for that."""),
+    Response(4, "marco", 9.1, "Yes, with a capacity-building strand", endorsements=3, stance="in_favour", body="""\
+In favour. In our experience the first grant is the hardest: the window should come with a \
+helpdesk and a short training on reporting, or the same three organisations will win every \
+year."""),
+    Response(4, "sofia", 8.4, "It worked in Greece on a smaller scale", endorsements=3, stance="in_favour", body="""\
+A foundation-run small grants scheme in Athens funded 14 community groups in two years; ten of \
+them are still active. The **intermediary body** is what made it work: one contact person, \
+one set of rules."""),
+    Response(4, "pieter", 7.6, "In favour, if the jobs are decent", endorsements=2, stance="in_favour", body="""\
+We support it, on one condition: grants that place people in work should check the quality of \
+the jobs (contracts, hours, pay), not only the number of placements."""),
+    Response(4, "niamh", 6.9, "Simplified costs are the key", endorsements=2, stance="in_favour", body="""\
+Unit costs per participant would cut our reporting by half. We would also ask for multi-annual \
+grants: a one-year grant spends three months starting and three months closing."""),
+    Response(4, "jonas", 6.2, "Open to it, but involve the municipalities", endorsements=2, stance="neutral", body="""\
+Municipalities already fund many of these organisations. A separate window run by an \
+intermediary could duplicate our local grants unless the two are planned together. Neutral \
+for now: it depends on who the intermediary is."""),
+    Response(4, "eva", 5.5, "Build the evaluation in from the start", endorsements=2, stance="neutral", body="""\
+Evidence on small grants is thin, in both directions. If the window is tried, a share of it \
+should fund a comparison of funded and unfunded organisations, so that the next period can \
+decide on more than anecdotes."""),
+    Response(4, "lucia", 4.8, "Useful, but 10% is arbitrary", endorsements=1, stance="neutral", body="""\
+Our employment service would welcome more community partners. A fixed share for every \
+programme is arbitrary, though: the size should follow the needs assessment of each region."""),
+    Response(4, "ana", 4.1, "Neutral: we would like to be partners", endorsements=1, stance="neutral", body="""\
+Hotels in our region would host trainees from community organisations. The proposal says \
+nothing about employers as partners; it should, or the grants will end at the training stage."""),
+    Response(4, "giulia", 3.5, "Against a fixed share", endorsements=2, stance="against", body="""\
+Against, as written. We can make our calls easier to access without ring-fencing: simplified \
+costs and pre-financing are already possible under the current rules. A fixed 10% would take \
+money from measures that work because they are larger."""),
+    Response(4, "tomas", 2.7, "The rules already allow it", endorsements=1, stance="against", body="""\
+Small grants schemes through intermediary bodies are allowed today, and some programmes use \
+them. Making them compulsory at a fixed share is a decision for each partnership agreement, not \
+a rule for all."""),
+    Response(4, "katarzyna", 1.9, "Employers should be able to apply too", endorsements=1, stance="against", body="""\
+We are against a window reserved for one kind of organisation. Training that leads to a job \
+usually involves an employer; employers' associations should be able to apply, alone or in \
+partnership."""),
+]
+
 
 CLOSED_TITLE = "Language learning for adult newcomers: which course models lead to work?"
 CLOSED_TAGS = "#Integration #Language #Employment"
@@ -753,7 +830,16 @@ def _open_consultation(organiser: User, people: dict[str, User], endorsers: list
     consultations.set_status(organiser, consultation, "open")
     _write_posts(consultation, MAIN_RESPONSES, people, endorsers, rng,
                  start=now, direction=-1, latest=now - timedelta(minutes=20))
+    _add_proposal(organiser, consultation, people, endorsers, rng, now)
     return consultation
+
+
+def _add_proposal(organiser: User, consultation: Consultation, people: dict[str, User], endorsers: list[User],
+                  rng: random.Random, now: datetime) -> None:
+    """The open consultation's proposal topic and its responses, each with a stance."""
+    consultations.add_topic(organiser, consultation, MAIN_PROPOSAL)
+    _write_posts(consultation, PROPOSAL_RESPONSES, people, endorsers, rng,
+                 start=now, direction=-1, latest=now - timedelta(minutes=20))
 
 
 def _closed_consultation(organiser: User, people: dict[str, User], endorsers: list[User],
@@ -820,7 +906,7 @@ def _write_posts(consultation: Consultation, responses: list[Response], people: 
         if isinstance(spec, Response):
             item.post = posts.create_post(
                 author, consultation, body=spec.body, subject=spec.subject,
-                topic_id=topics[spec.topic].id, on_behalf_of_organisation=spec.on_behalf)
+                topic_id=topics[spec.topic].id, on_behalf_of_organisation=spec.on_behalf, stance=spec.stance)
         else:
             parent = item.parent.post
             item.post = posts.create_post(author, consultation, body=spec.body, parent=parent, quote=spec.quote)

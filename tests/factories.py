@@ -136,14 +136,15 @@ def make_post(db, make_user, make_consultation):
 
     A response to `topic` (default: the consultation's first topic), or a reply when
     `parent` is given. `author` defaults to a new participant, `consultation` to a new open
-    one (or the parent's). `created_at` overrides the creation time; `deleted=True`
-    soft-deletes the post through the service afterwards."""
+    one (or the parent's); `stance` is a response's on a proposal topic. `created_at`
+    overrides the creation time; `deleted=True` soft-deletes the post through the service
+    afterwards."""
     counter = itertools.count(1)
 
     def _make_post(author: User | None = None, *, consultation: Consultation | None = None,
                    topic: Topic | None = None, parent: Post | None = None, body: str | None = None,
                    subject: str = "", on_behalf_of_organisation: bool = False,
-                   created_at: datetime | None = None, deleted: bool = False) -> Post:
+                   created_at: datetime | None = None, deleted: bool = False, stance: str | None = None) -> Post:
         n = next(counter)
         if parent is not None:
             consultation = parent.consultation
@@ -154,7 +155,7 @@ def make_post(db, make_user, make_consultation):
         post = posts.create_post(
             author, consultation, body=body or f"Post number {n}.", subject=subject,
             topic_id=topic.id if topic is not None else None, parent=parent,
-            on_behalf_of_organisation=on_behalf_of_organisation,
+            on_behalf_of_organisation=on_behalf_of_organisation, stance=stance,
         )
         if created_at is not None:
             post.created_at = created_at

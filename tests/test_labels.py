@@ -17,7 +17,7 @@ from forum.models.consultations import ConsultationStatus, Visibility
 from forum.models.events import AssignmentMode, EventStatus, MemberRole, RoomPhase
 from forum.models.opinion import BoardStatus, StatementStatus
 from forum.models.polls import PollKind, PollStatus, ResultsShown
-from forum.models.posts import PostStatus
+from forum.models.posts import PostStatus, Stance
 from forum.models.users import EU_COUNTRIES, ORGANISATION_TYPES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +70,7 @@ CODES = {
     "poll_kind": [m.value for m in PollKind],
     "poll_status": [m.value for m in PollStatus],
     "results_shown": [m.value for m in ResultsShown],
+    "stance": [m.value for m in Stance],
 }
 
 

@@ -28,6 +28,7 @@ from forum.models import Moderator, Post, Room, Topic, User
 from forum.models.base import utcnow
 from forum.rendering import html_to_text
 from forum.services import rooms as room_service
+from forum.services import stances
 
 FORMAT = "plenary-discussion"
 FORMAT_VERSION = 1
@@ -41,6 +42,7 @@ COLUMNS = (
     "author_ref", "author", "organisation", "on_behalf_of_organisation", "organisation_type",
     "organisation_type_label", "country", "created_at", "edited_at", "state", "pinned", "locked",
     "endorsements", "hidden_reason", "subject", "body_text", "body_markdown", "quoted_post_id",
+    "stance",
 )
 # OWASP's rule against formula injection: a spreadsheet runs a text cell starting with one
 # of these as a formula (or DDE command); a leading apostrophe makes it text again.
@@ -52,7 +54,7 @@ _POST_COLUMNS = (
     Post.id, Post.thread_id, Post.parent_id, Post.topic_id, Post.room_id, Post.author_id,
     Post.on_behalf_of_organisation, Post.organisation_name, Post.created_at, Post.edited_at,
     Post.deleted_at, Post.hidden_at, Post.hidden_reason, Post.pinned_at, Post.locked_at,
-    Post.endorsement_count, Post.subject, Post.body, Post.body_html, Post.quoted_post_id,
+    Post.endorsement_count, Post.subject, Post.body, Post.body_html, Post.quoted_post_id, Post.stance,
 )
 
 
@@ -72,6 +74,7 @@ class _Place:
     kind: str
     id: int
     title: str
+    proposal: bool = False  # a topic whose responses take a stance
 
 
 def count_posts(scope: Scope) -> int:
@@ -102,7 +105,8 @@ def _places(scope: Scope) -> dict[tuple[str, int], _Place]:
     places = {}
     for section in scope.sections:
         kind = "topic" if isinstance(section, Topic) else "room"
-        places[kind, section.id] = _Place(kind, section.id, _place_title(section))
+        places[kind, section.id] = _Place(kind, section.id, _place_title(section),
+                                          kind == "topic" and section.is_proposal)
     return places
 
 
@@ -150,13 +154,16 @@ def _record(row, authors: dict[int, _Author], places: dict[tuple[str, int], _Pla
         # A quote is a reference (never part of the text): the quoted post's own row says
         # what may be read of it now.
         "quoted_post_id": row.quoted_post_id,
+        # A response's stance on a proposal (a code, docs/stances.md); none once the topic is
+        # no proposal any more (it stays stored, as on the site).
+        "stance": row.stance.value if row.stance is not None and row.parent_id is None and place.proposal else "",
     }
 
 
 def _missing_place(row, places: dict[tuple[str, int], _Place]) -> _Place:
     place = db.session.get(Room, row.room_id) if row.room_id is not None else db.session.get(Topic, row.topic_id)
     kind = "room" if row.room_id is not None else "topic"
-    places[kind, place.id] = _Place(kind, place.id, _place_title(place))
+    places[kind, place.id] = _Place(kind, place.id, _place_title(place), kind == "topic" and place.is_proposal)
     return places[kind, place.id]
 
 
@@ -246,8 +253,8 @@ def _person(user: User | None) -> str | None:
     return author_label(user) if user is not None else None
 
 
-def _topic(topic: Topic, moderators: dict[int, list[str]]) -> dict[str, Any]:
-    return {
+def _topic(topic: Topic, moderators: dict[int, list[str]], stance_tables: dict) -> dict[str, Any]:
+    record = {
         "id": topic.id,
         "position": topic.position,
         "title": topic.title,
@@ -255,7 +262,15 @@ def _topic(topic: Topic, moderators: dict[int, list[str]]) -> dict[str, Any]:
         "description": topic.description,
         "guiding_questions": list(topic.guiding_questions or []),
         "moderators": moderators.get(topic.id, []),
+        "is_proposal": topic.is_proposal,
     }
+    table = stance_tables.get(topic.id)
+    if table is not None:
+        # Responses per stance, overall and per stakeholder group (docs/stances.md).
+        record["stances"] = {"counts": table.counts, **{
+            f"by_{kind}": [{"code": row.code, "counts": row.counts} for row in rows]
+            for kind, rows in table.by.items()}}
+    return record
 
 
 def _topic_moderators(topics: list[Topic]) -> dict[int, list[str]]:
@@ -273,6 +288,7 @@ def _consultation(scope: Scope) -> dict[str, Any] | None:
         return None
     topics = [s for s in scope.sections if isinstance(s, Topic)]
     moderators = _topic_moderators(topics)
+    tables = stances.stance_tables(consultation, [t.id for t in topics])
     return {
         "id": consultation.id,
         "title": consultation.title,
@@ -283,7 +299,7 @@ def _consultation(scope: Scope) -> dict[str, Any] | None:
         "closes_at": _iso(consultation.closes_at),
         "organiser": _person(consultation.owner),
         "hosts": [{"name": h.name, "role": h.role, "organisation": h.organisation} for h in consultation.hosts],
-        "topics": [_topic(topic, moderators) for topic in topics],
+        "topics": [_topic(topic, moderators, tables) for topic in topics],
     }
 
 

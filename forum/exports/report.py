@@ -35,6 +35,7 @@ from forum.extensions import db
 from forum.i18n import label
 from forum.models import ModerationAction, Post, Room, Topic
 from forum.models.events import Moderator
+from forum.models.posts import Stance
 from forum.rendering import markdown_to_text
 from forum.services import rooms as room_service
 
@@ -109,6 +110,24 @@ class TakeawayItem:
 
 
 @dataclass
+class StanceGroup:
+    """One row of a proposal's table by stakeholder group."""
+    label: str
+    counts: list[int]  # responses per stance, in the order of StanceSummary.headings
+    total: int
+
+
+@dataclass
+class StanceSummary:
+    """A proposal topic's stances (docs/stances.md): responses per stance (a chart and its
+    table), and per country and type of organisation of their authors."""
+    chart: Chart
+    headings: list[str]  # the stances' names
+    by_country: list[StanceGroup]
+    by_organisation_type: list[StanceGroup]
+
+
+@dataclass
 class Section:
     kind: str  # "topic" or "room"
     id: int
@@ -121,6 +140,7 @@ class Section:
     most_endorsed: list[Endorsed]
     digest: list[Sentence]
     open_questions: list[Sentence]
+    stances: StanceSummary | None = None  # a proposal topic's
 
 
 @dataclass
@@ -238,7 +258,32 @@ def _section(place: Topic | Room, posts: list[Post], replied: set[int]) -> Secti
         moderators=moderators, takeaways=takeaways, figures=_figures(posts),
         most_endorsed=[Endorsed(author_label(p.author), organisation_label(p.author, p), p.endorsement_count,
                                 _excerpt(plain_text(p.body_html))) for p in endorsed],
-        digest=digest(sources), open_questions=open_questions(sources))
+        digest=digest(sources), open_questions=open_questions(sources),
+        stances=_stances(posts) if kind == "topic" and place.is_proposal else None)
+
+
+def _stances(posts: list[Post]) -> StanceSummary:
+    """Counted as on the consultation page: responses with a stance (the report's posts are
+    neither hidden nor deleted), by their authors' country and type of organisation."""
+    codes = [s.value for s in Stance]
+    taking = [p for p in posts if p.parent_id is None and p.stance is not None]
+    per_stance = Counter(p.stance.value for p in taking)
+    total = len(taking)
+    rows = [Row(label("stance", code), per_stance[code], per_stance[code] / total if total else None)
+            for code in codes]
+
+    def groups(name_of) -> list[StanceGroup]:
+        counted: dict[str, Counter] = defaultdict(Counter)
+        for p in taking:
+            counted[name_of(p.author)][p.stance.value] += 1
+        found = [StanceGroup(name, [c[code] for code in codes], sum(c.values())) for name, c in counted.items()]
+        return sorted(found, key=lambda g: (-g.total, g.label))
+
+    return StanceSummary(
+        chart=Chart("stances", _("Stances on the proposal"), _("Stance"), _("Responses"), rows),
+        headings=[label("stance", code) for code in codes],
+        by_country=groups(lambda u: _country_name(u.country) if u.country else _("Not stated")),
+        by_organisation_type=groups(lambda u: u.organisation_type_label or _("Not stated")))
 
 
 def _moderators(scope: Scope, sections: list[Section]) -> list[tuple[str, list[str]]]:
@@ -464,6 +509,20 @@ def _md_chart(chart: Chart, with_share: bool = True) -> list[str]:
     return [f"### {md(chart.title)}", ""] + (_md_table(headings, rows) if rows else [md(_("No posts.")), ""])
 
 
+def _md_stances(stances: StanceSummary) -> list[str]:
+    if not sum(r.count for r in stances.chart.rows):
+        return [f"### {md(stances.chart.title)}", "", md(_("No response has taken a stance yet.")), ""]
+    out = _md_chart(stances.chart)
+    for heading, title, groups in ((_("Country"), _("Stances by country"), stances.by_country),
+                                   (_("Type of organisation"), _("Stances by type of organisation"),
+                                    stances.by_organisation_type)):
+        if groups:
+            out += [f"#### {md(title)}", ""]
+            out += _md_table([heading, *stances.headings, _("Total")],
+                             [[md(g.label), *(number(n) for n in g.counts), number(g.total)] for g in groups])
+    return out
+
+
 def _md_sentence(sentence: Sentence) -> str:
     return f"- “{md(sentence.text)}” — {md(sentence.author)}"
 
@@ -500,6 +559,8 @@ def render_markdown(report: Report) -> str:
             out += [f"### {md(_('Guiding questions'))}", ""]
             out += [f"- {md(q)}" for q in section.guiding_questions] + [""]
         out += [md(section_summary(section.figures)), ""]
+        if section.stances is not None:
+            out += _md_stances(section.stances)
         if section.takeaways is not None:
             out += [f"### {md(_('Key takeaways'))}", ""]
             if section.takeaways:

@@ -278,8 +278,14 @@ def on_post(data):
     quote = data.get("quote", False)  # the reply quotes its parent
     if not isinstance(quote, bool):
         raise ServiceError(_("This message could not be understood."))
+    stance = data.get("stance")  # a code: a response to a proposal takes one (services/stances.py)
+    if stance is not None and not isinstance(stance, str):
+        raise ServiceError(_("This message could not be understood."), field="stance")
     charge_write()  # the same allowance as the forms' writes; 429 with retry_after when spent
     if place.room is not None:
+        if stance:
+            raise ServiceError(_("A room's message takes no stance: only responses to a proposal do."),
+                               field="stance")
         post = post_service.post_in_room(current_user, place.room, body=fields["body"] or "", parent=parent,
                                          backchannel=place.backchannel, client_key=fields["client_key"], quote=quote)
         db.session.flush()
@@ -288,7 +294,7 @@ def on_post(data):
     post = post_service.create_post(
         current_user, consultation, topic_id=topic_id, parent=parent, subject=fields["subject"] or "",
         body=fields["body"] or "", on_behalf_of_organisation=data.get("on_behalf_of_organisation") is True,
-        client_key=fields["client_key"], quote=quote,
+        client_key=fields["client_key"], quote=quote, stance=stance,
     )
     db.session.flush()
     return _posted(post)

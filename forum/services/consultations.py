@@ -48,6 +48,8 @@ class TopicInput:
     title: str
     description: str = ""
     guiding_questions: list[str] = field(default_factory=list)
+    # Its responses take a stance (services/stances.py); turned off, the stances stay stored, unshown.
+    is_proposal: bool = False
 
 
 @dataclass
@@ -165,6 +167,7 @@ def _apply_topic(topic: Topic, data: TopicInput) -> None:
         raise ValidationError(_l("Use at most %(max)d guiding questions.", max=MAX_QUESTIONS),
                               field="guiding_questions")
     topic.guiding_questions = questions
+    topic.is_proposal = bool(data.is_proposal)
 
 
 def add_topic(actor: User, consultation: Consultation, data: TopicInput) -> Topic:

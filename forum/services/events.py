@@ -271,7 +271,8 @@ def payload(stream_event: StreamEvent) -> dict[str, Any]:
     if stream_event.stream_key != current_stream(post):
         # The post has left this stream (moved, approved): its readers learn only that.
         return {**message, "post": {"id": post.id, "left": True}}
-    counts = _consultation_counts(post) if post.room_id is None and stream_event.kind in COUNTED_KINDS else {}
+    counted = stream_event.kind in COUNTED_KINDS or (stream_event.kind == "post.updated" and _shows_stance(post))
+    counts = _consultation_counts(post) if post.room_id is None and counted else {}
     return {**message, **counts, "post": post_data(post, figures_only=figures_only)}
 
 
@@ -322,6 +323,8 @@ def post_data(post: Post, figures_only: bool = False) -> dict[str, Any]:
         "subject": post.subject if see_text else "",
         "rejected_reason": post.rejected_reason if post.status.value == "rejected" else "",
         "thread_locked": post.parent_id is not None and _thread_root(post).locked_at is not None,
+        # A response's stance on a proposal, as a code (named by the page), with its text only.
+        "stance": post.stance.value if see_text and _shows_stance(post) else "",
     }
     data.update((key, value) for key, value in optional.items() if value)
     return data
@@ -360,12 +363,25 @@ COUNTED_KINDS = frozenset({"post.created", "post.deleted", "post.moved", "post.h
 
 
 def _consultation_counts(post: Post) -> dict[str, Any]:
-    """{"counts": {"responses": n, "topics": {topic id: n}}} for the consultation of `post`."""
+    """{"counts": {"responses": n, "topics": {topic id: n}}} for the consultation of `post`,
+    with "stances" ({"topics": {topic id: {code: n}}, "all": {code: n}}) when a topic is a
+    proposal."""
     from forum.services.posts import topic_counts
+    from forum.services.stances import live_counts
 
     stored = topic_counts(post.consultation)
     topics = {str(topic.id): stored.get(topic.id, 0) for topic in post.consultation.topics}
-    return {"counts": {"responses": sum(topics.values()), "topics": topics}}
+    counts = {"responses": sum(topics.values()), "topics": topics}
+    stances = live_counts(post.consultation)
+    if stances:
+        counts["stances"] = stances
+    return {"counts": counts}
+
+
+def _shows_stance(post: Post) -> bool:
+    """A response to a proposal: its stance is shown, and its edits may change the counts."""
+    return (post.room_id is None and post.parent_id is None and post.stance is not None
+            and post.topic is not None and post.topic.is_proposal)
 
 
 # Events whose message clients read only for its figures (the post's text is not replaced):

@@ -17,8 +17,9 @@ from forum.extensions import db
 from forum.models import Consultation, Endorsement, Post, PostRevision, PostStatus, Room, User
 from forum.models.base import utcnow
 from forum.models.events import EventStatus, MemberRole, RoomPhase
+from forum.models.posts import Stance
 from forum.rendering import render_markdown
-from forum.services import events
+from forum.services import events, stances
 from forum.services.errors import PermissionDenied, TooSoon, ValidationError
 from forum.services.text import clean_text
 
@@ -89,9 +90,10 @@ def _clean_subject(subject: str) -> str:
 def create_post(actor: User, consultation: Consultation, *, body: str, topic_id: int | None = None,
                 subject: str = "", parent: Post | None = None,
                 on_behalf_of_organisation: bool = False, client_key: str | None = None,
-                quote: bool = False) -> Post:
+                quote: bool = False, stance: str | None = None) -> Post:
     """A response to a topic (no parent) or a reply to a post of the same consultation,
-    quoting it if `quote` (see `_quoted`).
+    quoting it if `quote` (see `_quoted`). A response to a proposal takes a `stance` (a
+    code of forum.models.posts.Stance); a reply or another response none (services/stances.py).
 
     `client_key` makes a resend harmless: a second call with the same key by the same author
     returns the post the first one stored."""
@@ -109,6 +111,7 @@ def create_post(actor: User, consultation: Consultation, *, body: str, topic_id:
         topic = next((t for t in consultation.topics if t.id == topic_id), None)
         if topic is None:
             raise ValidationError(_l("Choose one of this consultation's topics."), field="topic_id")
+    stance = stances.checked_stance(topic, parent, stance)
     body = _clean_body(body)
     subject = _clean_subject(subject)
     if on_behalf_of_organisation and not actor.organisation:
@@ -119,7 +122,7 @@ def create_post(actor: User, consultation: Consultation, *, body: str, topic_id:
         subject=subject, body=body, body_html=render_markdown(body),
         on_behalf_of_organisation=on_behalf_of_organisation,
         organisation_name=actor.organisation if on_behalf_of_organisation else "",
-        client_key=client_key,
+        client_key=client_key, stance=stance,
     )
     return _store(actor, post, "post.created")
 
@@ -213,13 +216,23 @@ def _post_by_client_key(actor: User, client_key: str) -> Post | None:
     return db.session.scalar(select(Post).where(Post.author_id == actor.id, Post.client_key == client_key))
 
 
-def edit_post(actor: User, post: Post, *, body: str, subject: str = "") -> bool:
-    """Change a post's text, keeping the earlier version. Returns whether anything changed."""
+def edit_post(actor: User, post: Post, *, body: str, subject: str = "", stance: str | None = None) -> bool:
+    """Change a post's text, keeping the earlier version, and a response's stance on a
+    proposal (None keeps it: services/stances.py). Returns whether anything changed. A new
+    stance alone changes no text: no earlier version is kept, and the post is not marked
+    edited."""
     require_edit(actor, post)
+    stance = stances.edited_stance(post, stance)
     body = _clean_body(body)
     subject = _clean_subject(subject)
     if body == post.body and subject == post.subject:
-        return False
+        if stance == post.stance:
+            return False
+        post.stance = stance
+        db.session.flush()
+        events.record("post.updated", post)
+        return True
+    post.stance = stance
     now = utcnow()
     post.revisions.append(PostRevision(
         subject=post.subject, body=post.body, written_at=post.edited_at or post.created_at,
@@ -243,6 +256,7 @@ def delete_post(actor: User, post: Post) -> None:
     post.subject = ""
     post.body = ""
     post.body_html = ""
+    post.stance = None  # an opinion goes with the words
     post.revisions.clear()
     db.session.flush()
     events.record("post.deleted", post)
@@ -317,11 +331,17 @@ def _threads(responses: list[Post]) -> list[ThreadNode]:
 
 
 def list_responses(viewer, consultation: Consultation, *, topic_id: int | None = None,
-                   sort: str = "newest", page: int = 1) -> ResponsePage:
+                   sort: str = "newest", page: int = 1, stance: Stance | None = None) -> ResponsePage:
+    """A page of top-level responses, of one topic and of one `stance` if given (those
+    counted for it: on a proposal topic, neither hidden nor deleted)."""
     per_page = current_app.config["RESPONSES_PER_PAGE"]
     where = [Post.consultation_id == consultation.id, Post.parent_id.is_(None)]
     if topic_id is not None:
         where.append(Post.topic_id == topic_id)
+    if stance is not None:
+        proposals = [t.id for t in consultation.topics if t.is_proposal]
+        where += [Post.stance == stance, Post.topic_id.in_(proposals), Post.hidden_at.is_(None),
+                  Post.deleted_at.is_(None)]
     total = db.session.scalar(select(func.count(Post.id)).where(*where))
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)

@@ -16,6 +16,7 @@ from forum import permissions
 from forum.extensions import db, login_manager
 from forum.i18n import label, plural_forms, time_tag
 from forum.models.base import utcnow
+from forum.models.posts import Stance
 from forum.services.errors import (
     BUSY_MESSAGE,
     LoginRequired,
@@ -64,7 +65,8 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals.update(permissions=permissions, languages=app.config["LANGUAGES"],
                                  get_locale=get_locale, label=label, plural_forms=plural_forms,
-                                 card_template=cards.card_template, card_words=cards.card_words)
+                                 card_template=cards.card_template, card_words=cards.card_words,
+                                 all_stances=list(Stance))
     app.jinja_env.filters["time"] = time_tag
     app.context_processor(lambda: {"now": utcnow()})
     app.jinja_env.add_extension("jinja2.ext.i18n")

@@ -22,6 +22,7 @@ from flask import render_template
 from markupsafe import Markup
 
 from forum.i18n import label, plural_forms, vocabularies
+from forum.models.posts import Stance
 from forum.services.accounts import country_codes
 
 # Numbers that stand for the post's ids in the card template (links carry them): each
@@ -52,7 +53,8 @@ def _stand_in(*, consultation, room, backchannel: bool) -> SimpleNamespace:
         author_id=n["author_id"], quoted_post_id=n["quoted_id"], quoted_post=quoted, parent=parent,
         consultation=consultation, consultation_id=consultation.id if consultation else None,
         room=room, room_id=room.id if room else None, backchannel=backchannel,
-        topic=SimpleNamespace(position=n["topic_number"], title=_slot("topic_title")),
+        topic=SimpleNamespace(position=n["topic_number"], title=_slot("topic_title"), is_proposal=True),
+        stance=None,  # every stance's badge is kept, each marked "stance_<code>"
         author=author, subject=_slot("subject"), body_html=Markup(_slot("body_html")),
         on_behalf_of_organisation=True, organisation_name=_slot("on_behalf"),
         hidden_reason="", rejected_reason=_slot("rejected_reason"),
@@ -90,6 +92,8 @@ def card_words(consultation=None) -> dict:
         "countries": {code: label("country", code) for code in country_codes()},
         "endorsements": plural_forms("%(num)d endorsement", "%(num)d endorsements"),
         "agreements": plural_forms("%(num)d agrees", "%(num)d agree"),
+        # The codes whose badge a card may show (its facts "stance_<code>"); the names are the card's.
+        "stances": [s.value for s in Stance],
     }
     if consultation is not None:
         words["topics"] = {str(t.id): {"number": t.position, "title": t.title} for t in consultation.topics}

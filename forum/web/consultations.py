@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from forum import permissions
 from forum.i18n import label
 from forum.services import consultations as service
-from forum.services import events
+from forum.services import events, stances
 from forum.services import opinion as opinion_service
 from forum.services import posts as post_service
 from forum.services.errors import PermissionDenied, ValidationError
@@ -25,27 +25,46 @@ bp = Blueprint("consultations", __name__, url_prefix="/consultations")
 
 # --- Reading ------------------------------------------------------------------------
 
+def query_stance():
+    """The `stance` filter of a page's address (empty: none); another value is a 400."""
+    raw = request.args.get("stance", "")
+    try:
+        return stances.parse(raw)
+    except ValidationError:
+        raise ValidationError(_("“%(name)s” in this address must be one of: %(choices)s.", name="stance",
+                                choices=", ".join(stances.CODES)), field="stance") from None
+
+
 def render_consultation(consultation, post_form: PostForm | None = None, status: int = 200):
     topic_id = query_int("topic")
     if topic_id is not None and topic_id not in {t.id for t in consultation.topics}:
         topic_id = None
+    stance = query_stance()
     sort = request.args.get("sort") if request.args.get("sort") in post_service.SORTS else "newest"
     page = query_int("page", 1)
     # Read before the posts: anything after this number is replayed to the page's script.
     stream = events.consultation_stream(consultation)
     seq = events.latest_seq(stream)
-    responses = post_service.list_responses(current_user, consultation, topic_id=topic_id, sort=sort, page=page)
+    responses = post_service.list_responses(current_user, consultation, topic_id=topic_id, sort=sort, page=page,
+                                            stance=stance)
     if post_form is None and permissions.can_post(current_user, consultation):
         post_form = PostForm(formdata=None, topic_id=topic_id)
     if post_form is not None:
         post_form.topic_id.choices = [SelectChoice(0, _("Choose a topic…"))] + [
-            SelectChoice(t.id, _("Topic %(number)d: %(title)s", number=t.position, title=t.title))
+            SelectChoice(t.id, _("Topic %(number)d: %(title)s", number=t.position, title=t.title),
+                         render_kw={"data-proposal": "yes"} if t.is_proposal else {})
             for t in consultation.topics]
+    stance_tables = stances.stance_tables(consultation)  # one query; none without a proposal
+    stance_counts = {topic_id: table.counts for topic_id, table in stance_tables.items()}
     return render_template(
         "consultations/show.html", consultation=consultation, responses=responses,
         topic_id=topic_id, sort=sort, post_form=post_form,
         topic_counts=post_service.topic_counts(consultation), action_form=ActionForm(),
         stream=stream, seq=seq, opinion_board=opinion_service.board_of(consultation),
+        stance=stance, stance_counts=stance_counts,
+        stance_totals=stances.stance_totals(stance_counts),
+        stance_tables=stance_tables,
+        stance_count_text=stances.count_text, stance_count_forms=stances.count_forms,
     ), status
 
 
@@ -146,7 +165,8 @@ def change_status(consultation_id: int):
 
 def _topic_input(form: TopicForm) -> service.TopicInput:
     return service.TopicInput(title=form.title.data or "", description=form.description.data or "",
-                              guiding_questions=(form.guiding_questions.data or "").splitlines())
+                              guiding_questions=(form.guiding_questions.data or "").splitlines(),
+                              is_proposal=bool(form.is_proposal.data))
 
 
 def _host_input(form: HostForm) -> service.HostInput:
@@ -160,7 +180,9 @@ def _host_input(form: HostForm) -> service.HostInput:
 def topic_form(consultation_id: int, topic_id: int | None):
     consultation = _editable(consultation_id)
     topic = service.topic_of(consultation, topic_id) if topic_id is not None else None
-    form = TopicForm(obj=topic)
+    # Filled from the topic on GET only: a POST that leaves a field out leaves it empty (the
+    # stored list of questions is no text for the form).
+    form = TopicForm(obj=topic if request.method == "GET" else None)
     if request.method == "GET" and topic is not None:
         form.guiding_questions.data = "\n".join(topic.guiding_questions)
     if form.validate_on_submit():

@@ -9,6 +9,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -17,6 +18,11 @@ from wtforms.fields import DateTimeLocalField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Optional
 from wtforms.widgets import HiddenInput
+
+
+def _code(value) -> str:
+    """A code as sent, or an enum member's (a form filled from a model)."""
+    return getattr(value, "value", value)
 
 
 class ActionForm(FlaskForm):
@@ -89,6 +95,11 @@ class TopicForm(FlaskForm):
     description = TextAreaField(_l("Short description (optional)"))
     guiding_questions = TextAreaField(_l("Guiding questions"),
                                       description=_l("One question per line, in the order they should appear."))
+    is_proposal = BooleanField(
+        _l("This topic is a proposal: each response says whether it is in favour, neutral or against"),
+        description=_l("Responses then show their stance, and the page counts them per stance and per "
+                       "stakeholder group. Turning this off later keeps the stances already given but hides "
+                       "them; turning it on again shows them again."))
 
 
 class HostForm(FlaskForm):
@@ -106,6 +117,9 @@ class PostForm(FlaskForm):
     body = TextAreaField(_l("Your response"), validators=[InputRequired(message=_l("Write your response first."))],
                          description=_l("You can use Markdown: **bold**, *italic*, lists, > quotes and links."))
     on_behalf_of_organisation = BooleanField(_l("I am posting on behalf of my organisation"))
+    # Required by the service for a response to a proposal topic (services/stances.py).
+    stance = RadioField(_l("Your stance on the proposal"), validate_choice=False, validators=[Optional()],
+                        coerce=_code)
     # Set by the page's script; the same key sent twice (double click, resend) makes one post.
     client_key = HiddenField()
 
@@ -121,6 +135,8 @@ class ReplyForm(FlaskForm):
 class EditPostForm(FlaskForm):
     subject = StringField(_l("Subject (optional)"))
     body = TextAreaField(_l("Text"), validators=[InputRequired(message=_l("The text cannot be empty."))])
+    stance = RadioField(_l("Your stance on the proposal"), validate_choice=False, validators=[Optional()],
+                        coerce=_code)
 
 
 class RolesForm(FlaskForm):

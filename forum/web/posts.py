@@ -31,9 +31,11 @@ def create(consultation_id: int):
             post = service.create_post(
                 current_user, consultation, topic_id=form.topic_id.data, subject=form.subject.data or "",
                 body=form.body.data or "", on_behalf_of_organisation=form.on_behalf_of_organisation.data,
-                client_key=form.client_key.data or None)
+                client_key=form.client_key.data or None, stance=form.stance.data or None)
         except ValidationError as error:
             apply_service_error(form, error)
+            if error.field == "stance" and form.stance.data and not _is_proposal(consultation, form.topic_id.data):
+                form.stance.data = None  # a radio group cannot be emptied by hand: empty it here
         else:
             flash(_("Your response has been published."), "success")
             return redirect(url_for("consultations.show", consultation_id=consultation.id,
@@ -61,7 +63,8 @@ def reply(consultation_id: int, post_id: int):
         try:
             post = service.create_post(current_user, parent.consultation, parent=parent, body=form.body.data or "",
                                        on_behalf_of_organisation=form.on_behalf_of_organisation.data,
-                                       client_key=form.client_key.data or None, quote=form.quote.data)
+                                       client_key=form.client_key.data or None, quote=form.quote.data,
+                                       stance=request.form.get("stance") or None)  # refused: a reply takes none
         except ValidationError as error:
             apply_service_error(form, error)
         else:
@@ -78,16 +81,21 @@ def edit(consultation_id: int, post_id: int):
     post = permissions.access_post(current_user, post_id, consultation_id)
     service.require_edit(current_user, post)
     form = EditPostForm(obj=post)
+    takes_stance = post.is_response and post.topic.is_proposal
     if form.validate_on_submit():
         try:
-            changed = service.edit_post(current_user, post, subject=form.subject.data or "", body=form.body.data or "")
+            # The stance field is on the form only for a response to a proposal.
+            stance = (form.stance.data or None) if takes_stance else request.form.get("stance") or None
+            changed = service.edit_post(current_user, post, subject=form.subject.data or "", body=form.body.data or "",
+                                        stance=stance)
         except ValidationError as error:
             apply_service_error(form, error)
         else:
             flash(_("Your changes have been saved.") if changed else _("Nothing was changed."), "success")
             return redirect(post_url(post))
     status = 400 if request.method == "POST" else 200
-    return render_template("posts/edit.html", form=form, post=post, consultation=post.consultation), status
+    return render_template("posts/edit.html", form=form, post=post, consultation=post.consultation,
+                           takes_stance=takes_stance), status
 
 
 @bp.get("/posts/<int:post_id>/history")
@@ -125,6 +133,10 @@ def endorsement(consultation_id: int, post_id: int):
     else:
         service.endorse(current_user, post)
     return redirect(_back_to_post(post))
+
+
+def _is_proposal(consultation, topic_id) -> bool:
+    return any(t.id == topic_id and t.is_proposal for t in consultation.topics)
 
 
 def _back_to_post(post) -> str:

@@ -14,6 +14,7 @@
   var moderates = root.dataset.moderates === "yes";
   var organiser = root.dataset.organiser === "yes";
   var topicFilter = root.dataset.topic ? parseInt(root.dataset.topic, 10) : null;
+  var stanceFilter = root.dataset.stance || null;
   var liveList = root.dataset.liveList === "yes";
 
   var statusEl = root.querySelector("[data-live-status]");
@@ -71,6 +72,8 @@
       locked: post.locked, edited: post.edited && !post.deleted && !post.hidden, host: author.role === "host",
       on_behalf: !!post.on_behalf, subject: !!post.subject
     });
+    // The badge of the response's stance on a proposal (its name is the card template's).
+    (words.stances || []).forEach(function (code) { facts["stance_" + code] = post.stance === code; });
     ["endorse", "reply", "log-in", "edit", "delete", "flag", "moderate"].forEach(function (rule) {
       facts[rule] = allowed(rule, post.author_id);
     });
@@ -154,6 +157,7 @@
       return;
     }
     if (!liveList || (topicFilter !== null && post.topic_id !== topicFilter)) return;
+    if (stanceFilter !== null && post.stance !== stanceFilter) return;
     announce(t("new_response", { name: name }));
     if (post.author_id === me || listTopVisible()) {
       insertResponse(article);
@@ -200,15 +204,33 @@
     document.querySelectorAll('[data-count="read"]').forEach(function (el) {
       el.textContent = window.plenaryPlural(strings.read, counts.responses);
     });
+    var stances = counts.stances || { topics: {}, all: {} };
     document.querySelectorAll('[data-count="responses"]').forEach(function (el) {
       var n = topicFilter === null ? counts.responses : counts.topics[topicFilter];
+      if (stanceFilter !== null) {
+        n = topicFilter === null ? stances.all[stanceFilter] : (stances.topics[topicFilter] || {})[stanceFilter];
+      }
       if (n !== undefined) el.textContent = responses(n);
+    });
+    // A proposal's line of counts ("12 in favour · 3 neutral · 5 against") and the stance filter.
+    document.querySelectorAll("[data-stance-counts]").forEach(function (line) {
+      var perStance = stances.topics[line.dataset.stanceCounts];
+      if (!perStance) return;
+      line.querySelectorAll("[data-stance-count]").forEach(function (el) {
+        var n = perStance[el.dataset.stanceCount];
+        var words = el.querySelector("[data-stance-words]");
+        if (n !== undefined && words) words.textContent = window.plenaryPlural(strings.stances[el.dataset.stanceCount], n);
+      });
+    });
+    document.querySelectorAll("option[data-count-stance]").forEach(function (option) {
+      var n = stances.all[option.dataset.countStance];
+      if (n !== undefined) option.textContent = option.dataset.countLabel + " (" + n + ")";
     });
     document.querySelectorAll("[data-count-topic]").forEach(function (el) {
       var n = counts.topics[el.dataset.countTopic];
       if (n !== undefined) el.textContent = responses(n);
     });
-    document.querySelectorAll("option[data-count-label]").forEach(function (option) {
+    document.querySelectorAll("option[data-count-label]:not([data-count-stance])").forEach(function (option) {
       var n = option.value ? counts.topics[option.value] : counts.responses;
       if (n !== undefined) option.textContent = option.dataset.countLabel + " (" + n + ")";
     });
@@ -287,12 +309,29 @@
 
   window.plenarySendTyping(socket, stream, form.querySelector("textarea"));
 
+  // The stance is asked for a proposal only: the group shows (and is sent) while the chosen
+  // topic is one. Without this script it is always there, and its hint says when it applies.
+  var stanceField = form.querySelector("[data-stance-field]");
+  function showStance() {
+    if (!stanceField) return;
+    var chosen = form.elements.topic_id.selectedOptions[0];
+    var proposal = !!(chosen && chosen.dataset.proposal === "yes");
+    stanceField.hidden = !proposal;
+    stanceField.disabled = !proposal;
+    stanceField.querySelectorAll("input").forEach(function (input) { input.required = proposal; });
+  }
+  if (stanceField) {
+    form.elements.topic_id.addEventListener("change", showStance);
+    showStance();
+  }
+
   function clearErrors() {
     form.querySelectorAll(".live-error").forEach(function (el) { el.remove(); });
   }
 
   function showError(error) {
-    var field = error.field && form.querySelector('[name="' + error.field + '"]');
+    var field = error.field === "stance" && stanceField ? stanceField.querySelector(".stance-choices")
+      : error.field && form.querySelector('[name="' + error.field + '"]');
     var p = document.createElement("p");
     p.className = "error live-error";
     p.setAttribute("role", "alert");
@@ -317,6 +356,8 @@
       on_behalf_of_organisation: !!(form.elements.on_behalf_of_organisation && form.elements.on_behalf_of_organisation.checked),
       client_key: keyField.value
     };
+    var stance = stanceField && !stanceField.disabled && stanceField.querySelector("input:checked");
+    if (stance) data.stance = stance.value;
     socket.timeout(10000).emit("post", data, function (err, ack) {
       sending = false;
       if (err) { form.submit(); return; }  // no answer: post the form; the key prevents a duplicate
@@ -324,6 +365,7 @@
       if (!ack.ok) { showError(ack.error); return; }
       form.elements.subject.value = "";
       form.elements.body.value = "";
+      if (stanceField) stanceField.querySelectorAll("input").forEach(function (input) { input.checked = false; });
       keyField.value = window.plenaryNewKey();
       statusLine.textContent = strings.published;
       var article = document.getElementById("post-" + ack.post.id);

@@ -1,8 +1,8 @@
 """A card built by the page from a compact live event is the card the server renders on page
 load, for the same reader, in English and in Italian: a consultation's posts (a response on
 behalf of an organisation, edited; a reply quoting it; a pinned and closed thread; a hidden
-post; a deleted one) and a room's messages (a reply with a quote, a pinned one, a hidden one,
-a moderator's, a deleted one).
+post; a deleted one; a response with its stance on a proposal) and a room's messages (a
+reply with a quote, a pinned one, a hidden one, a moderator's, a deleted one).
 
 The page is opened first; the posts are written straight into the database (as another server
 process would); one more write through the server then reaches the page with a gap in the
@@ -113,7 +113,9 @@ def test_a_consultations_cards_built_from_events_are_the_page_loads(opened, serv
 
         consultation = db.session.scalars(select(Consultation).where(
             Consultation.status == ConsultationStatus.OPEN).order_by(Consultation.id)).first()
-        consultation_id, topic_id = consultation.id, consultation.topics[-1].id
+        # The last topic that is no proposal (the demo's last is one: its responses take a stance).
+        consultation_id, topic_id = consultation.id, [t for t in consultation.topics if not t.is_proposal][-1].id
+        proposal_id = next(t.id for t in consultation.topics if t.is_proposal)
         from forum.services import posts
         withdrawn_id = posts.create_post(user(AMINA), consultation, topic_id=topic_id, body="To be withdrawn.").id
     path = f"/consultations/{consultation_id}"
@@ -139,7 +141,9 @@ def test_a_consultations_cards_built_from_events_are_the_page_loads(opened, serv
         moderation.lock_thread(organiser, pinned)
         moderation.hide_post(organiser, hidden, "Personal data")
         posts.delete_post(amina, db.session.get(Post, withdrawn_id))
-        ids = [response.id, reply.id, pinned.id, hidden.id, withdrawn_id]
+        stance = posts.create_post(jonas, consultation, topic_id=proposal_id, body="Neutral, for now.",
+                                   stance="neutral")
+        ids = [response.id, reply.id, pinned.id, hidden.id, withdrawn_id, stance.id]
     # One more write through the server: its event reaches the pages, which catch up on the rest.
     trigger = Browser(server["url"]).login(GIULIA, PARTICIPANT_PASSWORD)
     assert trigger.respond(consultation_id, topic_id, f"And one more ({language}).") == 302
