@@ -23,7 +23,8 @@ from forum.extensions import db, socketio
 from forum.models.base import utcnow
 from forum.presence import announcer, presence
 from forum.ratelimits import charge_catch_up, charge_write
-from forum.services import events, rooms
+from forum.services import events, poll_events, rooms
+from forum.services import polls as poll_service
 from forum.services import posts as post_service
 from forum.services.errors import (
     DatabaseBusy,
@@ -50,17 +51,23 @@ class Place:
     consultation: object | None = None
     room: object | None = None
     backchannel: bool = False
+    poll: object | None = None  # a poll's results stream ("poll:<id>", "poll:<id>:breakdown")
 
 
-def _parse(stream) -> tuple[str, int, bool]:
-    """("consultation" | "room", id, back-channel?) from "consultation:<id>", "room:<id>"
-    or "room:<id>:moderators"; anything else is refused."""
+# The streams below a place: a room's moderators', a poll's breakdown.
+_SUBSTREAMS = {"room": "moderators", "poll": "breakdown"}
+
+
+def _parse(stream) -> tuple[str, int, str | None]:
+    """("consultation" | "room" | "poll", id, substream) from "consultation:<id>",
+    "room:<id>", "room:<id>:moderators", "poll:<id>" or "poll:<id>:breakdown" (substream
+    None, "moderators" or "breakdown"); anything else is refused."""
     parts = stream.split(":") if isinstance(stream, str) else []
-    backchannel = len(parts) == 3 and parts[0] == "room" and parts[2] == "moderators"
-    if not (len(parts) == 2 or backchannel) or parts[0] not in ("consultation", "room") \
+    substream = parts[2] if len(parts) == 3 and _SUBSTREAMS.get(parts[0]) == parts[2] else None
+    if not (len(parts) == 2 or substream) or parts[0] not in ("consultation", "room", "poll") \
             or not re.fullmatch(r"-?[0-9]{1,19}", parts[1]):
         raise ServiceError(_("Unknown stream."))
-    return parts[0], int(parts[1]), backchannel
+    return parts[0], int(parts[1]), substream
 
 
 def _access(stream) -> Place:
@@ -73,7 +80,10 @@ def _access(stream) -> Place:
 
 
 def _load_place(stream) -> Place:
-    kind, object_id, backchannel = _parse(stream)
+    kind, object_id, substream = _parse(stream)
+    backchannel = substream == "moderators"
+    if kind == "poll":
+        return _poll_place(object_id, breakdown=substream == "breakdown")
     if kind == "consultation":
         consultation = permissions.access_consultation(current_user, object_id)
         return Place(events.consultation_stream(consultation), consultation=consultation)
@@ -85,7 +95,21 @@ def _load_place(stream) -> Place:
     return Place(stream, room=room, backchannel=backchannel)
 
 
+def _poll_place(poll_id: int, breakdown: bool) -> Place:
+    """A poll's results (or breakdown) stream, for those who may see them now; refused like a
+    stream they may not read otherwise (a reader who may see the results only once they voted
+    subscribes after voting)."""
+    poll = permissions.access_poll(current_user, poll_id)
+    allowed = permissions.can_see_breakdown if breakdown else permissions.can_see_results
+    if not allowed(current_user, poll):
+        raise NotFound()
+    stream = poll_events.breakdown_stream(poll) if breakdown else poll_events.results_stream(poll)
+    return Place(stream, poll=poll)
+
+
 def _can_post(place: Place) -> bool:
+    if place.poll is not None:
+        return False  # a results stream takes no posts (votes: the `vote` event)
     if place.room is None:
         return permissions.can_post(current_user, place.consultation)
     if place.backchannel:
@@ -207,8 +231,8 @@ def _catch_up_answer(stream: str, last_seq: int | None, missed_key: str) -> dict
 @_handler(write=True)  # joining may close a room whose countdown has run out
 def on_join(data):
     last_seq = _last_seq(data)
-    kind, object_id, backchannel = _parse(data.get("stream"))
-    stream = f"{kind}:{object_id}" + (":moderators" if backchannel else "")
+    kind, object_id, substream = _parse(data.get("stream"))
+    stream = f"{kind}:{object_id}" + (f":{substream}" if substream else "")
     charge_catch_up()  # 429 with retry_after over this connection's or address's allowance
     with _one_catch_up():
         # Into the room first, then the check: a change of who may read it that comes in
@@ -261,6 +285,8 @@ def on_post(data):
     if not current_user.is_authenticated:
         return _error(401, _("Please log in to continue."))
     place = _access(data.get("stream"))
+    if place.poll is not None:
+        raise ServiceError(_("Unknown stream."))
     parent = None
     if data.get("parent_id") is not None:
         if isinstance(data["parent_id"], bool) or not isinstance(data["parent_id"], int):
@@ -318,3 +344,29 @@ def on_typing(data):
         return {"ok": False}
     emit("typing", {"stream": stream, "user": _me()}, to=stream, include_self=False)
     return {"ok": True}
+
+
+@socketio.on("vote")
+@_handler(write=True)
+def on_vote(data):
+    """A ballot, by the same rules (and with the same answers) as the poll's form:
+    services.polls.cast_vote decides. `choice` in PollVote.choice's shape."""
+    if not current_user.is_authenticated:
+        return _error(401, _("Please log in to continue."))
+    poll_id = data.get("poll_id")
+    if isinstance(poll_id, bool) or not isinstance(poll_id, int):
+        raise ServiceError(_("This message could not be understood."))
+    poll = permissions.access_poll(current_user, poll_id)
+    client_key = data.get("client_key")
+    if client_key is not None and not isinstance(client_key, str):
+        raise ServiceError(_("This message could not be understood."))
+    charge_write()  # the same allowance as the forms' writes; 429 with retry_after when spent
+    poll_service.cast_vote(current_user, poll, data.get("choice"))
+
+    def answer() -> dict:
+        # Once committed: whether this voter may now follow the results (after_vote).
+        voted = db.session.get(type(poll), poll_id)
+        return {"ok": True, "poll_id": poll_id,
+                "can_see_results": permissions.can_see_results(current_user, voted),
+                "can_see_breakdown": permissions.can_see_breakdown(current_user, voted)}
+    return answer
