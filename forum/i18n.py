@@ -61,6 +61,7 @@ def vocabularies() -> dict[str, Mapping[str, object]]:
     next to the codes they name (models, the audit service); this gathers them in one place."""
     from forum.models.consultations import STATUS_LABELS, VISIBILITY_LABELS
     from forum.models.events import ASSIGNMENT_LABELS, EVENT_STATUS_LABELS, MEMBER_ROLE_LABELS, PHASE_LABELS
+    from forum.models.polls import POLL_KIND_LABELS, POLL_STATUS_LABELS, RESULTS_SHOWN_LABELS
     from forum.models.posts import POST_STATUS_LABELS
     from forum.models.users import ORGANISATION_TYPES
     from forum.services.audit import ACTION_LABELS
@@ -78,11 +79,15 @@ def vocabularies() -> dict[str, Mapping[str, object]]:
         "post_status": by_code(POST_STATUS_LABELS),
         "organisation_type": by_code(ORGANISATION_TYPES),
         "moderation_action": by_code(ACTION_LABELS),
+        "poll_kind": by_code(POLL_KIND_LABELS),
+        "poll_status": by_code(POLL_STATUS_LABELS),
+        "results_shown": by_code(RESULTS_SHOWN_LABELS),
     }
 
 
 LABEL_KINDS = ("room_phase", "event_status", "consultation_status", "visibility", "assignment_mode",
-               "member_role", "post_status", "organisation_type", "moderation_action", "country")
+               "member_role", "post_status", "organisation_type", "moderation_action", "country",
+               "poll_kind", "poll_status", "results_shown")
 
 
 def label(kind: str, code) -> str:

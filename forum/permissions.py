@@ -310,6 +310,75 @@ def can_view_moderation_log(user: Actor, scope: Event | Consultation) -> bool:
     return is_consultation_moderator(user, scope)
 
 
+# --- Polls --------------------------------------------------------------------------
+# A poll lives in a consultation (optionally one of its topics) or in an event's room. Those
+# who run the place run its polls; who may post there may vote; results and breakdowns
+# follow the poll's settings (docs/polls.md).
+
+def _poll_place_visible(user: Actor, poll) -> bool:
+    if poll.room_id is not None:
+        return can_view_room(user, poll.room)
+    return can_view_consultation(user, poll.consultation)
+
+
+def has_voted(user: Actor, poll) -> bool:
+    from forum.models.polls import PollVote
+
+    if not _signed_in(user) or poll.id is None:
+        return False
+    return _remembered(("voted", user.id, poll.id), lambda: db.session.scalar(select(PollVote.id).where(
+        PollVote.poll_id == poll.id, PollVote.user_id == user.id)) is not None)
+
+
+def can_manage_poll(user: Actor, poll) -> bool:
+    """Create, edit while a draft, open, close, publish the breakdown: a consultation's
+    organisers; in a room, the event's organisers and that room's co-moderators."""
+    if poll.room_id is not None or poll.room is not None:
+        return can_moderate_room(user, poll.room)
+    return can_edit_consultation(user, poll.consultation)
+
+
+def can_view_poll(user: Actor, poll) -> bool:
+    from forum.models.polls import PollStatus
+
+    if can_manage_poll(user, poll):
+        return True
+    if poll.status is PollStatus.DRAFT:
+        return False
+    return _poll_place_visible(user, poll)
+
+
+def can_vote(user: Actor, poll) -> bool:
+    """Who may post where the poll is, while it takes votes (changing a ballot: the service)."""
+    if not _signed_in(user):
+        return False
+    if not poll.takes_votes(utcnow()):
+        return False
+    if poll.room_id is not None:
+        return can_post_in_room(user, poll.room)
+    return can_post(user, poll.consultation)
+
+
+def can_see_results(user: Actor, poll) -> bool:
+    from forum.models.polls import PollStatus, ResultsShown
+
+    if can_manage_poll(user, poll):
+        return True
+    if not can_view_poll(user, poll):
+        return False
+    if poll.results_shown is ResultsShown.LIVE:
+        return True
+    if poll.phase(utcnow()) is PollStatus.CLOSED:
+        return True
+    return poll.results_shown is ResultsShown.AFTER_VOTE and has_voted(user, poll)
+
+
+def can_see_breakdown(user: Actor, poll) -> bool:
+    if can_manage_poll(user, poll):
+        return True
+    return poll.breakdown_published and can_see_results(user, poll)
+
+
 # --- Exports ------------------------------------------------------------------------
 # An export of a place is its moderators' view (hidden posts included, marked hidden): it goes
 # to those who moderate all of that place. Everyone who may read a public consultation may
@@ -544,3 +613,16 @@ def room_refusal(user: Actor, room: Room) -> LoginRequired | RoomRefused:
     if can_register(user, event):
         return RoomRefused(RoomRefused.REGISTER, event)
     return RoomRefused(RoomRefused.MEMBERS_ONLY, event)
+
+
+def access_poll(user: Actor, poll_id: int):
+    """A poll the user may see: "not found" for a missing one and for one they may not see
+    (a draft, or a place they cannot read) alike."""
+    from forum.models.polls import Poll
+
+    if not valid_id(poll_id):
+        raise NotFound()
+    poll = db.session.get(Poll, poll_id)
+    if poll is None or not can_view_poll(user, poll):
+        raise NotFound()
+    return poll

@@ -15,6 +15,7 @@ from flask_babel import force_locale
 from forum.i18n import LABEL_KINDS, label, plural_forms, vocabularies
 from forum.models.consultations import ConsultationStatus, Visibility
 from forum.models.events import AssignmentMode, EventStatus, MemberRole, RoomPhase
+from forum.models.polls import PollKind, PollStatus, ResultsShown
 from forum.models.posts import PostStatus
 from forum.models.users import EU_COUNTRIES, ORGANISATION_TYPES
 
@@ -63,6 +64,9 @@ CODES = {
     "organisation_type": list(ORGANISATION_TYPES),
     "moderation_action": sorted(logged_actions()),
     "country": list(EU_COUNTRIES),
+    "poll_kind": [m.value for m in PollKind],
+    "poll_status": [m.value for m in PollStatus],
+    "results_shown": [m.value for m in ResultsShown],
 }
 
 

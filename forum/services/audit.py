@@ -41,6 +41,9 @@ ACTION_LABELS = {
     "event.recall": _l("called everyone back to the plenary"),
     "member.moved": _l("moved a participant to another room"),
     "takeaway.promoted": _l("made a message a key takeaway"),
+    "poll.opened": _l("opened a poll"),
+    "poll.closed": _l("closed a poll"),
+    "poll.breakdown_published": _l("published a poll's breakdown"),
 }
 
 

@@ -27,12 +27,12 @@ from forum.services.errors import (
 
 
 def init_app(app: Flask) -> None:
-    from forum.web import admin, auth, cards, consultations, events, exports, main, moderation, posts, rooms
+    from forum.web import admin, auth, cards, consultations, events, exports, main, moderation, polls, posts, rooms
     from forum.web.requests import IdConverter, PlenaryRequest
 
     app.request_class = PlenaryRequest
     app.url_map.converters["int"] = IdConverter  # before the blueprints' rules are made
-    for module in (main, auth, consultations, posts, events, rooms, moderation, exports, admin):
+    for module in (main, auth, consultations, posts, events, rooms, moderation, exports, admin, polls):
         app.register_blueprint(module.bp)
 
     login_manager.login_message = _l("Please log in to continue.")

@@ -216,3 +216,33 @@ class MuteForm(FlaskForm):
     minutes = IntegerField(_l("For how many minutes"), default=10, validators=[InputRequired()])
     reason = StringField(_l("Reason (optional)"))
     next = HiddenField()
+
+
+# --- Polls (forum/web/polls.py) -------------------------------------------------------
+
+class PollForm(FlaskForm):
+    kind = SelectField(_l("Kind of poll"), validate_choice=False)
+    question = StringField(_l("Question"), validators=[InputRequired(message=_l("Write the question first."))])
+    description = TextAreaField(_l("Description (optional, Markdown)"))
+    topic_id = SelectField(_l("About"), coerce=int, validate_choice=False, default=0)
+    options = TextAreaField(
+        _l("Options"), validators=[InputRequired(message=_l("Write the options, one per line."))],
+        description=_l("One option per line. A short description may follow the option after a dash: "
+                       "“Small grants schemes — simpler access for small organisations”."))
+    max_choices = IntegerField(_l("At most this many choices (optional)"), validators=[Optional()],
+                               description=_l("Leave empty to let voters choose any number of options."))
+    scale_min = IntegerField(_l("Scale from"), default=1, validators=[Optional()])
+    scale_max = IntegerField(_l("Scale to"), default=5, validators=[Optional()])
+    scale_labels = TextAreaField(
+        _l("Words for values of the scale (optional)"),
+        description=_l("One per line, the value then “=”: “1 = Not at all”, “5 = Fully”."))
+    points = IntegerField(_l("Points each voter spreads"), default=10, validators=[Optional()])
+    opens_at = DateTimeLocalField(_l("Opens at (optional)"), validators=[Optional()],
+                                  format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+                                  description=_l("Leave empty to take votes as soon as you open it."))
+    closes_at = DateTimeLocalField(_l("Closes at (optional)"), validators=[Optional()],
+                                   format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+                                   description=_l("Leave empty to close it by hand."))
+    results_shown = SelectField(_l("Show the results"), validate_choice=False)
+    votes_changeable = BooleanField(_l("Voters may change their vote until the poll closes"), default=True)
+    anonymous = BooleanField(_l("Anonymous: nobody, organisers included, sees who voted what"))

@@ -443,6 +443,8 @@ def describe(entry, places: dict) -> str:
                  destination=places.get(("room", d.get("to_room_id")), nowhere))
     if entry.action == "event.recall":
         return d.get("message", "")
+    if entry.action.startswith("poll."):
+        return d.get("question", "")
     if entry.action in ("takeaway.promoted", "floor.given", "event.broadcast"):
         return ""  # the post or person concerned says it all
     return ", ".join(f"{key}: {value}" for key, value in d.items())

@@ -1,0 +1,284 @@
+"""The polls service: setting up, opening and closing, voting, and who sees results."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from forum import permissions
+from forum.extensions import db
+from forum.models import ModerationAction, PollVote, StreamEvent
+from forum.models.base import clock_at, utcnow
+from forum.models.polls import PollStatus
+from forum.services import accounts, consultations
+from forum.services import polls as service
+from forum.services.errors import PermissionDenied, ValidationError
+from tests.poll_factory import make_poll  # noqa: F401 (fixture)
+
+
+def votes() -> int:
+    return db.session.scalar(select(func.count(PollVote.id)))
+
+
+def recorded(kind: str) -> list:
+    return [e for e in db.session.info.get("plenary.pending_events", [])
+            if isinstance(e, StreamEvent) and e.kind == kind]
+
+
+# --- Setting up ---------------------------------------------------------------------
+
+def test_a_poll_is_created_as_a_draft_with_its_options_in_order(db, make_consultation):
+    consultation = make_consultation(topics=2)
+    poll = service.create_poll(consultation.owner, consultation, service.PollInput(
+        kind="score", question="  How useful is each option? ", scale_min=1, scale_max=5,
+        scale_labels={"1": "Not at all", "5": " Very ", "3": ""}, topic_id=consultation.topics[1].id),
+        [("Small grants", "For small organisations"), "Simplified costs"])
+    assert poll.status is PollStatus.DRAFT
+    assert poll.question == "How useful is each option?"
+    assert [(o.position, o.label, o.description) for o in poll.options] == [
+        (1, "Small grants", "For small organisations"), (2, "Simplified costs", "")]
+    assert poll.scale_labels == {"1": "Not at all", "5": "Very"}
+    assert poll.topic_id == consultation.topics[1].id
+    assert poll.position == 1
+    second = service.create_poll(consultation.owner, consultation, {"kind": "single", "question": "Q?"}, ["a", "b"])
+    assert second.position == 2
+
+
+@pytest.mark.parametrize(("fields", "options", "field"), [
+    ({"kind": "bogus"}, ["a", "b"], "kind"),
+    ({"question": " "}, ["a", "b"], "question"),
+    ({}, ["only one"], "options"),
+    ({}, ["Same", "same"], "options"),
+    ({}, [f"o{i}" for i in range(21)], "options"),
+    ({"kind": "multiple", "max_choices": 3}, ["a", "b"], "max_choices"),
+    ({"kind": "multiple", "max_choices": 0}, ["a", "b"], "max_choices"),
+    ({"kind": "score", "scale_min": 5, "scale_max": 1}, ["a", "b"], "scale_max"),
+    ({"kind": "score", "scale_min": 0, "scale_max": 20}, ["a", "b"], "scale_max"),
+    ({"kind": "score", "scale_labels": {"7": "Too far"}}, ["a", "b"], "scale_labels"),
+    ({"kind": "dots", "points": 0}, ["a", "b"], "points"),
+    ({"kind": "dots", "points": 101}, ["a", "b"], "points"),
+    ({"kind": "dots"}, ["a", "b"], "points"),
+    ({"results_shown": "never"}, ["a", "b"], "results_shown"),
+    ({"opens_at": "past"}, ["a", "b"], "opens_at"),
+    ({"closes_at": "past"}, ["a", "b"], "closes_at"),
+    ({"opens_at": "later", "closes_at": "soon"}, ["a", "b"], "closes_at"),
+], ids=lambda v: str(v)[:30])
+def test_bad_settings_are_refused_on_their_field_and_nothing_is_stored(db, make_consultation, fields, options,
+                                                                        field):
+    consultation = make_consultation()
+    now = utcnow()
+    times = {"past": now - timedelta(minutes=1), "soon": now + timedelta(hours=1), "later": now + timedelta(hours=2)}
+    fields = {"kind": "single", "question": "Q?", **{k: times.get(v, v) if isinstance(v, str) else v
+                                                      for k, v in fields.items()}}
+    with pytest.raises(ValidationError) as refused:
+        service.create_poll(consultation.owner, consultation, fields, options)
+    assert refused.value.field == field
+    db.session.flush()
+    assert db.session.scalar(select(func.count()).select_from(service.Poll)) == 0
+
+
+def test_a_topic_of_another_consultation_is_refused(db, make_consultation):
+    consultation, other = make_consultation(), make_consultation()
+    with pytest.raises(ValidationError) as refused:
+        service.create_poll(consultation.owner, consultation, {"kind": "single", "question": "Q?",
+                                                               "topic_id": other.topics[0].id}, ["a", "b"])
+    assert refused.value.field == "topic_id"
+
+
+def test_only_organisers_set_up_polls(db, make_user, make_consultation, make_event):
+    consultation = make_consultation()
+    with pytest.raises(PermissionDenied):
+        service.create_poll(make_user(), consultation, {"kind": "single", "question": "Q?"}, ["a", "b"])
+    event = make_event()
+    room = event.breakout_rooms[0]
+    moderator = event.test_moderators[1][0]
+    poll = service.create_poll(moderator, room, {"kind": "single", "question": "Q?"}, ["a", "b"])
+    assert poll.room_id == room.id and poll.consultation_id is None
+    with pytest.raises(PermissionDenied):  # another room's co-moderator
+        service.create_poll(event.test_moderators[2][0], room, {"kind": "single", "question": "Q?"}, ["a", "b"])
+    with pytest.raises(PermissionDenied):  # the plenary is the organisers'
+        service.create_poll(moderator, event.plenary, {"kind": "single", "question": "Q?"}, ["a", "b"])
+
+
+def test_a_draft_is_edited_and_an_opened_poll_is_not(db, make_poll):
+    poll = make_poll(status="draft", options=3)
+    owner = poll.consultation.owner
+    service.update_poll(owner, poll, {"kind": "ranked", "question": "Order them"}, ["x", "y"])
+    assert poll.kind.value == "ranked" and [o.label for o in poll.options] == ["x", "y"]
+    service.update_poll(owner, poll, {"kind": "ranked", "question": "Order them"}, ["x", "y", "z", "w"])
+    db.session.flush()
+    assert [o.label for o in poll.options] == ["x", "y", "z", "w"]
+    service.open_poll(owner, poll)
+    with pytest.raises(ValidationError):
+        service.update_poll(owner, poll, {"kind": "single", "question": "Q"}, ["a", "b"])
+
+
+def test_opening_closing_and_publishing_are_logged_and_recorded(db, make_poll):
+    poll = make_poll(status="draft")
+    owner = poll.consultation.owner
+    service.open_poll(owner, poll)
+    assert poll.status is PollStatus.OPEN and recorded("poll.opened")
+    with pytest.raises(ValidationError):
+        service.open_poll(owner, poll)
+    service.close_poll(owner, poll)
+    assert poll.status is PollStatus.CLOSED and poll.closed_at is not None
+    assert recorded("poll.closed") and recorded("poll.results")
+    service.publish_breakdown(owner, poll)
+    assert poll.breakdown_published
+    with pytest.raises(ValidationError):
+        service.publish_breakdown(owner, poll)
+    db.session.flush()
+    logged = list(db.session.scalars(select(ModerationAction.action).order_by(ModerationAction.id)))
+    assert logged == ["poll.opened", "poll.closed", "poll.breakdown_published"]
+
+
+def test_a_poll_whose_closing_time_has_passed_cannot_be_opened(db, make_poll):
+    poll = make_poll(status="draft")
+    poll.closes_at = utcnow() - timedelta(minutes=1)
+    with pytest.raises(ValidationError):
+        service.open_poll(poll.consultation.owner, poll)
+
+
+# --- Voting -------------------------------------------------------------------------
+
+def test_a_vote_keeps_the_voters_country_and_organisation_type_as_they_were(db, make_user, make_poll):
+    poll = make_poll()
+    voter = make_user(country="DE", organisation_type="ngo")
+    vote = service.cast_vote(voter, poll, [poll.options[1].id])
+    assert vote.choice == [poll.options[1].id]
+    accounts.update_profile(voter, voter, accounts.Profile(
+        display_name=voter.display_name, organisation="", organisation_type="research", country="FR",
+        preferred_language="en", timezone="Europe/Paris"))
+    db.session.flush()
+    assert (vote.country, vote.organisation_type) == ("DE", "ngo")
+    assert recorded("poll.results")
+
+
+def test_voting_twice_changes_the_ballot_where_changeable(db, make_user, make_poll):
+    poll = make_poll(votes_changeable=True)
+    voter = make_user()
+    service.cast_vote(voter, poll, [poll.options[0].id])
+    service.cast_vote(voter, poll, [poll.options[2].id])
+    assert votes() == 1
+    assert service.own_vote(voter, poll).choice == [poll.options[2].id]
+
+
+def test_voting_twice_is_refused_where_votes_cannot_change(db, make_user, make_poll):
+    poll = make_poll(votes_changeable=False)
+    voter = make_user()
+    service.cast_vote(voter, poll, [poll.options[0].id])
+    with pytest.raises(PermissionDenied):
+        service.cast_vote(voter, poll, [poll.options[2].id])
+    assert service.own_vote(voter, poll).choice == [poll.options[0].id]
+
+
+def test_no_vote_or_change_after_close(db, make_user, make_poll):
+    poll = make_poll()
+    voter, late = make_user(), make_user()
+    service.cast_vote(voter, poll, [poll.options[0].id])
+    service.close_poll(poll.consultation.owner, poll)
+    for person in (voter, late):
+        with pytest.raises(PermissionDenied, match="closed"):
+            service.cast_vote(person, poll, [poll.options[1].id])
+    assert service.own_vote(voter, poll).choice == [poll.options[0].id]
+    assert votes() == 1
+
+
+def test_no_vote_once_the_closing_time_has_passed(db, make_user, make_poll):
+    poll = make_poll(status="expired")
+    with pytest.raises(PermissionDenied):
+        service.cast_vote(make_user(), poll, [poll.options[0].id])
+
+
+def test_no_vote_before_the_opening_time_nor_in_a_draft(db, make_user, make_poll):
+    poll = make_poll(opens_at=utcnow() + timedelta(hours=1))
+    voter = make_user()
+    with pytest.raises(PermissionDenied, match="opens later"):
+        service.cast_vote(voter, poll, [poll.options[0].id])
+    with clock_at(utcnow() + timedelta(hours=2)):
+        service.cast_vote(voter, poll, [poll.options[0].id])
+    draft = make_poll(status="draft")
+    with pytest.raises(PermissionDenied):
+        service.cast_vote(voter, draft, [draft.options[0].id])
+
+
+def test_no_vote_where_one_may_not_post(db, make_user, make_consultation, make_poll, make_event):
+    closed_consultation = make_consultation()
+    poll = make_poll(closed_consultation)
+    consultations.set_status(closed_consultation.owner, closed_consultation, "closed")
+    with pytest.raises(PermissionDenied):
+        service.cast_vote(make_user(), poll, [poll.options[0].id])
+
+    event = make_event(participants=2)
+    room = event.breakout_rooms[0]
+    in_room, elsewhere = event.test_participants  # placed in rooms 1 and 2
+    room_poll = make_poll(room)
+    service.cast_vote(in_room, room_poll, [room_poll.options[0].id])
+    with pytest.raises(PermissionDenied):
+        service.cast_vote(elsewhere, room_poll, [room_poll.options[0].id])
+    room.locked = True
+    db.session.flush()
+    with pytest.raises(PermissionDenied):
+        service.cast_vote(in_room, room_poll, [room_poll.options[1].id])
+
+
+def test_a_bad_ballot_is_refused_and_nothing_is_stored(db, make_user, make_poll):
+    poll = make_poll(kind="multiple", max_choices=2)
+    other = make_poll()
+    with pytest.raises(ValidationError):
+        service.cast_vote(make_user(), poll, [o.id for o in poll.options])  # 3 of at most 2
+    with pytest.raises(ValidationError):
+        service.cast_vote(make_user(), poll, [other.options[0].id])  # another poll's option
+    assert votes() == 0
+
+
+# --- Results and who sees them --------------------------------------------------------
+
+def test_results_and_breakdowns_count_the_ballots(db, make_user, make_poll):
+    poll = make_poll(kind="single")
+    first, second = poll.options[0].id, poll.options[1].id
+    for i in range(6):
+        service.cast_vote(make_user(country="DE"), poll, [first if i < 4 else second])
+    service.cast_vote(make_user(country="FR"), poll, [second])
+    results = service.poll_results(poll)
+    assert results["voters"] == 7
+    assert {row["id"]: row["votes"] for row in results["options"]}[first] == 4
+    by_country = service.poll_breakdowns(poll)["country"]
+    groups = {g["code"]: g for g in by_country["groups"]}
+    assert groups["DE"]["voters"] == 6 and groups["FR"]["suppressed"]
+
+
+def test_who_sees_results_follows_the_setting(db, make_user, make_poll):
+    reader, voter = make_user(), make_user()
+    live = make_poll(results_shown="live")
+    after_vote = make_poll(results_shown="after_vote")
+    after_close = make_poll(results_shown="after_close")
+    assert permissions.can_see_results(reader, live)
+    assert not permissions.can_see_results(reader, after_vote)
+    service.cast_vote(voter, after_vote, [after_vote.options[0].id])
+    assert permissions.can_see_results(voter, after_vote)
+    assert not permissions.can_see_results(reader, after_vote)
+    service.cast_vote(voter, after_close, [after_close.options[0].id])
+    assert not permissions.can_see_results(voter, after_close)
+    assert permissions.can_see_results(after_close.consultation.owner, after_close)
+    for poll in (after_vote, after_close):
+        service.close_poll(poll.consultation.owner, poll)
+        assert permissions.can_see_results(reader, poll)
+
+
+def test_the_breakdown_is_the_organisers_until_published(db, make_user, make_poll):
+    poll = make_poll(results_shown="live")
+    reader = make_user()
+    assert permissions.can_see_breakdown(poll.consultation.owner, poll)
+    assert not permissions.can_see_breakdown(reader, poll)
+    service.publish_breakdown(poll.consultation.owner, poll)
+    assert permissions.can_see_breakdown(reader, poll)
+
+
+def test_the_places_polls_hide_drafts_from_readers(db, make_user, make_consultation, make_poll):
+    consultation = make_consultation()
+    draft = make_poll(consultation, status="draft")
+    opened = make_poll(consultation)
+    assert service.polls_of(make_user(), consultation) == [opened]
+    assert service.polls_of(consultation.owner, consultation) == [draft, opened]
