@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
 from sqlalchemy.exc import OperationalError
+from werkzeug.datastructures import MultiDict
 
 from forum import permissions
 from forum.extensions import db, socketio
@@ -33,8 +34,10 @@ from forum.services.errors import (
     RoomRefused,
     ServiceError,
     TooSoon,
+    ValidationError,
     database_busy,
 )
+from forum.web import polls as poll_pages  # the vote form's parser: the same answers as the form
 
 _joined: dict[str, set[str]] = {}
 _catching_up: set[str] = set()  # connections with a join or sync being answered
@@ -349,24 +352,43 @@ def on_typing(data):
 @socketio.on("vote")
 @_handler(write=True)
 def on_vote(data):
-    """A ballot, by the same rules (and with the same answers) as the poll's form:
-    services.polls.cast_vote decides. `choice` in PollVote.choice's shape."""
+    """A ballot, by the same rules (and with the same answers) as the poll's form: either
+    `fields`, the form's own fields ({name: value or [values]}), read by the form's parser,
+    or `choice` in PollVote.choice's shape; services.polls.cast_vote decides."""
     if not current_user.is_authenticated:
         return _error(401, _("Please log in to continue."))
-    poll_id = data.get("poll_id")
-    if isinstance(poll_id, bool) or not isinstance(poll_id, int):
+    poll_id, fields, client_key = data.get("poll_id"), data.get("fields"), data.get("client_key")
+    if isinstance(poll_id, bool) or not isinstance(poll_id, int) \
+            or (client_key is not None and not isinstance(client_key, str)) \
+            or (fields is not None and _form_fields(fields) is None):
         raise ServiceError(_("This message could not be understood."))
     poll = permissions.access_poll(current_user, poll_id)
-    client_key = data.get("client_key")
-    if client_key is not None and not isinstance(client_key, str):
-        raise ServiceError(_("This message could not be understood."))
+    if fields is not None:
+        try:
+            choice, _chosen = poll_pages.parse_ballot(poll, MultiDict(_form_fields(fields)))
+        except poll_pages._Invalid as invalid:  # the form's own answer, field and all
+            raise ValidationError(invalid.message, field=invalid.field) from None
+    else:
+        choice = data.get("choice")
     charge_write()  # the same allowance as the forms' writes; 429 with retry_after when spent
-    poll_service.cast_vote(current_user, poll, data.get("choice"))
+    poll_service.cast_vote(current_user, poll, choice)
 
     def answer() -> dict:
         # Once committed: whether this voter may now follow the results (after_vote).
-        voted = db.session.get(type(poll), poll_id)
         return {"ok": True, "poll_id": poll_id,
-                "can_see_results": permissions.can_see_results(current_user, voted),
-                "can_see_breakdown": permissions.can_see_breakdown(current_user, voted)}
+                "can_see_results": permissions.can_see_results(current_user, poll),
+                "can_see_breakdown": permissions.can_see_breakdown(current_user, poll)}
     return answer
+
+
+def _form_fields(fields) -> list[tuple[str, str]] | None:
+    """A form's fields as (name, value) pairs, from {name: value or [values]} of text."""
+    if not isinstance(fields, dict) or len(fields) > 200:
+        return None
+    pairs = []
+    for name, value in fields.items():
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str) and len(v) <= 100 for v in values) or len(values) > 200:
+            return None
+        pairs.extend((name, v) for v in values)
+    return pairs
