@@ -112,7 +112,7 @@ def results_template(poll) -> Markup:
         html = html.replace(ngettext("Points per option (%(num)d point given)",
                                      "Points per option (%(num)d points given)", results["points_given"]),
                             "⟦points_given_text⟧")
-    html = re.sub(r"\b%d\d{6}\b" % (_BASE // 1_000_000), lambda m: numbers[m.group(0)], html)
+    html = re.sub(r"\b%d\d{6}\b" % (_BASE // 1_000_000), lambda m: numbers.get(m.group(0), m.group(0)), html)
     for width, slot in bars.items():
         html = html.replace(width, slot)
     if "</script" in html.lower():  # it holds no user data but the options' labels, escaped

@@ -334,7 +334,8 @@ def test_a_vote_sent_as_the_forms_fields_is_read_by_the_forms_parser(db, scene):
     assert same_rank["ok"] is False and same_rank["error"]["code"] == 400
     assert same_rank["error"]["field"] == f"rank-{b}" and "same rank" in same_rank["error"]["message"]
 
-    ack = scene.amina.emit("vote", {"poll_id": poll.id, "fields": {f"rank-{a}": "2", f"rank-{b}": "", f"rank-{c}": "1"}})
+    fields = {f"rank-{a}": "2", f"rank-{b}": "", f"rank-{c}": "1"}
+    ack = scene.amina.emit("vote", {"poll_id": poll.id, "fields": fields})
     assert ack["ok"], ack
     db.session.expire_all()
     assert db.session.scalar(select(PollVote.choice).where(PollVote.poll_id == poll.id)) == [c, a]
