@@ -10,8 +10,10 @@ import pytest
 
 from forum.services import polls as poll_service
 from forum.web.poll_live import results_template
+from tests import poll_factory
 from tests.factories import login
-from tests.poll_factory import make_poll as _make_poll  # noqa: F401  (the fixture, named make_poll)
+
+make_poll = poll_factory.make_poll  # the fixture
 
 
 def live_config(response) -> dict:
