@@ -372,10 +372,12 @@ def on_vote(data):
         choice = data.get("choice")
     charge_write()  # the same allowance as the forms' writes; 429 with retry_after when spent
     poll_service.cast_vote(current_user, poll, choice)
+    counted_in = poll_events.record_poll_results(poll)  # recorded by the vote: its event, once
 
     def answer() -> dict:
-        # Once committed: whether this voter may now follow the results (after_vote).
-        return {"ok": True, "poll_id": poll_id,
+        # Once committed: the number of the first results message that counts this ballot, and
+        # whether this voter may now follow the results (after_vote).
+        return {"ok": True, "poll_id": poll_id, "seq": counted_in.seq,
                 "can_see_results": permissions.can_see_results(current_user, poll),
                 "can_see_breakdown": permissions.can_see_breakdown(current_user, poll)}
     return answer

@@ -20,6 +20,7 @@ from typing import Any
 from forum.extensions import db
 from forum.models.base import utcnow
 from forum.models.polls import Poll, PollStatus
+from forum.models.streams import StreamEvent
 from forum.services import events
 
 CHANGE_KINDS = ("poll.opened", "poll.closed", "poll.updated")
@@ -63,10 +64,11 @@ def record_poll_change(poll: Poll, kind: str) -> None:
     record_poll_results(poll)
 
 
-def record_poll_results(poll: Poll) -> None:
+def record_poll_results(poll: Poll) -> StreamEvent:
     """The poll's results changed (a ballot cast or changed, ...): a new `poll.results` and
     `poll.breakdown` message, built as the transaction commits; once per transaction. Both
-    count the same ballots, read once (after both streams' numbers are taken)."""
+    count the same ballots, read once (after both streams' numbers are taken). Returns the
+    `poll.results` event (its `seq` is known once committed)."""
     db.session.flush()
     poll_id = poll.id
     read: dict[str, Any] = {}
@@ -95,5 +97,6 @@ def record_poll_results(poll: Poll) -> None:
         return {"poll_id": poll_id, "status": current.phase(utcnow()).value,
                 "breakdowns": poll_breakdowns(current, ballots)}
 
-    events.record_snapshot(results_stream(poll_id), "poll.results", results)
+    recorded = events.record_snapshot(results_stream(poll_id), "poll.results", results)
     events.record_snapshot(breakdown_stream(poll_id), "poll.breakdown", breakdowns)
+    return recorded
