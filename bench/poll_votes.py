@@ -43,9 +43,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import socket_load  # noqa: E402  (bench/socket_load.py: servers, readers, writers, figures)
-from socket_load import (  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, for bench.socket_load
+from bench import socket_load  # noqa: E402  (servers, readers, writers, figures)
+from bench.socket_load import (  # noqa: E402
     CALL_TIMEOUT,
     CONNECT_TIMEOUT,
     MAX_CLIENTS,
