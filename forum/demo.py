@@ -27,7 +27,7 @@ from forum.extensions import db
 from forum.models import Consultation, Endorsement, Post, Room, User
 from forum.models.base import clock_at, utcnow
 from forum.models.events import AssignmentMode
-from forum.services import accounts, consultations, event_setup, moderation, posts, rooms
+from forum.services import accounts, consultations, event_setup, moderation, polls, posts, rooms
 
 SEED = 20240917
 
@@ -686,6 +686,7 @@ def _load(now: datetime) -> DemoLogins:
     _date_endorsements(rng, now)
     event = _live_event(organiser, people, now)
     db.session.flush()
+    _demo_polls(organiser, people, main, now)
 
     return DemoLogins([
         ("Admin", ADMIN_EMAIL, ADMIN_PASSWORD),
@@ -1412,6 +1413,7 @@ def _live_event(organiser: User, people: dict[str, User], now: datetime) -> Even
         _run_room(timeline, room, room.moderators[0].user, ROOM_SCRIPTS[room.position], people,
                   members_of[room.id], starts_at)
     _run_room(timeline, event.plenary, organiser, PLENARY_SCRIPT, people, [], starts_at)
+    _plenary_poll(timeline, organiser, event.plenary, attendees, starts_at)
     timeline.run()
 
     return EventLogins(EVENT_TITLE, event_setup.room_url(event.plenary), [
@@ -1489,3 +1491,86 @@ def _first_speaker(room: Room, members: list[User]) -> tuple[str, str] | None:
     chosen = next((user for user in members if user.id in authors), members[0] if members else None)
     return (chosen.display_name, chosen.email) if chosen else None
 
+
+
+# --- Polls --------------------------------------------------------------------------
+# The source consultation closes with "a quick scoring survey on different options": the
+# options below come from the main consultation's topics (skills, partnership, monitoring).
+# The live plenary runs a quick poll on what the report-back should take up first.
+
+SURVEY_QUESTION = "How useful would each of these options be for the next programming period?"
+SURVEY_OPTIONS = [
+    ("Faster recognition of qualifications", "Topic 1: funded skills assessment and recognition services"),
+    ("Language learning combined with work experience", "Topic 1: integrated language and vocational pathways"),
+    ("Small grants schemes for migrant-led organisations", "Topic 2: simpler access for small applicants"),
+    ("Simplified cost options and pre-financing", "Topic 2: less reporting, money earlier"),
+    ("Migrant-led organisations in monitoring committees", "Topic 2: partnership as a voting seat"),
+    ("Follow-up of employment outcomes over two years", "Topic 3: lasting, good-quality employment"),
+]
+SURVEY_SCALE = {"1": "Not useful", "3": "Somewhat useful", "5": "Very useful"}
+# How each kind of organisation tends to rate the options (added to a base of 3).
+SURVEY_LEANINGS = {
+    "ngo": (1, 0, 1, 1, 1, -1), "migrant_led": (1, 1, 2, 1, 2, -1), "non_profit": (0, 1, 1, 1, 1, 0),
+    "local_authority": (1, 1, 0, 1, -1, 1), "regional_authority": (0, 0, -1, 1, -1, 2),
+    "managing_authority": (0, 0, -1, 0, -1, 2), "research": (0, 1, 0, -1, 0, 2),
+    "employers": (2, 2, -1, 0, -1, 0), "trade_union": (1, 1, 0, 0, 1, 1),
+    "national_authority": (0, 0, -1, 1, -1, 2), "private_company": (2, 1, -1, 0, -1, 0),
+}
+PLENARY_POLL_QUESTION = "Which question should the report-back take up first?"
+PLENARY_POLL_OPTIONS = [
+    ("Access to funding for small organisations", ""),
+    ("Recognition of skills and qualifications", ""),
+    ("Services for women and people with little schooling", ""),
+    ("Involving migrant-led organisations in decisions", ""),
+]
+
+
+def _demo_polls(organiser: User, people: dict[str, User], main: Consultation, now: datetime) -> None:
+    """A score survey in the main consultation, opened ten days ago: most people have answered."""
+    rng = random.Random(SEED + 2)
+    voters = [people[p.key] for p in PARTICIPANTS + EVENT_PARTICIPANTS]
+    with clock_at(now - timedelta(days=10)):
+        survey = polls.create_poll(organiser, main, polls.PollInput(
+            kind="score", question=SURVEY_QUESTION, scale_min=1, scale_max=5, scale_labels=SURVEY_SCALE,
+            description="Rate each option from 1 to 5. The results are shown once you have answered.",
+            closes_at=now + timedelta(days=20), results_shown="after_vote"), SURVEY_OPTIONS)
+        polls.open_poll(organiser, survey)
+        db.session.flush()
+    for i, voter in enumerate(voters):
+        if rng.random() < 0.15:
+            continue  # not everyone answers
+        leaning = SURVEY_LEANINGS.get(voter.organisation_type, (0,) * len(SURVEY_OPTIONS))
+        choice = {}
+        for option, lean in zip(survey.options, leaning, strict=True):
+            if rng.random() < 0.1:
+                continue  # no view on this one
+            choice[str(option.id)] = max(1, min(5, 3 + lean + rng.choice((-1, 0, 0, 1))))
+        if not choice:
+            continue
+        with clock_at(now - timedelta(days=9, hours=-i * 3, minutes=rng.randint(0, 50))):
+            polls.cast_vote(voter, survey, choice)
+            db.session.flush()
+
+
+def _plenary_poll(timeline: _Timeline, organiser: User, plenary: Room, attendees: list[User],
+                  starts_at: datetime) -> None:
+    """The organiser asks the plenary a quick question at minute 22; attendees answer within
+    minutes (on the event's timeline, so the moderation log stays in the order of events)."""
+    rng = random.Random(SEED + 3)
+    asked_at = starts_at + timedelta(minutes=22, seconds=3)
+    made: list = []
+
+    def ask() -> None:
+        poll = polls.create_poll(organiser, plenary, polls.PollInput(
+            kind="single", question=PLENARY_POLL_QUESTION, results_shown="live"), PLENARY_POLL_OPTIONS)
+        polls.open_poll(organiser, poll)
+        made.append(poll)
+
+    timeline.at(asked_at, ask)
+    weights = (4, 3, 2, 3)
+    for i, voter in enumerate(attendees):
+        if rng.random() < 0.3:
+            continue
+        pick = rng.choices(range(len(PLENARY_POLL_OPTIONS)), weights=weights)[0]
+        timeline.at(asked_at + timedelta(seconds=20 + 5 * i, milliseconds=1),
+                    lambda voter=voter, pick=pick: polls.cast_vote(voter, made[0], [made[0].options[pick].id]))

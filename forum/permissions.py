@@ -330,6 +330,20 @@ def has_voted(user: Actor, poll) -> bool:
         PollVote.poll_id == poll.id, PollVote.user_id == user.id)) is not None)
 
 
+def remember_votes(user: Actor, polls) -> None:
+    """Ask once which of these polls the user has voted in (a list of cards asks each)."""
+    from forum.models.polls import PollVote
+
+    ids = [poll.id for poll in polls]
+    if not _signed_in(user) or not ids or not has_app_context():
+        return
+    voted = set(db.session.scalars(select(PollVote.poll_id).where(
+        PollVote.user_id == user.id, PollVote.poll_id.in_(ids))))
+    cache = g.setdefault("permission_answers", {})
+    for poll_id in ids:
+        cache[("voted", user.id, poll_id)] = poll_id in voted
+
+
 def can_manage_poll(user: Actor, poll) -> bool:
     """Create, edit while a draft, open, close, publish the breakdown: a consultation's
     organisers; in a room, the event's organisers and that room's co-moderators."""

@@ -5,7 +5,6 @@ import itertools
 
 import pytest
 
-from forum.extensions import db
 from forum.models.base import utcnow
 from forum.services import polls
 

@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from forum import demo
 from forum.models import Event, EventMember, HandRaise, Post, Takeaway, User
@@ -175,3 +175,24 @@ def test_make_run_passes_its_host_and_port_to_the_demo():
     plan = subprocess.run(["make", "-n", "demo", "HOST=0.0.0.0", "PORT=5101"], cwd=root,
                           capture_output=True, text=True, check=True).stdout
     assert re.search(r"flask --app wsgi demo --host 0\.0\.0\.0 --port 5101$", plan, re.MULTILINE), plan
+
+
+def test_demo_polls(db):
+    from forum.models import Poll, PollVote
+    from forum.models.polls import PollKind, PollStatus
+    from forum.services import polls
+
+    demo.load_demo()
+    survey = db.session.scalars(select(Poll).where(Poll.question == demo.SURVEY_QUESTION)).one()
+    assert survey.kind is PollKind.SCORE and survey.status is PollStatus.OPEN
+    assert survey.consultation.title == demo.MAIN_TITLE
+    assert (survey.scale_min, survey.scale_max) == (1, 5) and survey.scale_labels == demo.SURVEY_SCALE
+    results = polls.poll_results(survey)
+    assert results["voters"] >= 40
+    assert all(row["mean"] is not None for row in results["options"])
+    by_type = polls.poll_breakdowns(survey)["organisation_type"]
+    assert any(not group["suppressed"] for group in by_type["groups"])
+
+    live = db.session.scalars(select(Poll).where(Poll.question == demo.PLENARY_POLL_QUESTION)).one()
+    assert live.room.is_plenary and live.kind is PollKind.SINGLE and live.takes_votes(utcnow())
+    assert db.session.scalar(select(func.count(PollVote.id)).where(PollVote.poll_id == live.id)) >= 25

@@ -208,6 +208,99 @@ POSTS = [
     ("admin",            "other's deleted", "closed", N,     N,    N,      N),
 ]
 
+# --- Polls --------------------------------------------------------------------------
+# A poll of an open public consultation, in these states (results_shown after the state):
+#   draft               not opened yet
+#   open live           results shown to everyone as votes arrive
+#   open after_vote     results once one has voted (the actor has not)
+#   voted after_vote    the same, the actor having voted (where they may)
+#   open after_close    results after close only (the actor voted where they may)
+#   closed after_close  closed by hand: results for every reader
+#   closed published    ... and the breakdown published
+# Managing is for those who edit the consultation (not its hosts); voting follows can_post.
+
+POLLS = [
+    # role               state                 view  manage  vote  results  breakdown
+    ("anonymous",        "draft",              N,    N,      N,    N,       N),
+    ("participant",      "draft",              N,    N,      N,    N,       N),
+    ("host",             "draft",              N,    N,      N,    N,       N),
+    ("organiser",        "draft",              Y,    Y,      N,    Y,       Y),
+    ("other organiser",  "draft",              N,    N,      N,    N,       N),
+    ("admin",            "draft",              Y,    Y,      N,    Y,       Y),
+
+    ("anonymous",        "open live",          Y,    N,      N,    Y,       N),
+    ("participant",      "open live",          Y,    N,      Y,    Y,       N),
+    ("host",             "open live",          Y,    N,      Y,    Y,       N),
+    ("organiser",        "open live",          Y,    Y,      Y,    Y,       Y),
+    ("other organiser",  "open live",          Y,    N,      Y,    Y,       N),
+    ("admin",            "open live",          Y,    Y,      Y,    Y,       Y),
+
+    ("anonymous",        "open after_vote",    Y,    N,      N,    N,       N),
+    ("participant",      "open after_vote",    Y,    N,      Y,    N,       N),
+    ("host",             "open after_vote",    Y,    N,      Y,    N,       N),
+    ("organiser",        "open after_vote",    Y,    Y,      Y,    Y,       Y),
+    ("other organiser",  "open after_vote",    Y,    N,      Y,    N,       N),
+    ("admin",            "open after_vote",    Y,    Y,      Y,    Y,       Y),
+
+    ("anonymous",        "voted after_vote",   Y,    N,      N,    N,       N),
+    ("participant",      "voted after_vote",   Y,    N,      Y,    Y,       N),
+    ("host",             "voted after_vote",   Y,    N,      Y,    Y,       N),
+    ("organiser",        "voted after_vote",   Y,    Y,      Y,    Y,       Y),
+    ("other organiser",  "voted after_vote",   Y,    N,      Y,    Y,       N),
+    ("admin",            "voted after_vote",   Y,    Y,      Y,    Y,       Y),
+
+    ("anonymous",        "open after_close",   Y,    N,      N,    N,       N),
+    ("participant",      "open after_close",   Y,    N,      Y,    N,       N),
+    ("host",             "open after_close",   Y,    N,      Y,    N,       N),
+    ("organiser",        "open after_close",   Y,    Y,      Y,    Y,       Y),
+    ("other organiser",  "open after_close",   Y,    N,      Y,    N,       N),
+    ("admin",            "open after_close",   Y,    Y,      Y,    Y,       Y),
+
+    ("anonymous",        "closed after_close", Y,    N,      N,    Y,       N),
+    ("participant",      "closed after_close", Y,    N,      N,    Y,       N),
+    ("host",             "closed after_close", Y,    N,      N,    Y,       N),
+    ("organiser",        "closed after_close", Y,    Y,      N,    Y,       Y),
+    ("other organiser",  "closed after_close", Y,    N,      N,    Y,       N),
+    ("admin",            "closed after_close", Y,    Y,      N,    Y,       Y),
+
+    ("anonymous",        "closed published",   Y,    N,      N,    Y,       Y),
+    ("participant",      "closed published",   Y,    N,      N,    Y,       Y),
+    ("host",             "closed published",   Y,    N,      N,    Y,       Y),
+    ("organiser",        "closed published",   Y,    Y,      N,    Y,       Y),
+    ("other organiser",  "closed published",   Y,    N,      N,    Y,       Y),
+    ("admin",            "closed published",   Y,    Y,      N,    Y,       Y),
+]
+
+# A poll of breakout room 1 of a published event (make_event: two rooms, open), by role:
+#   p1 / p2    participants placed in room 1 / room 2; obs  an observer of the event
+#   cm1 / cm2  co-moderators of room 1 / room 2; org  the event's owner; oorg  another organiser
+# States: draft; "voted after_vote" (open, the actor voted where they may);
+# "closed published" (closed, breakdown published). Voting follows can_post_in_room.
+ROOM_POLL_ROLES = ("anonymous", "p1", "p2", "obs", "cm1", "cm2", "org", "oorg", "admin")
+ROOM_POLLS = {
+    #                                     anon p1 p2 obs cm1 cm2 org oorg adm
+    ("draft", "view"):                    (N,  N, N, N,  Y,  N,  Y,  N,   Y),
+    ("draft", "manage"):                  (N,  N, N, N,  Y,  N,  Y,  N,   Y),
+    ("draft", "vote"):                    (N,  N, N, N,  N,  N,  N,  N,   N),
+    ("draft", "results"):                 (N,  N, N, N,  Y,  N,  Y,  N,   Y),
+    ("draft", "breakdown"):               (N,  N, N, N,  Y,  N,  Y,  N,   Y),
+    ("voted after_vote", "view"):         (N,  Y, N, Y,  Y,  N,  Y,  N,   Y),
+    ("voted after_vote", "manage"):       (N,  N, N, N,  Y,  N,  Y,  N,   Y),
+    ("voted after_vote", "vote"):         (N,  Y, N, N,  Y,  N,  Y,  N,   Y),
+    ("voted after_vote", "results"):      (N,  Y, N, N,  Y,  N,  Y,  N,   Y),
+    ("voted after_vote", "breakdown"):    (N,  N, N, N,  Y,  N,  Y,  N,   Y),
+    ("closed published", "view"):         (N,  Y, N, Y,  Y,  N,  Y,  N,   Y),
+    ("closed published", "manage"):       (N,  N, N, N,  Y,  N,  Y,  N,   Y),
+    ("closed published", "vote"):         (N,  N, N, N,  N,  N,  N,  N,   N),
+    ("closed published", "results"):      (N,  Y, N, Y,  Y,  N,  Y,  N,   Y),
+    ("closed published", "breakdown"):    (N,  Y, N, Y,  Y,  N,  Y,  N,   Y),
+}
+
+POLL_FUNCTIONS = {"view": permissions.can_view_poll, "manage": permissions.can_manage_poll,
+                  "vote": permissions.can_vote, "results": permissions.can_see_results,
+                  "breakdown": permissions.can_see_breakdown}
+
+
 PLATFORM_FUNCTIONS = (permissions.can_manage_users, permissions.can_create_consultation,
                       permissions.can_create_event)
 CONSULTATION_FUNCTIONS = (permissions.can_view_consultation, permissions.can_edit_consultation,
@@ -257,13 +350,17 @@ def test_the_tables_cover_every_role_and_every_can_function():
     from tests.test_roles import TESTED_FUNCTIONS as EVENT_FUNCTIONS
 
     defined = {name for name, f in inspect.getmembers(permissions, inspect.isfunction) if name.startswith("can_")}
-    tested = {f.__name__ for f in PLATFORM_FUNCTIONS + CONSULTATION_FUNCTIONS + EXPORT_FUNCTIONS + POST_FUNCTIONS}
+    tested = {f.__name__ for f in PLATFORM_FUNCTIONS + CONSULTATION_FUNCTIONS + EXPORT_FUNCTIONS + POST_FUNCTIONS
+              + tuple(POLL_FUNCTIONS.values())}
     assert defined == tested | EVENT_FUNCTIONS
     assert {row[0] for row in PLATFORM} == {row[0] for row in CONSULTATIONS} == {row[0] for row in POSTS} == set(ROLES)
     assert len({row[:3] for row in CONSULTATIONS}) == len(CONSULTATIONS) == len(ROLES) * 3 * 2
     assert len({row[:3] for row in POSTS}) == len(POSTS)
     assert {row[0] for row in EXPORTS} == set(EXPORT_ROLES)
     assert len({row[:3] for row in EXPORTS}) == len(EXPORTS) == len(EXPORT_ROLES) * 3 * 2
+    assert {row[0] for row in POLLS} == set(ROLES)
+    assert len({row[:2] for row in POLLS}) == len(POLLS) == len(ROLES) * 7
+    assert {what for _, what in ROOM_POLLS} == set(POLL_FUNCTIONS)
 
 
 @pytest.mark.parametrize(("role", "manage_users", "create_consultation", "create_event"), PLATFORM,
@@ -326,6 +423,82 @@ def test_post(db, make_user, make_actor, make_consultation, make_post,
 
     assert results(POST_FUNCTIONS, actor, post) == {
         "can_reply": reply, "can_edit_post": edit, "can_delete_post": delete, "can_endorse": endorse}
+
+
+def _poll_in_state(poll, state: str, actor) -> None:
+    from forum.services import polls as poll_service
+
+    owner = poll.created_by
+    if state == "draft":
+        return
+    poll_service.open_poll(owner, poll)
+    if state.startswith(("voted", "open after_close")) and permissions.can_vote(actor, poll):
+        poll_service.cast_vote(actor, poll, [poll.options[0].id])
+    if state.startswith("closed"):
+        poll_service.close_poll(owner, poll)
+    if state == "closed published":
+        poll_service.publish_breakdown(owner, poll)
+
+
+@pytest.mark.parametrize(("role", "state", "view", "manage", "vote", "results", "breakdown"), POLLS,
+                         ids=_ids(POLLS, 2))
+def test_poll(db, make_actor, make_consultation, role, state, view, manage, vote, results, breakdown):
+    from forum.services import polls as poll_service
+
+    consultation = make_consultation()
+    actor = make_actor(role, consultation)
+    shown = state.split()[-1] if state != "closed published" else "after_close"
+    poll = poll_service.create_poll(consultation.owner, consultation, {
+        "kind": "single", "question": "Which?", "results_shown": "live" if shown == "draft" else shown},
+        ["One", "Two"])
+    _poll_in_state(poll, state, actor)
+
+    assert {what: f(actor, poll) for what, f in POLL_FUNCTIONS.items()} == {
+        "view": view, "manage": manage, "vote": vote, "results": results, "breakdown": breakdown}
+
+
+@pytest.mark.parametrize("state", sorted({state for state, _ in ROOM_POLLS}))
+def test_room_poll(db, make_user, make_event, state):
+    from forum.models import EventMember
+    from forum.models.events import MemberRole
+    from forum.services import polls as poll_service
+
+    event = make_event(participants=2)
+    room = event.breakout_rooms[0]
+    observer = make_user()
+    db.session.add(EventMember(event_id=event.id, user_id=observer.id, role=MemberRole.OBSERVER))
+    db.session.flush()
+    actors = dict(zip(ROOM_POLL_ROLES, (
+        AnonymousUserMixin(), *event.test_participants, observer, event.test_moderators[1][0],
+        event.test_moderators[2][0], event.owner, make_user("organiser"), make_user("admin")), strict=True))
+
+    answers, expected = {}, {}
+    for role, actor in actors.items():
+        poll = poll_service.create_poll(event.owner, room, {"kind": "single", "question": "Which?",
+                                                            "results_shown": "after_vote"}, ["One", "Two"])
+        _poll_in_state(poll, state, actor)
+        for what, f in POLL_FUNCTIONS.items():
+            answers[(role, what)] = f(actor, poll)
+            expected[(role, what)] = ROOM_POLLS[(state, what)][ROOM_POLL_ROLES.index(role)]
+    assert answers == expected
+
+
+def test_access_poll_says_not_found_for_missing_drafts_and_unreadable_places(db, make_user, make_consultation):
+    from forum.services import polls as poll_service
+
+    consultation = make_consultation(visibility="members")
+    draft = poll_service.create_poll(consultation.owner, consultation, {"kind": "single", "question": "Q?"},
+                                     ["a", "b"])
+    opened = poll_service.create_poll(consultation.owner, consultation, {"kind": "single", "question": "Q?"},
+                                      ["a", "b"])
+    poll_service.open_poll(consultation.owner, opened)
+    reader = make_user()
+    assert permissions.access_poll(reader, opened.id) is opened
+    assert permissions.access_poll(consultation.owner, draft.id) is draft
+    for user, poll_id in ((reader, draft.id), (AnonymousUserMixin(), opened.id), (reader, 2**31),
+                          (reader, opened.id + 1000)):
+        with pytest.raises(NotFound):
+            permissions.access_poll(user, poll_id)
 
 
 def test_none_is_treated_as_anonymous(db, make_consultation, make_post):

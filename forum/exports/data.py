@@ -345,6 +345,7 @@ def _json_pieces(scope: Scope, progress: Progress | None) -> Iterator[str]:
         "consultation": _consultation(scope),
         "event": _event(scope),
         "participants": [_participant(a) for a in authors.values()],
+        "polls": _polls().json_polls(scope),
     }
     yield "{\n" + "".join(f"{_json(key)}: {_json(value)},\n" for key, value in head.items()) + '"posts": ['
     separator = "\n"
@@ -352,6 +353,13 @@ def _json_pieces(scope: Scope, progress: Progress | None) -> Iterator[str]:
         yield separator + _json(record)
         separator = ",\n"
     yield "\n]\n}\n"
+
+
+def _polls():
+    """forum.exports.polls, which builds on this module (so it is imported late)."""
+    from forum.exports import polls
+
+    return polls
 
 
 def json_chunks(scope: Scope, *, progress: Progress | None = None) -> Iterator[str]:

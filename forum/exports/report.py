@@ -144,6 +144,7 @@ class Report:
     moderators_view: bool
     hidden_posts: int = 0
     section_label: str = field(default="")  # "Topic" or "Room"
+    polls: list = field(default_factory=list)  # forum.exports.polls.PollReport, a section per poll
 
 
 # --- Building it -----------------------------------------------------------------------------
@@ -189,7 +190,15 @@ def build_report(scope: Scope, *, timezone: str = "UTC") -> Report:
         moderators_view=scope.moderators_view,
         hidden_posts=sum(1 for p in everything if p.is_hidden),
         section_label=_("Room") if is_event else _("Topic"),
+        polls=_polls().report_polls(scope, zone),
     )
+
+
+def _polls():
+    """forum.exports.polls, which builds on this module's helpers (so it is imported late)."""
+    from forum.exports import polls
+
+    return polls
 
 
 def _key(place: Topic | Room) -> tuple[str, int]:
@@ -511,6 +520,7 @@ def render_markdown(report: Report) -> str:
         out += ([_md_sentence(s) for s in section.open_questions] + [""]) if section.open_questions else [
             md(_("No unanswered questions.")), ""]
 
+    out += _polls().markdown(report.polls)
     out += [f"## {md(_('Moderation'))}", ""]
     if report.moderation:
         out += _md_table([_("Action"), _("Count")], [[md(r.label), number(r.count)] for r in report.moderation])

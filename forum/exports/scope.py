@@ -27,6 +27,7 @@ class Scope:
     sections: list[Topic | Room] = field(default_factory=list)
     thread: Post | None = None
     moderators_view: bool = True
+    viewer: User | None = None  # who exports (what they may see of polls: forum/exports/polls.py)
 
     @property
     def is_event(self) -> bool:
@@ -53,9 +54,11 @@ def resolve(actor, kind: str, object_id: int, *, public: bool = False) -> Scope:
     or with `public` a consultation's public summary. Anything else answers "not found"
     (even where a page would say "log in" or "not your room": exports are for moderators)."""
     try:
-        return _resolve(actor, kind, object_id, public=public)
+        scope = _resolve(actor, kind, object_id, public=public)
     except (LoginRequired, RoomRefused):
         raise NotFound() from None
+    scope.viewer = actor if getattr(actor, "is_authenticated", False) else None
+    return scope
 
 
 def _resolve(actor, kind: str, object_id: int, *, public: bool = False) -> Scope:

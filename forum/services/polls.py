@@ -121,7 +121,7 @@ def update_poll(actor: User, poll: Poll, fields: PollInput | dict[str, Any], opt
         raise ValidationError(_l("Only a draft poll can be edited: this one has been opened."))
     _apply(poll, _fields(fields), _options(options), topic)
     db.session.flush()
-    record_poll_change(poll, "poll.updated")
+    # No live event: a draft is its organisers' alone, and the place's stream is everyone's.
 
 
 def _require_manage(actor: User, poll: Poll) -> None:
@@ -386,4 +386,6 @@ def polls_of(user, place: Consultation | Room) -> list[Poll]:
         manages = permissions.can_edit_consultation(user, place)
     if not manages:
         query = query.where(Poll.status != PollStatus.DRAFT)
-    return list(db.session.scalars(query))
+    found = list(db.session.scalars(query))
+    permissions.remember_votes(user, found)
+    return found

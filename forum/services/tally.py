@@ -231,7 +231,8 @@ _CHECKS = {"single": _check_single, "multiple": _check_multiple, "score": _check
 # Stored ballots were checked when cast; reading stays lenient all the same (an id that is no
 # longer an option, a value of the wrong type is skipped), so results never fail on old data.
 
-def _ids(spec: Spec, choice) -> list[int]:
+def stored_ids(spec: Spec, choice) -> list[int]:
+    """The option ids of a stored single, multiple or ranked ballot, in its order."""
     known = set(spec.option_ids)
     if not isinstance(choice, (list, tuple)):
         choice = [choice]
@@ -243,7 +244,8 @@ def _ids(spec: Spec, choice) -> list[int]:
     return seen
 
 
-def _values(spec: Spec, choice) -> dict[int, int]:
+def stored_values(spec: Spec, choice) -> dict[int, int]:
+    """{option id: score or points} of a stored score or dots ballot."""
     known = set(spec.option_ids)
     if not isinstance(choice, Mapping):
         return {}
@@ -274,7 +276,7 @@ def results(spec: Spec, ballots: Sequence[Ballot]) -> dict:
 def _choice_results(spec: Spec, choices: list) -> dict:
     votes: Counter[int] = Counter()
     for choice in choices:
-        votes.update(_ids(spec, choice)[:1] if spec.kind == "single" else _ids(spec, choice))
+        votes.update(stored_ids(spec, choice)[:1] if spec.kind == "single" else stored_ids(spec, choice))
     return {"options": [{"id": option_id, "votes": votes[option_id], "share": _share(votes[option_id], len(choices))}
                         for option_id in spec.option_ids]}
 
@@ -283,7 +285,7 @@ def _score_results(spec: Spec, choices: list) -> dict:
     scale = range(spec.scale_min, spec.scale_max + 1)
     distribution: dict[int, Counter[int]] = defaultdict(Counter)
     for choice in choices:
-        for option_id, score in _values(spec, choice).items():
+        for option_id, score in stored_values(spec, choice).items():
             if score in scale:
                 distribution[option_id][score] += 1
     options = []
@@ -299,7 +301,7 @@ def _score_results(spec: Spec, choices: list) -> dict:
 def _dots_results(spec: Spec, choices: list) -> dict:
     points: Counter[int] = Counter()
     for choice in choices:
-        points.update({option_id: n for option_id, n in _values(spec, choice).items() if n > 0})
+        points.update({option_id: n for option_id, n in stored_values(spec, choice).items() if n > 0})
     given = sum(points.values())
     return {"options": [{"id": option_id, "points": points[option_id], "share": _share(points[option_id], given)}
                         for option_id in spec.option_ids],
@@ -307,7 +309,7 @@ def _dots_results(spec: Spec, choices: list) -> dict:
 
 
 def _ranked_results(spec: Spec, choices: list) -> dict:
-    rankings = Counter(tuple(_ids(spec, choice)) for choice in choices)
+    rankings = Counter(tuple(stored_ids(spec, choice)) for choice in choices)
     n = len(spec.option_ids)
     borda: Counter[int] = Counter()
     for ranking, count in rankings.items():

@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import force_locale, get_locale
 from flask_login import current_user, login_required
 
-from forum.exports import data, report
+from forum.exports import data, polls, report
 from forum.exports.scope import KINDS, resolve
 from forum.extensions import db
 from forum.models import User
@@ -33,6 +33,7 @@ FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
     "html": "text/html; charset=utf-8",
+    "votes.csv": "text/csv; charset=utf-8",  # the polls' votes, one row per vote (exports/polls.py)
 }
 
 
@@ -83,7 +84,7 @@ def download(kind: str, object_id: int, fmt: str):
         abort(404)
     scope = resolve(current_user, kind, object_id)
     filename = _filename(scope, fmt)
-    if fmt in ("csv", "json"):
+    if fmt in ("csv", "json", "votes.csv"):
         bom = request.args.get("bom") in ("1", "yes", "on")
         user_id, language = current_user.id, str(get_locale())
 
@@ -98,6 +99,9 @@ def download(kind: str, object_id: int, fmt: str):
                     scope = resolve(db.session.get(User, user_id), kind, object_id)
                 except ServiceError:  # removed or no longer allowed since the headers went out
                     current_app.logger.warning("export %s %s stopped: no longer available", kind, object_id)
+                    return
+                if fmt == "votes.csv":
+                    yield from polls.vote_csv_chunks(scope, bom=bom)
                     return
                 yield from data.csv_chunks(scope, bom=bom) if fmt == "csv" else data.json_chunks(scope)
         return _attachment(stream_with_context(chunks()), FORMATS[fmt], filename)

@@ -14,7 +14,6 @@ from forum.models.polls import PollStatus
 from forum.services import accounts, consultations
 from forum.services import polls as service
 from forum.services.errors import PermissionDenied, ValidationError
-from tests.poll_factory import make_poll  # noqa: F401 (fixture)
 
 
 def votes() -> int:

@@ -39,6 +39,15 @@ def test_the_consultation_page_needs_as_many_queries_for_15_threads_as_for_3(
     reader = make_user()  # who has endorsed something on each page
     post_service.endorse(reader, make_post(consultation=small))
     post_service.endorse(reader, make_post(consultation=large))
+    # Polls, one of them voted in: their cards ask nothing more per poll.
+    from forum.services import polls as poll_service
+    for consultation, how_many in ((small, 1), (large, 4)):
+        for _ in range(how_many):
+            poll = poll_service.create_poll(consultation.owner, consultation, {
+                "kind": "single", "question": "Which?", "results_shown": "live",
+                "topic_id": consultation.topics[1].id}, ["One", "Two"])
+            poll_service.open_poll(consultation.owner, poll)
+        poll_service.cast_vote(reader, poll, [poll.options[0].id])
     login(client, reader)
 
     few = queries_for_page(client, count_queries, f"/consultations/{small.id}", small_posts + 1)
@@ -46,8 +55,8 @@ def test_the_consultation_page_needs_as_many_queries_for_15_threads_as_for_3(
 
     assert many == few
     # user, consultation, topics, hosts, stream seq, count, page, replies, endorsed, topic counts,
-    # tags, topics the reader moderates
-    assert few <= 12
+    # tags, topics the reader moderates, polls, the reader's votes in them
+    assert few <= 14
 
 
 def test_a_thread_page_needs_as_many_queries_for_30_replies_as_for_2(

@@ -112,6 +112,21 @@ def test_posting_beyond_the_account_limit_is_refused_and_stores_nothing(rate_lim
     assert post_count() == 3
 
 
+def test_votes_count_against_the_writing_allowance(rate_limited_app, db, make_user, make_poll):
+    from forum.models import PollVote
+
+    app = rate_limited_app(RATELIMIT_POST_PER_ACCOUNT="2 per minute", RATELIMIT_POST_PER_ADDRESS=GENEROUS,
+                           RATELIMIT_LOGIN_PER_ADDRESS=GENEROUS)
+    poll = make_poll()
+    client = app.test_client()
+    login(client, make_user())
+    url = f"/polls/{poll.id}/vote"
+    assert [client.post(url, data={"choice": str(poll.options[i].id)}).status_code for i in (0, 1)] == [302, 302]
+    assert_rate_limited(client.post(url, data={"choice": str(poll.options[2].id)}), 60)
+    db.session.expire_all()
+    assert db.session.scalar(select(PollVote.choice)) == [poll.options[1].id]
+
+
 def test_replies_count_against_the_same_posting_limit(rate_limited_app, make_user, make_post, post_count):
     app = rate_limited_app(RATELIMIT_POST_PER_ACCOUNT="1 per minute", RATELIMIT_POST_PER_ADDRESS=GENEROUS,
                            RATELIMIT_LOGIN_PER_ADDRESS=GENEROUS)
@@ -339,6 +354,7 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
         "moderation.dismiss_flags", "moderation.hide", "moderation.reject", "moderation.move",
         "moderation.room_settings",
         "moderation.mute", "moderation.unmute",
+        "polls.new_in_consultation", "polls.new_in_room", "polls.edit", "polls.manage",
     }
     writes = {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in (rule.methods or ())}
     counted = {endpoint for endpoint in writes
@@ -347,7 +363,7 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
     assert counted & exempt == set()
     assert {"posts.create", "posts.reply", "posts.edit", "posts.delete", "posts.endorsement", "rooms.create",
             "rooms.endorsement", "rooms.delete", "moderation.flag", "events.hand", "events.register",
-            "events.join", "events.choose_room", "auth.profile", "auth.change_password"} <= counted
+            "events.join", "events.choose_room", "auth.profile", "auth.change_password", "polls.vote"} <= counted
 
 
 def test_while_the_shared_counters_are_unreachable_each_process_counts_in_memory(writer, monkeypatch, caplog):

@@ -1,0 +1,317 @@
+"""Poll pages over HTTP: the organisers' form, voting by form for every kind, refusals, and
+who sees results and breakdowns."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from forum.models import Poll, PollVote
+from forum.models.polls import PollStatus
+from forum.services import polls as service
+from tests.factories import login
+from tests.web.page import flashes, parse
+
+
+@pytest.fixture
+def count(db):
+    def _count(model) -> int:
+        db.session.expire_all()
+        return db.session.scalar(select(func.count(model.id)))
+    return _count
+
+
+def vote(client, poll, data):
+    return client.post(f"/polls/{poll.id}/vote", data=data)
+
+
+# --- Setting up ---------------------------------------------------------------------
+
+def test_an_organiser_creates_a_score_poll_from_the_consultation(client, make_consultation, count):
+    consultation = make_consultation(topics=2)
+    login(client, consultation.owner)
+    page = parse(client.get(f"/consultations/{consultation.id}/polls/new?topic={consultation.topics[1].id}"))
+    assert page.control("topic_id").value() == str(consultation.topics[1].id)
+
+    response = client.post(f"/consultations/{consultation.id}/polls/new", data={
+        "kind": "score", "question": "How useful is each option?", "topic_id": consultation.topics[1].id,
+        "options": "Small grants — for small organisations\nSimplified cost options\n\n",
+        "scale_min": "1", "scale_max": "5", "scale_labels": "1 = Not at all\n5 = Very useful",
+        "results_shown": "after_vote", "votes_changeable": "y"})
+    assert response.status_code == 302
+    poll = Poll.query.one()
+    assert (poll.kind.value, poll.status, poll.topic_id) == ("score", PollStatus.DRAFT, consultation.topics[1].id)
+    assert [(o.label, o.description) for o in poll.options] == [
+        ("Small grants", "for small organisations"), ("Simplified cost options", "")]
+    assert poll.scale_labels == {"1": "Not at all", "5": "Very useful"}
+
+    page = parse(client.get(f"/consultations/{consultation.id}"))
+    card = page.by_id(f"poll-card-{poll.id}")
+    assert card.one("a", href=f"/polls/{poll.id}").text() == "How useful is each option?"
+    # The topic says it has a poll too.
+    assert page.by_id(f"topic-{consultation.topics[1].id}").one("a", href=f"/polls/{poll.id}")
+
+
+@pytest.mark.parametrize(("data", "field", "message"), [
+    ({"options": "Only one"}, "options", "Give from 2 to 20 options."),
+    ({"question": ""}, "question", "Write the question first."),
+    ({"kind": "dots", "points": "500"}, "points", "Give each voter from 1 to 100 points to spread."),
+    ({"kind": "multiple", "max_choices": "5"}, "max_choices", "The most options one may choose"),
+    ({"kind": "score", "scale_labels": "one = bad"}, "scale_labels", "Write each line as a value"),
+    ({"kind": "score", "scale_max": "x"}, "scale_max", ""),
+    ({"closes_at": "2001-01-01T10:00"}, "closes_at", "Choose a time in the future."),
+], ids=["one option", "no question", "too many points", "max choices", "scale words", "scale not a number",
+        "closes in the past"])
+def test_a_bad_poll_form_answers_400_with_what_was_typed_and_stores_nothing(client, make_consultation, count,
+                                                                           data, field, message):
+    consultation = make_consultation()
+    login(client, consultation.owner)
+    form = {"kind": "single", "question": "Which one?", "options": "A\nB", "results_shown": "live", **data}
+    response = client.post(f"/consultations/{consultation.id}/polls/new", data=form)
+    assert response.status_code == 400
+    page = parse(response)
+    assert message in page.field_error(field)
+    assert page.control("options").value() == form["options"]
+    assert count(Poll) == 0
+
+
+def test_a_co_moderator_creates_a_poll_in_their_room_and_not_in_another(client, make_event, count):
+    event = make_event()
+    room, other = event.breakout_rooms
+    login(client, event.test_moderators[1][0])
+    data = {"kind": "single", "question": "Ready?", "options": "Yes\nNo", "results_shown": "live"}
+    assert client.post(f"/events/{event.id}/rooms/{room.id}/polls/new", data=data).status_code == 302
+    assert client.post(f"/events/{event.id}/rooms/{other.id}/polls/new", data=data).status_code in (403, 404)
+    assert count(Poll) == 1
+    page = parse(client.get(f"/events/{event.id}/rooms/{room.id}"))
+    assert page.one("a", href=f"/polls/{Poll.query.one().id}").text() == "Ready?"
+
+
+def test_participants_cannot_reach_the_organisers_tools(client, make_user, make_poll):
+    poll = make_poll(status="draft")
+    login(client, make_user())
+    assert client.get(f"/consultations/{poll.consultation_id}/polls/new").status_code == 403
+    assert client.get(f"/polls/{poll.id}").status_code == 404  # a draft is the organisers'
+    assert client.post(f"/polls/{poll.id}/open").status_code == 404
+    opened = make_poll()
+    assert client.post(f"/polls/{opened.id}/close").status_code == 403
+    assert client.get(f"/polls/{opened.id}/edit").status_code == 403
+
+
+def test_an_organiser_edits_a_draft_then_opens_closes_and_publishes(client, db, make_poll):
+    poll = make_poll(status="draft", kind="ranked")
+    login(client, poll.consultation.owner)
+    page = parse(client.get(f"/polls/{poll.id}/edit"))
+    assert page.control("options").value() == "Option 1 — About option 1\nOption 2 — About option 2\n" \
+                                               "Option 3 — About option 3"
+    response = client.post(f"/polls/{poll.id}/edit", data={
+        "kind": "ranked", "question": "Order these", "options": "X\nY\nZ\nW", "results_shown": "after_close"})
+    assert response.status_code == 302
+    for action in ("open", "close", "breakdown"):
+        assert client.post(f"/polls/{poll.id}/{action}").status_code == 302
+    db.session.expire_all()
+    poll = db.session.get(Poll, poll.id)
+    assert [o.label for o in poll.options] == ["X", "Y", "Z", "W"]
+    assert poll.status is PollStatus.CLOSED and poll.breakdown_published
+    # Opened: the edit page sends back to the poll.
+    assert client.get(f"/polls/{poll.id}/edit").status_code == 302
+
+
+def test_unknown_polls_are_not_found(client):
+    assert client.get("/polls/99999").status_code == 404
+    assert client.get("/polls/99999/results").status_code == 404
+    assert client.get(f"/polls/{2**40}").status_code == 404
+
+
+# --- Voting by form -------------------------------------------------------------------
+
+def ballot_of(db, poll):
+    db.session.expire_all()
+    return db.session.scalar(select(PollVote.choice).where(PollVote.poll_id == poll.id))
+
+
+@pytest.mark.parametrize("kind", ["single", "multiple", "score", "ranked", "dots"])
+def test_the_vote_form_of_each_kind_is_labelled_and_stores_the_ballot(client, db, make_user, make_poll, kind):
+    poll = make_poll(kind=kind)
+    a, b, c = (o.id for o in poll.options)
+    login(client, make_user())
+    page = parse(client.get(f"/polls/{poll.id}"))
+    form = page.one("form", id="vote")
+    assert form.get("data-poll-vote") == str(poll.id)
+    assert form.find("fieldset").find("legend").text() == poll.question
+    for control in form.find_all("input") + form.find_all("select"):
+        if control.get("type") == "hidden":
+            continue
+        assert form.one("label", **{"for": control.get("id")}), control.get("id")
+
+    data, expected = {
+        "single": ({"choice": str(b)}, [b]),
+        "multiple": ({"choice": [str(a), str(c)]}, [a, c]),
+        "score": ({f"score-{a}": "5", f"score-{b}": "1", f"score-{c}": ""}, {str(a): 5, str(b): 1}),
+        "ranked": ({f"rank-{a}": "2", f"rank-{b}": "", f"rank-{c}": "1"}, [c, a]),
+        "dots": ({f"points-{a}": "7", f"points-{b}": "3", f"points-{c}": "0"}, {str(a): 7, str(b): 3}),
+    }[kind]
+    response = vote(client, poll, data)
+    assert response.status_code == 302
+    assert ballot_of(db, poll) == expected
+    # The form shows the ballot again, to change it.
+    page = parse(client.get(f"/polls/{poll.id}"))
+    if kind == "ranked":
+        assert page.control(f"rank-{c}").value() == "1"
+    if kind == "single":
+        assert "checked" in page.one("input", id=f"option-{b}").attrs
+    assert "Change my vote" in page.one("form", id="vote").text()
+
+
+def test_the_score_form_shows_the_words_of_the_scale(client, make_user, make_poll):
+    poll = make_poll(kind="score")
+    login(client, make_user())
+    page = parse(client.get(f"/polls/{poll.id}"))
+    option = poll.options[0]
+    assert page.one("label", **{"for": f"score-{option.id}-1"}).text() == "1 Not at all"
+    assert page.one("label", **{"for": f"score-{option.id}-5"}).text() == "5 Fully"
+    assert page.find("fieldset", class_="poll-score").find("legend").text() == option.label
+
+
+def test_a_multiple_choice_form_says_the_maximum(client, make_user, make_poll):
+    poll = make_poll(kind="multiple", max_choices=2)
+    login(client, make_user())
+    assert parse(client.get(f"/polls/{poll.id}")).by_id("vote-hint").text() == "Choose up to 2 options."
+
+
+@pytest.mark.parametrize(("kind", "data", "error_id", "message"), [
+    ("single", {}, "choice-error", "Choose an option."),
+    ("single", {"choice": "abc"}, "choice-error", "Choose among this poll's options."),
+    ("single", {"choice": "99999"}, "choice-error", ""),
+    ("multiple", {"choice": ["A", "B", "C"]}, "choice-error", ""),
+    ("score", {"score-A": "9"}, "score-A-error", "Choose a value from 1 to 5."),
+    ("score", {"score-A": "x"}, "score-A-error", "Enter a whole number."),
+    ("score", {}, "choice-error", "Rate at least one option."),
+    ("ranked", {"rank-A": "1", "rank-B": "1"}, "rank-B-error", "Two options have the same rank (1st)"),
+    ("ranked", {"rank-A": "4"}, "rank-A-error", "Choose a rank from 1 to 3."),
+    ("ranked", {}, "choice-error", "Rank at least one option."),
+    ("dots", {"points-A": "8", "points-B": "5"}, "choice-error", "You gave 13 points: spread at most 10."),
+    ("dots", {"points-A": "-2", "points-B": "5"}, "points-A-error", "Points cannot be negative."),
+    ("dots", {"points-A": "1.5"}, "points-A-error", "Enter a whole number."),
+], ids=lambda v: str(v)[:24])
+def test_a_bad_ballot_answers_400_next_to_the_field_keeps_the_choice_and_stores_nothing(
+        client, make_user, make_poll, count, kind, data, error_id, message):
+    poll = make_poll(kind=kind)
+    ids = {letter: str(option.id) for letter, option in zip("ABC", poll.options, strict=True)}
+
+    def real(text):
+        for letter, option_id in ids.items():
+            text = text.replace(f"-{letter}", f"-{option_id}")
+        return ids.get(text, text)
+
+    data = {real(k): [real(x) for x in v] if isinstance(v, list) else v for k, v in data.items()}
+    login(client, make_user())
+    response = vote(client, poll, data)
+    assert response.status_code == 400
+    page = parse(response)
+    assert message in page.by_id(real(error_id)).text()
+    assert count(PollVote) == 0
+    for name, value in data.items():
+        if name.startswith("points-") or name.startswith("rank-") and value in {"1", "2", "3"}:
+            assert page.control(name).value() == value
+        if name.startswith("score-") and value in {"1", "2", "3", "4", "5"}:
+            assert "checked" in page.one("input", id=f"{name}-{value}").attrs
+
+
+def test_voting_twice_changes_the_ballot_or_is_refused(client, db, make_user, make_poll, count):
+    changeable, fixed = make_poll(), make_poll(votes_changeable=False)
+    login(client, make_user())
+    for poll in (changeable, fixed):
+        assert vote(client, poll, {"choice": str(poll.options[0].id)}).status_code == 302
+    assert vote(client, changeable, {"choice": str(changeable.options[1].id)}).status_code == 302
+    assert ballot_of(db, changeable) == [changeable.options[1].id]
+    assert vote(client, fixed, {"choice": str(fixed.options[1].id)}).status_code == 403
+    assert ballot_of(db, fixed) == [fixed.options[0].id]
+    assert count(PollVote) == 2
+    page = parse(client.get(f"/polls/{fixed.id}"))
+    assert page.find("form", id="vote") is None
+    assert "Votes in this poll cannot be changed." in page.one("section", class_="poll-vote-panel").text()
+
+
+def test_no_vote_after_close_nor_where_one_may_not_post(client, make_user, make_poll, make_event, count):
+    closed = make_poll(status="closed")
+    event = make_event(participants=2)
+    room_poll = make_poll(event.breakout_rooms[0])
+    visitor_response = client.post(f"/polls/{closed.id}/vote", data={"choice": str(closed.options[0].id)})
+    assert visitor_response.status_code == 302 and "/login" in visitor_response.headers["Location"]
+    login(client, event.test_participants[1])  # placed in room 2
+    assert vote(client, closed, {"choice": str(closed.options[0].id)}).status_code == 403
+    assert vote(client, room_poll, {"choice": str(room_poll.options[0].id)}).status_code == 404
+    assert count(PollVote) == 0
+
+
+# --- Results ----------------------------------------------------------------------------
+
+def test_results_are_hidden_until_allowed_then_shown_with_a_table(client, make_user, make_poll):
+    poll = make_poll(results_shown="after_vote")
+    reader = make_user()
+    login(client, reader)
+    page = parse(client.get(f"/polls/{poll.id}"))
+    results = page.one("section", id="poll-results")
+    assert results.get("data-results-shown") == "no"
+    assert results.find("table") is None
+    assert client.get(f"/polls/{poll.id}/results").status_code == 403
+
+    vote(client, poll, {"choice": str(poll.options[0].id)})
+    page = parse(client.get(f"/polls/{poll.id}"))
+    table = page.one("section", id="poll-results").find("table")
+    assert table.find("caption").text() == "Votes per option"
+    rows = [[cell.text() for cell in row.children if getattr(cell, "tag", None) in ("th", "td")]
+            for row in table.find("tbody").find_all("tr")]
+    assert rows[0] == ["Option 1", "1", "100%"]
+    assert page.one("div", class_="poll-chart").get("aria-hidden") == "true"
+    assert client.get(f"/polls/{poll.id}/results").status_code == 200
+
+
+def test_the_breakdown_names_groups_and_suppresses_small_ones(app, client, make_user, make_poll):
+    poll = make_poll(kind="score", results_shown="live")
+    for _ in range(6):
+        service.cast_vote(make_user(country="DE", organisation_type="ngo"), poll, {str(poll.options[0].id): 4})
+    service.cast_vote(make_user(country="FR", organisation_type="ngo"), poll, {str(poll.options[0].id): 2})
+    reader = make_user()
+    login(client, reader)
+    assert parse(client.get(f"/polls/{poll.id}")).find("div", class_="poll-breakdowns") is None
+
+    organiser = app.test_client()
+    login(organiser, poll.consultation.owner)
+    page = parse(organiser.get(f"/polls/{poll.id}"))
+    breakdowns = page.one("div", class_="poll-breakdowns")
+    text = breakdowns.text()
+    assert "Germany" in text and "fewer than 5 voters" in text
+    assert "Small groups are not shown." in breakdowns.one("p", class_="poll-warning").text()
+    assert "Non-governmental organisation" in text or "NGO" in text
+
+    service.publish_breakdown(poll.consultation.owner, poll)
+    assert parse(client.get(f"/polls/{poll.id}")).find("div", class_="poll-breakdowns") is not None
+
+
+def test_a_draft_poll_shows_only_to_organisers_on_the_consultation_page(app, client, make_user, make_poll):
+    poll = make_poll(status="draft")
+    login(client, make_user())
+    page = parse(client.get(f"/consultations/{poll.consultation_id}"))
+    assert page.find("a", href=f"/polls/{poll.id}") is None
+    organiser = app.test_client()
+    login(organiser, poll.consultation.owner)
+    page = parse(organiser.get(f"/consultations/{poll.consultation_id}"))
+    assert page.find("a", href=f"/polls/{poll.id}") is not None
+
+
+def test_a_flash_confirms_the_vote(client, make_user, make_poll):
+    poll = make_poll(results_shown="live")
+    login(client, make_user())
+    response = client.post(f"/polls/{poll.id}/vote", data={"choice": str(poll.options[0].id)},
+                           follow_redirects=True)
+    assert "Your vote has been saved." in flashes(parse(response))
+
+
+def test_the_moderation_log_names_poll_actions_and_their_question(client, make_poll):
+    poll = make_poll(status="closed")
+    login(client, poll.consultation.owner)
+    page = parse(client.get(f"/consultations/{poll.consultation_id}/log"))
+    rows = [row.text() for row in page.one("table").find("tbody").find_all("tr")]
+    assert any("closed a poll" in row and poll.question in row for row in rows)
+    assert any("opened a poll" in row and poll.question in row for row in rows)
