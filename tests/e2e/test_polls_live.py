@@ -26,7 +26,8 @@ ACCOUNTS = {
 @pytest.fixture
 def room_with_polls(live_server):
     """A running event of the test's own: one breakout room, Léa co-moderating it, Eva and Amina
-    placed in it; two draft polls of Léa's there (results shown live / after voting)."""
+    placed in it; two draft polls of Léa's there (results shown live / after voting): the room
+    shows no poll yet."""
     from forum.models.base import utcnow
     from forum.models.users import find_user_by_email
     from forum.services import event_setup, rooms
@@ -52,7 +53,6 @@ def room_with_polls(live_server):
                                         ["Language courses", "Recognition of diplomas", "Childcare"])
         after_vote = poll_service.create_poll(lea, room, {"kind": "single", "question": "Meet again in May?",
                                                           "results_shown": "after_vote"}, ["Yes", "No"])
-        poll_service.open_poll(lea, after_vote)
         return {"room_path": urlsplit(event_setup.room_url(room)).path, "live": live.id,
                 "after_vote": after_vote.id}
 
@@ -113,6 +113,7 @@ def test_a_launched_poll_appears_and_a_keyboard_vote_updates_both_browsers(live_
     eva.goto(base + room_with_polls["room_path"])
     expect(eva.locator("[data-live-status]")).to_have_attribute("data-state", "live")
     expect(eva.locator(f"#poll-card-{poll_id}")).to_have_count(0)
+    expect(eva.locator("#polls")).to_be_hidden()  # no poll yet: the panel waits, hidden
 
     # Léa launches the poll from its page; she stays there and sees its results (none yet).
     lea.goto(f"{base}/polls/{poll_id}")
@@ -123,6 +124,7 @@ def test_a_launched_poll_appears_and_a_keyboard_vote_updates_both_browsers(live_
     # It appears in Eva's room without a reload, announced.
     card = eva.locator(f"#poll-card-{poll_id}")
     expect(card).to_be_visible()
+    expect(eva.get_by_role("heading", name="Polls")).to_be_visible()
     expect(card).to_contain_text("Which first step?")
     expect(eva.locator("[data-live-announcer]")).to_have_text("New poll: Which first step?")
     screenshot(eva, "polls-live-card-appeared")
@@ -162,6 +164,13 @@ def test_results_after_voting_stay_hidden_until_the_reader_votes(live_server, ro
     lea, eva, amina = people["lea"], people["eva"], people["amina"]
     base = live_server["url"]
     poll_id = room_with_polls["after_vote"]
+    from forum.extensions import db
+    from forum.models.polls import Poll
+    from forum.services import polls as poll_service
+
+    with live_app(live_server["database_url"]):
+        poll = db.session.get(Poll, poll_id)
+        poll_service.open_poll(poll.created_by, poll)
     for page in (lea, eva, amina):
         page.goto(f"{base}/polls/{poll_id}")
         page.wait_for_function("() => document.readyState === 'complete'")
