@@ -179,8 +179,13 @@ function pollPage(config) {
     }
   }
 
+  let reconnecting = false;
   socket.on("connect", () => {
-    catchUp.ask("join", config.place_stream);
+    catchUp.ask("join", config.place_stream);  // its poll events from now on
+    // Back after a disconnection: what closed meanwhile is not caught up on the place's stream
+    // (joined without catch-up); the results stream is tried instead (the server decides).
+    if (reconnecting) follow(`poll:${pollId}`, 0);
+    reconnecting = true;
     Object.keys(seqs).forEach((stream) => catchUp.ask("join", stream));
   });
   socket.on("event", (event) => { if (event.stream in seqs) receive(event); else placeEvent(event); });
