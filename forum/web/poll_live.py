@@ -13,20 +13,31 @@
   rounds) and breakdowns have no template: the page asks the server for them (`fetch`).
 - `GET /polls/<id>/card`: a poll's card in its place's list, for this reader (a room's page
   adds it when the poll opens).
+- `GET /polls/<id>/results/live`: the results partial as the page shows it, from the latest
+  stored results messages (no tally: what the messages carried), for what the template cannot
+  build. Every reader of a poll asks for it after each message (at most every two seconds):
+  the rendering is kept per poll, message numbers, language and view, so a thousand readers
+  cost one rendering and a thousand look-ups.
 """
 from __future__ import annotations
 
 import re
 
-from flask import Blueprint, render_template
-from flask_babel import ngettext
+from flask import Blueprint, current_app, render_template, url_for
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import select
 
 from forum import permissions
+from forum.extensions import db
 from forum.i18n import plural_forms
+from forum.models.base import utcnow
 from forum.models.polls import PollKind
+from forum.models.streams import StreamEvent
 from forum.services import events
+from forum.services.errors import PermissionDenied
 from forum.services.poll_events import breakdown_stream, place_stream, results_stream
 
 bp = Blueprint("poll_live", __name__)
@@ -39,6 +50,48 @@ def card(poll_id: int):
     """The poll's card (templates/polls/_card.html) as its place's page shows it to this reader."""
     poll = permissions.access_poll(current_user, poll_id)
     return render_template("polls/_card.html", poll=poll)
+
+
+FRAGMENTS = "plenary.poll_result_fragments"
+FRAGMENTS_KEPT = 256
+
+
+@bp.get("/polls/<int:poll_id>/results/live")
+def live_results(poll_id: int):
+    """The results partial (templates/polls/_results.html) for this reader, from the latest
+    stored `poll.results` (and, for who may see them, `poll.breakdown`) message."""
+    from forum.web.polls import figures, result_context
+
+    poll = permissions.access_poll(current_user, poll_id)
+    if not permissions.can_see_results(current_user, poll):
+        raise PermissionDenied(_("The results of this poll are not shown to you yet."))
+    sees_breakdown = permissions.can_see_breakdown(current_user, poll)
+    results = _latest_data(results_stream(poll))
+    breakdowns = _latest_data(breakdown_stream(poll)) if sees_breakdown else ((), None)
+    if results[1] is None or (sees_breakdown and breakdowns[1] is None):  # none recorded yet: count
+        return render_template("polls/_results.html", poll=poll, **result_context(poll), **figures())
+    key = (poll.id, results[0], breakdowns[0], str(get_locale()), sees_breakdown, poll.phase(utcnow()).value,
+           poll.breakdown_published)
+    kept = current_app.extensions.setdefault(FRAGMENTS, {})
+    if key not in kept:
+        if len(kept) >= FRAGMENTS_KEPT:
+            kept.clear()
+        kept[key] = render_template("polls/_results.html", poll=poll, results=results[1]["results"],
+                                    breakdowns=breakdowns[1]["breakdowns"] if sees_breakdown else None,
+                                    **figures())
+    return kept[key]
+
+
+def _latest_data(stream_key: str) -> tuple[tuple, dict | None]:
+    """A snapshot stream's latest message: ((seq, when it was stored), its data), or ((), None).
+    Its time is part of what the rendering is kept by: a number alone may come again (SQLite
+    reuses the ids of rolled-back rows, and with them a stream's key)."""
+    latest = db.session.execute(
+        select(StreamEvent.seq, StreamEvent.created_at, StreamEvent.payload)
+        .where(StreamEvent.stream_key == stream_key).order_by(StreamEvent.seq.desc()).limit(1)).first()
+    if latest is None or latest.payload is None:
+        return (), None
+    return (latest.seq, latest.created_at.isoformat()), latest.payload["data"]
 
 
 @bp.app_template_global()
@@ -54,6 +107,7 @@ def poll_live(poll) -> dict:
         "breakdown_stream": breakdown_stream(poll) if sees_breakdown else "",
         "breakdown_seq": events.latest_seq(breakdown_stream(poll)) if sees_breakdown else 0,
         "closes_at": poll.closes_at.isoformat() if poll.closes_at else "",
+        "results_url": url_for("poll_live.live_results", poll_id=poll.id),
         "template": results_template(poll),
         "words": {"voters": plural_forms("%(num)d voter", "%(num)d voters"),
                   "points_given": plural_forms("Points per option (%(num)d point given)",

@@ -93,8 +93,7 @@ function pollPage(config) {
   let fetchAgain = false;
   let lastFetch = 0;
   function fetchResults() {
-    const url = section()?.dataset.resultsUrl;
-    if (!url) return;
+    const url = config.results_url;  // the server's partial, from the latest stored messages
     if (fetching) { fetchAgain = true; return; }
     fetching = true;
     const wait = Math.max(0, lastFetch + 2000 - Date.now()) + Math.random() * 500;

@@ -93,3 +93,41 @@ def test_a_room_without_polls_has_its_panel_hidden_ready_for_one(client, db, mak
     login(client, event.test_participants[0])
     page = client.get(f"/events/{event.id}/rooms/{room.id}").get_data(as_text=True)
     assert re.search(r'<section class="panel polls-panel" id="polls"[^>]*data-polls hidden>', page)
+
+
+BALLOTS = {
+    "single": lambda ids: [[ids[i % 2]] for i in range(7)],
+    "multiple": lambda ids: [[ids[0], ids[i % 3]] if i % 3 else [ids[1]] for i in range(7)],
+    "score": lambda ids: [{str(ids[0]): 1 + i % 5, str(ids[2]): 5 - i % 3} for i in range(7)],
+    "ranked": lambda ids: [[ids[i % 3], ids[(i + 1) % 3]] for i in range(7)],
+    "dots": lambda ids: [{str(ids[i % 3]): 6, **({str(ids[1]): 4} if i % 3 != 1 else {})} for i in range(7)],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BALLOTS))
+@pytest.mark.parametrize("who", ["organiser", "voter"])
+def test_the_live_results_partial_is_the_one_the_server_counts(client, db, make_poll, make_user, kind, who):
+    """From the stored messages, without counting again: the same HTML as the poll's own
+    results partial (ranked rounds and breakdowns included), for its organiser and a voter."""
+    poll = make_poll(kind=kind, results_shown="after_vote")
+    ids = [option.id for option in poll.options]
+    voters = [make_user(country=("DE", "FR")[i % 2], organisation_type=("ngo", "private_company")[i % 2])
+              for i in range(7)]
+    for voter, choice in zip(voters, BALLOTS[kind](ids), strict=True):
+        poll_service.cast_vote(voter, poll, choice)
+        db.session.commit()
+    poll_service.publish_breakdown(poll.consultation.owner, poll) if who == "voter" and kind == "single" else None
+    db.session.commit()
+    login(client, poll.consultation.owner if who == "organiser" else voters[0])
+    live = client.get(f"/polls/{poll.id}/results/live")
+    counted = client.get(f"/polls/{poll.id}/results")
+    assert live.status_code == counted.status_code == 200
+    assert live.get_data(as_text=True) == counted.get_data(as_text=True)
+    assert ("By country" in live.get_data(as_text=True)) is (who == "organiser" or kind == "single")
+
+
+def test_the_live_results_partial_is_refused_to_who_may_not_see_them_yet(client, db, make_poll, make_user):
+    poll = make_poll(results_shown="after_vote")
+    db.session.commit()
+    login(client, make_user())
+    assert client.get(f"/polls/{poll.id}/results/live").status_code == 403
