@@ -26,8 +26,8 @@ ACCOUNTS = {
 @pytest.fixture
 def room_with_polls(live_server):
     """A running event of the test's own: one breakout room, Léa co-moderating it, Eva and Amina
-    placed in it; two draft polls of Léa's there (results shown live / after voting): the room
-    shows no poll yet."""
+    placed in it; three draft polls of Léa's there (results shown live / after voting / after
+    closing): the room shows no poll yet."""
     from forum.models.base import utcnow
     from forum.models.users import find_user_by_email
     from forum.services import event_setup, rooms
@@ -53,8 +53,10 @@ def room_with_polls(live_server):
                                         ["Language courses", "Recognition of diplomas", "Childcare"])
         after_vote = poll_service.create_poll(lea, room, {"kind": "single", "question": "Meet again in May?",
                                                           "results_shown": "after_vote"}, ["Yes", "No"])
+        after_close = poll_service.create_poll(lea, room, {"kind": "single", "question": "A longer break?",
+                                                           "results_shown": "after_close"}, ["Yes", "No"])
         return {"room_path": urlsplit(event_setup.room_url(room)).path, "live": live.id,
-                "after_vote": after_vote.id}
+                "after_vote": after_vote.id, "after_close": after_close.id}
 
 
 @pytest.fixture
@@ -83,6 +85,15 @@ def tab_to(page, selector: str, limit: int = 200) -> None:
         if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
             return
     raise AssertionError(f"{selector} was not reached in {limit} Tab presses")
+
+
+def mark(page) -> None:
+    """Mark the page's window: a reload (or a navigation) loses the mark."""
+    page.evaluate("() => { window.plenaryTestMark = true; }")
+
+
+def not_reloaded(page) -> bool:
+    return page.evaluate("() => window.plenaryTestMark === true")
 
 
 def results(page):
@@ -114,6 +125,7 @@ def test_a_launched_poll_appears_and_a_keyboard_vote_updates_both_browsers(live_
     expect(eva.locator("[data-live-status]")).to_have_attribute("data-state", "live")
     expect(eva.locator(f"#poll-card-{poll_id}")).to_have_count(0)
     expect(eva.locator("#polls")).to_be_hidden()  # no poll yet: the panel waits, hidden
+    mark(eva)
 
     # Léa launches the poll from its page; she stays there and sees its results (none yet).
     lea.goto(f"{base}/polls/{poll_id}")
@@ -125,6 +137,7 @@ def test_a_launched_poll_appears_and_a_keyboard_vote_updates_both_browsers(live_
     card = eva.locator(f"#poll-card-{poll_id}")
     expect(card).to_be_visible()
     expect(eva.get_by_role("heading", name="Polls")).to_be_visible()
+    assert not_reloaded(eva)
     expect(card).to_contain_text("Which first step?")
     expect(eva.locator("[data-live-announcer]")).to_have_text("New poll: Which first step?")
     screenshot(eva, "polls-live-card-appeared")
@@ -137,6 +150,8 @@ def test_a_launched_poll_appears_and_a_keyboard_vote_updates_both_browsers(live_
     expect(eva).to_have_url(re.compile(rf"/polls/{poll_id}(#vote)?$"))
     expect(eva.locator("#vote")).to_be_visible()
     eva.wait_for_function("() => document.readyState === 'complete'")
+    mark(eva)
+    mark(lea)
     tab_to(eva, "input[name=choice]")
     eva.keyboard.press("ArrowDown")
     eva.keyboard.press("Space")
@@ -150,7 +165,7 @@ def test_a_launched_poll_appears_and_a_keyboard_vote_updates_both_browsers(live_
         expect(row(page, "Recognition of diplomas").locator("td").nth(1)).to_have_text("100%")
         expect(row(page, "Language courses").locator("td").nth(1)).to_have_text("0%")
     expect(lea.locator("[data-poll-announcer]")).to_have_text("1 voter")
-    assert lea.evaluate("() => performance.getEntriesByType('navigation').length") == 1
+    assert not_reloaded(lea) and not_reloaded(eva)  # the vote went over the socket, the results came live
     # Eva's was rebuilt from the page's template (Léa's, with breakdowns, came from the server):
     # exactly the table the server renders.
     assert not [path for path in asked if path.startswith(f"/polls/{poll_id}/results")]
@@ -192,3 +207,36 @@ def test_results_after_voting_stay_hidden_until_the_reader_votes(live_server, ro
     expect(row(eva, "No").locator("td").first).to_have_text("1")
     expect(results(amina).locator("[data-voters-text]")).to_contain_text("2 voters")
     expect(results(lea).locator("[data-voters-text]")).to_contain_text("2 voters")
+
+
+def test_results_shown_after_closing_appear_when_the_moderator_closes_the_poll(live_server, room_with_polls, people):
+    from forum.extensions import db
+    from forum.models.polls import Poll
+    from forum.services import polls as poll_service
+
+    lea, eva = people["lea"], people["eva"]
+    poll_id = room_with_polls["after_close"]
+    with live_app(live_server["database_url"]):
+        poll = db.session.get(Poll, poll_id)
+        poll_service.open_poll(poll.created_by, poll)
+    for page in (lea, eva):
+        page.goto(f"{live_server['url']}/polls/{poll_id}")
+        page.wait_for_function("() => document.readyState === 'complete'")
+    eva.get_by_label("Yes").check()
+    eva.get_by_role("button", name="Vote").click()
+    expect(eva.locator("[data-form-status]")).to_have_text("Your vote has been saved.")
+    expect(results(lea).locator("[data-voters-text]")).to_contain_text("1 voter")
+    expect(results(eva).locator("[data-results-hidden]")).to_be_visible()  # not before closing
+
+    mark(eva)
+    lea.get_by_role("button", name="Close the poll").click()
+    expect(lea.locator(".poll-head .badge")).to_have_text("Closed")
+
+    # Eva's page, not reloaded: closed, its form gone, the final results shown.
+    expect(eva.locator(".poll-head .badge")).to_have_text("Closed")
+    expect(eva.get_by_text("This poll is closed.")).to_be_visible()
+    expect(eva.locator(f'form[data-poll-vote="{poll_id}"]')).to_have_count(0)
+    expect(results(eva).locator("[data-voters-text]")).to_have_text("1 voter")  # no "so far"
+    expect(row(eva, "Yes").locator("td").first).to_have_text("1")
+    assert not_reloaded(eva)
+    screenshot(eva, "polls-live-closed")
