@@ -158,10 +158,19 @@ function pollPage(config) {
       badge.className = "badge badge-closed";
     });
     const form = document.querySelector(`form[data-poll-vote="${pollId}"]`);
-    if (form) {
+    if (form) {  // as the server words it: a voter "voted", anyone else finds it closed
+      const voted = document.querySelector("[data-poll]")?.dataset.voted === "yes";
       const note = document.createElement("p");
-      note.className = "muted";
-      note.textContent = strings.closed;
+      if (voted) {
+        const strong = document.createElement("strong");
+        strong.textContent = strings.voted;
+        note.append(strong);
+      } else {
+        note.className = "muted";
+        note.textContent = strings.closed;
+      }
+      // "You can change your vote until the poll closes" no longer holds.
+      form.closest("[data-poll-vote-panel]")?.querySelectorAll(":scope > p.hint").forEach((p) => p.remove());
       form.replaceWith(note);
     }
     follow(`poll:${pollId}`, 0);  // the server decides whether this reader may now
