@@ -123,7 +123,8 @@ def errors_only(names=CHATTY_LOGGERS) -> Iterator[None]:
 @click.command("export")
 @click.argument("kind", type=click.Choice(["thread", "topic", "room", "consultation", "event"]))
 @click.argument("object_id", type=int)
-@click.option("--format", "fmt", type=click.Choice(["md", "pdf", "csv", "json", "html", "votes.csv"]), required=True)
+@click.option("--format", "fmt", required=True,
+              type=click.Choice(["md", "pdf", "csv", "json", "html", "votes.csv", "statements.csv"]))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, allow_dash=True), required=True,
               help="File to write ('-' for standard output).")
 @click.option("--bom", is_flag=True, help="CSV: start with a byte order mark, for Excel.")
@@ -149,11 +150,13 @@ def export(kind: str, object_id: int, fmt: str, output: str, bom: bool, as_email
         except ServiceError:
             raise click.ClickException(f"{actor.email} may not export {kind} {object_id}, or it does not exist.") \
                 from None
-        if fmt == "votes.csv":  # the polls' votes: small, no progress bar
+        if fmt in ("votes.csv", "statements.csv"):  # the polls' votes, the board's statements: small
+            from forum.exports.opinion import statements_csv_chunks
             from forum.exports.polls import vote_csv_chunks
 
+            chunks = vote_csv_chunks(scope, bom=bom) if fmt == "votes.csv" else statements_csv_chunks(scope, bom=bom)
             with click.open_file(output, "wb") as out:
-                for chunk in vote_csv_chunks(scope, bom=bom):
+                for chunk in chunks:
                     out.write(chunk.encode("utf-8"))
             if output != "-":
                 click.echo(f"Wrote {output}.", err=True)

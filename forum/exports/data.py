@@ -21,6 +21,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from forum.exports import opinion as opinion_export
 from forum.exports.scope import Scope, author_label, organisation_label
 from forum.extensions import db
 from forum.models import Moderator, Post, Room, Topic, User
@@ -346,6 +347,7 @@ def _json_pieces(scope: Scope, progress: Progress | None) -> Iterator[str]:
         "event": _event(scope),
         "participants": [_participant(a) for a in authors.values()],
         "polls": _polls().json_polls(scope),
+        "opinion_map": opinion_export.map_json(scope),
     }
     yield "{\n" + "".join(f"{_json(key)}: {_json(value)},\n" for key, value in head.items()) + '"posts": ['
     separator = "\n"

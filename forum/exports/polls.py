@@ -53,6 +53,7 @@ from forum.models.polls import (
     PollVote,
     ResultsShown,
 )
+from forum.services import polls as poll_service
 from forum.services import tally
 
 # The votes file's header (docs/exports.md explains each column). An anonymous poll's rows
@@ -91,44 +92,29 @@ def scope_polls(scope: Scope) -> list[Poll]:
 
 
 def manages(scope: Scope, poll: Poll) -> bool:
-    """Whether the exporter manages the poll (moderators' view only). The same rule as the
-    polls' own permission (who may create, open and close them)."""
-    viewer = scope.viewer
-    if not scope.moderators_view or viewer is None:
-        return False
-    if poll.room_id is not None:
-        return permissions.can_moderate_room(viewer, poll.room)
-    return permissions.can_edit_consultation(viewer, poll.consultation)
+    """Whether the exporter manages the poll (moderators' view only)."""
+    return scope.moderators_view and scope.viewer is not None and permissions.can_manage_poll(scope.viewer, poll)
 
 
-def shows_results(scope: Scope, poll: Poll, now: datetime | None = None) -> bool:
-    now = now or utcnow()
-    if manages(scope, poll) or poll.results_shown is ResultsShown.LIVE:
-        return True
-    if poll.phase(now) is PollStatus.CLOSED:
-        return True
-    if poll.results_shown is ResultsShown.AFTER_VOTE and scope.moderators_view and scope.viewer is not None:
-        return db.session.scalar(select(PollVote.id).where(PollVote.poll_id == poll.id,
-                                                           PollVote.user_id == scope.viewer.id)) is not None
-    return False
+def shows_results(scope: Scope, poll: Poll) -> bool:
+    """The moderators' view shows what its exporter may see on the poll's page; a public
+    summary what every reader sees."""
+    if scope.moderators_view and scope.viewer is not None:
+        return permissions.can_see_results(scope.viewer, poll)
+    return poll.results_shown is ResultsShown.LIVE or poll.phase(utcnow()) is PollStatus.CLOSED
 
 
-def shows_breakdown(scope: Scope, poll: Poll, now: datetime | None = None) -> bool:
-    if manages(scope, poll):
-        return True
-    return poll.breakdown_published and shows_results(scope, poll, now)
-
-
-def ballots(poll: Poll) -> list[tally.Ballot]:
-    rows = db.session.execute(select(PollVote.choice, PollVote.country, PollVote.organisation_type)
-                              .where(PollVote.poll_id == poll.id).order_by(PollVote.id))
-    return [tally.Ballot(choice, country or "", organisation_type or "") for choice, country, organisation_type in rows]
+def shows_breakdown(scope: Scope, poll: Poll) -> bool:
+    if scope.moderators_view and scope.viewer is not None:
+        return permissions.can_see_breakdown(scope.viewer, poll)
+    return poll.breakdown_published and shows_results(scope, poll)
 
 
 def figures(poll: Poll) -> tuple[dict, dict[str, dict]]:
-    """The poll's results and its breakdowns by country and by organisation type."""
-    spec, cast = tally.spec_of(poll), ballots(poll)
-    return tally.results(spec, cast), {by: tally.breakdown(spec, cast, by) for by in tally.BREAKDOWN_BY}
+    """The poll's results and its breakdowns by country and by organisation type, as its page
+    shows them."""
+    counted = poll_service.ballots(poll)
+    return poll_service.poll_results(poll, counted), poll_service.poll_breakdowns(poll, counted)
 
 
 def place_of(poll: Poll) -> tuple[str, int | None, str]:
@@ -203,7 +189,7 @@ def report_polls(scope: Scope, zone: ZoneInfo) -> list[PollReport]:
     now = utcnow()
     sections = []
     for poll in scope_polls(scope):
-        shown = shows_results(scope, poll, now)
+        shown = shows_results(scope, poll)
         place = "" if poll.topic_id is None and poll.room_id is None else place_of(poll)[2]
         section = PollReport(
             id=poll.id, question=poll.question, kind_label=str(POLL_KIND_LABELS[poll.kind]), place=place,
@@ -214,7 +200,7 @@ def report_polls(scope: Scope, zone: ZoneInfo) -> list[PollReport]:
             labels = {option.id: option.label for option in poll.options}
             section.facts.append(ngettext("%(num)d voter.", "%(num)d voters.", results["voters"]))
             section.chart, section.tables, section.outcome = _figures(poll, results, labels)
-            if shows_breakdown(scope, poll, now):
+            if shows_breakdown(scope, poll):
                 section.breakdowns = [_breakdown_table(poll, breakdowns[by], labels) for by in tally.BREAKDOWN_BY]
         sections.append(section)
     return sections
@@ -512,10 +498,10 @@ def json_polls(scope: Scope) -> list[dict[str, Any]]:
             "results": None,
             "breakdowns": None,
         }
-        if shows_results(scope, poll, now):
+        if shows_results(scope, poll):
             results, breakdowns = figures(poll)
             record["results"] = results
-            if shows_breakdown(scope, poll, now):
+            if shows_breakdown(scope, poll):
                 record["breakdowns"] = {by: _labelled(breakdowns[by]) for by in tally.BREAKDOWN_BY}
         out.append(record)
     return out

@@ -27,7 +27,9 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from forum.exports import opinion as opinion_export
 from forum.exports.digest import Sentence, Source, digest, open_questions, plain_text
+from forum.exports.opinion import OpinionSection
 from forum.exports.scope import Scope, author_label, organisation_label
 from forum.extensions import db
 from forum.i18n import label
@@ -145,6 +147,7 @@ class Report:
     hidden_posts: int = 0
     section_label: str = field(default="")  # "Topic" or "Room"
     polls: list = field(default_factory=list)  # forum.exports.polls.PollReport, a section per poll
+    opinion: OpinionSection | None = None  # a consultation's statements board (forum/exports/opinion.py)
 
 
 # --- Building it -----------------------------------------------------------------------------
@@ -191,6 +194,7 @@ def build_report(scope: Scope, *, timezone: str = "UTC") -> Report:
         hidden_posts=sum(1 for p in everything if p.is_hidden),
         section_label=_("Room") if is_event else _("Topic"),
         polls=_polls().report_polls(scope, zone),
+        opinion=opinion_export.build_section(scope, zone),
     )
 
 
@@ -521,6 +525,7 @@ def render_markdown(report: Report) -> str:
             md(_("No unanswered questions.")), ""]
 
     out += _polls().markdown(report.polls)
+    out += opinion_export.markdown(report.opinion)
     out += [f"## {md(_('Moderation'))}", ""]
     if report.moderation:
         out += _md_table([_("Action"), _("Count")], [[md(r.label), number(r.count)] for r in report.moderation])
@@ -535,7 +540,8 @@ def render_html(report: Report, *, standalone: bool) -> str:
     """The report as HTML: a whole document (report.css embedded, for the PDF or a file) when
     `standalone`, else the <article> a page template places in its main content."""
     context = {"report": report, "figure_rows": figure_rows, "number": number, "percent": percent,
-               "hidden_note": hidden_note, "counting_note": counting_note, "section_summary": section_summary}
+               "hidden_note": hidden_note, "counting_note": counting_note, "section_summary": section_summary,
+               "opinion": opinion_export}
     if standalone:
         return Markup(render_template("exports/report_document.html", css=Markup(CSS_PATH.read_text()), **context))
     return Markup(render_template("exports/report.html", **context))

@@ -8,14 +8,16 @@ follows polismath's pca.clj, clusters.clj, repness.clj and conversation.clj wher
 sense, and says where it does not).
 
 Determinism: the matrix is built sorted (participants by key, statements by id) whatever the
-order of the votes, PCA uses an exact SVD whose signs are fixed here, k-means and the silhouette
-sample use a fixed seed, groups are numbered by size then by their smallest participant key, and
-the figures are rounded. The same matrix gives the same dict.
+order of the votes, PCA is exact (the eigenvectors of the statements' covariance) with its signs
+fixed here, k-means and the silhouette sample use a fixed seed, groups are numbered by size then
+by their smallest participant key, and the figures are rounded. The same matrix gives the same
+dict.
 
 Vote values: +1 agree, -1 disagree, 0 pass. (Pol.is stores agree as -1; not here.)
 """
 from __future__ import annotations
 
+import itertools
 import string
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -24,12 +26,14 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
+from threadpoolctl import threadpool_limits
 
 MIN_VOTES = 7            # votes placed before someone is on the map (Pol.is: 7, or all statements if fewer)
 K_RANGE = (2, 5)         # candidate numbers of opinion groups (Pol.is: 2..5)
+CLUSTER_COMPONENTS = 4    # principal components k-means works on (k - 1 for 5 groups; the map shows 2)
 MIN_PER_GROUP = 2        # k groups need at least MIN_PER_GROUP * k placed participants
 N_INIT = 10              # k-means restarts (best inertia kept)
-SILHOUETTE_SAMPLE = 3000  # above this many participants the silhouette is scored on a fixed sample
+SILHOUETTE_SAMPLE = 2000  # above this many participants the silhouette is scored on a fixed sample
 Z_90 = 1.2816            # one-sided 90 % for the z-tests (Pol.is' z-sig-90?)
 REPRESENTATIVE_MAX = 5   # representative statements per group (Pol.is: 5)
 CONSENSUS_MAX = 10       # statements in each consensus list
@@ -45,7 +49,7 @@ class _Matrix:
     """Participants (rows, sorted keys) x statements (columns, sorted ids); NaN = not voted."""
 
     def __init__(self, votes: Iterable[tuple[int, int, int]]) -> None:
-        flat = np.fromiter((int(x) for vote in votes for x in vote), dtype=np.int64)
+        flat = np.fromiter(itertools.chain.from_iterable(votes), dtype=np.int64)
         if flat.size % 3:
             raise ValueError("each vote is (participant_key, statement_id, value)")
         rows = flat.reshape(-1, 3)
@@ -94,7 +98,17 @@ def compute(votes: Iterable[tuple[int, int, int]], groups_of: Mapping[int, tuple
     `votes`: (participant_key, statement_id, value) with value +1 agree, -1 disagree, 0 pass.
     `groups_of`: participant_key -> (country, organisation_type), for the groups' make-up.
     Never fails on a small or degenerate matrix (no votes, one participant, only passes...):
-    it then places fewer people, makes one group or none, and leaves lists empty."""
+    it then places fewer people, makes one group or none, and leaves lists empty.
+
+    Runs numpy's and scikit-learn's native code on one thread: the job worker that calls it
+    shares the machine with the web server, and on a busy machine OpenMP threads made k-means
+    ten times slower, not faster (bench/README.md)."""
+    with threadpool_limits(limits=1):
+        return _compute(votes, groups_of or {}, min_votes, seed)
+
+
+def _compute(votes: Iterable[tuple[int, int, int]], groups_of: Mapping[int, tuple[str, str]], min_votes: int,
+             seed: int) -> dict:
     matrix = _Matrix(votes)
     n_statements = len(matrix.statements)
     voted = ~np.isnan(matrix.values)
@@ -104,10 +118,10 @@ def compute(votes: Iterable[tuple[int, int, int]], groups_of: Mapping[int, tuple
     placed = counts >= needed
     keys = matrix.participants[placed]
     values = matrix.values[placed]
-    xy = _project(values, counts[placed], n_statements)
-    labels, k, silhouette = _groups(xy, keys, seed)
+    xy, space = _project(values, counts[placed], n_statements)
+    labels, k, silhouette = _groups(space, keys, seed)
     tallies = _Tallies(values, labels, k)
-    groups = _describe_groups(labels, k, keys, matrix.statements, tallies, groups_of or {})
+    groups = _describe_groups(labels, k, keys, matrix.statements, tallies, groups_of)
     consensus, consensus_disagree, divisive, separation = _across_groups(matrix.statements, tallies)
     return {
         "participants": int(len(keys)),
@@ -125,24 +139,25 @@ def compute(votes: Iterable[tuple[int, int, int]], groups_of: Mapping[int, tuple
     }
 
 
-def _project(values: np.ndarray, counts: np.ndarray, n_statements: int) -> np.ndarray:
-    """Each placed participant's 2-D position, scaled into [-1, 1].
+def _project(values: np.ndarray, counts: np.ndarray, n_statements: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each placed participant's 2-D position on the map, scaled into [-1, 1], and their
+    position on the first CLUSTER_COMPONENTS components (same scale), where groups are found.
 
     Missing votes take the statement's mean (Pol.is' column averages), so after centring they
     count for nothing; a participant's projection is thus the sum over the statements they
     voted on, which Pol.is then pushes out by sqrt(statements / votes) so that someone who voted
     on a third of the statements is not drawn to the centre for it (sparsity-aware-project-ptpt)."""
     n = len(values)
-    xy = np.zeros((n, 2))
     if n < 2 or n_statements == 0:
-        return xy
+        return np.zeros((n, 2)), np.zeros((n, 2))
     means = _column_means(values)
     filled = np.where(np.isnan(values), means, values)
-    centred = filled - means
-    if not np.any(np.abs(centred) > 1e-12):
-        return xy  # no one differs from anyone (say only passes): everyone at the centre
-    components = min(2, n, n_statements)
-    pca = PCA(n_components=components, svd_solver="full")
+    if not np.any(np.abs(filled - means) > 1e-12):
+        return np.zeros((n, 2)), np.zeros((n, 2))  # no one differs (say only passes): all at the centre
+    components = min(CLUSTER_COMPONENTS, n, n_statements)
+    # The eigenvectors of the statements' covariance (300 x 300 for 300 statements) rather than
+    # an SVD of the whole matrix: exact, no randomness, and five times faster at 2,000 x 300.
+    pca = PCA(n_components=components, svd_solver="covariance_eigh")
     projected = pca.fit_transform(filled)
     # Fix the signs (an SVD's are arbitrary): the statement weighing most on an axis points to +.
     for axis in range(components):
@@ -150,12 +165,13 @@ def _project(values: np.ndarray, counts: np.ndarray, n_statements: int) -> np.nd
         if loading[int(np.argmax(np.abs(loading)))] < 0:
             projected[:, axis] = -projected[:, axis]
     projected *= np.sqrt(n_statements / np.maximum(counts, 1))[:, None]
-    xy[:, :components] = projected
-    xy[np.abs(xy) < 1e-12] = 0.0  # no -0.0, and no noise around an axis without variance
-    top = np.abs(xy).max()
+    projected[np.abs(projected) < 1e-12] = 0.0  # no -0.0, and no noise around an axis without variance
+    space = np.zeros((n, max(2, CLUSTER_COMPONENTS)))
+    space[:, :components] = projected
+    top = np.abs(space[:, :2]).max()
     if top > 0:
-        xy /= top  # one factor for both axes: the map keeps the spread of each
-    return np.round(xy, DIGITS) + 0.0
+        space /= top  # one factor for every axis: the map keeps the spread of each
+    return np.round(space[:, :2], DIGITS) + 0.0, space
 
 
 def _column_means(values: np.ndarray) -> np.ndarray:
@@ -166,24 +182,28 @@ def _column_means(values: np.ndarray) -> np.ndarray:
     return np.divide(total, seen, out=np.zeros(values.shape[1]), where=seen > 0)
 
 
-def _groups(xy: np.ndarray, keys: np.ndarray, seed: int) -> tuple[np.ndarray, int, float | None]:
-    """Opinion groups by k-means on the map's positions, k from 2 to 5 by the best silhouette
-    (ties: the smaller k). Too few people (or positions) for two groups: everyone in one group
-    (k = 1, no silhouette); nobody placed: k = 0. Groups are numbered 0, 1, ... by size, largest
-    first, ties by smallest participant key."""
-    n = len(xy)
+def _groups(space: np.ndarray, keys: np.ndarray, seed: int) -> tuple[np.ndarray, int, float | None]:
+    """Opinion groups by k-means on the participants' first CLUSTER_COMPONENTS principal
+    components, k from 2 to 5 by the best silhouette (ties: the smaller k). Too few people (or
+    distinct positions) for two groups: everyone in one group (k = 1, no silhouette); nobody
+    placed: k = 0. Groups are numbered 0, 1, ... by size, largest first, ties by smallest
+    participant key."""
+    n = len(space)
     if n == 0:
         return np.zeros(0, dtype=int), 0, None
-    distinct = len(np.unique(xy, axis=0))
+    # Rounded, so that people who voted alike are one point whatever the arithmetic's last bits
+    # (k-means warns when asked for more groups than distinct points).
+    space = np.round(space, 6) + 0.0
+    distinct = len(np.unique(space, axis=0))
     candidates = [k for k in range(K_RANGE[0], K_RANGE[1] + 1)
                   if k * MIN_PER_GROUP <= n and k <= distinct and k < n]
     best: tuple[float, int, np.ndarray] | None = None
     for k in candidates:
-        labels = KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit_predict(xy)
+        labels = KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit_predict(space)
         if len(np.unique(labels)) < 2:
             continue
         sample = SILHOUETTE_SAMPLE if n > SILHOUETTE_SAMPLE else None
-        score = float(silhouette_score(xy, labels, sample_size=sample, random_state=seed))
+        score = float(silhouette_score(space, labels, sample_size=sample, random_state=seed))
         if best is None or score > best[0] + 1e-9:
             best = (score, k, labels)
     if best is None:

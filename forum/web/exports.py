@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import force_locale, get_locale
 from flask_login import current_user, login_required
 
-from forum.exports import data, polls, report
+from forum.exports import data, opinion, polls, report
 from forum.exports.scope import KINDS, resolve
 from forum.extensions import db
 from forum.models import User
@@ -34,6 +34,8 @@ FORMATS = {
     "json": "application/json",
     "html": "text/html; charset=utf-8",
     "votes.csv": "text/csv; charset=utf-8",  # the polls' votes, one row per vote (exports/polls.py)
+    # A consultation board's statements with their vote counts (exports/opinion.py).
+    "statements.csv": "text/csv; charset=utf-8",
 }
 
 
@@ -74,7 +76,8 @@ def choose(kind: str, object_id: int):
     if kind not in KINDS:
         abort(404)
     scope = resolve(current_user, kind, object_id)
-    return render_template("exports/choose.html", scope=scope, formats=FORMATS)
+    return render_template("exports/choose.html", scope=scope, formats=FORMATS,
+                           has_board=opinion.board_of(scope) is not None)
 
 
 @bp.get("/exports/<kind>/<int:object_id>.<fmt>")
@@ -84,7 +87,9 @@ def download(kind: str, object_id: int, fmt: str):
         abort(404)
     scope = resolve(current_user, kind, object_id)
     filename = _filename(scope, fmt)
-    if fmt in ("csv", "json", "votes.csv"):
+    if fmt == "statements.csv" and opinion.board_of(scope) is None:
+        abort(404)  # only a consultation with a statements board has them
+    if fmt in ("csv", "json", "votes.csv", "statements.csv"):
         bom = request.args.get("bom") in ("1", "yes", "on")
         user_id, language = current_user.id, str(get_locale())
 
@@ -102,6 +107,9 @@ def download(kind: str, object_id: int, fmt: str):
                     return
                 if fmt == "votes.csv":
                     yield from polls.vote_csv_chunks(scope, bom=bom)
+                    return
+                if fmt == "statements.csv":
+                    yield from opinion.statements_csv_chunks(scope, bom=bom)
                     return
                 yield from data.csv_chunks(scope, bom=bom) if fmt == "csv" else data.json_chunks(scope)
         return _attachment(stream_with_context(chunks()), FORMATS[fmt], filename)

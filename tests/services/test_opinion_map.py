@@ -60,6 +60,17 @@ def test_recovers_unequal_groups():
     assert [g["label"] for g in opinion_map["groups"]] == ["A", "B", "C"]
 
 
+@pytest.mark.parametrize("sizes", [(80, 80, 80, 80), (60, 60, 60, 60, 60)])
+def test_recovers_four_and_five_groups(sizes):
+    """Groups that differ off the map's plane too: k-means works on 4 components, where 2 would
+    merge some (adjusted Rand index 0.5-0.7 on these matrices)."""
+    for seed in range(2):
+        votes, truth = planted_votes(sizes, 40, seed=seed)
+        opinion_map = compute(votes)
+        assert opinion_map["k"] == len(sizes)
+        assert ari(opinion_map, truth) >= 0.9
+
+
 def test_two_groups():
     votes, truth = planted_votes((120, 80), 30, seed=3)
     opinion_map = compute(votes)
