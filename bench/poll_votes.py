@@ -276,6 +276,8 @@ def parse_args(argv=None):
     parser.add_argument("--open-loop", action="store_true",
                         help="each vote leaves at its slot whether or not the voter's previous one is acknowledged")
     parser.add_argument("--no-baseline", action="store_true", help="only the poll phase")
+    parser.add_argument("--baseline-first", action="store_true",
+                        help="the posts phase first (default: the poll's; the first meets a freshly started server)")
     parser.add_argument("--keep-logs", action="store_true")
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= MAX_CLIENTS:
@@ -309,13 +311,16 @@ def main(argv=None) -> int:
         print(f"plenary server: {server.command}", flush=True)
         base = f"http://127.0.0.1:{server.port}"
         cookies = [login(base, email) for email in data["emails"]]
-        phases = []
-        with voting_writers(data["option_ids"]):
-            phases.append(run_phase("poll", server, args, f"poll:{data['poll_id']}", data["poll_id"], cookies,
-                                    run_id))
-        if not args.no_baseline:
-            phases.append(run_phase("posts", server, args, f"consultation:{data['consultation_id']}",
-                                    data["topic_id"], cookies, run_id))
+        def poll_phase() -> dict:
+            with voting_writers(data["option_ids"]):
+                return run_phase("poll", server, args, f"poll:{data['poll_id']}", data["poll_id"], cookies, run_id)
+
+        def posts_phase() -> dict:
+            return run_phase("posts", server, args, f"consultation:{data['consultation_id']}", data["topic_id"],
+                             cookies, run_id)
+        order = [posts_phase, poll_phase] if args.baseline_first else [poll_phase, posts_phase]
+        phases = [phase() for phase in order if not (args.no_baseline and phase is posts_phase)]
+        phases.sort(key=lambda f: f["name"] != "poll")  # reported poll first
         ok = report(args, phases, database)
     except Exception as error:
         print(f"\nbench failed: {type(error).__name__}: {error}", file=sys.stderr)
