@@ -17,13 +17,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
 from sqlalchemy.exc import OperationalError
+from werkzeug.datastructures import MultiDict
 
 from forum import permissions
 from forum.extensions import db, socketio
 from forum.models.base import utcnow
 from forum.presence import announcer, presence
 from forum.ratelimits import charge_catch_up, charge_write
-from forum.services import events, rooms
+from forum.services import events, poll_events, rooms
+from forum.services import polls as poll_service
 from forum.services import posts as post_service
 from forum.services.errors import (
     DatabaseBusy,
@@ -32,8 +34,10 @@ from forum.services.errors import (
     RoomRefused,
     ServiceError,
     TooSoon,
+    ValidationError,
     database_busy,
 )
+from forum.web import polls as poll_pages  # the vote form's parser: the same answers as the form
 
 _joined: dict[str, set[str]] = {}
 _catching_up: set[str] = set()  # connections with a join or sync being answered
@@ -50,17 +54,23 @@ class Place:
     consultation: object | None = None
     room: object | None = None
     backchannel: bool = False
+    poll: object | None = None  # a poll's results stream ("poll:<id>", "poll:<id>:breakdown")
 
 
-def _parse(stream) -> tuple[str, int, bool]:
-    """("consultation" | "room", id, back-channel?) from "consultation:<id>", "room:<id>"
-    or "room:<id>:moderators"; anything else is refused."""
+# The streams below a place: a room's moderators', a poll's breakdown.
+_SUBSTREAMS = {"room": "moderators", "poll": "breakdown"}
+
+
+def _parse(stream) -> tuple[str, int, str | None]:
+    """("consultation" | "room" | "poll", id, substream) from "consultation:<id>",
+    "room:<id>", "room:<id>:moderators", "poll:<id>" or "poll:<id>:breakdown" (substream
+    None, "moderators" or "breakdown"); anything else is refused."""
     parts = stream.split(":") if isinstance(stream, str) else []
-    backchannel = len(parts) == 3 and parts[0] == "room" and parts[2] == "moderators"
-    if not (len(parts) == 2 or backchannel) or parts[0] not in ("consultation", "room") \
+    substream = parts[2] if len(parts) == 3 and _SUBSTREAMS.get(parts[0]) == parts[2] else None
+    if not (len(parts) == 2 or substream) or parts[0] not in ("consultation", "room", "poll") \
             or not re.fullmatch(r"-?[0-9]{1,19}", parts[1]):
         raise ServiceError(_("Unknown stream."))
-    return parts[0], int(parts[1]), backchannel
+    return parts[0], int(parts[1]), substream
 
 
 def _access(stream) -> Place:
@@ -73,7 +83,10 @@ def _access(stream) -> Place:
 
 
 def _load_place(stream) -> Place:
-    kind, object_id, backchannel = _parse(stream)
+    kind, object_id, substream = _parse(stream)
+    backchannel = substream == "moderators"
+    if kind == "poll":
+        return _poll_place(object_id, breakdown=substream == "breakdown")
     if kind == "consultation":
         consultation = permissions.access_consultation(current_user, object_id)
         return Place(events.consultation_stream(consultation), consultation=consultation)
@@ -85,7 +98,21 @@ def _load_place(stream) -> Place:
     return Place(stream, room=room, backchannel=backchannel)
 
 
+def _poll_place(poll_id: int, breakdown: bool) -> Place:
+    """A poll's results (or breakdown) stream, for those who may see them now; refused like a
+    stream they may not read otherwise (a reader who may see the results only once they voted
+    subscribes after voting)."""
+    poll = permissions.access_poll(current_user, poll_id)
+    allowed = permissions.can_see_breakdown if breakdown else permissions.can_see_results
+    if not allowed(current_user, poll):
+        raise NotFound()
+    stream = poll_events.breakdown_stream(poll) if breakdown else poll_events.results_stream(poll)
+    return Place(stream, poll=poll)
+
+
 def _can_post(place: Place) -> bool:
+    if place.poll is not None:
+        return False  # a results stream takes no posts (votes: the `vote` event)
     if place.room is None:
         return permissions.can_post(current_user, place.consultation)
     if place.backchannel:
@@ -207,8 +234,8 @@ def _catch_up_answer(stream: str, last_seq: int | None, missed_key: str) -> dict
 @_handler(write=True)  # joining may close a room whose countdown has run out
 def on_join(data):
     last_seq = _last_seq(data)
-    kind, object_id, backchannel = _parse(data.get("stream"))
-    stream = f"{kind}:{object_id}" + (":moderators" if backchannel else "")
+    kind, object_id, substream = _parse(data.get("stream"))
+    stream = f"{kind}:{object_id}" + (f":{substream}" if substream else "")
     charge_catch_up()  # 429 with retry_after over this connection's or address's allowance
     with _one_catch_up():
         # Into the room first, then the check: a change of who may read it that comes in
@@ -261,6 +288,8 @@ def on_post(data):
     if not current_user.is_authenticated:
         return _error(401, _("Please log in to continue."))
     place = _access(data.get("stream"))
+    if place.poll is not None:
+        raise ServiceError(_("Unknown stream."))
     parent = None
     if data.get("parent_id") is not None:
         if isinstance(data["parent_id"], bool) or not isinstance(data["parent_id"], int):
@@ -324,3 +353,50 @@ def on_typing(data):
         return {"ok": False}
     emit("typing", {"stream": stream, "user": _me()}, to=stream, include_self=False)
     return {"ok": True}
+
+
+@socketio.on("vote")
+@_handler(write=True)
+def on_vote(data):
+    """A ballot, by the same rules (and with the same answers) as the poll's form: either
+    `fields`, the form's own fields ({name: value or [values]}), read by the form's parser,
+    or `choice` in PollVote.choice's shape; services.polls.cast_vote decides."""
+    if not current_user.is_authenticated:
+        return _error(401, _("Please log in to continue."))
+    poll_id, fields, client_key = data.get("poll_id"), data.get("fields"), data.get("client_key")
+    if isinstance(poll_id, bool) or not isinstance(poll_id, int) \
+            or (client_key is not None and not isinstance(client_key, str)) \
+            or (fields is not None and _form_fields(fields) is None):
+        raise ServiceError(_("This message could not be understood."))
+    poll = permissions.access_poll(current_user, poll_id)
+    if fields is not None:
+        try:
+            choice, _chosen = poll_pages.parse_ballot(poll, MultiDict(_form_fields(fields)))
+        except poll_pages._Invalid as invalid:  # the form's own answer, field and all
+            raise ValidationError(invalid.message, field=invalid.field) from None
+    else:
+        choice = data.get("choice")
+    charge_write()  # the same allowance as the forms' writes; 429 with retry_after when spent
+    poll_service.cast_vote(current_user, poll, choice)
+    counted_in = poll_events.record_poll_results(poll)  # recorded by the vote: its event, once
+
+    def answer() -> dict:
+        # Once committed: the number of the first results message that counts this ballot, and
+        # whether this voter may now follow the results (after_vote).
+        return {"ok": True, "poll_id": poll_id, "seq": counted_in.seq,
+                "can_see_results": permissions.can_see_results(current_user, poll),
+                "can_see_breakdown": permissions.can_see_breakdown(current_user, poll)}
+    return answer
+
+
+def _form_fields(fields) -> list[tuple[str, str]] | None:
+    """A form's fields as (name, value) pairs, from {name: value or [values]} of text."""
+    if not isinstance(fields, dict) or len(fields) > 200:
+        return None
+    pairs = []
+    for name, value in fields.items():
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str) and len(v) <= 100 for v in values) or len(values) > 200:
+            return None
+        pairs.extend((name, v) for v in values)
+    return pairs

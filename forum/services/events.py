@@ -1,8 +1,9 @@
 """Live events: recorded in the write's own transaction, broadcast only after it commits.
 
 Streams: "consultation:<id>" (a consultation's posts), "room:<id>" (an event room's
-messages and state) and "room:<id>:moderators" (its back-channel and queues, for its
-co-moderators and the organisers).
+messages and state), "room:<id>:moderators" (its back-channel and queues, for its
+co-moderators and the organisers), and a poll's results, "poll:<id>" and
+"poll:<id>:breakdown" (forum/services/poll_events.py).
 
 A service that changes something readers watch calls `record(...)`. Just before the
 transaction commits, each event recorded in it is numbered in its stream (consecutive, from
@@ -18,11 +19,12 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import case, exists, null, select, update
+from sqlalchemy import case, exists, func, null, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, joinedload
@@ -35,7 +37,17 @@ from forum.services import held
 PENDING = "plenary.pending_events"
 
 
-STREAM_PREFIXES = ("consultation:", "room:")  # every stream's key starts with one of these
+STREAM_PREFIXES = ("consultation:", "room:", "poll:")  # every stream's key starts with one of these
+
+# Streams whose every message is a snapshot of one thing's whole state (a poll's results):
+# each supersedes all the earlier ones. Catch-up sends the latest alone, however many were
+# missed (never `reload`), their stored messages are erased as the next is stored, and
+# clients apply a message whose number is above the last they applied, gaps and all.
+SNAPSHOT_STREAMS = ("poll:",)
+
+
+def is_snapshot_stream(stream_key: str) -> bool:
+    return stream_key.startswith(SNAPSHOT_STREAMS)
 
 
 def consultation_stream(consultation: Consultation | int) -> str:
@@ -101,6 +113,20 @@ def record(kind: str, post: Post, stream_key: str | None = None) -> StreamEvent:
 def record_data(stream_key: str, kind: str, data: dict[str, Any]) -> StreamEvent:
     """Record an event that is not about one post (a room's phase, the hand queue, ...)."""
     return _add(StreamEvent(stream_key=stream_key, kind=kind, data=data))
+
+
+def record_snapshot(stream_key: str, kind: str, build: Callable[[], dict[str, Any]]) -> StreamEvent:
+    """Record the new state of something on its snapshot stream (SNAPSHOT_STREAMS): its
+    message's data is `build()`, called once as the transaction commits, after the stream's
+    number is taken (so it reads every earlier-numbered change). Once per stream and
+    transaction: a second call returns the event already recorded."""
+    assert is_snapshot_stream(stream_key), stream_key
+    for pending in db.session.info.get(PENDING, []):
+        if isinstance(pending, StreamEvent) and pending.stream_key == stream_key:
+            return pending
+    stream_event = StreamEvent(stream_key=stream_key, kind=kind)
+    stream_event.build_data = build  # not a column: used by `payload` at commit, then dropped
+    return _add(stream_event)
 
 
 def _add(stream_event: StreamEvent) -> StreamEvent:
@@ -189,6 +215,8 @@ class CatchUp:
 def catch_up(stream_key: str, last_seq: int) -> CatchUp:
     """What a client that applied `last_seq` has missed: one page (CATCH_UP_PAGE_SIZE
     events), or `reload` when more than CATCH_UP_RELOAD_AFTER events were missed."""
+    if is_snapshot_stream(stream_key):
+        return CatchUp(_latest_snapshot(stream_key, last_seq))
     config = current_app.config
     latest = latest_seq(stream_key)
     if latest - last_seq > config["CATCH_UP_RELOAD_AFTER"]:
@@ -226,6 +254,17 @@ def _recent_page(stream_key: str, last_seq: int, latest: int, limit: int) -> tup
     return missed, more
 
 
+def _latest_snapshot(stream_key: str, last_seq: int) -> list[dict]:
+    """A snapshot stream's latest message, if it is after `last_seq` (the earlier ones are
+    superseded by it and erased)."""
+    stored = db.session.execute(
+        select(StreamEvent.seq, StreamEvent.payload).where(StreamEvent.stream_key == stream_key)
+        .order_by(StreamEvent.seq.desc()).limit(1)).first()
+    if stored is None or stored.seq <= last_seq or stored.payload is None:
+        return []
+    return [stored.payload]
+
+
 def events_after(stream_key: str, last_seq: int, limit: int) -> tuple[list[dict] | None, bool]:
     """At most `limit` stored messages after `last_seq`, oldest first, and whether more
     remain; None instead of the list if one of them was recorded before messages were stored.
@@ -261,7 +300,8 @@ def payload(stream_event: StreamEvent) -> dict[str, Any]:
     broadcast and later sent to catch-up as stored; clients replace by post id."""
     message = {"stream": stream_event.stream_key, "seq": stream_event.seq, "type": stream_event.kind}
     if stream_event.post_id is None:
-        return {**message, "data": stream_event.data or {}}
+        build = getattr(stream_event, "build_data", None)
+        return {**message, "data": build() if build is not None else stream_event.data or {}}
     # Read anew: the copy in this session may predate a change another transaction committed
     # while this one waited for its stream number (a moderator's hide during an endorsement).
     # One statement: the post with everything its card shows (an endorsement's, its figures).
@@ -421,6 +461,7 @@ def _store_payloads(session: Session) -> None:
         session.info[PENDING] = [e.payload if isinstance(e, StreamEvent) else e for e in pending]
         _erase_superseded(session, [e for e in pending if isinstance(e, StreamEvent) and e.post_id is not None
                                     and e.kind != "post.created" and e.kind not in COUNT_ONLY_KINDS])
+        _erase_snapshots(session, [e for e in recorded if is_snapshot_stream(e.stream_key)])
 
 
 def _erase_superseded(session: Session, stream_events: list[StreamEvent]) -> None:
@@ -432,6 +473,18 @@ def _erase_superseded(session: Session, stream_events: list[StreamEvent]) -> Non
             StreamEvent.stream_key == stream_event.stream_key, StreamEvent.post_id == stream_event.post_id,
             StreamEvent.seq < stream_event.seq, StreamEvent.payload.is_not(None)).values(payload=null())
             .execution_options(synchronize_session=False))
+
+
+def _erase_snapshots(session: Session, stream_events: list[StreamEvent]) -> None:
+    """Forget the stored message of a snapshot stream that these events supersede: catch-up
+    sends the latest alone. Each erases its predecessor's, so only the one before it is kept
+    (found by the index, however long the stream)."""
+    for stream_event in stream_events:
+        previous = (select(func.max(StreamEvent.seq)).where(StreamEvent.stream_key == stream_event.stream_key,
+                                                            StreamEvent.seq < stream_event.seq).scalar_subquery())
+        session.execute(update(StreamEvent).where(
+            StreamEvent.stream_key == stream_event.stream_key, StreamEvent.seq == previous)
+            .values(payload=null()).execution_options(synchronize_session=False))
 
 
 @sa_event.listens_for(Session, "after_commit")

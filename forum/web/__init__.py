@@ -48,6 +48,9 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter  # before the blueprints' rules are made
     for module in (main, auth, consultations, posts, events, rooms, moderation, exports, admin, polls, opinion):
         app.register_blueprint(module.bp)
+    from forum.web import poll_live  # polls' live layer: the card route, the results template
+
+    app.register_blueprint(poll_live.bp)
 
     login_manager.login_message = _l("Please log in to continue.")
     login_manager.login_message_category = "info"

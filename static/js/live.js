@@ -239,7 +239,7 @@
   // One event of the stream, in order: plenaryInOrder (static/js/app.js) holds an early one
   // until the gap fills or a sync fills it, skips those seen, and counts superseded ones.
   function apply(event) {
-    if (!event.post) return;  // not about a post (the statements board's "opinion.map", ...)
+    if (!event.post) return;  // not about a post (a poll opened, the board's "opinion.map", ...)
     if (event.type === "post.created") created(event); else updated(event);
     showCounts(event);
   }

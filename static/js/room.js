@@ -332,6 +332,8 @@
   if (root.dataset.modStream) streams[root.dataset.modStream] = parseInt(root.dataset.modSeq, 10) || 0;
 
   function handle(event) {
+    // Others on the page (polls.js: a poll opened here) see the room's events, in order, once.
+    document.dispatchEvent(new CustomEvent("plenary:room-event", { detail: event }));
     (PANELS[event.type] || []).forEach(refreshPanel);
     if (event.post && event.post.left) { removeMessage(event); return; }
     // Participants' messages on the moderators' stream are waiting ones: they live in the queue.
