@@ -34,10 +34,8 @@ from forum.services.errors import (
     RoomRefused,
     ServiceError,
     TooSoon,
-    ValidationError,
     database_busy,
 )
-from forum.web import polls as poll_pages  # the vote form's parser: the same answers as the form
 
 _joined: dict[str, set[str]] = {}
 _catching_up: set[str] = set()  # connections with a join or sync being answered
@@ -359,7 +357,7 @@ def on_typing(data):
 @_handler(write=True)
 def on_vote(data):
     """A ballot, by the same rules (and with the same answers) as the poll's form: either
-    `fields`, the form's own fields ({name: value or [values]}), read by the form's parser,
+    `fields`, the form's own fields ({name: value or [values]}), read as the form's are,
     or `choice` in PollVote.choice's shape; services.polls.cast_vote decides."""
     if not current_user.is_authenticated:
         return _error(401, _("Please log in to continue."))
@@ -370,10 +368,7 @@ def on_vote(data):
         raise ServiceError(_("This message could not be understood."))
     poll = permissions.access_poll(current_user, poll_id)
     if fields is not None:
-        try:
-            choice, _chosen = poll_pages.parse_ballot(poll, MultiDict(_form_fields(fields)))
-        except poll_pages._Invalid as invalid:  # the form's own answer, field and all
-            raise ValidationError(invalid.message, field=invalid.field) from None
+        choice, _chosen = poll_service.ballot_from_form(poll, MultiDict(_form_fields(fields)))
     else:
         choice = data.get("choice")
     charge_write()  # the same allowance as the forms' writes; 429 with retry_after when spent

@@ -373,6 +373,25 @@ def poll_breakdowns(poll: Poll, counted: list[tally.Ballot] | None = None) -> di
     return {by: tally.breakdown(spec, counted, by) for by in BREAKDOWNS}
 
 
+# --- Reading a vote form --------------------------------------------------------------
+
+# The vote form's fields (templates/polls/_vote_form.html): "choice" for single and multiple
+# choice; one field per option for the others, named by this prefix and the option's id.
+FIELD_PREFIX = {PollKind.SCORE: "score", PollKind.RANKED: "rank", PollKind.DOTS: "points"}
+
+
+def ballot_from_form(poll: Poll, form) -> tuple[Any, dict]:
+    """A vote form's fields (a form POST, or the same fields over the socket) as the raw
+    ballot tally.check_ballot reads, and the values as sent, to show them again after a
+    refusal. Shape only: cast_vote checks the ballot."""
+    if poll.kind in (PollKind.SINGLE, PollKind.MULTIPLE):
+        values = [value for value in form.getlist("choice") if value != ""]
+        return values, {"choice": set(values)}
+    prefix = FIELD_PREFIX[poll.kind]
+    chosen = {f"{prefix}-{option.id}": form.get(f"{prefix}-{option.id}", "").strip() for option in poll.options}
+    return {str(option.id): chosen[f"{prefix}-{option.id}"] for option in poll.options}, chosen
+
+
 # --- Listing ------------------------------------------------------------------------
 
 def polls_of(user, place: Consultation | Room) -> list[Poll]:

@@ -79,8 +79,17 @@ class Ballot:
 
 # --- Checking a ballot -----------------------------------------------------------------------
 
-def _invalid(message) -> ValidationError:
+def _invalid(message, spec: Spec | None = None, option_id: int | None = None) -> ValidationError:
+    """The refusal, named after the field at fault: the option's own ("score-12", "rank-12",
+    "points-12": the vote form's names, templates/polls/_vote_form.html) when one option's
+    answer is wrong, else the ballot as a whole ("choice")."""
+    if spec is not None and option_id is not None and spec.kind in OPTION_FIELDS:
+        return ValidationError(message, field=f"{OPTION_FIELDS[spec.kind]}-{option_id}")
     return ValidationError(message, field="choice")
+
+
+# The vote form's field for one option's answer, by kind: its name is this and the option's id.
+OPTION_FIELDS = {"score": "score", "ranked": "rank", "dots": "points"}
 
 
 MALFORMED = _l("This answer is not in the expected form. Please answer again.")
@@ -176,7 +185,7 @@ def _check_score(spec: Spec, raw) -> dict[str, int]:
         score = _integer(value)
         if score is None or not spec.scale_min <= score <= spec.scale_max:
             raise _invalid(_l("Scores are whole numbers from %(min)d to %(max)d.",
-                              min=spec.scale_min, max=spec.scale_max))
+                              min=spec.scale_min, max=spec.scale_max), spec, option_id)
         scores[option_id] = score
     if not scores:
         raise _invalid(_l("Rate at least one option."))
@@ -188,13 +197,14 @@ def _check_dots(spec: Spec, raw) -> dict[str, int]:
     for option_id, value in _numbers_by_option(spec, raw).items():
         points = _integer(value)
         if points is None or points < 0:
-            raise _invalid(_l("Points are whole numbers, zero or more."))
+            raise _invalid(_l("Points are whole numbers, zero or more."), spec, option_id)
         if points:
             given[option_id] = points
     total = spec.points or 0
     if sum(given.values()) > total:
-        raise _invalid(lazy_ngettext("You have %(num)d point to give in all.",
-                                     "You have %(num)d points to give in all.", total))
+        raise _invalid(lazy_ngettext("You gave %(given)d points: spread at most %(num)d point.",
+                                     "You gave %(given)d points: spread at most %(num)d points.", total,
+                                     given=sum(given.values())))
     if not given:
         raise _invalid(_l("Give at least one point to an option."))
     return {str(option_id): given[option_id] for option_id in spec.option_ids if option_id in given}
@@ -206,10 +216,10 @@ def _check_ranked(spec: Spec, raw) -> list[int]:
         for option_id, value in _numbers_by_option(spec, raw).items():
             rank = _integer(value)
             if rank is None or rank < 1:
-                raise _invalid(_l("Ranks are whole numbers from 1 up."))
+                raise _invalid(_l("Ranks are whole numbers from 1 up."), spec, option_id)
+            if rank in ranks.values():
+                raise _invalid(_l("Give each option a different rank."), spec, option_id)
             ranks[option_id] = rank
-        if len(set(ranks.values())) != len(ranks):
-            raise _invalid(_l("Give each option a different rank."))
         raw = sorted(ranks, key=ranks.__getitem__)
     if not isinstance(raw, (list, tuple)):
         raise _invalid(MALFORMED)

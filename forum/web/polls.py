@@ -96,79 +96,6 @@ def results(poll_id: int):
 
 # --- Voting -------------------------------------------------------------------------
 
-def _whole(value: str, field: str, message: str) -> int:
-    if not re.fullmatch(r"-?[0-9]{1,6}", value.strip()):
-        raise ValidationError(message, field=field)
-    return int(value.strip())
-
-
-def parse_ballot(poll, form) -> tuple[object, dict]:
-    """The form's fields as a raw choice in PollVote.choice's shape, and the values as sent
-    (to show them again). Shape only: the tally checks the rules."""
-    ids = [option.id for option in poll.options]
-    if poll.kind in (PollKind.SINGLE, PollKind.MULTIPLE):
-        values = [v for v in form.getlist("choice") if v != ""]
-        chosen = {"choice": set(values)}
-        if not values:
-            raise _Invalid(chosen, _("Choose an option.") if poll.kind is PollKind.SINGLE
-                           else _("Choose at least one option."), "choice")
-        if poll.kind is PollKind.SINGLE and len(values) > 1:
-            raise _Invalid(chosen, _("Choose one option."), "choice")
-        try:
-            return [_whole(v, "choice", _("Choose among this poll's options.")) for v in values], chosen
-        except ValidationError as error:
-            raise _Invalid(chosen, error.message, "choice") from None
-    prefix = {PollKind.SCORE: "score", PollKind.RANKED: "rank", PollKind.DOTS: "points"}[poll.kind]
-    chosen = {f"{prefix}-{i}": form.get(f"{prefix}-{i}", "").strip() for i in ids}
-    given = {i: chosen[f"{prefix}-{i}"] for i in ids if chosen[f"{prefix}-{i}"] != ""}
-    numbers = {}
-    for option_id, raw in given.items():
-        try:
-            numbers[option_id] = _whole(raw, f"{prefix}-{option_id}", _("Enter a whole number."))
-        except ValidationError as error:
-            raise _Invalid(chosen, error.message, error.field) from None
-    if poll.kind is PollKind.RANKED:
-        for option_id, rank in numbers.items():
-            if not 1 <= rank <= len(ids):
-                raise _Invalid(chosen, _("Choose a rank from 1 to %(max)d.", max=len(ids)), f"rank-{option_id}")
-        taken: dict[int, int] = {}
-        for option_id in ids:
-            rank = numbers.get(option_id)
-            if rank is None:
-                continue
-            if rank in taken:
-                raise _Invalid(chosen, _("Two options have the same rank (%(rank)s): give each rank to one option "
-                                         "only.", rank=ordinal(rank)), f"rank-{option_id}")
-            taken[rank] = option_id
-        if not taken:
-            raise _Invalid(chosen, _("Rank at least one option."), "choice")
-        return [taken[rank] for rank in sorted(taken)], chosen
-    if poll.kind is PollKind.DOTS:
-        for option_id, points in numbers.items():
-            if points < 0:
-                raise _Invalid(chosen, _("Points cannot be negative."), f"points-{option_id}")
-        total = sum(numbers.values())
-        if total > (poll.points or 0):
-            raise _Invalid(chosen, _("You gave %(given)d points: spread at most %(points)d.",
-                                     given=total, points=poll.points or 0), "choice")
-        if total == 0:
-            raise _Invalid(chosen, _("Give at least one point."), "choice")
-        return {str(i): n for i, n in numbers.items() if n}, chosen
-    if not numbers:
-        raise _Invalid(chosen, _("Rate at least one option."), "choice")
-    for option_id, score in numbers.items():
-        if not poll.scale_min <= score <= poll.scale_max:
-            raise _Invalid(chosen, _("Choose a value from %(low)d to %(high)d.", low=poll.scale_min,
-                                     high=poll.scale_max), f"score-{option_id}")
-    return {str(i): n for i, n in numbers.items()}, chosen
-
-
-class _Invalid(Exception):
-    def __init__(self, chosen: dict, message, field: str):
-        self.chosen, self.message, self.field = chosen, message, field
-        super().__init__(str(message))
-
-
 def ordinal(rank: int) -> str:
     """"1st", "2nd"... as the rank selects say them."""
     words = {1: _("1st"), 2: _("2nd"), 3: _("3rd")}
@@ -182,10 +109,7 @@ def vote(poll_id: int):
     poll = permissions.access_poll(current_user, poll_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        raw, chosen = parse_ballot(poll, request.form)
-    except _Invalid as invalid:
-        return render_poll(poll, invalid.chosen, {invalid.field: str(invalid.message)}, status=400)
+    raw, chosen = service.ballot_from_form(poll, request.form)
     try:
         service.cast_vote(current_user, poll, raw)
     except ValidationError as error:

@@ -334,7 +334,7 @@ def test_a_vote_sent_as_the_forms_fields_is_read_by_the_forms_parser(db, scene):
     a, b, c = option_ids(poll)
     same_rank = scene.amina.emit("vote", {"poll_id": poll.id, "fields": {f"rank-{a}": "1", f"rank-{b}": "1"}})
     assert same_rank["ok"] is False and same_rank["error"]["code"] == 400
-    assert same_rank["error"]["field"] == f"rank-{b}" and "same rank" in same_rank["error"]["message"]
+    assert same_rank["error"]["field"] == f"rank-{b}" and "different rank" in same_rank["error"]["message"]
 
     fields = {f"rank-{a}": "2", f"rank-{b}": "", f"rank-{c}": "1"}
     ack = scene.amina.emit("vote", {"poll_id": poll.id, "fields": fields})

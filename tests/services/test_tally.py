@@ -33,10 +33,12 @@ def times(n, choice):
     return [choice] * n
 
 
-def rejected(spec_, raw) -> str:
+def rejected(spec_, raw, field="choice") -> str:
+    """The refusal's message, checking the field it names: the ballot as a whole, or one
+    option's answer ("score-3": the vote form's field)."""
     with pytest.raises(ValidationError) as caught:
         check_ballot(spec_, raw)
-    assert caught.value.field == "choice"
+    assert caught.value.field == field
     assert isinstance(caught.value.message, LazyString)  # translated when shown
     return str(caught.value.message)
 
@@ -97,7 +99,7 @@ def test_score_ballots():
     assert rejected(s, {"1": ""}) == "Rate at least one option."
     message = "Scores are whole numbers from 1 to 5."
     for bad in (0, 6, -1, 2.5, 3.0, True, "x", [3], {"a": 1}, 10**30):
-        assert rejected(s, {"1": bad}) == message
+        assert rejected(s, {"1": bad}, field="score-1") == message  # next to that option's field
     assert rejected(s, {"9": 3}) == "This option is not part of the poll."
     assert rejected(s, {"1": 3, 1: 4}) == "Answer for each option only once."
     for malformed in ([1, 2], "1=3", 3, None):
@@ -116,10 +118,10 @@ def test_ranked_ballots():
     assert rejected(s, {"1": ""}) == "Rank at least one option."
     assert rejected(s, [1, 2, 1]) == "Rank each option only once."
     assert rejected(s, [1, 2, 3, 4, 1]) == "Rank each option only once."
-    assert rejected(s, {"1": 1, "2": 1}) == "Give each option a different rank."
-    assert rejected(s, {"1": 0}) == "Ranks are whole numbers from 1 up."
-    assert rejected(s, {"1": 1.5}) == "Ranks are whole numbers from 1 up."
-    assert rejected(s, {"1": False}) == "Ranks are whole numbers from 1 up."
+    assert rejected(s, {"1": 1, "2": 1}, field="rank-2") == "Give each option a different rank."
+    assert rejected(s, {"1": 0}, field="rank-1") == "Ranks are whole numbers from 1 up."
+    assert rejected(s, {"1": 1.5}, field="rank-1") == "Ranks are whole numbers from 1 up."
+    assert rejected(s, {"1": False}, field="rank-1") == "Ranks are whole numbers from 1 up."
     assert rejected(s, [7]) == "This option is not part of the poll."
     for malformed in (1, "1", None, [1, None], [False]):
         assert "not in the expected form" in rejected(s, malformed)
@@ -130,12 +132,12 @@ def test_dot_ballots():
     assert check_ballot(s, {"2": 4, "1": 6}) == {"1": 6, "2": 4}
     assert check_ballot(s, {"1": "3", "2": 0, "3": ""}) == {"1": 3}  # zero and blank: no points
     assert check_ballot(s, {"3": 1}) == {"3": 1}  # fewer than all points is allowed
-    assert rejected(s, {"1": 6, "2": 5}) == "You have 10 points to give in all."
-    assert rejected(spec("dots", points=1), {"1": 2}) == "You have 1 point to give in all."
+    assert rejected(s, {"1": 6, "2": 5}) == "You gave 11 points: spread at most 10 points."
+    assert rejected(spec("dots", points=1), {"1": 2}) == "You gave 2 points: spread at most 1 point."
     assert rejected(s, {"1": 0}) == "Give at least one point to an option."
     assert rejected(s, {}) == "Give at least one point to an option."
     for bad in (-1, 1.5, True, "two", [1]):
-        assert rejected(s, {"1": bad}) == "Points are whole numbers, zero or more."
+        assert rejected(s, {"1": bad}, field="points-1") == "Points are whole numbers, zero or more."
     assert rejected(s, {"1": 5, "-2": 1}) == "This option is not part of the poll."
     for malformed in ([1], 5, "1:5"):
         assert "not in the expected form" in rejected(s, malformed)

@@ -180,18 +180,18 @@ def test_a_multiple_choice_form_says_the_maximum(client, make_user, make_poll):
 
 @pytest.mark.parametrize(("kind", "data", "error_id", "message"), [
     ("single", {}, "choice-error", "Choose an option."),
-    ("single", {"choice": "abc"}, "choice-error", "Choose among this poll's options."),
+    ("single", {"choice": "abc"}, "choice-error", "This option is not part of the poll."),
     ("single", {"choice": "99999"}, "choice-error", ""),
     ("multiple", {"choice": ["A", "B", "C"]}, "choice-error", ""),
-    ("score", {"score-A": "9"}, "score-A-error", "Choose a value from 1 to 5."),
-    ("score", {"score-A": "x"}, "score-A-error", "Enter a whole number."),
+    ("score", {"score-A": "9"}, "score-A-error", "Scores are whole numbers from 1 to 5."),
+    ("score", {"score-A": "x"}, "score-A-error", "Scores are whole numbers from 1 to 5."),
     ("score", {}, "choice-error", "Rate at least one option."),
-    ("ranked", {"rank-A": "1", "rank-B": "1"}, "rank-B-error", "Two options have the same rank (1st)"),
-    ("ranked", {"rank-A": "4"}, "rank-A-error", "Choose a rank from 1 to 3."),
+    ("ranked", {"rank-A": "1", "rank-B": "1"}, "rank-B-error", "Give each option a different rank."),
+    ("ranked", {"rank-A": "0"}, "rank-A-error", "Ranks are whole numbers from 1 up."),
     ("ranked", {}, "choice-error", "Rank at least one option."),
-    ("dots", {"points-A": "8", "points-B": "5"}, "choice-error", "You gave 13 points: spread at most 10."),
-    ("dots", {"points-A": "-2", "points-B": "5"}, "points-A-error", "Points cannot be negative."),
-    ("dots", {"points-A": "1.5"}, "points-A-error", "Enter a whole number."),
+    ("dots", {"points-A": "8", "points-B": "5"}, "choice-error", "You gave 13 points: spread at most 10 points."),
+    ("dots", {"points-A": "-2", "points-B": "5"}, "points-A-error", "Points are whole numbers, zero or more."),
+    ("dots", {"points-A": "1.5"}, "points-A-error", "Points are whole numbers, zero or more."),
 ], ids=lambda v: str(v)[:24])
 def test_a_bad_ballot_answers_400_next_to_the_field_keeps_the_choice_and_stores_nothing(
         client, make_user, make_poll, count, kind, data, error_id, message):
