@@ -315,3 +315,90 @@ def test_the_moderation_log_names_poll_actions_and_their_question(client, make_p
     rows = [row.text() for row in page.one("table").find("tbody").find_all("tr")]
     assert any("closed a poll" in row and poll.question in row for row in rows)
     assert any("opened a poll" in row and poll.question in row for row in rows)
+
+
+# --- Deleting a draft ---------------------------------------------------------------------
+
+def test_an_organiser_deletes_a_draft_after_confirming(client, db, make_poll, count):
+    poll = make_poll(status="draft")
+    consultation_id, question = poll.consultation_id, poll.question
+    login(client, poll.consultation.owner)
+    page = parse(client.get(f"/polls/{poll.id}"))
+    assert page.one("a", href=f"/polls/{poll.id}/delete").text() == "Delete the draft"
+    confirm = parse(client.get(f"/polls/{poll.id}/delete"))
+    assert question in confirm.one("blockquote").text()
+    assert confirm.one("form", action=f"/polls/{poll.id}/delete").get("method") == "post"
+    assert count(Poll) == 1  # asking deletes nothing
+    response = client.post(f"/polls/{poll.id}/delete", follow_redirects=False)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/consultations/{consultation_id}#polls")
+    assert count(Poll) == 0
+    page = parse(client.get(response.headers["Location"]))
+    assert "The draft poll has been deleted." in flashes(page)
+    log = parse(client.get(f"/consultations/{consultation_id}/log"))
+    assert any("deleted a draft poll" in row.text() and question in row.text()
+               for row in log.one("table").find("tbody").find_all("tr"))
+
+
+def test_an_opened_poll_offers_no_delete_and_refuses_one(client, make_poll, count):
+    poll = make_poll(status="closed")
+    login(client, poll.consultation.owner)
+    assert parse(client.get(f"/polls/{poll.id}")).find("a", href=f"/polls/{poll.id}/delete") is None
+    for method in (client.get, client.post):
+        response = method(f"/polls/{poll.id}/delete")
+        assert response.status_code == 302 and response.headers["Location"].endswith(f"/polls/{poll.id}")
+    page = parse(client.get(f"/polls/{poll.id}"))
+    assert "stays for the record" in " ".join(flashes(page))
+    assert count(Poll) == 1
+
+
+def test_only_those_who_run_a_poll_reach_its_delete_page(app, client, make_user, make_poll, count):
+    draft, opened = make_poll(status="draft"), make_poll()
+    login(client, make_user())
+    assert client.get(f"/polls/{draft.id}/delete").status_code == 404  # a draft is the organisers'
+    assert client.post(f"/polls/{draft.id}/delete").status_code == 404
+    assert client.post(f"/polls/{opened.id}/delete").status_code == 403
+    other_organiser = app.test_client()
+    login(other_organiser, make_user(role="organiser"))
+    assert other_organiser.post(f"/polls/{draft.id}/delete").status_code == 404
+    assert count(Poll) == 2
+
+
+# --- The consultation page, one topic at a time ---------------------------------------------
+
+def test_a_topic_filter_lists_that_topics_polls_and_the_consultation_wide_ones(client, make_user,
+                                                                                make_consultation, make_poll):
+    consultation = make_consultation(topics=2)
+    first, second = consultation.topics
+    whole = make_poll(consultation)
+    on_first = make_poll(consultation, topic=first)
+    on_second = make_poll(consultation, topic=second)
+    login(client, make_user())
+
+    def cards(url):
+        page = parse(client.get(url))
+        return {int(card.get("data-poll-card")) for card in page.one("section", id="polls").find_all("li")}, page
+
+    shown, page = cards(f"/consultations/{consultation.id}")
+    assert shown == {whole.id, on_first.id, on_second.id}
+    assert page.one("section", id="polls").find("p", class_="hint") is None
+    shown, page = cards(f"/consultations/{consultation.id}?topic={second.id}")
+    assert shown == {whole.id, on_second.id}
+    note = page.one("section", id="polls").one("p", class_="hint")
+    assert "Polls about topic 2 and the whole consultation." in note.text()
+    assert note.one("a").get("href") == f"/consultations/{consultation.id}#polls"
+    # The topic list still names each topic's poll.
+    assert page.by_id(f"topic-{first.id}").one("a", href=f"/polls/{on_first.id}")
+    # A topic of another consultation, or no number, filters nothing.
+    other = make_consultation()
+    for query in (f"?topic={other.topics[0].id}", "?topic="):
+        assert cards(f"/consultations/{consultation.id}{query}")[0] == {whole.id, on_first.id, on_second.id}
+
+
+def test_the_organisers_new_poll_link_keeps_the_topic(client, make_consultation):
+    consultation = make_consultation(topics=2)
+    login(client, consultation.owner)
+    topic = consultation.topics[1]
+    page = parse(client.get(f"/consultations/{consultation.id}?topic={topic.id}"))
+    link = page.one("section", id="polls").one("a", class_="button")
+    assert link.get("href") == f"/consultations/{consultation.id}/polls/new?topic={topic.id}"
