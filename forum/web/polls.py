@@ -76,7 +76,8 @@ def render_poll(poll, chosen: dict | None = None, errors: dict | None = None, st
 def figures() -> dict:
     """Number formatters for the results, in the reader's language."""
     return {"percent": lambda share: format_percent(share or 0, "#,##0%"),
-            "decimal": lambda value: "–" if value is None else format_decimal(value, "#,##0.0#")}
+            "decimal": lambda value: "–" if value is None else format_decimal(value, "#,##0.0#"),
+            "whole": lambda value: format_decimal(value or 0, "#,##0")}
 
 
 @bp.get("/polls/<int:poll_id>")
