@@ -402,3 +402,99 @@ def test_the_organisers_new_poll_link_keeps_the_topic(client, make_consultation)
     page = parse(client.get(f"/consultations/{consultation.id}?topic={topic.id}"))
     link = page.one("section", id="polls").one("a", class_="button")
     assert link.get("href") == f"/consultations/{consultation.id}/polls/new?topic={topic.id}"
+
+
+# --- What a screen reader meets -------------------------------------------------------------
+
+def described_by(element) -> set[str]:
+    return set((element.get("aria-describedby") or "").split())
+
+
+def test_a_refused_vote_leads_with_a_focused_summary_linking_to_each_field(client, make_user, make_poll):
+    poll = make_poll(kind="dots")
+    a, b, c = (o.id for o in poll.options)
+    login(client, make_user())
+    page = parse(client.get(f"/polls/{poll.id}"))
+    assert page.find("div", id="vote-errors") is None
+    assert page.one("output", id="points-total").text() == "Points given: 0 of 10."
+
+    response = vote(client, poll, {f"points-{a}": "8", f"points-{b}": "5", f"points-{c}": ""})
+    assert response.status_code == 400
+    page = parse(response)
+    assert page.one("title").text().startswith("Error: ")
+    summary = page.one("div", id="vote-errors")
+    assert summary.get("tabindex") == "-1" and summary.get("autofocus") is not None
+    links = summary.find_all("a")
+    assert [link.text() for link in links] == ["You gave 13 points: spread at most 10."]
+    assert links[0].get("href") == f"#points-{a}" and page.by_id(f"points-{a}").tag == "input"
+    total = page.one("output", id="points-total")
+    assert total.text() == "Points given: 13 of 10. More than you have: take some away."
+    for option_id in (a, b, c):
+        field = page.by_id(f"points-{option_id}")
+        assert {"points-total", "choice-error"} <= described_by(field)
+        assert page.by_id("choice-error")
+
+
+def test_a_field_error_is_tied_to_its_controls_and_linked_from_the_summary(client, make_user, make_poll):
+    poll = make_poll(kind="score")
+    a, b = poll.options[0].id, poll.options[1].id
+    login(client, make_user())
+    response = vote(client, poll, {f"score-{a}": "9", f"score-{b}": "2"})
+    assert response.status_code == 400
+    page = parse(response)
+    link = page.one("div", id="vote-errors").one("a")
+    assert link.get("href") == f"#score-{a}-1" and page.by_id(f"score-{a}-1")
+    for value in range(1, 6):
+        radio = page.by_id(f"score-{a}-{value}")
+        assert described_by(radio) == {f"score-{a}-error"} and radio.get("aria-invalid") == "true"
+    assert page.by_id(f"score-{b}-2").get("aria-invalid") is None
+    assert "checked" in page.by_id(f"score-{b}-2").attrs  # what was chosen stays chosen
+
+
+def test_a_ballot_wide_error_is_read_with_every_option(client, make_user, make_poll):
+    poll = make_poll(kind="single")
+    login(client, make_user())
+    page = parse(vote(client, poll, {}))
+    assert page.one("div", id="vote-errors").one("a").get("href") == f"#option-{poll.options[0].id}"
+    for option in poll.options:
+        box = page.by_id(f"option-{option.id}")
+        assert described_by(box) == {f"option-{option.id}-about", "choice-error"}
+        assert box.get("aria-invalid") == "true"
+
+
+def test_each_rank_select_is_named_by_its_option_as_a_rank(client, make_user, make_poll):
+    poll = make_poll(kind="ranked")
+    login(client, make_user())
+    page = parse(client.get(f"/polls/{poll.id}"))
+    for option in poll.options:
+        label = page.one("label", **{"for": f"rank-{option.id}"})
+        assert label.text() == f"{option.label} (your rank)"
+        assert described_by(page.by_id(f"rank-{option.id}")) == {f"option-{option.id}-about"}
+
+
+def test_whole_numbers_in_results_are_in_the_readers_locale(app):
+    from flask_babel import force_locale
+
+    from forum.web.polls import figures
+
+    with app.test_request_context():
+        with force_locale("en"):
+            assert figures()["whole"](12345) == "12,345"
+        with force_locale("it"):
+            assert figures()["whole"](12345) == "12.345"
+            assert figures()["percent"](0.5) == "50%"
+
+
+def test_the_breakdown_warning_describes_its_table(client, make_user, make_poll):
+    poll = make_poll(results_shown="live")
+    for _ in range(2):
+        service.cast_vote(make_user(country="DE"), poll, [poll.options[0].id])
+    login(client, poll.consultation.owner)
+    page = parse(client.get(f"/polls/{poll.id}"))
+    regions = page.one("div", class_="poll-breakdowns").find_all("div", class_="table-wrap")
+    assert len(regions) == 2  # by country, by type of organisation
+    for region in regions:
+        warning = page.by_id(next(iter(described_by(region))))
+        assert warning.get("class") == "poll-warning" and "Small groups are not shown." in warning.text()
+        assert region.get("role") == "region" and region.get("tabindex") == "0"
+        assert page.by_id(region.get("aria-labelledby")).tag == "caption"
