@@ -15,7 +15,9 @@ function updateTotal(output) {
   }, 0);
   const points = Number(output.dataset.pointsTotal);
   const text = output.dataset.template.replace("{given}", new Intl.NumberFormat(document.documentElement.lang || undefined).format(given));
-  output.textContent = given > points ? `${text} ${output.dataset.over}` : text;
+  // The text is in a span of its own: each points field is described by it (an <output>'s own
+  // content is not read as a description).
+  output.querySelector("span").textContent = given > points ? `${text} ${output.dataset.over}` : text;
   output.classList.toggle("over", given > points);
 }
 

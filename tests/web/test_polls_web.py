@@ -431,7 +431,7 @@ def test_a_refused_vote_leads_with_a_focused_summary_linking_to_each_field(clien
     assert total.text() == "Points given: 13 of 10. More than you have: take some away."
     for option_id in (a, b, c):
         field = page.by_id(f"points-{option_id}")
-        assert {"points-total", "choice-error"} <= described_by(field)
+        assert {"points-total-text", "choice-error"} <= described_by(field)
         assert page.by_id("choice-error")
 
 
