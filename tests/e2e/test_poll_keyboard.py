@@ -301,3 +301,30 @@ def test_the_other_kinds_on_a_phone(open_as, server):
             box, group = legend.bounding_box(), page.locator("fieldset.poll-score").last.bounding_box()
             assert box["x"] >= group["x"] and box["x"] + box["width"] <= group["x"] + group["width"] + 1
     assert axe_violations(page) == []
+
+
+def test_an_organiser_deletes_a_draft_by_keyboard_after_confirming(open_as, server):
+    from sqlalchemy import select
+
+    from forum.extensions import db
+    from forum.models import Poll, User
+    from forum.services import polls
+
+    with live_app(server["database_url"]):
+        organiser = db.session.scalar(select(User).where(User.email == "organiser@plenary.example"))
+        consultation = db.session.get(Poll, server["polls"]["survey"]).consultation
+        draft_id = polls.create_poll(organiser, consultation, {"kind": "single", "question": "A draft to throw away?"},
+                                     ["Yes", "No"]).id
+    page = open_as("organiser@plenary.example")
+    page.goto(f"{server['url']}/polls/{draft_id}")
+    tab_to(page, f"a[href='/polls/{draft_id}/delete']")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Delete this draft poll?")).to_be_visible()
+    expect(page.locator("blockquote")).to_contain_text("A draft to throw away?")
+    assert axe_violations(page) == []
+    tab_to(page, "button.button-danger")
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash")).to_contain_text("The draft poll has been deleted.")
+    expect(page.locator(f"#poll-card-{draft_id}")).to_have_count(0)
+    with live_app(server["database_url"]):
+        assert db.session.get(Poll, draft_id) is None
