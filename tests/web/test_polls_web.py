@@ -498,3 +498,17 @@ def test_the_breakdown_warning_describes_its_table(client, make_user, make_poll)
         assert warning.get("class") == "poll-warning" and "Small groups are not shown." in warning.text()
         assert region.get("role") == "region" and region.get("tabindex") == "0"
         assert page.by_id(region.get("aria-labelledby")).tag == "caption"
+
+
+def test_a_rooms_co_moderator_deletes_a_draft_and_returns_to_the_room(client, make_event, make_poll, count):
+    event = make_event()
+    room, other = event.breakout_rooms
+    poll = make_poll(room, status="draft", by=event.test_moderators[1][0])
+    login(client, event.test_moderators[2][0])  # another room's: the draft is not theirs to see
+    assert client.post(f"/polls/{poll.id}/delete").status_code == 404
+    client.post("/logout")
+    login(client, event.test_moderators[1][0])
+    response = client.post(f"/polls/{poll.id}/delete")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/events/{event.id}/rooms/{room.id}#polls")
+    assert count(Poll) == 0
