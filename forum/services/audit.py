@@ -47,6 +47,7 @@ ACTION_LABELS = {
     "poll.opened": _l("opened a poll"),
     "poll.closed": _l("closed a poll"),
     "poll.breakdown_published": _l("published a poll's breakdown"),
+    "poll.deleted": _l("deleted a draft poll"),
 }
 
 

@@ -124,6 +124,19 @@ def update_poll(actor: User, poll: Poll, fields: PollInput | dict[str, Any], opt
     # No live event: a draft is its organisers' alone, and the place's stream is everyone's.
 
 
+def delete_poll(actor: User, poll: Poll) -> None:
+    """Throw away a draft. An opened poll is never deleted (close it): its ballots, results and
+    log lines stay for the record."""
+    _require_manage(actor, poll)
+    if poll.status is not PollStatus.DRAFT:
+        raise ValidationError(_l("Only a draft poll can be deleted: once opened, a poll stays for the record "
+                                 "(close it instead)."))
+    _log(actor, "poll.deleted", poll)
+    db.session.delete(poll)
+    db.session.flush()
+    # No live event: nobody but its organisers ever saw the draft.
+
+
 def _require_manage(actor: User, poll: Poll) -> None:
     if not permissions.can_manage_poll(actor, poll):
         raise PermissionDenied()

@@ -76,7 +76,8 @@ def render_poll(poll, chosen: dict | None = None, errors: dict | None = None, st
 def figures() -> dict:
     """Number formatters for the results, in the reader's language."""
     return {"percent": lambda share: format_percent(share or 0, "#,##0%"),
-            "decimal": lambda value: "–" if value is None else format_decimal(value, "#,##0.0#")}
+            "decimal": lambda value: "–" if value is None else format_decimal(value, "#,##0.0#"),
+            "whole": lambda value: format_decimal(value or 0, "#,##0")}
 
 
 @bp.get("/polls/<int:poll_id>")
@@ -284,7 +285,38 @@ def manage(poll_id: int, action: str):
     return redirect(poll_url(poll))
 
 
+@bp.route("/polls/<int:poll_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(poll_id: int):
+    """A draft thrown away, after a confirmation page (GET); an opened poll stays for the record."""
+    poll = permissions.access_poll(current_user, poll_id)
+    if not permissions.can_manage_poll(current_user, poll):
+        raise PermissionDenied()
+    if poll.status is not PollStatus.DRAFT:
+        flash(_("Only a draft poll can be deleted: once opened, a poll stays for the record (close it instead)."),
+              "error")
+        return redirect(poll_url(poll))
+    form = ActionForm()
+    if form.validate_on_submit():
+        back = place_url(poll)
+        service.delete_poll(current_user, poll)
+        flash(_("The draft poll has been deleted."), "success")
+        return redirect(back)
+    if request.method == "POST":
+        abort(400)
+    return render_template("polls/delete.html", poll=poll, form=form, place_url=place_url(poll))
+
+
 @bp.app_template_global()
 def place_polls(place) -> list:
     """The polls of a consultation or room that this reader may see (their cards' list)."""
     return service.polls_of(current_user, place)
+
+
+@bp.app_template_global()
+def topic_polls(polls: list, topic_id: int | None) -> list:
+    """A consultation's polls when its page shows one topic: that topic's and the whole
+    consultation's (from the list already read: no query)."""
+    if topic_id is None:
+        return polls
+    return [poll for poll in polls if poll.topic_id in (None, topic_id)]

@@ -281,3 +281,56 @@ def test_the_places_polls_hide_drafts_from_readers(db, make_user, make_consultat
     opened = make_poll(consultation)
     assert service.polls_of(make_user(), consultation) == [opened]
     assert service.polls_of(consultation.owner, consultation) == [draft, opened]
+
+
+# --- Deleting a draft -------------------------------------------------------------------
+
+def test_a_draft_is_deleted_with_its_options_and_the_deletion_is_logged(db, make_poll):
+    from forum.models.polls import Poll, PollOption
+
+    poll = make_poll(status="draft", options=4)
+    kept = make_poll(place=poll.consultation, status="draft")
+    poll_id, question = poll.id, poll.question
+    service.delete_poll(poll.consultation.owner, poll)
+    db.session.expire_all()
+    assert db.session.get(Poll, poll_id) is None
+    assert db.session.scalar(select(func.count(PollOption.id)).where(PollOption.poll_id == poll_id)) == 0
+    assert db.session.get(Poll, kept.id) is not None
+    entry = db.session.scalars(select(ModerationAction)).one()
+    assert (entry.action, entry.consultation_id, entry.details) == (
+        "poll.deleted", kept.consultation_id, {"poll_id": poll_id, "question": question})
+    assert recorded("poll.updated") == [] and recorded("poll.opened") == []  # nobody else ever saw it
+
+
+@pytest.mark.parametrize("status", ["open", "closed", "expired"])
+def test_an_opened_poll_is_never_deleted(db, make_poll, make_user, status):
+    from forum.models.polls import Poll
+
+    poll = make_poll(status=status)
+    if status == "open":
+        service.cast_vote(make_user(), poll, [poll.options[0].id])
+    with pytest.raises(ValidationError) as refused:
+        service.delete_poll(poll.consultation.owner, poll)
+    assert "stays for the record" in str(refused.value.message)
+    db.session.expire_all()
+    assert db.session.get(Poll, poll.id) is not None
+    assert "poll.deleted" not in set(db.session.scalars(select(ModerationAction.action)))
+
+
+def test_only_those_who_run_a_poll_delete_it(db, make_poll, make_user, make_event):
+    from forum.models.polls import Poll
+
+    poll = make_poll(status="draft")
+    for someone in (make_user(), make_user(role="organiser")):
+        with pytest.raises(PermissionDenied):
+            service.delete_poll(someone, poll)
+    event = make_event()
+    room = event.breakout_rooms[0]
+    room_poll = make_poll(room, status="draft", by=event.test_moderators[1][0])
+    with pytest.raises(PermissionDenied):  # another room's co-moderator
+        service.delete_poll(event.test_moderators[2][0], room_poll)
+    service.delete_poll(event.test_moderators[1][0], room_poll)
+    db.session.expire_all()
+    assert db.session.get(Poll, poll.id) is not None and db.session.get(Poll, room_poll.id) is None
+    assert db.session.scalars(select(ModerationAction.room_id).where(
+        ModerationAction.action == "poll.deleted")).one() == room.id

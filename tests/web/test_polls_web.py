@@ -315,3 +315,200 @@ def test_the_moderation_log_names_poll_actions_and_their_question(client, make_p
     rows = [row.text() for row in page.one("table").find("tbody").find_all("tr")]
     assert any("closed a poll" in row and poll.question in row for row in rows)
     assert any("opened a poll" in row and poll.question in row for row in rows)
+
+
+# --- Deleting a draft ---------------------------------------------------------------------
+
+def test_an_organiser_deletes_a_draft_after_confirming(client, db, make_poll, count):
+    poll = make_poll(status="draft")
+    consultation_id, question = poll.consultation_id, poll.question
+    login(client, poll.consultation.owner)
+    page = parse(client.get(f"/polls/{poll.id}"))
+    assert page.one("a", href=f"/polls/{poll.id}/delete").text() == "Delete the draft"
+    confirm = parse(client.get(f"/polls/{poll.id}/delete"))
+    assert question in confirm.one("blockquote").text()
+    assert confirm.one("form", action=f"/polls/{poll.id}/delete").get("method") == "post"
+    assert count(Poll) == 1  # asking deletes nothing
+    response = client.post(f"/polls/{poll.id}/delete", follow_redirects=False)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/consultations/{consultation_id}#polls")
+    assert count(Poll) == 0
+    page = parse(client.get(response.headers["Location"]))
+    assert "The draft poll has been deleted." in flashes(page)
+    log = parse(client.get(f"/consultations/{consultation_id}/log"))
+    assert any("deleted a draft poll" in row.text() and question in row.text()
+               for row in log.one("table").find("tbody").find_all("tr"))
+
+
+def test_an_opened_poll_offers_no_delete_and_refuses_one(client, make_poll, count):
+    poll = make_poll(status="closed")
+    login(client, poll.consultation.owner)
+    assert parse(client.get(f"/polls/{poll.id}")).find("a", href=f"/polls/{poll.id}/delete") is None
+    for method in (client.get, client.post):
+        response = method(f"/polls/{poll.id}/delete")
+        assert response.status_code == 302 and response.headers["Location"].endswith(f"/polls/{poll.id}")
+    page = parse(client.get(f"/polls/{poll.id}"))
+    assert "stays for the record" in " ".join(flashes(page))
+    assert count(Poll) == 1
+
+
+def test_only_those_who_run_a_poll_reach_its_delete_page(app, client, make_user, make_poll, count):
+    draft, opened = make_poll(status="draft"), make_poll()
+    login(client, make_user())
+    assert client.get(f"/polls/{draft.id}/delete").status_code == 404  # a draft is the organisers'
+    assert client.post(f"/polls/{draft.id}/delete").status_code == 404
+    assert client.post(f"/polls/{opened.id}/delete").status_code == 403
+    other_organiser = app.test_client()
+    login(other_organiser, make_user(role="organiser"))
+    assert other_organiser.post(f"/polls/{draft.id}/delete").status_code == 404
+    assert count(Poll) == 2
+
+
+# --- The consultation page, one topic at a time ---------------------------------------------
+
+def test_a_topic_filter_lists_that_topics_polls_and_the_consultation_wide_ones(client, make_user,
+                                                                                make_consultation, make_poll):
+    consultation = make_consultation(topics=2)
+    first, second = consultation.topics
+    whole = make_poll(consultation)
+    on_first = make_poll(consultation, topic=first)
+    on_second = make_poll(consultation, topic=second)
+    login(client, make_user())
+
+    def cards(url):
+        page = parse(client.get(url))
+        return {int(card.get("data-poll-card")) for card in page.one("section", id="polls").find_all("li")}, page
+
+    shown, page = cards(f"/consultations/{consultation.id}")
+    assert shown == {whole.id, on_first.id, on_second.id}
+    assert page.one("section", id="polls").find("p", class_="hint") is None
+    shown, page = cards(f"/consultations/{consultation.id}?topic={second.id}")
+    assert shown == {whole.id, on_second.id}
+    note = page.one("section", id="polls").one("p", class_="hint")
+    assert "Polls about topic 2 and the whole consultation." in note.text()
+    assert note.one("a").get("href") == f"/consultations/{consultation.id}#polls"
+    # The topic list still names each topic's poll.
+    assert page.by_id(f"topic-{first.id}").one("a", href=f"/polls/{on_first.id}")
+    # A topic of another consultation, or no number, filters nothing.
+    other = make_consultation()
+    for query in (f"?topic={other.topics[0].id}", "?topic="):
+        assert cards(f"/consultations/{consultation.id}{query}")[0] == {whole.id, on_first.id, on_second.id}
+
+
+def test_the_organisers_new_poll_link_keeps_the_topic(client, make_consultation):
+    consultation = make_consultation(topics=2)
+    login(client, consultation.owner)
+    topic = consultation.topics[1]
+    page = parse(client.get(f"/consultations/{consultation.id}?topic={topic.id}"))
+    link = page.one("section", id="polls").one("a", class_="button")
+    assert link.get("href") == f"/consultations/{consultation.id}/polls/new?topic={topic.id}"
+
+
+# --- What a screen reader meets -------------------------------------------------------------
+
+def described_by(element) -> set[str]:
+    return set((element.get("aria-describedby") or "").split())
+
+
+def test_a_refused_vote_leads_with_a_focused_summary_linking_to_each_field(client, make_user, make_poll):
+    poll = make_poll(kind="dots")
+    a, b, c = (o.id for o in poll.options)
+    login(client, make_user())
+    page = parse(client.get(f"/polls/{poll.id}"))
+    assert page.find("div", id="vote-errors") is None
+    assert page.one("output", id="points-total").text() == "Points given: 0 of 10."
+
+    response = vote(client, poll, {f"points-{a}": "8", f"points-{b}": "5", f"points-{c}": ""})
+    assert response.status_code == 400
+    page = parse(response)
+    assert page.one("title").text().startswith("Error: ")
+    summary = page.one("div", id="vote-errors")
+    assert summary.get("tabindex") == "-1" and summary.get("autofocus") is not None
+    links = summary.find_all("a")
+    assert [link.text() for link in links] == ["You gave 13 points: spread at most 10."]
+    assert links[0].get("href") == f"#points-{a}" and page.by_id(f"points-{a}").tag == "input"
+    total = page.one("output", id="points-total")
+    assert total.text() == "Points given: 13 of 10. More than you have: take some away."
+    for option_id in (a, b, c):
+        field = page.by_id(f"points-{option_id}")
+        assert {"points-total-text", "choice-error"} <= described_by(field)
+        assert page.by_id("choice-error")
+
+
+def test_a_field_error_is_tied_to_its_controls_and_linked_from_the_summary(client, make_user, make_poll):
+    poll = make_poll(kind="score")
+    a, b = poll.options[0].id, poll.options[1].id
+    login(client, make_user())
+    response = vote(client, poll, {f"score-{a}": "9", f"score-{b}": "2"})
+    assert response.status_code == 400
+    page = parse(response)
+    link = page.one("div", id="vote-errors").one("a")
+    assert link.get("href") == f"#score-{a}-1" and page.by_id(f"score-{a}-1")
+    for value in range(1, 6):
+        radio = page.by_id(f"score-{a}-{value}")
+        assert described_by(radio) == {f"score-{a}-error"} and radio.get("aria-invalid") == "true"
+    assert page.by_id(f"score-{b}-2").get("aria-invalid") is None
+    assert "checked" in page.by_id(f"score-{b}-2").attrs  # what was chosen stays chosen
+
+
+def test_a_ballot_wide_error_is_read_with_every_option(client, make_user, make_poll):
+    poll = make_poll(kind="single")
+    login(client, make_user())
+    page = parse(vote(client, poll, {}))
+    assert page.one("div", id="vote-errors").one("a").get("href") == f"#option-{poll.options[0].id}"
+    for option in poll.options:
+        box = page.by_id(f"option-{option.id}")
+        assert described_by(box) == {f"option-{option.id}-about", "choice-error"}
+        assert box.get("aria-invalid") == "true"
+
+
+def test_each_rank_select_is_named_by_its_option_as_a_rank(client, make_user, make_poll):
+    poll = make_poll(kind="ranked")
+    login(client, make_user())
+    page = parse(client.get(f"/polls/{poll.id}"))
+    for option in poll.options:
+        label = page.one("label", **{"for": f"rank-{option.id}"})
+        assert label.text() == f"{option.label} (your rank)"
+        assert described_by(page.by_id(f"rank-{option.id}")) == {f"option-{option.id}-about"}
+
+
+def test_whole_numbers_in_results_are_in_the_readers_locale(app):
+    from flask_babel import force_locale
+
+    from forum.web.polls import figures
+
+    with app.test_request_context():
+        with force_locale("en"):
+            assert figures()["whole"](12345) == "12,345"
+        with force_locale("it"):
+            assert figures()["whole"](12345) == "12.345"
+            assert figures()["percent"](0.5) == "50%"
+
+
+def test_the_breakdown_warning_describes_its_table(client, make_user, make_poll):
+    poll = make_poll(results_shown="live")
+    for _ in range(2):
+        service.cast_vote(make_user(country="DE"), poll, [poll.options[0].id])
+    login(client, poll.consultation.owner)
+    page = parse(client.get(f"/polls/{poll.id}"))
+    regions = page.one("div", class_="poll-breakdowns").find_all("div", class_="table-wrap")
+    assert len(regions) == 2  # by country, by type of organisation
+    for region in regions:
+        warning = page.by_id(next(iter(described_by(region))))
+        assert warning.get("class") == "poll-warning" and "Small groups are not shown." in warning.text()
+        assert region.get("role") == "region" and region.get("tabindex") == "0"
+        assert page.by_id(region.get("aria-labelledby")).tag == "caption"
+
+
+def test_a_rooms_co_moderator_deletes_a_draft_and_returns_to_the_room(client, make_event, make_poll, count):
+    event = make_event()
+    room, other = event.breakout_rooms
+    poll = make_poll(room, status="draft", by=event.test_moderators[1][0])
+    login(client, event.test_moderators[2][0])  # another room's: the draft is not theirs to see
+    assert client.post(f"/polls/{poll.id}/delete").status_code == 404
+    client.post("/logout")
+    login(client, event.test_moderators[1][0])
+    response = client.post(f"/polls/{poll.id}/delete")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/events/{event.id}/rooms/{room.id}#polls")
+    assert count(Poll) == 0

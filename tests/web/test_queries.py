@@ -59,6 +59,27 @@ def test_the_consultation_page_needs_as_many_queries_for_15_threads_as_for_3(
     assert few <= 15
 
 
+def test_a_topic_filter_costs_no_query_more_with_polls_of_every_topic(
+        client, make_user, make_consultation, make_post, count_queries):
+    from forum.services import polls as poll_service
+
+    consultation = make_consultation(topics=2)
+    fill(consultation, 4, make_user, make_post)
+    for topic_id in (None, consultation.topics[0].id, consultation.topics[1].id):
+        poll = poll_service.create_poll(consultation.owner, consultation, {
+            "kind": "single", "question": f"Which for {topic_id}?", "topic_id": topic_id}, ["One", "Two"])
+        poll_service.open_poll(consultation.owner, poll)
+    login(client, make_user())
+    with count_queries() as everything:
+        whole = client.get(f"/consultations/{consultation.id}")
+    with count_queries() as one_topic:
+        filtered = client.get(f"/consultations/{consultation.id}?topic={consultation.topics[1].id}")
+    cards = [len(parse(page).by_id("polls").find_all("li", class_="poll-card")) for page in (whole, filtered)]
+    assert cards == [3, 2]
+    assert len(one_topic) <= len(everything), "\n".join(
+        difflib.unified_diff(shapes(everything), shapes(one_topic), lineterm=""))
+
+
 def test_a_thread_page_needs_as_many_queries_for_30_replies_as_for_2(
         client, make_user, make_post, count_queries):
     short, long = make_post(), make_post()

@@ -356,7 +356,7 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
         "moderation.mute", "moderation.unmute",
         # The statements board's organisers (settings, opening, seed statements) and moderators.
         "opinion.settings", "opinion.change_status", "opinion.seed", "opinion.moderate",
-        "polls.new_in_consultation", "polls.new_in_room", "polls.edit", "polls.manage",
+        "polls.new_in_consultation", "polls.new_in_room", "polls.edit", "polls.manage", "polls.delete",
     }
     writes = {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in (rule.methods or ())}
     counted = {endpoint for endpoint in writes
