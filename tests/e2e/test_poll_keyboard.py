@@ -215,14 +215,14 @@ def test_a_ranked_choice_poll_by_keyboard_alone_and_a_refusal_leads_to_its_field
     # Refused: the error summary has the focus, and says what to correct.
     summary = page.locator("#vote-errors")
     expect(summary).to_be_focused()
-    expect(summary).to_contain_text("Two options have the same rank (1st)")
+    expect(summary).to_contain_text("Give each option a different rank.")
     expect(page).to_have_title(re.compile(r"^Error: "))
     if javascript:
         page.keyboard.press("Tab")
         expect(focused(page)).to_have_attribute("data-error-link", "")
         page.keyboard.press("Enter")
         expect(focused(page)).to_have_id(f"rank-{ids[1]}")
-        expect(focused(page)).to_have_accessible_description(re.compile("Two options have the same rank"))
+        expect(focused(page)).to_have_accessible_description(re.compile("Give each option a different rank"))
     else:
         page.locator(f"#rank-{ids[1]}").focus()  # a screen reader's own jump to the invalid field
     expect(focused(page)).to_have_value("1")  # what was chosen is kept

@@ -425,7 +425,7 @@ def test_a_refused_vote_leads_with_a_focused_summary_linking_to_each_field(clien
     summary = page.one("div", id="vote-errors")
     assert summary.get("tabindex") == "-1" and summary.get("autofocus") is not None
     links = summary.find_all("a")
-    assert [link.text() for link in links] == ["You gave 13 points: spread at most 10."]
+    assert [link.text() for link in links] == ["You gave 13 points: spread at most 10 points."]
     assert links[0].get("href") == f"#points-{a}" and page.by_id(f"points-{a}").tag == "input"
     total = page.one("output", id="points-total")
     assert total.text() == "Points given: 13 of 10. More than you have: take some away."
