@@ -38,6 +38,7 @@ from forum.models.events import Moderator
 from forum.models.posts import Stance
 from forum.rendering import markdown_to_text
 from forum.services import rooms as room_service
+from forum.services import stances
 
 CSS_PATH = Path(__file__).resolve().parents[2] / "static" / "css" / "report.css"
 TOP_ENDORSED = {"topic": 5, "room": 3}
@@ -259,31 +260,28 @@ def _section(place: Topic | Room, posts: list[Post], replied: set[int]) -> Secti
         most_endorsed=[Endorsed(author_label(p.author), organisation_label(p.author, p), p.endorsement_count,
                                 _excerpt(plain_text(p.body_html))) for p in endorsed],
         digest=digest(sources), open_questions=open_questions(sources),
-        stances=_stances(posts) if kind == "topic" and place.is_proposal else None)
+        stances=_stances(place) if kind == "topic" and place.is_proposal else None)
 
 
-def _stances(posts: list[Post]) -> StanceSummary:
-    """Counted as on the consultation page: responses with a stance (the report's posts are
-    neither hidden nor deleted), by their authors' country and type of organisation."""
+def _stances(topic) -> StanceSummary:
+    """The proposal's stances as its consultation page counts them (services.stances): per
+    stance, and by the authors' country and type of organisation."""
     codes = [s.value for s in Stance]
-    taking = [p for p in posts if p.parent_id is None and p.stance is not None]
-    per_stance = Counter(p.stance.value for p in taking)
-    total = len(taking)
-    rows = [Row(label("stance", code), per_stance[code], per_stance[code] / total if total else None)
+    table = stances.stance_tables(topic.consultation, [topic.id])[topic.id]
+    total = table.total
+    rows = [Row(label("stance", code), table.counts[code], table.counts[code] / total if total else None)
             for code in codes]
 
-    def groups(name_of) -> list[StanceGroup]:
-        counted: dict[str, Counter] = defaultdict(Counter)
-        for p in taking:
-            counted[name_of(p.author)][p.stance.value] += 1
-        found = [StanceGroup(name, [c[code] for code in codes], sum(c.values())) for name, c in counted.items()]
+    def groups(kind: str, name_of) -> list[StanceGroup]:
+        found = [StanceGroup(name_of(row.code) if row.code else _("Not stated"), [row.counts[code] for code in codes],
+                             row.total) for row in table.by[kind]]
         return sorted(found, key=lambda g: (-g.total, g.label))
 
     return StanceSummary(
         chart=Chart("stances", _("Stances on the proposal"), _("Stance"), _("Responses"), rows),
         headings=[label("stance", code) for code in codes],
-        by_country=groups(lambda u: _country_name(u.country) if u.country else _("Not stated")),
-        by_organisation_type=groups(lambda u: u.organisation_type_label or _("Not stated")))
+        by_country=groups("country", _country_name),
+        by_organisation_type=groups("organisation_type", lambda code: label("organisation_type", code)))
 
 
 def _moderators(scope: Scope, sections: list[Section]) -> list[tuple[str, list[str]]]:
