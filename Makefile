@@ -31,7 +31,7 @@ translations:
 
 # After adding or changing user-facing strings: refresh the catalogues, then translate.
 messages:
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k plural_forms:1,2 --no-location -o forum/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 -k plural_forms:1,2 --no-location -o forum/translations/messages.pot .
 	$(BIN)/pybabel update -w 100 -i forum/translations/messages.pot -d forum/translations
 
 db:

@@ -13,22 +13,24 @@ ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "forum" / "translations" / "it" / "LC_MESSAGES" / "messages.po"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 METHODS = [("forum/**.py", "python"), ("templates/**.html", "jinja2")]
+# The same keywords as `make messages` (Makefile): with plurals, and with a context.
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,
-            "plural_forms": (1, 2)}
+            "lazy_ngettext": (1, 2), "lazy_pgettext": ((1, "c"), 2), "plural_forms": (1, 2)}
 
 
-def source_messages() -> set[str | tuple[str, str]]:
+def source_messages() -> set[tuple]:
+    """(context, id) of every marked string; an id is a (singular, plural) pair for plurals."""
     found = set()
-    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+    for _filename, _lineno, message, _comments, context in extract_from_dir(
             str(ROOT), method_map=METHODS, keywords=KEYWORDS):
-        found.add(message if isinstance(message, str) else tuple(message))
+        found.add((context, message if isinstance(message, str) else tuple(message)))
     return found
 
 
 @pytest.fixture(scope="module")
 def catalogue():
     with CATALOGUE.open("rb") as f:
-        return {m.id if isinstance(m.id, str) else tuple(m.id): m for m in read_po(f) if m.id}
+        return {(m.context, m.id if isinstance(m.id, str) else tuple(m.id)): m for m in read_po(f) if m.id}
 
 
 def test_every_marked_string_is_translated_into_italian(catalogue):
@@ -44,7 +46,7 @@ def test_every_marked_string_is_translated_into_italian(catalogue):
 def test_translations_keep_their_placeholders(catalogue):
     wrong = []
     for key, message in catalogue.items():
-        ids = key if isinstance(key, tuple) else (key,)
+        ids = key[1] if isinstance(key[1], tuple) else (key[1],)
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         expected = set(PLACEHOLDER.findall(ids[-1]))
         for translated in strings:

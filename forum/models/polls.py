@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -44,10 +45,12 @@ class PollStatus(str, enum.Enum):
     CLOSED = "closed"  # closed by hand
 
 
+# With a context: a poll's state agrees with its noun where languages give them genders
+# ("sondaggio aperto", not the consultation's "aperta").
 POLL_STATUS_LABELS = {
-    PollStatus.DRAFT: _l("Draft"),
-    PollStatus.OPEN: _l("Open"),
-    PollStatus.CLOSED: _l("Closed"),
+    PollStatus.DRAFT: lazy_pgettext("poll", "Draft"),
+    PollStatus.OPEN: lazy_pgettext("poll", "Open"),
+    PollStatus.CLOSED: lazy_pgettext("poll", "Closed"),
 }
 
 

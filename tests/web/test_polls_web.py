@@ -175,7 +175,7 @@ def test_the_score_form_shows_the_words_of_the_scale(client, make_user, make_pol
 def test_a_multiple_choice_form_says_the_maximum(client, make_user, make_poll):
     poll = make_poll(kind="multiple", max_choices=2)
     login(client, make_user())
-    assert parse(client.get(f"/polls/{poll.id}")).by_id("vote-hint").text() == "Choose up to 2 options."
+    assert parse(client.get(f"/polls/{poll.id}")).by_id("vote-hint").text() == "Choose at most 2 options."
 
 
 @pytest.mark.parametrize(("kind", "data", "error_id", "message"), [
