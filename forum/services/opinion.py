@@ -326,24 +326,21 @@ def request_recompute(board: OpinionBoard) -> None:
 
 def matrix(board: OpinionBoard) -> tuple[list[tuple[int, int, int]], dict[int, tuple[str, str]]]:
     """The votes on the board's published statements as (participant key, statement id,
-    value), and each participant's (country, organisation type)."""
-    rows = db.session.execute(
-        select(StatementVote.user_id, StatementVote.statement_id, StatementVote.value, User.country,
-               User.organisation_type)
+    value), and each participant's (country, organisation type). Plain rows from the
+    connection (no ORM row processing: 180,000 votes are most of the job's reading), and the
+    voters' profiles once each rather than joined to every vote."""
+    connection = db.session.connection()
+    rows = connection.execute(
+        select(StatementVote.user_id, StatementVote.statement_id, StatementVote.value)
         .join(Statement, Statement.id == StatementVote.statement_id)
-        .join(User, User.id == StatementVote.user_id)
-        .where(StatementVote.board_id == board.id, Statement.status == StatementStatus.PUBLISHED)
-        .order_by(StatementVote.user_id, StatementVote.statement_id)).all()
-    keys: dict[int, int] = {}
-    groups_of: dict[int, tuple[str, str]] = {}
-    votes = []
-    for user_id, statement_id, value, country, organisation_type in rows:
-        key = keys.get(user_id)
-        if key is None:
-            key = keys[user_id] = participant_key(board, user_id)
-            groups_of[key] = (country or "", organisation_type or "")
-        votes.append((key, statement_id, value))
-    return votes, groups_of
+        .where(StatementVote.board_id == board.id, Statement.status == StatementStatus.PUBLISHED)).all()
+    voters = {user_id for user_id, _statement_id, _value in rows}
+    keys = {user_id: participant_key(board, user_id) for user_id in voters}
+    groups_of = {keys[user_id]: (country or "", organisation_type or "")
+                 for user_id, country, organisation_type in connection.execute(
+                     select(User.id, User.country, User.organisation_type).where(User.id.in_(voters)))} \
+        if voters else {}
+    return [(keys[user_id], statement_id, value) for user_id, statement_id, value in rows], groups_of
 
 
 def recompute_map(board_id: int) -> bool:

@@ -26,7 +26,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 MIN_VOTES = 7            # votes placed before someone is on the map (Pol.is: 7, or all statements if fewer)
 K_RANGE = (2, 5)         # candidate numbers of opinion groups (Pol.is: 2..5)
@@ -91,6 +91,17 @@ def _two_prop_test(success_in: np.ndarray, success_out: np.ndarray, n_in: np.nda
 
 # --- compute() -----------------------------------------------------------------------------
 
+_controller: list[ThreadpoolController] = []
+
+
+def _thread_pools() -> ThreadpoolController:
+    """The process's native thread pools (OpenMP, BLAS), found once: looking for them scans
+    every loaded library, which cost a tenth of a second per computation."""
+    if not _controller:
+        _controller.append(ThreadpoolController())
+    return _controller[0]
+
+
 def compute(votes: Iterable[tuple[int, int, int]], groups_of: Mapping[int, tuple[str, str]] | None = None,
             *, min_votes: int = MIN_VOTES, seed: int = 0) -> dict:
     """The opinion map of a vote matrix (docs/opinion-map.md describes every key).
@@ -103,7 +114,7 @@ def compute(votes: Iterable[tuple[int, int, int]], groups_of: Mapping[int, tuple
     Runs numpy's and scikit-learn's native code on one thread: the job worker that calls it
     shares the machine with the web server, and on a busy machine OpenMP threads made k-means
     ten times slower, not faster (bench/README.md)."""
-    with threadpool_limits(limits=1):
+    with _thread_pools().limit(limits=1):
         return _compute(votes, groups_of or {}, min_votes, seed)
 
 
