@@ -1,0 +1,49 @@
+"""Who reads a poll's results is nobody's business, and only those allowed are ever in a
+results stream's room: no presence on `poll:` streams, the permission checked before the
+socket joins the room, and a reader who loses access stops getting the poll's streams."""
+from __future__ import annotations
+
+from forum.extensions import socketio
+from forum.presence import presence
+from forum.realtime import handlers
+from forum.services import events
+from forum.services.poll_events import breakdown_stream, results_stream
+from tests.realtime.test_poll_sockets import new_poll, option_ids, scene, vote  # noqa: F401
+
+
+def test_a_results_stream_has_no_presence(db, scene, presence_announcements):  # noqa: F811
+    poll = new_poll(scene.mo_user, scene.room, results_shown="after_vote")
+    db.session.commit()
+    assert vote(scene.amina, poll, [option_ids(poll)[0]])["ok"]
+    stream = results_stream(poll)
+    joined = scene.amina.join(stream, last_seq=0)
+    assert joined["ok"] and "presence" not in joined  # (after_vote: being there says one voted)
+    assert scene.mo.join(stream)["ok"] and scene.mo.join(breakdown_stream(poll))["ok"]
+    assert not [s for s in presence_announcements if s.startswith("poll:")]
+    assert presence.summary(stream)["users"] == [] and presence.summary(breakdown_stream(poll))["users"] == []
+    scene.amina.emit("leave", {"stream": stream})
+    scene.mo.disconnect()
+    assert not [s for s in presence_announcements if s.startswith("poll:")]
+    assert scene.amina.received("presence") == []
+    # The room's own stream keeps its presence.
+    assert "presence" in scene.amina.join(events.room_stream(scene.room))
+
+
+def test_a_refused_join_is_never_in_the_room(db, scene, monkeypatch):  # noqa: F811
+    """A broadcast sent while the join is being checked does not reach a socket that is then
+    refused (the check comes before the room is joined)."""
+    poll = new_poll(scene.mo_user, scene.room, results_shown="after_close")
+    db.session.commit()
+    stream = results_stream(poll)
+    checked = handlers._access
+
+    def access_with_a_broadcast(name):
+        socketio.emit("event", {"stream": name, "type": "poll.results", "data": {"secret": True}}, to=name)
+        return checked(name)
+
+    monkeypatch.setattr(handlers, "_access", access_with_a_broadcast)
+    refused = scene.amina.join(stream, last_seq=0)
+    assert refused["ok"] is False and refused["error"]["code"] == 404
+    assert [e for e in scene.amina.events() if e["stream"] == stream] == []
+    # Its manager, allowed, joins as before.
+    assert scene.mo.join(stream, last_seq=0)["ok"]
