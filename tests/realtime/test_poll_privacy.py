@@ -47,3 +47,70 @@ def test_a_refused_join_is_never_in_the_room(db, scene, monkeypatch):  # noqa: F
     assert [e for e in scene.amina.events() if e["stream"] == stream] == []
     # Its manager, allowed, joins as before.
     assert scene.mo.join(stream, last_seq=0)["ok"]
+
+
+def poll_events_of(socket, stream):
+    return [e for e in socket.events() if e["stream"] == stream]
+
+
+def test_a_removed_co_moderator_stops_getting_the_breakdown(db, scene):  # noqa: F811
+    from forum.services import event_setup
+
+    poll = new_poll(scene.mo_user, scene.room)
+    db.session.commit()
+    stream = breakdown_stream(poll)
+    assert scene.mo.join(stream, last_seq=0)["ok"]  # unpublished: its managers only
+    assert scene.mo.join(results_stream(poll), last_seq=0)["ok"]
+    assert vote(scene.amina, poll, [option_ids(poll)[0]])["ok"]
+    assert [e["type"] for e in poll_events_of(scene.mo, stream)] == ["poll.breakdown"]
+
+    room = scene.room
+    [moderator] = [m for m in room.moderators if m.user_id == scene.mo_user.id]
+    event_setup.remove_moderator(room.event.owner, moderator)
+    db.session.commit()
+    assert {"stream": stream} in scene.mo.received("rejoin")
+    assert scene.mo.join(stream)["ok"] is False  # asked to join again, and refused
+
+    assert vote(scene.bea, poll, [option_ids(poll)[1]])["ok"]
+    assert poll_events_of(scene.mo, stream) == []
+
+
+def test_a_participant_moved_out_of_a_room_stops_getting_its_poll_results(db, scene):  # noqa: F811
+    from forum.models import EventMember
+    from forum.services import event_setup
+
+    poll = new_poll(scene.mo_user, scene.room)
+    db.session.commit()
+    stream = results_stream(poll)
+    assert scene.amina.join(stream, last_seq=0)["ok"]
+    assert scene.bea.join(stream, last_seq=0)["ok"]
+    assert vote(scene.bea, poll, [option_ids(poll)[0]])["ok"]
+    assert [e["type"] for e in poll_events_of(scene.amina, stream)] == ["poll.results"]
+
+    event = scene.room.event
+    member = db.session.query(EventMember).filter_by(event_id=event.id, user_id=scene.amina_user.id).one()
+    event_setup.assign_member(event.owner, member, None)  # out of the room
+    db.session.commit()
+    assert {"stream": stream} in scene.amina.received("rejoin")
+    assert scene.amina.join(stream)["ok"] is False
+    assert scene.bea.join(stream)["ok"]  # Bea, still in the room, joins again
+
+    assert vote(scene.bea, poll, [option_ids(poll)[1]])["ok"]
+    assert poll_events_of(scene.amina, stream) == []
+    assert [e["type"] for e in poll_events_of(scene.bea, stream)][-1:] == ["poll.results"]
+
+
+def test_a_consultation_becoming_members_only_reauthorises_its_polls_streams(db, make_user, make_consultation,
+                                                                             connect):
+    owner = make_user("organiser")
+    consultation = make_consultation(owner)
+    poll = new_poll(owner, consultation)
+    db.session.commit()
+    assert events.poll_streams_of(events.consultation_stream(consultation)) == [
+        results_stream(poll), breakdown_stream(poll)]
+    assert events.poll_streams_of(f"{events.consultation_stream(consultation)}:other") == []
+    reader = connect()  # anonymous: reads a public consultation's live results
+    assert reader.join(results_stream(poll), last_seq=0)["ok"]
+    events.reauthorise_stream_after_commit(events.consultation_stream(consultation))
+    db.session.commit()
+    assert {"stream": results_stream(poll)} in reader.received("rejoin")
