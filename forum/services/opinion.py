@@ -161,11 +161,17 @@ def _normalised(text: str) -> str:
     return " ".join(text.casefold().split()).rstrip(".!?…")
 
 
-def _clean_statement(board: OpinionBoard, text: str) -> str:
+def _clean_statement(board: OpinionBoard, text: str, author: User) -> str:
+    """The statement's text, cleaned; refused if the board shows it already. Compared only
+    with what its author may read (published statements, and their own not rejected): the
+    refusal must not tell anyone that someone else's statement waits for approval or was
+    hidden."""
     text = clean_text(text, field="text", max_length=STATEMENT_MAX, required=True)
     wanted = _normalised(text)
     others = db.session.scalars(select(Statement.text).where(
-        Statement.board_id == board.id, Statement.status != StatementStatus.REJECTED))
+        Statement.board_id == board.id,
+        or_(Statement.status == StatementStatus.PUBLISHED,
+            (Statement.author_id == author.id) & (Statement.status != StatementStatus.REJECTED))))
     if any(_normalised(other) == wanted for other in others):
         raise ValidationError(_l("This statement is already on the board."), field="text")
     return text
@@ -176,7 +182,7 @@ def add_seed_statement(actor: User, board: OpinionBoard, text: str) -> Statement
     _require_manager(actor, board.consultation)
     if board.status is BoardStatus.CLOSED:
         raise PermissionDenied(_l("This board is closed."))
-    statement = Statement(board=board, author=actor, text=_clean_statement(board, text), seed=True,
+    statement = Statement(board=board, author=actor, text=_clean_statement(board, text, actor), seed=True,
                           status=StatementStatus.PUBLISHED)
     db.session.add(statement)
     db.session.flush()
@@ -190,7 +196,7 @@ def submit_statement(actor: User, board: OpinionBoard, text: str) -> Statement:
         if board.status is not BoardStatus.OPEN:
             raise PermissionDenied(_l("This board is not taking statements at the moment."))
         raise PermissionDenied()
-    text = _clean_statement(board, text)
+    text = _clean_statement(board, text, actor)
     moderator = permissions.can_moderate_statements(actor, board)
     status = StatementStatus.PENDING if board.premoderated and not moderator else StatementStatus.PUBLISHED
     statement = Statement(board=board, author=actor, text=text, status=status)
@@ -286,15 +292,28 @@ def vote(actor: User, statement: Statement, value: Any) -> StatementVote:
     return existing
 
 
+CHANGE_ATTEMPTS = 5  # a vote changed by another request meanwhile is read again this many times
+
+
 def _change(existing: StatementVote, statement: Statement, value: int) -> StatementVote:
-    if existing.value == value:
-        return existing  # the same vote again: nothing changes
-    _count(statement, existing.value, -1)
-    _count(statement, value, +1)
-    existing.value = value
-    db.session.flush()
-    _matrix_changed(statement.board)
-    return existing
+    """Change a vote and move one count from its old value to the new. The change is a
+    compare-and-swap (UPDATE ... WHERE value = the value read): when the same person's other
+    request changed the vote in between (two clicks at once), nothing is written, the vote is
+    read again, and the counts move from the value actually stored, so they never drift."""
+    for _attempt in range(CHANGE_ATTEMPTS):
+        old = existing.value
+        if old == value:
+            return existing  # the same vote again: nothing changes
+        swapped = db.session.execute(
+            update(StatementVote).where(StatementVote.id == existing.id, StatementVote.value == old)
+            .values(value=value).execution_options(synchronize_session=False)).rowcount
+        db.session.expire(existing, ["value"])
+        if swapped:
+            _count(statement, old, -1)
+            _count(statement, value, +1)
+            _matrix_changed(statement.board)
+            return existing
+    raise Conflict(_l("Your vote was changed at the same moment. Please vote again."))
 
 
 def _count(statement: Statement, value: int, delta: int) -> None:
