@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,7 @@ STATEMENT_MAX = 280
 PROMPT_MAX = 300
 REASON_MAX = 300
 MIN_VOTES = 7  # a participant is placed on the map from this many votes (opinion_map.compute)
+MAP_MIN_GROUP = 5  # opinion_map.MIN_GROUP: the fewest people in an opinion group or a make-up's cell
 VALUES = {"agree": 1, "disagree": -1, "pass": 0}
 VALUE_NAMES = {value: name for name, value in VALUES.items()}
 
@@ -396,6 +398,46 @@ def map_message(board_id: int, version: int, result: dict[str, Any]) -> dict[str
             "groups": [{"label": g["label"], "size": g["size"]} for g in result.get("groups", [])]}
 
 
+# --- What readers may see of a map ----------------------------------------------------------
+
+def pooled(counts: Mapping[str, int], already: int = 0) -> tuple[dict[str, int], int]:
+    """A group's make-up ({code: people}) with the codes of fewer than MAP_MIN_GROUP people pooled:
+    ({code: people} of the others, most first, then by code; the pooled people, plus
+    `already` pooled)."""
+    kept = {code: int(n) for code, n in sorted(counts.items(), key=lambda i: (-i[1], i[0])) if n >= MAP_MIN_GROUP}
+    return kept, int(already) + sum(int(n) for n in counts.values() if n < MAP_MIN_GROUP)
+
+
+def readable(stored: dict | None) -> dict | None:
+    """A stored map as readers may see it, whenever it was computed: no opinion group of fewer
+    than MAP_MIN_GROUP people (a map computed before the rule had them: such a group leaves the
+    groups and the agree shares, and its members stay on the map without a group), and each
+    group's make-up pooled below MAP_MIN_GROUP. A map computed now is returned as it is."""
+    if not stored:
+        return stored
+    groups = stored.get("groups") or []
+    if all(g.get("size", 0) >= MAP_MIN_GROUP and "countries_pooled" in g for g in groups):
+        return stored
+    kept = [g for g in groups if g.get("size", 0) >= MAP_MIN_GROUP]
+    ids = {str(g["id"]) for g in kept}
+    out = dict(stored)
+    out["groups"] = []
+    for g in kept:
+        countries, countries_pooled = pooled(g.get("countries") or {}, g.get("countries_pooled", 0))
+        types, types_pooled = pooled(g.get("organisation_types") or {}, g.get("organisation_types_pooled", 0))
+        out["groups"].append({**g, "countries": countries, "countries_pooled": countries_pooled,
+                              "organisation_types": types, "organisation_types_pooled": types_pooled})
+    out["k"] = len(kept)
+    out["points"] = [{**p, "group": p.get("group") if str(p.get("group")) in ids else None}
+                     for p in stored.get("points") or ()]
+    for name in ("consensus", "consensus_disagree", "divisive"):
+        out[name] = [{**item, "agree_by_group": {g: v for g, v in (item.get("agree_by_group") or {}).items()
+                                                 if g in ids}}
+                     for item in stored.get(name) or ()]
+    return out
+
+
+
 # --- What the page shows -----------------------------------------------------------------
 
 @dataclass
@@ -404,6 +446,7 @@ class MapView:
     map: dict[str, Any] | None
     statements: dict[int, Statement] = field(default_factory=dict)
     me: int | None = None  # the reader's pseudonym, to highlight their point
+    min_group: int = MAP_MIN_GROUP  # make-ups pool the countries and types below it
 
     @property
     def groups(self) -> list[dict[str, Any]]:
@@ -430,6 +473,8 @@ class MapView:
         """Each group's mean position (where its letter is drawn), by group id as text."""
         sums: dict[str, list[float]] = {}
         for point in self.points:
+            if point.get("group") is None:  # placed, in no group (docs/opinion-map.md)
+                continue
             total = sums.setdefault(str(point["group"]), [0.0, 0.0, 0])
             total[0] += point["x"]
             total[1] += point["y"]
@@ -464,7 +509,7 @@ class MapView:
 def map_view(actor: User, board: OpinionBoard, statements: list[Statement] | None = None) -> MapView:
     statements = published(board) if statements is None else statements
     me = participant_key(board, actor.id) if actor is not None and actor.is_authenticated else None
-    return MapView(map=board.map, statements={s.id: s for s in statements}, me=me)
+    return MapView(map=readable(board.map), statements={s.id: s for s in statements}, me=me)
 
 
 def voters(board: OpinionBoard) -> int:
