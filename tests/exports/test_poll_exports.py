@@ -25,6 +25,8 @@ from tests.factories import login
 SECRET_NAMES = ("Sigrid Secretvoter", "Tomas Hushvoter", "Ursula Quietvoter")
 SECRET_ORGANISATION = "Covert Cooperative"
 
+HIDDEN = "Not shown: fewer than 5 voters, or hidden with smaller groups so that none can be worked out."
+
 
 def make_poll(owner, question, kind, options, *, consultation=None, topic=None, room=None, position=0,
               status="open", results_shown="after_close", **settings):
@@ -152,8 +154,8 @@ def test_markdown_report_has_a_section_per_poll_with_its_figures(setup):
     assert "| DE | 6 | 67% | 33% | 0% |" not in single  # countries are named
     assert "| Germany | 6 | 67% | 33% | 0% |" in single
     # Hidden groups say neither their figures nor their number of voters, and come last.
-    assert "| France | Not shown: fewer than 5 voters, or hidden with smaller groups so that none can be worked out. |  |  |  |" in single
-    assert "| Italy | Not shown: fewer than 5 voters, or hidden with smaller groups so that none can be worked out. |  |  |  |" in single
+    assert f"| France | {HIDDEN} |  |  |  |" in single
+    assert f"| Italy | {HIDDEN} |  |  |  |" in single
     assert single.index("| Germany | 6 |") < single.index("| France |") < single.index("| Italy |")
     assert "| Italy | 5 |" not in single and "| France | 1 |" not in single
     # By type: NGO 7 (DE 6 + FR 1): Training 4, Wages 2, Housing 1; business 5: Wages 3, Housing 2.
@@ -166,7 +168,7 @@ def test_markdown_report_has_a_section_per_poll_with_its_figures(setup):
     assert "| Option | Ratings | Mean | 1 (Not at all) | 2 | 3 | 4 | 5 (Fully) |" in score
     assert "| Apprenticeships | 3 | 4.0 | 0 | 0 | 1 | 1 | 1 |" in score
     assert "| Tax credits | 2 | 3.0 | 0 | 1 | 0 | 1 | 0 |" in score
-    assert "| Luxembourg | Not shown: fewer than 5 voters, or hidden with smaller groups so that none can be worked out. |  |  |" in score
+    assert f"| Luxembourg | {HIDDEN} |  |  |" in score
 
     ranked = section(markdown, "Rank the options")
     assert "| Alpha | 8 | 4 |" in ranked and "| Beta | 6 | 3 |" in ranked and "| Gamma | 4 | 2 |" in ranked
@@ -192,7 +194,7 @@ def test_html_report_draws_each_poll_with_a_table_of_the_same_figures(setup):
     # The longest bar is the most votes' (Wages, 5): 270 units wide, Training's 4/5 of it.
     assert '<rect x="240" y="31" width="270.0"' in figure and '<rect x="240" y="7" width="216.0"' in figure
     assert ('<tr class="withheld"><th scope="row">France</th>'
-            '<td colspan="4">Not shown: fewer than 5 voters, or hidden with smaller groups so that none can be worked out.</td></tr>') in figure
+            f'<td colspan="4">{HIDDEN}</td></tr>') in figure
 
 
 def test_pdf_report_holds_the_polls(setup, tmp_path):

@@ -286,7 +286,8 @@ def test_the_breakdown_names_groups_and_suppresses_small_ones(app, client, make_
     # France (2) and Austria (1) are hidden, and Italy (5) with them, so that the 3 cannot be
     # worked out from the whole: none of them says how many voters it has.
     table = breakdowns.find_all("table")[0]
-    rows = {row.one("th").text(): [cell.text() for cell in row.find_all("td")] for row in table.one("tbody").find_all("tr")}
+    rows = {row.one("th").text(): [cell.text() for cell in row.find_all("td")]
+            for row in table.one("tbody").find_all("tr")}
     assert list(rows) == ["Germany", "Austria", "France", "Italy"]
     assert rows["Germany"][0] == "6"
     for hidden in ("Austria", "France", "Italy"):
