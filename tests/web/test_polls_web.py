@@ -51,6 +51,16 @@ def test_an_organiser_creates_a_score_poll_from_the_consultation(client, make_co
     assert page.by_id(f"topic-{consultation.topics[1].id}").one("a", href=f"/polls/{poll.id}")
 
 
+def test_the_anonymous_choice_warns_that_live_results_show_each_vote_as_it_arrives(client, make_consultation):
+    consultation = make_consultation()
+    login(client, consultation.owner)
+    page = parse(client.get(f"/consultations/{consultation.id}/polls/new"))
+    box = page.control("anonymous")
+    hint = page.by_id(box.get("aria-describedby"))
+    assert "each new vote shows in them as it arrives" in hint.text()
+    assert "show the results after the poll closes" in hint.text()
+
+
 @pytest.mark.parametrize(("data", "field", "message"), [
     ({"options": "Only one"}, "options", "Give from 2 to 20 options."),
     ({"question": ""}, "question", "Write the question first."),
