@@ -26,8 +26,9 @@ from forum.exports.scope import Scope
 from forum.extensions import db
 from forum.i18n import label
 from forum.models.opinion import BoardStatus, OpinionBoard, Statement, StatementStatus
+from forum.services import opinion as board_service
 
-MIN_CELL = 5  # a country or organisation type with fewer participants in a group is pooled
+MIN_CELL = board_service.MAP_MIN_GROUP  # a country or organisation type with fewer participants in a group is pooled
 # Okabe-Ito's colour-blind-safe hues, darkened to at least 3:1 against white (WCAG 1.4.11);
 # each group also has its own marker shape, and the map's figures are in a table.
 GROUP_COLOURS = ("#0072B2", "#B84A00", "#00795A", "#A3487E", "#6B6400")
@@ -110,14 +111,15 @@ def build_section(scope: Scope, zone: ZoneInfo) -> OpinionSection | None:
     board = board_of(scope)
     if board is None:
         return None
-    found = board.map or {}
+    found = board_service.readable(board.map) or {}
     texts = _texts(board)
     groups_data = found.get("groups") or []
     placed = found.get("participants", 0)
     groups = [OpinionGroup(
         id=g["id"], label=g["label"], size=g["size"], share=g["size"] / placed if placed else 0.0,
-        countries=_make_up(g.get("countries") or {}, "country"),
-        organisation_types=_make_up(g.get("organisation_types") or {}, "organisation_type"),
+        countries=_make_up(g.get("countries") or {}, "country", g.get("countries_pooled", 0)),
+        organisation_types=_make_up(g.get("organisation_types") or {}, "organisation_type",
+                                    g.get("organisation_types_pooled", 0)),
         representative=[Representative(texts[r["statement_id"]], r["direction"],
                                        (r["agree"] if r["direction"] == "agree" else r["disagree"]) or 0.0,
                                        r["votes"])
@@ -139,8 +141,8 @@ def build_section(scope: Scope, zone: ZoneInfo) -> OpinionSection | None:
     )
 
 
-def _make_up(counts: Mapping[str, int], kind: str) -> MakeUp:
-    kept, pooled = _pooled_counts(counts)
+def _make_up(counts: Mapping[str, int], kind: str, already: int = 0) -> MakeUp:
+    kept, pooled = _pooled_counts(counts, already)
     rows = [(label(kind, code) if code else _("Not stated"), n) for code, n in kept.items()]
     if pooled:
         rows.append((_("Others (fewer than %(min)d each)", min=MIN_CELL), pooled))
@@ -264,6 +266,9 @@ def map_svg(section: OpinionSection) -> Markup:
              f'<line x1="{pad}" y1="{size / 2}" x2="{size - pad}" y2="{size / 2}" stroke="#e2e2e2"/>']
     for x, y, g in section.points:
         sx, sy = at(x, y)
+        if g is None:  # placed, in no group (a map computed before groups had at least 5 people)
+            parts.append(f'<circle cx="{sx}" cy="{sy}" r="2.4" fill="#6b6b6b"/>')
+            continue
         parts.append(_marker(GROUP_SHAPES[g % len(GROUP_SHAPES)], sx, sy, GROUP_COLOURS[g % len(GROUP_COLOURS)]))
     for group in section.groups:
         members = [(x, y) for x, y, g in section.points if g == group.id]
@@ -286,9 +291,8 @@ def map_svg(section: OpinionSection) -> Markup:
 
 # --- The JSON export's "opinion_map" ---------------------------------------------------------
 
-def _pooled_counts(counts: Mapping[str, int]) -> tuple[dict[str, int], int]:
-    kept = {code: n for code, n in sorted(counts.items(), key=lambda i: (-i[1], i[0])) if n >= MIN_CELL}
-    return kept, sum(n for n in counts.values() if n < MIN_CELL)
+def _pooled_counts(counts: Mapping[str, int], already: int = 0) -> tuple[dict[str, int], int]:
+    return board_service.pooled(counts, already)
 
 
 def map_json(scope: Scope) -> dict | None:
@@ -300,7 +304,7 @@ def map_json(scope: Scope) -> dict | None:
     if board is None:
         return None
     texts = _texts(board)
-    found = board.map or {}
+    found = board_service.readable(board.map) or {}
 
     def statement(item: dict, **extra) -> dict:
         sid = item["statement_id"]
@@ -311,8 +315,8 @@ def map_json(scope: Scope) -> dict | None:
 
     groups = []
     for g in found.get("groups") or ():
-        countries, countries_pooled = _pooled_counts(g.get("countries") or {})
-        types, types_pooled = _pooled_counts(g.get("organisation_types") or {})
+        countries, countries_pooled = _pooled_counts(g.get("countries") or {}, g.get("countries_pooled", 0))
+        types, types_pooled = _pooled_counts(g.get("organisation_types") or {}, g.get("organisation_types_pooled", 0))
         groups.append({
             "id": g["id"], "label": g["label"], "size": g["size"],
             "countries": countries, "countries_pooled": countries_pooled,

@@ -354,14 +354,14 @@ def _breakdown_table(poll: Poll, result: dict, labels: dict[int, str]) -> Table:
         headings = [_("Country") if by == "country" else _("Type of organisation"), _("Voters")] + option_headings
     rows = []
     for group in result["groups"]:
-        name, voters = group_label(by, group["code"]), reports.number(group["voters"])
-        if group["suppressed"]:
-            why = (_("Not shown: fewer than %(num)d voters.", num=result["min_group"])
-                   if group["voters"] < result["min_group"]
-                   else _("Not shown, so that a smaller group cannot be worked out from the others."))
-            rows.append(TableRow(name, [voters], withheld=why))
+        name = group_label(by, group["code"])
+        if group["suppressed"]:  # no figure, and not its number of voters either
+            rows.append(TableRow(name, [], withheld=_(
+                "Not shown: fewer than %(num)d voters, or hidden with smaller groups so that none can be worked out.",
+                num=result["min_group"])))
         else:
-            rows.append(TableRow(name, [voters] + _group_cells(poll, group["results"], labels)))
+            rows.append(TableRow(name, [reports.number(group["voters"])]
+                                 + _group_cells(poll, group["results"], labels)))
     note = {
         PollKind.SINGLE: _("Share of the group's voters choosing each option."),
         PollKind.MULTIPLE: _("Share of the group's voters choosing each option."),
@@ -370,10 +370,12 @@ def _breakdown_table(poll: Poll, result: dict, labels: dict[int, str]) -> Table:
         PollKind.DOTS: _("Share of the group's points given to each option."),
     }[poll.kind]
     note += " " + ngettext(
-        "Groups of fewer than %(num)d voter are not shown; when only one group would be hidden, the next "
-        "smallest is hidden too, so that no group can be worked out from the others.",
-        "Groups of fewer than %(num)d voters are not shown; when only one group would be hidden, the next "
-        "smallest is hidden too, so that no group can be worked out from the others.", result["min_group"])
+        "Groups of fewer than %(num)d voter are not shown, nor how many voters they have; the next smallest "
+        "groups are hidden with them until the hidden voters number at least %(num)d, so that no group can be "
+        "worked out from the others.",
+        "Groups of fewer than %(num)d voters are not shown, nor how many voters they have; the next smallest "
+        "groups are hidden with them until the hidden voters number at least %(num)d, so that no group can be "
+        "worked out from the others.", result["min_group"])
     return Table(caption, headings, rows, note=note)
 
 

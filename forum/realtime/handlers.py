@@ -201,7 +201,8 @@ def _announce_presence(stream: str) -> None:
 def on_disconnect(reason=None):
     for stream in _joined.pop(request.sid, set()):
         presence.remove(stream, request.sid)
-        _announce_presence(stream)
+        if not stream.startswith("poll:"):
+            _announce_presence(stream)
     _catching_up.discard(request.sid)
     if current_user.is_authenticated:
         presence.remove_connection(current_user.id, request.sid)
@@ -236,26 +237,38 @@ def on_join(data):
     stream = f"{kind}:{object_id}" + (f":{substream}" if substream else "")
     charge_catch_up()  # 429 with retry_after over this connection's or address's allowance
     with _one_catch_up():
-        # Into the room first, then the check: a change of who may read it that comes in
-        # between empties the room after this join, so it cannot be missed.
-        join_room(stream)
-        try:
-            place = _access(stream)
-        except ServiceError:
-            leave_room(stream)
-            raise
+        place = _enter(stream)
         _joined.setdefault(request.sid, set()).add(stream)
-        presence.add(stream, request.sid, _me())
+        listed = place.poll is None  # who reads a poll's results is nobody's business
+        presence.add(stream, request.sid, _me() if listed else {})
         caught_up = _catch_up_answer(stream, last_seq, "missed")
-    summary = presence.summary(stream)
-    _announce_presence(stream)
     answer = {"ok": True, "stream": stream, "seq": events.latest_seq(stream), **caught_up,
-              "presence": summary, "can_post": _can_post(place),
+              "can_post": _can_post(place),
               # The browser's clock may be off: countdowns are shown relative to this.
               "server_time": utcnow().isoformat()}
+    if listed:
+        answer["presence"] = presence.summary(stream)
+        _announce_presence(stream)
     if place.room is not None:
         answer["room"] = events.room_state(place.room)
     return answer
+
+
+def _enter(stream: str) -> Place:
+    """Check, then join the stream's Socket.IO room, then check again. Only a reader who may
+    read the stream is ever in its room (a refused join catches no broadcast); and a change of
+    who may read it committed between the first check and the join (whose re-authorisation
+    emptied the room before this socket was in it) is caught by the second check, which
+    reads anew."""
+    _access(stream)
+    join_room(stream)
+    try:
+        db.session.flush()  # nothing of this join's own is lost by reading anew
+        db.session.expire_all()
+        return _access(stream)
+    except ServiceError:
+        leave_room(stream)
+        raise
 
 
 @socketio.on("sync")
@@ -276,7 +289,8 @@ def on_leave(data):
         _joined[request.sid].discard(stream)
         leave_room(stream)
         presence.remove(stream, request.sid)
-        _announce_presence(stream)
+        if not stream.startswith("poll:"):
+            _announce_presence(stream)
     return {"ok": True}
 
 

@@ -178,7 +178,28 @@ def created_seq(post: Post | int) -> int | None:
 def reauthorise_stream_after_commit(stream_key: str) -> None:
     """Who may read a stream has narrowed (a consultation became members-only): once the
     change is committed, empty its room and ask every connection that was in it to join
-    again, which checks it anew."""
+    again, which checks it anew. A consultation's or a room's stream takes the results
+    streams of its polls with it (`poll_streams_of`): who may see them follows who may read
+    the place."""
+    _reauthorise_after_commit(stream_key)
+    for poll_stream in poll_streams_of(stream_key):
+        _reauthorise_after_commit(poll_stream)
+
+
+def poll_streams_of(stream_key: str) -> list[str]:
+    """The results and breakdown streams ("poll:<id>", "poll:<id>:breakdown") of the polls of
+    the place that "consultation:<id>" or "room:<id>" names (none for other streams)."""
+    from forum.models.polls import Poll
+
+    parts = stream_key.split(":")
+    if len(parts) != 2 or parts[0] not in ("consultation", "room"):
+        return []
+    column = Poll.consultation_id if parts[0] == "consultation" else Poll.room_id
+    poll_ids = db.session.scalars(select(Poll.id).where(column == int(parts[1])).order_by(Poll.id))
+    return [key for poll_id in poll_ids for key in (f"poll:{poll_id}", f"poll:{poll_id}:breakdown")]
+
+
+def _reauthorise_after_commit(stream_key: str) -> None:
     def reauthorise() -> None:
         connections = presence.connections_in(stream_key)
         socketio.close_room(stream_key)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,7 @@ STATEMENT_MAX = 280
 PROMPT_MAX = 300
 REASON_MAX = 300
 MIN_VOTES = 7  # a participant is placed on the map from this many votes (opinion_map.compute)
+MAP_MIN_GROUP = 5  # opinion_map.MIN_GROUP: the fewest people in an opinion group or a make-up's cell
 VALUES = {"agree": 1, "disagree": -1, "pass": 0}
 VALUE_NAMES = {value: name for name, value in VALUES.items()}
 
@@ -161,11 +163,17 @@ def _normalised(text: str) -> str:
     return " ".join(text.casefold().split()).rstrip(".!?…")
 
 
-def _clean_statement(board: OpinionBoard, text: str) -> str:
+def _clean_statement(board: OpinionBoard, text: str, author: User) -> str:
+    """The statement's text, cleaned; refused if the board shows it already. Compared only
+    with what its author may read (published statements, and their own not rejected): the
+    refusal must not tell anyone that someone else's statement waits for approval or was
+    hidden."""
     text = clean_text(text, field="text", max_length=STATEMENT_MAX, required=True)
     wanted = _normalised(text)
     others = db.session.scalars(select(Statement.text).where(
-        Statement.board_id == board.id, Statement.status != StatementStatus.REJECTED))
+        Statement.board_id == board.id,
+        or_(Statement.status == StatementStatus.PUBLISHED,
+            (Statement.author_id == author.id) & (Statement.status != StatementStatus.REJECTED))))
     if any(_normalised(other) == wanted for other in others):
         raise ValidationError(_l("This statement is already on the board."), field="text")
     return text
@@ -176,7 +184,7 @@ def add_seed_statement(actor: User, board: OpinionBoard, text: str) -> Statement
     _require_manager(actor, board.consultation)
     if board.status is BoardStatus.CLOSED:
         raise PermissionDenied(_l("This board is closed."))
-    statement = Statement(board=board, author=actor, text=_clean_statement(board, text), seed=True,
+    statement = Statement(board=board, author=actor, text=_clean_statement(board, text, actor), seed=True,
                           status=StatementStatus.PUBLISHED)
     db.session.add(statement)
     db.session.flush()
@@ -190,7 +198,7 @@ def submit_statement(actor: User, board: OpinionBoard, text: str) -> Statement:
         if board.status is not BoardStatus.OPEN:
             raise PermissionDenied(_l("This board is not taking statements at the moment."))
         raise PermissionDenied()
-    text = _clean_statement(board, text)
+    text = _clean_statement(board, text, actor)
     moderator = permissions.can_moderate_statements(actor, board)
     status = StatementStatus.PENDING if board.premoderated and not moderator else StatementStatus.PUBLISHED
     statement = Statement(board=board, author=actor, text=text, status=status)
@@ -286,15 +294,28 @@ def vote(actor: User, statement: Statement, value: Any) -> StatementVote:
     return existing
 
 
+CHANGE_ATTEMPTS = 5  # a vote changed by another request meanwhile is read again this many times
+
+
 def _change(existing: StatementVote, statement: Statement, value: int) -> StatementVote:
-    if existing.value == value:
-        return existing  # the same vote again: nothing changes
-    _count(statement, existing.value, -1)
-    _count(statement, value, +1)
-    existing.value = value
-    db.session.flush()
-    _matrix_changed(statement.board)
-    return existing
+    """Change a vote and move one count from its old value to the new. The change is a
+    compare-and-swap (UPDATE ... WHERE value = the value read): when the same person's other
+    request changed the vote in between (two clicks at once), nothing is written, the vote is
+    read again, and the counts move from the value actually stored, so they never drift."""
+    for _attempt in range(CHANGE_ATTEMPTS):
+        old = existing.value
+        if old == value:
+            return existing  # the same vote again: nothing changes
+        swapped = db.session.execute(
+            update(StatementVote).where(StatementVote.id == existing.id, StatementVote.value == old)
+            .values(value=value).execution_options(synchronize_session=False)).rowcount
+        db.session.expire(existing, ["value"])
+        if swapped:
+            _count(statement, old, -1)
+            _count(statement, value, +1)
+            _matrix_changed(statement.board)
+            return existing
+    raise Conflict(_l("Your vote was changed at the same moment. Please vote again."))
 
 
 def _count(statement: Statement, value: int, delta: int) -> None:
@@ -374,6 +395,46 @@ def map_message(board_id: int, version: int, result: dict[str, Any]) -> dict[str
             "groups": [{"label": g["label"], "size": g["size"]} for g in result.get("groups", [])]}
 
 
+# --- What readers may see of a map ----------------------------------------------------------
+
+def pooled(counts: Mapping[str, int], already: int = 0) -> tuple[dict[str, int], int]:
+    """A group's make-up ({code: people}) with the codes of fewer than MAP_MIN_GROUP people pooled:
+    ({code: people} of the others, most first, then by code; the pooled people, plus
+    `already` pooled)."""
+    kept = {code: int(n) for code, n in sorted(counts.items(), key=lambda i: (-i[1], i[0])) if n >= MAP_MIN_GROUP}
+    return kept, int(already) + sum(int(n) for n in counts.values() if n < MAP_MIN_GROUP)
+
+
+def readable(stored: dict | None) -> dict | None:
+    """A stored map as readers may see it, whenever it was computed: no opinion group of fewer
+    than MAP_MIN_GROUP people (a map computed before the rule had them: such a group leaves the
+    groups and the agree shares, and its members stay on the map without a group), and each
+    group's make-up pooled below MAP_MIN_GROUP. A map computed now is returned as it is."""
+    if not stored:
+        return stored
+    groups = stored.get("groups") or []
+    if all(g.get("size", 0) >= MAP_MIN_GROUP and "countries_pooled" in g for g in groups):
+        return stored
+    kept = [g for g in groups if g.get("size", 0) >= MAP_MIN_GROUP]
+    ids = {str(g["id"]) for g in kept}
+    out = dict(stored)
+    out["groups"] = []
+    for g in kept:
+        countries, countries_pooled = pooled(g.get("countries") or {}, g.get("countries_pooled", 0))
+        types, types_pooled = pooled(g.get("organisation_types") or {}, g.get("organisation_types_pooled", 0))
+        out["groups"].append({**g, "countries": countries, "countries_pooled": countries_pooled,
+                              "organisation_types": types, "organisation_types_pooled": types_pooled})
+    out["k"] = len(kept)
+    out["points"] = [{**p, "group": p.get("group") if str(p.get("group")) in ids else None}
+                     for p in stored.get("points") or ()]
+    for name in ("consensus", "consensus_disagree", "divisive"):
+        out[name] = [{**item, "agree_by_group": {g: v for g, v in (item.get("agree_by_group") or {}).items()
+                                                 if g in ids}}
+                     for item in stored.get(name) or ()]
+    return out
+
+
+
 # --- What the page shows -----------------------------------------------------------------
 
 @dataclass
@@ -382,6 +443,7 @@ class MapView:
     map: dict[str, Any] | None
     statements: dict[int, Statement] = field(default_factory=dict)
     me: int | None = None  # the reader's pseudonym, to highlight their point
+    min_group: int = MAP_MIN_GROUP  # make-ups pool the countries and types below it
 
     @property
     def groups(self) -> list[dict[str, Any]]:
@@ -408,6 +470,8 @@ class MapView:
         """Each group's mean position (where its letter is drawn), by group id as text."""
         sums: dict[str, list[float]] = {}
         for point in self.points:
+            if point.get("group") is None:  # placed, in no group (docs/opinion-map.md)
+                continue
             total = sums.setdefault(str(point["group"]), [0.0, 0.0, 0])
             total[0] += point["x"]
             total[1] += point["y"]
@@ -442,7 +506,7 @@ class MapView:
 def map_view(actor: User, board: OpinionBoard, statements: list[Statement] | None = None) -> MapView:
     statements = published(board) if statements is None else statements
     me = participant_key(board, actor.id) if actor is not None and actor.is_authenticated else None
-    return MapView(map=board.map, statements={s.id: s for s in statements}, me=me)
+    return MapView(map=readable(board.map), statements={s.id: s for s in statements}, me=me)
 
 
 def voters(board: OpinionBoard) -> int:

@@ -31,7 +31,8 @@ from threadpoolctl import ThreadpoolController
 MIN_VOTES = 7            # votes placed before someone is on the map (Pol.is: 7, or all statements if fewer)
 K_RANGE = (2, 5)         # candidate numbers of opinion groups (Pol.is: 2..5)
 CLUSTER_COMPONENTS = 4    # principal components k-means works on (k - 1 for 5 groups; the map shows 2)
-MIN_PER_GROUP = 2        # k groups need at least MIN_PER_GROUP * k placed participants
+MIN_GROUP = 5            # an opinion group has at least this many people; a country or type
+                         # of organisation with fewer in a group is pooled in its make-up
 N_INIT = 10              # k-means restarts (best inertia kept)
 SILHOUETTE_SAMPLE = 2000  # above this many participants the silhouette is scored on a fixed sample
 Z_90 = 1.2816            # one-sided 90 % for the z-tests (Pol.is' z-sig-90?)
@@ -135,12 +136,13 @@ def _compute(votes: Iterable[tuple[int, int, int]], groups_of: Mapping[int, tupl
     groups = _describe_groups(labels, k, keys, matrix.statements, tallies, groups_of)
     consensus, consensus_disagree, divisive, separation = _across_groups(matrix.statements, tallies)
     return {
+        "min_group": MIN_GROUP,
         "participants": int(len(keys)),
         "statements": int(n_statements),
         "votes": int(matrix.n_votes),
         "k": int(k),
         "silhouette": silhouette,
-        "points": [{"p": int(p), "x": float(x), "y": float(y), "group": int(g)}
+        "points": [{"p": int(p), "x": float(x), "y": float(y), "group": int(g) if k else None}
                    for p, (x, y), g in zip(keys, xy, labels, strict=True)],
         "groups": groups,
         "consensus": consensus,
@@ -195,23 +197,27 @@ def _column_means(values: np.ndarray) -> np.ndarray:
 
 def _groups(space: np.ndarray, keys: np.ndarray, seed: int) -> tuple[np.ndarray, int, float | None]:
     """Opinion groups by k-means on the participants' first CLUSTER_COMPONENTS principal
-    components, k from 2 to 5 by the best silhouette (ties: the smaller k). Too few people (or
-    distinct positions) for two groups: everyone in one group (k = 1, no silhouette); nobody
-    placed: k = 0. Groups are numbered 0, 1, ... by size, largest first, ties by smallest
-    participant key."""
+    components, k from 2 to 5 by the best silhouette (ties: the smaller k), among the k whose
+    every group has at least MIN_GROUP people: a group of one or two dissenters would make
+    their votes readable in the group's shares (its make-up, its agree share per statement),
+    so such a k is not taken. No such k (too few people, or distinct positions, for two
+    groups of MIN_GROUP): everyone in one group (k = 1, no silhouette); fewer than MIN_GROUP
+    placed: no group (k = 0). Groups are numbered 0, 1, ... by size, largest first, ties by
+    smallest participant key."""
     n = len(space)
-    if n == 0:
-        return np.zeros(0, dtype=int), 0, None
+    if n < MIN_GROUP:
+        return np.zeros(n, dtype=int), 0, None
     # Rounded, so that people who voted alike are one point whatever the arithmetic's last bits
     # (k-means warns when asked for more groups than distinct points).
     space = np.round(space, 6) + 0.0
     distinct = len(np.unique(space, axis=0))
     candidates = [k for k in range(K_RANGE[0], K_RANGE[1] + 1)
-                  if k * MIN_PER_GROUP <= n and k <= distinct and k < n]
+                  if k * MIN_GROUP <= n and k <= distinct and k < n]
     best: tuple[float, int, np.ndarray] | None = None
     for k in candidates:
         labels = KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit_predict(space)
-        if len(np.unique(labels)) < 2:
+        sizes = np.bincount(labels, minlength=k)
+        if np.count_nonzero(sizes) < 2 or sizes[sizes > 0].min() < MIN_GROUP:
             continue
         sample = SILHOUETTE_SAMPLE if n > SILHOUETTE_SAMPLE else None
         score = float(silhouette_score(space, labels, sample_size=sample, random_state=seed))
@@ -233,7 +239,8 @@ class _Tallies:
 
     def __init__(self, values: np.ndarray, labels: np.ndarray, k: int) -> None:
         member = np.zeros((len(labels), k))
-        member[np.arange(len(labels)), labels] = 1.0
+        if k:
+            member[np.arange(len(labels)), labels] = 1.0
         self.agree = member.T @ (values == 1)
         self.disagree = member.T @ (values == -1)
         self.seen = member.T @ (~np.isnan(values))
@@ -253,17 +260,27 @@ def _describe_groups(labels: np.ndarray, k: int, keys: np.ndarray, statements: n
     for g in range(k):
         members = keys[labels == g]
         made_of = [groups_of.get(int(p), ("", "")) for p in members]
-        countries = Counter(country or "" for country, _type in made_of)
-        types = Counter(kind or "" for _country, kind in made_of)
+        countries, countries_pooled = pooled(Counter(country or "" for country, _type in made_of))
+        types, types_pooled = pooled(Counter(kind or "" for _country, kind in made_of))
         groups.append({
             "id": g,
             "label": _label(g),
             "size": int(len(members)),
-            "countries": dict(sorted(countries.items(), key=lambda i: (-i[1], i[0]))) if groups_of else {},
-            "organisation_types": dict(sorted(types.items(), key=lambda i: (-i[1], i[0]))) if groups_of else {},
+            "countries": countries if groups_of else {},
+            "countries_pooled": countries_pooled if groups_of else 0,
+            "organisation_types": types if groups_of else {},
+            "organisation_types_pooled": types_pooled if groups_of else 0,
             "representative": representative[g],
         })
     return groups
+
+
+def pooled(counts: Mapping[str, int]) -> tuple[dict[str, int], int]:
+    """A group's make-up ({code: people}) with the codes of fewer than MIN_GROUP people pooled:
+    ({code: people} of the others, most first, then by code; the people pooled). Readers'
+    side: forum.services.opinion.pooled, the same rule for maps stored before it."""
+    kept = {code: int(n) for code, n in sorted(counts.items(), key=lambda i: (-i[1], i[0])) if n >= MIN_GROUP}
+    return kept, sum(int(n) for n in counts.values() if n < MIN_GROUP)
 
 
 def _label(g: int) -> str:

@@ -405,10 +405,17 @@ _RESULTS = {"single": _choice_results, "multiple": _choice_results, "score": _sc
 
 def breakdown(spec: Spec, ballots: Iterable[Ballot], by: str, min_group: int = MIN_GROUP) -> dict:
     """The results per country or organisation type (`by`) of the voters, as they were when
-    they voted; "" is the group of those who did not say. Groups are listed largest first
-    ("" last). A group of fewer than `min_group` voters is suppressed (its number of voters is
-    given, its figures are not); when exactly one group would be, the next smallest is too, so
-    that the first cannot be worked out by subtracting the others from the whole."""
+    they voted; "" is the group of those who did not say.
+
+    A group of fewer than `min_group` voters is suppressed: neither its figures nor its
+    number of voters are given ("voters" is None). Then the next smallest groups are
+    suppressed too, one by one, until the suppressed groups hold at least `min_group` voters
+    together (or every group is suppressed): the poll's results minus those of the groups
+    shown are the figures of the suppressed voters together, so they must be as many as a
+    group that may be shown. `suppressed_voters` is thus 0 or at least `min_group` (unless
+    the poll itself has fewer voters, all suppressed). Shown groups are listed largest first
+    ("" last of them), then the suppressed ones by code ("" last), so that their place in the
+    list says nothing of their size."""
     if by not in BREAKDOWN_BY:
         raise ValueError(f"no breakdown by {by!r}")
     if min_group < 1:
@@ -416,14 +423,26 @@ def breakdown(spec: Spec, ballots: Iterable[Ballot], by: str, min_group: int = M
     grouped: dict[str, list[Ballot]] = defaultdict(list)
     for ballot in ballots:
         grouped[getattr(ballot, by) or ""].append(ballot)
-    order = sorted(grouped, key=lambda code: (code == "", -len(grouped[code]), code))
-    suppressed = {code for code in order if len(grouped[code]) < min_group}
-    if len(suppressed) == 1 and len(order) > 1:
-        # the next smallest: fewest voters, then the last of equal ones in the listing
-        rest = [code for code in order if code not in suppressed]
-        suppressed.add(min(reversed(rest), key=lambda code: len(grouped[code])))
-    groups = [{"code": code, "voters": len(grouped[code]), "suppressed": code in suppressed,
-               "results": None if code in suppressed else results(spec, grouped[code])} for code in order]
+    suppressed = suppressed_groups({code: len(members) for code, members in grouped.items()}, min_group)
+    shown = sorted((code for code in grouped if code not in suppressed),
+                   key=lambda code: (code == "", -len(grouped[code]), code))
+    hidden = sorted(suppressed, key=lambda code: (code == "", code))
+    groups = [{"code": code, "voters": len(grouped[code]), "suppressed": False,
+               "results": results(spec, grouped[code])} for code in shown]
+    groups += [{"code": code, "voters": None, "suppressed": True, "results": None} for code in hidden]
     return {"by": by, "min_group": min_group, "groups": groups,
             "suppressed_voters": sum(len(grouped[code]) for code in suppressed)}
 
+
+def suppressed_groups(sizes: Mapping[str, int], min_group: int = MIN_GROUP) -> set[str]:
+    """The codes of `sizes` (code -> voters) whose figures may not be shown: those under
+    `min_group`, and, while they hold fewer than `min_group` voters together, the next
+    smallest (ties: "" first, then the last code)."""
+    suppressed = {code for code, size in sizes.items() if size < min_group}
+    if not suppressed:
+        return suppressed
+    rest = sorted((code for code in sizes if code not in suppressed),
+                  key=lambda code: (sizes[code], code != "", [-ord(c) for c in code]))
+    while sum(sizes[code] for code in suppressed) < min_group and rest:
+        suppressed.add(rest.pop(0))
+    return suppressed

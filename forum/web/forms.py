@@ -279,4 +279,8 @@ class PollForm(FlaskForm):
                                    description=_l("Leave empty to close it by hand."))
     results_shown = SelectField(_l("Show the results"), validate_choice=False)
     votes_changeable = BooleanField(_l("Voters may change their vote until the poll closes"), default=True)
-    anonymous = BooleanField(_l("Anonymous: nobody, organisers included, sees who voted what"))
+    anonymous = BooleanField(
+        _l("Anonymous: nobody, organisers included, sees who voted what"),
+        description=_l("If the results are shown live, each new vote shows in them as it arrives, so someone "
+                       "watching when a person votes can tell how they voted. For a sensitive anonymous "
+                       "question, show the results after the poll closes."))

@@ -82,7 +82,7 @@ def map_fragment(consultation_id: int):
     board = permissions.access_board(current_user, consultation_id)
     if request.args.get("format") == "json":
         view = service.map_view(current_user, board)
-        return jsonify({"map": board.map, "version": board.map_version, "me": view.me})
+        return jsonify({"map": view.map, "version": board.map_version, "me": view.me})
     return render_template("opinion/_map.html", **_page_data(board))
 
 

@@ -97,7 +97,8 @@ def test_the_map_holds_the_planted_groups(board):
     assert found["k"] == 2
     assert [g["size"] for g in found["groups"]] == [24, 16]
     assert found["groups"][0]["countries"] == {"IT": 24}
-    assert found["groups"][1]["countries"] == {"DE": 13, "FR": 3}
+    # Stored pooled: a country with fewer than 5 of a group's people is not named.
+    assert found["groups"][1]["countries"] == {"DE": 13} and found["groups"][1]["countries_pooled"] == 3
 
 
 def test_markdown_section(board):
@@ -279,3 +280,34 @@ def test_statements_csv_from_the_command_line(app, board, tmp_path):
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"), newline="")))
     assert len(rows) == len(stances()) + 2
     assert CONSENSUS in {row["text"] for row in rows}
+
+
+def test_a_map_stored_with_a_small_group_is_read_without_it(db, board):
+    """A map computed before groups had at least 5 people: its group of 2 (and its make-up and
+    agree shares) are shown nowhere; its people stay on the map, in no group."""
+    import copy
+
+    old = copy.deepcopy(board.map)
+    old["groups"][1]["countries"] = {"DE": 13, "FR": 3}  # as stored then: not pooled
+    del old["groups"][1]["countries_pooled"]
+    old["groups"].append({"id": 2, "label": "C", "size": 2, "countries": {"MT": 2}, "organisation_types": {"ngo": 2},
+                          "representative": old["groups"][0]["representative"][:1]})
+    pair = [p["p"] for p in old["points"][:2]]
+    for point in old["points"][:2]:
+        point["group"] = 2
+    for item in old["consensus"] + old["divisive"]:
+        item["agree_by_group"]["2"] = 0.0
+    board.map = old
+    db.session.flush()
+    with force_locale("en"):
+        scope = resolve(board.owner, "consultation", board.consultation_id)
+        found = json.loads("".join(data.json_chunks(scope)))["opinion_map"]
+    assert [g["label"] for g in found["groups"]] == ["A", "B"]
+    assert found["groups"][1]["countries"] == {"DE": 13} and found["groups"][1]["countries_pooled"] == 3
+    assert all(set(item["agree_by_group"]) == {"0", "1"} for item in found["consensus"] + found["divisive"])
+    _built, markdown, html = _report(board)
+    assert "Group C" not in markdown and "Malta" not in markdown and "Group C" not in html
+    from forum.services import opinion as service
+    view = service.map_view(None, board)
+    assert [g["label"] for g in view.groups] == ["A", "B"]
+    assert {p["p"]: p["group"] for p in view.points if p["p"] in pair} == dict.fromkeys(pair)

@@ -25,6 +25,8 @@ from tests.factories import login
 SECRET_NAMES = ("Sigrid Secretvoter", "Tomas Hushvoter", "Ursula Quietvoter")
 SECRET_ORGANISATION = "Covert Cooperative"
 
+HIDDEN = "Not shown: fewer than 5 voters, or hidden with smaller groups so that none can be worked out."
+
 
 def make_poll(owner, question, kind, options, *, consultation=None, topic=None, room=None, position=0,
               status="open", results_shown="after_close", **settings):
@@ -151,8 +153,11 @@ def test_markdown_report_has_a_section_per_poll_with_its_figures(setup):
     # Breakdown by country: DE 6 (Training 4, Wages 2); FR's 1 voter hidden, and IT (5) with it.
     assert "| DE | 6 | 67% | 33% | 0% |" not in single  # countries are named
     assert "| Germany | 6 | 67% | 33% | 0% |" in single
-    assert "| Italy | 5 | Not shown, so that a smaller group cannot be worked out from the others. |  |  |" in single
-    assert "| France | 1 | Not shown: fewer than 5 voters. |  |  |" in single
+    # Hidden groups say neither their figures nor their number of voters, and come last.
+    assert f"| France | {HIDDEN} |  |  |  |" in single
+    assert f"| Italy | {HIDDEN} |  |  |  |" in single
+    assert single.index("| Germany | 6 |") < single.index("| France |") < single.index("| Italy |")
+    assert "| Italy | 5 |" not in single and "| France | 1 |" not in single
     # By type: NGO 7 (DE 6 + FR 1): Training 4, Wages 2, Housing 1; business 5: Wages 3, Housing 2.
     assert "| NGO | 7 | 57% | 29% | 14% |" in single
     assert "| Private company | 5 | 0% | 60% | 40% |" in single
@@ -163,7 +168,7 @@ def test_markdown_report_has_a_section_per_poll_with_its_figures(setup):
     assert "| Option | Ratings | Mean | 1 (Not at all) | 2 | 3 | 4 | 5 (Fully) |" in score
     assert "| Apprenticeships | 3 | 4.0 | 0 | 0 | 1 | 1 | 1 |" in score
     assert "| Tax credits | 2 | 3.0 | 0 | 1 | 0 | 1 | 0 |" in score
-    assert "| Luxembourg | 3 | Not shown: fewer than 5 voters. |  |" in score
+    assert f"| Luxembourg | {HIDDEN} |  |  |" in score
 
     ranked = section(markdown, "Rank the options")
     assert "| Alpha | 8 | 4 |" in ranked and "| Beta | 6 | 3 |" in ranked and "| Gamma | 4 | 2 |" in ranked
@@ -188,8 +193,8 @@ def test_html_report_draws_each_poll_with_a_table_of_the_same_figures(setup):
     assert re.search(r'<th scope="row">Wages</th><td class="num">5</td><td class="num">42%</td>', figure)
     # The longest bar is the most votes' (Wages, 5): 270 units wide, Training's 4/5 of it.
     assert '<rect x="240" y="31" width="270.0"' in figure and '<rect x="240" y="7" width="216.0"' in figure
-    assert re.search(r'<tr class="withheld"><th scope="row">France</th><td class="num">1</td>'
-                     r'<td colspan="3">Not shown: fewer than 5 voters.</td></tr>', figure)
+    assert ('<tr class="withheld"><th scope="row">France</th>'
+            f'<td colspan="4">{HIDDEN}</td></tr>') in figure
 
 
 def test_pdf_report_holds_the_polls(setup, tmp_path):
@@ -200,7 +205,7 @@ def test_pdf_report_holds_the_polls(setup, tmp_path):
     text = " ".join(subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
                                    check=True).stdout.split())
     for words in ("Polls", "Which measure first?", "Instant-runoff winner: Alpha", "Round 2",
-                  "Not shown: fewer than 5 voters.", "20 points given in all."):
+                  "Not shown: fewer than 5 voters,", "20 points given in all."):
         assert words in text
 
 
@@ -213,7 +218,7 @@ def test_results_not_yet_shown_to_a_reader_stay_out(setup):
     assert "Employer" not in multiple and "voters." not in multiple
     assert "| Wages | 5 | 42% |" in section(markdown, "Which measure first?")  # closed: shown
     assert "Breakdown" not in section(markdown, "Which measure first?")  # not published
-    assert "| Germany | 1 | Not shown" in section(markdown, "Spread your points")  # published
+    assert "| Germany | Not shown" in section(markdown, "Spread your points")  # published
     assert "Its results are shown to those who voted" in section(markdown, "Rank the options")
 
 
@@ -252,7 +257,7 @@ def test_json_export_has_the_polls_with_settings_results_and_breakdowns(setup):
     assert [(o["id"], o["votes"]) for o in single["results"]["options"]] == list(zip(ids, [4, 5, 3], strict=True))
     countries = single["breakdowns"]["country"]
     assert [(g["code"], g["label"], g["voters"], g["suppressed"]) for g in countries["groups"]] == [
-        ("DE", "Germany", 6, False), ("IT", "Italy", 5, True), ("FR", "France", 1, True)]
+        ("DE", "Germany", 6, False), ("FR", "France", None, True), ("IT", "Italy", None, True)]
     assert countries["groups"][1]["results"] is None and countries["suppressed_voters"] == 6
 
     score = polls[1]

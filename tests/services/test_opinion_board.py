@@ -3,7 +3,7 @@ moderation, votes and their counts, and the recompute of the map (inline: no Red
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from forum.models import BoardStatus, ModerationAction, StatementStatus, StatementVote, StreamEvent
 from forum.services import events
@@ -65,6 +65,52 @@ def test_statements_are_short_clean_and_not_duplicated(db, make_user, board_of):
     with pytest.raises(ValidationError):
         service.submit_statement(user, board, "   ")
     assert len(service.published(board)) == 1
+
+
+def test_the_duplicate_check_does_not_reveal_others_unpublished_statements(db, make_user, board_of):
+    board = board_of(premoderated=True)
+    author, other = make_user(), make_user()
+    waiting = service.submit_statement(author, board, "Apprenticeships need funding")
+    hidden = service.submit_statement(author, board, "Close the old factory")
+    service.approve_statement(board.consultation.owner, hidden)
+    service.hide_statement(board.consultation.owner, hidden, "Off topic")
+    assert waiting.status is StatementStatus.PENDING
+    # Someone else may submit the same words: refusing would tell them a statement of that
+    # text waits for a moderator (or was hidden).
+    assert service.submit_statement(other, board, "apprenticeships need funding!").status is StatementStatus.PENDING
+    assert service.submit_statement(other, board, "Close the old factory").status is StatementStatus.PENDING
+    # Its author is told: it is their own.
+    with pytest.raises(ValidationError):
+        service.submit_statement(author, board, "Apprenticeships need funding")
+    # And a published statement is on the board for everyone.
+    published = service.submit_statement(board.consultation.owner, board, "Fund the schools")
+    assert published.status is StatementStatus.PUBLISHED
+    with pytest.raises(ValidationError):
+        service.submit_statement(other, board, "fund the schools")
+
+
+def test_counts_follow_the_stored_vote_when_two_changes_race(db, make_user, board_of):
+    """The same person's two changes at once: the second was read before the first was
+    stored. It moves the counts from the value the first stored, not from the one it read."""
+    from forum.models import Statement
+
+    board = board_of()
+    statement, = seeds(board, 1)
+    alice = make_user()
+    stored_vote = service.vote(alice, statement, "agree")
+    db.session.flush()
+    # The other request: agree -> disagree, stored behind this session's back (its copy of
+    # the vote still says agree).
+    db.session.execute(update(StatementVote).where(StatementVote.id == stored_vote.id).values(value=-1)
+                       .execution_options(synchronize_session=False))
+    db.session.execute(update(Statement).where(Statement.id == statement.id).values(
+        agree_count=Statement.agree_count - 1, disagree_count=Statement.disagree_count + 1)
+        .execution_options(synchronize_session=False))
+    assert stored_vote.value == 1  # stale
+    service.vote(alice, statement, "pass")
+    db.session.expire_all()
+    assert (statement.agree_count, statement.disagree_count, statement.pass_count) == (0, 0, 1)
+    assert stored_vote.value == 0
 
 
 def test_a_premoderated_statement_waits_for_a_moderator(db, make_user, board_of):
@@ -173,8 +219,10 @@ def test_the_map_is_recomputed_after_commit_and_announced(db, make_user, board_o
     assert keys == {service.participant_key(board, person.id) for person in people}
     assert not keys & {person.id for person in people}
     assert service.map_view(people[0], board).my_point is not None
-    countries = {code for g in board.map["groups"] for code in g["countries"]}
-    assert countries == {"DE", "IT", "FR"}
+    # Six people are one opinion group (two groups would need 5 each), whose make-up pools
+    # the countries of fewer than 5 of its people: 2 each here.
+    [group] = board.map["groups"]
+    assert group["size"] == 6 and group["countries"] == {} and group["countries_pooled"] == 6
     announced = db.session.scalars(select(StreamEvent).where(
         StreamEvent.stream_key == events.consultation_stream(board.consultation_id),
         StreamEvent.kind == "opinion.map")).all()

@@ -12,6 +12,7 @@ from sklearn.metrics import adjusted_rand_score
 from forum.services.opinion_map import (
     DIVISIVE_MAX,
     FEW_VOTES,
+    MIN_GROUP,
     compute,
     planted_votes,
     statement_order,
@@ -238,19 +239,22 @@ def assert_valid(opinion_map: dict) -> None:
         assert key in opinion_map
     assert len(opinion_map["points"]) == opinion_map["participants"]
     assert len(opinion_map["groups"]) == opinion_map["k"]
-    assert sum(g["size"] for g in opinion_map["groups"]) == opinion_map["participants"]
+    # Everyone placed is in a group, unless too few are placed for one (k = 0).
+    assert sum(g["size"] for g in opinion_map["groups"]) == (opinion_map["participants"] if opinion_map["k"] else 0)
+    assert all(g["size"] >= MIN_GROUP for g in opinion_map["groups"])
 
 
 @pytest.mark.parametrize("votes, participants, k", [
     ([], 0, 0),                                                          # no votes
-    ([(1, s, AGREE) for s in range(10)], 1, 1),                          # one participant
+    ([(1, s, AGREE) for s in range(10)], 1, 0),                          # one participant: no group
     ([(p, s, PASS) for p in range(20) for s in range(10)], 20, 1),       # only passes
     ([(p, 1, AGREE if p % 2 else DISAGREE) for p in range(20)], 20, 2),  # one statement
     ([(p, 1, AGREE) for p in range(20)], 20, 1),                         # one statement, all agree
-    ([(p, s, AGREE) for p in range(3) for s in range(10)], 3, 1),        # too few people for two groups
-    ([(p, s, (p + s) % 3 - 1) for p in range(3) for s in range(10)], 3, 1),
+    ([(p, s, AGREE) for p in range(3) for s in range(10)], 3, 0),        # too few people for a group
+    ([(p, s, (p + s) % 3 - 1) for p in range(3) for s in range(10)], 3, 0),
+    ([(p, s, (p + s) % 3 - 1) for p in range(9) for s in range(10)], 9, 1),  # too few for two groups of 5
     ([(1, 1, AGREE), (2, 2, DISAGREE)], 0, 0),                           # one vote each of two: nobody placed
-    ([(1, 1, AGREE), (2, 1, DISAGREE)], 2, 1),                           # one statement, two people
+    ([(1, 1, AGREE), (2, 1, DISAGREE)], 2, 0),                           # one statement, two people
 ])
 def test_degenerate_matrices_give_a_valid_map(votes, participants, k):
     opinion_map = compute(votes)
@@ -261,6 +265,38 @@ def test_degenerate_matrices_give_a_valid_map(votes, participants, k):
         assert opinion_map["silhouette"] is None
         assert opinion_map["divisive"] == []
         assert all(g["representative"] == [] for g in opinion_map["groups"])
+
+
+def test_one_dissenter_is_no_group_of_their_own():
+    """11 like-minded people and 1 dissenter: a group of 1 would show the dissenter's make-up
+    and their vote on every statement (its agree shares). No group is smaller than 5: the
+    dissenter is in the one group with everyone else, and what it shows are the shares of 12."""
+    statements = range(1, 11)
+    votes = [(p, s, AGREE) for p in range(1, 12) for s in statements]
+    votes += [(99, s, DISAGREE) for s in statements]
+    groups_of = {p: ("IT", "ngo") for p in range(1, 12)} | {99: ("MT", "business")}
+    opinion_map = compute(votes, groups_of)
+    assert_valid(opinion_map)
+    assert opinion_map["participants"] == 12 and opinion_map["k"] == 1
+    [group] = opinion_map["groups"]
+    assert group["size"] == 12
+    assert {p["p"]: p["group"] for p in opinion_map["points"]}[99] == group["id"]
+    # The make-up pools the dissenter's country and type: nobody is named by them.
+    assert group["countries"] == {"IT": 11} and group["countries_pooled"] == 1
+    assert group["organisation_types"] == {"ngo": 11} and group["organisation_types_pooled"] == 1
+    for item in opinion_map["consensus"]:
+        assert item["agree_by_group"] == {"0": round(11 / 12, 4)}
+    assert opinion_map["divisive"] == []
+
+
+def test_groups_of_fewer_than_five_are_never_formed():
+    """Two like-minded camps of 10 and a pair who disagree with both: k = 3 would make a group
+    of 2, so the map keeps 2 groups (the pair in the nearer one)."""
+    votes, _truth = planted_votes((10, 10, 2), 20, seed=3, noise=0.0, density=(0.9, 1.0))
+    opinion_map = compute(votes)
+    assert opinion_map["k"] >= 1
+    assert all(g["size"] >= MIN_GROUP for g in opinion_map["groups"])
+    assert sum(g["size"] for g in opinion_map["groups"]) == 22
 
 
 def test_all_passes_put_everyone_at_the_centre():

@@ -371,33 +371,49 @@ def test_breakdown_gives_each_groups_results():
     assert [o["votes"] for o in by_type["groups"][0]["results"]["options"]] == [4, 6]
 
 
-def test_small_groups_are_suppressed():
-    result = breakdown(spec("single"), by_country(DE=6, FR=5, IT=2, none=1), "country")
-    assert shape(result) == [("DE", 6, False), ("FR", 5, False), ("IT", 2, True), ("", 1, True)]
+def test_small_groups_are_suppressed_without_their_number_of_voters():
+    result = breakdown(spec("single"), by_country(DE=9, FR=6, IT=3, none=2), "country")
+    # IT and "" hold 5 together: enough, no other group is hidden.
+    assert shape(result) == [("DE", 9, False), ("FR", 6, False), ("IT", None, True), ("", None, True)]
     assert [g["results"] is None for g in result["groups"]] == [False, False, True, True]
-    assert result["suppressed_voters"] == 3
+    assert result["suppressed_voters"] == 5
+
+
+def test_small_groups_take_the_next_smallest_until_they_hold_min_group():
+    # IT's 2 and ""'s 1 would be the whole minus DE minus FR: 3 voters, who could work out
+    # each other's votes. FR (the next smallest) is hidden too: 8 together.
+    result = breakdown(spec("single"), by_country(DE=6, FR=5, IT=2, none=1), "country")
+    assert shape(result) == [("DE", 6, False), ("FR", None, True), ("IT", None, True), ("", None, True)]
+    assert result["suppressed_voters"] == 8
 
 
 def test_one_small_group_takes_the_next_smallest_with_it():
-    # IT's 2 votes would be the whole minus DE minus FR: FR (the next smallest) is hidden too.
     result = breakdown(spec("single"), by_country(DE=7, FR=5, IT=2), "country")
-    assert shape(result) == [("DE", 7, False), ("FR", 5, True), ("IT", 2, True)]
+    # Suppressed groups come after the shown ones, by code: their order says nothing of size.
+    assert shape(result) == [("DE", 7, False), ("FR", None, True), ("IT", None, True)]
     assert result["suppressed_voters"] == 7
+
+
+def test_two_tiny_groups_are_not_enough_together():
+    result = breakdown(spec("single"), by_country(DE=9, FR=8, AT=7, IT=1, MT=1), "country")
+    assert shape(result) == [("DE", 9, False), ("FR", 8, False), ("AT", None, True), ("IT", None, True),
+                             ("MT", None, True)]
+    assert result["suppressed_voters"] == 9
 
 
 def test_the_next_smallest_among_equals_is_one_of_them_only():
     result = breakdown(spec("single"), by_country(DE=7, FR=6, AT=6, IT=4), "country")
-    assert shape(result) == [("DE", 7, False), ("AT", 6, False), ("FR", 6, True), ("IT", 4, True)]
+    assert shape(result) == [("DE", 7, False), ("AT", 6, False), ("FR", None, True), ("IT", None, True)]
 
 
 def test_two_groups_one_small_hides_both():
     result = breakdown(spec("single"), by_country(DE=20, none=1), "country")
-    assert shape(result) == [("DE", 20, True), ("", 1, True)]
+    assert shape(result) == [("DE", None, True), ("", None, True)]
     assert result["suppressed_voters"] == 21
 
 
 def test_a_single_group_is_suppressed_only_if_small():
-    assert shape(breakdown(spec("single"), by_country(DE=4), "country")) == [("DE", 4, True)]
+    assert shape(breakdown(spec("single"), by_country(DE=4), "country")) == [("DE", None, True)]
     assert shape(breakdown(spec("single"), by_country(DE=5), "country")) == [("DE", 5, False)]
     assert breakdown(spec("single"), [], "country") == {"by": "country", "min_group": 5, "groups": [],
                                                         "suppressed_voters": 0}
@@ -407,7 +423,7 @@ def test_min_group_is_a_parameter():
     result = breakdown(spec("single"), by_country(DE=3, FR=2), "country", min_group=2)
     assert shape(result) == [("DE", 3, False), ("FR", 2, False)]
     assert shape(breakdown(spec("single"), by_country(DE=3, FR=2), "country", min_group=3)) == [
-        ("DE", 3, True), ("FR", 2, True)]
+        ("DE", None, True), ("FR", None, True)]
     with pytest.raises(ValueError):
         breakdown(spec("single"), [], "country", min_group=0)
     with pytest.raises(ValueError):
@@ -522,13 +538,19 @@ def test_checked_ballots_are_checked_again_unchanged(data):
 
 @given(st.dictionaries(st.sampled_from(["AT", "DE", "FR", "IT", "", "MT"]), st.integers(1, 9), min_size=1))
 @PROPERTY
-def test_breakdown_never_leaves_one_group_alone_suppressed(sizes):
+def test_breakdown_never_lets_a_small_group_be_worked_out(sizes):
     votes = []
     for code, n in sizes.items():
         votes += ballots(*times(n, [1]), country=code)
     result = breakdown(spec("single"), votes, "country")
     suppressed = [g for g in result["groups"] if g["suppressed"]]
+    shown = [g for g in result["groups"] if not g["suppressed"]]
     assert len(suppressed) != 1 or len(result["groups"]) == 1
-    assert all(g["voters"] >= 5 for g in result["groups"] if not g["suppressed"])
-    assert sum(g["voters"] for g in result["groups"]) == len(votes)
-    assert result["suppressed_voters"] == sum(g["voters"] for g in suppressed)
+    assert all(g["voters"] is None and g["results"] is None for g in suppressed)
+    assert all(g["voters"] >= 5 for g in shown)
+    # What the shown groups leave of the whole: none, or at least min_group voters (unless
+    # the whole poll is smaller, and every group is hidden).
+    rest = len(votes) - sum(g["voters"] for g in shown)
+    assert result["suppressed_voters"] == rest
+    assert rest == 0 or rest >= 5 or not shown
+    assert {g["code"] for g in result["groups"]} == set(sizes)

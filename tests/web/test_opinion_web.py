@@ -205,10 +205,10 @@ def test_the_map_fragment_shows_groups_and_the_readers_point(client, db, board, 
     statements = [service.add_seed_statement(owner, board, f"Extra statement {i}") for i in range(5)]
     statements = service.published(board)
     people = [make_user(country=country, organisation_type=kind)
-              for country, kind in [("DE", "ngo"), ("DE", "ngo"), ("IT", "trade_union"), ("IT", "trade_union")]]
+              for country, kind in [("DE", "ngo")] * 5 + [("IT", "trade_union")] * 4 + [("MT", "trade_union")]]
     for n, person in enumerate(people):
         for statement in statements:
-            service.vote(person, statement, 1 if n < 2 else -1)
+            service.vote(person, statement, 1 if n < 5 else -1)
     db.session.commit()  # the recompute runs inline, after this commit
     login(client, people[0])
     fragment = parse(client.get(url(board, "/map")))
@@ -217,7 +217,11 @@ def test_the_map_fragment_shows_groups_and_the_readers_point(client, db, board, 
     assert fragment.one("g", class_="map-me").one("text").text() == "You"
     assert "You are in group" in fragment.one("p", data_map_description=True).text()
     table = fragment.one("table", class_="group-table")
-    assert "Germany" in table.text() and "Italy" in table.text()
+    assert "Germany" in table.text() and "Italy" not in table.text() and "Malta" not in table.text()
+    # Group B's make-up: 4 Italians and a Maltese, pooled (fewer than 5 each), on the page as
+    # in the exports.
+    group_b = fragment.by_id("group-B").one("dl", class_="group-makeup").text()
+    assert "Others (fewer than 5 each) 5" in group_b and "Italy" not in group_b and "Malta" not in group_b
     data = client.get(url(board, "/map?format=json")).get_json()
     assert data["me"] == service.participant_key(board, people[0].id)
     assert all(p["p"] != people[0].id for p in data["map"]["points"])

@@ -51,6 +51,16 @@ def test_an_organiser_creates_a_score_poll_from_the_consultation(client, make_co
     assert page.by_id(f"topic-{consultation.topics[1].id}").one("a", href=f"/polls/{poll.id}")
 
 
+def test_the_anonymous_choice_warns_that_live_results_show_each_vote_as_it_arrives(client, make_consultation):
+    consultation = make_consultation()
+    login(client, consultation.owner)
+    page = parse(client.get(f"/consultations/{consultation.id}/polls/new"))
+    box = page.control("anonymous")
+    hint = page.by_id(box.get("aria-describedby"))
+    assert "each new vote shows in them as it arrives" in hint.text()
+    assert "show the results after the poll closes" in hint.text()
+
+
 @pytest.mark.parametrize(("data", "field", "message"), [
     ({"options": "Only one"}, "options", "Give from 2 to 20 options."),
     ({"question": ""}, "question", "Write the question first."),
@@ -269,9 +279,10 @@ def test_results_are_hidden_until_allowed_then_shown_with_a_table(client, make_u
 
 def test_the_breakdown_names_groups_and_suppresses_small_ones(app, client, make_user, make_poll):
     poll = make_poll(kind="score", results_shown="live")
-    for _ in range(6):
-        service.cast_vote(make_user(country="DE", organisation_type="ngo"), poll, {str(poll.options[0].id): 4})
-    service.cast_vote(make_user(country="FR", organisation_type="ngo"), poll, {str(poll.options[0].id): 2})
+    for country, voters in (("DE", 6), ("IT", 5), ("FR", 2), ("AT", 1)):
+        for _ in range(voters):
+            service.cast_vote(make_user(country=country, organisation_type="ngo"), poll,
+                              {str(poll.options[0].id): 4 if country == "DE" else 2})
     reader = make_user()
     login(client, reader)
     assert parse(client.get(f"/polls/{poll.id}")).find("div", class_="poll-breakdowns") is None
@@ -282,6 +293,15 @@ def test_the_breakdown_names_groups_and_suppresses_small_ones(app, client, make_
     breakdowns = page.one("div", class_="poll-breakdowns")
     text = breakdowns.text()
     assert "Germany" in text and "fewer than 5 voters" in text
+    # France (2) and Austria (1) are hidden, and Italy (5) with them, so that the 3 cannot be
+    # worked out from the whole: none of them says how many voters it has.
+    table = breakdowns.find_all("table")[0]
+    rows = {row.one("th").text(): [cell.text() for cell in row.find_all("td")]
+            for row in table.one("tbody").find_all("tr")}
+    assert list(rows) == ["Germany", "Austria", "France", "Italy"]
+    assert rows["Germany"][0] == "6"
+    for hidden in ("Austria", "France", "Italy"):
+        assert rows[hidden] == ["not shown: fewer than 5 voters, or hidden with smaller groups"]
     assert "Small groups are not shown." in breakdowns.one("p", class_="poll-warning").text()
     assert "Non-governmental organisation" in text or "NGO" in text
 
