@@ -118,6 +118,10 @@ def publish_results(poll_id: int) -> None:
         streams[0]: {"poll_id": poll_id, "status": status, "results": poll_results(poll, counted)},
         streams[1]: {"poll_id": poll_id, "status": status, "breakdowns": poll_breakdowns(poll, counted)},
     }
+    # End the reading transaction before writing: SQLite would refuse this one's writes if
+    # another write had committed since it began (a vote meanwhile). What was published since
+    # `seen` is found as the messages are numbered.
+    db.session.commit()
     _record(poll_id, computed, {key: seen.get(key, 0) for key in streams})
 
 

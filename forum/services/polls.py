@@ -22,7 +22,7 @@ from forum.models import Consultation, Room, Topic, User
 from forum.models.base import utcnow
 from forum.models.polls import Poll, PollKind, PollOption, PollStatus, PollVote, ResultsShown
 from forum.services import audit, tally
-from forum.services.errors import PermissionDenied, ValidationError
+from forum.services.errors import NotFound, PermissionDenied, ValidationError
 from forum.services.poll_events import record_poll_change, record_poll_results, request_results
 from forum.services.text import clean_text
 
@@ -367,8 +367,10 @@ def _lock(poll: Poll, *, exclusive: bool) -> None:
     transaction at a time, and a transaction that read before another's commit cannot write
     after it): a vote takes it shared (votes do not wait for each other), a close exclusive,
     so a vote either commits before the close takes the lock or finds the poll closed."""
-    db.session.execute(select(Poll.id).where(Poll.id == poll.id).with_for_update(read=not exclusive))
-    db.session.refresh(poll)
+    locked = db.session.scalar(select(Poll).where(Poll.id == poll.id).with_for_update(read=not exclusive)
+                               .execution_options(populate_existing=True))
+    if locked is None:
+        raise NotFound()  # deleted meanwhile (a draft)
 
 
 def _fill(vote: PollVote, actor: User, choice: Any) -> None:
