@@ -258,14 +258,16 @@ async def run_voters(url: str, origin: str, stream: str, poll_id: int, cookies: 
                 await asyncio.wait_for(final_seen.wait(), settle)
     finally:
         await close_all()
-    # Each message: the first vote it counts that no earlier message counted (the smallest
-    # prefix of the votes whose tally it shows, from the previous message's on).
+    # Each message: the first vote it counts that no earlier message counted. What it counts is
+    # the longest prefix of the votes acknowledged before it arrived whose tally it shows (a
+    # tally can come back: voters go round the options).
     sent: dict[int, float] = {}
     counted = 0
     for seq, arrived, counts in sorted(witnessed):
-        match = next((p for p in range(counted, len(states)) if states[p] == counts), None)
+        before = [p for p, i in enumerate(order) if acks_at[i] <= arrived]
+        match = max((p for p in before if p >= counted - 1 and states[p] == counts), default=None)
         if match is None:  # votes committed out of acknowledgement order: the last one acked before it
-            match = max([p for p, i in enumerate(order) if acks_at[i] <= arrived] or [counted])
+            match = max(before or [counted - 1])
         first_new = order[counted] if counted < len(order) else None
         if match + 1 > counted and first_new is not None:
             sent[seq] = sent_times[first_new]
