@@ -422,3 +422,24 @@ def test_fields_that_are_not_a_forms_are_refused(scene, db, fields):
     db.session.commit()
     ack = scene.amina.emit("vote", {"poll_id": poll.id, "fields": fields})
     assert ack["ok"] is False and ack["error"]["code"] == 400
+
+
+def test_the_forms_post_after_a_socket_vote_whose_answer_was_slow_is_not_refused(db, make_event, user_client, connect):
+    """polls.js posts the form when the socket's answer does not come in time: if the socket's
+    vote was stored after all, the same ballot posted is taken as it stands, not refused as
+    "already voted" (403), even where votes cannot change."""
+    event = make_event(rooms=1, moderators=1, participants=1)
+    room, [voter] = event.breakout_rooms[0], event.test_participants
+    poll = new_poll(event.test_moderators[1][0], room, votes_changeable=False)
+    db.session.commit()
+    web = user_client(voter)
+    socket = connect(web)
+    second = str(option_ids(poll)[1])
+    assert socket.emit("vote", {"poll_id": poll.id, "fields": {"choice": [second]}})["ok"]
+
+    posted = web.post(f"/polls/{poll.id}/vote", data={"choice": second})
+    assert posted.status_code == 302
+    changed = web.post(f"/polls/{poll.id}/vote", data={"choice": str(option_ids(poll)[0])})
+    assert changed.status_code == 403  # another ballot is still refused
+    db.session.expire_all()
+    assert db.session.scalars(select(PollVote.choice).where(PollVote.poll_id == poll.id)).all() == [[int(second)]]
