@@ -5,7 +5,8 @@ kept as they were when they voted, so breakdowns do not move when a profile chan
 
 Every change records its live events in its own transaction (`poll_events`): the place's
 readers learn that a poll opened, closed or changed; those allowed to see the results, that
-they changed."""
+they changed. A vote counts nothing in its transaction: it asks for the results to be
+published by a job after its commit (`poll_events.request_results`, debounced per poll)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
