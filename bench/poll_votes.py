@@ -7,17 +7,23 @@ runs two phases with the same N anonymous readers (bench/socket_load.py's Reader
 readers):
 
 - poll: the readers join the poll's results stream ("poll:<id>"); the W voters send V votes
-  over the socket (`vote`, changing their ballot each time) at R votes/s; every vote's commit
-  sends one `poll.results` message (the whole results, tallied anew) to every reader;
+  over the socket (`vote`, changing their ballot each time) at R votes/s; after their commits
+  a job counts the ballots and sends one `poll.results` message (the whole results) to every
+  reader, at most once per POLL_RESULTS_DEBOUNCE_SECONDS (1 s by default), however many votes
+  came meanwhile;
 - posts (the baseline): the same readers join the consultation's stream; the same accounts
   post V posts at the same rate (socket_load.py's writers).
 
 It prints, per phase: what the acknowledgements kept of the offered pace (votes or posts per
-second), delivery latency p50/p95 from the moment a vote (a post) was sent to its message's
-arrival at each reader (the commit happens before the acknowledgement, whose time is shown
-too), lost / duplicated / out-of-order deliveries, the message's size on the wire, and the
-server's CPU per vote (post). Every message must reach every reader once and in order: the
-script exits with status 1 otherwise.
+second), delivery latency p50/p95 from the moment a vote (a post) was sent to the arrival at
+each reader of the first message that shows it (the commit happens before the
+acknowledgement, whose time is shown too; for votes the debounce is part of it), lost /
+duplicated / out-of-order deliveries, the message's size on the wire, and the server's CPU
+per message. A vote's acknowledgement names no message: a witness socket of the voters'
+follows the results stream, and each results message is matched to the votes it is the
+first to count by its figures (the tally after each vote, in the order they were
+acknowledged). Every message must reach every reader once and in order, and the last must
+count every vote: the script exits with status 1 otherwise.
 
     .venv/bin/python bench/poll_votes.py                       # 1,000 readers, 10 votes/s, 200 votes
     .venv/bin/python bench/poll_votes.py --clients 100 --votes 100 --rate 10    # about 10 s a phase
@@ -118,19 +124,41 @@ def setup_poll(url: str, voters: int, ballots: int, run_id: str) -> dict:
                            for i, row in enumerate(past))
         db.session.commit()
         return {"consultation_id": consultation.id, "topic_id": topic.id, "emails": emails, "poll_id": poll.id,
-                "option_ids": option_ids}
+                "option_ids": option_ids,
+                "past_counts": [sum(1 for i in range(len(past)) if i % OPTIONS == n) for n in range(OPTIONS)]}
 
 
 async def run_voters(url: str, origin: str, stream: str, poll_id: int, cookies: list[str | None],
                      votes: int, rate: float, run_id: str, open_loop: bool = False, *,
-                     option_ids: list[int]) -> dict:
+                     option_ids: list[int], past_counts: list[int], settle: float = 60.0) -> dict:
     """socket_load.run_writers's counterpart for votes (the same figures): `votes` votes over the
-    voters' sockets at `rate` votes/s, each voter changing their ballot every time; a vote's
-    `seq` (its acknowledgement's) is that of the results message that first counts it."""
+    voters' sockets at `rate` votes/s, each voter changing their ballot every time. The results
+    messages come from a job, not from a vote: a witness socket follows the stream, and each
+    message it gets is given the send time of the first vote it counts that no earlier message
+    counted (`sent`: {seq: that time}, what the readers' latencies run from)."""
     import aiohttp
     import socketio
 
     clients, sessions = [], []
+    witnessed: list[tuple[int, float, tuple[int, ...]]] = []  # (seq, arrival, votes per option)
+    final_seen = asyncio.Event()
+    expected_final: list[tuple[int, ...]] = []
+
+    def on_results(message) -> None:
+        if message.get("stream") != stream or message.get("type") != "poll.results":
+            return
+        figures = {o["id"]: o["votes"] for o in message["data"]["results"]["options"]}
+        counts = tuple(figures.get(option, 0) for option in option_ids)
+        witnessed.append((message["seq"], time.monotonic(), counts))
+        if expected_final and counts == expected_final[0]:
+            final_seen.set()
+
+    witness_session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    sessions.append(witness_session)
+    witness = socketio.AsyncClient(reconnection=False, handle_sigint=False, http_session=witness_session,
+                                   request_timeout=CALL_TIMEOUT)
+    clients.append(witness)
+    witness.on("event", on_results)
 
     async def close_all() -> None:
         await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
@@ -147,14 +175,22 @@ async def run_voters(url: str, origin: str, stream: str, poll_id: int, cookies: 
                                                                 "Cookie": cookie or ""},
                                                   transports=["websocket"], wait_timeout=CONNECT_TIMEOUT),
                                    CONNECT_TIMEOUT + 5)
+        await asyncio.wait_for(witness.connect(url, headers={"Origin": origin, "User-Agent": USER_AGENT},
+                                               transports=["websocket"], wait_timeout=CONNECT_TIMEOUT),
+                               CONNECT_TIMEOUT + 5)
+        joined = await witness.call("join", {"stream": stream, "last_seq": None}, timeout=CALL_TIMEOUT)
+        if not joined.get("ok"):
+            raise RuntimeError(f"the witness could not join {stream}: {joined}")
     except BaseException:
         await close_all()
         raise
+    voters = clients[1:]
 
-    sent: dict[int, float] = {}
+    sent_times: dict[int, float] = {}  # vote i (acknowledged) -> when it was sent
     errors: dict[str, int] = {}
     ack_ms: list[float] = []
     acks: list[tuple[int, float]] = []
+    acks_at: dict[int, float] = {}
     late = 0
     t0 = time.monotonic() + 0.5
     first_ack, last_ack = None, t0
@@ -170,9 +206,10 @@ async def run_voters(url: str, origin: str, stream: str, poll_id: int, cookies: 
             return
         now = time.monotonic()
         if isinstance(ack, dict) and ack.get("ok"):
-            sent.setdefault(ack["seq"], sent_at)
+            sent_times[i] = sent_at
             ack_ms.append((now - sent_at) * 1000)
             acks.append((i, now))
+            acks_at[i] = now
             first_ack = now if first_ack is None else min(first_ack, now)
             last_ack = max(last_ack, now)
         else:
@@ -181,9 +218,9 @@ async def run_voters(url: str, origin: str, stream: str, poll_id: int, cookies: 
 
     async def voter(w: int) -> None:
         nonlocal late
-        client = clients[w]
+        client = voters[w]
         in_flight = []
-        for i in range(w, votes, len(clients)):
+        for i in range(w, votes, len(voters)):
             if rate > 0:
                 delay = t0 + i / rate - time.monotonic()
                 if delay > 0:
@@ -196,22 +233,64 @@ async def run_voters(url: str, origin: str, stream: str, poll_id: int, cookies: 
                 await send(client, i)
         await asyncio.gather(*in_flight)
 
+    # The tally after each acknowledged vote, in the order of their acknowledgements (votes
+    # commit before they are acknowledged; paced, one after another).
+    def tallies(order: list[int]) -> list[tuple[int, ...]]:
+        ballots: dict[int, int] = {}
+        states = []
+        for i in order:
+            ballots[i % len(voters)] = option_ids.index(option_ids[i % len(option_ids)])
+            counts = list(past_counts)
+            for option in ballots.values():
+                counts[option] += 1
+            states.append(tuple(counts))
+        return states
+
     try:
-        await asyncio.gather(*(voter(w) for w in range(len(clients))))
+        await asyncio.gather(*(voter(w) for w in range(len(voters))))
+        order = [i for i, _ in sorted(acks, key=lambda a: a[1])]
+        states = tallies(order)
+        if states:
+            expected_final.append(states[-1])
+            if witnessed and witnessed[-1][2] == states[-1]:
+                final_seen.set()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(final_seen.wait(), settle)
     finally:
         await close_all()
+    # Each message: the first vote it counts that no earlier message counted. What it counts is
+    # the longest prefix of the votes acknowledged before it arrived whose tally it shows (a
+    # tally can come back: voters go round the options).
+    sent: dict[int, float] = {}
+    counted = 0
+    for seq, arrived, counts in sorted(witnessed):
+        before = [p for p, i in enumerate(order) if acks_at[i] <= arrived]
+        match = max((p for p in before if p >= counted - 1 and states[p] == counts), default=None)
+        if match is None:  # votes committed out of acknowledgement order: the last one acked before it
+            match = max(before or [counted - 1])
+        first_new = order[counted] if counted < len(order) else None
+        if match + 1 > counted and first_new is not None:
+            sent[seq] = sent_times[first_new]
+            counted = match + 1
+        else:  # counts nothing new (a run after the last vote's): from its own arrival
+            sent[seq] = arrived
+    if not final_seen.is_set() and states:
+        errors["last results message does not count every vote"] = 1
     return {"sent": sent, "errors": errors, "retries": 0, "ack_ms": ack_ms, "late": late, "first_send": t0,
-            "first_ack": first_ack, "acks": acks, "last_ack": last_ack, "join_seq": None, "sync_count": None}
+            "first_ack": first_ack, "acks": acks, "last_ack": last_ack, "join_seq": None, "sync_count": None,
+            "votes ok": len(sent_times)}
 
 
 @contextlib.contextmanager
-def voting_writers(option_ids: list[int]):
+def voting_writers(option_ids: list[int], past_counts: list[int], settle: float):
     """socket_load.run_phase with votes instead of posts: its writers, swapped for the voters."""
     posting = socket_load.run_writers
 
     async def writers(url, origin, stream, poll_id, cookies, votes, rate, run_id, open_loop=False):
-        return await run_voters(url, origin, stream, poll_id, cookies, votes, rate, run_id, open_loop,
-                                option_ids=option_ids)
+        found = await run_voters(url, origin, stream, poll_id, cookies, votes, rate, run_id, open_loop,
+                                 option_ids=option_ids, past_counts=past_counts, settle=settle)
+        print(f"  poll: {found['votes ok']} votes acknowledged, {len(found['sent'])} results messages", flush=True)
+        return found
     socket_load.run_writers = writers
     try:
         yield
@@ -312,7 +391,7 @@ def main(argv=None) -> int:
         base = f"http://127.0.0.1:{server.port}"
         cookies = [login(base, email) for email in data["emails"]]
         def poll_phase() -> dict:
-            with voting_writers(data["option_ids"]):
+            with voting_writers(data["option_ids"], data["past_counts"], args.timeout):
                 return run_phase("poll", server, args, f"poll:{data['poll_id']}", data["poll_id"], cookies, run_id)
 
         def posts_phase() -> dict:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from forum.extensions import db
@@ -80,6 +80,9 @@ def demo(host: str, port: int) -> None:
     from forum.demo import load_demo
     from forum.i18n import label
 
+    # A process that ends once the demo is stored: its polls' results are published as the
+    # commit ends (forum/services/poll_events.py), not on a timer it would not live to run.
+    current_app.config["POLL_RESULTS_DEBOUNCE_SECONDS"] = 0
     logins = load_demo()
     if logins is None:
         click.echo("The database already holds data; the demo was not loaded.")

@@ -146,6 +146,10 @@ class Config:
     # A statements board's opinion map is recomputed at most this often (seconds), on the job
     # queue, after votes and moderation (forum/services/opinion.py).
     OPINION_MAP_DEBOUNCE_SECONDS = float(os.environ.get("OPINION_MAP_DEBOUNCE_SECONDS", "5"))
+    # A poll's results are counted and published at most this often (seconds) while votes
+    # arrive, on the job queue, never in a vote's transaction (forum/services/poll_events.py);
+    # opening, closing and publishing a breakdown publish at once.
+    POLL_RESULTS_DEBOUNCE_SECONDS = float(os.environ.get("POLL_RESULTS_DEBOUNCE_SECONDS", "1"))
 
     # Password reset links are valid this long (seconds).
     PASSWORD_RESET_MAX_AGE = 60 * 60 * 2
@@ -188,6 +192,7 @@ class TestingConfig(Config):
     SOCKETIO_ASYNC_MODE = "threading"
     JOBS_REDIS_URL = None  # jobs run inline; tests/test_jobs.py sets its own Redis and prefix
     OPINION_MAP_DEBOUNCE_SECONDS = 0  # the map is recomputed as each test's write commits
+    POLL_RESULTS_DEBOUNCE_SECONDS = 0  # a vote's results are published as its commit ends
 
 
 CONFIGS = {

@@ -372,12 +372,12 @@ def on_typing(data):
 def on_vote(data):
     """A ballot, by the same rules (and with the same answers) as the poll's form: either
     `fields`, the form's own fields ({name: value or [values]}), read as the form's are,
-    or `choice` in PollVote.choice's shape; services.polls.cast_vote decides."""
+    or `choice` in PollVote.choice's shape; services.polls.cast_vote decides. Sending the
+    same ballot again is answered as the first time (a retry after a lost answer)."""
     if not current_user.is_authenticated:
         return _error(401, _("Please log in to continue."))
-    poll_id, fields, client_key = data.get("poll_id"), data.get("fields"), data.get("client_key")
+    poll_id, fields = data.get("poll_id"), data.get("fields")
     if isinstance(poll_id, bool) or not isinstance(poll_id, int) \
-            or (client_key is not None and not isinstance(client_key, str)) \
             or (fields is not None and _form_fields(fields) is None):
         raise ServiceError(_("This message could not be understood."))
     poll = permissions.access_poll(current_user, poll_id)
@@ -387,12 +387,11 @@ def on_vote(data):
         choice = data.get("choice")
     charge_write()  # the same allowance as the forms' writes; 429 with retry_after when spent
     poll_service.cast_vote(current_user, poll, choice)
-    counted_in = poll_events.record_poll_results(poll)  # recorded by the vote: its event, once
 
     def answer() -> dict:
-        # Once committed: the number of the first results message that counts this ballot, and
-        # whether this voter may now follow the results (after_vote).
-        return {"ok": True, "poll_id": poll_id, "seq": counted_in.seq,
+        # Once committed: whether this voter may now follow the results (after_vote). The
+        # results that count this ballot follow on "poll:<id>" within the debounce (a job).
+        return {"ok": True, "poll_id": poll_id,
                 "can_see_results": permissions.can_see_results(current_user, poll),
                 "can_see_breakdown": permissions.can_see_breakdown(current_user, poll)}
     return answer

@@ -9,18 +9,28 @@ Two kinds of streams (docs/realtime.md, *Polls*):
   results, permissions.can_see_results) and "poll:<id>:breakdown" (`poll.breakdown`: the
   figures by country and organisation type, for those who may see them,
   permissions.can_see_breakdown). These are snapshot streams (events.SNAPSHOT_STREAMS): each
-  message is the whole of the results as the transaction that recorded it commits, built
-  then, once, after the stream's number is taken (so it counts every ballot of an
-  earlier-numbered message), stored, and superseding every earlier message of its stream.
+  message is the whole of the results, stored, and superseding every earlier message of its
+  stream; a later-numbered message never counts fewer of the ballots than an earlier one.
+
+Who publishes them: a vote counts nothing in its transaction (counting 5,000 ranked ballots
+takes a third of a second, with the stream locked); it asks for `publish_results` on the job
+queue (forum/jobs.py), debounced per poll (POLL_RESULTS_DEBOUNCE_SECONDS), which counts the
+ballots outside any lock and then records both messages. Opening, closing and publishing the
+breakdown record them in their own transaction (`record_poll_results`): the final results go
+out with the close.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models.base import utcnow
 from forum.models.polls import Poll, PollStatus
-from forum.models.streams import StreamEvent
+from forum.models.streams import Stream, StreamEvent
 from forum.services import events
 
 CHANGE_KINDS = ("poll.opened", "poll.closed", "poll.updated")
@@ -65,12 +75,59 @@ def record_poll_change(poll: Poll, kind: str) -> None:
 
 
 def record_poll_results(poll: Poll) -> StreamEvent:
-    """The poll's results changed (a ballot cast or changed, ...): a new `poll.results` and
-    `poll.breakdown` message, built as the transaction commits; once per transaction. Both
-    count the same ballots, read once (after both streams' numbers are taken). Returns the
-    `poll.results` event (its `seq` is known once committed)."""
+    """The poll's results must go out now (it opened, closed, its breakdown was published): a
+    new `poll.results` and `poll.breakdown` message, counted as the transaction commits (after
+    both streams' numbers are taken); once per transaction. Votes do not call this: they ask
+    for `publish_results` on the job queue (`request_results`). Returns the `poll.results`
+    event (its `seq` is known once committed)."""
     db.session.flush()
-    poll_id = poll.id
+    return _record(poll.id)
+
+
+def request_results(poll: Poll) -> None:
+    """A ballot was cast or changed: once the transaction commits, `publish_results` runs on
+    the job queue, at most once per POLL_RESULTS_DEBOUNCE_SECONDS for the poll, reading every
+    ballot committed before it starts (forum/jobs.py). The vote's transaction counts nothing."""
+    from forum import jobs
+
+    jobs.enqueue(publish_results, poll.id, key=f"poll-results:{poll.id}",
+                 debounce_seconds=current_app.config["POLL_RESULTS_DEBOUNCE_SECONDS"])
+
+
+def publish_results(poll_id: int) -> None:
+    """The job: read the ballots once and count them (results and breakdowns) outside any lock,
+    then record both messages with those figures in this job's own transaction (numbered,
+    stored and broadcast after commit like every message).
+
+    Counted before the streams' numbers are taken, a message could be numbered after one that
+    counted later ballots (two runs overlapping, or a close publishing meanwhile) and so show
+    older figures as the latest. Each message is therefore checked once numbered: if its
+    stream gained a message since this run looked at it (before reading the ballots), the
+    message is counted anew there, under the stream's lock, as `record_poll_results` does
+    (rare: a run that outlasts the debounce, or a close while it counts)."""
+    from forum.services.polls import ballots, poll_breakdowns, poll_results
+
+    streams = (results_stream(poll_id), breakdown_stream(poll_id))
+    seen = dict(db.session.execute(select(Stream.key, Stream.last_seq).where(Stream.key.in_(streams))).all())
+    poll = db.session.get(Poll, poll_id)
+    if poll is None or poll.status is PollStatus.DRAFT:
+        return
+    counted = ballots(poll)
+    status = poll.phase(utcnow()).value
+    computed = {
+        streams[0]: {"poll_id": poll_id, "status": status, "results": poll_results(poll, counted)},
+        streams[1]: {"poll_id": poll_id, "status": status, "breakdowns": poll_breakdowns(poll, counted)},
+    }
+    # End the reading transaction before writing: SQLite would refuse this one's writes if
+    # another write had committed since it began (a vote meanwhile). What was published since
+    # `seen` is found as the messages are numbered.
+    db.session.commit()
+    _record(poll_id, computed, {key: seen.get(key, 0) for key in streams})
+
+
+def _record(poll_id: int, computed: dict[str, dict] | None = None, seen: dict[str, int] | None = None) -> StreamEvent:
+    """Record both snapshot messages: with the `computed` data if no message of the stream was
+    numbered after `seen` (what the job saw before reading), else counted as they commit."""
     read: dict[str, Any] = {}
 
     def counted() -> tuple[Poll, list]:
@@ -97,6 +154,16 @@ def record_poll_results(poll: Poll) -> StreamEvent:
         return {"poll_id": poll_id, "status": current.phase(utcnow()).value,
                 "breakdowns": poll_breakdowns(current, ballots)}
 
-    recorded = events.record_snapshot(results_stream(poll_id), "poll.results", results)
-    events.record_snapshot(breakdown_stream(poll_id), "poll.breakdown", breakdowns)
-    return recorded
+    def snapshot(stream_key: str, kind: str, count: Callable[[], dict[str, Any]]) -> StreamEvent:
+        recorded: list[StreamEvent] = []
+
+        def build() -> dict[str, Any]:
+            if computed is not None and seen is not None and recorded[0].seq == seen[stream_key] + 1:
+                return computed[stream_key]  # nothing was published since the job read the ballots
+            return count()
+        recorded.append(events.record_snapshot(stream_key, kind, build))
+        return recorded[0]
+
+    made = snapshot(results_stream(poll_id), "poll.results", results)
+    snapshot(breakdown_stream(poll_id), "poll.breakdown", breakdowns)
+    return made

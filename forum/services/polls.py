@@ -5,7 +5,8 @@ kept as they were when they voted, so breakdowns do not move when a profile chan
 
 Every change records its live events in its own transaction (`poll_events`): the place's
 readers learn that a poll opened, closed or changed; those allowed to see the results, that
-they changed."""
+they changed. A vote counts nothing in its transaction: it asks for the results to be
+published by a job after its commit (`poll_events.request_results`, debounced per poll)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,8 +23,8 @@ from forum.models import Consultation, Room, Topic, User
 from forum.models.base import utcnow
 from forum.models.polls import Poll, PollKind, PollOption, PollStatus, PollVote, ResultsShown
 from forum.services import audit, tally
-from forum.services.errors import PermissionDenied, ValidationError
-from forum.services.poll_events import record_poll_change, record_poll_results
+from forum.services.errors import NotFound, PermissionDenied, ValidationError
+from forum.services.poll_events import record_poll_change, record_poll_results, request_results
 from forum.services.text import clean_text
 
 MIN_OPTIONS = 2
@@ -277,6 +278,7 @@ def open_poll(actor: User, poll: Poll) -> None:
 def close_poll(actor: User, poll: Poll) -> None:
     """An open poll stops taking votes; results shown "after close" show now."""
     _require_manage(actor, poll)
+    _lock(poll, exclusive=True)  # waits for the votes in flight; none is stored after this commits
     if poll.status is not PollStatus.OPEN:
         raise ValidationError(_l("Only an open poll can be closed."))
     now = utcnow()
@@ -320,13 +322,14 @@ def own_vote(user, poll: Poll) -> PollVote | None:
 
 def cast_vote(actor: User, poll: Poll, raw_choice: Any) -> PollVote:
     """Store the actor's ballot, or change it (where the poll lets voters change their mind).
-    `raw_choice` has the shape of PollVote.choice; the tally checks and normalises it."""
+    `raw_choice` has the shape of PollVote.choice; the tally checks and normalises it. The same
+    ballot sent again (a retry) is taken as it stands, even where votes cannot change.
+    The results are published after commit, by a job (poll_events.request_results)."""
+    _lock(poll, exclusive=False)  # a close waits for this vote, or this vote sees the close
     if not permissions.can_vote(actor, poll):
         raise PermissionDenied(_refusal(actor, poll))
     choice = tally.check_ballot(tally.spec_of(poll), raw_choice)
     vote = own_vote(actor, poll)
-    if vote is not None and not poll.votes_changeable:
-        raise PermissionDenied(_l("You have already voted, and votes in this poll cannot be changed."))
     if vote is None:
         vote = PollVote(poll_id=poll.id, user_id=actor.id)
         try:
@@ -335,18 +338,40 @@ def cast_vote(actor: User, poll: Poll, raw_choice: Any) -> PollVote:
                 db.session.add(vote)
                 db.session.flush()
         except IntegrityError:
-            # The same person's other ballot (another tab) arrived first: this one changes it.
+            # The same person's other ballot (another tab, a retry) arrived first.
             vote = own_vote(actor, poll)
-            if vote is None or not poll.votes_changeable:
+            if vote is None:
                 raise PermissionDenied(
                     _l("You have already voted, and votes in this poll cannot be changed.")) from None
-            _fill(vote, actor, choice)
+            return _change(actor, poll, vote, choice)
     else:
-        _fill(vote, actor, choice)
-        vote.updated_at = utcnow()
+        return _change(actor, poll, vote, choice)
     db.session.flush()
-    record_poll_results(poll)
+    request_results(poll)
     return vote
+
+
+def _change(actor: User, poll: Poll, vote: PollVote, choice: Any) -> PollVote:
+    if vote.choice == choice:
+        return vote  # the same ballot again: nothing changes, nothing to count
+    if not poll.votes_changeable:
+        raise PermissionDenied(_l("You have already voted, and votes in this poll cannot be changed."))
+    _fill(vote, actor, choice)
+    vote.updated_at = utcnow()
+    db.session.flush()
+    request_results(poll)
+    return vote
+
+
+def _lock(poll: Poll, *, exclusive: bool) -> None:
+    """Read the poll anew with its row locked until commit (PostgreSQL; SQLite writes one
+    transaction at a time, and a transaction that read before another's commit cannot write
+    after it): a vote takes it shared (votes do not wait for each other), a close exclusive,
+    so a vote either commits before the close takes the lock or finds the poll closed."""
+    locked = db.session.scalar(select(Poll).where(Poll.id == poll.id).with_for_update(read=not exclusive)
+                               .execution_options(populate_existing=True))
+    if locked is None:
+        raise NotFound()  # deleted meanwhile (a draft)
 
 
 def _fill(vote: PollVote, actor: User, choice: Any) -> None:

@@ -243,7 +243,10 @@ function pollPage(config) {
     statusLine.textContent = strings.sending;
     socket.timeout(10000).emit("vote", { poll_id: pollId, fields: fields() }, (err, ack) => {
       sending = false;
-      if (err) { form.submit(); return; }  // no answer: the form's POST (one ballot per voter anyway)
+      // No answer in time: the form's POST, with the same ballot. If the socket's vote was
+      // stored after all, the server takes the same ballot again as it stands (no "already
+      // voted" refusal), changeable or not.
+      if (err) { form.submit(); return; }
       statusLine.textContent = "";
       if (!ack.ok) { showError(ack.error); return; }
       statusLine.textContent = strings.saved;
@@ -258,6 +261,8 @@ function pollPage(config) {
         done.setAttribute("role", "status");
         form.replaceWith(done);
       }
+      // The results counting this ballot are published by a job on the server, within a
+      // second or so: they arrive on the results stream, which the voter may now follow.
       if (ack.can_see_results) follow(`poll:${pollId}`, 0);
       if (ack.can_see_breakdown) {
         config.breakdown_stream = `poll:${pollId}:breakdown`;

@@ -11,9 +11,10 @@ from forum.extensions import db
 from forum.models import ModerationAction, PollVote, StreamEvent
 from forum.models.base import clock_at, utcnow
 from forum.models.polls import PollStatus
-from forum.services import accounts, consultations
+from forum.services import accounts, consultations, events
 from forum.services import polls as service
 from forum.services.errors import PermissionDenied, ValidationError
+from forum.services.poll_events import breakdown_stream, results_stream
 
 
 def votes() -> int:
@@ -151,7 +152,33 @@ def test_a_vote_keeps_the_voters_country_and_organisation_type_as_they_were(db, 
         preferred_language="en", timezone="Europe/Paris"))
     db.session.flush()
     assert (vote.country, vote.organisation_type) == ("DE", "ngo")
-    assert recorded("poll.results")
+
+
+def test_a_vote_counts_nothing_in_its_transaction_a_job_publishes_after_commit(db, make_user, make_poll):
+    poll = make_poll()
+    db.session.commit()
+    service.cast_vote(make_user(), poll, [poll.options[1].id])
+    assert recorded("poll.results") == [] and recorded("poll.breakdown") == []
+    stream = results_stream(poll)
+    before = events.latest_seq(stream)
+    db.session.commit()  # the job runs as the commit ends (POLL_RESULTS_DEBOUNCE_SECONDS is 0 in tests)
+    assert events.latest_seq(stream) == before + 1
+    [latest] = events.catch_up(stream, 0).events
+    assert latest["data"]["results"]["voters"] == 1 and latest["data"]["status"] == "open"
+    [by] = events.catch_up(breakdown_stream(poll), 0).events
+    assert set(by["data"]["breakdowns"]) == {"country", "organisation_type"}
+
+
+def test_closing_publishes_the_final_results_in_its_own_transaction(db, make_user, make_poll):
+    poll = make_poll()
+    service.cast_vote(make_user(), poll, [poll.options[0].id])
+    db.session.commit()
+    service.close_poll(poll.consultation.owner, poll)
+    [results] = recorded("poll.results")  # not left to a job: the final figures go with the close
+    db.session.commit()
+    [latest] = events.catch_up(results_stream(poll), 0).events
+    assert latest["seq"] == results.seq
+    assert latest["data"]["status"] == "closed" and latest["data"]["results"]["voters"] == 1
 
 
 def test_voting_twice_changes_the_ballot_where_changeable(db, make_user, make_poll):
@@ -170,6 +197,16 @@ def test_voting_twice_is_refused_where_votes_cannot_change(db, make_user, make_p
     with pytest.raises(PermissionDenied):
         service.cast_vote(voter, poll, [poll.options[2].id])
     assert service.own_vote(voter, poll).choice == [poll.options[0].id]
+
+
+def test_the_same_ballot_sent_again_is_taken_as_it_stands_even_where_votes_cannot_change(db, make_user, make_poll):
+    poll = make_poll(kind="ranked", votes_changeable=False)
+    voter = make_user()
+    first = service.cast_vote(voter, poll, [poll.options[2].id, poll.options[0].id])
+    db.session.commit()
+    again = service.cast_vote(voter, poll, [str(poll.options[2].id), str(poll.options[0].id)])  # as a form sends it
+    assert again is first and votes() == 1
+    assert recorded("poll.results") == []
 
 
 def test_no_vote_or_change_after_close(db, make_user, make_poll):
@@ -336,3 +373,116 @@ def test_only_those_who_run_a_poll_delete_it(db, make_poll, make_user, make_even
     assert db.session.get(Poll, poll.id) is not None and db.session.get(Poll, room_poll.id) is None
     assert db.session.scalars(select(ModerationAction.room_id).where(
         ModerationAction.action == "poll.deleted")).one() == room.id
+
+
+# --- A vote racing a close (PostgreSQL: two connections) ---------------------------------
+
+@pytest.fixture
+def two_connections(fresh_postgres_database):
+    """An app on a database of its own (committed data, seen by every connection): an
+    organiser's open poll and a voter. {"app", "poll_id", "organiser_id", "voter_id"}."""
+    from forum import create_app
+    from forum.models import User
+    from tests.factories import DEFAULT_PASSWORD
+
+    with fresh_postgres_database() as url:
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            db.create_all()
+            organiser = accounts.register("organiser@example.org", DEFAULT_PASSWORD,
+                                          accounts.Profile("Organiser", "Org", "ngo", "BE"))
+            accounts.set_roles(None, organiser, organiser=True)
+            consultation = consultations.create_consultation(organiser, consultations.ConsultationInput(title="C"))
+            consultations.add_topic(organiser, consultation, consultations.TopicInput(title="T"))
+            consultations.set_status(organiser, consultation, "open")
+            voter = accounts.register("voter@example.org", DEFAULT_PASSWORD,
+                                      accounts.Profile("Voter", "Org", "ngo", "DE"))
+            poll = service.create_poll(organiser, consultation, {"kind": "single", "question": "Q?"}, ["A", "B"])
+            service.open_poll(organiser, poll)
+            db.session.commit()
+            found = {"app": app, "poll_id": poll.id, "organiser_id": organiser.id, "voter_id": voter.id}
+            assert db.session.get(User, voter.id) is not None
+        try:
+            yield found
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+def _close_in_its_own_transaction(app, poll_id: int, organiser_id: int) -> None:
+    from forum.models import User
+    from forum.models.polls import Poll
+
+    with app.app_context():  # another app context: another session, another connection
+        service.close_poll(db.session.get(User, organiser_id), db.session.get(Poll, poll_id))
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.mark.postgres
+def test_a_vote_begun_before_a_close_commits_is_refused_after_it(two_connections):
+    from forum.models import User
+    from forum.models.polls import Poll
+
+    app, poll_id = two_connections["app"], two_connections["poll_id"]
+    with app.app_context():
+        voter = db.session.get(User, two_connections["voter_id"])
+        poll = db.session.get(Poll, poll_id)
+        assert poll.status is PollStatus.OPEN  # the vote's transaction has read the poll open
+
+        _close_in_its_own_transaction(app, poll_id, two_connections["organiser_id"])
+
+        with pytest.raises(PermissionDenied, match="closed"):
+            service.cast_vote(voter, poll, [poll.options[0].id])
+        db.session.rollback()
+        assert votes() == 0
+        db.session.remove()
+
+
+@pytest.mark.postgres
+def test_a_close_waits_for_a_vote_in_flight_and_its_final_results_count_it(two_connections):
+    import threading
+
+    from sqlalchemy import text
+
+    from forum.models import User
+    from forum.models.polls import Poll
+
+    app, poll_id = two_connections["app"], two_connections["poll_id"]
+    closed = threading.Event()
+    failed = []
+
+    def close() -> None:
+        try:
+            _close_in_its_own_transaction(app, poll_id, two_connections["organiser_id"])
+        except Exception as error:  # noqa: BLE001 - reported below
+            failed.append(error)
+        closed.set()
+
+    with app.app_context():
+        poll = db.session.get(Poll, poll_id)
+        service.cast_vote(db.session.get(User, two_connections["voter_id"]), poll, [poll.options[1].id])
+        closing = threading.Thread(target=close)
+        closing.start()
+        # The close waits on the poll's row, locked by the vote until it commits.
+        with db.engine.connect() as watcher:
+            waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                           "AND datname = current_database()")
+
+            def closers_waiting() -> int:
+                found = watcher.execute(waiting).scalar_one()
+                watcher.rollback()  # a transaction sees the activity as it was when it began
+                return found
+            for _ in range(3000):
+                if closers_waiting() or closed.is_set():
+                    break
+                closed.wait(0.01)  # polling a condition, 30 s at most
+            assert closers_waiting() == 1 and not closed.is_set()
+        db.session.commit()
+        assert closed.wait(30) and failed == []
+        closing.join(30)
+        db.session.expire_all()
+        [final] = events.catch_up(results_stream(poll_id), 0).events
+        assert final["data"]["status"] == "closed" and final["data"]["results"]["voters"] == 1
+        db.session.remove()

@@ -131,3 +131,26 @@ def test_the_live_results_partial_is_refused_to_who_may_not_see_them_yet(client,
     db.session.commit()
     login(client, make_user())
     assert client.get(f"/polls/{poll.id}/results/live").status_code == 403
+
+
+def test_results_published_by_the_job_after_form_votes_are_the_ones_the_page_counts(client, db, make_poll,
+                                                                                   make_user):
+    """Form votes publish their results through the job (at once in tests): the live partial,
+    from the latest stored message, shows what the page counts, and the page's live config
+    starts from that message's number."""
+    from forum.services import events
+    from forum.services.poll_events import results_stream
+
+    poll = make_poll(results_shown="live")
+    voters = [make_user() for _ in range(3)]
+    db.session.commit()
+    before = events.latest_seq(results_stream(poll))
+    for n, voter in enumerate(voters):
+        login(client, voter)
+        assert client.post(f"/polls/{poll.id}/vote", data={"choice": str(poll.options[n % 2].id)}).status_code == 302
+        client.post("/logout")
+    assert events.latest_seq(results_stream(poll)) == before + 3  # one message per vote's commit (no delay)
+    live = client.get(f"/polls/{poll.id}/results/live").get_data(as_text=True)
+    assert live == client.get(f"/polls/{poll.id}/results").get_data(as_text=True)
+    assert 'data-voters="3"' in live
+    assert live_config(client.get(f"/polls/{poll.id}"))["results_seq"] == before + 3
