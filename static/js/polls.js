@@ -188,7 +188,15 @@ function pollPage(config) {
   }
 
   let reconnecting = false;
+  // Whether votes go over the socket now (the form's own POST otherwise): on the vote form,
+  // for styles and for the browser tests to wait on.
+  const votingLive = (connected) => {
+    const voteForm = document.querySelector(`form[data-poll-vote="${pollId}"]`);
+    if (voteForm) voteForm.dataset.socket = connected ? "connected" : "disconnected";
+  };
+  socket.on("disconnect", () => votingLive(false));
   socket.on("connect", () => {
+    votingLive(true);
     catchUp.ask("join", config.place_stream);  // its poll events from now on
     // Back after a disconnection: what closed meanwhile is not caught up on the place's stream
     // (joined without catch-up); the results stream is tried instead (the server decides).

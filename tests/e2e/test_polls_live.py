@@ -149,7 +149,8 @@ def test_a_launched_poll_appears_and_a_keyboard_vote_updates_both_browsers(live_
     eva.keyboard.press("Enter")
     expect(eva).to_have_url(re.compile(rf"/polls/{poll_id}(#vote)?$"))
     expect(eva.locator("#vote")).to_be_visible()
-    eva.wait_for_function("() => document.readyState === 'complete'")
+    # The vote goes over the socket once it is connected (before that, the form's own POST).
+    expect(eva.locator("#vote")).to_have_attribute("data-socket", "connected")
     mark(eva)
     mark(lea)
     tab_to(eva, "input[name=choice]")
@@ -189,6 +190,8 @@ def test_results_after_voting_stay_hidden_until_the_reader_votes(live_server, ro
     for page in (lea, eva, amina):
         page.goto(f"{base}/polls/{poll_id}")
         page.wait_for_function("() => document.readyState === 'complete'")
+    for voter in (eva, amina):  # their votes go over the socket, once it is connected
+        expect(voter.locator("#vote")).to_have_attribute("data-socket", "connected")
     expect(results(eva).locator("[data-results-hidden]")).to_be_visible()
     expect(results(lea).locator("[data-voters-text]")).to_contain_text("0 voters")
 
@@ -222,6 +225,7 @@ def test_results_shown_after_closing_appear_when_the_moderator_closes_the_poll(l
     for page in (lea, eva):
         page.goto(f"{live_server['url']}/polls/{poll_id}")
         page.wait_for_function("() => document.readyState === 'complete'")
+    expect(eva.locator("#vote")).to_have_attribute("data-socket", "connected")  # votes over the socket
     eva.get_by_label("Yes").check()
     eva.get_by_role("button", name="Vote").click()
     expect(eva.locator("[data-form-status]")).to_have_text("Your vote has been saved.")
