@@ -10,8 +10,10 @@ from contextlib import contextmanager
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
 from forum.extensions import db
+from forum.models import OpinionBoard, Poll
 from forum.models.users import find_user_by_email
 from forum.services import accounts
 from forum.services.errors import ValidationError
@@ -104,6 +106,12 @@ def demo(host: str, port: int) -> None:
         if room.participant is not None:
             name, email = room.participant
             click.echo(f"    {'Participant':<12} {email}  /  {event.participant_password}  ({name})")
+    click.echo("")
+    click.echo("Polls and the opinion map:")
+    for poll in db.session.scalars(select(Poll).order_by(Poll.id)):
+        click.echo(f"  Poll: {poll.question} {base}/polls/{poll.id}")
+    for board in db.session.scalars(select(OpinionBoard).order_by(OpinionBoard.id)):
+        click.echo(f"  Statements board: {board.prompt} {base}/consultations/{board.consultation_id}/board")
     click.echo("Use a separate browser (or private window) for each login to try them side by side.")
 
 

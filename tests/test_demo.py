@@ -161,6 +161,9 @@ def test_the_printed_links_use_the_address_the_server_listens_on(app):
     # Room phases are named, not printed as codes.
     assert "not_started" not in result.output and "wrap_up" not in result.output
     assert re.search(r"Room \d: .+ \((Open|Wrap-up|Not started|Closed)\) http", result.output)
+    # The structured opinion to try: both polls and the statements board, by their pages.
+    assert len(re.findall(r"Poll: .+ http://127\.0\.0\.1:5101/polls/\d+\n", result.output)) == 2
+    assert re.search(r"Statements board: .+ http://127\.0\.0\.1:5101/consultations/\d+/board\n", result.output)
 
 
 def test_the_demo_takes_the_port_from_the_environment(app):
