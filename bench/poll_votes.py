@@ -55,9 +55,7 @@ from bench.socket_load import (  # noqa: E402
     CALL_TIMEOUT,
     CONNECT_TIMEOUT,
     MAX_CLIENTS,
-    PASSWORD,
     READERS_PER_PROCESS,
-    ROOT,
     USER_AGENT,
     Server,
     code_version,
@@ -73,34 +71,22 @@ OPTIONS = 4
 
 
 def setup_poll(url: str, voters: int, ballots: int, run_id: str) -> dict:
-    """Runs in a child process: an organiser, an open public consultation with one topic,
-    `voters` accounts (who vote and, in the baseline, post), an open single-choice poll with
-    live results, and `ballots` ballots already cast (accounts made directly: no password)."""
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("SECRET_KEY", "bench-setup")
-    os.environ.pop("REDIS_URL", None)
+    """Runs in a child process: socket_load's set-up (an organiser, an open public consultation
+    with one topic, `voters` accounts who vote and, in the baseline, post), then an open
+    single-choice poll with live results, and `ballots` ballots already cast (accounts made
+    directly: no password)."""
+    data = socket_load.setup_data(url, voters, run_id)
     from forum import create_app
     from forum.extensions import db
-    from forum.models import User
+    from forum.models import Consultation, User
     from forum.models.polls import PollVote
-    from forum.services import accounts
-    from forum.services import consultations as consultation_service
+    from forum.models.users import find_user_by_email
     from forum.services import polls as poll_service
 
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(url)})
     with app.app_context():
-        organiser = accounts.register(f"organiser-{run_id}@bench.example", PASSWORD, accounts.Profile(
-            "Bench Organiser", "Bench", "eu_institution", "BE"))
-        accounts.set_roles(None, organiser, organiser=True)
-        consultation = consultation_service.create_consultation(organiser, consultation_service.ConsultationInput(
-            title=f"Poll votes {run_id}", tags="#Bench"))
-        topic = consultation_service.add_topic(organiser, consultation, consultation_service.TopicInput("Load"))
-        consultation_service.set_status(organiser, consultation, "open")
-        emails = []
-        for i in range(voters):
-            email = f"voter{i}-{run_id}@bench.example"
-            accounts.register(email, PASSWORD, accounts.Profile(f"Voter {i}", f"Organisation {i}", "ngo", "IT"))
-            emails.append(email)
+        organiser = find_user_by_email(f"organiser-{run_id}@bench.example")
+        consultation = db.session.get(Consultation, data["consultation_id"])
         poll = poll_service.create_poll(organiser, consultation, {
             "kind": "single", "question": "Which option first?", "results_shown": "live"},
             [f"Option {n}" for n in range(1, OPTIONS + 1)])
@@ -123,8 +109,7 @@ def setup_poll(url: str, voters: int, ballots: int, run_id: str) -> dict:
                                     country=row.country, organisation_type=row.organisation_type)
                            for i, row in enumerate(past))
         db.session.commit()
-        return {"consultation_id": consultation.id, "topic_id": topic.id, "emails": emails, "poll_id": poll.id,
-                "option_ids": option_ids,
+        return {**data, "poll_id": poll.id, "option_ids": option_ids,
                 "past_counts": [sum(1 for i in range(len(past)) if i % OPTIONS == n) for n in range(OPTIONS)]}
 
 
