@@ -351,10 +351,14 @@ def matrix(board: OpinionBoard) -> tuple[list[tuple[int, int, int]], dict[int, t
     connection (no ORM row processing: 180,000 votes are most of the job's reading), and the
     voters' profiles once each rather than joined to every vote."""
     connection = db.session.connection()
-    rows = connection.execute(
+    # The board's votes in one scan of its index, kept for published statements here: a join
+    # let PostgreSQL, before statistics caught up with a busy board, probe the votes once per
+    # statement (1.7 s for 180,000 votes instead of 0.1 s).
+    published = set(connection.execute(select(Statement.id).where(
+        Statement.board_id == board.id, Statement.status == StatementStatus.PUBLISHED)).scalars())
+    rows = [row for row in connection.execute(
         select(StatementVote.user_id, StatementVote.statement_id, StatementVote.value)
-        .join(Statement, Statement.id == StatementVote.statement_id)
-        .where(StatementVote.board_id == board.id, Statement.status == StatementStatus.PUBLISHED)).all()
+        .where(StatementVote.board_id == board.id)) if row[1] in published]
     voters = {user_id for user_id, _statement_id, _value in rows}
     keys = {user_id: participant_key(board, user_id) for user_id in voters}
     groups_of = {keys[user_id]: (country or "", organisation_type or "")
