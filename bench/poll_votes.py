@@ -53,10 +53,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, 
 from bench import socket_load  # noqa: E402  (servers, readers, writers, figures)
 from bench.socket_load import (  # noqa: E402
     CALL_TIMEOUT,
-    CONNECT_TIMEOUT,
     MAX_CLIENTS,
     READERS_PER_PROCESS,
-    USER_AGENT,
     Server,
     code_version,
     login,
@@ -121,7 +119,6 @@ async def run_voters(url: str, origin: str, stream: str, poll_id: int, cookies: 
     messages come from a job, not from a vote: a witness socket follows the stream, and each
     message it gets is given the send time of the first vote it counts that no earlier message
     counted (`sent`: {seq: that time}, what the readers' latencies run from)."""
-    import aiohttp
     import socketio
 
     clients, sessions = [], []
@@ -138,38 +135,20 @@ async def run_voters(url: str, origin: str, stream: str, poll_id: int, cookies: 
         if expected_final and counts == expected_final[0]:
             final_seen.set()
 
-    witness_session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-    sessions.append(witness_session)
-    witness = socketio.AsyncClient(reconnection=False, handle_sigint=False, http_session=witness_session,
-                                   request_timeout=CALL_TIMEOUT)
-    clients.append(witness)
-    witness.on("event", on_results)
-
     async def close_all() -> None:
         await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
         await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
 
     try:
-        for cookie in cookies:
-            session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-            sessions.append(session)
-            client = socketio.AsyncClient(reconnection=False, handle_sigint=False, http_session=session,
-                                          request_timeout=CALL_TIMEOUT)
-            clients.append(client)
-            await asyncio.wait_for(client.connect(url, headers={"Origin": origin, "User-Agent": USER_AGENT,
-                                                                "Cookie": cookie or ""},
-                                                  transports=["websocket"], wait_timeout=CONNECT_TIMEOUT),
-                                   CONNECT_TIMEOUT + 5)
-        await asyncio.wait_for(witness.connect(url, headers={"Origin": origin, "User-Agent": USER_AGENT},
-                                               transports=["websocket"], wait_timeout=CONNECT_TIMEOUT),
-                               CONNECT_TIMEOUT + 5)
+        voters = [await socket_load.connect_client(url, origin, cookie, clients, sessions) for cookie in cookies]
+        witness = await socket_load.connect_client(url, origin, None, clients, sessions)
+        witness.on("event", on_results)
         joined = await witness.call("join", {"stream": stream, "last_seq": None}, timeout=CALL_TIMEOUT)
         if not joined.get("ok"):
             raise RuntimeError(f"the witness could not join {stream}: {joined}")
     except BaseException:
         await close_all()
         raise
-    voters = clients[1:]
 
     sent_times: dict[int, float] = {}  # vote i (acknowledged) -> when it was sent
     errors: dict[str, int] = {}

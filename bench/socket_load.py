@@ -776,13 +776,37 @@ class ReaderPool:
 
 # --- Writers (in this process) ---------------------------------------------------------------
 
+async def connect_client(url: str, origin: str, cookie: str | None, clients: list, sessions: list):
+    """A python-socketio client over WebSocket, logged in by `cookie` (None: anonymous),
+    connected; it and its HTTP session are added to `clients` and `sessions`, which the caller
+    closes. Raises RuntimeError if it cannot connect."""
+    import aiohttp
+    import socketio
+
+    # aiohttp's default cookie jar drops cookies of IP-address hosts such as 127.0.0.1,
+    # and python-socketio moves a Cookie header into that jar: hence unsafe=True.
+    session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    sessions.append(session)
+    client = socketio.AsyncClient(reconnection=False, handle_sigint=False, http_session=session,
+                                  request_timeout=CALL_TIMEOUT)
+    clients.append(client)
+    headers = {"Origin": origin, "User-Agent": USER_AGENT}
+    if cookie:
+        headers["Cookie"] = cookie
+    try:
+        await asyncio.wait_for(client.connect(url, headers=headers, transports=["websocket"],
+                                              wait_timeout=CONNECT_TIMEOUT), CONNECT_TIMEOUT + 5)
+    except (asyncio.TimeoutError, socketio.exceptions.SocketIOError) as error:
+        raise RuntimeError(f"socket {len(clients)} could not connect: {type(error).__name__} {error}") from None
+    return client
+
+
 async def run_writers(url: str, origin: str, stream: str, topic_id: int, cookies: list[str | None],
                       posts: int, rate: float, run_id: str, open_loop: bool = False) -> dict:
     """Send `posts` posts over the writers' sockets at `rate` posts/s (0: each writer's next
     one when its last is acknowledged). Paced, a writer waits for its slot and, unless
     `open_loop`, also for its previous post's acknowledgement; open loop, each post leaves at
     its slot whatever is still unacknowledged, so a slow server cannot lower the offered rate."""
-    import aiohttp
     import socketio
 
     clients, sessions = [], []
@@ -793,19 +817,8 @@ async def run_writers(url: str, origin: str, stream: str, topic_id: int, cookies
 
     try:
         for cookie in cookies:
-            # aiohttp's default cookie jar drops cookies of IP-address hosts such as 127.0.0.1,
-            # and python-socketio moves a Cookie header into that jar: hence unsafe=True.
-            session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-            sessions.append(session)
-            client = socketio.AsyncClient(reconnection=False, handle_sigint=False, http_session=session,
-                                          request_timeout=CALL_TIMEOUT)
-            clients.append(client)
-            headers = {"Origin": origin, "User-Agent": USER_AGENT}
-            if cookie:
-                headers["Cookie"] = cookie
+            client = await connect_client(url, origin, cookie, clients, sessions)
             try:
-                await asyncio.wait_for(client.connect(url, headers=headers, transports=["websocket"],
-                                                      wait_timeout=CONNECT_TIMEOUT), CONNECT_TIMEOUT + 5)
                 ack = await client.call("join", {"stream": stream, "last_seq": None}, timeout=CALL_TIMEOUT)
             except (asyncio.TimeoutError, socketio.exceptions.SocketIOError) as error:
                 raise RuntimeError(f"writer {len(clients)} could not connect and join: "
