@@ -155,7 +155,6 @@ async def run_voters(url: str, origin: str, stream: str, poll_id: int, cookies: 
     ack_ms: list[float] = []
     acks: list[tuple[int, float]] = []
     acks_at: dict[int, float] = {}
-    late = 0
     t0 = time.monotonic() + 0.5
     first_ack, last_ack = None, t0
 
@@ -180,23 +179,6 @@ async def run_voters(url: str, origin: str, stream: str, poll_id: int, cookies: 
             code = str(ack.get("error", {}).get("code", "?")) if isinstance(ack, dict) else "?"
             errors[code] = errors.get(code, 0) + 1
 
-    async def voter(w: int) -> None:
-        nonlocal late
-        client = voters[w]
-        in_flight = []
-        for i in range(w, votes, len(voters)):
-            if rate > 0:
-                delay = t0 + i / rate - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                elif delay < -0.05:
-                    late += 1
-            if open_loop and rate > 0:
-                in_flight.append(asyncio.ensure_future(send(client, i)))
-            else:
-                await send(client, i)
-        await asyncio.gather(*in_flight)
-
     # The tally after each acknowledged vote, in the order of their acknowledgements (votes
     # commit before they are acknowledged; paced, one after another).
     def tallies(order: list[int]) -> list[tuple[int, ...]]:
@@ -211,7 +193,7 @@ async def run_voters(url: str, origin: str, stream: str, poll_id: int, cookies: 
         return states
 
     try:
-        await asyncio.gather(*(voter(w) for w in range(len(voters))))
+        late = await socket_load.send_paced(voters, votes, rate, t0, open_loop, send)
         order = [i for i, _ in sorted(acks, key=lambda a: a[1])]
         states = tallies(order)
         if states:

@@ -801,6 +801,34 @@ async def connect_client(url: str, origin: str, cookie: str | None, clients: lis
     return client
 
 
+async def send_paced(clients: list, count: int, rate: float, t0: float, open_loop: bool, send) -> int:
+    """Send messages 0..count-1, message i by clients[i % len(clients)] through `send(client,
+    i)`, at `rate` per second from `t0` (0: each client's next one once its last is
+    acknowledged). Paced, a client waits for its slot and, unless `open_loop`, for its previous
+    acknowledgement; open loop, each leaves at its slot whatever is unacknowledged, so a slow
+    server cannot lower the offered rate. Returns how many left more than 50 ms after their slot."""
+    late = 0
+
+    async def sender(w: int) -> None:
+        nonlocal late
+        in_flight = []
+        for i in range(w, count, len(clients)):
+            if rate > 0:
+                delay = t0 + i / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                elif delay < -0.05:
+                    late += 1
+            if open_loop and rate > 0:
+                in_flight.append(asyncio.ensure_future(send(clients[w], i)))
+            else:
+                await send(clients[w], i)
+        await asyncio.gather(*in_flight)
+
+    await asyncio.gather(*(sender(w) for w in range(len(clients))))
+    return late
+
+
 async def run_writers(url: str, origin: str, stream: str, topic_id: int, cookies: list[str | None],
                       posts: int, rate: float, run_id: str, open_loop: bool = False) -> dict:
     """Send `posts` posts over the writers' sockets at `rate` posts/s (0: each writer's next
@@ -836,7 +864,6 @@ async def run_writers(url: str, origin: str, stream: str, topic_id: int, cookies
     retries = 0
     ack_ms: list[float] = []
     acks: list[tuple[int, float]] = []  # (post's index, time of its acknowledgement)
-    late = 0
     t0 = time.monotonic() + 0.5
     first_ack, last_ack = None, t0
 
@@ -871,25 +898,8 @@ async def run_writers(url: str, origin: str, stream: str, topic_id: int, cookies
             code = str((ack or {}).get("error", {}).get("code", "?")) if isinstance(ack, dict) else "?"
             errors[code] = errors.get(code, 0) + 1
 
-    async def writer(w: int) -> None:
-        nonlocal late
-        client = clients[w]
-        in_flight = []
-        for i in range(w, posts, len(clients)):
-            if rate > 0:  # paced; with rate 0 each writer sends as soon as its last post is acknowledged
-                delay = t0 + i / rate - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                elif delay < -0.05:
-                    late += 1
-            if open_loop and rate > 0:
-                in_flight.append(asyncio.ensure_future(send(client, i)))
-            else:
-                await send(client, i)
-        await asyncio.gather(*in_flight)
-
     try:
-        await asyncio.gather(*(writer(w) for w in range(len(clients))))
+        late = await send_paced(clients, posts, rate, t0, open_loop, send)
         sync_count = None
         if join_seq is not None:
             sync_count = await count_sync(clients[0], stream, join_seq)
