@@ -357,12 +357,18 @@ def remember_votes(user: Actor, polls) -> None:
         cache[("voted", user.id, poll_id)] = poll_id in voted
 
 
+def can_run_polls(user: Actor, place: Consultation | Room) -> bool:
+    """Create polls in a place and run them (edit while a draft, open, close, publish the
+    breakdown, delete a draft): a consultation's organisers; in a room, the event's organisers
+    and that room's co-moderators."""
+    if isinstance(place, Room):
+        return can_moderate_room(user, place)
+    return can_edit_consultation(user, place)
+
+
 def can_manage_poll(user: Actor, poll) -> bool:
-    """Create, edit while a draft, open, close, publish the breakdown: a consultation's
-    organisers; in a room, the event's organisers and that room's co-moderators."""
-    if poll.room_id is not None or poll.room is not None:
-        return can_moderate_room(user, poll.room)
-    return can_edit_consultation(user, poll.consultation)
+    """Run this poll: whoever runs the polls of its place (`can_run_polls`)."""
+    return can_run_polls(user, poll.room if poll.room_id is not None or poll.room is not None else poll.consultation)
 
 
 def can_view_poll(user: Actor, poll) -> bool:

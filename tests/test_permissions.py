@@ -353,6 +353,7 @@ def test_the_tables_cover_every_role_and_every_can_function():
     tested = {f.__name__ for f in PLATFORM_FUNCTIONS + CONSULTATION_FUNCTIONS + EXPORT_FUNCTIONS + POST_FUNCTIONS
               + tuple(POLL_FUNCTIONS.values())}
     tested |= {f.__name__ for f in BOARD_FUNCTIONS + STATEMENT_FUNCTIONS}  # statements boards
+    tested |= {permissions.can_run_polls.__name__}  # its rows: "manage" of a draft in the poll tables
     assert defined == tested | EVENT_FUNCTIONS
     assert {row[0] for row in PLATFORM} == {row[0] for row in CONSULTATIONS} == {row[0] for row in POSTS} == set(ROLES)
     assert len({row[:3] for row in CONSULTATIONS}) == len(CONSULTATIONS) == len(ROLES) * 3 * 2
@@ -563,6 +564,8 @@ def test_poll(db, make_actor, make_consultation, role, state, view, manage, vote
 
     assert {what: f(actor, poll) for what, f in POLL_FUNCTIONS.items()} == {
         "view": view, "manage": manage, "vote": vote, "results": results, "breakdown": breakdown}
+    # Who runs a poll is who runs the polls of its place: creating one there too.
+    assert permissions.can_run_polls(actor, consultation) == manage
 
 
 @pytest.mark.parametrize("state", sorted({state for state, _ in ROOM_POLLS}))
@@ -588,6 +591,8 @@ def test_room_poll(db, make_user, make_event, state):
         for what, f in POLL_FUNCTIONS.items():
             answers[(role, what)] = f(actor, poll)
             expected[(role, what)] = ROOM_POLLS[(state, what)][ROOM_POLL_ROLES.index(role)]
+        answers[(role, "run polls")] = permissions.can_run_polls(actor, room)
+        expected[(role, "run polls")] = ROOM_POLLS[(state, "manage")][ROOM_POLL_ROLES.index(role)]
     assert answers == expected
 
 

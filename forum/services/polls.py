@@ -79,9 +79,17 @@ def _fields(fields: PollInput | dict[str, Any]) -> PollInput:
 
 # --- Setting up ---------------------------------------------------------------------
 
+# Refusals the pages also show before offering a form (a poll's edit and delete pages).
+ONLY_DRAFTS_EDITED = _l("Only a draft poll can be edited: this one has been opened.")
+ONLY_DRAFTS_DELETED = _l("Only a draft poll can be deleted: once opened, a poll stays for the record "
+                         "(close it instead).")
+
+
 def create_poll(actor: User, place: Consultation | Room, fields: PollInput | dict[str, Any],
                 options, *, topic: Topic | None = None) -> Poll:
     """A draft poll in a consultation (optionally about one of its topics) or a room."""
+    if not permissions.can_run_polls(actor, place):
+        raise PermissionDenied()
     fields = _fields(fields)
     poll = Poll(created_by=actor, status=PollStatus.DRAFT)
     if isinstance(place, Room):
@@ -89,9 +97,6 @@ def create_poll(actor: User, place: Consultation | Room, fields: PollInput | dic
         poll.position = 0
     else:
         poll.consultation = place
-    if not permissions.can_manage_poll(actor, poll):
-        _detach(poll)
-        raise PermissionDenied()
     try:
         _apply(poll, fields, _options(options), topic)
     except ValidationError:
@@ -119,7 +124,7 @@ def update_poll(actor: User, poll: Poll, fields: PollInput | dict[str, Any], opt
     """Change a draft: its question, settings and options (nobody has voted yet)."""
     _require_manage(actor, poll)
     if poll.status is not PollStatus.DRAFT:
-        raise ValidationError(_l("Only a draft poll can be edited: this one has been opened."))
+        raise ValidationError(ONLY_DRAFTS_EDITED)
     _apply(poll, _fields(fields), _options(options), topic)
     db.session.flush()
     # No live event: a draft is its organisers' alone, and the place's stream is everyone's.
@@ -130,8 +135,7 @@ def delete_poll(actor: User, poll: Poll) -> None:
     log lines stay for the record."""
     _require_manage(actor, poll)
     if poll.status is not PollStatus.DRAFT:
-        raise ValidationError(_l("Only a draft poll can be deleted: once opened, a poll stays for the record "
-                                 "(close it instead)."))
+        raise ValidationError(ONLY_DRAFTS_DELETED)
     _log(actor, "poll.deleted", poll)
     db.session.delete(poll)
     db.session.flush()
@@ -437,11 +441,9 @@ def polls_of(user, place: Consultation | Room) -> list[Poll]:
     newest first; drafts for those who run them only."""
     if isinstance(place, Room):
         query = select(Poll).where(Poll.room_id == place.id).order_by(Poll.created_at.desc(), Poll.id.desc())
-        manages = permissions.can_moderate_room(user, place)
     else:
         query = select(Poll).where(Poll.consultation_id == place.id).order_by(Poll.position, Poll.id)
-        manages = permissions.can_edit_consultation(user, place)
-    if not manages:
+    if not permissions.can_run_polls(user, place):
         query = query.where(Poll.status != PollStatus.DRAFT)
     found = list(db.session.scalars(query))
     permissions.remember_votes(user, found)

@@ -202,7 +202,7 @@ def _save(form: PollForm, poll=None, place=None):
 @login_required
 def new_in_consultation(consultation_id: int):
     consultation = permissions.access_consultation(current_user, consultation_id)
-    if not permissions.can_edit_consultation(current_user, consultation):
+    if not permissions.can_run_polls(current_user, consultation):
         raise PermissionDenied()
     form = PollForm()
     _choices(form, consultation)
@@ -222,7 +222,7 @@ def new_in_consultation(consultation_id: int):
 @login_required
 def new_in_room(event_id: int, room_id: int):
     room = permissions.access_room(current_user, room_id, event_id)
-    if not permissions.can_moderate_room(current_user, room):
+    if not permissions.can_run_polls(current_user, room):
         raise PermissionDenied()
     form = PollForm()
     _choices(form)
@@ -243,7 +243,7 @@ def edit(poll_id: int):
     if not permissions.can_manage_poll(current_user, poll):
         raise PermissionDenied()
     if poll.status is not PollStatus.DRAFT:
-        flash(_("Only a draft poll can be edited: this one has been opened."), "error")
+        flash(str(service.ONLY_DRAFTS_EDITED), "error")
         return redirect(poll_url(poll))
     form = PollForm(obj=poll)
     _choices(form, poll.consultation)
@@ -293,8 +293,7 @@ def delete(poll_id: int):
     if not permissions.can_manage_poll(current_user, poll):
         raise PermissionDenied()
     if poll.status is not PollStatus.DRAFT:
-        flash(_("Only a draft poll can be deleted: once opened, a poll stays for the record (close it instead)."),
-              "error")
+        flash(str(service.ONLY_DRAFTS_DELETED), "error")
         return redirect(poll_url(poll))
     form = ActionForm()
     if form.validate_on_submit():
