@@ -141,9 +141,9 @@ def build_section(scope: Scope, zone: ZoneInfo) -> OpinionSection | None:
     )
 
 
-def _make_up(counts: Mapping[str, int], kind: str, already: int = 0) -> MakeUp:
-    kept, pooled = _pooled_counts(counts, already)
-    rows = [(label(kind, code) if code else _("Not stated"), n) for code, n in kept.items()]
+def _make_up(counts: Mapping[str, int], kind: str, pooled: int = 0) -> MakeUp:
+    """A group's make-up as the stored map has it (opinion.readable: codes under 5 pooled)."""
+    rows = [(label(kind, code) if code else _("Not stated"), n) for code, n in counts.items()]
     if pooled:
         rows.append((_("Others (fewer than %(min)d each)", min=MIN_CELL), pooled))
     return MakeUp(rows)
@@ -291,10 +291,6 @@ def map_svg(section: OpinionSection) -> Markup:
 
 # --- The JSON export's "opinion_map" ---------------------------------------------------------
 
-def _pooled_counts(counts: Mapping[str, int], already: int = 0) -> tuple[dict[str, int], int]:
-    return board_service.pooled(counts, already)
-
-
 def map_json(scope: Scope) -> dict | None:
     """The board and its last map for the JSON export (docs/exports.md), or None without a
     board. Statements carry their text only while published."""
@@ -315,12 +311,11 @@ def map_json(scope: Scope) -> dict | None:
 
     groups = []
     for g in found.get("groups") or ():
-        countries, countries_pooled = _pooled_counts(g.get("countries") or {}, g.get("countries_pooled", 0))
-        types, types_pooled = _pooled_counts(g.get("organisation_types") or {}, g.get("organisation_types_pooled", 0))
         groups.append({
             "id": g["id"], "label": g["label"], "size": g["size"],
-            "countries": countries, "countries_pooled": countries_pooled,
-            "organisation_types": types, "organisation_types_pooled": types_pooled,
+            "countries": g.get("countries") or {}, "countries_pooled": g.get("countries_pooled", 0),
+            "organisation_types": g.get("organisation_types") or {},
+            "organisation_types_pooled": g.get("organisation_types_pooled", 0),
             "representative": [statement(r, direction=r["direction"], agree=r["agree"], disagree=r["disagree"],
                                          votes=r["votes"], repness=r["repness"])
                                for r in g.get("representative") or ()],

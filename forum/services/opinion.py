@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -401,14 +400,6 @@ def map_message(board_id: int, version: int, result: dict[str, Any]) -> dict[str
 
 # --- What readers may see of a map ----------------------------------------------------------
 
-def pooled(counts: Mapping[str, int], already: int = 0) -> tuple[dict[str, int], int]:
-    """A group's make-up ({code: people}) with the codes of fewer than MAP_MIN_GROUP people pooled:
-    ({code: people} of the others, most first, then by code; the pooled people, plus
-    `already` pooled)."""
-    kept = {code: int(n) for code, n in sorted(counts.items(), key=lambda i: (-i[1], i[0])) if n >= MAP_MIN_GROUP}
-    return kept, int(already) + sum(int(n) for n in counts.values() if n < MAP_MIN_GROUP)
-
-
 def readable(stored: dict | None) -> dict | None:
     """A stored map as readers may see it, whenever it was computed: no opinion group of fewer
     than MAP_MIN_GROUP people (a map computed before the rule had them: such a group leaves the
@@ -422,12 +413,16 @@ def readable(stored: dict | None) -> dict | None:
     kept = [g for g in groups if g.get("size", 0) >= MAP_MIN_GROUP]
     ids = {str(g["id"]) for g in kept}
     out = dict(stored)
+    from forum.services import opinion_map  # numpy and scikit-learn: only for such a map
+
     out["groups"] = []
     for g in kept:
-        countries, countries_pooled = pooled(g.get("countries") or {}, g.get("countries_pooled", 0))
-        types, types_pooled = pooled(g.get("organisation_types") or {}, g.get("organisation_types_pooled", 0))
-        out["groups"].append({**g, "countries": countries, "countries_pooled": countries_pooled,
-                              "organisation_types": types, "organisation_types_pooled": types_pooled})
+        countries, countries_pooled = opinion_map.pooled(g.get("countries") or {})
+        types, types_pooled = opinion_map.pooled(g.get("organisation_types") or {})
+        out["groups"].append({**g, "countries": countries,
+                              "countries_pooled": countries_pooled + g.get("countries_pooled", 0),
+                              "organisation_types": types,
+                              "organisation_types_pooled": types_pooled + g.get("organisation_types_pooled", 0)})
     out["k"] = len(kept)
     out["points"] = [{**p, "group": p.get("group") if str(p.get("group")) in ids else None}
                      for p in stored.get("points") or ()]

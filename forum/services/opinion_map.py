@@ -277,8 +277,8 @@ def _describe_groups(labels: np.ndarray, k: int, keys: np.ndarray, statements: n
 
 def pooled(counts: Mapping[str, int]) -> tuple[dict[str, int], int]:
     """A group's make-up ({code: people}) with the codes of fewer than MIN_GROUP people pooled:
-    ({code: people} of the others, most first, then by code; the people pooled). Readers'
-    side: forum.services.opinion.pooled, the same rule for maps stored before it."""
+    ({code: people} of the others, most first, then by code; the people pooled). Also applied
+    by forum.services.opinion.readable to maps stored before the rule."""
     kept = {code: int(n) for code, n in sorted(counts.items(), key=lambda i: (-i[1], i[0])) if n >= MIN_GROUP}
     return kept, sum(int(n) for n in counts.values() if n < MIN_GROUP)
 
