@@ -2,13 +2,14 @@
 `flask worker`."""
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
@@ -91,16 +92,25 @@ def demo(host: str, port: int) -> None:
         return
     db.session.commit()
     base = site_url(host, port)
+    with current_app.test_request_context():  # the site's paths, as its pages link them
+        room_path = functools.partial(url_for, "rooms.show", event_id=logins.event.event_id)
+        poll_paths = [(poll.question, url_for("polls.show", poll_id=poll.id))
+                      for poll in db.session.scalars(select(Poll).order_by(Poll.id))]
+        board_paths = [(board.prompt, url_for("opinion.show", consultation_id=board.consultation_id))
+                       for board in db.session.scalars(select(OpinionBoard).order_by(OpinionBoard.id))]
+        plenary_path, room_paths = room_path(room_id=logins.event.plenary_id), {
+            room.room_id: room_path(room_id=room.room_id) for room in logins.event.rooms}
     click.echo(f"Demo loaded. Log in at {base}/login with:")
     for role, email, password in logins.accounts:
         click.echo(f"  {role:<12} {email}  /  {password}")
     event = logins.event
     click.echo("")
     click.echo(f"Live event: {event.title}")
-    click.echo(f"  Plenary: {base}{event.url}")
+    click.echo(f"  Plenary: {base}{plenary_path}")
     click.echo(f"  {'Organiser':<12} {event.organiser[0]}  /  {event.organiser[1]}")
     for room in event.rooms:
-        click.echo(f"  Room {room.position}: {room.title} ({label('room_phase', room.phase)}) {base}{room.url}")
+        phase = label("room_phase", room.phase)
+        click.echo(f"  Room {room.position}: {room.title} ({phase}) {base}{room_paths[room.room_id]}")
         for name, email in room.moderators:
             click.echo(f"    {'Moderator':<12} {email}  /  {event.moderator_password}  ({name})")
         if room.participant is not None:
@@ -108,10 +118,10 @@ def demo(host: str, port: int) -> None:
             click.echo(f"    {'Participant':<12} {email}  /  {event.participant_password}  ({name})")
     click.echo("")
     click.echo("Polls and the opinion map:")
-    for poll in db.session.scalars(select(Poll).order_by(Poll.id)):
-        click.echo(f"  Poll: {poll.question} {base}/polls/{poll.id}")
-    for board in db.session.scalars(select(OpinionBoard).order_by(OpinionBoard.id)):
-        click.echo(f"  Statements board: {board.prompt} {base}/consultations/{board.consultation_id}/board")
+    for question, path in poll_paths:
+        click.echo(f"  Poll: {question} {base}{path}")
+    for prompt, path in board_paths:
+        click.echo(f"  Statements board: {prompt} {base}{path}")
     click.echo("Use a separate browser (or private window) for each login to try them side by side.")
 
 

@@ -1408,7 +1408,7 @@ class RoomLogins:
     position: int
     title: str
     phase: str
-    url: str                                 # its path on the site
+    room_id: int
     moderators: list[tuple[str, str]]        # (name, email)
     participant: tuple[str, str] | None       # (name, email)
 
@@ -1416,7 +1416,8 @@ class RoomLogins:
 @dataclass
 class EventLogins:
     title: str
-    url: str                                 # the plenary's path
+    event_id: int
+    plenary_id: int
     rooms: list[RoomLogins]
     organiser: tuple[str, str] = (ORGANISER_EMAIL, ORGANISER_PASSWORD)
     moderator_password: str = MODERATOR_PASSWORD
@@ -1503,8 +1504,8 @@ def _live_event(organiser: User, people: dict[str, User], now: datetime) -> Even
     _plenary_poll(timeline, organiser, event.plenary, attendees, starts_at)
     timeline.run()
 
-    return EventLogins(EVENT_TITLE, event_setup.room_url(event.plenary), [
-        RoomLogins(room.position, room.title, room.phase.value, event_setup.room_url(room),
+    return EventLogins(EVENT_TITLE, event.id, event.plenary.id, [
+        RoomLogins(room.position, room.title, room.phase.value, room.id,
                    [(m.user.display_name, m.user.email) for m in room.moderators],
                    _first_speaker(room, members_of[room.id]))
         for room in event.breakout_rooms])

@@ -156,6 +156,10 @@ def _member_room(db, s, actor):
         EventMember.event_id == s.event.id, EventMember.user_id == s.p1.id))
 
 
+def _room1(s) -> str:
+    return f"/events/{s.room1.event_id}/rooms/{s.room1.id}"
+
+
 def _room1_field(name):
     def read(db, s, actor):
         db.session.expire_all()
@@ -247,11 +251,11 @@ ACTIONS: dict[str, Action] = {
         effect=_room1_field("phase")),
     "set slow mode in room 1": Action(
         (p.can_moderate_room,), lambda a, s: {"can_moderate_room": p.can_moderate_room(a, s.room1)},
-        request=lambda c, s, a: c.post(f"/rooms/{s.room1.id}/settings", data={"slow_mode_seconds": "30"}),
+        request=lambda c, s, a: c.post(f"{_room1(s)}/settings", data={"slow_mode_seconds": "30"}),
         effect=_room1_field("slow_mode_seconds")),
     "mute a participant of room 1": Action(
         (p.can_moderate_room,), lambda a, s: {"can_moderate_room": p.can_moderate_room(a, s.room1)},
-        request=lambda c, s, a: c.post(f"/rooms/{s.room1.id}/mute", data={"user_id": s.p1.id, "minutes": "10"}),
+        request=lambda c, s, a: c.post(f"{_room1(s)}/mute", data={"user_id": s.p1.id, "minutes": "10"}),
         effect=lambda db, s, a: _count(db, Mute, Mute.room_id == s.room1.id, Mute.user_id == s.p1.id)),
     "raise a hand in room 1": Action(
         (p.can_raise_hand,), lambda a, s: {"can_raise_hand": p.can_raise_hand(a, s.room1)},

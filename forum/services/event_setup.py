@@ -7,7 +7,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -45,14 +44,6 @@ class RoomInput:
     title: str
     description: str = ""
     capacity: int | None = None
-
-
-def room_url(room: Room) -> str:
-    """The room's page (the lead's `rooms.show`), also outside a request (a command)."""
-    if not has_request_context():
-        with current_app.test_request_context():
-            return room_url(room)
-    return url_for("rooms.show", event_id=room.event_id, room_id=room.id)
 
 
 def _require_edit(actor: User, event: Event) -> None:
@@ -377,7 +368,7 @@ def choose_room(actor: User, room: Room) -> EventMember:
 def _notify_moved(member: EventMember, room: Room | None) -> None:
     target = room if room is not None else member.event.plenary
     events.notify_user_after_commit(member.user_id, {
-        "type": "member.moved", "room_id": room.id if room else None, "url": room_url(target)})
+        "type": "member.moved", "room_id": target.id})
 
 
 def assign_member(actor: User, member: EventMember, room: Room | None) -> None:

@@ -20,7 +20,6 @@ from forum.rendering import render_markdown
 from forum.services import audit, events
 from forum.services import posts as post_service
 from forum.services.errors import NotFound, PermissionDenied, ValidationError
-from forum.services.event_setup import room_url
 from forum.services.text import clean_text
 
 WRAP_UP_MINUTES = range(1, 61)
@@ -146,7 +145,7 @@ def recall(actor: User, event: Event, message: str = "") -> None:
     _require_organiser(actor, event)
     _require_running(event)
     message = clean_text(message, field="message", max_length=RECALL_MESSAGE_MAX)
-    data = {"plenary_url": room_url(event.plenary), "message": message}
+    data = {"plenary_id": event.plenary.id, "message": message}
     for room in event.breakout_rooms:
         events.record_data(events.room_stream(room), "event.recall", data)
     audit.log(actor, "event.recall", event=event, message=message)

@@ -1,9 +1,10 @@
 """HTTP layer: blueprints that parse requests, call services and render pages."""
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Flask, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -153,6 +154,50 @@ def flash_refusal(error: ServiceError, category: str = "error") -> None:
     if request.headers.get("X-Plenary-Async"):
         raise error
     flash(str(error.message), category)
+
+
+def room_url(room, **kwargs) -> str:
+    """A room's page (the plenary's or a breakout room's)."""
+    return url_for("rooms.show", event_id=room.event_id, room_id=room.id, **kwargs)
+
+
+def post_url(post, **kwargs) -> str:
+    """Where a post is read: its room's page, or its thread in its consultation; at the post."""
+    if post.room_id is not None:
+        return room_url(post.room, _anchor=f"post-{post.id}", **kwargs)
+    return url_for("posts.show", consultation_id=post.consultation_id, post_id=post.thread_id,
+                   _anchor=f"post-{post.id}", **kwargs)
+
+
+def refuse_back(error: ServiceError, category: str = "error") -> None:
+    """A refused control: undo anything half-done, say why on the page the browser goes back
+    to (`flash_refusal`)."""
+    db.session.rollback()
+    flash_refusal(error, category)
+
+
+def checked(form=None) -> None:
+    """A button's form: only its CSRF token is checked here (400 otherwise)."""
+    from forum.web.forms import ActionForm
+
+    if not (form or ActionForm()).validate_on_submit():
+        abort(400)
+
+
+def whole_number(value: str) -> int | None:
+    """A whole number typed in a form, or None. Only ASCII digits, at most nine of them:
+    `str.isdigit` accepts "²" (which `int` refuses) and `int` any length."""
+    value = value.strip()
+    return int(value) if re.fullmatch(r"[0-9]{1,9}", value) else None
+
+
+def back_to(default: str) -> str:
+    """Where a control sends the browser back: the form's local `next` (the page it was on:
+    a room, its queue, the event's control room), else `default`."""
+    target = request.values.get("next")
+    if target and safe_next(target) == target:
+        return target
+    return default
 
 
 def apply_service_error(form, error: ValidationError) -> None:

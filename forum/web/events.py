@@ -3,7 +3,6 @@ joining, and the moderators' controls of a room (its page is forum/web/rooms.py,
 these forms send people back)."""
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -22,35 +21,12 @@ from forum.ratelimits import counts_as_write
 from forum.services import event_setup as service
 from forum.services import rooms as room_service
 from forum.services.accounts import timezone_names
-from forum.services.errors import Conflict, PermissionDenied, ServiceError, ValidationError
-from forum.web import apply_service_error, flash_refusal
+from forum.services.errors import Conflict, PermissionDenied, ValidationError
+from forum.web import apply_service_error, checked, refuse_back, room_url, whole_number
 from forum.web.auth import TIMEZONE_CHOICES
-from forum.web.forms import ActionForm, BroadcastForm, EventForm, EventRoomForm, ModeratorForm, RecallForm, TakeawayForm
+from forum.web.forms import ActionForm, BroadcastForm, EventForm, ModeratorForm, RecallForm
 
 bp = Blueprint("events", __name__, url_prefix="/events")
-
-
-def _number(value: str) -> int | None:
-    """A whole number typed in a form, or None. Only ASCII digits, at most nine of them:
-    `str.isdigit` accepts "²" (which `int` refuses) and `int` any length."""
-    value = value.strip()
-    return int(value) if re.fullmatch(r"[0-9]{1,9}", value) else None
-
-
-def _room_page(room, anchor: str | None = None):
-    return redirect(url_for("rooms.show", event_id=room.event_id, room_id=room.id, _anchor=anchor))
-
-
-def _checked(form=None) -> None:
-    """A button's form: only its CSRF token is checked here."""
-    if not (form or ActionForm()).validate_on_submit():
-        abort(400)
-
-
-def _flash_refusal(error: ServiceError) -> None:
-    """A refused control on the room page: undo anything half-done, say why, go back."""
-    db.session.rollback()
-    flash_refusal(error)
 
 
 # --- Reading ------------------------------------------------------------------------
@@ -175,7 +151,7 @@ def edit(event_id: int):
 @login_required
 def change_status(event_id: int):
     event = _editable(event_id)
-    _checked()
+    checked()
     if request.form.get("status") == EventStatus.PUBLISHED.value:
         service.publish_event(current_user, event)
         flash(_("The event is published: people can register."), "success")
@@ -191,73 +167,10 @@ def change_status(event_id: int):
 @login_required
 def regenerate_invite(event_id: int):
     event = _editable(event_id)
-    _checked()
+    checked()
     service.regenerate_invite(current_user, event)
     flash(_("A new invitation link was made; the previous one no longer works."), "success")
     return redirect(url_for("events.edit", event_id=event.id, _anchor="invitation"))
-
-
-@bp.route("/<int:event_id>/rooms/new", methods=["GET", "POST"], defaults={"room_id": None})
-@bp.route("/<int:event_id>/rooms/<int:room_id>/edit", methods=["GET", "POST"])
-@login_required
-def room_form(event_id: int, room_id: int | None):
-    event = _editable(event_id)
-    room = _room_in(event, room_id) if room_id is not None else None
-    form = EventRoomForm(obj=room)
-    if form.validate_on_submit():
-        data = service.RoomInput(title=form.title.data or "", description=form.description.data or "",
-                                 capacity=form.capacity.data)
-        try:
-            if room is None:
-                service.add_room(current_user, event, data)
-            else:
-                service.update_room(current_user, room, data)
-        except ValidationError as error:
-            apply_service_error(form, error)
-        else:
-            flash(_("Room saved."), "success")
-            return redirect(url_for("events.edit", event_id=event.id, _anchor="rooms"))
-    status = 400 if request.method == "POST" else 200
-    return render_template("events/room_form.html", form=form, event=event, room=room), status
-
-
-@bp.post("/<int:event_id>/rooms/<int:room_id>/remove")
-@login_required
-def remove_room(event_id: int, room_id: int):
-    event = _editable(event_id)
-    _checked()
-    service.remove_room(current_user, _room_in(event, room_id))
-    flash(_("Room removed."), "success")
-    return redirect(url_for("events.edit", event_id=event.id, _anchor="rooms"))
-
-
-@bp.post("/<int:event_id>/rooms/<int:room_id>/moderators")
-@login_required
-def appoint_moderator(event_id: int, room_id: int):
-    event = _editable(event_id)
-    room = _room_in(event, room_id)
-    form = ModeratorForm()
-    if not form.validate_on_submit():
-        flash(_("Give the email address of their account."), "error")
-        return redirect(url_for("events.edit", event_id=event.id, _anchor=f"room-{room.id}"))
-    try:
-        service.appoint_moderator(current_user, room, form.email.data or "")
-    except ValidationError as error:
-        _flash_refusal(error)
-    else:
-        flash(_("Co-moderator appointed."), "success")
-    return redirect(url_for("events.edit", event_id=event.id, _anchor=f"room-{room.id}"))
-
-
-@bp.post("/<int:event_id>/rooms/<int:room_id>/moderators/<int:moderator_id>/remove")
-@login_required
-def remove_moderator(event_id: int, room_id: int, moderator_id: int):
-    event = _editable(event_id)
-    room = _room_in(event, room_id)
-    _checked()
-    service.remove_moderator(current_user, service.moderator_of(room, moderator_id))
-    flash(_("Co-moderator removed."), "success")
-    return redirect(url_for("events.edit", event_id=event.id, _anchor=f"room-{room.id}"))
 
 
 # --- People -------------------------------------------------------------------------
@@ -275,19 +188,19 @@ def people(event_id: int):
 @login_required
 def move_member(event_id: int, member_id: int):
     event = _editable(event_id)
-    _checked()
+    checked()
     member = service.member_of(event, member_id)
     room_id = request.form.get("room_id", "").strip()
     room = None  # empty: back to unassigned
     if room_id:
-        number = _number(room_id)
+        number = whole_number(room_id)
         if number is None:
             raise ValidationError(_("Choose one of this event's breakout rooms."), field="room_id")
         room = _room_in(event, number)
     try:
         service.assign_member(current_user, member, room)
     except (ValidationError, Conflict) as error:
-        _flash_refusal(error)
+        refuse_back(error)
     else:
         flash(_("%(name)s moved.", name=member.user.display_name), "success")
     return redirect(url_for("events.people", event_id=event.id))
@@ -297,11 +210,11 @@ def move_member(event_id: int, member_id: int):
 @login_required
 def balance(event_id: int):
     event = _editable(event_id)
-    _checked()
+    checked()
     try:
         placed = service.run_balanced_assignment(current_user, event)
     except ValidationError as error:
-        _flash_refusal(error)
+        refuse_back(error)
     else:
         flash(ngettext("%(num)d person placed in a room.", "%(num)d people placed in rooms.", len(placed)), "success")
     return redirect(url_for("events.people", event_id=event.id))
@@ -326,7 +239,7 @@ def _after_joining(event, member):
 @counts_as_write
 def register(event_id: int):
     event = permissions.access_event(current_user, event_id)
-    _checked()
+    checked()
     member = service.register(current_user, event, request.form.get("role") or "participant")
     return _after_joining(event, member)
 
@@ -340,29 +253,13 @@ def join(event_id: int, token: str):
     if event is None or len(token) > 64:
         abort(404)
     if request.method == "POST":
-        _checked()
+        checked()
         member = service.accept_invitation(current_user, event, token)
         return _after_joining(event, member)
     # Check the link before showing anything about the event.
     service.check_invitation(event, token)
     return render_template("events/join.html", event=event, token=token, action_form=ActionForm(),
                            member=permissions.membership(current_user, event))
-
-
-@bp.post("/<int:event_id>/rooms/<int:room_id>/choose")
-@login_required
-@counts_as_write
-def choose_room(event_id: int, room_id: int):
-    event = permissions.access_event(current_user, event_id)
-    room = _room_in(event, room_id)
-    _checked()
-    try:
-        service.choose_room(current_user, room)
-    except (ValidationError, Conflict) as error:
-        _flash_refusal(error)
-        return redirect(url_for("events.show", event_id=event.id, _anchor="rooms"))
-    flash(_("You are in %(room)s.", room=room.title), "success")
-    return _room_page(room)
 
 
 # --- Organisers' event-wide actions -----------------------------------------------------
@@ -380,7 +277,7 @@ def broadcast(event_id: int):
         else:
             flash(ngettext("Your message was sent to %(num)d room.", "Your message was sent to %(num)d rooms.",
                            len(sent)), "success")
-            return _room_page(event.plenary)
+            return redirect(room_url(event.plenary))
     status = 400 if request.method == "POST" else 200
     return render_template("events/broadcast.html", form=form, event=event), status
 
@@ -397,107 +294,6 @@ def recall(event_id: int):
             apply_service_error(form, error)
         else:
             flash(_("Everyone was asked to come back to the plenary."), "success")
-            return _room_page(event.plenary)
+            return redirect(room_url(event.plenary))
     status = 400 if request.method == "POST" else 200
     return render_template("events/recall.html", form=form, event=event), status
-
-
-# --- A room's controls (forms on the room page) -----------------------------------------
-
-def _room(event_id: int, room_id: int):
-    return permissions.access_room(current_user, room_id, event_id)
-
-
-@bp.post("/<int:event_id>/rooms/<int:room_id>/phase")
-@login_required
-def set_phase(event_id: int, room_id: int):
-    room = _room(event_id, room_id)
-    _checked()
-    # Anything but a small whole number is refused by the service with its own message.
-    minutes = _number(request.form.get("wrap_up_minutes", ""))
-    try:
-        room_service.set_phase(current_user, room, request.form.get("phase", ""), minutes)
-    except ValidationError as error:
-        _flash_refusal(error)
-    return _room_page(room)
-
-
-@bp.post("/<int:event_id>/rooms/<int:room_id>/hand")
-@login_required
-@counts_as_write
-def hand(event_id: int, room_id: int):
-    room = _room(event_id, room_id)
-    _checked()
-    if request.form.get("action") == "lower":
-        room_service.lower_hand(current_user, room)
-    elif request.form.get("action") == "raise":
-        room_service.raise_hand(current_user, room)
-    else:
-        abort(400)
-    return _room_page(room)
-
-
-@bp.post("/<int:event_id>/rooms/<int:room_id>/floor/<int:hand_id>")
-@login_required
-def give_floor(event_id: int, room_id: int, hand_id: int):
-    room = _room(event_id, room_id)
-    _checked()
-    room_service.give_floor(current_user, room, hand_id)
-    return _room_page(room)
-
-
-@bp.post("/<int:event_id>/rooms/<int:room_id>/takeaways")
-@login_required
-def add_takeaway(event_id: int, room_id: int):
-    room = _room(event_id, room_id)
-    form = TakeawayForm()
-    _checked(form)
-    source = None
-    if form.source_post_id.data:
-        source = permissions.access_post(current_user, form.source_post_id.data, room_id=room.id)
-    try:
-        room_service.add_takeaway(current_user, room, form.body.data or "", source_post=source)
-    except ValidationError as error:
-        _flash_refusal(error)
-    return _room_page(room, "takeaways")
-
-
-@bp.route("/<int:event_id>/rooms/<int:room_id>/takeaways/<int:takeaway_id>/edit", methods=["GET", "POST"])
-@login_required
-def edit_takeaway(event_id: int, room_id: int, takeaway_id: int):
-    room = _room(event_id, room_id)
-    if not permissions.can_edit_takeaways(current_user, room):
-        raise PermissionDenied()
-    takeaway = room_service.takeaway_of(room, takeaway_id)
-    form = TakeawayForm(obj=takeaway)
-    if form.validate_on_submit():
-        try:
-            room_service.edit_takeaway(current_user, takeaway, form.body.data or "")
-        except ValidationError as error:
-            apply_service_error(form, error)
-        else:
-            return _room_page(room, "takeaways")
-    status = 400 if request.method == "POST" else 200
-    return render_template("events/takeaway_form.html", form=form, room=room, takeaway=takeaway), status
-
-
-@bp.post("/<int:event_id>/rooms/<int:room_id>/takeaways/<int:takeaway_id>/delete")
-@login_required
-def delete_takeaway(event_id: int, room_id: int, takeaway_id: int):
-    room = _room(event_id, room_id)
-    if not permissions.can_edit_takeaways(current_user, room):
-        raise PermissionDenied()
-    _checked()
-    room_service.delete_takeaway(current_user, room_service.takeaway_of(room, takeaway_id))
-    return _room_page(room, "takeaways")
-
-
-@bp.get("/<int:event_id>/rooms/<int:room_id>/takeaways/<int:takeaway_id>/history")
-@login_required
-def takeaway_history(event_id: int, room_id: int, takeaway_id: int):
-    room = _room(event_id, room_id)
-    if not permissions.can_moderate_room(current_user, room):
-        raise PermissionDenied()
-    takeaway = room_service.takeaway_of(room, takeaway_id)
-    return render_template("events/takeaway_history.html", room=room, takeaway=takeaway,
-                           revisions=room_service.takeaway_history(current_user, takeaway))

@@ -21,50 +21,31 @@ from forum.ratelimits import counts_as_write
 from forum.services import audit, rooms
 from forum.services import moderation as service
 from forum.services.errors import Conflict, ValidationError
-from forum.web import apply_service_error, flash_refusal, safe_next
+from forum.web import apply_service_error, back_to, flash_refusal, post_url, room_url
 from forum.web.forms import (
     ActionForm,
     FlagPostForm,
     HidePostForm,
     MovePostForm,
-    MuteForm,
     RejectPostForm,
-    RoomSettingsForm,
 )
 from forum.web.requests import query_int
-from forum.web.rooms import SLOW_MODE_CHOICES, room_url
 
 bp = Blueprint("moderation", __name__)
 
-MUTE_CHOICES = (5, 10, 30, 60, 240, 1440)
-TRUE_VALUES, FALSE_VALUES = {"1", "true", "on", "yes"}, {"0", "false", "off", "no"}
 
 
 # --- Where to go back to ---------------------------------------------------------------------
 
-def post_url(post: Post) -> str:
-    anchor = f"post-{post.id}"
-    if post.room_id is not None:
-        return room_url(post.room, _anchor=anchor)
-    return url_for("posts.show", consultation_id=post.consultation_id, post_id=post.thread_id, _anchor=anchor)
-
-
-def _back(default: str) -> str:
-    target = request.values.get("next")
-    if target and safe_next(target) == target:
-        return target
-    return default
-
-
 def _done(post: Post, message: str):
     flash(message, "success")
-    return redirect(_back(post_url(post)))
+    return redirect(back_to(post_url(post)))
 
 
 def _conflict(error: Conflict, default: str):
     """Someone else was faster (or nothing was left to do): say so, change nothing."""
     flash_refusal(error, "info")
-    return redirect(_back(default))
+    return redirect(back_to(default))
 
 
 def _load(post_id: int) -> Post:
@@ -144,9 +125,9 @@ def _reason_page(post: Post, form, action, *, template_args: dict, message: str)
         else:
             return _done(post, message)
     elif request.method == "GET":
-        form.next.data = _back("")
+        form.next.data = back_to("")
     status = 400 if request.method == "POST" else 200
-    return render_template("moderation/reason.html", form=form, post=post, back=_back(post_url(post)),
+    return render_template("moderation/reason.html", form=form, post=post, back=back_to(post_url(post)),
                            **template_args), status
 
 
@@ -179,7 +160,7 @@ def flag(post_id: int):
     post = _load(post_id)
     if service.has_flagged(current_user, post):
         flash(_("You have already reported this post; its moderators have your report."), "info")
-        return redirect(_back(post_url(post)))
+        return redirect(back_to(post_url(post)))
     if not permissions.can_flag(current_user, post):
         abort(403)
     return _reason_page(post, FlagPostForm(), service.flag_post,
@@ -230,106 +211,18 @@ def move(post_id: int):
             apply_service_error(form, error)
         else:
             flash(_("The thread has been moved."), "success")
-            back = urlsplit(_back(post_url(post)))
+            back = urlsplit(back_to(post_url(post)))
             if source and back.path == urlsplit(source).path:
                 back = back._replace(fragment=f"post-{neighbour}" if neighbour else "messages-heading")
             return redirect(back.geturl())
     elif request.method == "GET":
-        form.next.data = _back("")
+        form.next.data = back_to("")
     status = 400 if request.method == "POST" else 200
     return render_template("moderation/move.html", form=form, post=post, places=places,
-                           back=_back(post_url(post))), status
-
-
-# --- Rooms ---------------------------------------------------------------------------------
-
-def _flag_value(raw: str | None, field: str) -> bool:
-    value = (raw or "").strip().lower()
-    if value in TRUE_VALUES:
-        return True
-    if value in FALSE_VALUES:
-        return False
-    raise ValidationError(_("This request could not be understood."), field=field)
-
-
-@bp.post("/rooms/<int:room_id>/settings")
-@login_required
-def room_settings(room_id: int):
-    """Lock, slow mode and pre-moderation; a field left out keeps its value. Everything is
-    read before anything changes, so a bad value changes nothing."""
-    room = permissions.access_room(current_user, room_id)
-    form = RoomSettingsForm()
-    if not form.validate_on_submit():
-        abort(400)
-    changes = []
-    if form.locked.raw_data:
-        changes.append((service.set_room_lock, _flag_value(form.locked.data, "locked")))
-    if form.slow_mode_seconds.raw_data:
-        try:
-            seconds = int(form.slow_mode_seconds.data)
-        except ValueError:
-            raise ValidationError(_("Choose a number of seconds."), field="slow_mode_seconds") from None
-        changes.append((service.set_slow_mode, seconds))
-    if form.premoderated.raw_data:
-        changes.append((service.set_premoderation, _flag_value(form.premoderated.data, "premoderated")))
-    if not changes:
-        abort(400)
-    changed = [change(current_user, room, value) for change, value in changes]
-    flash(_("The room's settings are saved.") if any(changed) else _("Nothing was changed."), "success")
-    return redirect(_back(room_url(room)))
-
-
-def _target_user(user_id: int | None) -> User:
-    user = db.session.get(User, user_id) if permissions.valid_id(user_id) else None
-    if user is None:
-        raise ValidationError(_("This person is not registered for this event."), field="user_id")
-    return user
-
-
-@bp.post("/rooms/<int:room_id>/mute")
-@login_required
-def mute(room_id: int):
-    room = permissions.access_room(current_user, room_id)
-    form = MuteForm()
-    if not form.validate_on_submit():
-        raise ValidationError(_("Choose for how many minutes (1 to 1440)."), field="minutes")
-    user = _target_user(form.user_id.data)
-    service.mute_user(current_user, room, user, form.minutes.data, reason=form.reason.data or "")
-    flash(ngettext("%(name)s is muted in this room for %(num)d minute.",
-                   "%(name)s is muted in this room for %(num)d minutes.", form.minutes.data,
-                   name=user.display_name), "success")
-    return redirect(_back(room_url(room)))
-
-
-@bp.post("/rooms/<int:room_id>/unmute")
-@login_required
-def unmute(room_id: int):
-    room = permissions.access_room(current_user, room_id)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    user = _target_user(request.form.get("user_id", type=int))
-    try:
-        service.unmute_user(current_user, room, user)
-    except Conflict as error:
-        return _conflict(error, room_url(room))
-    flash(_("%(name)s can post in this room again.", name=user.display_name), "success")
-    return redirect(_back(room_url(room)))
+                           back=back_to(post_url(post))), status
 
 
 # --- Queues ----------------------------------------------------------------------------------
-
-@bp.get("/rooms/<int:room_id>/queue")
-@login_required
-def room_queue(room_id: int):
-    room = permissions.access_room(current_user, room_id)
-    queue = service.queue(current_user, room)
-    return render_template(
-        "moderation/queue.html", room=room, queue=queue, mutes=service.active_mutes(current_user, room),
-        action_form=ActionForm(), mute_form=MuteForm(formdata=None),
-        slow_mode_choices=SLOW_MODE_CHOICES, mute_choices=MUTE_CHOICES, here=request.path,
-        post_url=post_url, back=room_url(room), title=room.title)
-
 
 @bp.get("/consultations/<int:consultation_id>/queue")
 @login_required

@@ -164,7 +164,7 @@ def _poll_input(form: PollForm) -> service.PollInput:
     )
 
 
-def _choices(form: PollForm, consultation=None) -> None:
+def fill_choices(form: PollForm, consultation=None) -> None:
     form.kind.choices = [SelectChoice(k.value, label("poll_kind", k)) for k in PollKind]
     form.results_shown.choices = [SelectChoice(r.value, label("results_shown", r)) for r in ResultsShown]
     if consultation is not None:
@@ -173,7 +173,7 @@ def _choices(form: PollForm, consultation=None) -> None:
             for t in consultation.topics]
 
 
-def _form_page(form: PollForm, *, poll=None, consultation=None, room=None, action: str, status: int):
+def form_page(form: PollForm, *, poll=None, consultation=None, room=None, action: str, status: int):
     place_title = room.title if room is not None else consultation.title
     back = place_url(poll) if poll is not None else (
         url_for("rooms.show", event_id=room.event_id, room_id=room.id, _anchor="polls") if room is not None
@@ -182,7 +182,7 @@ def _form_page(form: PollForm, *, poll=None, consultation=None, room=None, actio
                            action=action, place_title=place_title, back=back), status
 
 
-def _save(form: PollForm, poll=None, place=None):
+def save(form: PollForm, poll=None, place=None):
     """Create or update from a submitted form; returns the poll, or None (errors on the form)."""
     if not form.validate_on_submit():
         return None
@@ -205,35 +205,17 @@ def new_in_consultation(consultation_id: int):
     if not permissions.can_run_polls(current_user, consultation):
         raise PermissionDenied()
     form = PollForm()
-    _choices(form, consultation)
+    fill_choices(form, consultation)
     if request.method == "GET":
         topic_id = query_int("topic")
         form.topic_id.data = topic_id if topic_id in {t.id for t in consultation.topics} else 0
         form.results_shown.data = ResultsShown.AFTER_VOTE.value
-    poll = _save(form, place=consultation)
+    poll = save(form, place=consultation)
     if poll is not None:
         flash(_("Poll saved as a draft. Open it when you are ready."), "success")
         return redirect(poll_url(poll))
-    return _form_page(form, consultation=consultation, status=400 if request.method == "POST" else 200,
+    return form_page(form, consultation=consultation, status=400 if request.method == "POST" else 200,
                       action=url_for("polls.new_in_consultation", consultation_id=consultation.id))
-
-
-@bp.route("/events/<int:event_id>/rooms/<int:room_id>/polls/new", methods=["GET", "POST"])
-@login_required
-def new_in_room(event_id: int, room_id: int):
-    room = permissions.access_room(current_user, room_id, event_id)
-    if not permissions.can_run_polls(current_user, room):
-        raise PermissionDenied()
-    form = PollForm()
-    _choices(form)
-    if request.method == "GET":
-        form.results_shown.data = ResultsShown.LIVE.value
-    poll = _save(form, place=room)
-    if poll is not None:
-        flash(_("Poll saved as a draft. Open it when you are ready."), "success")
-        return redirect(poll_url(poll))
-    return _form_page(form, room=room, status=400 if request.method == "POST" else 200,
-                      action=url_for("polls.new_in_room", event_id=room.event_id, room_id=room.id))
 
 
 @bp.route("/polls/<int:poll_id>/edit", methods=["GET", "POST"])
@@ -246,7 +228,7 @@ def edit(poll_id: int):
         flash(str(service.ONLY_DRAFTS_EDITED), "error")
         return redirect(poll_url(poll))
     form = PollForm(obj=poll)
-    _choices(form, poll.consultation)
+    fill_choices(form, poll.consultation)
     if request.method == "GET":
         form.kind.data = poll.kind.value
         form.results_shown.data = poll.results_shown.value
@@ -256,10 +238,10 @@ def edit(poll_id: int):
             poll.scale_labels.items(), key=lambda item: int(item[0])))
         form.opens_at.data, form.closes_at.data = _to_local(poll.opens_at), _to_local(poll.closes_at)
         form.points.data = poll.points or 10
-    if _save(form, poll=poll) is not None:
+    if save(form, poll=poll) is not None:
         flash(_("Changes saved."), "success")
         return redirect(poll_url(poll))
-    return _form_page(form, poll=poll, consultation=poll.consultation, room=poll.room,
+    return form_page(form, poll=poll, consultation=poll.consultation, room=poll.room,
                       status=400 if request.method == "POST" else 200,
                       action=url_for("polls.edit", poll_id=poll.id))
 

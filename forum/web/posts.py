@@ -8,16 +8,11 @@ from forum import permissions
 from forum.ratelimits import counts_as_write
 from forum.services import posts as service
 from forum.services.errors import ValidationError
-from forum.web import apply_service_error, same_site_referrer
+from forum.web import apply_service_error, post_url, same_site_referrer
 from forum.web.consultations import render_consultation
 from forum.web.forms import ActionForm, EditPostForm, PostForm, ReplyForm
 
 bp = Blueprint("posts", __name__, url_prefix="/consultations/<int:consultation_id>")
-
-
-def post_url(post, **kwargs) -> str:
-    return url_for("posts.show", consultation_id=post.consultation_id, post_id=post.thread_id,
-                   _anchor=f"post-{post.id}", **kwargs)
 
 
 @bp.post("/responses")

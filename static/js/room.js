@@ -20,6 +20,9 @@
   var stale = false;    // too much was missed: the page is (to be) reloaded
   var roomState = JSON.parse(root.dataset.state);
 
+  // A room's page in this event (the page gives the address of room 0; live events give ids).
+  function roomUrl(id) { return root.dataset.roomUrl.replace(/0$/, String(id)); }
+
   function t(key, values) {
     var text = strings[key] || key;
     Object.keys(values || {}).forEach(function (name) { text = text.replace("{" + name + "}", values[name]); });
@@ -350,7 +353,7 @@
         if (event.data.user_id === me) notice(strings.you_have_floor).classList.add("flash-success");
         return;
       case "event.recall":
-        var banner = notice(event.data.message || strings.recalled, { url: event.data.plenary_url, label: strings.go_plenary });
+        var banner = notice(event.data.message || strings.recalled, { url: roomUrl(event.data.plenary_id), label: strings.go_plenary });
         banner.setAttribute("role", "alert");
         return;
       case "post.approved": case "post.rejected": case "flag.created": case "flag.dismissed":
@@ -410,7 +413,7 @@
     if (data.type === "hand.state") { refreshPanel("own-hand"); return; }  // the panel says it
     var text = strings["notice_" + data.type];
     if (!text) return;
-    var link = data.url ? { url: data.url, label: strings.go_room } : null;
+    var link = data.type === "member.moved" ? { url: roomUrl(data.room_id), label: strings.go_room } : null;
     var p = notice(t(text, { reason: data.reason || "" }), link);
     p.setAttribute("role", "alert");
   });

@@ -35,6 +35,11 @@ def cons(db, make_user, make_consultation, make_post):
                            reply=make_post(parent=response), reader=make_user())
 
 
+def at(ev, control: str) -> str:
+    """The path of one of the room's controls."""
+    return f"/events/{ev.room.event_id}/rooms/{ev.room.id}/{control}"
+
+
 def room_location(response, ev, post=None) -> None:
     assert response.status_code == 302
     location = urlsplit(response.headers["Location"])
@@ -212,24 +217,24 @@ def test_another_rooms_moderator_cannot_see_nor_act_on_the_room(app, client, db,
     login(client, ev.other_moderator)
     assert client.post(f"/posts/{ev.message.id}/pin").status_code == 404
     # The room's tools say whose room it is not, and point to their own.
-    queue = client.get(f"/rooms/{ev.room.id}/queue")
+    queue = client.get(at(ev, "queue"))
     assert queue.status_code == 403 and "This is not your breakout room." in queue.get_data(as_text=True)
-    assert client.post(f"/rooms/{ev.room.id}/settings", data={"locked": "1"}).status_code == 403
+    assert client.post(at(ev, "settings"), data={"locked": "1"}).status_code == 403
     participant = as_user(app, ev.participant)
-    assert participant.get(f"/rooms/{ev.room.id}/queue").status_code == 403
-    assert participant.post(f"/rooms/{ev.room.id}/settings", data={"locked": "1"}).status_code == 403
+    assert participant.get(at(ev, "queue")).status_code == 403
+    assert participant.post(at(ev, "settings"), data={"locked": "1"}).status_code == 403
     mute = {"user_id": ev.bystander.id, "minutes": "5"}
-    assert participant.post(f"/rooms/{ev.room.id}/mute", data=mute).status_code == 403
+    assert participant.post(at(ev, "mute"), data=mute).status_code == 403
     assert participant.get(f"/events/{ev.event.id}/log").status_code == 403
     assert actions(db) == []
 
 
 def test_room_settings(client, db, ev, reload):
     login(client, ev.moderator)
-    room_location(client.post(f"/rooms/{ev.room.id}/settings", data={"locked": "1"}), ev)
-    response = client.post(f"/rooms/{ev.room.id}/settings",
-                           data={"slow_mode_seconds": "30", "premoderated": "1", "next": f"/rooms/{ev.room.id}/queue"})
-    assert response.headers["Location"] == f"/rooms/{ev.room.id}/queue"
+    room_location(client.post(at(ev, "settings"), data={"locked": "1"}), ev)
+    response = client.post(at(ev, "settings"),
+                           data={"slow_mode_seconds": "30", "premoderated": "1", "next": at(ev, "queue")})
+    assert response.headers["Location"] == at(ev, "queue")
     reload(ev.room)
     assert (ev.room.locked, ev.room.slow_mode_seconds, ev.room.premoderated) == (True, 30, True)
     assert actions(db) == ["room.locked", "room.slow_mode", "room.premoderation"]
@@ -239,7 +244,7 @@ def test_room_settings(client, db, ev, reload):
                                   {"slow_mode_seconds": "3601"}, {"locked": "1", "slow_mode_seconds": "-1"}])
 def test_bad_room_settings_change_nothing(client, db, ev, reload, data):
     login(client, ev.moderator)
-    assert client.post(f"/rooms/{ev.room.id}/settings", data=data).status_code == 400
+    assert client.post(at(ev, "settings"), data=data).status_code == 400
     reload(ev.room)
     assert (ev.room.locked, ev.room.slow_mode_seconds) == (False, 0) and actions(db) == []
 
@@ -249,12 +254,12 @@ def test_premoderation_queue_approve_and_reject(client, db, ev, reload):
     first = posts.post_in_room(ev.participant, ev.room, body="First waiting")
     second = posts.post_in_room(ev.bystander, ev.room, body="Second waiting")
     login(client, ev.moderator)
-    page = client.get(f"/rooms/{ev.room.id}/queue")
+    page = client.get(at(ev, "queue"))
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert text.index("First waiting") < text.index("Second waiting")
 
-    here = f"/rooms/{ev.room.id}/queue"
+    here = at(ev, "queue")
     assert client.post(f"/posts/{first.id}/approve", data={"next": here}).headers["Location"] == here
     assert client.get(f"/posts/{second.id}/reject").status_code == 200
     assert client.post(f"/posts/{second.id}/reject", data={"reason": ""}).status_code == 400
@@ -268,13 +273,13 @@ def test_premoderation_queue_approve_and_reject(client, db, ev, reload):
 
 def test_mute_and_unmute(client, db, ev):
     login(client, ev.moderator)
-    response = client.post(f"/rooms/{ev.room.id}/mute", data={"user_id": ev.participant.id, "minutes": "30",
+    response = client.post(at(ev, "mute"), data={"user_id": ev.participant.id, "minutes": "30",
                                                               "reason": "Cool down"})
     room_location(response, ev)
-    queue = client.get(f"/rooms/{ev.room.id}/queue")
+    queue = client.get(at(ev, "queue"))
     assert "Cool down" in queue.get_data(as_text=True)
-    assert client.post(f"/rooms/{ev.room.id}/unmute", data={"user_id": ev.participant.id}).status_code == 302
-    again = client.post(f"/rooms/{ev.room.id}/unmute", data={"user_id": ev.participant.id}, follow_redirects=True)
+    assert client.post(at(ev, "unmute"), data={"user_id": ev.participant.id}).status_code == 302
+    again = client.post(at(ev, "unmute"), data={"user_id": ev.participant.id}, follow_redirects=True)
     assert "This person is not muted in this room." in flashes(parse(again))
     assert actions(db) == ["user.muted", "user.unmuted"]
 
@@ -284,14 +289,14 @@ def test_mute_and_unmute(client, db, ev):
 def test_bad_mutes_are_400(client, db, ev, data):
     login(client, ev.moderator)
     data = {"user_id": ev.participant.id, **data}
-    assert client.post(f"/rooms/{ev.room.id}/mute", data=data).status_code == 400
+    assert client.post(at(ev, "mute"), data=data).status_code == 400
     assert actions(db) == []
 
 
 def test_muting_someone_outside_the_event_is_400(client, db, ev, make_user):
     login(client, ev.moderator)
     outsider = make_user()
-    assert client.post(f"/rooms/{ev.room.id}/mute", data={"user_id": outsider.id, "minutes": "5"}).status_code == 400
+    assert client.post(at(ev, "mute"), data={"user_id": outsider.id, "minutes": "5"}).status_code == 400
 
 
 def test_moving_a_room_message(app, client, db, ev, reload):

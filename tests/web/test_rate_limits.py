@@ -346,17 +346,17 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
         # spam, running a session), and the people the site trusts with them use them.
         "admin.roles", "consultations.create", "consultations.edit", "consultations.change_status",
         "consultations.topic_form", "consultations.host_form", "consultations.arrange", "events.create",
-        "events.edit", "events.change_status", "events.regenerate_invite", "events.room_form",
-        "events.remove_room", "events.appoint_moderator", "events.remove_moderator", "events.move_member",
-        "events.balance", "events.broadcast", "events.recall", "events.set_phase", "events.give_floor",
-        "events.add_takeaway", "events.edit_takeaway", "events.delete_takeaway", "moderation.restore",
+        "events.edit", "events.change_status", "events.regenerate_invite", "rooms.form",
+        "rooms.remove", "rooms.appoint_moderator", "rooms.remove_moderator", "events.move_member",
+        "events.balance", "events.broadcast", "events.recall", "rooms.set_phase", "rooms.give_floor",
+        "rooms.add_takeaway", "rooms.edit_takeaway", "rooms.delete_takeaway", "moderation.restore",
         "moderation.pin", "moderation.unpin", "moderation.lock", "moderation.unlock", "moderation.approve",
         "moderation.dismiss_flags", "moderation.hide", "moderation.reject", "moderation.move",
-        "moderation.room_settings",
-        "moderation.mute", "moderation.unmute",
+        "rooms.settings",
+        "rooms.mute", "rooms.unmute",
         # The statements board's organisers (settings, opening, seed statements) and moderators.
         "opinion.settings", "opinion.change_status", "opinion.seed", "opinion.moderate",
-        "polls.new_in_consultation", "polls.new_in_room", "polls.edit", "polls.manage", "polls.delete",
+        "polls.new_in_consultation", "rooms.new_poll", "polls.edit", "polls.manage", "polls.delete",
     }
     writes = {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in (rule.methods or ())}
     counted = {endpoint for endpoint in writes
@@ -364,8 +364,8 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
     assert writes - counted - exempt == set(), "POST routes neither counted nor exempt"
     assert counted & exempt == set()
     assert {"posts.create", "posts.reply", "posts.edit", "posts.delete", "posts.endorsement", "rooms.create",
-            "rooms.endorsement", "rooms.delete", "moderation.flag", "events.hand", "events.register",
-            "events.join", "events.choose_room", "auth.profile", "auth.change_password", "polls.vote"} <= counted
+            "rooms.endorsement", "rooms.delete", "moderation.flag", "rooms.hand", "events.register",
+            "events.join", "rooms.choose", "auth.profile", "auth.change_password", "polls.vote"} <= counted
     assert {"opinion.vote", "opinion.submit"} <= counted  # the statements board's votes and statements
 
 
