@@ -16,6 +16,8 @@ the wrong room of an event is told which one is theirs (`room_refusal`).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import g, has_app_context
 from flask_login import AnonymousUserMixin
 from sqlalchemy import event as sa_event
@@ -260,29 +262,37 @@ def is_muted(user: Actor, room: Room) -> bool:
         Mute.room_id == room.id, Mute.user_id == user.id, Mute.until > utcnow()).limit(1)) is not None)
 
 
-def can_post_in_room(user: Actor, room: Room) -> bool:
-    """Moderators may speak in any phase but closed; participants while the room is open or
-    wrapping up, unless it is locked or they are muted. Observers never post."""
-    if not _signed_in(user):
-        return False
-    if not can_view_room(user, room):
-        return False
-    if room.event.status is not EventStatus.PUBLISHED:
-        return False
-    if room_closed(room):
-        return False
+def posting_roles(room: Room) -> frozenset[str]:
+    """Who may post in the room as it is now: "moderator" (its moderators and the event's
+    organisers) in any phase but closed; "participant" (its participants; in the plenary the
+    event's co-moderators too) while it is open or wrapping up and not locked, unless muted.
+    Observers never post. Live pages learn it with the room's state (`room.state`)."""
+    if room.event.status is not EventStatus.PUBLISHED or room_closed(room):
+        return frozenset()
+    if room.phase in (RoomPhase.OPEN, RoomPhase.WRAP_UP) and not room.locked:
+        return frozenset({"moderator", "participant"})
+    return frozenset({"moderator"})
+
+
+def speaks_as(user: Actor, room: Room) -> str | None:
+    """In which of `posting_roles` the user speaks in the room: "moderator" (its moderators,
+    the organisers), "participant" (its participants; in the plenary the event's co-moderators,
+    who report back there), or None (visitors, observers, people of other rooms)."""
+    if not _signed_in(user) or not can_view_room(user, room):
+        return None
     if can_moderate_room(user, room):
-        return True
+        return "moderator"
+    if room.is_plenary and is_event_moderator(user, room.event):
+        return "participant"
     member = membership(user, room.event)
-    # Co-moderators speak in the plenary as participants do (they report back there).
-    speaks_in_plenary = room.is_plenary and is_event_moderator(user, room.event)
-    if not speaks_in_plenary and (member is None or member.role is not MemberRole.PARTICIPANT):
+    return "participant" if member is not None and member.role is MemberRole.PARTICIPANT else None
+
+
+def can_post_in_room(user: Actor, room: Room) -> bool:
+    role = speaks_as(user, room)
+    if role is None or role not in posting_roles(room):
         return False
-    if room.phase not in (RoomPhase.OPEN, RoomPhase.WRAP_UP):
-        return False
-    if room.locked:
-        return False
-    return not is_muted(user, room)
+    return role == "moderator" or not is_muted(user, room)
 
 
 def can_reopen_room(user: Actor, room: Room) -> bool:
@@ -483,64 +493,102 @@ def _thread_locked(post: Post) -> bool:
     return root is not None and root.locked_at is not None
 
 
+# --- What a reader may do with a post -----------------------------------------------------
+# One rule (`post_actions`) over the facts that decide it: who the reader is where the post is
+# (`Reader`) and the post's state. Pages rendered here ask it through the can_* functions
+# below; a live message, which goes to every reader of a stream at once, carries its answer
+# for every kind of reader (`actions_by_reader`), and the page picks its own reader's
+# (`reader_index`): the browser holds no copy of the rule.
+
+POST_ACTIONS = ("endorse", "reply", "log-in", "edit", "delete", "flag", "moderate")
+# The kinds of reader a live page has, by what they may do where the post is.
+READER_ROLES = ("visitor", "participant", "moderator", "organiser")
+
+
+@dataclass(frozen=True)
+class Reader:
+    signed_in: bool
+    writes: bool          # may post where the post is (a visitor: could, once logged in)
+    moderates: bool       # moderates the post's place
+    removes_any: bool     # the place's organiser: may delete anyone's post
+    own: bool = False     # the post is theirs
+
+
+def post_actions(reader: Reader, post: Post) -> frozenset[str]:
+    """What `reader` may do with `post` (which they can read)."""
+    shown = not post.is_deleted and not post.is_hidden and post.is_published
+    actions = set()
+    if reader.moderates:
+        actions.add("moderate")
+    if not post.is_deleted and reader.signed_in and (reader.own or reader.removes_any):
+        actions.add("delete")
+    if shown and reader.writes and (not _thread_locked(post) or reader.moderates):
+        actions.add("reply" if reader.signed_in else "log-in")
+    if shown and reader.signed_in and not reader.own and not post.backchannel:
+        actions.add("flag")
+        if reader.writes:
+            actions.add("endorse")
+    if (reader.own and reader.writes and not post.is_deleted and not post.is_hidden
+            and post.status is not PostStatus.REJECTED):
+        actions.add("edit")
+    return frozenset(actions)
+
+
+def reader_of(user: Actor, post: Post) -> Reader:
+    if not _signed_in(user):
+        return Reader(False, False, False, False)
+    if post.room_id is not None:
+        removes_any = is_event_organiser(user, post.room.event)
+    else:
+        removes_any = is_organiser_of(user, post.consultation)
+    return Reader(True, can_post_in_place_of(user, post), can_moderate_post(user, post), removes_any,
+                  own=post.author_id == user.id)
+
+
+def actions_by_reader(post: Post) -> list[int]:
+    """`post_actions` for every kind of reader, as bit masks over POST_ACTIONS, at index
+    `reader_index(role, writes, own)`."""
+    masks = []
+    for role in READER_ROLES:
+        signed_in, moderates, removes_any = role != "visitor", role in ("moderator", "organiser"), role == "organiser"
+        for writes in (False, True):
+            for own in (False, True):
+                actions = post_actions(Reader(signed_in, writes, moderates, removes_any, own and signed_in), post)
+                masks.append(sum(1 << i for i, name in enumerate(POST_ACTIONS) if name in actions))
+    return masks
+
+
+def reader_index(role: str, writes: bool, own: bool) -> int:
+    return (READER_ROLES.index(role) * 2 + writes) * 2 + own
+
+
+def reader_role(user: Actor, *, moderates: bool, organiser: bool) -> str:
+    """A live page's reader, as READER_ROLES name them."""
+    if not _signed_in(user):
+        return "visitor"
+    return "organiser" if organiser else "moderator" if moderates else "participant"
+
+
 def can_reply(user: Actor, post: Post) -> bool:
-    if post.is_deleted or post.is_hidden or not post.is_published:
-        return False
-    if not can_read_post(user, post):
-        return False
-    if _thread_locked(post) and not can_moderate_post(user, post):
-        return False
-    return can_post_in_place_of(user, post)
+    return can_read_post(user, post) and "reply" in post_actions(reader_of(user, post), post)
 
 
 def can_edit_post(user: Actor, post: Post) -> bool:
-    if not _signed_in(user):
-        return False
-    if post.is_deleted or post.is_hidden:
-        return False
-    if post.status is PostStatus.REJECTED:
-        return False
-    if post.author_id != user.id:
-        return False
-    return can_post_in_place_of(user, post)
+    return can_read_post(user, post) and "edit" in post_actions(reader_of(user, post), post)
 
 
 def can_delete_post(user: Actor, post: Post) -> bool:
     """Authors may withdraw their own words at any time, even after closing (GDPR erasure);
     the organiser of the consultation or event and admins may remove any post."""
-    if not _signed_in(user):
-        return False
-    if post.is_deleted:
-        return False
-    if not can_read_post(user, post):
-        return False
-    if post.author_id == user.id:
-        return True
-    if post.room_id is not None:
-        return is_event_organiser(user, post.room.event)
-    return is_organiser_of(user, post.consultation)
+    return can_read_post(user, post) and "delete" in post_actions(reader_of(user, post), post)
 
 
 def can_endorse(user: Actor, post: Post) -> bool:
-    if not _signed_in(user):
-        return False
-    if post.is_deleted or post.is_hidden or not post.is_published or post.backchannel:
-        return False
-    if post.author_id == user.id:
-        return False
-    if not can_read_post(user, post):
-        return False
-    return can_post_in_place_of(user, post)
+    return can_read_post(user, post) and "endorse" in post_actions(reader_of(user, post), post)
 
 
 def can_flag(user: Actor, post: Post) -> bool:
-    if not _signed_in(user):
-        return False
-    if post.is_deleted or post.is_hidden or not post.is_published or post.backchannel:
-        return False
-    if post.author_id == user.id:
-        return False
-    return can_read_post(user, post)
+    return can_read_post(user, post) and "flag" in post_actions(reader_of(user, post), post)
 
 
 # --- Statements board (opinion map) --------------------------------------------------

@@ -29,6 +29,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, joinedload
 
+from forum import permissions
 from forum.extensions import db, socketio
 from forum.models import Consultation, Post, Room, Stream, StreamEvent
 from forum.presence import presence
@@ -143,7 +144,7 @@ def room_state(room: Room) -> dict[str, Any]:
         "room_id": room.id, "phase": room.phase.value,
         "wrap_up_ends_at": room.wrap_up_ends_at.isoformat() if room.wrap_up_ends_at else None,
         "locked": room.locked, "slow_mode_seconds": room.slow_mode_seconds,
-        "premoderated": room.premoderated,
+        "premoderated": room.premoderated, "posting": sorted(permissions.posting_roles(room)),
     }
 
 
@@ -377,6 +378,8 @@ def post_data(post: Post, figures_only: bool = False) -> dict[str, Any]:
         data["body_html"] = post.body_html
         if post.quoted_post is not None:
             data["quote"] = _quote(post.quoted_post)
+    # What each kind of reader may do with it (forum/permissions.py): the page picks its own.
+    data["acts"] = permissions.actions_by_reader(post)
     # What most posts are not: absent rather than false or empty, to keep the message small.
     optional = {
         "edited": post.edited_at is not None, "announcement": post.announcement,

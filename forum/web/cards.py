@@ -21,6 +21,7 @@ from types import SimpleNamespace
 from flask import render_template
 from markupsafe import Markup
 
+from forum import permissions
 from forum.i18n import label, plural_forms, vocabularies
 from forum.models.posts import Stance
 from forum.services.accounts import country_codes
@@ -94,6 +95,8 @@ def card_words(consultation=None) -> dict:
         "agreements": plural_forms("%(num)d agrees", "%(num)d agree"),
         # The codes whose badge a card may show (its facts "stance_<code>"); the names are the card's.
         "stances": [s.value for s in Stance],
+        # How a live message's `acts` are read (permissions.actions_by_reader).
+        "actions": list(permissions.POST_ACTIONS), "reader_roles": list(permissions.READER_ROLES),
     }
     if consultation is not None:
         words["topics"] = {str(t.id): {"number": t.position, "title": t.title} for t in consultation.topics}

@@ -108,6 +108,18 @@
     };
   };
 
+  // What this page's reader may do with a post: the server's answer for their kind of reader,
+  // sent with it (forum/permissions.py actions_by_reader: bit masks over words.actions, at the
+  // index reader_index gives); `reader`: {role, writes, me}, from the page.
+  window.plenaryActions = function (post, words, reader) {
+    var own = reader.me !== null && post.author_id === reader.me;
+    var index = (words.reader_roles.indexOf(reader.role) * 2 + (reader.writes ? 1 : 0)) * 2 + (own ? 1 : 0);
+    var mask = (post.acts || [])[index] || 0;
+    var facts = {};
+    words.actions.forEach(function (name, bit) { facts[name] = (mask & (1 << bit)) !== 0; });
+    return facts;
+  };
+
   // Every posting form carries a key of its own: sent twice (a double click, a resend after
   // a lost answer), it still makes one post.
   window.plenaryNewKey = function () {

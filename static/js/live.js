@@ -10,9 +10,6 @@
   var strings = JSON.parse(document.getElementById("live-strings").textContent);
   var me = document.querySelector('meta[name="user-id"]').content;
   me = me ? parseInt(me, 10) : null;
-  var acceptsPosts = root.dataset.acceptsPosts === "yes";
-  var moderates = root.dataset.moderates === "yes";
-  var organiser = root.dataset.organiser === "yes";
   var topicFilter = root.dataset.topic ? parseInt(root.dataset.topic, 10) : null;
   var stanceFilter = root.dataset.stance || null;
   var liveList = root.dataset.liveList === "yes";
@@ -45,21 +42,6 @@
 
   // --- Applying events ------------------------------------------------------------------
 
-  function allowed(rule, authorId) {
-    var signedIn = me !== null;
-    var mine = signedIn && me === authorId;
-    switch (rule) {
-      case "endorse": return signedIn && acceptsPosts && !mine;
-      case "reply": return signedIn && acceptsPosts;
-      case "log-in": return !signedIn && acceptsPosts;
-      case "edit": return mine && acceptsPosts;
-      case "delete": return mine || organiser;
-      case "flag": return signedIn && !mine;
-      case "moderate": return moderates;
-    }
-    return false;
-  }
-
   var words = JSON.parse(document.getElementById("card-words").textContent);
 
   // A post's card as the server renders it for this reader, from the event's data and the
@@ -74,14 +56,8 @@
     });
     // The badge of the response's stance on a proposal (its name is the card template's).
     (words.stances || []).forEach(function (code) { facts["stance_" + code] = post.stance === code; });
-    ["endorse", "reply", "log-in", "edit", "delete", "flag", "moderate"].forEach(function (rule) {
-      facts[rule] = allowed(rule, post.author_id);
-    });
-    // As the server's rules (forum/permissions.py): a hidden post takes no endorsement, reply
-    // or edit; a closed thread takes replies from its moderators only.
-    facts.endorse = facts.endorse && !post.hidden;
-    facts.edit = facts.edit && !post.hidden;
-    facts.reply = facts.reply && !post.hidden && (!(post.locked || post.thread_locked) || moderates);
+    Object.assign(facts, window.plenaryActions(post, words, {
+      role: root.dataset.readerRole, writes: root.dataset.writes === "yes", me: me }));
     var values = Object.assign(data.values, {
       thread_id: post.thread_id, topic_id: post.topic_id, subject: post.subject, on_behalf: post.on_behalf,
       organisation_type: words.organisation_types[author.organisation_type] || author.organisation_type,

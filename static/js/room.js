@@ -11,7 +11,7 @@
   me = me ? parseInt(me, 10) : null;
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var moderates = root.dataset.moderates === "yes";
-  var organiser = root.dataset.organiser === "yes";
+  var muted = root.dataset.muted === "yes";  // the notices user.muted and user.unmuted change it
   var roomId = parseInt(root.dataset.room, 10);
   var statusEl = root.querySelector("[data-live-status]");
   var announcer = root.querySelector("[data-live-announcer]");
@@ -57,21 +57,6 @@
 
   // --- Messages --------------------------------------------------------------------------
 
-  // Which actions a message's card shows this reader (the server decides anyway).
-  function allowed(rule, authorId) {
-    var signedIn = me !== null;
-    var mine = signedIn && me === authorId;
-    var canPost = root.dataset.canPost === "yes";
-    switch (rule) {
-      case "endorse": return signedIn && canPost && !mine;
-      case "reply": return canPost;
-      case "flag": return signedIn && !mine;
-      case "delete": return mine || organiser;
-      case "moderate": return moderates;
-    }
-    return false;
-  }
-
   var words = JSON.parse(document.getElementById("card-words").textContent);
 
   // A message's card as the server renders it for this reader, from the event's data and
@@ -84,9 +69,8 @@
       published: post.status === "published", moderator: author.role === "moderator",
       organiser: author.role === "organiser", zero: !post.endorsement_count
     });
-    ["endorse", "reply", "flag", "delete", "moderate"].forEach(function (rule) {
-      facts[rule] = allowed(rule, post.author_id);
-    });
+    Object.assign(facts, window.plenaryActions(post, words, {
+      role: root.dataset.readerRole, writes: root.dataset.canPost === "yes", me: me }));
     var values = Object.assign(data.values, {
       rejected_reason: post.rejected_reason,
       agreements: window.plenaryPlural(words.agreements, post.endorsement_count)
@@ -245,8 +229,9 @@
       el.textContent = rules.join(" · ");
       el.hidden = !rules.length;
     });
-    var open = state.phase === "open" || state.phase === "wrap_up";
-    var canPost = moderates ? state.phase !== "closed" : open && !state.locked && root.dataset.participant === "yes";
+    // Who may post now comes with the state (forum/permissions.py posting_roles).
+    var speaksAs = root.dataset.speaksAs;
+    var canPost = !!speaksAs && state.posting.indexOf(speaksAs) >= 0 && (speaksAs === "moderator" || !muted);
     root.dataset.canPost = canPost ? "yes" : "no";
     var form = root.querySelector("[data-compose]");
     var closedNote = root.querySelector("[data-compose-closed]");
@@ -411,6 +396,10 @@
   socket.on("presence", function (data) { if (data.stream === root.dataset.stream) showPresence(data); });
   socket.on("notice", function (data) {
     if (data.type === "hand.state") { refreshPanel("own-hand"); return; }  // the panel says it
+    if ((data.type === "user.muted" || data.type === "user.unmuted") && data.room_id === roomId) {
+      muted = data.type === "user.muted";
+      showState(roomState);
+    }
     var text = strings["notice_" + data.type];
     if (!text) return;
     var link = data.type === "member.moved" ? { url: roomUrl(data.room_id), label: strings.go_room } : null;

@@ -171,7 +171,7 @@ def test_recall_tells_every_breakout_room(make_event, make_user):
     service.recall(event.owner, event, "Back to the plenary, please")
     for room in event.breakout_rooms:
         assert recorded(f"room:{room.id}", "event.recall") == [{
-            "plenary_url": f"/events/{event.id}/rooms/{event.plenary.id}", "message": "Back to the plenary, please"}]
+            "plenary_id": event.plenary.id, "message": "Back to the plenary, please"}]
     assert recorded(f"room:{event.plenary.id}", "event.recall") == []
     assert logs("event.recall")[0].details == {"message": "Back to the plenary, please"}
     with pytest.raises(PermissionDenied):
