@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     from forum.presence import announcer, presence
     from forum.realtime import (
         handlers,  # noqa: F401  (registers the event handlers)
+        messages,  # noqa: F401  (builds the live events' messages: events.build_messages_with)
         websocket,
     )
 

@@ -18,7 +18,7 @@ from forum.models.base import utcnow
 from forum.models.events import AssignmentMode, EventStatus, MemberRole, RoomPhase, new_invite_token
 from forum.models.users import find_user_by_email
 from forum.rendering import render_markdown
-from forum.services import assignment, audit, events
+from forum.services import assignment, audit, events, rooms
 from forum.services.accounts import timezone_names
 from forum.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.services.text import clean_text
@@ -114,8 +114,6 @@ def publish_event(actor: User, event: Event) -> None:
 def end_event(actor: User, event: Event) -> None:
     """The event becomes read-only everywhere: every room still running closes (and reports
     back to the plenary as if its moderators had closed it)."""
-    from forum.services import rooms
-
     _require_edit(actor, event)
     if event.status is not EventStatus.PUBLISHED:
         raise ValidationError(_l("Only a published event can be ended."))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from forum import permissions
 from forum.extensions import db
-from forum.models import Event, HandRaise, Post, PostStatus, Room, Takeaway, TakeawayRevision, User
+from forum.models import Event, EventMember, HandRaise, Post, PostStatus, Room, Takeaway, TakeawayRevision, User
 from forum.models.base import utcnow
 from forum.models.events import EventStatus, MemberRole, RoomPhase
 from forum.rendering import render_markdown
@@ -262,8 +262,6 @@ def speaking_share(actor: User, room: Room) -> SpeakingShare:
     posted), leaving out its moderators and the organisers, and back-channel, announcement,
     pending, rejected and deleted messages. Members who said nothing count as zero. Quiet:
     below half the mean share of words, or no words at all."""
-    from forum.models import EventMember
-
     _require_moderator(actor, room)
     event = room.event
     staff = {m.user_id for m in room.moderators} | {event.owner_id}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from forum.models import StreamEvent
+from forum.realtime import messages
 from forum.services import events
 from forum.services import posts as post_service
 
@@ -71,7 +72,7 @@ def test_a_message_is_built_from_one_load_of_its_post(db, make_user, make_post, 
     recorded = StreamEvent(stream_key=events.consultation_stream(reply.consultation_id), kind="post.updated",
                            post_id=reply.id, seq=1)
     with count_queries() as statements:
-        message = events.payload(recorded)
+        message = messages.payload(recorded)
     # The post with its author, topic, consultation and hosts, parent and quoted post (and
     # their authors), room, event and moderators: one SELECT.
     assert len(statements) == 1, statements
@@ -87,7 +88,7 @@ def test_a_room_message_is_built_from_one_load_too(db, make_event, count_queries
 
     recorded = StreamEvent(stream_key=events.room_stream(room), kind="post.updated", post_id=message.id, seq=1)
     with count_queries() as statements:
-        built = events.payload(recorded)
+        built = messages.payload(recorded)
     assert len(statements) == 1, statements
     assert built["post"]["author"]["role"] == "moderator"
 

@@ -8,6 +8,7 @@ import pytest
 
 from forum.models import Post
 from forum.models.posts import Stance
+from forum.realtime import messages
 from forum.services import consultations, events, moderation
 from forum.services import posts as post_service
 from forum.services.events import consultation_stream
@@ -94,18 +95,18 @@ def test_post_data_carries_the_stance_only_when_shown(db, scene, make_post):
     taking = make_post(consultation=scene.consultation, topic=scene.proposal, stance="neutral")
     plain = make_post(consultation=scene.consultation, topic=scene.other)
     reply = make_post(parent=taking)
-    assert events.post_data(taking)["stance"] == "neutral"
-    assert "stance" not in events.post_data(plain)
-    assert "stance" not in events.post_data(reply)
+    assert messages.post_data(taking)["stance"] == "neutral"
+    assert "stance" not in messages.post_data(plain)
+    assert "stance" not in messages.post_data(reply)
 
     moderation.hide_post(scene.consultation.owner, taking, reason="Off topic.")
-    assert "stance" not in events.post_data(taking)  # with its text: a hidden post's is in no message
+    assert "stance" not in messages.post_data(taking)  # with its text: a hidden post's is in no message
     moderation.restore_post(scene.consultation.owner, taking)
     consultations.update_topic(scene.consultation.owner, scene.proposal,
                                consultations.TopicInput(title=scene.proposal.title))
-    assert "stance" not in events.post_data(taking)  # no proposal any more: stored, not shown
+    assert "stance" not in messages.post_data(taking)  # no proposal any more: stored, not shown
     post_service.delete_post(taking.author, taking)
-    assert "stance" not in events.post_data(taking)
+    assert "stance" not in messages.post_data(taking)
 
 
 def test_counts_without_a_proposal_carry_no_stances(db, make_consultation, make_user, user_client, connect):

@@ -10,7 +10,8 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from forum.models import Post, PostRevision, StreamEvent
-from forum.services import events, moderation, posts
+from forum.realtime import messages
+from forum.services import moderation, posts
 from forum.services.errors import ValidationError
 
 SECRET = "My neighbour at 12 Elm Street"
@@ -51,8 +52,8 @@ def test_deleting_the_quoted_post_leaves_a_placeholder_in_the_quote(db, app, mak
     html = quote_html(reply.quoted_post)
     assert SECRET not in html and "Ann" not in html
     assert "This post was deleted." in html
-    assert SECRET not in json.dumps(events.post_data(reply))
-    assert events.post_data(reply)["quote"] == {"id": source.id, "state": "deleted"}
+    assert SECRET not in json.dumps(messages.post_data(reply))
+    assert messages.post_data(reply)["quote"] == {"id": source.id, "state": "deleted"}
 
 
 def test_hiding_the_quoted_post_leaves_a_placeholder_and_restoring_brings_it_back(db, make_user, make_post):
