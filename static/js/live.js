@@ -1,10 +1,14 @@
 // Plenary live discussion: posts, edits, deletions and endorsements appear as they happen.
 // Protocol: docs/realtime.md. Without this script (or without a connection) the page works
-// as a normal page and its forms post as usual.
+// as a normal page and its forms post as usual. The connection, catching up, the order of
+// events, the status and the announcements are the live stream module's (stream.js).
+import { connect, follow, showStatus, announce, watchTyping, sendTyping, showPresence } from "./stream.js";
+
 (function () {
   "use strict";
   var root = document.querySelector("[data-stream]");
-  if (!root || typeof window.io !== "function") return;
+  var socket = root && connect();
+  if (!socket) return;
 
   var stream = root.dataset.stream;
   var strings = JSON.parse(document.getElementById("live-strings").textContent);
@@ -14,30 +18,15 @@
   var stanceFilter = root.dataset.stance || null;
   var liveList = root.dataset.liveList === "yes";
 
-  var statusEl = root.querySelector("[data-live-status]");
-  var announcer = root.querySelector("[data-live-announcer]");
   var newPostsBar = root.querySelector("[data-new-posts]");
   var form = document.querySelector("[data-live-form]");
   var presenceEl = document.querySelector("[data-presence]");
   var queued = [];       // new responses held back while the reader is scrolled away
-  var stale = false;     // too much was missed: the page is (to be) reloaded
 
   function t(key, values) {
     var text = strings[key];
     Object.keys(values || {}).forEach(function (name) { text = text.replace("{" + name + "}", values[name]); });
     return text;
-  }
-
-  function setStatus(state) {
-    if (stale && state !== "stale") return;  // the reader is asked to reload: that stays said
-    statusEl.hidden = false;
-    statusEl.dataset.state = state;
-    statusEl.textContent = strings[state];
-  }
-
-  function announce(text) {
-    announcer.textContent = "";
-    window.setTimeout(function () { announcer.textContent = text; }, 50);
   }
 
   // --- Applying events ------------------------------------------------------------------
@@ -212,70 +201,28 @@
     });
   }
 
-  // One event of the stream, in order: plenaryInOrder (static/js/app.js) holds an early one
-  // until the gap fills or a sync fills it, skips those seen, and counts superseded ones.
+  // One event of the stream, in order (stream.js holds an early one until the gap fills,
+  // skips those seen, and counts superseded ones).
   function apply(event) {
     if (!event.post) return;  // not about a post (a poll opened, the board's "opinion.map", ...)
     if (event.type === "post.created") created(event); else updated(event);
     showCounts(event);
   }
 
-  var seqs = {};
-  seqs[stream] = parseInt(root.dataset.seq, 10) || 0;  // the number the page was rendered with
-  var inOrder = window.plenaryInOrder(seqs, { apply: apply, sync: function () { sync(); },
-                                              stale: function () { return stale; } });
-
-  function applyAll(list) { list.forEach(inOrder.receive); }
-
   // --- Connection -------------------------------------------------------------------------
 
-  var socket = window.io({ transports: ["websocket", "polling"] });
-
-  // Catching up (docs/realtime.md; the queue, pages and retries are plenaryCatchUp's).
-  var catchUp = window.plenaryCatchUp(socket, {
-    lastSeq: function () { return inOrder.last(stream); },
-    stale: function () { return stale; },
-    answered: function (kind, _stream, ack) {
-      if (kind === "join") {
-        showPresence(ack.presence);
-        setStatus("live");
-      }
-      applyAll(kind === "join" ? ack.missed : ack.events);
-    },
-    reload: function () {
-      stale = true;
-      window.plenaryReloadPage(strings.reload, function (button) {
-        setStatus("stale");
-        statusEl.append(" ", button);
-      });
-    },
-    retrying: function () { setStatus("reconnecting"); },
-    refused: function () { setStatus("offline"); },
+  showStatus(root.querySelector("[data-live-status]"), strings);
+  follow(stream, parseInt(root.dataset.seq, 10) || 0, apply, {  // the number the page was rendered with
+    status: true,
+    onPresence: function (data) {
+      showPresence(presenceEl, data, window.plenaryPlural(strings.here_now, data.count));
+    }
   });
-
-  function sync() { catchUp.ask("sync", stream); }
-  function join() { catchUp.ask("join", stream); }
-
-  socket.on("connect", join);
-  // An event lost on its way (say, while the server's message queue restarted) is noticed at
-  // the next event; a quiet page asks once a minute, so nothing stays missing for long.
-  window.setInterval(function () { if (socket.connected) sync(); }, 60000);
-  socket.on("disconnect", function () { if (!stale) setStatus("reconnecting"); });
-  socket.io.on("reconnect_failed", function () { setStatus("offline"); });
-  socket.on("connect_error", function () { setStatus(socket.active ? "reconnecting" : "offline"); });
-  socket.on("event", inOrder.receive);
-  // Who may read this stream changed: join again, which checks this reader anew.
-  socket.on("rejoin", function (data) { if (data.stream === stream) join(); });
-  socket.on("presence", function (data) { if (data.stream === stream) showPresence(data); });
-  window.plenaryWatchTyping(socket, stream, document.querySelector("[data-typing]"), strings.typing);
+  watchTyping(stream, document.querySelector("[data-typing]"), strings.typing);
   newPostsBar.addEventListener("click", showQueued);
   window.addEventListener("scroll", function () {
     if (queued.length && listTopVisible()) showQueued();
   }, { passive: true });
-
-  function showPresence(data) {
-    window.plenaryShowPresence(presenceEl, data, window.plenaryPlural(strings.here_now, data.count));
-  }
 
   // --- Posting over the socket --------------------------------------------------------------
 
@@ -283,7 +230,7 @@
   var keyField = form.querySelector('input[name="client_key"]');
   var statusLine = form.querySelector("[data-form-status]");
 
-  window.plenarySendTyping(socket, stream, form.querySelector("textarea"));
+  sendTyping(stream, form.querySelector("textarea"));
 
   // The stance is asked for a proposal only: the group shows (and is sent) while the chosen
   // topic is one. Without this script it is always there, and its hint says when it applies.

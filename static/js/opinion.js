@@ -1,7 +1,10 @@
 // The statements board (templates/opinion/show.html): vote without reloading the page and
 // get the next statement; fetch the map again when the server says it was recomputed
 // ("opinion.map" on the consultation's stream). Without this script every form posts and
-// the page comes back with the next statement.
+// the page comes back with the next statement. The connection, joining and catching up are the
+// live stream module's (stream.js).
+import { follow } from "./stream.js";
+
 const root = document.querySelector("[data-board]");
 const strings = JSON.parse(document.getElementById("opinion-strings").textContent);
 const voteStatus = root.querySelector("[data-vote-status]");
@@ -73,27 +76,9 @@ async function refreshMap() {
   }
 }
 
-if (typeof window.io === "function" && window.plenaryCatchUp) {
-  const socket = window.io({ transports: ["websocket", "polling"] });
-  const seqs = { [stream]: parseInt(root.dataset.seq, 10) || 0 };
-  let stale = false;
-  const inOrder = window.plenaryInOrder(seqs, {
-    apply: (message) => {
-      if (message.type === "opinion.map") refreshSoon(message.data && message.data.version);
-    },
-    sync: () => catchUp.ask("sync", stream),
-    stale: () => stale,
-  });
-  const catchUp = window.plenaryCatchUp(socket, {
-    lastSeq: () => inOrder.last(stream),
-    stale: () => stale,
-    answered: (kind, _stream, ack) => (kind === "join" ? ack.missed : ack.events).forEach(inOrder.receive),
-    // Too much missed to replay: what matters here is only the latest map.
-    reload: () => { refreshSoon(); },
-    retrying: () => {},
-    refused: () => { stale = true; },
-  });
-  socket.on("connect", () => catchUp.ask("join", stream));
-  socket.on("event", inOrder.receive);
-  socket.on("rejoin", (data) => { if (data.stream === stream) catchUp.ask("join", stream); });
-}
+follow(stream, parseInt(root.dataset.seq, 10) || 0, (message) => {
+  if (message.type === "opinion.map") refreshSoon(message.data && message.data.version);
+}, {
+  // Too much missed to replay: what matters here is only the latest map.
+  onReload: () => { refreshSoon(); },
+});

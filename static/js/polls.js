@@ -8,8 +8,9 @@
 // the socket with the form's own fields (the server reads them with the form's parser); without
 // a connection the form posts.
 // On a room's page: a poll opened (or changed) in the room shows (or changes) its card, for
-// everyone in the room, from room.js's events.
-"use strict";
+// everyone in the room, from room.js's events. The connection, joining and catching up are the
+// live stream module's (stream.js): one connection per page.
+import { connect, follow, announce } from "./stream.js";
 
 const lang = document.documentElement.lang || "en";
 
@@ -22,10 +23,7 @@ function pollPage(config) {
   const announcer = document.querySelector("[data-poll-announcer]");
   const template = document.querySelector(`script[data-poll-results-template="${pollId}"]`);
   const strings = config.strings;
-  const socket = window.io({ transports: ["websocket", "polling"] });
-  const seqs = {};  // results streams joined (or to join) -> the number of the last message applied
-  if (config.results_stream) seqs[config.results_stream] = config.results_seq;
-  if (config.breakdown_stream) seqs[config.breakdown_stream] = config.breakdown_seq;
+  const socket = connect();
   let closed = document.querySelector("[data-poll]")?.dataset.pollStatus === "closed";
 
   // The same figures the server's partial shows: percent "#,##0%", decimal "#,##0.0#" (half even).
@@ -75,7 +73,7 @@ function pollPage(config) {
   // Screen readers hear the count of voters, politely and at most every few seconds.
   let lastSaid = null;
   let sayTimer = null;
-  function announce(voters) {
+  function announceVoters(voters) {
     if (voters === lastSaid || sayTimer) return;
     sayTimer = window.setTimeout(() => {
       sayTimer = null;
@@ -107,7 +105,7 @@ function pollPage(config) {
           const fresh = holder.content.firstElementChild;
           if (window.plenaryFormatTimes) window.plenaryFormatTimes(fresh);
           place(fresh);
-          announce(Number(fresh.dataset.voters));
+          announceVoters(Number(fresh.dataset.voters));
         })
         .catch(() => {})
         .finally(() => {
@@ -122,30 +120,18 @@ function pollPage(config) {
     if (!template || config.breakdown_stream || closed || event.type !== "poll.results") { fetchResults(); return; }
     const fresh = window.plenaryFillCard(template, {}, values(event.data.results));
     place(fresh);
-    announce(event.data.results.voters);
+    announceVoters(event.data.results.voters);
   }
 
-  // A results stream's messages are snapshots: the latest wins, gaps and all.
+  // A results stream's messages are snapshots: the latest wins, gaps and all (stream.js
+  // applies a message numbered above the last one applied). Not (or no longer) allowed: the
+  // server refuses the join, and following it again later asks again.
   function receive(event) {
-    if (!(event.stream in seqs) || typeof event.seq !== "number" || event.seq <= seqs[event.stream]) return;
-    seqs[event.stream] = event.seq;
     if (event.type === "poll.results" || event.type === "poll.breakdown") show(event);
   }
 
-  const catchUp = window.plenaryCatchUp(socket, {
-    // The place's stream is joined for its poll events from now on (null: no catch-up).
-    lastSeq: (stream) => (stream in seqs ? seqs[stream] : null),
-    stale: () => false,
-    answered: (kind, stream, ack) => (kind === "join" ? ack.missed : ack.events).forEach(receive),
-    reload: () => {},
-    retrying: () => {},
-    refused: (stream) => { delete seqs[stream]; },  // not (or no longer) allowed: the server said
-  });
-
-  function follow(stream, seq) {
-    if (!stream || stream in seqs) return;
-    seqs[stream] = seq || 0;
-    catchUp.ask("join", stream);
+  function followResults(stream, seq) {
+    if (stream) follow(stream, seq || 0, receive, { snapshot: true });
   }
 
   // The poll closed (its event, or its closing time passing): results shown "after close" may
@@ -173,7 +159,7 @@ function pollPage(config) {
       form.closest("[data-poll-vote-panel]")?.querySelectorAll(":scope > p.hint").forEach((p) => p.remove());
       form.replaceWith(note);
     }
-    follow(`poll:${pollId}`, 0);  // the server decides whether this reader may now
+    followResults(`poll:${pollId}`, 0);  // the server decides whether this reader may now
     fetchResults();
   }
 
@@ -181,11 +167,17 @@ function pollPage(config) {
     if (event.stream !== config.place_stream || !event.data || event.data.poll_id !== pollId) return;
     if (event.type === "poll.closed") pollClosed();
     if (event.type === "poll.updated" && event.data.breakdown_published) {
-      follow(`poll:${pollId}:breakdown`, 0);
+      followResults(`poll:${pollId}:breakdown`, 0);
       config.breakdown_stream = `poll:${pollId}:breakdown`;
       fetchResults();
     }
   }
+
+  // The place's stream for its poll events, from now on (no catch-up); then the results
+  // streams the page was rendered allowed to follow.
+  follow(config.place_stream, null, placeEvent, { catchUp: false });
+  followResults(config.results_stream, config.results_seq);
+  followResults(config.breakdown_stream, config.breakdown_seq);
 
   let reconnecting = false;
   // Whether votes go over the socket now (the form's own POST otherwise): on the vote form,
@@ -197,18 +189,11 @@ function pollPage(config) {
   socket.on("disconnect", () => votingLive(false));
   socket.on("connect", () => {
     votingLive(true);
-    catchUp.ask("join", config.place_stream);  // its poll events from now on
     // Back after a disconnection: what closed meanwhile is not caught up on the place's stream
     // (joined without catch-up); the results stream is tried instead (the server decides).
-    if (reconnecting) follow(`poll:${pollId}`, 0);
+    if (reconnecting) followResults(`poll:${pollId}`, 0);
     reconnecting = true;
-    Object.keys(seqs).forEach((stream) => catchUp.ask("join", stream));
   });
-  socket.on("event", (event) => { if (event.stream in seqs) receive(event); else placeEvent(event); });
-  socket.on("rejoin", (data) => { if (data.stream in seqs || data.stream === config.place_stream) catchUp.ask("join", data.stream); });
-  window.setInterval(() => {
-    if (socket.connected) Object.keys(seqs).forEach((stream) => catchUp.ask("sync", stream));
-  }, 60000);
   if (config.closes_at && !closed) {
     const left = Date.parse(config.closes_at) - Date.now();
     if (left < 2 ** 31 - 1) window.setTimeout(pollClosed, Math.max(0, left) + 1000);
@@ -271,10 +256,10 @@ function pollPage(config) {
       }
       // The results counting this ballot are published by a job on the server, within a
       // second or so: they arrive on the results stream, which the voter may now follow.
-      if (ack.can_see_results) follow(`poll:${pollId}`, 0);
+      if (ack.can_see_results) followResults(`poll:${pollId}`, 0);
       if (ack.can_see_breakdown) {
         config.breakdown_stream = `poll:${pollId}:breakdown`;
-        follow(config.breakdown_stream, 0);
+        followResults(config.breakdown_stream, 0);
       }
     });
   });
@@ -284,7 +269,6 @@ function pollPage(config) {
 
 function roomPolls(config) {
   const panel = document.querySelector("[data-polls]");
-  const announcer = document.querySelector("[data-live-announcer]");
   if (!panel) return;
 
   function placeCard(html, opened, question) {
@@ -303,10 +287,7 @@ function roomPolls(config) {
     }
     list.prepend(card);  // a room's polls: newest first
     panel.hidden = false;
-    if (opened && announcer) {
-      announcer.textContent = "";
-      window.setTimeout(() => { announcer.textContent = config.strings.opened.replace("{question}", question); }, 50);
-    }
+    if (opened) announce(config.strings.opened.replace("{question}", question));
   }
 
   document.addEventListener("plenary:room-event", (e) => {
@@ -324,6 +305,6 @@ function roomPolls(config) {
 }
 
 const pageConfig = document.getElementById("poll-live");
-if (pageConfig && typeof window.io === "function") pollPage(JSON.parse(pageConfig.textContent));
+if (pageConfig && connect()) pollPage(JSON.parse(pageConfig.textContent));
 const roomConfig = document.getElementById("poll-live-room");
 if (roomConfig) roomPolls(JSON.parse(roomConfig.textContent));

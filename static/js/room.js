@@ -1,10 +1,14 @@
 // Plenary event rooms: messages, the room's phase and countdown, raised hands and the
 // moderators' panels, live. Protocol: docs/realtime.md. Without this script the page works
-// as a normal page: its forms post and come back.
+// as a normal page: its forms post and come back. The connection, catching up, the order of
+// events, the status and the announcements are the live stream module's (stream.js).
+import { connect, follow, showStatus, announce, watchTyping, sendTyping, showPresence } from "./stream.js";
+
 (function () {
   "use strict";
   var root = document.querySelector("[data-room]");
-  if (!root || typeof window.io !== "function") return;
+  var socket = root && connect();
+  if (!socket) return;
 
   var strings = JSON.parse(document.getElementById("room-strings").textContent);
   var me = document.querySelector('meta[name="user-id"]').content;
@@ -13,11 +17,9 @@
   var moderates = root.dataset.moderates === "yes";
   var muted = root.dataset.muted === "yes";  // the notices user.muted and user.unmuted change it
   var roomId = parseInt(root.dataset.room, 10);
-  var statusEl = root.querySelector("[data-live-status]");
-  var announcer = root.querySelector("[data-live-announcer]");
   var noticeEl = root.querySelector("[data-notices]");
+  var presenceEl = root.querySelector("[data-presence]");
   var clockOffset = 0;  // server time minus this browser's time, in ms
-  var stale = false;    // too much was missed: the page is (to be) reloaded
   var roomState = JSON.parse(root.dataset.state);
 
   // A room's page in this event (the page gives the address of room 0; live events give ids).
@@ -27,11 +29,6 @@
     var text = strings[key] || key;
     Object.keys(values || {}).forEach(function (name) { text = text.replace("{" + name + "}", values[name]); });
     return text;
-  }
-
-  function announce(text) {
-    announcer.textContent = "";
-    window.setTimeout(function () { announcer.textContent = text; }, 50);
   }
 
   function notice(text, link) {
@@ -46,13 +43,6 @@
     }
     noticeEl.prepend(p);
     return p;
-  }
-
-  function setStatus(state) {
-    if (stale && state !== "stale") return;  // the reader is asked to reload: that stays said
-    statusEl.hidden = false;
-    statusEl.dataset.state = state;
-    statusEl.textContent = strings[state];
   }
 
   // --- Messages --------------------------------------------------------------------------
@@ -315,10 +305,6 @@
 
   // --- Applying events, in order, per stream ---------------------------------------------
 
-  var streams = {};  // each stream -> the number the page was rendered with
-  streams[root.dataset.stream] = parseInt(root.dataset.seq, 10) || 0;
-  if (root.dataset.modStream) streams[root.dataset.modStream] = parseInt(root.dataset.modSeq, 10) || 0;
-
   function handle(event) {
     // Others on the page (polls.js: a poll opened here) see the room's events, in order, once.
     document.dispatchEvent(new CustomEvent("plenary:room-event", { detail: event }));
@@ -349,51 +335,22 @@
     if (event.post) placeMessage(event);
   }
 
-  // Each stream's events in order: plenaryInOrder (static/js/app.js) holds an early one until
-  // the gap fills or a sync fills it, skips those seen, and counts superseded ones.
-  var inOrder = window.plenaryInOrder(streams, { apply: handle, sync: function (stream) { sync(stream); },
-                                                 stale: function () { return stale; } });
-
-  var socket = window.io({ transports: ["websocket", "polling"] });
-
-  // Catching up (docs/realtime.md; the queue, pages and retries are plenaryCatchUp's).
-  var catchUp = window.plenaryCatchUp(socket, {
-    lastSeq: function (stream) { return inOrder.last(stream); },
-    stale: function () { return stale; },
-    answered: function (kind, stream, ack) {
-      if (kind === "join") {
-        if (ack.server_time) clockOffset = Date.parse(ack.server_time) - Date.now();
-        if (stream === root.dataset.stream) {
-          if (ack.room) showState(ack.room);
-          showPresence(ack.presence);
-          setStatus("live");
-          // Whatever changed while away, the server-rendered panels are fetched afresh.
-          ["controls", "hands", "own-hand", "queue", "mutes", "share", "takeaways", "report"].forEach(refreshPanel);
-        }
-      }
-      (kind === "join" ? ack.missed : ack.events).forEach(inOrder.receive);
+  // Each stream's events in order (stream.js holds an early one until the gap fills, skips
+  // those seen, and counts superseded ones), from the number the page was rendered with.
+  showStatus(root.querySelector("[data-live-status]"), strings);
+  follow(root.dataset.stream, parseInt(root.dataset.seq, 10) || 0, handle, {
+    status: true,
+    onJoin: function (ack) {
+      if (ack.server_time) clockOffset = Date.parse(ack.server_time) - Date.now();
+      if (ack.room) showState(ack.room);
+      // Whatever changed while away, the server-rendered panels are fetched afresh.
+      ["controls", "hands", "own-hand", "queue", "mutes", "share", "takeaways", "report"].forEach(refreshPanel);
     },
-    reload: function () {
-      stale = true;
-      window.plenaryReloadPage(strings.reload, function (button) {
-        setStatus("stale");
-        statusEl.append(" ", button);
-      });
-    },
-    retrying: function (stream) { if (stream === root.dataset.stream) setStatus("reconnecting"); },
-    refused: function (stream) { if (stream === root.dataset.stream) setStatus("offline"); },
+    onPresence: function (data) {
+      showPresence(presenceEl, data, window.plenaryPlural(strings.here_now, data.count));
+    }
   });
-
-  function sync(stream) { catchUp.ask("sync", stream); }
-  function join(stream) { catchUp.ask("join", stream); }
-
-  socket.on("connect", function () { Object.keys(streams).forEach(join); });
-  window.setInterval(function () { if (socket.connected) Object.keys(streams).forEach(sync); }, 60000);
-  socket.on("disconnect", function () { setStatus("reconnecting"); });
-  socket.on("connect_error", function () { setStatus(socket.active ? "reconnecting" : "offline"); });
-  socket.on("event", inOrder.receive);
-  socket.on("rejoin", function (data) { if (data.stream in streams) join(data.stream); });
-  socket.on("presence", function (data) { if (data.stream === root.dataset.stream) showPresence(data); });
+  if (root.dataset.modStream) follow(root.dataset.modStream, parseInt(root.dataset.modSeq, 10) || 0, handle);
   socket.on("notice", function (data) {
     if (data.type === "hand.state") { refreshPanel("own-hand"); return; }  // the panel says it
     if ((data.type === "user.muted" || data.type === "user.unmuted") && data.room_id === roomId) {
@@ -407,16 +364,11 @@
     p.setAttribute("role", "alert");
   });
 
-  var presenceEl = root.querySelector("[data-presence]");
-  function showPresence(data) {
-    window.plenaryShowPresence(presenceEl, data, window.plenaryPlural(strings.here_now, data.count));
-  }
-
   // --- Sending ------------------------------------------------------------------------------
 
   // "… is typing", under each composer, from the same notices as on a consultation.
   root.querySelectorAll("[data-typing]").forEach(function (el) {
-    window.plenaryWatchTyping(socket, el.dataset.typingStream, el, strings.typing);
+    watchTyping(el.dataset.typingStream, el, strings.typing);
   });
 
   // Messages go over the socket when it is up (acknowledged with the stored message), else
@@ -425,7 +377,7 @@
     var stream = form.dataset.composeStream;
     var keyField = form.querySelector('input[name$="client_key"]');
     var body = form.querySelector("textarea");
-    window.plenarySendTyping(socket, stream, body);
+    sendTyping(stream, body);
     var parentField = form.querySelector('input[name$="parent_id"]');
     var quoteField = form.querySelector('input[name$="quote"]');
     var statusLine = form.querySelector("[data-form-status]");

@@ -144,6 +144,16 @@ def live_app(database_url: str) -> Iterator:
             db.engine.dispose()
 
 
+def room_path(room) -> str:
+    """A room's page, as forum.web.room_url builds it, inside live_app (no request there)."""
+    from flask import current_app
+
+    from forum.web import room_url
+
+    with current_app.test_request_context():
+        return room_url(room)
+
+
 def open_actions(message) -> None:
     """Open the "Actions" disclosure of a message or post (one per message holds its actions),
     unless it is open already: a live refresh of the message may have closed it, or not."""

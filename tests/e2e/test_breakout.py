@@ -8,12 +8,11 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import axe_violations, live_app, new_page, open_actions, screenshot
+from tests.e2e.conftest import axe_violations, live_app, new_page, open_actions, room_path, screenshot
 
 pytestmark = pytest.mark.e2e
 MODERATOR_PASSWORD = "plenary-moderator-demo"
@@ -40,7 +39,7 @@ def breakout_event(live_server) -> BreakoutEvent:
     from forum.services import event_setup, rooms
 
     def path(room) -> str:
-        return urlsplit(event_setup.room_url(room)).path
+        return room_path(room)
 
     with live_app(live_server["database_url"]):
         organiser = find_user_by_email("organiser@plenary.example")

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import live_app, screenshot
+from tests.e2e.conftest import live_app, room_path, screenshot
 
 pytestmark = pytest.mark.e2e
 ORGANISER = ("organiser@plenary.example", "plenary-organiser-demo")
@@ -118,7 +117,8 @@ def test_a_consultation_page_applies_early_events_in_order_and_syncs_only_for_a_
     page.add_init_script(RECORD_SOCKET)
     page.goto(f"{live_server['url']}/consultations/{consultation_id}")
     expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "live")
-    window_ms, hold_max = page.evaluate("[window.plenaryInOrder.WINDOW_MS, window.plenaryInOrder.HOLD_MAX]")
+    window_ms, hold_max = page.evaluate(
+        "import('/static/js/stream.js').then(stream => [stream.ORDER_WINDOW_MS, stream.ORDER_HOLD_MAX])")
     bodies = page.locator(".thread-list > li > article.post .post-body")
     start = page.evaluate("window.sentByPage.find(sent => sent.name === 'join').data.last_seq")
 
@@ -180,7 +180,7 @@ def room(live_server):
         event_setup.publish_event(organiser, event)
         made = event_setup.add_room(organiser, event, event_setup.RoomInput(title="Ordering"))
         rooms.set_phase(organiser, made, "open")
-        return urlsplit(event_setup.room_url(made)).path, made.id
+        return room_path(made), made.id
 
 
 def test_a_room_page_keeps_each_of_its_two_streams_in_order(page, live_server, room):

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import live_app, new_page, screenshot
+from tests.e2e.conftest import live_app, new_page, room_path, screenshot
 from tests.e2e.test_breakout import MODERATOR_PASSWORD, PARTICIPANT_PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -55,7 +55,7 @@ def room_with_polls(live_server):
                                                           "results_shown": "after_vote"}, ["Yes", "No"])
         after_close = poll_service.create_poll(lea, room, {"kind": "single", "question": "A longer break?",
                                                            "results_shown": "after_close"}, ["Yes", "No"])
-        return {"room_path": urlsplit(event_setup.room_url(room)).path, "live": live.id,
+        return {"room_path": room_path(room), "live": live.id,
                 "after_vote": after_vote.id, "after_close": after_close.id}
 
 

@@ -247,7 +247,7 @@ class StormReader:
                     self.tally.error(f"{kind} refused: {error.get('code')} {error.get('message')}")
                     self.ask(kind)
                     if error.get("code") == 429:
-                        # The client's own behaviour (plenaryCatchUp): wait as told, plus up to 1 s.
+                        # The client's own behaviour (static/js/stream.js): wait as told, plus up to 1 s.
                         await asyncio.sleep(float(error.get("retry_after") or 1) + random.random())
                     else:
                         await backoff(1)
