@@ -26,10 +26,12 @@ RECORD_SOCKET = """(() => {
   const setInterval = window.setInterval;
   window.setInterval = function (callback, ms) { return ms === 60000 ? 0 : setInterval.apply(window, arguments); };
   window.sentByPage = [];
+  window.socketsMade = 0;
   let io;
   function recorded() {
     const socket = io.apply(this, arguments);
     window.pageSocket = socket;
+    window.socketsMade += 1;
     const emit = socket.emit;
     socket.emit = function (name, data) {
       window.sentByPage.push({name: name, data: JSON.parse(JSON.stringify(data === undefined ? null : data)),
@@ -239,3 +241,44 @@ def test_a_servers_sync_notice_brings_what_was_lost_on_its_way(page, live_server
                   stream)
     expect(page.locator(f"#post-{lost} .post-body")).to_have_text("Published while Redis was down.")
     assert [sync["data"]["stream"] for sync in syncs_sent(page)] == [stream]
+
+
+def test_a_room_page_has_one_connection_and_says_bursts_together(page, live_server, room):
+    """room.js and polls.js both import the live stream module (static/js/stream.js): the page
+    makes one socket, joins each stream once; announcements that come in a burst are said
+    together, the same kind counted ("4 new messages"), not one after the other."""
+    path, room_id = room
+    page.add_init_script(RECORD_SOCKET)
+    log_in(page, live_server["url"], *ORGANISER)
+    page.goto(live_server["url"] + path)
+    expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "live")
+    expect(page.locator("#poll-live-room")).to_have_count(1)  # polls.js is on the page too
+    joins = [sent["data"]["stream"] for sent in page.evaluate("window.sentByPage.filter(sent => sent.name === 'join')")]
+    assert sorted(joins) == [f"room:{room_id}", f"room:{room_id}:moderators"]
+    assert page.evaluate("window.socketsMade") == 1
+
+    said = page.evaluate("""async () => {
+      const stream = await import("/static/js/stream.js");
+      const region = document.querySelector("[data-live-announcer]");
+      const texts = [];
+      new MutationObserver(() => { if (region.textContent) texts.push(region.textContent); })
+        .observe(region, {childList: true, characterData: true, subtree: true});
+      const until = (n) => new Promise((resolve, reject) => {
+        const started = performance.now();
+        (function check() {
+          if (texts.length >= n) resolve();
+          else if (performance.now() - started > 30000) reject(new Error(JSON.stringify(texts)));
+          else window.setTimeout(check, 20);
+        })();
+      });
+      const many = (n) => n + " new messages";
+      stream.announce("First");
+      await until(1);
+      ["Ann", "Bo", "Cy", "Di"].forEach((name) => stream.announce("New message from " + name, many));
+      stream.announce("Time is up");
+      await until(2);
+      ["one", "two", "three", "four", "five"].forEach((text) => stream.announce(text));
+      await until(3);
+      return texts;
+    }""")
+    assert said == ["First", "4 new messages Time is up", "three four five"]
