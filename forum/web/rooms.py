@@ -560,7 +560,7 @@ def ask_question(event_id: int, room_id: int):
             apply_service_error(form, error)
         else:
             return _back_to_questions(room, request.form.get("order"))
-    elif form.csrf_token.errors:
+    elif "csrf_token" in form.errors:
         abort(400)
     # The page again, with what was typed and why it was refused.
     g.question_form = form
