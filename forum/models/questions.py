@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -25,13 +24,6 @@ class QuestionStatus(str, enum.Enum):
     ANSWERED = "answered"    # the speakers took it; shown apart, no more votes
     DISMISSED = "dismissed"  # hidden by a moderator (with an optional reason)
 
-
-QUESTION_STATUS_LABELS = {
-    QuestionStatus.PENDING: _l("Waiting for approval"),
-    QuestionStatus.PUBLISHED: _l("Open"),
-    QuestionStatus.ANSWERED: _l("Answered"),
-    QuestionStatus.DISMISSED: _l("Dismissed"),
-}
 
 
 class Question(db.Model):

@@ -536,7 +536,9 @@ def _back_to_questions(room, order: str | None = None):
     return redirect(back_to(room_url(room, questions=order, _anchor="questions")))
 
 
-@bp.get("/<int:room_id>/questions")
+# Not GET /questions: a path with one rule per method answers 405 instead of 404 to an id
+# out of range (tests/web/test_bad_input.py).
+@bp.get("/<int:room_id>/questions/list")
 def questions(event_id: int, room_id: int):
     """The list of questions alone, as this reader sees it (for the page's script)."""
     room = _plenary(event_id, room_id)

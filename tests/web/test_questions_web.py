@@ -62,7 +62,7 @@ def test_a_breakout_room_has_no_questions(app, scene):
     room = scene.breakout_rooms[0]
     client = client_of(app, scene.test_participants[0])
     assert parse(client.get(path(room))).find(id="questions") is None
-    assert client.get(path(room, "/questions")).status_code == 404
+    assert client.get(path(room, "/questions/list")).status_code == 404
     assert client.post(path(room, "/questions"), data={"question-body": "Here?"}).status_code == 404
     assert stored() == 0
 
@@ -90,7 +90,7 @@ def test_voting_toggles_and_the_button_says_so(app, scene):
     assert response.headers["Location"] == path(scene.plenary) + "?questions=recent#questions"
     assert client.post(vote, data={"action": "vote"}).status_code == 302  # twice is once
     assert stored(QuestionVote) == 1
-    fragment = parse(client.get(path(scene.plenary, "/questions?order=recent")))
+    fragment = parse(client.get(path(scene.plenary, "/questions/list?order=recent")))
     button = fragment.find("button", class_="vote-button")
     assert button.get("aria-pressed") == "true" and button.text().endswith("1")
     assert fragment.control("action").get("value") == "withdraw"
@@ -98,7 +98,7 @@ def test_voting_toggles_and_the_button_says_so(app, scene):
     assert stored(QuestionVote) == 0
     assert client.post(vote, data={"action": "shout"}).status_code == 400
     # Its author has no vote button, only the count.
-    own = parse(client_of(app, alice).get(path(scene.plenary, "/questions")))
+    own = parse(client_of(app, alice).get(path(scene.plenary, "/questions/list")))
     assert own.find("button", class_="vote-button") is None and "0 votes" in own.text()
     assert client_of(app, alice).post(vote, data={"action": "vote"}).status_code == 403
     assert stored(QuestionVote) == 0
@@ -107,7 +107,7 @@ def test_voting_toggles_and_the_button_says_so(app, scene):
 @pytest.mark.parametrize("query", ["?order=loudest", "?order="])
 def test_an_unknown_order_is_a_bad_request(app, scene, query):
     client = client_of(app, scene.test_participants[0])
-    assert client.get(path(scene.plenary, "/questions" + query)).status_code == 400
+    assert client.get(path(scene.plenary, "/questions/list" + query)).status_code == 400
     assert client.get(path(scene.plenary, query.replace("order", "questions"))).status_code == 400
 
 
@@ -125,7 +125,7 @@ def test_moderators_answer_reopen_and_dismiss_participants_may_not(app, scene):
     assert organiser.post(moderate, data={"action": "answered"}).status_code == 302
     db.session.expire_all()
     assert question.status is QuestionStatus.ANSWERED
-    fragment = parse(organiser.get(path(scene.plenary, "/questions")))
+    fragment = parse(organiser.get(path(scene.plenary, "/questions/list")))
     assert fragment.find("ol", **{"data-question-group": "answered"}) is not None
     # A second moderator's click on the same state is told, not an error page.
     response = organiser.post(moderate, data={"action": "answered"}, follow_redirects=True)
@@ -134,7 +134,8 @@ def test_moderators_answer_reopen_and_dismiss_participants_may_not(app, scene):
     organiser.post(moderate, data={"action": "dismiss", "reason": "Answered twice"})
     db.session.expire_all()
     assert (question.status, question.dismissed_reason) == (QuestionStatus.DISMISSED, "Answered twice")
-    assert client_of(app, bob).get(path(scene.plenary, "/questions")).get_data(as_text=True).count("Next steps?") == 0
+    listing = client_of(app, bob).get(path(scene.plenary, "/questions/list")).get_data(as_text=True)
+    assert "Next steps?" not in listing
     # A dismissed question is not found by those who may not see it.
     assert client_of(app, bob).post(path(scene.plenary, f"/questions/{question.id}/vote"),
                                     data={"action": "vote"}).status_code == 404
@@ -151,8 +152,8 @@ def test_premoderation_is_switched_by_the_organisers(app, scene):
     question = Question.query.one()
     assert question.status is QuestionStatus.PENDING
     assert "Pending?" not in client_of(app, scene.test_participants[1]).get(
-        path(scene.plenary, "/questions")).get_data(as_text=True)
-    assert "Approve" in parse(organiser.get(path(scene.plenary, "/questions"))).text()
+        path(scene.plenary, "/questions/list")).get_data(as_text=True)
+    assert "Approve" in parse(organiser.get(path(scene.plenary, "/questions/list"))).text()
 
 
 def test_an_async_refusal_answers_4xx_for_the_script_to_send_the_form_normally(app, scene):
