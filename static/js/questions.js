@@ -1,6 +1,6 @@
 /* The plenary's Q&A (templates/rooms/_questions.html): the list follows the room's live
    events ("question.*", dispatched by room.js as "plenary:room-event") by fetching the
-   server-rendered list again (debounced), in this reader's language and with their buttons.
+   server-rendered list again (throttled), in this reader's language and with their buttons.
    Votes, questions and moderators' actions are sent in the background (X-Plenary-Async);
    focus stays on the button acted on. On a refusal the form is sent normally, so its reason
    is shown. Without this script every form posts and comes back to #questions. */
@@ -51,9 +51,11 @@
     return inFlight;
   }
 
-  function later() {
-    clearTimeout(timer);
-    timer = setTimeout(refresh, 250);
+  // At most one fetch per `delay`, however many events arrive (a busy plenary votes a lot:
+  // counts are patched at once, the order follows within a second and a half).
+  function later(delay) {
+    if (timer) return;
+    timer = setTimeout(function () { timer = null; refresh(); }, delay);
   }
 
   document.addEventListener("plenary:room-event", function (e) {
@@ -66,7 +68,7 @@
       if (count) count.textContent = String(data.votes);
     }
     if (event.type === "question.asked" && section.dataset.sending !== "yes") announce(section.dataset.newQuestion);
-    later();
+    later(event.type === "question.updated" ? 1500 : 250);
   });
 
   section.addEventListener("click", function (e) {
