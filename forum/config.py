@@ -73,6 +73,7 @@ class Config:
     MAX_CONTENT_LENGTH = 1024 * 1024
     POST_BODY_MAX = 20_000
     POST_SUBJECT_MAX = 200
+    QUESTION_BODY_MAX = 500  # a question to the plenary's speakers (one or two sentences)
     RESPONSES_PER_PAGE = 20
 
     # Rate limits (Flask-Limiter notation); storage is Redis when REDIS_URL is set.

@@ -27,7 +27,7 @@ from forum.extensions import db
 from forum.models import Consultation, Endorsement, Post, Room, User
 from forum.models.base import clock_at, utcnow
 from forum.models.events import AssignmentMode
-from forum.services import accounts, consultations, event_setup, moderation, polls, posts, rooms
+from forum.services import accounts, consultations, event_setup, moderation, polls, posts, questions, rooms
 
 SEED = 20240917
 
@@ -1502,6 +1502,7 @@ def _live_event(organiser: User, people: dict[str, User], now: datetime) -> Even
                   members_of[room.id], starts_at)
     _run_room(timeline, event.plenary, organiser, PLENARY_SCRIPT, people, [], starts_at)
     _plenary_poll(timeline, organiser, event.plenary, attendees, starts_at)
+    _plenary_questions(timeline, organiser, event.plenary, attendees, starts_at)
     timeline.run()
 
     return EventLogins(EVENT_TITLE, event.id, event.plenary.id, [
@@ -1747,6 +1748,36 @@ def _demo_polls(organiser: User, people: dict[str, User], main: Consultation, no
         with clock_at(now - timedelta(days=9, hours=-i * 3, minutes=rng.randint(0, 50))):
             polls.cast_vote(voter, survey, choice)
             db.session.flush()
+
+
+# --- Plenary questions -----------------------------------------------------------------
+# Attendees ask the plenary's speakers in the first minutes and upvote each other's
+# questions; the organiser marks the most voted one answered during the welcome.
+
+PLENARY_QUESTIONS = [
+    "Will the small grants scheme be open to organisations without audited accounts?",
+    "How will the report-back reach the monitoring committee?",
+    "Can we get the slides of the opening presentation?",
+    "Is there funding for childcare during language courses?",
+]
+
+
+def _plenary_questions(timeline: _Timeline, organiser: User, plenary: Room, attendees: list[User],
+                       starts_at: datetime) -> None:
+    rng = random.Random(SEED + 4)
+    made: list = []
+    for i, body in enumerate(PLENARY_QUESTIONS):
+        author = attendees[(3 * i + 1) % len(attendees)]
+        asked_at = starts_at + timedelta(minutes=3 + 2 * i, seconds=11, milliseconds=3)
+        timeline.at(asked_at, lambda author=author, body=body, anonymous=(i == 3): made.append(
+            questions.ask(author, plenary, body, anonymous=anonymous)))
+        for j, voter in enumerate(attendees):
+            if voter is author or rng.random() > (0.5, 0.3, 0.15, 0.35)[i]:
+                continue
+            timeline.at(asked_at + timedelta(seconds=15 + 4 * j, milliseconds=7),
+                        lambda voter=voter, i=i: questions.vote(voter, made[i]))
+    timeline.at(starts_at + timedelta(minutes=19, seconds=41, milliseconds=9),
+                lambda: questions.mark_answered(organiser, made[0]))
 
 
 def _plenary_poll(timeline: _Timeline, organiser: User, plenary: Room, attendees: list[User],

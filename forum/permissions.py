@@ -333,6 +333,67 @@ def can_view_moderation_log(user: Actor, scope: Event | Consultation) -> bool:
     return is_consultation_moderator(user, scope)
 
 
+# --- Plenary questions ------------------------------------------------------------
+# Participants ask the plenary's speakers and upvote others' questions (docs/questions.md):
+# who may post in the plenary while it is open or wrapping up; its moderators (the
+# organisers) approve, dismiss and mark them answered.
+
+def can_ask_question(user: Actor, room: Room) -> bool:
+    if not room.is_plenary:
+        return False
+    if room.phase not in (RoomPhase.OPEN, RoomPhase.WRAP_UP):
+        return False
+    return can_post_in_room(user, room)
+
+
+def can_vote_question(user: Actor, question) -> bool:
+    """One vote each on a published question, never on one's own (Slido counts the author's
+    interest as given); withdrawing follows the same rule."""
+    from forum.models.questions import QuestionStatus
+
+    if not _signed_in(user):
+        return False
+    if question.status is not QuestionStatus.PUBLISHED:
+        return False
+    if question.author_id == user.id:
+        return False
+    return can_ask_question(user, question.room)
+
+
+def can_moderate_questions(user: Actor, room: Room) -> bool:
+    """Approve, dismiss, mark answered, reopen, and set pre-moderation: the plenary's
+    moderators (the organisers), while the event is running (an ended event is a record)."""
+    if not room.is_plenary or room.event.status is not EventStatus.PUBLISHED:
+        return False
+    return can_moderate_room(user, room)
+
+
+def can_read_question(user: Actor, question) -> bool:
+    """Published and answered questions: every reader of the plenary. A pending one: its
+    author and the moderators; a dismissed one: the moderators."""
+    from forum.models.questions import QuestionStatus
+
+    if not can_view_room(user, question.room):
+        return False
+    if question.status in (QuestionStatus.PUBLISHED, QuestionStatus.ANSWERED):
+        return True
+    if can_moderate_room(user, question.room):
+        return True
+    return question.status is QuestionStatus.PENDING and _signed_in(user) and question.author_id == user.id
+
+
+def access_question(user: Actor, question_id: int, room: Room):
+    """A question of `room` the user may read; anything else is "not found"."""
+    from forum.models.questions import Question
+
+    if not valid_id(question_id):
+        raise NotFound()
+    question = db.session.get(Question, question_id)
+    if question is None or question.room_id != room.id or not can_read_question(user, question):
+        raise NotFound()
+    return question
+
+
 # --- Polls --------------------------------------------------------------------------
 # A poll lives in a consultation (optionally one of its topics) or in an event's room. Those
 # who run the place run its polls; who may post there may vote; results and breakdowns

@@ -237,3 +237,18 @@ def test_demo_polls(db):
     live = db.session.scalars(select(Poll).where(Poll.question == demo.PLENARY_POLL_QUESTION)).one()
     assert live.room.is_plenary and live.kind is PollKind.SINGLE and live.takes_votes(utcnow())
     assert db.session.scalar(select(func.count(PollVote.id)).where(PollVote.poll_id == live.id)) >= 25
+
+
+def test_the_demo_plenary_has_questions_with_votes_one_answered(db):
+    from forum.models import Question, QuestionStatus, QuestionVote
+
+    demo.load_demo()
+    event = db.session.scalars(select(Event)).one()
+    asked = list(db.session.scalars(select(Question).where(Question.room_id == event.plenary.id)
+                                    .order_by(Question.id)))
+    assert len(asked) == len(demo.PLENARY_QUESTIONS)
+    assert [q.status for q in asked].count(QuestionStatus.ANSWERED) == 1
+    assert asked[0].status is QuestionStatus.ANSWERED and asked[0].answered_at > event.starts_at
+    assert all(q.vote_count == db.session.scalar(select(func.count(QuestionVote.id)).where(
+        QuestionVote.question_id == q.id)) for q in asked)
+    assert sum(q.vote_count for q in asked) > 0

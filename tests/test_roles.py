@@ -23,7 +23,7 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import func, select
 
 from forum import permissions as p
-from forum.models import EventMember, Post, Room
+from forum.models import EventMember, Post, Question, Room
 from forum.models.events import MemberRole
 from forum.models.moderation import Flag, HandRaise, ModerationAction, Mute, Takeaway
 from forum.services import posts as post_service
@@ -76,6 +76,13 @@ MATRIX = {
     "broadcast":                      (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
     "recall":                         (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
     "reopen closed room 1":           (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
+    # The plenary's Q&A (docs/questions.md): who may post in the plenary asks, and upvotes
+    # others' questions (the question is the participant's: never their own); the
+    # plenary's moderators (the organisers) answer, dismiss and approve.
+    "ask a question in the plenary":  (N,   Y,  Y,  N,  Y,  Y,  Y,  N,   Y),
+    "vote for a plenary question":    (N,   N,  Y,  N,  Y,  Y,  Y,  N,   Y),
+    "mark a plenary question answered": (N, N,  N,  N,  N,  N,  Y,  N,   Y),
+    "see a pending plenary question": (N,   Y,  N,  N,  N,  N,  Y,  N,   Y),  # the participant asked it
     # The moderators' exports (report and data): the organisers the whole event, a
     # co-moderator their own room only (not the event, not another room).
     "export the event":               (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
@@ -171,6 +178,22 @@ def _post_field(name):
     def read(db, s, actor):
         db.session.expire_all()
         return getattr(db.session.get(Post, s.message.id), name)
+    return read
+
+
+def _ask_question(s, premoderated: bool = False):
+    from forum.services import questions as question_service
+
+    s.plenary.questions_premoderated = premoderated
+    s.question = question_service.ask(s.p1, s.plenary, "What happens next?")
+
+
+def _question_field(name):
+    def read(db, s, actor):
+        from forum.models import Question
+
+        db.session.expire_all()
+        return getattr(db.session.get(Question, s.question.id), name)
     return read
 
 
@@ -305,6 +328,26 @@ ACTIONS: dict[str, Action] = {
         prepare=_close_room1,
         request=lambda c, s, a: c.post(_url(s, s.room1, "/phase"), data={"phase": "open"}),
         effect=_room1_field("phase")),
+    "ask a question in the plenary": Action(
+        (p.can_ask_question,), lambda a, s: {"can_ask_question": p.can_ask_question(a, s.plenary)},
+        request=lambda c, s, a: c.post(_url(s, s.plenary, "/questions"), data={"question-body": "Who decides?"}),
+        effect=lambda db, s, a: _count(db, Question, Question.author_id == getattr(a, "id", None))),
+    "vote for a plenary question": Action(
+        (p.can_vote_question,), lambda a, s: {"can_vote_question": p.can_vote_question(a, s.question)},
+        prepare=_ask_question,
+        request=lambda c, s, a: c.post(_url(s, s.plenary, f"/questions/{s.question.id}/vote"),
+                                       data={"action": "vote"}),
+        effect=_question_field("vote_count")),
+    "mark a plenary question answered": Action(
+        (p.can_moderate_questions,),
+        lambda a, s: {"can_moderate_questions": p.can_moderate_questions(a, s.plenary)},
+        prepare=_ask_question,
+        request=lambda c, s, a: c.post(_url(s, s.plenary, f"/questions/{s.question.id}/moderate"),
+                                       data={"action": "answered"}),
+        effect=_question_field("status")),
+    "see a pending plenary question": Action(
+        (p.can_read_question,), lambda a, s: {"can_read_question": p.can_read_question(a, s.question)},
+        prepare=lambda s: _ask_question(s, premoderated=True)),
     "export the event": Action(
         (p.can_export_event,), lambda a, s: {"can_export_event": p.can_export_event(a, s.event)},
         request=lambda c, s, a: c.get(f"/exports/event/{s.event.id}.csv"), answer=_csv_export),

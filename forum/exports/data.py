@@ -364,6 +364,7 @@ def _json_pieces(scope: Scope, progress: Progress | None) -> Iterator[str]:
         "participants": [_participant(a) for a in authors.values()],
         "polls": _polls().json_polls(scope),
         "opinion_map": opinion_export.map_json(scope),
+        "plenary_questions": _questions().json_section(scope),
     }
     yield "{\n" + "".join(f"{_json(key)}: {_json(value)},\n" for key, value in head.items()) + '"posts": ['
     separator = "\n"
@@ -378,6 +379,13 @@ def _polls():
     from forum.exports import polls
 
     return polls
+
+
+def _questions():
+    """forum.exports.questions, which builds on the report (so it is imported late)."""
+    from forum.exports import questions
+
+    return questions
 
 
 def json_chunks(scope: Scope, *, progress: Progress | None = None) -> Iterator[str]:

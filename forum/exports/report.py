@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
@@ -169,6 +170,7 @@ class Report:
     section_label: str = field(default="")  # "Topic" or "Room"
     polls: list = field(default_factory=list)  # forum.exports.polls.PollReport, a section per poll
     opinion: OpinionSection | None = None  # a consultation's statements board (forum/exports/opinion.py)
+    questions: Any = None  # the plenary's Q&A: forum.exports.questions.QuestionsSection, or None
 
 
 # --- Building it -----------------------------------------------------------------------------
@@ -216,6 +218,7 @@ def build_report(scope: Scope, *, timezone: str = "UTC") -> Report:
         section_label=_("Room") if is_event else _("Topic"),
         polls=_polls().report_polls(scope, zone),
         opinion=opinion_export.build_section(scope, zone),
+        questions=_questions().build_section(scope),
     )
 
 
@@ -224,6 +227,13 @@ def _polls():
     from forum.exports import polls
 
     return polls
+
+
+def _questions():
+    """forum.exports.questions, which builds on this module's helpers (so it is imported late)."""
+    from forum.exports import questions
+
+    return questions
 
 
 def _key(place: Topic | Room) -> tuple[str, int]:
@@ -584,6 +594,7 @@ def render_markdown(report: Report) -> str:
             md(_("No unanswered questions.")), ""]
 
     out += _polls().markdown(report.polls)
+    out += _questions().markdown(report.questions)
     out += opinion_export.markdown(report.opinion)
     out += [f"## {md(_('Moderation'))}", ""]
     if report.moderation:
@@ -600,7 +611,7 @@ def render_html(report: Report, *, standalone: bool) -> str:
     `standalone`, else the <article> a page template places in its main content."""
     context = {"report": report, "figure_rows": figure_rows, "number": number, "percent": percent,
                "hidden_note": hidden_note, "counting_note": counting_note, "section_summary": section_summary,
-               "opinion": opinion_export}
+               "opinion": opinion_export, "questions_export": _questions()}
     if standalone:
         return Markup(render_template("exports/report_document.html", css=Markup(CSS_PATH.read_text()), **context))
     return Markup(render_template("exports/report.html", **context))

@@ -5,6 +5,7 @@ from forum.models.moderation import Flag, HandRaise, ModerationAction, Mute, Tak
 from forum.models.opinion import BoardStatus, OpinionBoard, Statement, StatementStatus, StatementVote
 from forum.models.polls import Poll, PollKind, PollOption, PollStatus, PollVote, ResultsShown
 from forum.models.posts import Endorsement, Post, PostRevision, PostStatus, Stance
+from forum.models.questions import Question, QuestionStatus, QuestionVote
 from forum.models.streams import Stream, StreamEvent
 from forum.models.users import User
 
@@ -32,6 +33,9 @@ __all__ = [
     "Post",
     "PostRevision",
     "PostStatus",
+    "Question",
+    "QuestionStatus",
+    "QuestionVote",
     "ResultsShown",
     "Room",
     "RoomPhase",

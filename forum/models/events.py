@@ -125,6 +125,11 @@ class Room(db.Model):
     locked: Mapped[bool] = mapped_column(default=False)
     slow_mode_seconds: Mapped[int] = mapped_column(default=0)
     premoderated: Mapped[bool] = mapped_column(default=False)
+    # The plenary's Q&A (forum/services/questions.py): participants' questions wait for a
+    # moderator's approval. A room's setting, next to `premoderated`, rather than the event's:
+    # questions belong to a room (the plenary), its moderators set its rules, and its
+    # readers learn of the change on its stream like any other room setting.
+    questions_premoderated: Mapped[bool] = mapped_column(default=False)
 
     event: Mapped[Event] = relationship(back_populates="rooms")
     moderators: Mapped[list[Moderator]] = relationship(

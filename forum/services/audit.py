@@ -48,6 +48,11 @@ ACTION_LABELS = {
     "poll.closed": _l("closed a poll"),
     "poll.breakdown_published": _l("published a poll's breakdown"),
     "poll.deleted": _l("deleted a draft poll"),
+    "question.approved": _l("approved a question to the plenary"),
+    "question.dismissed": _l("dismissed a question to the plenary"),
+    "question.answered": _l("marked a question to the plenary answered"),
+    "question.reopened": _l("reopened an answered question to the plenary"),
+    "room.questions_premoderation": _l("changed pre-moderation of questions"),
 }
 
 

@@ -284,3 +284,12 @@ class PollForm(FlaskForm):
         description=_l("If the results are shown live, each new vote shows in them as it arrives, so someone "
                        "watching when a person votes can tell how they voted. For a sensitive anonymous "
                        "question, show the results after the poll closes."))
+
+
+# --- Plenary questions (forum/web/rooms.py) ---------------------------------------------
+
+class QuestionForm(FlaskForm):
+    body = TextAreaField(_l("Your question to the speakers"),
+                         validators=[InputRequired(message=_l("Write your question first."))])
+    anonymous = BooleanField(_l("Ask anonymously"),
+                             description=_l("Only the moderators will see your name."))

@@ -7,7 +7,7 @@ the room's queue, the event's control room); static/js/room.js makes it live ove
 streams."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -19,6 +19,7 @@ from forum.models.polls import ResultsShown
 from forum.ratelimits import counts_as_write
 from forum.services import event_setup, events, moderation, rooms
 from forum.services import posts as post_service
+from forum.services import questions as question_service
 from forum.services.errors import Conflict, PermissionDenied, ServiceError, ValidationError
 from forum.web import (
     apply_service_error,
@@ -37,6 +38,7 @@ from forum.web.forms import (
     ModeratorForm,
     MuteForm,
     PollForm,
+    QuestionForm,
     RoomMessageForm,
     RoomSettingsForm,
     TakeawayForm,
@@ -92,6 +94,7 @@ def render_room(room, form: RoomMessageForm | None = None, backchannel_form: Roo
     )
     for name in PANELS:
         context.update(_panel_context(room, name, moderates))
+    context.update(_questions_context(room))  # the plenary's Q&A (its section, below)
     return render_template("rooms/show.html", **context), status
 
 
@@ -496,3 +499,127 @@ def new_poll(event_id: int, room_id: int):
         return redirect(poll_pages.poll_url(poll))
     return poll_pages.form_page(form, room=room, status=400 if request.method == "POST" else 200,
                                 action=url_for("rooms.new_poll", event_id=room.event_id, room_id=room.id))
+
+
+# --- Plenary questions ---------------------------------------------------------------------
+# The plenary's Q&A (forum/services/questions.py, docs/questions.md): a section of the
+# plenary's page (templates/rooms/_questions.html) whose list static/js/questions.js fetches
+# again when a "question.*" event arrives. Every form comes back to the page at #questions.
+
+def _question_order(name: str = "order") -> str:
+    order = request.args.get(name, "votes")
+    if order not in question_service.ORDERS:
+        abort(400)
+    return order
+
+
+def _questions_context(room) -> dict:
+    """What the page's questions section shows (only the plenary has one)."""
+    if not room.is_plenary:
+        return {"questions": None}
+    form = g.get("question_form")
+    if form is None and permissions.can_ask_question(current_user, room):
+        form = QuestionForm(formdata=None, prefix="question")
+    return {"questions": question_service.list_questions(current_user, room, _question_order("questions")),
+            "question_form": form}
+
+
+def _plenary(event_id: int, room_id: int):
+    room = _room(event_id, room_id)
+    if not room.is_plenary:
+        abort(404)
+    return room
+
+
+def _back_to_questions(room, order: str | None = None):
+    order = order if order in question_service.ORDERS and order != "votes" else None
+    return redirect(back_to(room_url(room, questions=order, _anchor="questions")))
+
+
+# Not GET /questions: a path with one rule per method answers 405 instead of 404 to an id
+# out of range (tests/web/test_bad_input.py).
+@bp.get("/<int:room_id>/questions/list")
+def questions(event_id: int, room_id: int):
+    """The list of questions alone, as this reader sees it (for the page's script)."""
+    room = _plenary(event_id, room_id)
+    listing = question_service.list_questions(current_user, room, _question_order())
+    return render_template("rooms/_questions_list.html", room=room, event=room.event, questions=listing,
+                           action_form=ActionForm())
+
+
+@bp.post("/<int:room_id>/questions")
+@login_required
+@counts_as_write
+def ask_question(event_id: int, room_id: int):
+    room = _plenary(event_id, room_id)
+    form = QuestionForm(prefix="question")
+    if form.validate_on_submit():
+        try:
+            question_service.ask(current_user, room, form.body.data or "", anonymous=form.anonymous.data)
+        except ValidationError as error:
+            if request.headers.get("X-Plenary-Async"):
+                raise
+            apply_service_error(form, error)
+        else:
+            return _back_to_questions(room, request.form.get("order"))
+    elif "csrf_token" in form.errors:
+        abort(400)
+    # The page again, with what was typed and why it was refused.
+    g.question_form = form
+    return render_room(room, status=400)
+
+
+def _question(event_id: int, room_id: int, question_id: int):
+    room = _plenary(event_id, room_id)
+    return room, permissions.access_question(current_user, question_id, room)
+
+
+@bp.post("/<int:room_id>/questions/<int:question_id>/vote")
+@login_required
+@counts_as_write
+def vote_question(event_id: int, room_id: int, question_id: int):
+    room, question = _question(event_id, room_id, question_id)
+    checked()
+    action = request.form.get("action")
+    if action == "vote":
+        question_service.vote(current_user, question)
+    elif action == "withdraw":
+        question_service.withdraw_vote(current_user, question)
+    else:
+        abort(400)
+    return _back_to_questions(room, request.form.get("order"))
+
+
+@bp.post("/<int:room_id>/questions/<int:question_id>/moderate")
+@login_required
+def moderate_question(event_id: int, room_id: int, question_id: int):
+    """Approve, dismiss (with an optional reason), mark answered or reopen: the plenary's
+    moderators. Not counted as writes (running a Q&A takes many quick actions)."""
+    room, question = _question(event_id, room_id, question_id)
+    checked()
+    action = request.form.get("action")
+    try:
+        if action == "approve":
+            question_service.approve(current_user, question)
+        elif action == "dismiss":
+            question_service.dismiss(current_user, question, request.form.get("reason", ""))
+        elif action == "answered":
+            question_service.mark_answered(current_user, question)
+        elif action == "reopen":
+            question_service.reopen(current_user, question)
+        else:
+            abort(400)
+    except Conflict as error:  # another moderator was first
+        refuse_back(error, "info")
+    return _back_to_questions(room, request.form.get("order"))
+
+
+@bp.post("/<int:room_id>/questions/settings")
+@login_required
+def question_settings(event_id: int, room_id: int):
+    room = _plenary(event_id, room_id)
+    checked()
+    changed = question_service.set_premoderation(
+        current_user, room, _flag_value(request.form.get("premoderated"), "premoderated"))
+    flash(_("The questions' settings are saved.") if changed else _("Nothing was changed."), "success")
+    return _back_to_questions(room)

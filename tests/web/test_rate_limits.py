@@ -357,6 +357,8 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
         # The statements board's organisers (settings, opening, seed statements) and moderators.
         "opinion.settings", "opinion.change_status", "opinion.seed", "opinion.moderate",
         "polls.new_in_consultation", "rooms.new_poll", "polls.edit", "polls.manage", "polls.delete",
+        # The plenary's Q&A: its moderators' actions (asking and voting are counted).
+        "rooms.moderate_question", "rooms.question_settings",
     }
     writes = {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in (rule.methods or ())}
     counted = {endpoint for endpoint in writes
@@ -367,6 +369,7 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
             "rooms.endorsement", "rooms.delete", "moderation.flag", "rooms.hand", "events.register",
             "events.join", "rooms.choose", "auth.profile", "auth.change_password", "polls.vote"} <= counted
     assert {"opinion.vote", "opinion.submit"} <= counted  # the statements board's votes and statements
+    assert {"rooms.ask_question", "rooms.vote_question"} <= counted  # the plenary's Q&A
 
 
 def test_while_the_shared_counters_are_unreachable_each_process_counts_in_memory(writer, monkeypatch, caplog):

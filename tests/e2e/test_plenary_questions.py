@@ -1,0 +1,133 @@
+"""The plenary's Q&A in Chromium: Eva asks a question, Amina sees it arrive without a reload
+and upvotes it (focus stays on her button), Eva's count follows live; the organiser marks it
+answered and it moves to "Answered" in both participants' pages; axe-core finds nothing
+serious. Every wait is on a condition (30 s bound)."""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from forum.demo import ORGANISER_EMAIL, ORGANISER_PASSWORD
+from tests.e2e.conftest import axe_violations, live_app, new_page, screenshot
+from tests.e2e.test_breakout import PARTICIPANT_PASSWORD
+
+pytestmark = pytest.mark.e2e
+ACCOUNTS = {
+    "organiser": (ORGANISER_EMAIL, ORGANISER_PASSWORD),
+    "eva": ("eva.lindqvist@norrvik-uni.example", PARTICIPANT_PASSWORD),
+    "amina": ("amina.diallo@passerelles-solidaires.example", PARTICIPANT_PASSWORD),
+}
+
+
+@pytest.fixture
+def plenary_path(live_server):
+    """A running event of the test's own, its plenary open, Eva and Amina registered."""
+    from forum.models.base import utcnow
+    from forum.models.users import find_user_by_email
+    from forum.services import event_setup, rooms
+
+    with live_app(live_server["database_url"]):
+        organiser = find_user_by_email(ORGANISER_EMAIL)
+        now = utcnow()
+        event = event_setup.create_event(organiser, event_setup.EventInput(
+            title=f"Q&A {secrets.token_hex(3)}", starts_at=now - timedelta(minutes=5),
+            ends_at=now + timedelta(hours=2), assignment_mode="manual"))
+        event_setup.publish_event(organiser, event)
+        for name in ("eva", "amina"):
+            event_setup.register(find_user_by_email(ACCOUNTS[name][0]), event)
+        rooms.set_phase(organiser, event.plenary, "open")
+        return f"/events/{event.id}/rooms/{event.plenary.id}"
+
+
+@pytest.fixture
+def people(browser, live_server):
+    contexts, pages = [], {}
+    for name, (email, password) in ACCOUNTS.items():
+        context, page = new_page(browser)
+        contexts.append(context)
+        page.goto(live_server["url"] + "/login")
+        page.get_by_label("Email address").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("button", name="Log out")).to_be_visible()
+        pages[name] = page
+    yield pages
+    errors = {name: page.console_errors for name, page in pages.items() if page.console_errors}
+    for context in contexts:
+        context.close()
+    assert errors == {}, f"the browser console reported errors: {errors}"
+
+
+def mark(page) -> None:
+    page.evaluate("() => { window.plenaryTestMark = true; }")
+
+
+def not_reloaded(page) -> bool:
+    return page.evaluate("() => window.plenaryTestMark === true")
+
+
+def test_a_question_is_asked_upvoted_and_answered_live(live_server, plenary_path, people):
+    eva, amina, organiser = people["eva"], people["amina"], people["organiser"]
+    for page in (eva, amina, organiser):
+        page.goto(live_server["url"] + plenary_path)
+        expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "live")
+        mark(page)
+    text = "Who will follow up on the report-back?"
+
+    eva.get_by_label("Your question to the speakers").fill(text)
+    eva.locator("#questions").get_by_role("button", name="Ask").click()
+    mine = eva.locator("#questions li.question", has_text=text)
+    expect(mine).to_be_visible()
+    expect(eva.get_by_label("Your question to the speakers")).to_have_value("")
+
+    # Amina sees it arrive, and upvotes it by keyboard; her button keeps the focus.
+    theirs = amina.locator("#questions li.question", has_text=text)
+    expect(theirs).to_be_visible()
+    vote = theirs.locator("button.vote-button")
+    expect(vote).to_have_attribute("aria-pressed", "false")
+    vote.focus()
+    amina.keyboard.press("Enter")
+    vote = amina.locator("#questions li.question", has_text=text).locator("button.vote-button")
+    expect(vote).to_have_attribute("aria-pressed", "true")
+    expect(vote).to_be_focused()
+    expect(vote.locator("[data-question-votes]")).to_have_text("1")
+    # Eva's count follows, without a reload (her own question: a count, not a button).
+    expect(mine.locator(".vote-count")).to_have_text("1 vote")
+    assert not_reloaded(eva) and not_reloaded(amina)
+    screenshot(amina, "plenary-questions-voted")
+
+    # The organiser marks it answered: it moves to "Answered" everywhere.
+    question = organiser.locator("#questions li.question", has_text=text)
+    expect(question.locator(".vote-count, [data-question-votes]").first).to_contain_text("1")
+    question.get_by_role("button", name="Mark answered").click()
+    for page in (eva, amina, organiser):
+        answered = page.locator('#questions [data-question-group="answered"] li.question', has_text=text)
+        expect(answered).to_be_visible()
+        expect(answered).to_contain_text("Answered")
+        assert not_reloaded(page)
+    expect(amina.locator('#questions [data-question-group="answered"] button.vote-button')).to_have_count(0)
+    screenshot(organiser, "plenary-questions-answered")
+
+    for page in (eva, amina, organiser):
+        assert axe_violations(page) == []
+
+
+def test_without_javascript_a_question_is_asked_and_voted_by_forms(browser, live_server, plenary_path):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(live_server["url"] + "/login")
+        page.get_by_label("Email address").fill(ACCOUNTS["amina"][0])
+        page.get_by_label("Password").fill(ACCOUNTS["amina"][1])
+        page.get_by_role("button", name="Log in").click()
+        page.goto(live_server["url"] + plenary_path)
+        page.get_by_label("Your question to the speakers").fill("Is there a recording?")
+        page.locator("#questions").get_by_role("button", name="Ask").click()
+        assert page.url.endswith("#questions")
+        expect(page.locator("#questions li.question", has_text="Is there a recording?")).to_be_visible()
+    finally:
+        context.close()
