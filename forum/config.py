@@ -151,6 +151,12 @@ class Config:
     # arrive, on the job queue, never in a vote's transaction (forum/services/poll_events.py);
     # opening, closing and publishing a breakdown publish at once.
     POLL_RESULTS_DEBOUNCE_SECONDS = float(os.environ.get("POLL_RESULTS_DEBOUNCE_SECONDS", "1"))
+    # The organisers' control room (forum/services/control_room.py): its figures are
+    # published at most this often (seconds) while its rooms change, on the job queue; while
+    # a room had messages in the last five minutes they are published again every
+    # CONTROL_ROOM_DECAY_SECONDS without activity, so that "last 5 minutes" falls (0: never).
+    CONTROL_ROOM_DEBOUNCE_SECONDS = float(os.environ.get("CONTROL_ROOM_DEBOUNCE_SECONDS", "1"))
+    CONTROL_ROOM_DECAY_SECONDS = float(os.environ.get("CONTROL_ROOM_DECAY_SECONDS", "30"))
 
     # Password reset links are valid this long (seconds).
     PASSWORD_RESET_MAX_AGE = 60 * 60 * 2
@@ -194,6 +200,8 @@ class TestingConfig(Config):
     JOBS_REDIS_URL = None  # jobs run inline; tests/test_jobs.py sets its own Redis and prefix
     OPINION_MAP_DEBOUNCE_SECONDS = 0  # the map is recomputed as each test's write commits
     POLL_RESULTS_DEBOUNCE_SECONDS = 0  # a vote's results are published as its commit ends
+    CONTROL_ROOM_DEBOUNCE_SECONDS = 0  # the control room's figures follow each commit at once
+    CONTROL_ROOM_DECAY_SECONDS = 0  # no timer outlives a test
 
 
 CONFIGS = {

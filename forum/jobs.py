@@ -78,24 +78,33 @@ def gate_key(key: str, app: Flask | None = None) -> str:
     return f"{prefix(app)}gate:{key}"
 
 
-def enqueue(func: Callable, *args: Any, key: str | None = None, debounce_seconds: float = 0) -> None:
+def enqueue(func: Callable, *args: Any, key: str | None = None, debounce_seconds: float = 0,
+            outside_transaction: bool = False) -> None:
     """Run `func(*args)` off the request (args: JSON-able values such as ids, never models).
-    Called in a write's transaction: nothing is queued unless and until it commits."""
+    Called in a write's transaction: nothing is queued unless and until it commits. With
+    `outside_transaction` (a socket's leave or disconnect, which write nothing) it is queued
+    at once, by the same rules."""
     from forum.services import events
 
-    if key is not None:
+    if key is not None and not outside_transaction:
         pending = db.session.info.setdefault(INLINE, set())
         if key in pending:
             return  # already asked for by this transaction
         pending.add(key)
-    path = _path(func)
-    app = current_app._get_current_object()
-    if redis_url():
-        events.on_commit(lambda: _submit(app, path, args, key, debounce_seconds))
-    elif key is None or debounce_seconds <= 0:
-        events.on_commit(lambda: run_inline(app, path, args))
+    send = _sender(current_app._get_current_object(), _path(func), args, key, debounce_seconds)
+    if outside_transaction:
+        send()
     else:
-        events.on_commit(lambda: _schedule_inline(app, path, args, key, debounce_seconds))
+        events.on_commit(send)
+
+
+def _sender(app: Flask, path: str, args: tuple, key: str | None, debounce_seconds: float) -> Callable[[], None]:
+    """What queues the job: to Redis, or in this process (at once, or on the key's timer)."""
+    if redis_url(app):
+        return lambda: _submit(app, path, args, key, debounce_seconds)
+    if key is None or debounce_seconds <= 0:
+        return lambda: run_inline(app, path, args)
+    return lambda: _schedule_inline(app, path, args, key, debounce_seconds)
 
 
 def _submit(app: Flask, path: str, args: tuple, key: str | None, debounce_seconds: float) -> None:

@@ -172,6 +172,11 @@ def can_edit_event(user: Actor, event: Event) -> bool:
     return is_event_organiser(user, event)
 
 
+def can_run_control_room(user: Actor, event: Event) -> bool:
+    """The event's control room (every room's figures, live) and its stream: its organisers."""
+    return is_event_organiser(user, event)
+
+
 def can_register(user: Actor, event: Event) -> bool:
     if not _signed_in(user):
         return False

@@ -184,6 +184,12 @@ class Presence:
             answer["more"] = len(listed) - self.list_limit
         return answer
 
+    @best_effort(0)
+    def people_count(self, stream: str) -> int:
+        """How many signed-in people are here, each once however many connections they have
+        (the organisers' control room: people present in a room)."""
+        return len({entry["id"] for entry in self._entries(stream).values() if entry.get("id")})
+
     # Throttles shared by all of an account's connections (typing notices), in Redis when
     # there is one, so that sockets of one account in several server processes share them.
 

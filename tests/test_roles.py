@@ -87,6 +87,8 @@ MATRIX = {
     # co-moderator their own room only (not the event, not another room).
     "export the event":               (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
     "export room 1":                  (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
+    # The organisers' control room: every room's figures, live (page and stream).
+    "watch the control room":         (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
 }
 
 ROWS = [(role, action, allowed) for action, row in MATRIX.items() for role, allowed in zip(ROLES, row, strict=True)]
@@ -354,6 +356,9 @@ ACTIONS: dict[str, Action] = {
     "export room 1": Action(
         (p.can_export_room,), lambda a, s: {"can_export_room": p.can_export_room(a, s.room1)},
         request=lambda c, s, a: c.get(f"/exports/room/{s.room1.id}.csv"), answer=_csv_export),
+    "watch the control room": Action(
+        (p.can_run_control_room,), lambda a, s: {"can_run_control_room": p.can_run_control_room(a, s.event)},
+        request=lambda c, s, a: c.get(f"/events/{s.event.id}/control")),
 }
 
 #: Every can_* function the matrix exercises (test_permissions.py checks that all are).

@@ -24,7 +24,7 @@ from forum.extensions import db, socketio
 from forum.models.base import utcnow
 from forum.presence import announcer, presence
 from forum.ratelimits import charge_catch_up, charge_write
-from forum.services import events, poll_events, rooms
+from forum.services import control_room, events, poll_events, rooms
 from forum.services import polls as poll_service
 from forum.services import posts as post_service
 from forum.services.errors import (
@@ -53,19 +53,25 @@ class Place:
     room: object | None = None
     backchannel: bool = False
     poll: object | None = None  # a poll's results stream ("poll:<id>", "poll:<id>:breakdown")
+    event: object | None = None  # an event's control room ("event:<id>:control")
 
 
-# The streams below a place: a room's moderators', a poll's breakdown.
-_SUBSTREAMS = {"room": "moderators", "poll": "breakdown"}
+# The streams below a place: a room's moderators', a poll's breakdown, an event's control room.
+_SUBSTREAMS = {"room": "moderators", "poll": "breakdown", "event": "control"}
+_WHOLE = ("consultation", "room", "poll")  # places that are a stream themselves (not an event)
+
+# Streams whose readers are nobody's business: no presence is announced or listed there.
+_UNLISTED = ("poll:", "event:")
 
 
 def _parse(stream) -> tuple[str, int, str | None]:
-    """("consultation" | "room" | "poll", id, substream) from "consultation:<id>",
-    "room:<id>", "room:<id>:moderators", "poll:<id>" or "poll:<id>:breakdown" (substream
-    None, "moderators" or "breakdown"); anything else is refused."""
+    """("consultation" | "room" | "poll" | "event", id, substream) from "consultation:<id>",
+    "room:<id>", "room:<id>:moderators", "poll:<id>", "poll:<id>:breakdown" or
+    "event:<id>:control" (substream None, "moderators", "breakdown" or "control"); anything
+    else is refused."""
     parts = stream.split(":") if isinstance(stream, str) else []
     substream = parts[2] if len(parts) == 3 and _SUBSTREAMS.get(parts[0]) == parts[2] else None
-    if not (len(parts) == 2 or substream) or parts[0] not in ("consultation", "room", "poll") \
+    if not ((len(parts) == 2 and parts[0] in _WHOLE) or substream) \
             or not re.fullmatch(r"-?[0-9]{1,19}", parts[1]):
         raise ServiceError(_("Unknown stream."))
     return parts[0], int(parts[1]), substream
@@ -85,6 +91,11 @@ def _load_place(stream) -> Place:
     backchannel = substream == "moderators"
     if kind == "poll":
         return _poll_place(object_id, breakdown=substream == "breakdown")
+    if kind == "event":
+        event = permissions.access_event(current_user, object_id)
+        if not permissions.can_run_control_room(current_user, event):
+            raise NotFound()
+        return Place(control_room.control_stream(event), event=event)
     if kind == "consultation":
         consultation = permissions.access_consultation(current_user, object_id)
         return Place(events.consultation_stream(consultation), consultation=consultation)
@@ -109,8 +120,8 @@ def _poll_place(poll_id: int, breakdown: bool) -> Place:
 
 
 def _can_post(place: Place) -> bool:
-    if place.poll is not None:
-        return False  # a results stream takes no posts (votes: the `vote` event)
+    if place.poll is not None or place.event is not None:
+        return False  # a results stream or a control room takes no posts (votes: the `vote` event)
     if place.room is None:
         return permissions.can_post(current_user, place.consultation)
     if place.backchannel:
@@ -201,8 +212,9 @@ def _announce_presence(stream: str) -> None:
 def on_disconnect(reason=None):
     for stream in _joined.pop(request.sid, set()):
         presence.remove(stream, request.sid)
-        if not stream.startswith("poll:"):
+        if not stream.startswith(_UNLISTED):
             _announce_presence(stream)
+        _room_presence_changed(stream, outside_transaction=True)
     _catching_up.discard(request.sid)
     if current_user.is_authenticated:
         presence.remove_connection(current_user.id, request.sid)
@@ -239,8 +251,13 @@ def on_join(data):
     with _one_catch_up():
         place = _enter(stream)
         _joined.setdefault(request.sid, set()).add(stream)
-        listed = place.poll is None  # who reads a poll's results is nobody's business
+        listed = not stream.startswith(_UNLISTED)  # who reads a poll's results is nobody's business
         presence.add(stream, request.sid, _me() if listed else {})
+        if place.room is not None and not place.backchannel:
+            _event_of_room[place.room.id] = place.room.event_id
+            _room_presence_changed(stream)
+        if place.event is not None:
+            control_room.request_snapshot(place.event.id)  # figures as they are now, once committed
         caught_up = _catch_up_answer(stream, last_seq, "missed")
     answer = {"ok": True, "stream": stream, "seq": events.latest_seq(stream), **caught_up,
               "can_post": _can_post(place),
@@ -289,9 +306,25 @@ def on_leave(data):
         _joined[request.sid].discard(stream)
         leave_room(stream)
         presence.remove(stream, request.sid)
-        if not stream.startswith("poll:"):
+        if not stream.startswith(_UNLISTED):
             _announce_presence(stream)
+        _room_presence_changed(stream, outside_transaction=True)
     return {"ok": True}
+
+
+# room id -> its event's id, for the rooms whose streams this process's sockets joined (a room
+# never changes event): a leave or a disconnect tells the control room without a query.
+_event_of_room: dict[int, int] = {}
+
+
+def _room_presence_changed(stream: str, outside_transaction: bool = False) -> None:
+    """Someone came to or left a room's stream: its event's control room shows who is present."""
+    kind, _sep, rest = stream.partition(":")
+    if kind != "room" or not rest.isdigit():
+        return  # not a room's own stream (its moderators' is not counted)
+    event_id = _event_of_room.get(int(rest))
+    if event_id is not None:
+        control_room.request_snapshot(event_id, outside_transaction=outside_transaction)
 
 
 @socketio.on("post")
@@ -300,7 +333,7 @@ def on_post(data):
     if not current_user.is_authenticated:
         return _error(401, _("Please log in to continue."))
     place = _access(data.get("stream"))
-    if place.poll is not None:
+    if place.poll is not None or place.event is not None:
         raise ServiceError(_("Unknown stream."))
     parent = None
     if data.get("parent_id") is not None:

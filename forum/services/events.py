@@ -39,13 +39,13 @@ from forum.services import held
 PENDING = "plenary.pending_events"
 
 
-STREAM_PREFIXES = ("consultation:", "room:", "poll:")  # every stream's key starts with one of these
+STREAM_PREFIXES = ("consultation:", "room:", "poll:", "event:")  # every stream's key starts with one of these
 
 # Streams whose every message is a snapshot of one thing's whole state (a poll's results):
 # each supersedes all the earlier ones. Catch-up sends the latest alone, however many were
 # missed (never `reload`), their stored messages are erased as the next is stored, and
 # clients apply a message whose number is above the last they applied, gaps and all.
-SNAPSHOT_STREAMS = ("poll:",)
+SNAPSHOT_STREAMS = ("poll:", "event:")  # "event:<id>:control": forum/services/control_room.py
 
 
 def is_snapshot_stream(stream_key: str) -> bool:
@@ -135,7 +135,33 @@ def _add(stream_event: StreamEvent) -> StreamEvent:
     # Numbered, stored and its message built just before commit (`_store_payloads`): its
     # `seq` is None until then, and it is in the database only from then on.
     db.session.info.setdefault(PENDING, []).append(stream_event)
+    if _room_watchers and stream_event.stream_key.startswith("room:"):
+        _room_changed(stream_event.stream_key)
     return stream_event
+
+
+# --- Who else follows the rooms' streams ---------------------------------------------------
+# The organisers' control room (forum/services/control_room.py, which registers itself with
+# `watch_rooms`) is told once per transaction and room that something was recorded on the
+# room's stream or its moderators' stream: no query here, the watcher decides what it costs.
+ROOMS_TOUCHED = "plenary.rooms_touched"
+_room_watchers: list[Callable[[int], None]] = []
+
+
+def watch_rooms(callback: Callable[[int], None]) -> None:
+    """Call `callback(room_id)` in the transaction of every write that records an event on a
+    room's stream or its moderators' stream (once per transaction and room)."""
+    if callback not in _room_watchers:
+        _room_watchers.append(callback)
+
+
+def _room_changed(stream_key: str) -> None:
+    room_id = int(stream_key.split(":")[1])
+    touched = db.session.info.setdefault(ROOMS_TOUCHED, set())
+    if room_id not in touched:
+        touched.add(room_id)
+        for callback in _room_watchers:
+            callback(room_id)
 
 
 def room_state(room: Room) -> dict[str, Any]:
@@ -394,6 +420,7 @@ def _erase_snapshots(session: Session, stream_events: list[StreamEvent]) -> None
 def _broadcast(session: Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a savepoint was released: the transaction may still roll back
+    session.info.pop(ROOMS_TOUCHED, None)
     for message in session.info.pop(PENDING, []):
         try:
             if callable(message):
@@ -410,3 +437,4 @@ def _broadcast(session: Session) -> None:
 def _forget(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:  # the whole transaction, not a savepoint
         session.info.pop(PENDING, None)
+        session.info.pop(ROOMS_TOUCHED, None)

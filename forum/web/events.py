@@ -18,11 +18,13 @@ from forum.i18n import format_when, label
 from forum.models import Event
 from forum.models.events import AssignmentMode, EventStatus
 from forum.ratelimits import counts_as_write
+from forum.services import control_room
 from forum.services import event_setup as service
+from forum.services import events as live_events
 from forum.services import rooms as room_service
 from forum.services.accounts import timezone_names
 from forum.services.errors import Conflict, PermissionDenied, ValidationError
-from forum.web import apply_service_error, checked, refuse_back, room_url, whole_number
+from forum.web import apply_service_error, back_to, checked, refuse_back, room_url, whole_number
 from forum.web.auth import TIMEZONE_CHOICES
 from forum.web.forms import ActionForm, BroadcastForm, EventForm, ModeratorForm, RecallForm
 
@@ -185,10 +187,15 @@ def people(event_id: int):
 
 
 @bp.post("/<int:event_id>/people/<int:member_id>/move")
+@bp.post("/<int:event_id>/people/move")  # the person chosen in the form (the control room)
 @login_required
-def move_member(event_id: int, member_id: int):
+def move_member(event_id: int, member_id: int | None = None):
     event = _editable(event_id)
     checked()
+    if member_id is None:
+        member_id = whole_number(request.form.get("member_id", ""))
+        if member_id is None:
+            raise ValidationError(_("Choose one of this event's people."), field="member_id")
     member = service.member_of(event, member_id)
     room_id = request.form.get("room_id", "").strip()
     room = None  # empty: back to unassigned
@@ -203,7 +210,7 @@ def move_member(event_id: int, member_id: int):
         refuse_back(error)
     else:
         flash(_("%(name)s moved.", name=member.user.display_name), "success")
-    return redirect(url_for("events.people", event_id=event.id))
+    return redirect(back_to(url_for("events.people", event_id=event.id)))
 
 
 @bp.post("/<int:event_id>/people/balance")
@@ -277,7 +284,7 @@ def broadcast(event_id: int):
         else:
             flash(ngettext("Your message was sent to %(num)d room.", "Your message was sent to %(num)d rooms.",
                            len(sent)), "success")
-            return redirect(room_url(event.plenary))
+            return redirect(back_to(room_url(event.plenary)))
     status = 400 if request.method == "POST" else 200
     return render_template("events/broadcast.html", form=form, event=event), status
 
@@ -294,6 +301,27 @@ def recall(event_id: int):
             apply_service_error(form, error)
         else:
             flash(_("Everyone was asked to come back to the plenary."), "success")
-            return redirect(room_url(event.plenary))
+            return redirect(back_to(room_url(event.plenary)))
     status = 400 if request.method == "POST" else 200
     return render_template("events/recall.html", form=form, event=event), status
+
+
+# --- The control room -----------------------------------------------------------------------
+
+@bp.get("/<int:event_id>/control")
+@login_required
+def control(event_id: int):
+    """Every room of the event with its figures, live (forum/services/control_room.py), and
+    the organisers' event-wide controls."""
+    event = permissions.access_event(current_user, event_id)
+    if not permissions.can_run_control_room(current_user, event):
+        raise PermissionDenied()
+    for room in event.breakout_rooms:
+        room_service.close_if_due(room)
+    stream = control_room.control_stream(event)
+    return render_template(
+        "events/control.html", event=event, figures=control_room.figures(event),
+        rooms={room.id: room for room in event.rooms}, members=service.members(current_user, event),
+        stream=stream, seq=live_events.latest_seq(stream), action_form=ActionForm(),
+        broadcast_form=BroadcastForm(formdata=None), recall_form=RecallForm(formdata=None),
+        long_queue=control_room.LONG_QUEUE, recent_minutes=control_room.RECENT_MINUTES)

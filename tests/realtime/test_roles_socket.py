@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from forum.services import events
+from forum.services import control_room, events
 from tests.test_roles import ROLES, allowed, build_scene
 
 SOCKET = {
@@ -17,6 +17,7 @@ SOCKET = {
     "post in the plenary": ("post in the plenary", "post", "plenary", "Hello plenary"),
     "post in room 1's moderators stream": ("read and write room 1's moderators channel", "post", "moderators",
                                            "Between us"),
+    "join the event's control room stream": ("watch the control room", "join", "control", None),
 }
 ROWS = [(role, name) for name in SOCKET for role in ROLES]
 
@@ -26,7 +27,8 @@ def socket_scene(db, make_event, make_user, user_client, connect):
     scene = build_scene(db, make_event, make_user)
     db.session.commit()
     scene.streams = {"room1": events.room_stream(scene.room1), "plenary": events.room_stream(scene.plenary),
-                     "moderators": events.moderators_stream(scene.room1)}
+                     "moderators": events.moderators_stream(scene.room1),
+                     "control": control_room.control_stream(scene.event)}
     scene.connect = lambda role: connect() if role == "anonymous" else connect(user_client(scene.actors[role]))
     return scene
 
