@@ -14,7 +14,8 @@ one of the event's room streams or moderators' streams asks, in its transaction,
 (CONTROL_ROOM_DEBOUNCE_SECONDS); so do people joining and leaving a room's stream
 (forum/realtime/handlers.py). The job does nothing while nobody watches the control stream.
 While a room had messages in the last five minutes, the job asks for itself again
-CONTROL_ROOM_DECAY_SECONDS later, so that the count falls when a room goes quiet.
+CONTROL_ROOM_DECAY_SECONDS later, so that the count falls when a room goes quiet. Figures
+the same as the latest message's are not recorded again.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from sqlalchemy.orm import selectinload
 
 from forum import jobs
 from forum.extensions import db
-from forum.models import Event, EventMember, Flag, HandRaise, Post, PostStatus, Room
+from forum.models import Event, EventMember, Flag, HandRaise, Post, PostStatus, Room, StreamEvent
 from forum.models.base import utcnow
 from forum.models.events import RoomPhase
 from forum.presence import presence
@@ -170,6 +171,9 @@ def publish_snapshot(event_id: int) -> None:
     data = snapshot_data(event_id)
     if data is None:
         return
+    if data["rooms"] == _latest_rooms(stream):
+        _decay_later(event_id, data)
+        return  # nothing changed (a decay run, someone who came and went): nothing to write
     db.session.commit()  # end the reading transaction before writing (SQLite)
     recorded = []
 
@@ -178,7 +182,20 @@ def publish_snapshot(event_id: int) -> None:
             return data
         return snapshot_data(event_id) or data
     recorded.append(events.record_snapshot(stream, KIND, build))
+    _decay_later(event_id, data)
+
+
+def _latest_rooms(stream: str) -> list[dict] | None:
+    """The rooms' figures of the stream's latest stored message (None if there is none)."""
+    stored = db.session.scalar(select(StreamEvent.payload).where(StreamEvent.stream_key == stream)
+                               .order_by(StreamEvent.seq.desc()).limit(1))
+    return (stored or {}).get("data", {}).get("rooms")
+
+
+def _decay_later(event_id: int, data: dict[str, Any]) -> None:
+    """While a room had messages in the last five minutes, run again later so that the count
+    falls without activity. Its own key: a run waiting here must not hold back the next
+    change's run."""
     decay = current_app.config["CONTROL_ROOM_DECAY_SECONDS"]
     if decay > 0 and any(room["recent"] for room in data["rooms"]):
-        # Its own key: a run waiting here must not hold back the next change's run.
         jobs.enqueue(publish_snapshot, event_id, key=f"control-decay:{event_id}", debounce_seconds=decay)

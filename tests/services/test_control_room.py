@@ -198,3 +198,19 @@ def test_the_hook_costs_no_query_per_post(db, scene, count_queries):
         db.session.flush()
     assert len(with_it) == len(without)
     db.session.rollback()
+
+
+def test_figures_that_did_not_change_are_not_recorded_again(db, scene):
+    stream = control_room.control_stream(scene)
+    presence.add(stream, "sid-organiser", {})
+    try:
+        control_room.publish_snapshot(scene.id)
+        db.session.commit()
+        control_room.publish_snapshot(scene.id)  # a decay run, someone who came and went
+        db.session.commit()
+        assert [s.seq for s in _snapshots(scene)] == [1]
+        rooms.raise_hand(scene.test_participants[0], scene.breakout_rooms[0])
+        db.session.commit()
+        assert [s.seq for s in _snapshots(scene)] == [1, 2]
+    finally:
+        presence.remove(stream, "sid-organiser")
