@@ -83,9 +83,12 @@ def demo(host: str, port: int) -> None:
     from forum.demo import load_demo
     from forum.i18n import label
 
-    # A process that ends once the demo is stored: its polls' results are published as the
-    # commit ends (forum/services/poll_events.py), not on a timer it would not live to run.
+    # A process that ends once the demo is stored: its polls' results (and the control room's
+    # figures, which nobody watches here) are published as the commit ends
+    # (forum/services/poll_events.py, control_room.py), not on a timer it would not live to
+    # run: a timer left waiting kept the SQLite file's last writes in its WAL at exit.
     current_app.config["POLL_RESULTS_DEBOUNCE_SECONDS"] = 0
+    current_app.config["CONTROL_ROOM_DEBOUNCE_SECONDS"] = 0
     logins = load_demo()
     if logins is None:
         click.echo("The database already holds data; the demo was not loaded.")

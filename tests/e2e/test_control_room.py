@@ -93,6 +93,9 @@ def test_the_organiser_watches_a_room_come_alive_and_closes_it(browser, live_ser
         expect(room_row.locator('[data-cell="balance"]')).to_have_text("0.00")  # one speaker: even
         assert organiser.url == url + control_event["control"]  # live: the page was not reloaded
         assert axe_violations(organiser) == []
+        # On a laptop the whole table is in view: no sideways scrolling.
+        region = organiser.get_by_role("region", name="Every room with its figures")
+        assert region.evaluate("el => el.scrollWidth <= el.clientWidth"), "the table is wider than its region"
         keep_shot(organiser, "control-1280")
 
         # Close the other room from here, and open it again: each time back to the control room.
