@@ -214,3 +214,25 @@ def test_figures_that_did_not_change_are_not_recorded_again(db, scene):
         assert [s.seq for s in _snapshots(scene)] == [1, 2]
     finally:
         presence.remove(stream, "sid-organiser")
+
+
+def test_while_a_room_had_recent_messages_the_job_runs_again_later(app, db, scene, make_event, monkeypatch):
+    """So that "last 5 minutes" falls without activity: a run of its own key, DECAY seconds later."""
+    asked = []
+    monkeypatch.setattr(control_room.jobs, "enqueue",
+                        lambda func, *args, **options: asked.append((func, args, options)))
+    app.config["CONTROL_ROOM_DECAY_SECONDS"] = 30
+    quiet = make_event(rooms=1)
+    db.session.commit()
+    for event in (scene, quiet):
+        presence.add(control_room.control_stream(event), "sid-organiser", {})
+    try:
+        control_room.publish_snapshot(scene.id)
+        db.session.commit()
+        control_room.publish_snapshot(quiet.id)  # nothing said there: no later run
+        db.session.commit()
+    finally:
+        for event in (scene, quiet):
+            presence.remove(control_room.control_stream(event), "sid-organiser")
+    assert [(args, options) for _func, args, options in asked] == [
+        ((scene.id,), {"key": f"control-decay:{scene.id}", "debounce_seconds": 30})]
