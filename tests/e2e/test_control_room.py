@@ -29,7 +29,7 @@ def control_event(live_server) -> dict:
     ROOM_TITLE."""
     from forum.models.base import utcnow
     from forum.models.users import find_user_by_email
-    from forum.services import event_setup, rooms
+    from forum.services import event_setup, posts, rooms
 
     with live_app(live_server["database_url"]):
         organiser = find_user_by_email(ORGANISER[0])
@@ -40,11 +40,14 @@ def control_event(live_server) -> dict:
         event_setup.publish_event(organiser, event)
         room = event_setup.add_room(organiser, event, event_setup.RoomInput(title=ROOM_TITLE))
         other = event_setup.add_room(organiser, event, event_setup.RoomInput(title=OTHER_ROOM_TITLE))
-        member = event_setup.register(find_user_by_email(PARTICIPANT[0]), event)
+        eva = find_user_by_email(PARTICIPANT[0])
+        member = event_setup.register(eva, event)
         event_setup.assign_member(organiser, member, room)
         for opened in (event.plenary, room, other):
             rooms.set_phase(organiser, opened, "open")
-        return {"event_id": event.id, "room_id": room.id, "other_id": other.id,
+        said = posts.post_in_room(eva, event.plenary, body="Could the plenary start later?")
+        return {"event_id": event.id, "room_id": room.id, "other_id": other.id, "plenary_id": event.plenary.id,
+                "plenary_post": said.id,
                 "control": f"/events/{event.id}/control", "room": f"/events/{event.id}/rooms/{room.id}"}
 
 
@@ -92,6 +95,18 @@ def test_the_organiser_watches_a_room_come_alive_and_closes_it(browser, live_ser
         expect(room_row.locator('[data-cell="recent"]')).to_have_text("1")
         expect(room_row.locator('[data-cell="balance"]')).to_have_text("0.00")  # one speaker: even
         assert organiser.url == url + control_event["control"]  # live: the page was not reloaded
+
+        # A report on the plenary's message: its row is marked, and the change is said politely.
+        plenary_row = row(organiser, control_event["plenary_id"])
+        expect(plenary_row).not_to_have_class("needs-attention")
+        csrf = organiser.locator('meta[name="csrf-token"]').get_attribute("content")
+        answer = organiser.request.post(f"{url}/posts/{control_event['plenary_post']}/flag",
+                                        form={"csrf_token": csrf, "reason": "Off topic"}, max_redirects=0)
+        assert answer.status in (302, 303), answer.status
+        expect(plenary_row).to_have_class("needs-attention")
+        expect(plenary_row.locator('[data-cell="flags"]')).to_have_text("1")
+        expect(plenary_row.get_by_text("Reported messages")).to_be_visible()
+        expect(organiser.locator("[data-live-announcer]")).to_contain_text("Plenary: a message was reported")
         assert axe_violations(organiser) == []
         # On a laptop the whole table is in view: no sideways scrolling.
         region = organiser.get_by_role("region", name="Every room with its figures")
