@@ -67,6 +67,7 @@ MATRIX = {
     "mute a participant of room 1":   (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
     "raise a hand in room 1":         (N,   Y,  N,  N,  N,  N,  N,  N,   N),
     "give the floor in room 1":       (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
+    "invite room 1's participant to speak": (N, N, N, N, Y, N, Y, N, Y),
     "add a takeaway to room 1":       (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
     # Its report-back card shows them: the organisers may still correct them.
     "add a takeaway to closed room 1": (N,  N,  N,  N,  N,  N,  Y,  N,   Y),
@@ -292,6 +293,12 @@ ACTIONS: dict[str, Action] = {
         request=lambda c, s, a: c.post(_url(s, s.room1, f"/floor/{s.hand.id}")),
         effect=lambda db, s, a: _count(db, HandRaise, HandRaise.id == s.hand.id,
                                        HandRaise.floor_given_at.is_not(None))),
+    "invite room 1's participant to speak": Action(
+        (p.can_moderate_room,), lambda a, s: {"can_moderate_room": p.can_moderate_room(a, s.room1)},
+        request=lambda c, s, a: c.post(_url(s, s.room1, "/invite"), data={"user_id": s.p1.id}),
+        effect=lambda db, s, a: _count(db, ModerationAction, ModerationAction.room_id == s.room1.id,
+                                       ModerationAction.action == "speak.invited",
+                                       ModerationAction.target_user_id == s.p1.id)),
     "add a takeaway to room 1": Action(
         (p.can_moderate_room, p.can_edit_takeaways),
         lambda a, s: {"can_moderate_room": p.can_moderate_room(a, s.room1),

@@ -34,7 +34,7 @@ class ModerationAction(db.Model):
     # post.hidden, post.restored, post.pinned, post.unpinned, post.moved, post.approved,
     # post.rejected, thread.locked, thread.unlocked, room.locked, room.unlocked, room.phase,
     # room.slow_mode, room.premoderation, user.muted, user.unmuted, flag.dismissed,
-    # floor.given, event.broadcast, event.recall, member.moved, takeaway.promoted
+    # floor.given, speak.invited, event.broadcast, event.recall, member.moved, takeaway.promoted
     action: Mapped[str] = mapped_column(String(32))
     post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="SET NULL"), index=True)
     target_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

@@ -223,6 +223,24 @@ def give_floor(actor: User, room: Room, hand_id: int) -> HandRaise:
     return hand
 
 
+# --- Inviting a quiet participant to speak (the moderators' console, from the speaking share)
+
+def invite_to_speak(actor: User, room: Room, user: User) -> None:
+    """Ask one participant of the room, by a notice on their open pages, to take the floor:
+    the moderators' nudge for someone who has not spoken yet. Logged; nothing else changes."""
+    _require_moderator(actor, room)
+    _require_running(room.event)
+    member = permissions.membership(user, room.event)
+    if member is None or member.role is not MemberRole.PARTICIPANT or member.room_id != room.id:
+        raise ValidationError(_l("Only a participant placed in this room can be invited to speak."),
+                              field="user_id")
+    if not permissions.can_post_in_room(user, room):
+        raise ValidationError(_l("%(name)s cannot post in this room now: it is not open, it is locked "
+                                 "or they are muted.", name=user.display_name), field="user_id")
+    audit.log(actor, "speak.invited", room=room, target_user=user)
+    events.notify_user_after_commit(user.id, {"type": "speak.invited", "room_id": room.id})
+
+
 # --- Speaking share -----------------------------------------------------------------
 
 @dataclass

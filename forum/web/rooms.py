@@ -339,6 +339,19 @@ def give_floor(event_id: int, room_id: int, hand_id: int):
     return _back_to_room(room)
 
 
+@bp.post("/<int:room_id>/invite")
+@login_required
+def invite(event_id: int, room_id: int):
+    """Invite a participant of the room to speak (the console's speaking share): a notice on
+    their open pages; the moderator comes back to the share."""
+    room = _room(event_id, room_id)
+    checked()
+    user = _target_user(request.form.get("user_id", type=int))
+    rooms.invite_to_speak(current_user, room, user)
+    flash(_("%(name)s is invited to speak.", name=user.display_name), "success")
+    return _back_to_room(room, "share")
+
+
 @bp.post("/<int:room_id>/takeaways")
 @login_required
 def add_takeaway(event_id: int, room_id: int):

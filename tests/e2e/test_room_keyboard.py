@@ -170,7 +170,11 @@ def test_rooms_show_who_is_typing_and_moderators_unmute_from_the_room(open_room)
     expect(eva.get_by_role("alert").filter(has_text="A moderator has muted you")).to_be_visible()
     screenshot(dimitris, "room-moderator-mutes")
 
-    # Dimitris unmutes her from the room page; Léa's list and Eva's page follow, live.
+    # Dimitris unmutes her from the room page (the console's "Muted" tab, counting her); Léa's
+    # list and Eva's page follow, live.
+    muted_tab = dimitris.get_by_role("tab", name=re.compile("^Muted"))
+    expect(muted_tab.locator("[data-tab-count]")).to_have_text("1")
+    muted_tab.click()
     mutes.get_by_role("button", name="Unmute Eva Lindqvist").click()
     expect(lea.locator("[data-panel=mutes]")).to_contain_text("Nobody is muted.")
     expect(dimitris.locator("[data-panel=mutes]")).to_contain_text("Nobody is muted.")

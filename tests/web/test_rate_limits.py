@@ -354,6 +354,7 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
         "moderation.dismiss_flags", "moderation.hide", "moderation.reject", "moderation.move",
         "rooms.settings",
         "rooms.mute", "rooms.unmute",
+        "rooms.invite",
         # The statements board's organisers (settings, opening, seed statements) and moderators.
         "opinion.settings", "opinion.change_status", "opinion.seed", "opinion.moderate",
         "polls.new_in_consultation", "rooms.new_poll", "polls.edit", "polls.manage", "polls.delete",

@@ -1,0 +1,227 @@
+"""The moderators' console in Chromium, on a running event of the test's own: on a laptop
+(1280×800) every pane and the chat's message box are in view at once and the page does not
+scroll; on a phone (390×844) the panes are tabs, by click and by keyboard, with live counters
+and a mark for unseen moderators' messages; the speaking share sorts, and "Invite to speak"
+reaches the quiet participant's open page. Screenshots: /tmp/shots/console-*.png."""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import TIMEOUT_MS, axe_violations, live_app
+
+pytestmark = pytest.mark.e2e
+SHOTS = Path("/tmp/shots")
+ACCOUNTS = {
+    "organiser": ("organiser@plenary.example", "plenary-organiser-demo"),
+    "lea": ("moderator.lea@plenary.example", "plenary-moderator-demo"),
+    "eva": ("eva.lindqvist@norrvik-uni.example", "plenary-participant-demo"),
+    "amina": ("amina.diallo@passerelles-solidaires.example", "plenary-participant-demo"),
+}
+LAPTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def room_path(live_server) -> str:
+    """A running event with one open breakout room: Léa co-moderates it; Eva has spoken a
+    lot there, Amina not at all (the quiet one); Eva's hand is up."""
+    from forum.models.base import utcnow
+    from forum.models.users import find_user_by_email
+    from forum.services import event_setup, posts, rooms
+
+    with live_app(live_server["database_url"]):
+        organiser = find_user_by_email(ACCOUNTS["organiser"][0])
+        now = utcnow()
+        event = event_setup.create_event(organiser, event_setup.EventInput(
+            title=f"Console round {secrets.token_hex(3)}", starts_at=now - timedelta(minutes=5),
+            ends_at=now + timedelta(hours=2), assignment_mode="manual"))
+        event_setup.publish_event(organiser, event)
+        room = event_setup.add_room(organiser, event, event_setup.RoomInput(title="Housing"))
+        event_setup.appoint_moderator(organiser, room, ACCOUNTS["lea"][0])
+        eva, amina = (find_user_by_email(ACCOUNTS[n][0]) for n in ("eva", "amina"))
+        for person in (eva, amina):
+            event_setup.assign_member(organiser, event_setup.register(person, event), room)
+        for opened in (event.plenary, room):
+            rooms.set_phase(organiser, opened, "open")
+        for n in range(12):
+            posts.post_in_room(eva, room, body=f"Point {n}: shared flats near the tram line help newcomers most.")
+        rooms.raise_hand(eva, room)
+        return f"/events/{event.id}/rooms/{room.id}"
+
+
+@pytest.fixture
+def open_as(browser, live_server):
+    """open_as(name, viewport) -> that person's page on a room path, logged in, live."""
+    contexts, pages = [], []
+
+    def _open(name: str, path: str, viewport: dict):
+        context = browser.new_context(viewport=viewport, locale="en-GB", reduced_motion="reduce")
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.console_errors = []
+        page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+        pages.append(page)
+        email, password = ACCOUNTS[name]
+        page.goto(live_server["url"] + "/login")
+        page.get_by_label("Email address").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("button", name="Log out")).to_be_visible()
+        page.goto(live_server["url"] + path)
+        expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "live")
+        return page
+
+    yield _open
+    errors = [e for page in pages for e in page.console_errors]
+    for context in contexts:
+        context.close()
+    assert errors == [], f"the browser console reported errors: {errors}"
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"console-{name}.png"))
+
+
+def inside_viewport(page, locator) -> bool:
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return (box is not None and box["x"] >= 0 and box["y"] >= 0
+            and box["x"] + box["width"] <= size["width"] + 0.5 and box["y"] + box["height"] <= size["height"] + 0.5)
+
+
+def share_names(page) -> list[str]:
+    return page.locator("[data-share-table] tbody tr").evaluate_all("rows => rows.map(r => r.dataset.name)")
+
+
+def console_in_view(page) -> None:
+    """Hands, queue (with the reports) and share at once, the moderators' channel below them
+    (its tab shared with the mutes and takeaways), the toolbar and the chat's message box: all
+    inside the window, and the page itself does not scroll."""
+    console = page.locator("[data-console-root]")
+    expect(console).to_have_attribute("data-layout", "panes")
+    tabs = console.get_by_role("tab")
+    expect(tabs).to_have_count(3)
+    assert [t.get_attribute("data-tab") for t in tabs.all()] == ["backchannel", "mutes", "takeaways"]
+    expect(console.get_by_role("tab", name="Back-channel")).to_have_attribute("aria-selected", "true")
+    in_view = [console.get_by_role("heading", name=name) for name in ("Raised hands", "Moderation queue", "Speaking share")]
+    in_view += [console.get_by_role("tab", name=name) for name in ("Back-channel", "Muted", "Takeaways")]
+    in_view += [page.get_by_role("button", name="Start the wrap-up"), page.get_by_role("button", name="Lock the room"),
+                page.get_by_label("Slow mode"), page.get_by_role("button", name="Pre-moderation"),
+                console.locator("#backchannel textarea"), page.get_by_role("button", name="Send to moderators"),
+                page.locator("#compose textarea")]
+    for locator in in_view:
+        expect(locator).to_be_visible()
+        assert inside_viewport(page, locator), f"{locator}: {locator.bounding_box()}"
+    sizes = page.evaluate("() => [document.documentElement.scrollHeight, window.innerHeight]")
+    assert sizes[0] <= sizes[1] + 1, f"the page scrolls: {sizes}"
+
+
+def test_on_a_laptop_every_pane_and_the_message_box_are_in_view_without_scrolling(open_as, room_path):
+    lea = open_as("lea", room_path, LAPTOP)
+    shot(lea, "laptop")
+    console_in_view(lea)
+    assert axe_violations(lea) == []
+
+
+def test_the_share_sorts_and_invites_the_quiet_one_to_speak(open_as, room_path):
+    amina = open_as("amina", room_path, PHONE)
+    lea = open_as("lea", room_path, LAPTOP)
+    share = lea.locator("[data-share-table]")
+    assert share_names(lea) == ["Eva Lindqvist", "Amina Diallo"]  # the server's order: most words first
+    expect(share.locator("th[aria-sort]")).to_have_attribute("data-sort-key", "words")
+
+    share.get_by_role("button", name="Participant").click()
+    expect(share.locator("th[data-sort-key=name]")).to_have_attribute("aria-sort", "ascending")
+    assert share_names(lea) == ["Amina Diallo", "Eva Lindqvist"]
+    share.get_by_role("button", name="Participant").click()
+    expect(share.locator("th[data-sort-key=name]")).to_have_attribute("aria-sort", "descending")
+    assert share_names(lea) == ["Eva Lindqvist", "Amina Diallo"]
+    share.get_by_role("button", name="Messages").press("Enter")
+    expect(share.locator("th[data-sort-key=posts]")).to_have_attribute("aria-sort", "descending")
+    expect(share.locator("th[data-sort-key=name]")).not_to_have_attribute("aria-sort", "descending")
+    assert share_names(lea) == ["Eva Lindqvist", "Amina Diallo"]
+    share.get_by_role("button", name="Messages").click()
+    assert share_names(lea) == ["Amina Diallo", "Eva Lindqvist"]
+
+    invite = share.get_by_role("button", name="Invite to speak Amina Diallo")
+    invite.click()
+    notice = amina.get_by_role("alert").filter(has_text="A moderator invites you to speak")
+    expect(notice).to_be_visible()
+    shot(amina, "participant-invited")
+    # Focus stays in the share table (the panel is fetched again when Amina speaks).
+    assert lea.evaluate("() => !!document.activeElement.closest('[data-pane=share]')")
+    amina.get_by_label("Your message").fill("Thank you: I would add evening classes.")
+    amina.get_by_label("Your message").press("Enter")
+    expect(share.locator("tbody tr[data-name='Amina Diallo'] td").first).to_have_text("1")
+    # The sort chosen holds across the refresh.
+    expect(share.locator("th[data-sort-key=posts]")).to_have_attribute("aria-sort", "ascending")
+
+
+def test_on_a_phone_the_panes_are_tabs_by_click_and_by_keyboard(open_as, room_path):
+    lea = open_as("lea", room_path, PHONE)
+    organiser = open_as("organiser", room_path, LAPTOP)
+    amina = open_as("amina", room_path, PHONE)
+    console = lea.locator("[data-console-root]")
+    expect(console).to_have_attribute("data-layout", "tabs")
+    tabs = console.get_by_role("tab")
+    expect(tabs).to_have_count(6)
+    hands_tab = console.get_by_role("tab", name="Hands")
+    expect(hands_tab).to_have_attribute("aria-selected", "true")
+    expect(hands_tab).to_contain_text("1")  # Eva's hand: the live counter
+    expect(console.get_by_role("tabpanel")).to_have_count(1)
+    expect(console.get_by_role("tabpanel")).to_contain_text("Eva Lindqvist")
+
+    # A hand more: the counter follows, live.
+    amina.get_by_role("button", name="Raise my hand").click()
+    expect(hands_tab.locator("[data-tab-count]")).to_have_text("2")
+
+    # By click.
+    console.get_by_role("tab", name="Share").click()
+    expect(console.get_by_role("tab", name="Share")).to_have_attribute("aria-selected", "true")
+    expect(lea.locator("#share")).to_be_visible()
+    expect(lea.locator("#hands")).to_be_hidden()
+    shot(lea, "phone-share")
+
+    # By keyboard: arrows move and select, Home and End go to the ends.
+    console.get_by_role("tab", name="Share").focus()
+    lea.keyboard.press("ArrowRight")
+    expect(console.get_by_role("tab", name="Back-channel")).to_be_focused()
+    expect(console.get_by_role("tab", name="Back-channel")).to_have_attribute("aria-selected", "true")
+    expect(lea.locator("#backchannel")).to_be_visible()
+    lea.keyboard.press("End")
+    expect(console.get_by_role("tab", name="Takeaways")).to_be_focused()
+    lea.keyboard.press("ArrowRight")
+    expect(console.get_by_role("tab", name="Hands")).to_be_focused()
+    lea.keyboard.press("ArrowLeft")
+    expect(console.get_by_role("tab", name="Takeaways")).to_have_attribute("aria-selected", "true")
+    lea.keyboard.press("Home")
+    expect(hands_tab).to_be_focused()
+    expect(lea.locator("#hands")).to_be_visible()
+    expect(lea.locator("#takeaways")).to_be_hidden()
+
+    # Giving the floor keeps focus on the next hand's button, not on <body>.
+    lea.keyboard.press("Tab")
+    lea.keyboard.press("Tab")
+    expect(lea.get_by_role("button", name="Give the floor to Eva Lindqvist")).to_be_focused()
+    lea.keyboard.press("Enter")
+    expect(lea.get_by_role("button", name="Give the floor to Eva Lindqvist")).to_have_count(0)
+    expect(hands_tab.locator("[data-tab-count]")).to_have_text("1")
+    expect(lea.get_by_role("button", name="Give the floor to Amina Diallo")).to_be_focused()
+
+    # A message in the moderators' channel while its tab is not shown: the tab is marked.
+    organiser.locator("#backchannel textarea").fill("Five more minutes, then wrap up.")
+    organiser.locator("#backchannel").get_by_role("button", name="Send to moderators").click()
+    mark = console.get_by_role("tab", name="Back-channel").locator("[data-tab-mark]")
+    expect(mark).to_be_visible()
+    shot(lea, "phone-marked")
+    console.get_by_role("tab", name="Back-channel").click()
+    expect(mark).to_be_hidden()
+    expect(lea.locator("#backchannel")).to_contain_text("Five more minutes, then wrap up.")
+    shot(lea, "phone-backchannel")
+    assert axe_violations(lea) == []
