@@ -37,7 +37,7 @@ ACTION_LABELS = {
     "user.unmuted": _l("unmuted a participant"),
     "flag.dismissed": _l("dismissed reports"),
     "floor.given": _l("gave the floor"),
-    "speak.invited": _l("invited a participant to speak"),
+    "speak.invited": _l("invited someone to speak"),
     "event.broadcast": _l("sent a message to every room"),
     "event.recall": _l("called everyone back to the plenary"),
     "member.moved": _l("moved a participant to another room"),

@@ -13,7 +13,7 @@
   var consoleEl = document.querySelector("[data-console-root]");
   if (!consoleEl) return;
   var room = consoleEl.closest("[data-room]") || document.body;
-  var strings = JSON.parse(document.getElementById("console-strings").textContent);
+  var strings = JSON.parse(consoleEl.dataset.strings);
   var tablist = consoleEl.querySelector("[data-console-tabs]");
   var tabs = Array.prototype.slice.call(tablist.querySelectorAll("[role=tab]"));
   var panes = {};

@@ -109,7 +109,8 @@ def console_in_view(page) -> None:
     expect(tabs).to_have_count(3)
     assert [t.get_attribute("data-tab") for t in tabs.all()] == ["backchannel", "mutes", "takeaways"]
     expect(console.get_by_role("tab", name="Back-channel")).to_have_attribute("aria-selected", "true")
-    in_view = [console.get_by_role("heading", name=name) for name in ("Raised hands", "Moderation queue", "Speaking share")]
+    in_view = [console.get_by_role("heading", name=name)
+               for name in ("Raised hands", "Moderation queue", "Speaking share")]
     in_view += [console.get_by_role("tab", name=name) for name in ("Back-channel", "Muted", "Takeaways")]
     in_view += [page.get_by_role("button", name="Start the wrap-up"), page.get_by_role("button", name="Lock the room"),
                 page.get_by_label("Slow mode"), page.get_by_role("button", name="Pre-moderation"),
