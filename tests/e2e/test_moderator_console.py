@@ -88,13 +88,6 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"console-{name}.png"))
 
 
-def inside_viewport(page, locator) -> bool:
-    box = locator.bounding_box()
-    size = page.viewport_size
-    return (box is not None and box["x"] >= 0 and box["y"] >= 0
-            and box["x"] + box["width"] <= size["width"] + 0.5 and box["y"] + box["height"] <= size["height"] + 0.5)
-
-
 def share_names(page) -> list[str]:
     return page.locator("[data-share-table] tbody tr").evaluate_all("rows => rows.map(r => r.dataset.name)")
 
@@ -109,18 +102,40 @@ def console_in_view(page) -> None:
     expect(tabs).to_have_count(3)
     assert [t.get_attribute("data-tab") for t in tabs.all()] == ["backchannel", "mutes", "takeaways"]
     expect(console.get_by_role("tab", name="Back-channel")).to_have_attribute("aria-selected", "true")
-    in_view = [console.get_by_role("heading", name=name)
-               for name in ("Raised hands", "Moderation queue", "Speaking share")]
-    in_view += [console.get_by_role("tab", name=name) for name in ("Back-channel", "Muted", "Takeaways")]
-    in_view += [page.get_by_role("button", name="Start the wrap-up"), page.get_by_role("button", name="Lock the room"),
-                page.get_by_label("Slow mode"), page.get_by_role("button", name="Pre-moderation"),
-                console.locator("#backchannel textarea"), page.get_by_role("button", name="Send to moderators"),
-                page.locator("#compose textarea")]
-    for locator in in_view:
-        expect(locator).to_be_visible()
-        assert inside_viewport(page, locator), f"{locator}: {locator.bounding_box()}"
-    sizes = page.evaluate("() => [document.documentElement.scrollHeight, window.innerHeight]")
-    assert sizes[0] <= sizes[1] + 1, f"the page scrolls: {sizes}"
+    for name in ("Raised hands", "Moderation queue", "Speaking share"):
+        expect(console.get_by_role("heading", name=name)).to_be_visible()
+    for name in ("Back-channel", "Muted", "Takeaways"):
+        expect(console.get_by_role("tab", name=name)).to_be_visible()
+    # Once the page has settled (it fetches its panels again when it goes live): every one of
+    # these inside the window, and nothing to scroll.
+    try:
+        page.wait_for_function(IN_VIEW, arg=IN_VIEW_SELECTORS, timeout=10_000)
+    except Exception:
+        raise AssertionError(f"not all in view: {page.evaluate(WHERE, IN_VIEW_SELECTORS)}") from None
+
+
+IN_VIEW_SELECTORS = [
+    "#hands-heading", "#queue-heading", "#share-heading", "#console-tab-backchannel", "#console-tab-mutes",
+    "#console-tab-takeaways", "#phase-wrap-up", "[id^=setting-lock-]", "[id^=slow-mode-]",
+    "[id^=setting-premoderation-]", "#backchannel textarea", "#backchannel button[type=submit]", "#compose textarea",
+]
+WHERE = """selectors => {
+    const where = {page: [document.documentElement.scrollHeight, window.innerHeight]};
+    for (const s of selectors) {
+        const r = document.querySelector(s) && document.querySelector(s).getBoundingClientRect();
+        where[s] = r ? [Math.round(r.left), Math.round(r.top), Math.round(r.right), Math.round(r.bottom)] : null;
+    }
+    return where;
+}"""
+IN_VIEW = """selectors => {
+    if (document.documentElement.scrollHeight > window.innerHeight + 1) return false;
+    return selectors.every(s => {
+        const el = document.querySelector(s);
+        const r = el && el.getBoundingClientRect();
+        return r && r.width > 0 && r.left >= 0 && r.top >= 0
+            && r.right <= window.innerWidth + 0.5 && r.bottom <= window.innerHeight + 0.5;
+    });
+}"""
 
 
 def test_on_a_laptop_every_pane_and_the_message_box_are_in_view_without_scrolling(open_as, room_path):
@@ -168,6 +183,10 @@ def test_on_a_phone_the_panes_are_tabs_by_click_and_by_keyboard(open_as, room_pa
     lea = open_as("lea", room_path, PHONE)
     organiser = open_as("organiser", room_path, LAPTOP)
     amina = open_as("amina", room_path, PHONE)
+    # On a phone the side column may be the page's second view (its link says "Moderation").
+    moderation_view = lea.locator("a[data-room-tab=aside]")
+    if moderation_view.count() and moderation_view.is_visible():
+        moderation_view.click()
     console = lea.locator("[data-console-root]")
     expect(console).to_have_attribute("data-layout", "tabs")
     tabs = console.get_by_role("tab")
