@@ -373,6 +373,16 @@ def can_moderate_questions(user: Actor, room: Room) -> bool:
     return can_moderate_room(user, room)
 
 
+def question_reader(user: Actor, room: Room) -> dict:
+    """What a reader of the plenary may do with its questions, for its page's script, which
+    builds the questions that arrive live (docs/questions.md): `vote` (can_vote_question's
+    rule but for the question: the script adds its two per-question conditions, a published
+    question not the reader's own, from the question's message: `status` and `author_id`,
+    which an anonymous question does not carry), `moderate` (can_moderate_questions) and `me`."""
+    return {"me": user.id if _signed_in(user) else None, "vote": can_ask_question(user, room),
+            "moderate": can_moderate_questions(user, room)}
+
+
 def can_read_question(user: Actor, question) -> bool:
     """Published and answered questions: every reader of the plenary. A pending one: its
     author and the moderators; a dismissed one: the moderators."""

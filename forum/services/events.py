@@ -117,6 +117,25 @@ def record_data(stream_key: str, kind: str, data: dict[str, Any]) -> StreamEvent
     return _add(StreamEvent(stream_key=stream_key, kind=kind, data=data))
 
 
+def erase_data_messages(stream_keys, kind_prefix: str, matches: Callable[[dict | None], bool]) -> None:
+    """Replace the stored messages of the data events (kind starting with `kind_prefix`) that
+    `matches` (given the event's data), among those catch-up may still send on these streams
+    (the last CATCH_UP_RELOAD_AFTER of each), by "superseded": clients count their number and
+    apply nothing, and their text stays in no stored message (a dismissed plenary question's).
+    Events recorded in this transaction are not stored yet and are left alone."""
+    window = current_app.config["CATCH_UP_RELOAD_AFTER"]
+    for stream_key in stream_keys:
+        since = latest_seq(stream_key) - window
+        rows = db.session.execute(select(StreamEvent.id, StreamEvent.seq, StreamEvent.data).where(
+            StreamEvent.stream_key == stream_key, StreamEvent.seq > since, StreamEvent.post_id.is_(None),
+            StreamEvent.kind.startswith(kind_prefix, autoescape=True))).all()
+        for row in rows:
+            if matches(row.data):
+                db.session.execute(update(StreamEvent).where(StreamEvent.id == row.id).values(
+                    data=null(), payload={"stream": stream_key, "seq": row.seq, "type": "superseded"})
+                    .execution_options(synchronize_session=False))
+
+
 def record_snapshot(stream_key: str, kind: str, build: Callable[[], dict[str, Any]]) -> StreamEvent:
     """Record the new state of something on its snapshot stream (SNAPSHOT_STREAMS): its
     message's data is `build()`, called once as the transaction commits, after the stream's

@@ -3,9 +3,10 @@ questions they want answered (one vote each, withdrawable); the plenary's modera
 them when the room's questions are pre-moderated, dismiss them, and mark them answered.
 
 Live: a published question's changes go on the plenary's room stream ("question.asked",
-"question.updated", "question.removed"), a pending one's on its moderators' stream only. The
-messages are small (id, status, votes): pages fetch the list again in their reader's
-language and with their reader's buttons (GET rooms.questions)."""
+"question.updated", "question.removed"), a pending one's on its moderators' stream only. A
+message carries what every reader of the plenary may see of the question (`_data`), in no
+language: the page builds the item from its own template, in its reader's language and with
+its reader's buttons (static/js/questions.js); a vote's message carries the figures only."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -93,7 +94,7 @@ def _count(question: Question, change: int) -> None:
     db.session.execute(update(Question).where(Question.id == question.id)
                        .values(vote_count=Question.vote_count + change))
     db.session.refresh(question, ["vote_count"])
-    _record(question, "question.updated")
+    _record(question, "question.updated", figures_only=True)
 
 
 # --- Moderating ---------------------------------------------------------------------
@@ -116,7 +117,8 @@ def approve(actor: User, question: Question) -> None:
     db.session.flush()
     audit.log(actor, "question.approved", room=question.room, question_id=question.id)
     _record(question, "question.asked")
-    events.record_data(events.moderators_stream(question.room_id), "question.removed", {"question": _data(question)})
+    events.record_data(events.moderators_stream(question.room_id), "question.removed",
+                       {"question": _data(question, figures_only=True)})
 
 
 def dismiss(actor: User, question: Question, reason: str = "") -> None:
@@ -130,7 +132,10 @@ def dismiss(actor: User, question: Question, reason: str = "") -> None:
               target_user=question.author)
     stream = (events.moderators_stream(question.room_id) if was is QuestionStatus.PENDING
               else events.room_stream(question.room_id))
-    events.record_data(stream, "question.removed", {"question": _data(question)})
+    # Its text leaves the messages that catch-up may still send, on both streams.
+    events.erase_data_messages((events.room_stream(question.room_id), events.moderators_stream(question.room_id)),
+                               "question.", lambda data: _carries_text_of(data, question.id))
+    events.record_data(stream, "question.removed", {"question": _data(question, figures_only=True)})
 
 
 def mark_answered(actor: User, question: Question) -> None:
@@ -164,16 +169,33 @@ def set_premoderation(actor: User, room: Room, value: bool) -> bool:
 
 # --- Live events --------------------------------------------------------------------
 
-def _data(question: Question) -> dict:
-    """What a live message says of a question: no text, no author (an anonymous question's
-    author is the moderators' alone; the page fetches the list as its reader may see it)."""
-    return {"id": question.id, "status": question.status.value, "votes": question.vote_count}
+def _data(question: Question, figures_only: bool = False) -> dict:
+    """What a live message says of a question, for every reader of its stream, in no language:
+    its figures (`id`, `status`, `votes`: all a vote's or a removal's message carries), then
+    when it was asked, its text (plain text: pages insert it as text, never as HTML) and,
+    unless it is anonymous, its author (`author_id`, `author`: their display name). An
+    anonymous question's message names no author at all, not even to the moderators (their
+    page shows the author on reload)."""
+    data = {"id": question.id, "status": question.status.value, "votes": question.vote_count}
+    if figures_only:
+        return data
+    data["created_at"] = question.created_at.isoformat(timespec="microseconds")
+    data["body"] = question.body
+    if not question.anonymous:
+        data["author_id"] = question.author_id
+        data["author"] = {"name": question.author.display_name}
+    return data
 
 
-def _record(question: Question, kind: str) -> None:
+def _carries_text_of(data: dict | None, question_id: int) -> bool:
+    question = (data or {}).get("question") or {}
+    return question.get("id") == question_id and "body" in question
+
+
+def _record(question: Question, kind: str, figures_only: bool = False) -> None:
     stream = (events.room_stream(question.room_id) if question.is_visible_to_all
               else events.moderators_stream(question.room_id))
-    events.record_data(stream, kind, {"question": _data(question)})
+    events.record_data(stream, kind, {"question": _data(question, figures_only)})
 
 
 # --- Reading ------------------------------------------------------------------------

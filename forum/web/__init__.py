@@ -70,6 +70,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(permissions=permissions, languages=app.config["LANGUAGES"],
                                  get_locale=get_locale, label=label, plural_forms=plural_forms,
                                  card_template=cards.card_template, card_words=cards.card_words,
+                                 question_template=cards.question_template, question_words=cards.question_words,
                                  all_stances=list(Stance))
     app.jinja_env.filters["time"] = time_tag
     app.context_processor(lambda: {"now": utcnow()})

@@ -19,11 +19,13 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from flask import render_template
+from flask_login import current_user
 from markupsafe import Markup
 
 from forum import permissions
 from forum.i18n import label, plural_forms, vocabularies
 from forum.models.posts import Stance
+from forum.models.questions import QuestionStatus
 from forum.services.accounts import country_codes
 
 # Numbers that stand for the post's ids in the card template (links carry them): each
@@ -83,6 +85,38 @@ def card_template(kind: str, *, consultation=None, room=None) -> Markup:
     # Carried as text (as the page's other data for scripts is), not as a <template>: the
     # page's own markup holds only what it shows, and the script parses the card when it fills it.
     return Markup('<script type="text/html" data-card="{}">{}</script>').format(kind, Markup(html.strip()))
+
+
+# The plenary's questions (docs/questions.md): the question's id in the item's template.
+_QUESTION_ID = 7390000021
+
+
+def question_template(room, questions, action_form) -> Markup:
+    """`<script type="text/html" data-card="question">`: a plenary question as this page's
+    reader would see it, for one that arrives live (static/js/questions.js): rooms/_question.html
+    rendered for a stand-in published question, its parts marked with the facts they need
+    ("vote", "anonymous", "published", "answered", "moderate") and its values as slots (`id`,
+    `status`, `votes`, `created`, `created_at`, `body`, `body_short`, `author_name`,
+    `upvote_label`, `votes_label`)."""
+    stand_in = SimpleNamespace(id=_QUESTION_ID, room=room, room_id=room.id, author_id=0, anonymous=False,
+                               status=QuestionStatus.PUBLISHED, vote_count=0, created_at=_WHEN,
+                               body=_slot("body"), author=SimpleNamespace(display_name=_slot("author_name")))
+    moderates = permissions.can_moderate_questions(current_user, room)
+    html = render_template("rooms/_question.html", q=stand_in, questions=questions, room=room, event=room.event,
+                           action_form=action_form, skeleton=True, moderates_q=moderates)
+    html = html.replace(str(_QUESTION_ID), _slot("id"))
+    html = _TIME.sub('<time datetime="⟦created_at⟧">⟦created_at⟧</time>', html)
+    if "</script" in html.lower():  # it holds no user data, so this cannot be
+        raise ValueError("a card template may not hold </script")
+    return Markup('<script type="text/html" data-card="question">{}</script>').format(Markup(html.strip()))
+
+
+def question_words(room) -> dict:
+    """What questions.js needs besides the template, in the page's language: what its reader
+    may do (permissions.question_reader) and the counted texts."""
+    return {"reader": permissions.question_reader(current_user, room),
+            "upvote": plural_forms("Upvote (%(num)d vote)", "Upvote (%(num)d votes)"),
+            "votes": plural_forms("%(num)d vote", "%(num)d votes")}
 
 
 def card_words(consultation=None) -> dict:

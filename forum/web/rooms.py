@@ -516,8 +516,9 @@ def new_poll(event_id: int, room_id: int):
 
 # --- Plenary questions ---------------------------------------------------------------------
 # The plenary's Q&A (forum/services/questions.py, docs/questions.md): a section of the
-# plenary's page (templates/rooms/_questions.html) whose list static/js/questions.js fetches
-# again when a "question.*" event arrives. Every form comes back to the page at #questions.
+# plenary's page (templates/rooms/_questions.html) that static/js/questions.js keeps live from
+# the "question.*" messages (the list itself is fetched again rarely: docs/questions.md).
+# Every form comes back to the page at #questions.
 
 def _question_order(name: str = "order") -> str:
     order = request.args.get(name, "votes")

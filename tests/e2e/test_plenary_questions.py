@@ -115,6 +115,64 @@ def test_a_question_is_asked_upvoted_and_answered_live(live_server, plenary_path
         assert axe_violations(page) == []
 
 
+def test_votes_and_new_questions_reach_a_reader_without_fetching_the_list(live_server, plenary_path, people):
+    """A reader applies the live messages herself: another's vote moves the count and the order,
+    a new question is built from the page's template, and her page asks the server nothing."""
+    from forum.models.users import find_user_by_email
+    from forum.services import questions as question_service
+
+    eva, amina = people["eva"], people["amina"]
+    event_id, plenary_id = (int(part) for part in plenary_path.split("/")[2::2])
+    with live_app(live_server["database_url"]):
+        from forum.extensions import db
+        from forum.models import Room
+
+        organiser = find_user_by_email(ORGANISER_EMAIL)
+        room = db.session.get(Room, plenary_id)
+        question_service.ask(organiser, room, "The older question")
+        question_service.ask(organiser, room, "The newer question")
+    for page in (eva, amina):
+        page.goto(live_server["url"] + plenary_path)
+        expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "live")
+    mark(amina)
+    fetched = []
+    amina.on("request", lambda request: fetched.append(request.url) if "/questions/list" in request.url else None)
+    items = amina.locator('#questions [data-question-group="open"] > li.question .question-text')
+    expect(items).to_have_text(["The newer question", "The older question"])  # no votes: the most recent first
+
+    # Amina's focus is on the older question's button when Eva's vote moves it to the top.
+    older = amina.locator("#questions li.question", has_text="The older question")
+    older.locator("button.vote-button").focus()
+    eva.locator("#questions li.question", has_text="The older question").locator("button.vote-button").click()
+    expect(older.locator("[data-question-votes]")).to_have_text("1")
+    expect(older.locator("button.vote-button")).to_have_accessible_name("Upvote (1 vote)")
+    expect(items).to_have_text(["The older question", "The newer question"])
+    expect(older.locator("button.vote-button")).to_be_focused()
+    expect(older.locator("button.vote-button")).to_have_attribute("aria-pressed", "false")  # Eva's vote, not hers
+
+    # Eva asks, anonymously, with markup in her words: it arrives as text, in its place.
+    eva.get_by_label("Your question to the speakers").fill("Is <b>this</b> recorded?")
+    eva.get_by_label("Ask anonymously").check()
+    eva.locator("#questions").get_by_role("button", name="Ask").click()
+    expect(items).to_have_text(["The older question", "Is <b>this</b> recorded?", "The newer question"])
+    new = amina.locator("#questions li.question", has_text="Is <b>this</b> recorded?")
+    expect(new.locator("b")).to_have_count(0)
+    expect(new.locator(".card-meta")).to_contain_text("Anonymous")
+    expect(new.locator(".card-meta")).not_to_contain_text("Eva")
+    expect(new.locator("button.vote-button")).to_have_attribute("aria-pressed", "false")
+    expect(new.locator("[data-question-votes]")).to_have_text("0")
+    # Amina votes for it: her button is pressed, the count comes with the vote's message.
+    new.locator("button.vote-button").click()
+    expect(new.locator("button.vote-button")).to_have_attribute("aria-pressed", "true")
+    expect(new.locator("[data-question-votes]")).to_have_text("1")
+    expect(items).to_have_text(["Is <b>this</b> recorded?", "The older question", "The newer question"])
+
+    assert fetched == [], f"the reader fetched the list: {fetched}"
+    assert not_reloaded(amina)
+    assert axe_violations(amina) == []
+    screenshot(amina, "plenary-questions-live-built")
+
+
 def test_without_javascript_a_question_is_asked_and_voted_by_forms(browser, live_server, plenary_path):
     context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
     try:

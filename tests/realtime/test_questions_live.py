@@ -34,10 +34,27 @@ def test_readers_of_the_plenary_get_questions_live_and_others_nothing(db, make_e
         got = _question_events(socket)
         assert [(e["type"], e["data"]["question"]["status"], e["data"]["question"]["votes"]) for e in got] == [
             ("question.asked", "published", 0)]
-        assert "Who pays?" not in str(got)  # no text, no author in the live message
+        # What every reader may see: the text (as text) and the author, named (not anonymous).
+        assert got[0]["data"]["question"]["body"] == "Who pays?"
+        assert got[0]["data"]["question"]["author"] == {"name": alice.display_name}
     assert _question_events(outsider_socket) == [] and _question_events(visitor) == []
     # Nor by catching up from the start.
     assert outsider_socket.join(plenary, last_seq=0)["ok"] is False
+
+
+def test_an_anonymous_question_reaches_readers_without_its_author(db, make_event, user_client, connect):
+    event = make_event(participants=2)
+    alice, bob = event.test_participants
+    bob_socket = connect(user_client(bob))
+    assert bob_socket.join(events.room_stream(event.plenary))["ok"]
+
+    user_client(alice).post(f"/events/{event.id}/rooms/{event.plenary.id}/questions",
+                            data={"question-body": "Who <i>really</i> pays?", "question-anonymous": "y"})
+
+    [asked] = _question_events(bob_socket)
+    assert asked["data"]["question"]["body"] == "Who <i>really</i> pays?"
+    assert "author" not in asked["data"]["question"] and "author_id" not in asked["data"]["question"]
+    assert alice.display_name not in str(asked)
 
 
 def test_a_pending_question_reaches_the_moderators_stream_only(db, make_event, user_client, connect):

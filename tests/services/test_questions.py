@@ -36,8 +36,56 @@ def test_a_participant_asks_and_everyone_learns_it_on_the_plenarys_stream(db, pl
     assert question.status is QuestionStatus.PUBLISHED
     assert question.body == "What happens\nafter the event?"
     assert question.vote_count == 0
-    assert recorded() == [(events.room_stream(plenary), "question.asked",
-                           {"question": {"id": question.id, "status": "published", "votes": 0}})]
+    assert recorded() == [(events.room_stream(plenary), "question.asked", {"question": {
+        "id": question.id, "status": "published", "votes": 0,
+        "created_at": question.created_at.isoformat(timespec="microseconds"),
+        "body": "What happens\nafter the event?",  # plain text: pages insert it as text
+        "author_id": alice.id, "author": {"name": alice.display_name}}})]
+
+
+def test_an_anonymous_questions_message_carries_no_author_at_all(db, plenary):
+    alice = plenary.test_participants[0]
+    db.session.info.pop("plenary.pending_events", None)
+    question = service.ask(alice, plenary, "<b>Who</b> decides?", anonymous=True)
+    service.mark_answered(plenary.event.owner, question)
+    service.reopen(plenary.event.owner, question)
+    messages = [data["question"] for _, _, data in recorded()]
+    assert [m["status"] for m in messages] == ["published", "answered", "published"]
+    for message in messages:
+        assert set(message) == {"id", "status", "votes", "created_at", "body"}
+        assert message["body"] == "<b>Who</b> decides?"  # as typed: text, never HTML
+    assert alice.display_name not in str(recorded())
+
+
+def test_a_vote_message_carries_the_figures_only(db, plenary):
+    alice, bob, _ = plenary.test_participants
+    question = service.ask(alice, plenary, "Who funds it?")
+    db.session.info.pop("plenary.pending_events", None)
+    service.vote(bob, question)
+    assert recorded() == [(events.room_stream(plenary), "question.updated",
+                           {"question": {"id": question.id, "status": "published", "votes": 1}})]
+
+
+def test_a_dismissed_questions_text_leaves_the_stored_messages_catch_up_sends(db, plenary):
+    alice, bob, _ = plenary.test_participants
+    service.ask(bob, plenary, "Kept question")
+    question = service.ask(alice, plenary, "Rude question")
+    service.vote(bob, question)
+    service.mark_answered(plenary.event.owner, question)
+    db.session.commit()
+    stream = events.room_stream(plenary)
+    before = events.catch_up(stream, 0).events
+    assert "Rude question" in str(before) and "Kept question" in str(before)
+    service.dismiss(plenary.event.owner, question, "Rude")
+    db.session.commit()
+    after = events.catch_up(stream, 0).events
+    assert "Rude question" not in str(after)
+    assert "Kept question" in str(after)
+    assert [e["seq"] for e in after] == [e["seq"] for e in before] + [before[-1]["seq"] + 1]
+    assert [e["type"] for e in after][-1] == "question.removed"
+    assert "superseded" in [e["type"] for e in after]  # clients count its number, apply nothing
+    stored = db.session.scalars(select(StreamEvent).where(StreamEvent.stream_key == stream)).all()
+    assert "Rude question" not in str([(e.data, e.payload) for e in stored])
 
 
 @pytest.mark.parametrize("body", ["", "   ", "x" * 501, "bad\x00byte"])
@@ -105,8 +153,9 @@ def test_premoderated_questions_wait_for_a_moderator_on_the_moderators_stream(db
     db.session.info.pop("plenary.pending_events", None)
     question = service.ask(alice, plenary, "Can we see the slides?")
     assert question.status is QuestionStatus.PENDING
-    assert recorded() == [(events.moderators_stream(plenary), "question.asked",
-                           {"question": {"id": question.id, "status": "pending", "votes": 0}})]
+    assert [(stream, kind, data["question"]["status"], data["question"]["body"])
+            for stream, kind, data in recorded()] == [
+        (events.moderators_stream(plenary), "question.asked", "pending", "Can we see the slides?")]
     with pytest.raises(PermissionDenied):
         service.vote(bob, question)
     assert service.list_questions(bob, plenary).pending == []

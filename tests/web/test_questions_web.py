@@ -165,3 +165,32 @@ def test_an_async_refusal_answers_4xx_for_the_script_to_send_the_form_normally(a
                            headers={"X-Plenary-Async": "1"})
     assert response.status_code == 400
     assert stored() == 0
+
+
+def test_the_plenarys_page_carries_its_readers_question_template_and_words(app, scene):
+    """What the page's script builds live questions from: the item's template in the page's
+    language with this reader's buttons (no question's data in it), and what the reader may do."""
+    import json
+    import re
+
+    service.ask(scene.test_participants[1], scene.plenary, "Already asked, with <i>care</i>")
+    from forum.extensions import db
+
+    db.session.commit()
+    readers = ((scene.test_participants[0], True, False), (scene.owner, True, True))
+    for user, votes, moderates in readers:
+        client = client_of(app, user)
+        html = client.get(path(scene.plenary)).get_data(as_text=True)
+        template = re.search(r'<script type="text/html" data-card="question">(.*?)</script>', html, re.S)
+        assert template is not None
+        skeleton = template.group(1)
+        assert "Already asked" not in skeleton
+        for slot in ("⟦id⟧", "⟦body⟧", "⟦votes⟧", "⟦created⟧", "⟦author_name⟧", "⟦upvote_label⟧"):
+            assert slot in skeleton
+        assert "/questions/⟦id⟧/vote" in skeleton
+        assert 'data-if="vote"' in skeleton and 'data-if="anonymous"' in skeleton
+        assert ('data-if="moderate"' in skeleton) is moderates  # a moderator's buttons: theirs alone
+        words = json.loads(re.search(r'<script type="application/json" data-question-words>(.*?)</script>',
+                                     html, re.S).group(1))
+        assert words["reader"] == {"me": user.id, "vote": votes, "moderate": moderates}
+        assert words["upvote"]["one"] == "Upvote ({n} vote)" and words["votes"]["other"] == "{n} votes"
