@@ -197,6 +197,10 @@ def set_roles(actor: User | None, user: User, *, organiser: bool | None = None,
     if admin is not None:
         if actor is not None and actor.id == user.id and not admin:
             raise ValidationError(_l("You cannot remove your own admin role."))
+        if user.is_admin and not admin:
+            # Streams an admin may follow (every event's control room, ...) were authorised
+            # as they joined: their sockets go, and join again as what they now are.
+            events.disconnect_user_after_commit(user.id)
         user.is_admin = admin
     if organiser is not None:
         user.is_organiser = organiser

@@ -105,11 +105,16 @@ def _require_moderator(actor: User, room: Room) -> None:
 
 
 def _move(actor: User, question: Question, expected: tuple[QuestionStatus, ...], to: QuestionStatus) -> None:
-    """Change a question's status, refusing it if another moderator changed it first."""
+    """Change a question's status, refusing it if another moderator changed it first: one
+    conditional UPDATE, so that of two moderators acting at once the second is refused
+    (before anything is logged or announced), whichever status it read."""
     _require_moderator(actor, question.room)
-    if question.status not in expected:
+    changed = db.session.execute(
+        update(Question).where(Question.id == question.id, Question.status.in_(expected)).values(status=to)
+        .execution_options(synchronize_session=False)).rowcount
+    if not changed:
         raise Conflict()
-    question.status = to
+    db.session.refresh(question)
 
 
 def approve(actor: User, question: Question) -> None:
@@ -128,8 +133,10 @@ def dismiss(actor: User, question: Question, reason: str = "") -> None:
           QuestionStatus.DISMISSED)
     question.dismissed_reason = reason
     db.session.flush()
+    # An anonymous question's author is its plenary moderators' alone; the event's log is read
+    # by every co-moderator.
     audit.log(actor, "question.dismissed", room=question.room, reason=reason, question_id=question.id,
-              target_user=question.author)
+              target_user=None if question.anonymous else question.author)
     stream = (events.moderators_stream(question.room_id) if was is QuestionStatus.PENDING
               else events.room_stream(question.room_id))
     # Its text leaves the messages that catch-up may still send, on both streams.

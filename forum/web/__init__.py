@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -21,6 +22,7 @@ from forum.models.posts import Stance
 from forum.services.errors import (
     BUSY_MESSAGE,
     LoginRequired,
+    PermissionDenied,
     RoomRefused,
     ServiceError,
     ValidationError,
@@ -168,6 +170,22 @@ def post_url(post, **kwargs) -> str:
         return room_url(post.room, _anchor=f"post-{post.id}", **kwargs)
     return url_for("posts.show", consultation_id=post.consultation_id, post_id=post.thread_id,
                    _anchor=f"post-{post.id}", **kwargs)
+
+
+def editable_event(event_id: int):
+    """An event its organiser is setting up or running (403 for anyone else)."""
+    event = permissions.access_event(current_user, event_id)
+    if not permissions.can_edit_event(current_user, event):
+        raise PermissionDenied()
+    return event
+
+
+def room_in(event, room_id: int):
+    """One of the event's rooms (404 for another event's)."""
+    room = next((r for r in event.rooms if r.id == room_id), None)
+    if room is None:
+        abort(404)
+    return room
 
 
 def refuse_back(error: ServiceError, category: str = "error") -> None:

@@ -24,7 +24,16 @@ from forum.services import events as live_events
 from forum.services import rooms as room_service
 from forum.services.accounts import timezone_names
 from forum.services.errors import Conflict, PermissionDenied, ValidationError
-from forum.web import apply_service_error, back_to, checked, refuse_back, room_url, whole_number
+from forum.web import (
+    apply_service_error,
+    back_to,
+    checked,
+    editable_event,
+    refuse_back,
+    room_in,
+    room_url,
+    whole_number,
+)
 from forum.web.auth import TIMEZONE_CHOICES
 from forum.web.forms import ActionForm, BroadcastForm, EventForm, ModeratorForm, RecallForm
 
@@ -89,20 +98,6 @@ def _event_input(form: EventForm) -> service.EventInput:
         starts_at=_to_utc(form.starts_at.data, zone, "starts_at"), ends_at=_to_utc(form.ends_at.data, zone, "ends_at"))
 
 
-def _editable(event_id: int):
-    event = permissions.access_event(current_user, event_id)
-    if not permissions.can_edit_event(current_user, event):
-        raise PermissionDenied()
-    return event
-
-
-def _room_in(event, room_id: int):
-    room = next((r for r in event.rooms if r.id == room_id), None)
-    if room is None:
-        abort(404)
-    return room
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def create():
@@ -128,7 +123,7 @@ def create():
 @bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(event_id: int):
-    event = _editable(event_id)
+    event = editable_event(event_id)
     form = EventForm(obj=event)
     _fill_choices(form)
     if request.method == "GET":
@@ -152,7 +147,7 @@ def edit(event_id: int):
 @bp.post("/<int:event_id>/status")
 @login_required
 def change_status(event_id: int):
-    event = _editable(event_id)
+    event = editable_event(event_id)
     checked()
     if request.form.get("status") == EventStatus.PUBLISHED.value:
         service.publish_event(current_user, event)
@@ -168,7 +163,7 @@ def change_status(event_id: int):
 @bp.post("/<int:event_id>/invite")
 @login_required
 def regenerate_invite(event_id: int):
-    event = _editable(event_id)
+    event = editable_event(event_id)
     checked()
     service.regenerate_invite(current_user, event)
     flash(_("A new invitation link was made; the previous one no longer works."), "success")
@@ -180,7 +175,7 @@ def regenerate_invite(event_id: int):
 @bp.get("/<int:event_id>/people")
 @login_required
 def people(event_id: int):
-    event = _editable(event_id)
+    event = editable_event(event_id)
     return render_template("events/people.html", event=event, members=service.members(current_user, event),
                            figures=service.participation(event), open_rooms=service.open_rooms(event),
                            action_form=ActionForm())
@@ -190,7 +185,7 @@ def people(event_id: int):
 @bp.post("/<int:event_id>/people/move")  # the person chosen in the form (the control room)
 @login_required
 def move_member(event_id: int, member_id: int | None = None):
-    event = _editable(event_id)
+    event = editable_event(event_id)
     checked()
     if member_id is None:
         member_id = whole_number(request.form.get("member_id", ""))
@@ -203,7 +198,7 @@ def move_member(event_id: int, member_id: int | None = None):
         number = whole_number(room_id)
         if number is None:
             raise ValidationError(_("Choose one of this event's breakout rooms."), field="room_id")
-        room = _room_in(event, number)
+        room = room_in(event, number)
     try:
         service.assign_member(current_user, member, room)
     except (ValidationError, Conflict) as error:
@@ -216,7 +211,7 @@ def move_member(event_id: int, member_id: int | None = None):
 @bp.post("/<int:event_id>/people/balance")
 @login_required
 def balance(event_id: int):
-    event = _editable(event_id)
+    event = editable_event(event_id)
     checked()
     try:
         placed = service.run_balanced_assignment(current_user, event)
@@ -274,7 +269,7 @@ def join(event_id: int, token: str):
 @bp.route("/<int:event_id>/broadcast", methods=["GET", "POST"])
 @login_required
 def broadcast(event_id: int):
-    event = _editable(event_id)
+    event = editable_event(event_id)
     form = BroadcastForm()
     if form.validate_on_submit():
         try:
@@ -292,7 +287,7 @@ def broadcast(event_id: int):
 @bp.route("/<int:event_id>/recall", methods=["GET", "POST"])
 @login_required
 def recall(event_id: int):
-    event = _editable(event_id)
+    event = editable_event(event_id)
     form = RecallForm()
     if form.validate_on_submit():
         try:

@@ -25,9 +25,11 @@ from forum.web import (
     apply_service_error,
     back_to,
     checked,
+    editable_event,
     flash_refusal,
     post_url,
     refuse_back,
+    room_in,
     room_url,
     whole_number,
 )
@@ -200,20 +202,6 @@ def delete(event_id: int, room_id: int, post_id: int):
 
 # --- Setting rooms up (organisers) ------------------------------------------------------
 
-def _editable(event_id: int):
-    event = permissions.access_event(current_user, event_id)
-    if not permissions.can_edit_event(current_user, event):
-        raise PermissionDenied()
-    return event
-
-
-def _room_in(event, room_id: int):
-    room = next((r for r in event.rooms if r.id == room_id), None)
-    if room is None:
-        abort(404)
-    return room
-
-
 def _event_rooms(event, anchor: str = "rooms"):
     return redirect(url_for("events.edit", event_id=event.id, _anchor=anchor))
 
@@ -222,8 +210,8 @@ def _event_rooms(event, anchor: str = "rooms"):
 @bp.route("/<int:room_id>/edit", methods=["GET", "POST"])
 @login_required
 def form(event_id: int, room_id: int | None):
-    event = _editable(event_id)
-    room = _room_in(event, room_id) if room_id is not None else None
+    event = editable_event(event_id)
+    room = room_in(event, room_id) if room_id is not None else None
     form = EventRoomForm(obj=room)
     if form.validate_on_submit():
         data = event_setup.RoomInput(title=form.title.data or "", description=form.description.data or "",
@@ -245,9 +233,9 @@ def form(event_id: int, room_id: int | None):
 @bp.post("/<int:room_id>/remove")
 @login_required
 def remove(event_id: int, room_id: int):
-    event = _editable(event_id)
+    event = editable_event(event_id)
     checked()
-    event_setup.remove_room(current_user, _room_in(event, room_id))
+    event_setup.remove_room(current_user, room_in(event, room_id))
     flash(_("Room removed."), "success")
     return _event_rooms(event)
 
@@ -255,8 +243,8 @@ def remove(event_id: int, room_id: int):
 @bp.post("/<int:room_id>/moderators")
 @login_required
 def appoint_moderator(event_id: int, room_id: int):
-    event = _editable(event_id)
-    room = _room_in(event, room_id)
+    event = editable_event(event_id)
+    room = room_in(event, room_id)
     form = ModeratorForm()
     if not form.validate_on_submit():
         flash(_("Give the email address of their account."), "error")
@@ -273,8 +261,8 @@ def appoint_moderator(event_id: int, room_id: int):
 @bp.post("/<int:room_id>/moderators/<int:moderator_id>/remove")
 @login_required
 def remove_moderator(event_id: int, room_id: int, moderator_id: int):
-    event = _editable(event_id)
-    room = _room_in(event, room_id)
+    event = editable_event(event_id)
+    room = room_in(event, room_id)
     checked()
     event_setup.remove_moderator(current_user, event_setup.moderator_of(room, moderator_id))
     flash(_("Co-moderator removed."), "success")
@@ -288,7 +276,7 @@ def remove_moderator(event_id: int, room_id: int, moderator_id: int):
 @counts_as_write
 def choose(event_id: int, room_id: int):
     event = permissions.access_event(current_user, event_id)
-    room = _room_in(event, room_id)
+    room = room_in(event, room_id)
     checked()
     try:
         event_setup.choose_room(current_user, room)

@@ -118,7 +118,9 @@
 
   function build(q, old) {
     var anonymous = !q.author;
-    var own = reader.me !== null && q.author_id === reader.me;
+    // The reader's own: named in the message, or (anonymous: the message names nobody) marked
+    // so by the server on the item this one replaces.
+    var own = (reader.me !== null && q.author_id === reader.me) || (!!old && old.dataset.own === "yes");
     var created = q.created_at || "";
     var li = window.plenaryFillCard(source, {
       vote: reader.vote && q.status === "published" && !own, anonymous: anonymous,
@@ -129,6 +131,7 @@
       upvote_label: plural(words.upvote, q.votes), votes_label: plural(words.votes, q.votes)
     });
     if (old && old.dataset.voted === "true") setVoted(li, true);
+    if (own) li.dataset.own = "yes";
     return li;
   }
 

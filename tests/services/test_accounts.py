@@ -334,3 +334,18 @@ def test_the_command_line_may_set_any_role(db, make_user):
     assert user.is_admin and user.is_organiser
     accounts.set_roles(None, user, admin=False)
     assert not user.is_admin and user.is_organiser
+
+
+def test_an_admin_who_loses_the_role_loses_the_streams_it_gave(db, make_user, monkeypatch):
+    """Streams are authorised as a socket joins them (an event's control room: its organisers
+    and admins); a former admin's sockets are closed, to join again as what they now are."""
+    from forum.services import events
+
+    closed = []
+    monkeypatch.setattr(events, "disconnect_user_after_commit", closed.append)
+    admin, other = make_user("admin"), make_user("admin")
+    accounts.set_roles(admin, other, organiser=True)
+    accounts.set_roles(admin, other, admin=True)
+    assert closed == []
+    accounts.set_roles(admin, other, admin=False)
+    assert closed == [other.id]

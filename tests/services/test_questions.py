@@ -230,3 +230,30 @@ def test_the_list_sorts_by_votes_or_time_with_the_answered_apart(db, plenary):
     assert service.list_questions(None, plenary).voted_ids == set()
     with pytest.raises(ValidationError):
         service.list_questions(carol, plenary, "loudest")
+
+
+def test_of_two_moderators_acting_at_once_the_second_is_refused_and_nothing_is_logged(db, plenary):
+    question = service.ask(plenary.test_participants[0], plenary, "Who pays for the mediators?")
+    organiser = plenary.event.owner
+    # Another moderator dismissed it after this request read it (the loaded status is stale).
+    db.session.execute(update(Question).where(Question.id == question.id).values(status=QuestionStatus.DISMISSED)
+                       .execution_options(synchronize_session=False))
+    logged = db.session.scalar(select(func.count(ModerationAction.id)))
+    db.session.info.pop("plenary.pending_events", None)
+    with pytest.raises(Conflict):
+        service.mark_answered(organiser, question)
+    assert db.session.scalar(select(Question.status).where(Question.id == question.id)) is QuestionStatus.DISMISSED
+    assert db.session.scalar(select(func.count(ModerationAction.id))) == logged and recorded() == []
+
+
+def test_dismissing_an_anonymous_question_names_nobody_in_the_events_log(db, plenary):
+    asker = plenary.test_participants[0]
+    question = service.ask(asker, plenary, "Why is the budget cut?", anonymous=True)
+    service.dismiss(plenary.event.owner, question, reason="Off topic")
+    entry = db.session.scalars(select(ModerationAction).where(ModerationAction.action == "question.dismissed")).one()
+    assert entry.target_user_id is None
+    named = service.ask(plenary.test_participants[1], plenary, "And the schools?")
+    service.dismiss(plenary.event.owner, named)
+    assert db.session.scalars(select(ModerationAction.target_user_id).where(
+        ModerationAction.action == "question.dismissed").order_by(ModerationAction.id)).all() == [
+        None, plenary.test_participants[1].id]
