@@ -210,6 +210,11 @@ import { connect, follow, showStatus, announce, watchTyping, sendTyping, showPre
   window.addEventListener("hashchange", showTab);
   showTab();
 
+  // On a phone the pinned bar starts closed (its summary says how many): the messages and
+  // the box need the screen. Without JavaScript it is open.
+  var pinnedBar = root.querySelector("[data-pinned]");
+  if (pinnedBar && window.matchMedia("(max-width: 40rem)").matches) pinnedBar.open = false;
+
   // A message's card as the server renders it for this reader, from the event's data and
   // the page's card template (plenaryFillCard, static/js/app.js), in the page's language.
   function card(post) {
