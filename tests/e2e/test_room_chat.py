@@ -198,7 +198,7 @@ def test_a_reader_who_scrolled_up_is_not_yanked_down(open_room):
     top = eva.evaluate("(id) => document.getElementById(id).getBoundingClientRect().top", anchor["id"])
     assert abs(top - anchor["top"]) <= 2, (top, anchor)
     # Announced politely, not one by one once several came together.
-    expect(eva.locator("[data-live-announcer]")).to_have_text(re.compile(r"new message"))
+    expect(eva.locator("[data-live-announcer]")).to_have_text(re.compile(r"new message", re.IGNORECASE))
     shot(eva, "new-messages")
     button.click()
     expect(eva.locator(MESSAGES, has_text="Moderator's point 2.")).to_be_in_viewport()
