@@ -130,18 +130,11 @@ import { connect, follow, showStatus, announce, watchTyping, sendTyping, showPre
     }, { passive: true });
   }
 
-  // New messages are announced politely, several at once as a number: never one's own.
-  var news = {};
+  // New messages are announced politely, never one's own; several that come together are
+  // said as a number (stream.js gathers what comes within a moment: `many`).
+  var manyMessages = function (n) { return window.plenaryPlural(strings.new_messages, n); };
   function announceNew(prefix, name) {
-    var batch = news[prefix] || (news[prefix] = { names: [] });
-    batch.names.push(name);
-    if (batch.timer) return;
-    batch.timer = window.setTimeout(function () {
-      delete news[prefix];
-      var n = batch.names.length;
-      announce(n > 1 ? window.plenaryPlural(strings.new_messages, n)
-        : t(prefix === "mod-" ? "new_backchannel" : "new_message", { name: batch.names[0] }));
-    }, 1500);
+    announce(t(prefix === "mod-" ? "new_backchannel" : "new_message", { name: name }), manyMessages);
   }
 
   // "Load earlier": the messages before the first one here, from the server, put above it
@@ -277,6 +270,16 @@ import { connect, follow, showStatus, announce, watchTyping, sendTyping, showPre
     });
   }
 
+  // A new message goes in the order of the discussion (ids): one whose own view came from
+  // the server later than the messages after it still goes before them.
+  function insertInOrder(list, item, id) {
+    var prefix = list.dataset.prefix;
+    var later = Array.prototype.find.call(list.children, function (other) {
+      return other.id.indexOf(prefix) === 0 && parseInt(other.id.slice(prefix.length), 10) > id;
+    });
+    list.insertBefore(item, later || null);
+  }
+
   // `own`: the reader's own view of the message, rendered by the server (ownView).
   function placeMessage(event, own) {
     var list = listFor(event.stream);
@@ -325,7 +328,7 @@ import { connect, follow, showStatus, announce, watchTyping, sendTyping, showPre
         var follow = mine || atEnd();
         keepPlace(function () {
           if (empty) empty.remove();
-          list.appendChild(fresh);
+          insertInOrder(list, fresh, event.post.id);
           regroup(list);
         });
         if (follow) toEnd();
@@ -336,7 +339,7 @@ import { connect, follow, showStatus, announce, watchTyping, sendTyping, showPre
       } else {
         var near = nearBottom(list) || mine;
         if (empty) empty.remove();
-        list.appendChild(fresh);
+        insertInOrder(list, fresh, event.post.id);
         regroup(list);
         if (near) fresh.scrollIntoView({ block: "nearest" });
       }

@@ -94,8 +94,10 @@ def page_does_not_scroll(page) -> None:
     assert page.evaluate("() => document.scrollingElement.scrollHeight <= window.innerHeight + 1"), \
         page.evaluate("""() => [document.scrollingElement.scrollHeight, window.innerHeight,
             [...document.querySelectorAll('body *')].filter(el => el.getBoundingClientRect().bottom > innerHeight + 1
-              && el.getBoundingClientRect().height > 0 && !el.parentElement.closest('.room-feed, .room-aside'))
-              .slice(0, 8).map(el => el.tagName + '.' + el.className + '#' + el.id + ' ' + Math.round(el.getBoundingClientRect().bottom))]""")
+              && el.getBoundingClientRect().height > 0
+              && !el.parentElement.closest('.room-feed, .room-aside'))
+              .slice(0, 8).map(el => el.tagName + '.' + el.className + '#' + el.id
+                                     + ' ' + Math.round(el.getBoundingClientRect().bottom))]""")
 
 
 def scroll_messages_up(page, pixels: int = 1500) -> None:
@@ -216,7 +218,8 @@ def test_deleting_ones_message_keeps_the_focus_in_the_discussion(open_room):
     mine.get_by_role("button", name="Delete").focus()
     eva.keyboard.press("Enter")
     expect(mine.locator(".post-body")).to_have_count(0)
-    assert eva.evaluate("() => document.activeElement !== document.body && !!document.activeElement.closest('[data-message-list]')")
+    assert eva.evaluate("() => document.activeElement !== document.body"
+                        " && !!document.activeElement.closest('[data-message-list]')")
 
 
 def test_the_moderators_grid_fills_the_screen_without_scrolling_the_page(open_room):
