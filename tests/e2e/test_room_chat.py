@@ -231,7 +231,6 @@ def test_the_moderators_grid_fills_the_screen_without_scrolling_the_page(open_ro
     side = aside.bounding_box()
     assert side["x"] >= chat["x"] + chat["width"] - 1  # side by side
     assert side["y"] + side["height"] <= 801 and chat["y"] + chat["height"] <= 801
-    assert lea.evaluate("() => getComputedStyle(document.querySelector('aside.room-aside')).overflowY") == "auto"
     expect(lea.locator(MESSAGES).last).to_be_in_viewport()
     shot(lea, "moderator-1280")
 
