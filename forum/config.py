@@ -114,6 +114,9 @@ class Config:
     # once per socket (forum/realtime/websocket.py, docs/realtime.md#websocket-compression).
     SOCKETIO_WEBSOCKET_COMPRESSION = _env_bool("SOCKETIO_WEBSOCKET_COMPRESSION", False)
     TYPING_INTERVAL = 3.0
+    # A room's page shows its newest ROOM_PAGE_SIZE messages; "Load earlier" fetches as many
+    # again (forum.services.rooms.list_messages, forum.web.rooms.earlier).
+    ROOM_PAGE_SIZE = int(os.environ.get("ROOM_PAGE_SIZE", "50"))
     # Who is here: announced to a stream's readers at most once per PRESENCE_INTERVAL seconds
     # (changes in between are folded into the next announcement); above PRESENCE_LIST_LIMIT
     # signed-in people only that many are named, the rest counted. With Redis, the readers

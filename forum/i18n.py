@@ -48,11 +48,17 @@ def format_when(value: datetime, format: str = "medium", *, zone: str | None = N
 
 
 def time_tag(value: datetime | None, format: str = "medium") -> Markup:
-    """A <time> element: machine-readable UTC, shown in the reader's time zone and locale."""
+    """A <time> element: machine-readable UTC, shown in the reader's time zone and locale;
+    `format` "clock": the time of day only ("10:05", a chat message's)."""
     if value is None:
         return Markup("")
-    return Markup('<time datetime="{iso}">{text}</time>').format(
-        iso=value.isoformat(timespec="seconds"), text=escape(format_when(value, format)))
+    if format == "clock":
+        tz = get_timezone()
+        text = format_time(value.astimezone(tz), "short", tzinfo=tz, locale=get_locale() or _english())
+    else:
+        text = format_when(value, format)
+    return Markup('<time datetime="{iso}">{text}</time>').format(iso=value.isoformat(timespec="seconds"),
+                                                                text=escape(text))
 
 
 @cache

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
@@ -482,8 +483,9 @@ class MessagePage:
 
 
 def list_messages(viewer, room: Room, *, backchannel: bool = False, before_id: int | None = None,
-                  limit: int = 100) -> MessagePage:
-    """The newest `limit` messages the viewer may read (before `before_id`), oldest first:
+                  limit: int | None = None) -> MessagePage:
+    """The newest `limit` messages the viewer may read (before `before_id`), oldest first
+    (`limit`: the ROOM_PAGE_SIZE setting unless given):
     published ones, the viewer's own pending or rejected ones, and every pending or rejected
     one for the room's moderators (as permissions.can_read_post allows). Ordered by id, which
     follows the order messages were stored."""
@@ -497,6 +499,8 @@ def list_messages(viewer, room: Room, *, backchannel: bool = False, before_id: i
         readable.append(Post.author_id == viewer.id)
         if permissions.can_moderate_room(viewer, room):
             readable.append(Post.status.in_([PostStatus.PENDING, PostStatus.REJECTED]))
+    if limit is None:
+        limit = current_app.config["ROOM_PAGE_SIZE"]
     # A quoted message may be older than the page: its text and author in one more query.
     query = (select(Post).options(joinedload(Post.author), selectinload(Post.quoted_post).joinedload(Post.author))
              .where(Post.room_id == room.id, Post.backchannel.is_(backchannel), or_(*readable))

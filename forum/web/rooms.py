@@ -92,7 +92,7 @@ def render_room(room, form: RoomMessageForm | None = None, backchannel_form: Roo
         stream=stream, seq=seq, mod_stream=mod_stream, mod_seq=mod_seq,
         room_state=events.room_state(room), backchannel_form=backchannel_form,
         refusal=post_service.posting_refusal(current_user, room),
-        backchannel=rooms.list_messages(current_user, room, backchannel=True) if moderates else None,
+        backchannel=rooms.list_messages(current_user, room, backchannel=True, limit=100) if moderates else None,
     )
     for name in PANELS:
         context.update(_panel_context(room, name, moderates))
@@ -165,6 +165,21 @@ def create(event_id: int, room_id: int):
                                      quote=bool(parent and form.quote.data))
     anchor = "backchannel" if backchannel else f"post-{post.id}"
     return redirect(room_url(room, _anchor=anchor))
+
+
+@bp.get("/<int:room_id>/messages/earlier")
+def earlier(event_id: int, room_id: int):
+    """The page of messages before `before` (a message id), as list items for the page's
+    "Load earlier" (static/js/room.js prepends them); without JavaScript the same link
+    loads the room's page with ?before=."""
+    room = permissions.access_room(current_user, room_id, event_id)
+    before = query_int("before")
+    if before is None:
+        raise ValidationError(_("Say which message to load the earlier ones of."), field="before")
+    page = rooms.list_messages(current_user, room, before_id=before)
+    ids = [m.id for m in page.messages]
+    return render_template("rooms/_earlier.html", room=room, event=room.event, messages=page,
+                           endorsed_ids=post_service.endorsed_by(current_user, ids))
 
 
 @bp.get("/<int:room_id>/messages/<int:post_id>")

@@ -49,6 +49,165 @@ import { connect, follow, showStatus, announce, watchTyping, sendTyping, showPre
 
   var words = JSON.parse(document.getElementById("card-words").textContent);
 
+  // --- The discussion as a chat: it scrolls on its own (the page does not), opens at the
+  // newest message and stays where the reader is when they have scrolled up.
+
+  var feed = root.querySelector("[data-feed]");
+  var mainList = listFor(root.dataset.stream);
+  var newButton = root.querySelector("[data-new-messages]");
+  var unseen = [];  // messages that came while the reader was reading earlier ones
+  var lang = document.documentElement.lang || "en";
+  var clockFormat, dayFormat;
+  try {
+    clockFormat = new Intl.DateTimeFormat(lang, { timeStyle: "short" });
+    dayFormat = new Intl.DateTimeFormat(lang, { dateStyle: "full", timeStyle: "short" });
+  } catch (e) { clockFormat = null; }
+
+  // A message's time: the time of day in view, the whole date on hover and for screen
+  // readers (the <time> in the visually hidden part, formatted by plenaryFormatTimes).
+  function shortTimes(scope) {
+    if (!clockFormat) return;
+    scope.querySelectorAll(".message-time").forEach(function (link) {
+      var clock = link.querySelector(".message-clock time");
+      if (!clock) return;
+      var date = new Date(clock.getAttribute("datetime"));
+      if (isNaN(date)) return;
+      clock.textContent = clockFormat.format(date);
+      clock.removeAttribute("title");
+      link.title = dayFormat.format(date);
+    });
+  }
+
+  // One header per run of messages by one person within five minutes (as the server's
+  // rooms/_message_items.html): the later ones are "grouped".
+  var GROUP_SECONDS = 300;
+  function regroup(list) {
+    if (!list) return;
+    var previous = null;
+    Array.prototype.forEach.call(list.children, function (item) {
+      if (!item.matches(".message")) { previous = null; return; }
+      var grouped = !!previous && previous.dataset.author === item.dataset.author &&
+        !previous.matches(".post-deleted, .message-announcement") && !item.matches(".post-deleted, .message-announcement") &&
+        (Date.parse(item.dataset.created) - Date.parse(previous.dataset.created)) / 1000 < GROUP_SECONDS;
+      item.classList.toggle("message-grouped", grouped);
+      previous = item;
+    });
+  }
+
+  // How far the newest message is below the visible part of the discussion, in pixels.
+  function belowView() {
+    if (!feed) return 0;
+    return Math.round(feed.firstElementChild.getBoundingClientRect().bottom - feed.getBoundingClientRect().bottom);
+  }
+  function atEnd() { return belowView() < 80; }
+  function toEnd() {
+    if (feed) feed.scrollTop += belowView();
+    unseen = [];
+    if (newButton) newButton.hidden = true;
+  }
+
+  // Change the discussion (`change`) while keeping the first message in view where it is.
+  function keepPlace(change) {
+    var top = feed ? feed.getBoundingClientRect().top : 0;
+    var anchor = feed && Array.prototype.find.call(mainList.children, function (item) {
+      return item.getBoundingClientRect().bottom > top;
+    });
+    var before = anchor && anchor.getBoundingClientRect().top;
+    change();
+    if (anchor && anchor.isConnected) feed.scrollTop += anchor.getBoundingClientRect().top - before;
+  }
+
+  if (newButton) {
+    newButton.addEventListener("click", function () {
+      var first = unseen[0];
+      toEnd();
+      if (first && first.isConnected) focusMessage(first); else focusMessage(mainList.lastElementChild);
+    });
+  }
+  if (feed) {
+    feed.addEventListener("scroll", function () {
+      if (!newButton.hidden && atEnd()) { unseen = []; newButton.hidden = true; }
+    }, { passive: true });
+  }
+
+  // New messages are announced politely, never one's own; several that come together are
+  // said as a number (stream.js gathers what comes within a moment: `many`).
+  var manyMessages = function (n) { return window.plenaryPlural(strings.new_messages, n); };
+  function announceNew(prefix, name) {
+    announce(t(prefix === "mod-" ? "new_backchannel" : "new_message", { name: name }), manyMessages);
+  }
+
+  // "Load earlier": the messages before the first one here, from the server, put above it
+  // without moving what the reader sees. Without JavaScript the link loads the page.
+  root.querySelectorAll("[data-load-earlier]").forEach(function (link) {
+    var loading = false;
+    link.addEventListener("click", function (e) {
+      e.preventDefault();
+      if (loading) return;
+      loading = true;
+      link.setAttribute("aria-busy", "true");
+      var url = link.dataset.url + "?before=" + encodeURIComponent(link.dataset.before);
+      fetch(url, { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.text();
+      }).then(function (html) {
+        var holder = document.createElement("template");
+        holder.innerHTML = html.trim();
+        var page = holder.content.querySelector("[data-earlier]");
+        var items = Array.prototype.filter.call(page.children, function (item) {
+          return !item.id || !document.getElementById(item.id);
+        });
+        var hadFocus = link === document.activeElement;
+        keepPlace(function () {
+          var empty = mainList.querySelector("[data-empty]");
+          if (empty && items.length) empty.remove();
+          mainList.prepend.apply(mainList, items);
+          items.forEach(function (item) {
+            if (window.plenaryFormatTimes) window.plenaryFormatTimes(item);
+            shortTimes(item);
+            enhanceForms(item);
+          });
+          regroup(mainList);
+          if (page.dataset.before) {
+            link.dataset.before = page.dataset.before;
+            var next = new URL(link.href, window.location.href);
+            next.searchParams.set("before", page.dataset.before);
+            link.href = next.toString();
+          } else {
+            link.closest(".load-earlier").remove();
+          }
+        });
+        loading = false;
+        link.removeAttribute("aria-busy");
+        if (hadFocus && !link.isConnected) focusMessage(items[items.length - 1]);
+      }).catch(function () { window.location.href = link.href; });
+    });
+  });
+
+  // The pinned bar opens when a marker in the discussion points to it.
+  root.addEventListener("click", function (e) {
+    if (!e.target.closest(".pinned-marker")) return;
+    var bar = root.querySelector("[data-pinned]");
+    if (bar) bar.open = true;
+  });
+
+  // On a narrow screen: which view (the discussion or the side column) is the current one.
+  function showTab() {
+    var aside = document.getElementById("room-aside");
+    var target = window.location.hash ? document.getElementById(decodeURIComponent(window.location.hash.slice(1))) : null;
+    var current = aside && target && aside.contains(target) ? "aside" : "chat";
+    root.querySelectorAll("[data-room-tab]").forEach(function (tab) {
+      if (tab.dataset.roomTab === current) tab.setAttribute("aria-current", "true"); else tab.removeAttribute("aria-current");
+    });
+  }
+  window.addEventListener("hashchange", showTab);
+  showTab();
+
+  // On a phone the pinned bar starts closed (its summary says how many): the messages and
+  // the box need the screen. Without JavaScript it is open.
+  var pinnedBar = root.querySelector("[data-pinned]");
+  if (pinnedBar && window.matchMedia("(max-width: 40rem)").matches) pinnedBar.open = false;
+
   // A message's card as the server renders it for this reader, from the event's data and
   // the page's card template (plenaryFillCard, static/js/app.js), in the page's language.
   function card(post) {
@@ -111,6 +270,16 @@ import { connect, follow, showStatus, announce, watchTyping, sendTyping, showPre
     });
   }
 
+  // A new message goes in the order of the discussion (ids): one whose own view came from
+  // the server later than the messages after it still goes before them.
+  function insertInOrder(list, item, id) {
+    var prefix = list.dataset.prefix;
+    var later = Array.prototype.find.call(list.children, function (other) {
+      return other.id.indexOf(prefix) === 0 && parseInt(other.id.slice(prefix.length), 10) > id;
+    });
+    list.insertBefore(item, later || null);
+  }
+
   // `own`: the reader's own view of the message, rendered by the server (ownView).
   function placeMessage(event, own) {
     var list = listFor(event.stream);
@@ -135,12 +304,14 @@ import { connect, follow, showStatus, announce, watchTyping, sendTyping, showPre
     }
     var fresh = own || card(event.post);
     fresh.id = list.dataset.prefix + event.post.id;
+    shortTimes(fresh);
     if (existing) {
       var focused = existing.contains(document.activeElement);
       // The same button if it is still there (say "Agree"), else the message itself.
       var form = focused && document.activeElement.closest("form");
       var action = form && form.getAttribute("action");
       existing.replaceWith(fresh);
+      regroup(list);
       if (focused) {
         var same = action && Array.prototype.find.call(fresh.querySelectorAll("form"), function (f) {
           return f.getAttribute("action") === action;
@@ -149,14 +320,32 @@ import { connect, follow, showStatus, announce, watchTyping, sendTyping, showPre
         if (button && button.getClientRects().length) button.focus(); else focusMessage(fresh);
       }
     } else {
-      var follow = nearBottom(list) || event.post.author_id === me;
+      var mine = event.post.author_id === me;
       var empty = list.querySelector("[data-empty]");
-      if (empty) empty.remove();
-      list.appendChild(fresh);
+      if (list === mainList && feed) {
+        // The reader at the newest message follows the discussion (and always after sending);
+        // one who scrolled up stays there, with a "New messages" button to come down.
+        var follow = mine || atEnd();
+        keepPlace(function () {
+          if (empty) empty.remove();
+          insertInOrder(list, fresh, event.post.id);
+          regroup(list);
+        });
+        if (follow) toEnd();
+        else {
+          unseen.push(fresh);
+          newButton.hidden = false;
+        }
+      } else {
+        var near = nearBottom(list) || mine;
+        if (empty) empty.remove();
+        insertInOrder(list, fresh, event.post.id);
+        regroup(list);
+        if (near) fresh.scrollIntoView({ block: "nearest" });
+      }
       fresh.classList.add("post-new");
-      if (follow) fresh.scrollIntoView({ block: "nearest" });
       var name = (fresh.querySelector(".message-author") || {}).textContent || "";
-      announce(t(list.dataset.prefix === "mod-" ? "new_backchannel" : "new_message", { name: name.trim() }));
+      if (!mine) announceNew(list.dataset.prefix, name.trim());
     }
     updatePinned(event, fresh);
   }
@@ -169,6 +358,7 @@ import { connect, follow, showStatus, announce, watchTyping, sendTyping, showPre
     if (event.post.pinned && !event.post.hidden && !event.post.deleted) {
       var clone = article.cloneNode(true);
       clone.id = "pinned-" + event.post.id;
+      clone.classList.remove("message-grouped", "post-new");
       clone.querySelectorAll("[id]").forEach(function (el) { el.removeAttribute("id"); });
       clone.querySelectorAll("footer, .moderate-actions").forEach(function (el) { el.remove(); });
       clone.querySelectorAll("[aria-labelledby]").forEach(function (el) { el.removeAttribute("aria-labelledby"); });
@@ -176,7 +366,10 @@ import { connect, follow, showStatus, announce, watchTyping, sendTyping, showPre
     } else if (copy) {
       copy.remove();
     }
-    pinned.hidden = !pinned.querySelector("ol").children.length;
+    var count = pinned.querySelector("ol").children.length;
+    pinned.hidden = !count;
+    var countEl = pinned.querySelector("[data-pinned-count]");
+    if (countEl) countEl.textContent = count;
   }
 
   function removeMessage(event) {
@@ -187,12 +380,13 @@ import { connect, follow, showStatus, announce, watchTyping, sendTyping, showPre
       var focused = existing.contains(document.activeElement);
       var neighbour = existing.nextElementSibling || existing.previousElementSibling;
       existing.remove();
+      regroup(list);
       if (focused) {
         if (neighbour && neighbour.matches(".message")) focusMessage(neighbour);
         else {
-          var heading = list.closest("section").querySelector("h2");
-          heading.setAttribute("tabindex", "-1");
-          heading.focus();
+          // No message left beside it: the list itself (a focus target), never <body>.
+          list.setAttribute("tabindex", "-1");
+          list.focus();
         }
       }
     }
@@ -490,5 +684,6 @@ import { connect, follow, showStatus, announce, watchTyping, sendTyping, showPre
     });
   }
   enhanceForms(document);
+  shortTimes(document);
   showState(roomState);
 })();

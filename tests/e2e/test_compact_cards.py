@@ -151,15 +151,17 @@ def test_a_consultations_cards_built_from_events_are_the_page_loads(opened, serv
     assert_built_cards_are_the_page_loads(pages, f"And one more ({language}).", ids)
 
 
-def assert_built_cards_are_the_page_loads(pages, last_body: str, ids: list[int]) -> None:
+def assert_built_cards_are_the_page_loads(pages, last_body: str, ids: list[int], quoting: str | None = None) -> None:
     """Once each page shows the last post (live), the cards of `ids` (the second one quotes)
-    are there once each, as a fresh load of the page renders them."""
+    are there once each, as a fresh load of the page renders them. `quoting`: where the
+    quote of the second one shows (a room's pinned message shows it in the pinned bar; the
+    discussion has a marker)."""
     selectors = [f"#post-{post_id}" for post_id in ids]
     for page in pages:
         expect(page.locator(".post-body", has_text=last_body)).to_be_visible()
         for selector in selectors:
             expect(page.locator(selector)).to_have_count(1)
-        expect(page.locator(selectors[1] + " .quote-head")).to_be_visible()
+        expect(page.locator((quoting or selectors[1]) + " .quote-head")).to_be_visible()
         assert_same_as_page_load(page, selectors)
 
 
@@ -214,4 +216,4 @@ def test_a_rooms_cards_built_from_events_are_the_page_loads(opened, server, lang
     trigger = Browser(server["url"]).login(third, PARTICIPANT_PASSWORD)
     assert trigger.submit(path, path + "/messages", {"body": f"One more ({language})."}) == 302
 
-    assert_built_cards_are_the_page_loads(pages, f"One more ({language}).", ids)
+    assert_built_cards_are_the_page_loads(pages, f"One more ({language}).", ids, quoting=f"#pinned-{ids[1]}")

@@ -132,5 +132,6 @@ def test_a_room_page_needs_as_many_queries_for_60_messages_as_for_6(client, db, 
         with count_queries() as many:
             busy_page = client.get(f"/events/{event.id}/rooms/{busy.id}")
         client.post("/logout")
-        assert (messages_on_page(quiet_page), messages_on_page(busy_page)) == (6, 60)
+        # The busy room's page holds its newest ROOM_PAGE_SIZE (50) of the 60.
+        assert (messages_on_page(quiet_page), messages_on_page(busy_page)) == (6, 50)
         assert len(many) == len(few), "\n".join(difflib.unified_diff(shapes(few), shapes(many), lineterm=""))
