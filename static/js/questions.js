@@ -20,8 +20,8 @@
   if (!section) return;
   var list = section.querySelector("[data-questions-list]");
   var heading = section.querySelector("#questions-heading");
-  var source = section.querySelector('script[data-card="question"]');
-  var words = JSON.parse(section.querySelector("[data-question-words]").textContent);
+  var source = document.querySelector('script[data-card="question"]');
+  var words = JSON.parse(document.querySelector("script[data-question-words]").textContent);
   var reader = words.reader;
   var announcer = document.querySelector("[data-live-announcer]");
   var params = new URLSearchParams(location.search);

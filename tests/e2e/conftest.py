@@ -179,6 +179,29 @@ def new_page(browser, timeout_ms: int = TIMEOUT_MS):
     return context, page
 
 
+@contextmanager
+def signed_in_pages(browser, base_url: str, accounts: dict[str, tuple[str, str]]) -> Iterator[dict]:
+    """A page per account (name: (email, password)), each in a browser context of its own,
+    logged in. On leaving, fails if any page's console reported an error."""
+    contexts, pages = [], {}
+    try:
+        for name, (email, password) in accounts.items():
+            context, page = new_page(browser)
+            contexts.append(context)
+            page.goto(base_url + "/login")
+            page.get_by_label("Email address").fill(email)
+            page.get_by_label("Password").fill(password)
+            page.get_by_role("button", name="Log in").click()
+            expect(page.get_by_role("button", name="Log out")).to_be_visible()
+            pages[name] = page
+        yield pages
+        errors = {name: page.console_errors for name, page in pages.items() if page.console_errors}
+        assert errors == {}, f"the browser console reported errors: {errors}"
+    finally:
+        for context in contexts:
+            context.close()
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():

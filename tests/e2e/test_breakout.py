@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import axe_violations, live_app, new_page, open_actions, room_path, screenshot
+from tests.e2e.conftest import axe_violations, live_app, open_actions, room_path, screenshot, signed_in_pages
 
 pytestmark = pytest.mark.e2e
 MODERATOR_PASSWORD = "plenary-moderator-demo"
@@ -65,7 +65,6 @@ def breakout_event(live_server) -> BreakoutEvent:
 @pytest.fixture
 def people(browser, live_server):
     """Five people, each in a browser context of their own, logged in."""
-    contexts, pages = [], {}
     accounts = {
         "organiser": ("organiser@plenary.example", "plenary-organiser-demo"),
         "lea": ("moderator.lea@plenary.example", MODERATOR_PASSWORD),
@@ -73,20 +72,8 @@ def people(browser, live_server):
         "eva": ("eva.lindqvist@norrvik-uni.example", PARTICIPANT_PASSWORD),
         "amina": ("amina.diallo@passerelles-solidaires.example", PARTICIPANT_PASSWORD),
     }
-    for name, (email, password) in accounts.items():
-        context, page = new_page(browser)
-        contexts.append(context)
-        page.goto(live_server["url"] + "/login")
-        page.get_by_label("Email address").fill(email)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_role("button", name="Log out")).to_be_visible()
-        pages[name] = page
-    yield pages
-    errors = {name: page.console_errors for name, page in pages.items() if page.console_errors}
-    for context in contexts:
-        context.close()
-    assert errors == {}, f"the browser console reported errors: {errors}"
+    with signed_in_pages(browser, live_server["url"], accounts) as pages:
+        yield pages
 
 
 def live(page):

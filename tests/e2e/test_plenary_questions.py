@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from forum.demo import ORGANISER_EMAIL, ORGANISER_PASSWORD
-from tests.e2e.conftest import axe_violations, live_app, new_page, screenshot
+from tests.e2e.conftest import axe_violations, live_app, screenshot, signed_in_pages
 from tests.e2e.test_breakout import PARTICIPANT_PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -44,21 +44,8 @@ def plenary_path(live_server):
 
 @pytest.fixture
 def people(browser, live_server):
-    contexts, pages = [], {}
-    for name, (email, password) in ACCOUNTS.items():
-        context, page = new_page(browser)
-        contexts.append(context)
-        page.goto(live_server["url"] + "/login")
-        page.get_by_label("Email address").fill(email)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_role("button", name="Log out")).to_be_visible()
-        pages[name] = page
-    yield pages
-    errors = {name: page.console_errors for name, page in pages.items() if page.console_errors}
-    for context in contexts:
-        context.close()
-    assert errors == {}, f"the browser console reported errors: {errors}"
+    with signed_in_pages(browser, live_server["url"], ACCOUNTS) as pages:
+        yield pages
 
 
 def mark(page) -> None:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import live_app, new_page, room_path, screenshot
+from tests.e2e.conftest import live_app, room_path, screenshot, signed_in_pages
 from tests.e2e.test_breakout import MODERATOR_PASSWORD, PARTICIPANT_PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -61,21 +61,8 @@ def room_with_polls(live_server):
 
 @pytest.fixture
 def people(browser, live_server):
-    contexts, pages = [], {}
-    for name, (email, password) in ACCOUNTS.items():
-        context, page = new_page(browser)
-        contexts.append(context)
-        page.goto(live_server["url"] + "/login")
-        page.get_by_label("Email address").fill(email)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_role("button", name="Log out")).to_be_visible()
-        pages[name] = page
-    yield pages
-    errors = {name: page.console_errors for name, page in pages.items() if page.console_errors}
-    for context in contexts:
-        context.close()
-    assert errors == {}, f"the browser console reported errors: {errors}"
+    with signed_in_pages(browser, live_server["url"], ACCOUNTS) as pages:
+        yield pages
 
 
 def tab_to(page, selector: str, limit: int = 200) -> None:
