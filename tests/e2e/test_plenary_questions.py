@@ -170,6 +170,8 @@ def test_without_javascript_a_question_is_asked_and_voted_by_forms(browser, live
         page.get_by_label("Password").fill(ACCOUNTS["amina"][1])
         page.get_by_role("button", name="Log in").click()
         page.goto(live_server["url"] + plenary_path)
+        # On a phone the questions are the page's second view, beside the discussion: a tab.
+        page.locator(".room-tabs").get_by_role("link", name="Questions to the speakers").click()
         page.get_by_label("Your question to the speakers").fill("Is there a recording?")
         page.locator("#questions").get_by_role("button", name="Ask").click()
         assert page.url.endswith("#questions")
