@@ -86,7 +86,9 @@ def test_a_question_is_asked_upvoted_and_answered_live(live_server, plenary_path
     assert not_reloaded(eva) and not_reloaded(amina)
     screenshot(amina, "plenary-questions-voted")
 
-    # The organiser marks it answered: it moves to "Answered" everywhere.
+    # The organiser marks it answered (the questions are a tab of the console): it moves to
+    # "Answered" everywhere.
+    organiser.get_by_role("tab", name="Questions").click()
     question = organiser.locator("#questions li.question", has_text=text)
     expect(question.locator(".vote-count, [data-question-votes]").first).to_contain_text("1")
     question.get_by_role("button", name="Mark answered").click()

@@ -72,12 +72,15 @@ def test_the_console_holds_a_toolbar_and_a_pane_per_tool_stacked_without_javascr
     assert toolbar.control("slow_mode_seconds").tag == "select"
 
 
-def test_the_plenarys_console_has_no_share_nor_takeaways(client, scene):
+def test_the_plenarys_console_has_no_share_nor_takeaways_but_the_questions(client, scene):
     event, *_ = scene
     login(client, event.owner)
     page = parse(client.get(path(event.plenary)))
     assert [t.get("data-tab") for t in page.find_all("button", role="tab")] == [
-        "hands", "queue", "backchannel", "mutes"]
+        "hands", "queue", "backchannel", "questions", "mutes"]
+    # The questions are a pane of the console (once on the page), not in the discussion.
+    assert page.by_id("questions").get("data-pane") == "questions"
+    assert page.by_id("room-aside").by_id("questions").get("aria-labelledby") == "questions-heading"
 
 
 def test_panels_carry_the_counts_the_tabs_show(client, db, scene):
