@@ -163,11 +163,12 @@ def open_actions(message) -> None:
     expect(menu).to_have_attribute("open", "")
 
 
-def new_page(browser, timeout_ms: int = TIMEOUT_MS):
+def new_page(browser, timeout_ms: int = TIMEOUT_MS, *, viewport: dict | None = None, javascript: bool = True):
     """(context, page): a browser context of its own (cookies, storage) with one page whose
     console errors are collected in `page.console_errors`. It prefers reduced motion: no smooth
     scrolling, so a page is where a test put it, however slowly its frames are drawn."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB", reduced_motion="reduce")
+    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, locale="en-GB",
+                                  reduced_motion="reduce", java_script_enabled=javascript)
     page = context.new_page()
     page.set_default_timeout(timeout_ms)
     page.console_errors = []
@@ -179,27 +180,48 @@ def new_page(browser, timeout_ms: int = TIMEOUT_MS):
     return context, page
 
 
+def log_in(page, base_url: str, email: str, password: str) -> None:
+    page.goto(base_url + "/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_attached()
+
+
+@contextmanager
+def page_opener(browser, base_url: str) -> Iterator:
+    """open_page(email, password, path=None, viewport=None, javascript=True): a page in a
+    browser context of its own, logged in, on `path` (live, when its script runs). On leaving,
+    fails if any page's console reported an error."""
+    contexts, pages = [], []
+
+    def open_page(email: str, password: str, path: str | None = None, *, viewport: dict | None = None,
+                  javascript: bool = True):
+        context, page = new_page(browser, viewport=viewport, javascript=javascript)
+        contexts.append(context)
+        pages.append(page)
+        log_in(page, base_url, email, password)
+        if path is not None:
+            page.goto(base_url + path)
+            if javascript:
+                expect(page.locator("[data-live-status]").first).to_have_attribute("data-state", "live")
+        return page
+
+    try:
+        yield open_page
+        errors = [error for page in pages for error in page.console_errors]
+        assert errors == [], f"the browser console reported errors: {errors}"
+    finally:
+        for context in contexts:
+            context.close()
+
+
 @contextmanager
 def signed_in_pages(browser, base_url: str, accounts: dict[str, tuple[str, str]]) -> Iterator[dict]:
     """A page per account (name: (email, password)), each in a browser context of its own,
     logged in. On leaving, fails if any page's console reported an error."""
-    contexts, pages = [], {}
-    try:
-        for name, (email, password) in accounts.items():
-            context, page = new_page(browser)
-            contexts.append(context)
-            page.goto(base_url + "/login")
-            page.get_by_label("Email address").fill(email)
-            page.get_by_label("Password").fill(password)
-            page.get_by_role("button", name="Log in").click()
-            expect(page.get_by_role("button", name="Log out")).to_be_visible()
-            pages[name] = page
-        yield pages
-        errors = {name: page.console_errors for name, page in pages.items() if page.console_errors}
-        assert errors == {}, f"the browser console reported errors: {errors}"
-    finally:
-        for context in contexts:
-            context.close()
+    with page_opener(browser, base_url) as open_page:
+        yield {name: open_page(email, password) for name, (email, password) in accounts.items()}
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, axe_violations, live_app, new_page, screenshot
+from tests.e2e.conftest import ARTIFACTS, axe_violations, live_app, log_in, new_page, screenshot
 
 pytestmark = pytest.mark.e2e
 ORGANISER = ("organiser@plenary.example", "plenary-organiser-demo")
@@ -51,14 +51,9 @@ def control_event(live_server) -> dict:
                 "control": f"/events/{event.id}/control", "room": f"/events/{event.id}/rooms/{room.id}"}
 
 
-def log_in(browser, live_server, account, width=1280, height=900):
-    context, page = new_page(browser)
-    page.set_viewport_size({"width": width, "height": height})
-    page.goto(live_server["url"] + "/login")
-    page.get_by_label("Email address").fill(account[0])
-    page.get_by_label("Password").fill(account[1])
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+def logged_in(browser, live_server, account, width=1280, height=900):
+    context, page = new_page(browser, viewport={"width": width, "height": height})
+    log_in(page, live_server["url"], *account)
     return context, page
 
 
@@ -74,8 +69,8 @@ def row(page, room_id: int):
 
 def test_the_organiser_watches_a_room_come_alive_and_closes_it(browser, live_server, control_event):
     url = live_server["url"]
-    organiser_context, organiser = log_in(browser, live_server, ORGANISER)
-    participant_context, participant = log_in(browser, live_server, PARTICIPANT)
+    organiser_context, organiser = logged_in(browser, live_server, ORGANISER)
+    participant_context, participant = logged_in(browser, live_server, PARTICIPANT)
     try:
         organiser.goto(url + control_event["control"])
         expect(organiser.get_by_role("heading", name="Control room", level=1)).to_be_visible()
@@ -131,7 +126,7 @@ def test_the_organiser_watches_a_room_come_alive_and_closes_it(browser, live_ser
 
 
 def test_on_a_phone_the_table_scrolls_with_the_room_names_in_view(browser, live_server, control_event):
-    context, page = log_in(browser, live_server, ORGANISER, width=390, height=844)
+    context, page = logged_in(browser, live_server, ORGANISER, width=390, height=844)
     try:
         page.goto(live_server["url"] + control_event["control"])
         expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "live")

@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import live_app, room_path, screenshot
+from tests.e2e.conftest import live_app, log_in, room_path, screenshot
 
 pytestmark = pytest.mark.e2e
 ORGANISER = ("organiser@plenary.example", "plenary-organiser-demo")
@@ -68,14 +68,6 @@ def stored_events(database_url: str, stream: str, after: int) -> list[dict]:
 
 def syncs_sent(page) -> list[dict]:
     return page.evaluate("window.sentByPage.filter(sent => sent.name === 'sync')")
-
-
-def log_in(page, base_url: str, email: str, password: str) -> None:
-    page.goto(base_url + "/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
 @pytest.fixture

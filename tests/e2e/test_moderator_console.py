@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import TIMEOUT_MS, axe_violations, live_app
+from tests.e2e.conftest import axe_violations, live_app, page_opener
 
 pytestmark = pytest.mark.e2e
 SHOTS = Path("/tmp/shots")
@@ -55,32 +55,9 @@ def room_path(live_server) -> str:
 
 @pytest.fixture
 def open_as(browser, live_server):
-    """open_as(name, viewport) -> that person's page on a room path, logged in, live."""
-    contexts, pages = [], []
-
-    def _open(name: str, path: str, viewport: dict):
-        context = browser.new_context(viewport=viewport, locale="en-GB", reduced_motion="reduce")
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.console_errors = []
-        page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
-        pages.append(page)
-        email, password = ACCOUNTS[name]
-        page.goto(live_server["url"] + "/login")
-        page.get_by_label("Email address").fill(email)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_role("button", name="Log out")).to_be_visible()
-        page.goto(live_server["url"] + path)
-        expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "live")
-        return page
-
-    yield _open
-    errors = [e for page in pages for e in page.console_errors]
-    for context in contexts:
-        context.close()
-    assert errors == [], f"the browser console reported errors: {errors}"
+    """open_as(name, path, viewport) -> that person's page on a room path, logged in, live."""
+    with page_opener(browser, live_server["url"]) as open_page:
+        yield lambda name, path, viewport: open_page(*ACCOUNTS[name], path, viewport=viewport)
 
 
 def shot(page, name: str) -> None:

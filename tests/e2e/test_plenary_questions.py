@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from forum.demo import ORGANISER_EMAIL, ORGANISER_PASSWORD
-from tests.e2e.conftest import axe_violations, live_app, screenshot, signed_in_pages
+from tests.e2e.conftest import axe_violations, live_app, log_in, new_page, screenshot, signed_in_pages
 from tests.e2e.test_breakout import PARTICIPANT_PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -163,14 +163,9 @@ def test_votes_and_new_questions_reach_a_reader_without_fetching_the_list(live_s
 
 
 def test_without_javascript_a_question_is_asked_and_voted_by_forms(browser, live_server, plenary_path):
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    context, page = new_page(browser, viewport={"width": 390, "height": 844}, javascript=False)
     try:
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.goto(live_server["url"] + "/login")
-        page.get_by_label("Email address").fill(ACCOUNTS["amina"][0])
-        page.get_by_label("Password").fill(ACCOUNTS["amina"][1])
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, live_server["url"], *ACCOUNTS["amina"])
         page.goto(live_server["url"] + plenary_path)
         # On a phone the questions are the page's second view, beside the discussion: a tab.
         page.locator(".room-tabs").get_by_role("link", name="Questions to the speakers").click()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import axe_violations, live_app, new_page, open_actions, serve_demo
+from tests.e2e.conftest import axe_violations, live_app, open_actions, page_opener, serve_demo
 from tests.e2e.test_breakout import MODERATOR_PASSWORD, PARTICIPANT_PASSWORD, ROOM_TITLE
 from tests.e2e.test_room_keyboard import path_of, tab_presses_to_the_message_box
 
@@ -54,27 +54,8 @@ def server(tmp_path_factory, demo_database):
 @pytest.fixture
 def open_room(browser, server):
     """open_room(name, viewport) -> that person's page on room 3, logged in, live."""
-    contexts = []
-
-    def _open(name: str, viewport=LAPTOP):
-        context, page = new_page(browser)
-        contexts.append((context, page))
-        page.set_viewport_size(viewport)
-        email, password = ACCOUNTS[name]
-        page.goto(server["url"] + "/login")
-        page.get_by_label("Email address").fill(email)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_role("button", name="Log out")).to_be_attached()
-        page.goto(server["url"] + server["room"])
-        expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "live")
-        return page
-
-    yield _open
-    errors = [e for _context, page in contexts for e in page.console_errors]
-    for context, _page in contexts:
-        context.close()
-    assert errors == [], f"the browser console reported errors: {errors}"
+    with page_opener(browser, server["url"]) as open_page:
+        yield lambda name, viewport=LAPTOP: open_page(*ACCOUNTS[name], server["room"], viewport=viewport)
 
 
 def shot(page, name: str) -> None:

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import axe_violations, screenshot, serve_demo
+from tests.e2e.conftest import axe_violations, page_opener, screenshot, serve_demo
 from tests.e2e.test_breakout import MODERATOR_PASSWORD, PARTICIPANT_PASSWORD, ROOM_TITLE
 
 pytestmark = pytest.mark.e2e
@@ -37,33 +37,8 @@ def server(tmp_path_factory, demo_database):
 @pytest.fixture
 def open_room(browser, server):
     """open_room(name, javascript=True) -> a page of that person on room 3, logged in."""
-    contexts, pages = [], []
-
-    def _open(name: str, javascript: bool = True):
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB",
-                                      java_script_enabled=javascript)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.console_errors = []
-        page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
-        pages.append(page)
-        email, password = ACCOUNTS[name]
-        page.goto(server["url"] + "/login")
-        page.get_by_label("Email address").fill(email)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_role("button", name="Log out")).to_be_visible()
-        page.goto(server["url"] + server["room"])
-        if javascript:
-            expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "live")
-        return page
-
-    yield _open
-    errors = [e for page in pages for e in page.console_errors]
-    for context in contexts:
-        context.close()
-    assert errors == [], f"the browser console reported errors: {errors}"
+    with page_opener(browser, server["url"]) as open_page:
+        yield lambda name, javascript=True: open_page(*ACCOUNTS[name], server["room"], javascript=javascript)
 
 
 def tab_presses_to_the_message_box(page) -> int:
