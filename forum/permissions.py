@@ -390,11 +390,18 @@ def can_read_question(user: Actor, question) -> bool:
 
     if not can_view_room(user, question.room):
         return False
-    if question.status in (QuestionStatus.PUBLISHED, QuestionStatus.ANSWERED):
+    if question.is_visible_to_all:
         return True
     if can_moderate_room(user, question.room):
         return True
     return question.status is QuestionStatus.PENDING and _signed_in(user) and question.author_id == user.id
+
+
+def can_see_question_author(user: Actor, question) -> bool:
+    """An anonymous question's author is named to the plenary's moderators and to themself."""
+    if not question.anonymous:
+        return True
+    return can_moderate_questions(user, question.room) or (_signed_in(user) and question.author_id == user.id)
 
 
 def access_question(user: Actor, question_id: int, room: Room):
@@ -564,8 +571,15 @@ def can_post_in_place_of(user: Actor, post: Post) -> bool:
     return can_post(user, post.consultation)
 
 
-def _thread_locked(post: Post) -> bool:
-    root = post if post.parent_id is None else db.session.get(Post, post.thread_id)
+def thread_locked(post: Post) -> bool:
+    """Whether the thread `post` belongs to (its own, for a response) is closed to replies. A
+    reply's response is usually its parent, already loaded: no query then."""
+    if post.parent_id is None:
+        root = post
+    elif post.parent is not None and post.parent.id == post.thread_id:
+        root = post.parent
+    else:
+        root = db.session.get(Post, post.thread_id)
     return root is not None and root.locked_at is not None
 
 
@@ -598,7 +612,7 @@ def post_actions(reader: Reader, post: Post) -> frozenset[str]:
         actions.add("moderate")
     if not post.is_deleted and reader.signed_in and (reader.own or reader.removes_any):
         actions.add("delete")
-    if shown and reader.writes and (not _thread_locked(post) or reader.moderates):
+    if shown and reader.writes and (not thread_locked(post) or reader.moderates):
         actions.add("reply" if reader.signed_in else "log-in")
     if shown and reader.signed_in and not reader.own and not post.backchannel:
         actions.add("flag")
@@ -636,6 +650,12 @@ def actions_by_reader(post: Post) -> list[int]:
 
 def reader_index(role: str, writes: bool, own: bool) -> int:
     return (READER_ROLES.index(role) * 2 + writes) * 2 + own
+
+
+def writes_in_consultation(user: Actor, consultation: Consultation) -> bool:
+    """A consultation page's reader "writes" (READER_ROLES): may post there; a visitor, where
+    logging in would let them."""
+    return can_post(user, consultation) if _signed_in(user) else consultation.accepts_posts(utcnow())
 
 
 def reader_role(user: Actor, *, moderates: bool, organiser: bool) -> str:

@@ -108,21 +108,30 @@ class Presence:
                 log.warning("presence heartbeat failed: %s", error)
 
     def _entries(self, stream: str) -> dict[str, dict]:
-        """sid -> entry of a stream's live connections; with Redis, those of processes whose
-        heartbeat has expired are left out, and erased."""
+        return self._entries_of([stream])[stream]
+
+    def _entries_of(self, streams: list[str]) -> dict[str, dict[str, dict]]:
+        """stream -> (sid -> entry) of those streams' live connections, in two Redis round trips
+        however many streams; with Redis, those of processes whose heartbeat has expired are
+        left out, and erased."""
         if self._redis is None:
             with self._lock:
-                return dict(self._local.get(stream, {}))
-        raw = {sid.decode(): json.loads(value) for sid, value in self._redis.hgetall(self._prefix + stream).items()}
-        processes = sorted({entry.get("p", "") for entry in raw.values()})
+                return {stream: dict(self._local.get(stream, {})) for stream in streams}
+        pipe = self._redis.pipeline(transaction=False)
+        for stream in streams:
+            pipe.hgetall(self._prefix + stream)
+        raw = {stream: {sid.decode(): json.loads(value) for sid, value in found.items()}
+               for stream, found in zip(streams, pipe.execute(), strict=True)}
+        processes = sorted({entry.get("p", "") for entries in raw.values() for entry in entries.values()})
         if not processes:
             return raw
         alive = self._redis.mget([self._heartbeat_key(p) for p in processes])
         dead = {p for p, beat in zip(processes, alive, strict=True) if beat is None}
-        if dead:
-            stale = [sid for sid, entry in raw.items() if entry.get("p", "") in dead]
-            self._redis.hdel(self._prefix + stream, *stale)
-            raw = {sid: entry for sid, entry in raw.items() if entry.get("p", "") not in dead}
+        for stream, entries in raw.items():
+            stale = [sid for sid, entry in entries.items() if entry.get("p", "") in dead]
+            if stale:
+                self._redis.hdel(self._prefix + stream, *stale)
+                raw[stream] = {sid: entry for sid, entry in entries.items() if sid not in stale}
         return raw
 
     @best_effort(None)
@@ -184,11 +193,12 @@ class Presence:
             answer["more"] = len(listed) - self.list_limit
         return answer
 
-    @best_effort(0)
-    def people_count(self, stream: str) -> int:
-        """How many signed-in people are here, each once however many connections they have
-        (the organisers' control room: people present in a room)."""
-        return len({entry["id"] for entry in self._entries(stream).values() if entry.get("id")})
+    @best_effort({})
+    def people_counts(self, streams: list[str]) -> dict[str, int]:
+        """How many signed-in people are in each stream, each once however many connections
+        they have (the organisers' control room: people present in each room)."""
+        return {stream: len({entry["id"] for entry in entries.values() if entry.get("id")})
+                for stream, entries in self._entries_of(streams).items()}
 
     # Throttles shared by all of an account's connections (typing notices), in Redis when
     # there is one, so that sockets of one account in several server processes share them.

@@ -84,6 +84,7 @@ MATRIX = {
     "vote for a plenary question":    (N,   N,  Y,  N,  Y,  Y,  Y,  N,   Y),
     "mark a plenary question answered": (N, N,  N,  N,  N,  N,  Y,  N,   Y),
     "see a pending plenary question": (N,   Y,  N,  N,  N,  N,  Y,  N,   Y),  # the participant asked it
+    "see who asked an anonymous plenary question": (N, Y, N, N, N, N, Y, N, Y),  # they asked it
     # The moderators' exports (report and data): the organisers the whole event, a
     # co-moderator their own room only (not the event, not another room).
     "export the event":               (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
@@ -184,11 +185,11 @@ def _post_field(name):
     return read
 
 
-def _ask_question(s, premoderated: bool = False):
+def _ask_question(s, premoderated: bool = False, anonymous: bool = False):
     from forum.services import questions as question_service
 
     s.plenary.questions_premoderated = premoderated
-    s.question = question_service.ask(s.p1, s.plenary, "What happens next?")
+    s.question = question_service.ask(s.p1, s.plenary, "What happens next?", anonymous=anonymous)
 
 
 def _question_field(name):
@@ -357,6 +358,10 @@ ACTIONS: dict[str, Action] = {
     "see a pending plenary question": Action(
         (p.can_read_question,), lambda a, s: {"can_read_question": p.can_read_question(a, s.question)},
         prepare=lambda s: _ask_question(s, premoderated=True)),
+    "see who asked an anonymous plenary question": Action(
+        (p.can_see_question_author,),
+        lambda a, s: {"can_see_question_author": p.can_see_question_author(a, s.question)},
+        prepare=lambda s: _ask_question(s, anonymous=True)),
     "export the event": Action(
         (p.can_export_event,), lambda a, s: {"can_export_event": p.can_export_event(a, s.event)},
         request=lambda c, s, a: c.get(f"/exports/event/{s.event.id}.csv"), answer=_csv_export),

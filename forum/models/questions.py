@@ -25,6 +25,10 @@ class QuestionStatus(str, enum.Enum):
     DISMISSED = "dismissed"  # hidden by a moderator (with an optional reason)
 
 
+# What every reader of the plenary sees; a pending question is its author's and the
+# moderators', a dismissed one the moderators'.
+VISIBLE_TO_ALL = (QuestionStatus.PUBLISHED, QuestionStatus.ANSWERED)
+
 
 class Question(db.Model):
     """A question to the plenary's speakers. Plain text (no Markdown: one or two sentences).
@@ -53,7 +57,7 @@ class Question(db.Model):
 
     @property
     def is_visible_to_all(self) -> bool:
-        return self.status in (QuestionStatus.PUBLISHED, QuestionStatus.ANSWERED)
+        return self.status in VISIBLE_TO_ALL
 
 
 class QuestionVote(db.Model):

@@ -89,19 +89,12 @@ def post_data(post: Post, figures_only: bool = False) -> dict[str, Any]:
         "on_behalf": post.organisation_name if post.on_behalf_of_organisation else "",
         "subject": post.subject if see_text else "",
         "rejected_reason": post.rejected_reason if post.status.value == "rejected" else "",
-        "thread_locked": post.parent_id is not None and _thread_root(post).locked_at is not None,
+        "thread_locked": post.parent_id is not None and permissions.thread_locked(post),
         # A response's stance on a proposal, as a code (named by the page), with its text only.
         "stance": post.stance.value if see_text and _shows_stance(post) else "",
     }
     data.update((key, value) for key, value in optional.items() if value)
     return data
-
-
-def _thread_root(post: Post) -> Post:
-    """The response a reply belongs to: its parent, already loaded, for most replies."""
-    if post.parent is not None and post.parent.id == post.thread_id:
-        return post.parent
-    return db.session.get(Post, post.thread_id)
 
 
 def _author_role(post: Post) -> str | None:

@@ -27,7 +27,7 @@ from flask import current_app
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
-from forum import jobs
+from forum import jobs, permissions
 from forum.extensions import db
 from forum.models import Event, EventMember, Flag, HandRaise, Post, PostStatus, Room, StreamEvent
 from forum.models.base import utcnow
@@ -92,14 +92,15 @@ def figures(event: Event, now: datetime | None = None) -> list[RoomFigures]:
     placed = _grouped(select(EventMember.room_id, func.count(EventMember.id))
                       .where(EventMember.event_id == event.id).group_by(EventMember.room_id))
     shares = rooms.speaking_shares(event_rooms)
+    present = presence.people_counts([events.room_stream(room) for room in event_rooms])
     answer = []
     for room in event_rooms:
         recent, pending = (int(n or 0) for n in posts.get(room.id, (0, 0)))
         share = shares[room.id]
         figure = RoomFigures(
-            room_id=room.id, phase=room.phase.value,
+            room_id=room.id, phase="closed" if permissions.room_closed(room) else room.phase.value,
             wrap_up_ends_at=room.wrap_up_ends_at.isoformat() if room.wrap_up_ends_at else None,
-            present=presence.people_count(events.room_stream(room)),
+            present=present.get(events.room_stream(room), 0),
             placed=sum(placed.values()) if room.is_plenary else placed.get(room.id, 0),
             recent=recent, hands=hands.get(room.id, 0), pending=pending, flags=flags.get(room.id, 0),
             balance=round(share.gini, 2) if share.words else None)

@@ -161,26 +161,23 @@ def _add(stream_event: StreamEvent) -> StreamEvent:
 
 # --- Who else follows the rooms' streams ---------------------------------------------------
 # The organisers' control room (forum/services/control_room.py, which registers itself with
-# `watch_rooms`) is told once per transaction and room that something was recorded on the
-# room's stream or its moderators' stream: no query here, the watcher decides what it costs.
-ROOMS_TOUCHED = "plenary.rooms_touched"
+# `watch_rooms`) is told that something was recorded on a room's stream or its moderators'
+# stream: no query here, the watcher decides what it costs (the control room's asks the job
+# queue, which takes one request per transaction and key).
 _room_watchers: list[Callable[[int], None]] = []
 
 
 def watch_rooms(callback: Callable[[int], None]) -> None:
     """Call `callback(room_id)` in the transaction of every write that records an event on a
-    room's stream or its moderators' stream (once per transaction and room)."""
+    room's stream or its moderators' stream."""
     if callback not in _room_watchers:
         _room_watchers.append(callback)
 
 
 def _room_changed(stream_key: str) -> None:
     room_id = int(stream_key.split(":")[1])
-    touched = db.session.info.setdefault(ROOMS_TOUCHED, set())
-    if room_id not in touched:
-        touched.add(room_id)
-        for callback in _room_watchers:
-            callback(room_id)
+    for callback in _room_watchers:
+        callback(room_id)
 
 
 def room_state(room: Room) -> dict[str, Any]:
@@ -439,7 +436,6 @@ def _erase_snapshots(session: Session, stream_events: list[StreamEvent]) -> None
 def _broadcast(session: Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a savepoint was released: the transaction may still roll back
-    session.info.pop(ROOMS_TOUCHED, None)
     for message in session.info.pop(PENDING, []):
         try:
             if callable(message):
@@ -456,4 +452,3 @@ def _broadcast(session: Session) -> None:
 def _forget(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:  # the whole transaction, not a savepoint
         session.info.pop(PENDING, None)
-        session.info.pop(ROOMS_TOUCHED, None)

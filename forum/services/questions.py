@@ -21,7 +21,7 @@ from forum import permissions
 from forum.extensions import db
 from forum.models import Room, User
 from forum.models.base import utcnow
-from forum.models.questions import Question, QuestionStatus, QuestionVote
+from forum.models.questions import VISIBLE_TO_ALL, Question, QuestionStatus, QuestionVote
 from forum.services import audit, events
 from forum.services.errors import Conflict, PermissionDenied, ValidationError
 from forum.services.text import clean_text
@@ -224,7 +224,7 @@ def list_questions(viewer, room: Room, order: str = "votes") -> QuestionList:
         raise ValidationError(_l("Sort the questions by votes or by time."), field="order")
     moderates = permissions.can_moderate_room(viewer, room)
     signed_in = viewer is not None and viewer.is_authenticated
-    shown = [QuestionStatus.PUBLISHED, QuestionStatus.ANSWERED]
+    shown = VISIBLE_TO_ALL
     query = select(Question).options(joinedload(Question.author)).where(Question.room_id == room.id)
     if moderates:
         query = query.where(Question.status != QuestionStatus.DISMISSED)

@@ -20,7 +20,7 @@ from forum.models.polls import PollKind, PollStatus, ResultsShown
 from forum.ratelimits import counts_as_write
 from forum.services import polls as service
 from forum.services.errors import PermissionDenied, ValidationError
-from forum.web import apply_service_error, flash_refusal
+from forum.web import apply_service_error, flash_refusal, room_url
 from forum.web.consultations import _to_local, _to_utc
 from forum.web.forms import ActionForm, PollForm
 from forum.web.requests import query_int
@@ -30,10 +30,15 @@ bp = Blueprint("polls", __name__)
 
 # --- Reading ------------------------------------------------------------------------
 
+def polls_url(room=None, consultation=None) -> str:
+    """The polls of a room's or a consultation's page."""
+    if room is not None:
+        return room_url(room, _anchor="polls")
+    return url_for("consultations.show", consultation_id=consultation.id, _anchor="polls")
+
+
 def place_url(poll) -> str:
-    if poll.room_id is not None:
-        return url_for("rooms.show", event_id=poll.room.event_id, room_id=poll.room_id, _anchor="polls")
-    return url_for("consultations.show", consultation_id=poll.consultation_id, _anchor="polls")
+    return polls_url(poll.room, poll.consultation)
 
 
 def poll_url(poll, **kwargs) -> str:
@@ -175,9 +180,7 @@ def fill_choices(form: PollForm, consultation=None) -> None:
 
 def form_page(form: PollForm, *, poll=None, consultation=None, room=None, action: str, status: int):
     place_title = room.title if room is not None else consultation.title
-    back = place_url(poll) if poll is not None else (
-        url_for("rooms.show", event_id=room.event_id, room_id=room.id, _anchor="polls") if room is not None
-        else url_for("consultations.show", consultation_id=consultation.id, _anchor="polls"))
+    back = place_url(poll) if poll is not None else polls_url(room, consultation)
     return render_template("polls/form.html", form=form, poll=poll, consultation=consultation, room=room,
                            action=action, place_title=place_title, back=back), status
 

@@ -132,7 +132,7 @@ def _panel_context(room, name: str, moderates: bool) -> dict:
 
 @bp.get("/<int:room_id>/panels/<name>")
 def panel(event_id: int, room_id: int, name: str):
-    room = permissions.access_room(current_user, room_id, event_id)
+    room = _room(event_id, room_id)
     moderates = permissions.can_moderate_room(current_user, room)
     if name not in PANELS or (name in MODERATOR_PANELS and not moderates):
         abort(404)
@@ -142,7 +142,7 @@ def panel(event_id: int, room_id: int, name: str):
 
 @bp.get("/<int:room_id>")
 def show(event_id: int, room_id: int):
-    room = permissions.access_room(current_user, room_id, event_id)
+    room = _room(event_id, room_id)
     rooms.close_if_due(room)
     return render_room(room)
 
@@ -151,7 +151,7 @@ def show(event_id: int, room_id: int):
 @login_required
 @counts_as_write
 def create(event_id: int, room_id: int):
-    room = permissions.access_room(current_user, room_id, event_id)
+    room = _room(event_id, room_id)
     rooms.close_if_due(room)
     backchannel = request.form.get("channel") == "moderators"
     form = RoomMessageForm(prefix="mod" if backchannel else "")
@@ -172,7 +172,7 @@ def earlier(event_id: int, room_id: int):
     """The page of messages before `before` (a message id), as list items for the page's
     "Load earlier" (static/js/room.js prepends them); without JavaScript the same link
     loads the room's page with ?before=."""
-    room = permissions.access_room(current_user, room_id, event_id)
+    room = _room(event_id, room_id)
     before = query_int("before")
     if before is None:
         raise ValidationError(_("Say which message to load the earlier ones of."), field="before")
@@ -186,7 +186,7 @@ def earlier(event_id: int, room_id: int):
 def message(event_id: int, room_id: int, post_id: int):
     """One message as this reader sees it (the page's script asks when a broadcast can only
     show a placeholder: a hidden message, to its author and the moderators)."""
-    room = permissions.access_room(current_user, room_id, event_id)
+    room = _room(event_id, room_id)
     post = permissions.access_post(current_user, post_id, room_id=room.id)
     return render_template("rooms/_message.html", message=post, room=room,
                            endorsed_ids=post_service.endorsed_by(current_user, [post.id]))
@@ -196,7 +196,7 @@ def message(event_id: int, room_id: int, post_id: int):
 @login_required
 @counts_as_write
 def endorsement(event_id: int, room_id: int, post_id: int):
-    room = permissions.access_room(current_user, room_id, event_id)
+    room = _room(event_id, room_id)
     post = permissions.access_post(current_user, post_id, room_id=room.id)
     if request.form.get("action") == "withdraw":
         post_service.withdraw_endorsement(current_user, post)
@@ -209,7 +209,7 @@ def endorsement(event_id: int, room_id: int, post_id: int):
 @login_required
 @counts_as_write
 def delete(event_id: int, room_id: int, post_id: int):
-    room = permissions.access_room(current_user, room_id, event_id)
+    room = _room(event_id, room_id)
     post = permissions.access_post(current_user, post_id, room_id=room.id)
     post_service.delete_post(current_user, post)
     return redirect(room_url(room, _anchor=f"post-{post.id}"))

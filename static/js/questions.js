@@ -13,7 +13,10 @@
    the moderators' own stream, a question this page does not show). The reader's own writes
    are sent in the background (X-Plenary-Async): a vote flips its button; asking and the
    moderators' actions fetch this reader's list once. On a refusal the form is sent normally,
-   so its reason is shown. Without this script every form posts and comes back to #questions. */
+   so its reason is shown. Without this script every form posts and comes back to #questions.
+   Said aloud through the page's one polite announcer (stream.js `announce`). */
+import { announce } from "./stream.js";
+
 (function () {
   "use strict";
   var section = document.querySelector("[data-questions]");
@@ -23,16 +26,9 @@
   var source = document.querySelector('script[data-card="question"]');
   var words = JSON.parse(document.querySelector("script[data-question-words]").textContent);
   var reader = words.reader;
-  var announcer = document.querySelector("[data-live-announcer]");
   var params = new URLSearchParams(location.search);
   var order = params.get("questions") || "votes";
   var timer = null, inFlight = null, again = false;
-
-  function announce(text) {
-    if (!announcer || !text) return;
-    announcer.textContent = "";
-    setTimeout(function () { announcer.textContent = text; }, 50);
-  }
 
   function focusKey() {
     var active = document.activeElement;
