@@ -2,6 +2,8 @@
 from forum.models.consultations import Consultation, Host, Tag, Topic, consultation_tags
 from forum.models.events import AssignmentMode, Event, EventMember, EventStatus, MemberRole, Moderator, Room, RoomPhase
 from forum.models.moderation import Flag, HandRaise, ModerationAction, Mute, Takeaway, TakeawayRevision
+from forum.models.notifications import (DigestFrequency, Follow, Notification, NotificationKind,
+                                          NotificationSetting)
 from forum.models.opinion import BoardStatus, OpinionBoard, Statement, StatementStatus, StatementVote
 from forum.models.polls import Poll, PollKind, PollOption, PollStatus, PollVote, ResultsShown
 from forum.models.posts import Endorsement, Post, PostRevision, PostStatus, Stance
@@ -13,17 +15,22 @@ __all__ = [
     "AssignmentMode",
     "BoardStatus",
     "Consultation",
+    "DigestFrequency",
     "Endorsement",
     "Event",
     "EventMember",
     "EventStatus",
     "Flag",
+    "Follow",
     "HandRaise",
     "Host",
     "MemberRole",
     "ModerationAction",
     "Moderator",
     "Mute",
+    "Notification",
+    "NotificationKind",
+    "NotificationSetting",
     "OpinionBoard",
     "Poll",
     "PollKind",

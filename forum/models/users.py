@@ -62,6 +62,14 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token, unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Confirmed by a signed link sent at registration: notices are mailed only to a
+    # verified address (reading and posting never wait for it).
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Mentions and moderators' notices by e-mail at once; the rest in a digest
+    # (forum.models.notifications.DigestFrequency), or none.
+    email_immediate: Mapped[bool] = mapped_column(default=True)
+    digest_frequency: Mapped[str] = mapped_column(String(8), default="daily")
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
