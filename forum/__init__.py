@@ -34,6 +34,8 @@ def create_app(config: type | dict | str | None = None) -> Flask:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     _init_extensions(app)
+    # The search index follows every write through session hooks, whatever makes the write.
+    from forum.services import search_index  # noqa: F401
 
     from forum import web
     web.init_app(app)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from flask import g, has_app_context
 from flask_login import AnonymousUserMixin
+from sqlalchemy import and_, exists, false, or_, select
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.extensions import db
@@ -29,12 +29,14 @@ from forum.models import (
     Consultation,
     Event,
     EventMember,
+    Host,
     Moderator,
     Mute,
     OpinionBoard,
     Post,
     PostStatus,
     Room,
+    SearchDocument,
     Statement,
     Topic,
     User,
@@ -685,6 +687,119 @@ def can_endorse(user: Actor, post: Post) -> bool:
 
 def can_flag(user: Actor, post: Post) -> bool:
     return can_read_post(user, post) and "flag" in post_actions(reader_of(user, post), post)
+
+
+# --- Search ---------------------------------------------------------------------------
+# What a reader may find (forum/services/search.py, docs/search.md): the rules above, written
+# once more as SQL over whole tables, because a search must not load every post to ask
+# can_read_post of each. Each clause below mirrors the function it names, line for line;
+# tests/services/test_search_permissions.py checks, for a matrix of readers and objects,
+# that a search finds exactly what those functions allow. Nothing a reader may not read is
+# found, not even counted: the clauses go into the query that counts.
+
+def can_find_post(user: Actor, post: Post) -> bool:
+    """Whether a search may show the reader this post: one they may read, with its words (a
+    hidden post's only to its author and the moderators), not deleted."""
+    if post.is_deleted or not can_read_post(user, post):
+        return False
+    return not post.is_hidden or can_read_hidden_text(user, post)
+
+
+def _user_id(user: Actor) -> int | None:
+    return user.id if _signed_in(user) else None
+
+
+def consultations_moderated(user: Actor):
+    """Ids of the consultations `user` moderates all of: is_organiser_of or is_host_of."""
+    if _is_admin(user):
+        return select(Consultation.id)
+    if not _signed_in(user):
+        return select(Consultation.id).where(false())
+    return select(Consultation.id).where(or_(
+        Consultation.owner_id == user.id,
+        Consultation.id.in_(select(Host.consultation_id).where(Host.user_id == user.id))))
+
+
+def topics_moderated(user: Actor):
+    """Ids of the topics `user` co-moderates (is_consultation_moderator's topic rule)."""
+    return select(Moderator.topic_id).where(Moderator.user_id == _user_id(user), Moderator.topic_id.is_not(None))
+
+
+def readable_consultations(user: Actor):
+    """Ids of the consultations `user` may view: can_view_consultation."""
+    if _is_admin(user):
+        return select(Consultation.id)
+    published = Consultation.status != ConsultationStatus.DRAFT
+    if not _signed_in(user):
+        return select(Consultation.id).where(published, Consultation.visibility == Visibility.PUBLIC)
+    return select(Consultation.id).where(or_(published, Consultation.id.in_(consultations_moderated(user))))
+
+
+def _events_with_rooms_moderated_by(user: Actor):
+    return select(Room.event_id).join(Moderator, Moderator.room_id == Room.id).where(
+        Moderator.user_id == _user_id(user))
+
+
+def visible_events(user: Actor):
+    """Ids of the events whose page `user` may see: can_view_event."""
+    if _is_admin(user):
+        return select(Event.id)
+    published = Event.status != EventStatus.DRAFT
+    if not _signed_in(user):
+        return select(Event.id).where(published)
+    return select(Event.id).where(or_(published, Event.owner_id == user.id,
+                                      Event.id.in_(_events_with_rooms_moderated_by(user))))
+
+
+def rooms_moderated(user: Actor):
+    """Ids of the rooms `user` moderates: can_moderate_room."""
+    if _is_admin(user):
+        return select(Room.id)
+    if not _signed_in(user):
+        return select(Room.id).where(false())
+    return select(Room.id).where(or_(
+        Room.event_id.in_(select(Event.id).where(Event.owner_id == user.id)),
+        Room.id.in_(select(Moderator.room_id).where(Moderator.user_id == user.id))))
+
+
+def readable_rooms(user: Actor):
+    """Ids of the rooms whose discussion `user` may read: can_view_room."""
+    if not _signed_in(user):
+        return select(Room.id).where(false())
+    member = exists().where(
+        EventMember.event_id == Room.event_id, EventMember.user_id == user.id,
+        or_(EventMember.role == MemberRole.OBSERVER, Room.position == 0, EventMember.room_id == Room.id))
+    return select(Room.id).where(Room.event_id.in_(visible_events(user)), or_(
+        Room.id.in_(rooms_moderated(user)),
+        and_(Room.position == 0, Room.event_id.in_(_events_with_rooms_moderated_by(user))),
+        member))
+
+
+def searchable_posts(user: Actor):
+    """The posts `user` may find, as a where-clause over `post`: can_find_post."""
+    author = Post.author_id == user.id if _signed_in(user) else false()
+    shown = and_(Post.status == PostStatus.PUBLISHED, Post.hidden_at.is_(None))
+    moderated_room = Post.room_id.in_(rooms_moderated(user))
+    in_room = and_(Post.room_id.is_not(None), or_(
+        and_(Post.backchannel.is_(True), moderated_room),
+        and_(Post.backchannel.is_(False), Post.room_id.in_(readable_rooms(user)),
+             or_(shown, author, moderated_room))))
+    in_consultation = and_(Post.consultation_id.is_not(None), Post.consultation_id.in_(readable_consultations(user)),
+                           or_(shown, author, Post.consultation_id.in_(consultations_moderated(user)),
+                               Post.topic_id.in_(topics_moderated(user))))
+    return and_(Post.deleted_at.is_(None), or_(in_room, in_consultation))
+
+
+def findable_documents(user: Actor):
+    """The search index's rows `user` may find, as a where-clause over `search_document`
+    LEFT JOIN `post` ON post.id = search_document.post_id: a consultation or topic of a
+    consultation they may view, an event whose page they may see, a post `searchable_posts`."""
+    document = SearchDocument
+    return or_(
+        and_(document.kind == "post", searchable_posts(user)),
+        and_(document.kind.in_(("consultation", "topic")), document.consultation_id.in_(readable_consultations(user))),
+        and_(document.kind == "event", document.event_id.in_(visible_events(user))),
+    )
 
 
 # --- Statements board (opinion map) --------------------------------------------------

@@ -95,6 +95,8 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    from forum.models.search import schema_filters
+
     connectable = get_engine()
 
     with connectable.connect() as connection:
@@ -108,6 +110,9 @@ def run_migrations_online():
             connection=connection,
             target_metadata=get_metadata(),
             render_item=render_item,
+            # Not the tables SQLite's FTS5 makes for the search index, nor its PostgreSQL-only
+            # index on SQLite (forum/models/search.py).
+            **schema_filters(connection.dialect.name),
             **conf_args
         )
 

@@ -13,6 +13,7 @@ from sqlalchemy import inspect
 
 from forum import create_app
 from forum.extensions import db
+from forum.models.search import is_engine_table, schema_filters
 
 # migrations/env.py tries db.get_engine() first, deprecated in Flask-SQLAlchemy 3.1 (it then
 # falls back to db.engine only on TypeError/AttributeError). Reported; ignored here only.
@@ -45,12 +46,14 @@ def migration_app(empty_database_url, monkeypatch):
 
 
 def tables() -> set[str]:
-    return set(inspect(db.engine).get_table_names())
+    """The database's tables, but those SQLite's FTS5 makes for the search index."""
+    return {name for name in inspect(db.engine).get_table_names() if not is_engine_table(name)}
 
 
 def schema_differences() -> list:
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, **schema_filters(connection.dialect.name)})
         return compare_metadata(context, db.metadata)
 
 

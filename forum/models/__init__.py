@@ -2,12 +2,12 @@
 from forum.models.consultations import Consultation, Host, Tag, Topic, consultation_tags
 from forum.models.events import AssignmentMode, Event, EventMember, EventStatus, MemberRole, Moderator, Room, RoomPhase
 from forum.models.moderation import Flag, HandRaise, ModerationAction, Mute, Takeaway, TakeawayRevision
-from forum.models.notifications import (DigestFrequency, Follow, Notification, NotificationKind,
-                                          NotificationSetting)
+from forum.models.notifications import DigestFrequency, Follow, Notification, NotificationKind, NotificationSetting
 from forum.models.opinion import BoardStatus, OpinionBoard, Statement, StatementStatus, StatementVote
 from forum.models.polls import Poll, PollKind, PollOption, PollStatus, PollVote, ResultsShown
 from forum.models.posts import Endorsement, Post, PostRevision, PostStatus, Stance
 from forum.models.questions import Question, QuestionStatus, QuestionVote
+from forum.models.search import SearchDocument
 from forum.models.streams import Stream, StreamEvent
 from forum.models.users import User
 
@@ -44,6 +44,7 @@ __all__ = [
     "QuestionStatus",
     "QuestionVote",
     "ResultsShown",
+    "SearchDocument",
     "Room",
     "RoomPhase",
     "Takeaway",

@@ -44,12 +44,14 @@ def init_app(app: Flask) -> None:
         polls,
         posts,
         rooms,
+        search,
     )
     from forum.web.requests import IdConverter, PlenaryRequest
 
     app.request_class = PlenaryRequest
     app.url_map.converters["int"] = IdConverter  # before the blueprints' rules are made
-    for module in (main, auth, consultations, posts, events, rooms, moderation, exports, admin, polls, opinion):
+    for module in (main, auth, consultations, posts, events, rooms, moderation, exports, admin, polls, opinion,
+                   search):
         app.register_blueprint(module.bp)
     from forum.web import poll_live  # polls' live layer: the card route, the results template
 
