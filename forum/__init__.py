@@ -34,8 +34,6 @@ def create_app(config: type | dict | str | None = None) -> Flask:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     _init_extensions(app)
-    # The search index follows every write through session hooks, whatever makes the write.
-    from forum.services import search_index  # noqa: F401
 
     from forum import web
     web.init_app(app)
@@ -45,6 +43,9 @@ def create_app(config: type | dict | str | None = None) -> Flask:
 
     from forum import cli
     cli.init_app(app)
+
+    # The search index follows every write through session hooks, whatever makes the write.
+    from forum.services import search_index  # noqa: F401
 
     if app.config["TRUSTED_PROXIES"]:
         # Outermost, so that Socket.IO's requests see the client's address too.

@@ -1,5 +1,5 @@
 """Command-line tools: `flask create-admin`, `flask set-roles`, `flask demo`, `flask export`,
-`flask worker`."""
+`flask worker`, `flask search reindex`."""
 from __future__ import annotations
 
 import functools
@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(export)
     app.cli.add_command(worker)
+    app.cli.add_command(search)
 
 
 @click.command("create-admin")
@@ -228,3 +229,25 @@ def worker(burst: bool) -> None:
     if not jobs.redis_url():
         raise click.ClickException("REDIS_URL is not set: jobs run in the web process, no worker is needed.")
     jobs.run_worker(current_app._get_current_object(), burst=burst)
+
+
+@click.group("search")
+def search() -> None:
+    """The search index (docs/search.md)."""
+
+
+@search.command("reindex")
+@click.option("--batch", default=1000, show_default=True, type=click.IntRange(1, 100_000),
+              help="Objects read and written at a time.")
+@with_appcontext
+def reindex(batch: int) -> None:
+    """Write every row of the search index again (consultations, topics, events, posts) and
+    remove rows of what is gone; safe to run at any time, as often as wanted. One transaction:
+    searches see the old rows until it commits."""
+    from forum.services import search_index
+
+    total = search_index.objects_to_index(db.session)
+    with click.progressbar(length=total, label=f"Indexing {total} objects", file=sys.stderr) as bar:
+        written = search_index.rebuild(db.session, progress=bar.update, batch=batch)
+    db.session.commit()
+    click.echo(f"{written} rows in the search index.")

@@ -15,6 +15,7 @@ import inspect
 
 import pytest
 from flask_login import AnonymousUserMixin
+from sqlalchemy import select
 
 from forum import permissions
 from forum.models import Moderator
@@ -354,6 +355,7 @@ def test_the_tables_cover_every_role_and_every_can_function():
               + tuple(POLL_FUNCTIONS.values())}
     tested |= {f.__name__ for f in BOARD_FUNCTIONS + STATEMENT_FUNCTIONS}  # statements boards
     tested |= {permissions.can_run_polls.__name__}  # its rows: "manage" of a draft in the poll tables
+    tested |= {permissions.can_find_post.__name__}  # SEARCH; rooms too: tests/services/test_search_permissions.py
     assert defined == tested | EVENT_FUNCTIONS
     assert {row[0] for row in PLATFORM} == {row[0] for row in CONSULTATIONS} == {row[0] for row in POSTS} == set(ROLES)
     assert len({row[:3] for row in CONSULTATIONS}) == len(CONSULTATIONS) == len(ROLES) * 3 * 2
@@ -425,6 +427,55 @@ def test_post(db, make_user, make_actor, make_consultation, make_post,
 
     assert results(POST_FUNCTIONS, actor, post) == {
         "can_reply": reply, "can_edit_post": edit, "can_delete_post": delete, "can_endorse": endorse}
+
+
+# --- Search ----------------------------------------------------------------------------
+# Whether a search may show a post of an open consultation: can_find_post, and the SQL clause
+# the search runs (permissions.findable_documents) must say the same. Every reader × every
+# kind of object, rooms included: tests/services/test_search_permissions.py.
+
+SEARCH = [
+    # role               post                 public  members
+    ("anonymous",        "other's",           Y,      N),
+    ("anonymous",        "other's hidden",    N,      N),
+    ("participant",      "other's",           Y,      Y),
+    ("participant",      "other's hidden",    N,      N),
+    ("participant",      "other's pending",   N,      N),
+    ("participant",      "own hidden",        Y,      Y),
+    ("participant",      "own pending",       Y,      Y),
+    ("participant",      "own deleted",       N,      N),
+    ("host",             "other's hidden",    Y,      Y),
+    ("host",             "other's pending",   Y,      Y),
+    ("topic moderator",  "other's hidden",    Y,      Y),
+    ("organiser",        "other's pending",   Y,      Y),
+    ("organiser",        "other's deleted",   N,      N),
+    ("other organiser",  "other's hidden",    N,      N),
+    ("admin",            "other's hidden",    Y,      Y),
+    ("admin",            "other's deleted",   N,      N),
+]
+
+
+@pytest.mark.parametrize(("role", "kind", "public", "members"), SEARCH, ids=_ids(SEARCH, 2))
+def test_find_post(db, make_user, make_actor, make_consultation, make_post, role, kind, public, members):
+    from forum.models import Post, PostStatus, SearchDocument
+    from forum.services import moderation
+
+    for visibility, expected in (("public", public), ("members", members)):
+        consultation = make_consultation(status="open", visibility=visibility)
+        actor = make_actor(role, consultation)
+        author = actor if kind.startswith("own") else make_user()
+        post = make_post(author, consultation=consultation, deleted=kind.endswith("deleted"))
+        if kind.endswith("hidden"):
+            moderation.hide_post(consultation.owner, post, "Off topic")
+        if kind.endswith("pending"):
+            post.status = PostStatus.PENDING
+            db.session.flush()
+        found_by_sql = db.session.scalar(
+            select(SearchDocument.id).outerjoin(Post, Post.id == SearchDocument.post_id)
+            .where(SearchDocument.kind == "post", SearchDocument.object_id == post.id,
+                   permissions.findable_documents(actor))) is not None
+
+        assert (permissions.can_find_post(actor, post), found_by_sql) == (expected, expected), visibility
 
 
 # --- Statements boards ----------------------------------------------------------------

@@ -65,6 +65,9 @@ class Filters:
         return any(value not in (None, False) for value in self.__dict__.values())
 
 
+NO_FILTERS = Filters()
+
+
 @dataclass
 class Hit:
     kind: str            # consultation, topic, post, message or event
@@ -115,11 +118,11 @@ def _ts_query(text: str):
 def _where(viewer, filters: Filters) -> list:
     document = SearchDocument
     where = [permissions.findable_documents(viewer)]
-    for column, value in ((document.consultation_id, filters.consultation_id), (document.topic_id, filters.topic_id),
-                          (document.event_id, filters.event_id), (document.room_id, filters.room_id),
-                          (document.author_id, filters.author_id)):
+    for place, value in ((document.consultation_id, filters.consultation_id), (document.topic_id, filters.topic_id),
+                         (document.event_id, filters.event_id), (document.room_id, filters.room_id),
+                         (document.author_id, filters.author_id)):
         if value is not None:
-            where.append(column == value)
+            where.append(place == value)
     if filters.kind in ("consultation", "topic", "event"):
         where.append(document.kind == filters.kind)
     elif filters.kind == "post":
@@ -164,7 +167,7 @@ def _matching(viewer, query: Query, filters: Filters, *columns):
     return statement.where(*_where(viewer, filters)), rank
 
 
-def search(viewer, query: Query, filters: Filters = Filters(), *, sort: str = "relevance", page: int = 1,
+def search(viewer, query: Query, filters: Filters = NO_FILTERS, *, sort: str = "relevance", page: int = 1,
            per_page: int = PER_PAGE) -> SearchPage:
     result = SearchPage(query, page=page)
     if not query and not filters:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template, request, url_for
 from flask_babel import get_timezone
@@ -45,7 +46,7 @@ def _day(name: str) -> date | None:
 
 def _start_of(day: date) -> datetime:
     """Midnight of `day` in the reader's time zone."""
-    return datetime.combine(day, time(), tzinfo=get_timezone())
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(str(get_timezone())))  # Babel's is pytz
 
 
 def read_filters() -> search_service.Filters:

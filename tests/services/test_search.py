@@ -16,20 +16,20 @@ from forum.models.search import FTS_TABLE
 from forum.services import consultations as consultation_service
 from forum.services import moderation, posts, search_index
 from forum.services.errors import ValidationError
-from forum.services.search import Filters, read_query, search
+from forum.services.search import NO_FILTERS, Filters, read_query, search
 from forum.services.search_text import parse_query
 
 ANONYMOUS = AnonymousUserMixin()
 
 
-def found(viewer, words, filters=Filters(), **options) -> list:
+def found(viewer, words, filters=NO_FILTERS, **options) -> list:
     """The posts' ids (or the kinds and ids of other rows) a search finds, in order."""
     page = search(viewer, parse_query(words), filters, **options)
     return [hit.post.id if hit.post is not None else (hit.kind, (hit.consultation or hit.event).id)
             for hit in page.hits]
 
 
-def total(viewer, words, filters=Filters()) -> int:
+def total(viewer, words, filters=NO_FILTERS) -> int:
     return search(viewer, parse_query(words), filters).total
 
 
@@ -316,3 +316,18 @@ def test_rebuild_writes_the_same_rows_again_and_removes_strays(make_post, make_e
     assert found(ANONYMOUS, "markets") == []
     if fts_rows(db) is not None:
         assert fts_rows(db) == db.session.scalar(select(func.count()).select_from(SearchDocument))
+
+
+def test_the_reindex_command_shows_its_progress_and_can_run_again(app, make_post, db):
+    post = make_post(body="Swimming pools.")
+    db.session.execute(SearchDocument.__table__.delete())
+    runner = app.test_cli_runner()
+
+    result = runner.invoke(args=["search", "reindex", "--batch", "1"])
+    again = runner.invoke(args=["search", "reindex"])
+
+    assert result.exit_code == 0, result.output
+    assert "Indexing 3 objects" in result.output  # a consultation, its topic, a post
+    assert result.output.strip().endswith("3 rows in the search index.")
+    assert again.output.strip().endswith("3 rows in the search index.")
+    assert found(ANONYMOUS, "pools") == [post.id]

@@ -406,6 +406,7 @@ def integer_parameters(client, make_user, make_post, make_event, db):
         (f"/events/{e}/log", "before"),
         (f"/events/{e}/rooms/{room.id}", "before"),
         (f"/events/{e}/rooms/{room.id}", "reply_to"),
+        *(("/search", name) for name in ("page", "consultation", "topic", "event", "room", "author")),
     ]
 
 
