@@ -31,6 +31,8 @@ MAX_QUERY_LENGTH = 200
 # Letters and digits, as SQLite's unicode61 tokenizer and PostgreSQL's parser split words
 # (an apostrophe or an underscore ends a word: "childcare's" is "childcare" and "s").
 _WORD = re.compile(r"[^\W_]+")
+# Tags that end a block of text (a word never runs across them); other tags are inline.
+_BLOCK_TAG = re.compile(r"</?(?:p|br|li|ul|ol|h[1-6]|div|blockquote|pre|tr|td|th|table|hr)\b[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -40,7 +42,7 @@ def configuration(language_code: str | None) -> str:
 
 def plain_text(html_text: str) -> str:
     """What a reader reads of rendered HTML: tags out, entities decoded, spaces collapsed."""
-    return " ".join(html.unescape(_TAG.sub(" ", html_text or "")).split())
+    return " ".join(html.unescape(_TAG.sub("", _BLOCK_TAG.sub(" ", html_text or ""))).split())
 
 
 @lru_cache(maxsize=None)

@@ -331,3 +331,10 @@ def test_the_reindex_command_shows_its_progress_and_can_run_again(app, make_post
     assert result.output.strip().endswith("3 rows in the search index.")
     assert again.output.strip().endswith("3 rows in the search index.")
     assert found(ANONYMOUS, "pools") == [post.id]
+
+
+def test_the_plain_text_of_rendered_html_keeps_words_whole_and_blocks_apart():
+    from forum.services.search_text import plain_text
+
+    assert plain_text('<p>See our <a href="x">short <em>note</em></a>.</p><ul><li>one</li><li>two</li></ul>'
+                      "<p>a<br>b &amp; c</p>") == "See our short note. one two a b & c"
