@@ -154,16 +154,22 @@ def _matching(viewer, query: Query, filters: Filters, *columns):
     if query:
         if db.session.get_bind().dialect.name == "postgresql":
             ts_query = _ts_query(query.text)
-            # And one of the words to find in some language: a language that drops a word as
-            # a stop word ("are" in English) must not turn "are -rents" into "not rents".
-            some_word = _any_of([_ts_query(word) for word in query.positive_words])
-            statement = statement.where(document.vector.op("@@")(ts_query), document.vector.op("@@")(some_word))
+            statement = statement.where(document.vector.op("@@")(ts_query))
+            if any(excluded for _, excluded in query.groups):
+                # And one of the words to find: a language that drops a word as a stop word
+                # ("are" in English) must not turn "are -rents" into "anything but rents".
+                some_word = _any_of([_ts_query(word) for word in query.positive_words])
+                statement = statement.where(document.vector.op("@@")(some_word))
             rank = func.ts_rank_cd(document.vector, ts_query)
         else:
-            match = fts5_match(query)
-            statement = statement.join(_FTS, _FTS.c.rowid == document.id) \
-                .where(literal_column(FTS_TABLE).op("MATCH")(match))
-            rank = -func.bm25(literal_column(FTS_TABLE), TITLE_WEIGHT, BODY_WEIGHT)
+            # The matches first, on their own (MATERIALIZED): otherwise SQLite may walk a
+            # filter's index and ask FTS5 about each row, which is slow (bench/search.py).
+            matches = select(_FTS.c.rowid.label("id"), func.bm25(literal_column(FTS_TABLE), TITLE_WEIGHT,
+                                                                  BODY_WEIGHT).label("rank")) \
+                .where(literal_column(FTS_TABLE).op("MATCH")(fts5_match(query))) \
+                .cte("matches").prefix_with("MATERIALIZED")
+            statement = statement.join(matches, matches.c.id == document.id)
+            rank = -matches.c.rank
     return statement.where(*_where(viewer, filters)), rank
 
 
