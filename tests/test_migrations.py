@@ -199,3 +199,44 @@ def test_the_quotes_migration_turns_copied_quotes_into_references(migration_app)
     assert (rows[other_name.id].body, rows[other_name.id].quoted_post_id) == (other_name.body, None)
     assert (rows[response.id].body, rows[response.id].quoted_post_id) == (response.body, None)
     assert versions == ["First version."]
+
+
+def test_the_search_index_migration_indexes_what_is_already_there(migration_app):
+    """0010 fills the index with the code that keeps it in step afterwards: a post written
+    before the migration is found in its author's language, a deleted one is not indexed."""
+    from sqlalchemy import text
+
+    from forum.services.search import search
+    from forum.services.search_text import parse_query
+
+    flask_migrate.upgrade(revision="0009")
+    now = "2026-01-01 10:00:00+00:00"
+    with db.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO \"user\" (id, email, password_hash, display_name, organisation, organisation_type, country,"
+            " role_title, preferred_language, timezone, named_in_reports, is_admin, is_organiser, session_token,"
+            " created_at, email_immediate, digest_frequency) VALUES (1, 'a@example.org', 'x', 'Ann', '', 'ngo',"
+            " 'IT', '', 'it', 'Europe/Rome', true, false, true, 'token', :now, true, 'daily')"), {"now": now})
+        connection.execute(text(
+            "INSERT INTO consultation (id, title, brief, brief_html, status, visibility, owner_id, created_at,"
+            " updated_at) VALUES (1, 'Scuole', '', '', 'open', 'public', 1, :now, :now)"), {"now": now})
+        connection.execute(text("INSERT INTO topic (id, consultation_id, position, title, description,"
+                                " guiding_questions, is_proposal) VALUES (1, 1, 1, 'Topic', '', '[]', false)"))
+        for post_id, body, deleted in ((1, "I bambini aspettano.", None), (2, "I bambini cancellati.", now)):
+            connection.execute(text(
+                "INSERT INTO post (id, consultation_id, topic_id, backchannel, announcement, thread_id, author_id,"
+                " subject, body, body_html, on_behalf_of_organisation, organisation_name, created_at, deleted_at,"
+                " endorsement_count, reply_count, status, hidden_reason, rejected_reason)"
+                " VALUES (:id, 1, 1, false, false, :id, 1, '', :body, :html, false, '', :now, :deleted, 0, 0,"
+                " 'published', '', '')"),
+                {"id": post_id, "body": body, "html": f"<p>{body}</p>", "now": now, "deleted": deleted})
+
+    flask_migrate.upgrade()
+
+    with db.engine.connect() as connection:
+        rows = connection.execute(text("SELECT kind, object_id, language FROM search_document ORDER BY kind")).all()
+    assert [tuple(r) for r in rows] == [("consultation", 1, "italian"), ("post", 1, "italian"),
+                                         ("topic", 1, "italian")]
+    hits = search(None, parse_query("bambino")).hits
+    assert [hit.post.id for hit in hits] == [1]
+    db.session.remove()
