@@ -3,7 +3,7 @@ no service needs to remember it (docs/search.md).
 
 Before a flush the hook notes the consultations, topics, posts and events whose indexed words
 or place change (created, edited, moved to another topic or room, deleted); after it, when
-their ids are known, it replaces their rows of `search_document` on the flush's connection
+their ids are known and what the flush deleted is known too, it replaces their rows of `search_document` on the flush's connection
 (and SQLite's FTS5 words, PostgreSQL's tsvector in the same INSERT). Whether a row may be
 found (published, hidden, members-only, draft, who is in which room) is not the index's
 business: forum.permissions.findable_documents joins the real rows when searching, so a
@@ -175,12 +175,15 @@ def _note_changes(session: Session, flush_context, instances) -> None:
             pending["remove"].append((KIND[type(obj)], obj.id))
 
 
-@sa_event.listens_for(Session, "after_flush")
+@sa_event.listens_for(Session, "after_flush_postexec")
 def _write_changes(session: Session, flush_context) -> None:
     pending = session.info.pop(PENDING, None)
     if not pending or not (pending["write"] or pending["remove"]):
         return
-    removed = set(pending["remove"])
+    # Deleted in this flush: noted for deletion, or found deleted now (an orphan, such as a
+    # topic taken out of its consultation's list, is deleted by the flush itself).
+    removed = set(pending["remove"]) | {(KIND[type(o)], o.id) for o in pending["write"]
+                                        if o.id is not None and (inspect(o).deleted or inspect(o).was_deleted)}
     objects = list({id(o): o for o in pending["write"]
                     if o.id is not None and (KIND[type(o)], o.id) not in removed}.values())
     connection = session.connection()

@@ -338,3 +338,15 @@ def test_the_plain_text_of_rendered_html_keeps_words_whole_and_blocks_apart():
 
     assert plain_text('<p>See our <a href="x">short <em>note</em></a>.</p><ul><li>one</li><li>two</li></ul>'
                       "<p>a<br>b &amp; c</p>") == "See our short note. one two a b & c"
+
+
+def test_a_removed_topic_leaves_the_index(make_consultation, db):
+    consultation = make_consultation(topics=2)
+    second = consultation.topics[1]
+    consultation_service.update_topic(consultation.owner, second, consultation_service.TopicInput(title="Ferries"))
+    assert found(ANONYMOUS, "ferries") == [("topic", consultation.id)]
+
+    consultation_service.delete_topic(consultation.owner, second)
+
+    assert found(ANONYMOUS, "ferries") == []
+    assert rows(db, kind="topic", object_id=second.id) == []

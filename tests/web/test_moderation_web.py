@@ -354,7 +354,7 @@ def test_the_event_log_is_filtered_by_room_moderator_and_action_with_a_get_form(
     base = f"/events/{ev.event.id}/log"
 
     page = parse(client.get(base))
-    form = page.one("form", method="get")
+    form = page.one("main").one("form", method="get")
     assert form.get("action") == base
     room_choices = [o.get("value") for o in form.control("room").find_all("option")]
     assert room_choices == ["", *[str(r.id) for r in ev.event.rooms]]
@@ -369,7 +369,7 @@ def test_the_event_log_is_filtered_by_room_moderator_and_action_with_a_get_form(
     assert len(_log_rows(client.get(f"{base}?action=post.pinned"))) == 2
     response = client.get(f"{base}?room={ev.room.id}&moderator={ev.moderator.id}&action=post.pinned")
     assert len(_log_rows(response)) == 1
-    chosen = parse(response).one("form", method="get").control("action")
+    chosen = parse(response).one("main").one("form", method="get").control("action")
     assert chosen.value() == "post.pinned"  # the form shows what is applied
     empty = client.get(f"{base}?room={ev.room.id}&action=room.locked")
     assert empty.status_code == 200 and "Nothing in the log matches these filters." in empty.get_data(as_text=True)
@@ -396,7 +396,7 @@ def test_bad_log_filters_are_refused_with_400_and_a_message(app, db, ev, query):
     assert response.status_code == 400
     page = parse(response)
     assert page.find("div", role="alert") is not None
-    assert page.one("form", method="get")  # to choose again
+    assert page.one("main").one("form", method="get")  # to choose again
     assert _log_rows(response) == []
 
 
