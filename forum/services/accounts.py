@@ -20,7 +20,7 @@ from forum.mail import send_mail
 from forum.models import User
 from forum.models.base import utcnow
 from forum.models.users import EU_COUNTRIES, ORGANISATION_TYPES, find_user_by_email, normalise_email
-from forum.services import events
+from forum.services import events, mentions
 from forum.services.errors import PermissionDenied, ValidationError
 from forum.services.text import clean_text
 
@@ -87,6 +87,7 @@ def register(email: str, password: str, profile: Profile) -> User:
     user = User(email=email)
     user.set_password(password)
     _apply_profile(user, profile)
+    user.handle = mentions.unique_handle(user.display_name)
     db.session.add(user)
     db.session.flush()
     return user
