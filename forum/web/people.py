@@ -8,7 +8,6 @@ from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from forum import permissions
 from forum.extensions import db, limiter
 from forum.i18n import plural_forms
 from forum.models import Consultation, Room
@@ -52,9 +51,8 @@ def _place() -> Consultation | Room:
         place = db.session.get(Consultation, consultation_id)
     else:
         place = db.session.get(Room, room_id)
-    # Missing and unreadable alike: a room's people are its readers' only.
-    if place is None or not permissions.can_read_place(current_user, place):
-        raise NotFound()
+    if place is None:
+        raise NotFound()  # as for one the asker may not read (people.mentionable decides)
     return place
 
 
