@@ -78,8 +78,9 @@ def build(n_posts: int, seed: int = 1) -> dict:
     db.drop_all()
     db.create_all()
     now = utcnow()
-    people = [User(email=f"user{i}@bench.example", password_hash="x", display_name=f"Person {i}",
-                   organisation=f"Organisation {i % 40}", organisation_type=("ngo", "local_authority", "research")[i % 3],
+    people = [User(email=f"user{i}@bench.example", password_hash="x", display_name=f"Person {i}", handle=f"p{i}",
+                   organisation=f"Organisation {i % 40}",
+                   organisation_type=("ngo", "local_authority", "research")[i % 3],
                    country=("IT", "BE", "DE", "FR", "ES")[i % 5], preferred_language="it" if i % 3 == 0 else "en")
               for i in range(200)]
     people[0].is_organiser = True

@@ -1667,7 +1667,7 @@ def _statements_board(organiser: User, consultation: Consultation, people: dict[
         _share, countries, types = BOARD_GROUPS[group]
         kind = rng.choice(types)
         rows.append({"email": f"voter{n + 1:03d}@voters.plenary.example", "password_hash": password_hash,
-                     "display_name": f"Demo voter {n + 1}", "organisation": "",
+                     "display_name": f"Demo voter {n + 1}", "handle": f"demo.voter{n + 1}", "organisation": "",
                      "organisation_type": kind if kind in codes else "other",
                      "country": rng.choice(countries), "created_at": now - timedelta(days=15)})
         planted.append(group)

@@ -214,9 +214,9 @@ def test_the_search_index_migration_indexes_what_is_already_there(migration_app)
     with db.engine.begin() as connection:
         connection.execute(text(
             "INSERT INTO \"user\" (id, email, password_hash, display_name, organisation, organisation_type, country,"
-            " role_title, preferred_language, timezone, named_in_reports, is_admin, is_organiser, session_token,"
+            " role_title, preferred_language, timezone, named_in_reports, is_admin, is_organiser, session_token, handle,"
             " created_at, email_immediate, digest_frequency) VALUES (1, 'a@example.org', 'x', 'Ann', '', 'ngo',"
-            " 'IT', '', 'it', 'Europe/Rome', true, false, true, 'token', :now, true, 'daily')"), {"now": now})
+            " 'IT', '', 'it', 'Europe/Rome', true, false, true, 'token', 'ann', :now, true, 'daily')"), {"now": now})
         connection.execute(text(
             "INSERT INTO consultation (id, title, brief, brief_html, status, visibility, owner_id, created_at,"
             " updated_at) VALUES (1, 'Scuole', '', '', 'open', 'public', 1, :now, :now)"), {"now": now})

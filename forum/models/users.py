@@ -47,6 +47,8 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     display_name: Mapped[str] = mapped_column(String(80))
+    # The name after @ in a mention (forum.services.mentions): lower case, unique.
+    handle: Mapped[str] = mapped_column(String(30), unique=True)
     organisation: Mapped[str] = mapped_column(String(160), default="")
     organisation_type: Mapped[str] = mapped_column(String(32))
     country: Mapped[str] = mapped_column(String(2))

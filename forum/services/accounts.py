@@ -20,7 +20,7 @@ from forum.mail import send_mail
 from forum.models import User
 from forum.models.base import utcnow
 from forum.models.users import EU_COUNTRIES, ORGANISATION_TYPES, find_user_by_email, normalise_email
-from forum.services import events
+from forum.services import events, mentions
 from forum.services.errors import PermissionDenied, ValidationError
 from forum.services.text import clean_text
 
@@ -38,6 +38,8 @@ class Profile:
     preferred_language: str = "en"
     timezone: str = "Europe/Brussels"
     named_in_reports: bool = True
+    # The name after @ (forum.services.mentions); None keeps it (registration makes one).
+    handle: str | None = None
 
 
 def organisation_type_codes() -> list[str]:
@@ -87,6 +89,7 @@ def register(email: str, password: str, profile: Profile) -> User:
     user = User(email=email)
     user.set_password(password)
     _apply_profile(user, profile)
+    user.handle = mentions.unique_handle(user.display_name)
     db.session.add(user)
     db.session.flush()
     return user
@@ -112,6 +115,8 @@ def update_profile(actor: User, user: User, profile: Profile) -> None:
     if actor.id != user.id and not permissions.can_manage_users(actor):
         raise PermissionDenied()
     _apply_profile(user, profile)
+    if profile.handle is not None:
+        mentions.change_handle(user, profile.handle)
     db.session.flush()
 
 

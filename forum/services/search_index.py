@@ -3,8 +3,9 @@ no service needs to remember it (docs/search.md).
 
 Before a flush the hook notes the consultations, topics, posts and events whose indexed words
 or place change (created, edited, moved to another topic or room, deleted); after it, when
-their ids are known and what the flush deleted is known too, it replaces their rows of `search_document` on the flush's connection
-(and SQLite's FTS5 words, PostgreSQL's tsvector in the same INSERT). Whether a row may be
+their ids are known and what the flush deleted is known too, it replaces their rows of
+`search_document` on the flush's connection (and SQLite's FTS5 words, PostgreSQL's tsvector
+in the same INSERT). Whether a row may be
 found (published, hidden, members-only, draft, who is in which room) is not the index's
 business: forum.permissions.findable_documents joins the real rows when searching, so a
 change of visibility needs no reindexing. `rebuild` (`flask search reindex`, migration 0010)

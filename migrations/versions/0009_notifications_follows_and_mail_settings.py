@@ -5,9 +5,8 @@ Revises: 0008
 Create Date: 2026-11-30 13:40:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0009'
@@ -90,6 +89,22 @@ def upgrade():
         batch_op.add_column(sa.Column('email_immediate', sa.Boolean(), nullable=False, server_default=sa.true()))
         batch_op.add_column(sa.Column('digest_frequency', sa.String(length=8), nullable=False, server_default='daily'))
         batch_op.add_column(sa.Column('last_digest_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('handle', sa.String(length=30), nullable=True))
+
+    # Every existing account gets a handle made from its display name, as registration does.
+    from forum.services.mentions import unique_handle
+
+    bind = op.get_bind()
+    user = sa.table('user', sa.column('id', sa.Integer), sa.column('display_name', sa.String),
+                    sa.column('handle', sa.String))
+    taken: set[str] = set()
+    for user_id, display_name in bind.execute(sa.select(user.c.id, user.c.display_name).order_by(user.c.id)).all():
+        handle = unique_handle(display_name, taken.__contains__)
+        taken.add(handle)
+        bind.execute(user.update().where(user.c.id == user_id).values(handle=handle))
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.alter_column('handle', existing_type=sa.String(length=30), nullable=False)
+        batch_op.create_unique_constraint(batch_op.f('uq_user_handle'), ['handle'])
 
 
 
@@ -97,6 +112,8 @@ def upgrade():
 def downgrade():
 
     with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_user_handle'), type_='unique')
+        batch_op.drop_column('handle')
         batch_op.drop_column('last_digest_at')
         batch_op.drop_column('digest_frequency')
         batch_op.drop_column('email_immediate')
