@@ -214,7 +214,8 @@ def test_the_search_index_migration_indexes_what_is_already_there(migration_app)
     with db.engine.begin() as connection:
         connection.execute(text(
             "INSERT INTO \"user\" (id, email, password_hash, display_name, organisation, organisation_type, country,"
-            " role_title, preferred_language, timezone, named_in_reports, is_admin, is_organiser, session_token, handle,"
+            " role_title, preferred_language, timezone, named_in_reports, is_admin, is_organiser, session_token,"
+            " handle,"
             " created_at, email_immediate, digest_frequency) VALUES (1, 'a@example.org', 'x', 'Ann', '', 'ngo',"
             " 'IT', '', 'it', 'Europe/Rome', true, false, true, 'token', 'ann', :now, true, 'daily')"), {"now": now})
         connection.execute(text(
