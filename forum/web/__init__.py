@@ -40,6 +40,7 @@ def init_app(app: Flask) -> None:
         exports,
         main,
         moderation,
+        notifications,
         opinion,
         polls,
         posts,
@@ -49,8 +50,10 @@ def init_app(app: Flask) -> None:
 
     app.request_class = PlenaryRequest
     app.url_map.converters["int"] = IdConverter  # before the blueprints' rules are made
-    for module in (main, auth, consultations, posts, events, rooms, moderation, exports, admin, polls, opinion):
+    for module in (main, auth, consultations, posts, events, rooms, moderation, exports, admin, polls, opinion,
+                   notifications):
         app.register_blueprint(module.bp)
+    notifications.init_app(app)
     from forum.web import poll_live  # polls' live layer: the card route, the results template
 
     app.register_blueprint(poll_live.bp)
