@@ -313,7 +313,9 @@ def placed(actor: User | None, placements: list[tuple[int, int]]) -> None:
 
 
 def topic_added(actor: User, topic: Topic) -> None:
-    jobs.enqueue(deliver_new_topic, topic.id, actor.id)
+    """A Topic added to an opened consultation (one set up in a draft is news to no one)."""
+    if topic.consultation.status is not ConsultationStatus.DRAFT:
+        jobs.enqueue(deliver_new_topic, topic.id, actor.id)
 
 
 def poll_opened(actor: User, poll: Poll) -> None:
