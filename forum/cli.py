@@ -1,5 +1,5 @@
 """Command-line tools: `flask create-admin`, `flask set-roles`, `flask demo`, `flask export`,
-`flask worker`."""
+`flask worker`, `flask notifications remind`."""
 from __future__ import annotations
 
 import functools
@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(export)
     app.cli.add_command(worker)
+    app.cli.add_command(notifications_group)
 
 
 @click.command("create-admin")
@@ -228,3 +229,20 @@ def worker(burst: bool) -> None:
     if not jobs.redis_url():
         raise click.ClickException("REDIS_URL is not set: jobs run in the web process, no worker is needed.")
     jobs.run_worker(current_app._get_current_object(), burst=burst)
+
+
+@click.group("notifications")
+def notifications_group() -> None:
+    """Notifications: reminders (and digests, docs/notifications.md)."""
+
+
+@notifications_group.command("remind")
+@with_appcontext
+def remind() -> None:
+    """Make the due "closing soon" and "starting soon" notices (idempotent: run it from a
+    timer, every 10 minutes)."""
+    from forum.services import notifications
+
+    made = notifications.create_due_reminders()
+    db.session.commit()
+    click.echo(f"{made} reminder(s) made.")

@@ -30,7 +30,7 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -329,6 +329,13 @@ def _store(notices: list[Notification]) -> list[Notification]:
     """Write the notices, queue the immediate e-mails, tell the recipients' open pages."""
     if not notices:
         return []
+    if not any(notice.kind in IMMEDIATE_EMAIL_KINDS for notice in notices):
+        # A fan-out (thousands of followers): one executemany, no ids read back.
+        rows = [{key: value for key, value in vars(notice).items() if not key.startswith("_")}
+                for notice in notices]
+        db.session.execute(insert(Notification), rows)
+        push_unread_after_commit({notice.user_id for notice in notices})
+        return notices
     db.session.add_all(notices)
     db.session.flush()
     from forum.services import notification_mail
