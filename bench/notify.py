@@ -35,7 +35,6 @@ from forum.models import Topic, User
 from forum.models.notifications import Follow, Notification
 from forum.services import accounts
 from forum.services import consultations as consultation_service
-from forum.services import notifications
 
 PASSWORD = "bench-password-long-enough"
 
