@@ -100,6 +100,9 @@ class Config:
     # share one address needs a higher per-address figure.
     RATELIMIT_CATCH_UP_PER_CONNECTION = os.environ.get("RATELIMIT_CATCH_UP_PER_CONNECTION", "30 per minute")
     RATELIMIT_CATCH_UP_PER_ADDRESS = os.environ.get("RATELIMIT_CATCH_UP_PER_ADDRESS", "600 per minute")
+    # The people a composer suggests after "@" (GET /people/mentionable), per account: the
+    # script asks at most once per pause in typing, so a fast typist stays far below it.
+    RATELIMIT_MENTIONABLE_PER_ACCOUNT = os.environ.get("RATELIMIT_MENTIONABLE_PER_ACCOUNT", "120 per minute")
 
     # Real time. Browsers may open sockets only from these origins (comma-separated; the
     # site's own origin when unset). With REDIS_URL, Redis is the Socket.IO message queue

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from flask import g, has_app_context
 from flask_login import AnonymousUserMixin
+from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.extensions import db
@@ -685,6 +685,51 @@ def can_endorse(user: Actor, post: Post) -> bool:
 
 def can_flag(user: Actor, post: Post) -> bool:
     return can_read_post(user, post) and "flag" in post_actions(reader_of(user, post), post)
+
+
+# --- People and mentions ---------------------------------------------------------------
+# A person's page (/people/<handle>) and whom a composer suggests after "@" (docs/mentions.md).
+
+def can_view_profile(user: Actor, person: User) -> bool:
+    """A person's page: their name, organisation, country, role and handle, as every post
+    card shows its author to its readers, and their contributions the viewer may read.
+    Signed-in people only: a visitor reads the names on the posts they may read, but pages
+    by id would list every account, those who write only in rooms included."""
+    return _signed_in(user) and person is not None
+
+
+def can_read_place(user: Actor, place: Consultation | Room) -> bool:
+    """Whether the user may read what is written in a consultation or a room."""
+    if isinstance(place, Room):
+        return can_view_room(user, place)
+    return can_view_consultation(user, place)
+
+
+def readers_of(place: Consultation | Room) -> ColumnElement[bool]:
+    """The accounts that may read `place`, as one SQL condition over User: the same answer as
+    `can_read_place(account, place)` for every account (tests/test_roles.py and
+    tests/test_permissions.py check both). Whom a mention there may suggest: never a room's
+    members to someone outside it, since only its readers may ask (`can_read_place`)."""
+    organiser = User.is_admin.is_(True)
+    if isinstance(place, Consultation):
+        if place.status is not ConsultationStatus.DRAFT:
+            return true()  # public, or members only: every account reads it
+        hosts = [h.user_id for h in place.hosts if h.user_id is not None]
+        return or_(organiser, User.id == place.owner_id, User.id.in_(hosts))
+    room, event = place, place.event
+    organiser = or_(organiser, User.id == event.owner_id)
+    room_moderator = User.id.in_(select(Moderator.user_id).where(Moderator.room_id == room.id))
+    event_moderator = User.id.in_(select(Moderator.user_id).join(Room, Room.id == Moderator.room_id)
+                                  .where(Room.event_id == event.id))
+    members = select(EventMember.user_id).where(EventMember.event_id == event.id)
+    if not room.is_plenary:  # observers read every room, participants their own
+        members = members.where(or_(EventMember.role == MemberRole.OBSERVER, EventMember.room_id == room.id))
+    readers = [organiser, room_moderator, User.id.in_(members)]
+    if room.is_plenary:
+        readers.append(event_moderator)  # co-moderators of any room report back there
+    if event.status is EventStatus.DRAFT:
+        return and_(or_(organiser, event_moderator), or_(*readers))
+    return or_(*readers)
 
 
 # --- Statements board (opinion map) --------------------------------------------------

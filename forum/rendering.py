@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import partial
 
 import bleach
+from bleach.html5lib_shim import Filter
 from bleach.linkifier import LinkifyFilter
 from markdown_it import MarkdownIt
 
@@ -14,8 +17,16 @@ ALLOWED_TAGS = frozenset({
     "ul", "ol", "li", "a", "h3", "h4", "h5", "h6",
     "table", "thead", "tbody", "tr", "th", "td",
 })
+MENTION_CLASS = "mention"
+
+
+def _link_attribute(tag: str, name: str, value: str) -> bool:
+    # `class` only as a mention link's (`MentionFilter`): no other class reaches a page.
+    return name in ("href", "title", "rel") or (name == "class" and value == MENTION_CLASS)
+
+
 ALLOWED_ATTRIBUTES = {
-    "a": ["href", "title", "rel"],
+    "a": _link_attribute,
     "ol": ["start"],
     "th": ["align"],
     "td": ["align"],
@@ -45,19 +56,74 @@ def _demote_headings(html: str) -> str:
     return html
 
 
-_cleaner = bleach.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=ALLOWED_ATTRIBUTES,
-    protocols=ALLOWED_PROTOCOLS,
-    strip=True,
-    filters=[partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"})],
-)
+@dataclass(frozen=True)
+class MentionLinks:
+    """Which `@handle`s of a text become links: `pattern` finds them (group 1 the handle),
+    `hrefs` maps each existing handle, lower case, to its person's page. Handles not in
+    `hrefs` stay text (forum.services.mentions resolves them)."""
+    pattern: re.Pattern
+    hrefs: Mapping[str, str]
 
 
-def render_markdown(source: str, *, document: bool = False) -> str:
-    """Render user Markdown to safe HTML (`document=True` for long texts such as briefs)."""
+class MentionFilter(Filter):
+    """Turns `@handle` in text into `<a class="mention" href="...">@handle</a>`, never inside a
+    link, a code span or a code block. It runs on the sanitised tree, before linkification (so
+    a handle that looks like a domain, "@zhang.li", is a mention, not a link to zhang.li),
+    and makes only what ALLOWED_TAGS and ALLOWED_ATTRIBUTES allow: cleaning its output again
+    changes nothing (tests/test_rendering.py)."""
+
+    SKIP = frozenset({"a", "code", "pre"})
+
+    def __init__(self, source, links: MentionLinks):
+        super().__init__(source)
+        self.links = links
+
+    def __iter__(self):
+        inside = 0
+        for token in super().__iter__():
+            kind = token["type"]
+            if kind in ("StartTag", "EndTag") and token["name"] in self.SKIP:
+                inside += 1 if kind == "StartTag" else -1
+            elif kind == "Characters" and not inside:
+                yield from self._mentions(token["data"])
+                continue
+            yield token
+
+    def _mentions(self, text: str):
+        start = 0
+        for match in self.links.pattern.finditer(text):
+            handle = match.group(1).lower()
+            href = self.links.hrefs.get(handle)
+            if href is None:
+                continue
+            if match.start() > start:
+                yield {"type": "Characters", "data": text[start:match.start()]}
+            yield {"type": "StartTag", "name": "a", "namespace": None,
+                   "data": {(None, "class"): MENTION_CLASS, (None, "href"): href}}
+            yield {"type": "Characters", "data": "@" + handle}
+            yield {"type": "EndTag", "name": "a", "namespace": None}
+            start = match.end()
+        if start < len(text):
+            yield {"type": "Characters", "data": text[start:]}
+
+
+def _make_cleaner(mentions: MentionLinks | None = None) -> bleach.Cleaner:
+    filters = [partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"})]
+    if mentions is not None:
+        filters.insert(0, partial(MentionFilter, links=mentions))
+    return bleach.Cleaner(tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS,
+                          strip=True, filters=filters)
+
+
+_cleaner = _make_cleaner()
+
+
+def render_markdown(source: str, *, document: bool = False, mentions: MentionLinks | None = None) -> str:
+    """Render user Markdown to safe HTML (`document=True` for long texts such as briefs);
+    with `mentions`, the existing handles it names become links to their people's pages."""
     renderer = _markdown_document if document else _markdown
-    return _cleaner.clean(_demote_headings(renderer.render(source)))
+    cleaner = _make_cleaner(mentions) if mentions is not None and mentions.hrefs else _cleaner
+    return cleaner.clean(_demote_headings(renderer.render(source)))
 
 
 def markdown_to_text(source: str) -> str:

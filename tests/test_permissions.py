@@ -370,7 +370,7 @@ FOLLOW_FUNCTIONS = (permissions.can_follow, permissions.can_open_notification)
 PLATFORM_FUNCTIONS = (permissions.can_manage_users, permissions.can_create_consultation,
                       permissions.can_create_event)
 CONSULTATION_FUNCTIONS = (permissions.can_view_consultation, permissions.can_edit_consultation,
-                          permissions.can_post)
+                          permissions.can_post, permissions.can_read_place)
 EXPORT_FUNCTIONS = (permissions.can_export_consultation, permissions.can_export_topic,
                     permissions.can_view_summary)
 POST_FUNCTIONS = (permissions.can_reply, permissions.can_edit_post, permissions.can_delete_post,
@@ -421,6 +421,7 @@ def test_the_tables_cover_every_role_and_every_can_function():
     tested |= {f.__name__ for f in BOARD_FUNCTIONS + STATEMENT_FUNCTIONS}  # statements boards
     tested |= {permissions.can_run_polls.__name__}  # its rows: "manage" of a draft in the poll tables
     tested |= {f.__name__ for f in FOLLOW_FUNCTIONS}  # follows and notifications
+    tested |= {f.__name__ for f in PEOPLE_FUNCTIONS}
     assert defined == tested | EVENT_FUNCTIONS
     assert {row[0] for row in PLATFORM} == {row[0] for row in CONSULTATIONS} == {row[0] for row in POSTS} == set(ROLES)
     assert len({row[:3] for row in CONSULTATIONS}) == len(CONSULTATIONS) == len(ROLES) * 3 * 2
@@ -454,7 +455,43 @@ def test_consultation(db, make_actor, make_consultation, role, status, visibilit
     assert consultation.status is ConsultationStatus(status)
 
     assert results(CONSULTATION_FUNCTIONS, actor, consultation) == {
-        "can_view_consultation": view, "can_edit_consultation": edit, "can_post": post}
+        "can_view_consultation": view, "can_edit_consultation": edit, "can_post": post, "can_read_place": view}
+    # Whom a mention there may suggest (permissions.readers_of, one SQL condition): exactly
+    # the accounts that may read it. A visitor is no account, so never among them.
+    if role != "anonymous":
+        assert _among_readers(actor, consultation) is view
+
+
+def _among_readers(user, place) -> bool:
+    from sqlalchemy import select
+
+    from forum.extensions import db
+    from forum.models import User
+
+    return db.session.scalar(select(User.id).where(User.id == user.id, permissions.readers_of(place))) is not None
+
+
+# --- People's pages ---------------------------------------------------------------------
+
+PROFILES = [
+    # role               view another person's page
+    ("anonymous",        N),
+    ("participant",      Y),
+    ("host",             Y),
+    ("organiser",        Y),
+    ("other organiser",  Y),
+    ("admin",            Y),
+]
+PEOPLE_FUNCTIONS = (permissions.can_view_profile,)
+
+
+@pytest.mark.parametrize(("role", "view"), PROFILES, ids=_ids(PROFILES, 1))
+def test_profile(db, make_actor, make_consultation, make_user, role, view):
+    consultation = make_consultation() if role == "host" else None
+    actor = make_actor(role, consultation)
+    person = make_user()
+    person.named_in_reports = False  # not named in reports: still shown in the app
+    assert results(PEOPLE_FUNCTIONS, actor, person) == {"can_view_profile": view}
 
 
 @pytest.mark.parametrize(("role", "status", "visibility", "consultation", "topic", "other_topic", "summary"),

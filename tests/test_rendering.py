@@ -147,3 +147,58 @@ def test_posts_keep_line_breaks_briefs_do_not():
 def test_markdown_to_text(source, text):
     lines = [line.strip() for line in markdown_to_text(source).splitlines() if line.strip()]
     assert "\n".join(lines) == text
+
+
+# --- Mentions (forum.services.mentions resolves the handles; rendering makes the links) ----
+
+def _with_mentions(source: str, hrefs=None) -> str:
+    from forum.services.mentions import MENTION_RE
+
+    links = rendering.MentionLinks(MENTION_RE, hrefs if hrefs is not None else {"anna.rossi": "/people/7"})
+    return render_markdown(source, mentions=links)
+
+
+MENTION = '<a class="mention" href="/people/7" rel="nofollow ugc noopener">@anna.rossi</a>'
+
+
+def test_an_existing_handle_becomes_a_link_to_the_persons_page():
+    assert _with_mentions("Thanks @Anna.Rossi, and @nobody.") == f"<p>Thanks {MENTION}, and @nobody.</p>\n"
+
+
+@pytest.mark.parametrize("source", [
+    "`@anna.rossi`", "    @anna.rossi in a block", "```\n@anna.rossi\n```",
+    "[@anna.rossi](https://example.org)", "<https://x.example/@anna.rossi>", "https://x.example/@anna.rossi",
+    "anna.rossi@example.org", "mail@anna.rossi",
+], ids=["code span", "indented code", "fenced code", "link text", "autolink", "bare url", "address", "after a word"])
+def test_no_mention_link_inside_code_links_or_addresses(source):
+    assert 'class="mention"' not in _with_mentions(source)
+
+
+def test_a_handle_that_looks_like_a_domain_is_a_mention_not_a_link():
+    html = _with_mentions("Ask @zhang.li", {"zhang.li": "/people/9"})
+    assert html == '<p>Ask <a class="mention" href="/people/9" rel="nofollow ugc noopener">@zhang.li</a></p>\n'
+
+
+def test_mention_links_are_within_the_allowlist():
+    """Cleaning the output again changes nothing: the link is what ALLOWED_TAGS and
+    ALLOWED_ATTRIBUTES allow, and `class` is allowed on a link only as "mention"."""
+    html = _with_mentions("**@anna.rossi** and _@anna.rossi_ in a [link](https://example.org)")
+    assert html.count(MENTION) == 2
+    assert rendering._cleaner.clean(html) == html
+    assert rendering._cleaner.clean('<a class="evil" href="https://x.example">x</a>') == \
+        '<a href="https://x.example" rel="nofollow ugc noopener">x</a>'
+
+
+@pytest.mark.parametrize("source", [
+    '@anna.rossi"><script>alert(1)</script>',
+    "@anna.rossi<img src=x onerror=alert(1)>",
+    '@"onmouseover=alert(1)',
+    "@anna.rossi\" onclick=\"alert(1)",
+    "[@anna.rossi](javascript:alert(1))",
+    "@<script>alert(1)</script>",
+    *ATTACKS,
+])
+def test_attacks_around_handles_are_neutralised(source):
+    html = _with_mentions(source)
+    assert_safe(html)
+    assert 'href="javascript' not in html.lower()

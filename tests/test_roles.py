@@ -91,6 +91,11 @@ MATRIX = {
     "export room 1":                  (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
     # The organisers' control room: every room's figures, live (page and stream).
     "watch the control room":         (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
+    # Mentions (docs/mentions.md): who may ask for room 1's people to mention (its readers),
+    # and who is offered there (exactly its readers: never a room's members to outsiders).
+    "list room 1's people to mention": (N,  Y,  N,  Y,  Y,  N,  Y,  N,   Y),
+    "be offered to mention in room 1": (N,  Y,  N,  Y,  Y,  N,  Y,  N,   Y),
+    "be offered to mention in the plenary": (N, Y, Y, Y,  Y,  Y,  Y,  N,   Y),
 }
 
 ROWS = [(role, action, allowed) for action, row in MATRIX.items() for role, allowed in zip(ROLES, row, strict=True)]
@@ -372,6 +377,44 @@ ACTIONS: dict[str, Action] = {
         (p.can_run_control_room,), lambda a, s: {"can_run_control_room": p.can_run_control_room(a, s.event)},
         request=lambda c, s, a: c.get(f"/events/{s.event.id}/control")),
 }
+
+def _offered(actor, room) -> bool:
+    """Whether `actor` is among the people a mention in `room` may offer (permissions.readers_of)."""
+    from forum.extensions import db
+    from forum.models import User
+
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    return db.session.scalar(select(User.id).where(User.id == actor.id, p.readers_of(room))) is not None
+
+
+def _mention_list(response, s) -> bool:
+    """JSON of room 1's readers whose handle or name starts with "p", room 1's participant
+    among them unless they are the one asking, room 2's never."""
+    from forum.extensions import db
+    from forum.models import User
+
+    if response.mimetype != "application/json":
+        return False
+    handles = {person["handle"] for person in response.get_json()["people"]}
+    readers = set(db.session.scalars(select(User.handle).where(p.readers_of(s.room1))))
+    asked_by_p1 = s.p1.handle not in handles and len(handles) < 8
+    return (handles <= readers and s.actors["participant room 2"].handle not in handles
+            and (s.p1.handle in handles or asked_by_p1))
+
+
+ACTIONS.update({
+    "list room 1's people to mention": Action(
+        (p.can_read_place,), lambda a, s: {"can_read_place": p.can_read_place(a, s.room1)},
+        request=lambda c, s, a: c.get(f"/people/mentionable?room={s.room1.id}&q=p"),
+        answer=_mention_list, refusals=(401,)),
+    "be offered to mention in room 1": Action(
+        (p.can_view_room,), lambda a, s: {"can_view_room": p.can_view_room(a, s.room1),
+                                          "offered": _offered(a, s.room1)}),
+    "be offered to mention in the plenary": Action(
+        (p.can_view_room,), lambda a, s: {"can_view_room": p.can_view_room(a, s.plenary),
+                                          "offered": _offered(a, s.plenary)}),
+})
 
 #: Every can_* function the matrix exercises (test_permissions.py checks that all are).
 TESTED_FUNCTIONS = {f.__name__ for action in ACTIONS.values() for f in action.functions}

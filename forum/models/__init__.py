@@ -2,8 +2,7 @@
 from forum.models.consultations import Consultation, Host, Tag, Topic, consultation_tags
 from forum.models.events import AssignmentMode, Event, EventMember, EventStatus, MemberRole, Moderator, Room, RoomPhase
 from forum.models.moderation import Flag, HandRaise, ModerationAction, Mute, Takeaway, TakeawayRevision
-from forum.models.notifications import (DigestFrequency, Follow, Notification, NotificationKind,
-                                          NotificationSetting)
+from forum.models.notifications import DigestFrequency, Follow, Notification, NotificationKind, NotificationSetting
 from forum.models.opinion import BoardStatus, OpinionBoard, Statement, StatementStatus, StatementVote
 from forum.models.polls import Poll, PollKind, PollOption, PollStatus, PollVote, ResultsShown
 from forum.models.posts import Endorsement, Post, PostRevision, PostStatus, Stance

@@ -38,6 +38,8 @@ class Profile:
     preferred_language: str = "en"
     timezone: str = "Europe/Brussels"
     named_in_reports: bool = True
+    # The name after @ (forum.services.mentions); None keeps it (registration makes one).
+    handle: str | None = None
 
 
 def organisation_type_codes() -> list[str]:
@@ -113,6 +115,8 @@ def update_profile(actor: User, user: User, profile: Profile) -> None:
     if actor.id != user.id and not permissions.can_manage_users(actor):
         raise PermissionDenied()
     _apply_profile(user, profile)
+    if profile.handle is not None:
+        mentions.change_handle(user, profile.handle)
     db.session.flush()
 
 

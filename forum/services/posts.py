@@ -18,9 +18,9 @@ from forum.models import Consultation, Endorsement, Post, PostRevision, PostStat
 from forum.models.base import utcnow
 from forum.models.events import EventStatus, MemberRole, RoomPhase
 from forum.models.posts import Stance
-from forum.rendering import render_markdown
 from forum.services import events, notifications, stances
 from forum.services.errors import PermissionDenied, TooSoon, ValidationError
+from forum.services.mentions import render_post
 from forum.services.text import clean_text
 
 SORTS = ("newest", "oldest", "endorsed")
@@ -119,7 +119,7 @@ def create_post(actor: User, consultation: Consultation, *, body: str, topic_id:
             _l("Add your organisation to your profile to post on its behalf."), field="on_behalf_of_organisation")
     post = Post(
         consultation=consultation, topic=topic, author=actor, parent=parent, quoted_post=_quoted(parent, quote),
-        subject=subject, body=body, body_html=render_markdown(body),
+        subject=subject, body=body, body_html=render_post(body),
         on_behalf_of_organisation=on_behalf_of_organisation,
         organisation_name=actor.organisation if on_behalf_of_organisation else "",
         client_key=client_key, stance=stance,
@@ -195,7 +195,7 @@ def post_in_room(actor: User, room: Room, *, body: str, parent: Post | None = No
     body = _clean_body(body)
     post = Post(
         room=room, author=actor, parent=parent, quoted_post=_quoted(parent, quote),
-        body=body, body_html=render_markdown(body),
+        body=body, body_html=render_post(body),
         backchannel=backchannel, client_key=client_key,
         status=PostStatus.PENDING if room.premoderated and not moderator and not backchannel
         else PostStatus.PUBLISHED,
@@ -244,7 +244,7 @@ def edit_post(actor: User, post: Post, *, body: str, subject: str = "", stance: 
     ))
     post.subject = subject
     post.body = body
-    post.body_html = render_markdown(body)
+    post.body_html = render_post(body)
     post.edited_at = now
     db.session.flush()
     events.record("post.updated", post)

@@ -21,6 +21,7 @@ from forum.rendering import render_markdown
 from forum.services import audit, events
 from forum.services import posts as post_service
 from forum.services.errors import NotFound, PermissionDenied, ValidationError
+from forum.services.mentions import render_post
 from forum.services.text import clean_text
 
 WRAP_UP_MINUTES = range(1, 61)
@@ -129,7 +130,7 @@ def broadcast(actor: User, event: Event, body: str) -> list[Post]:
     _require_organiser(actor, event)
     _require_running(event)
     body = post_service._clean_body(body)
-    html = render_markdown(body)
+    html = render_post(body)
     sent = []
     for room in event.rooms:
         if room.phase is RoomPhase.CLOSED:

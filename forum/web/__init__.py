@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
         moderation,
         notifications,
         opinion,
+        people,
         polls,
         posts,
         rooms,
@@ -51,7 +52,7 @@ def init_app(app: Flask) -> None:
     app.request_class = PlenaryRequest
     app.url_map.converters["int"] = IdConverter  # before the blueprints' rules are made
     for module in (main, auth, consultations, posts, events, rooms, moderation, exports, admin, polls, opinion,
-                   notifications):
+                   notifications, people):
         app.register_blueprint(module.bp)
     notifications.init_app(app)
     from forum.web import poll_live  # polls' live layer: the card route, the results template
@@ -76,7 +77,7 @@ def init_app(app: Flask) -> None:
                                  get_locale=get_locale, label=label, plural_forms=plural_forms,
                                  card_template=cards.card_template, card_words=cards.card_words,
                                  question_template=cards.question_template, question_words=cards.question_words,
-                                 all_stances=list(Stance))
+                                 all_stances=list(Stance), mention_attrs=people.mention_attrs)
     app.jinja_env.filters["time"] = time_tag
     app.context_processor(lambda: {"now": utcnow()})
     app.jinja_env.add_extension("jinja2.ext.i18n")

@@ -16,6 +16,7 @@ from forum.web import apply_service_error, safe_next
 from forum.web.forms import (
     ActionForm,
     ChangePasswordForm,
+    EditProfileForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
@@ -48,11 +49,13 @@ def _fill_profile_choices(form: ProfileForm) -> None:
 
 
 def _profile_from(form: ProfileForm) -> accounts.Profile:
+    handle = (form.handle.data or "") if isinstance(form, EditProfileForm) else None
     return accounts.Profile(
         display_name=form.display_name.data or "", organisation=form.organisation.data or "",
         organisation_type=form.organisation_type.data or "", country=form.country.data or "",
         role_title=form.role_title.data or "", preferred_language=form.preferred_language.data or "",
         timezone=form.timezone.data or "", named_in_reports=bool(form.named_in_reports.data),
+        handle=handle,
     )
 
 
@@ -158,7 +161,7 @@ def reset_password(token: str):
 @login_required
 @counts_as_write
 def profile():
-    form = ProfileForm(obj=current_user)
+    form = EditProfileForm(obj=current_user)
     _fill_profile_choices(form)
     if form.validate_on_submit():
         try:
@@ -189,6 +192,6 @@ def change_password():
             _start_session(current_user._get_current_object(), remember=False)
             flash(_("Your password has been changed. Other devices have been logged out."), "success")
             return redirect(url_for("auth.profile"))
-    form = ProfileForm(obj=current_user, formdata=None)
+    form = EditProfileForm(obj=current_user, formdata=None)
     _fill_profile_choices(form)
     return render_template("auth/profile.html", form=form, password_form=password_form), 400

@@ -49,6 +49,13 @@ class ProfileForm(FlaskForm):
                        "\"Participant (country, type of organisation)\" instead of your name."))
 
 
+class EditProfileForm(ProfileForm):
+    """The profile page's form: the registration fields and the handle (made at registration)."""
+    handle = StringField(_l("Handle"), description=_l(
+        "People mention you by writing @ and your handle. Letters a to z, digits, dots, hyphens and "
+        "underscores; earlier mentions keep pointing to you when you change it."))
+
+
 class RegisterForm(ProfileForm):
     email = EmailField(_l("Email address"), validators=[InputRequired()])
     password = PasswordField(_l("Password"), validators=[InputRequired()],
