@@ -1,5 +1,5 @@
 """Command-line tools: `flask create-admin`, `flask set-roles`, `flask demo`, `flask export`,
-`flask worker`, `flask search reindex`."""
+`flask worker`, `flask search reindex`, `flask notifications remind`."""
 from __future__ import annotations
 
 import functools
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(export)
     app.cli.add_command(worker)
     app.cli.add_command(search)
+    app.cli.add_command(notifications_group)
 
 
 @click.command("create-admin")
@@ -251,3 +252,18 @@ def reindex(batch: int) -> None:
         written = search_index.rebuild(db.session, progress=bar.update, batch=batch)
     db.session.commit()
     click.echo(f"{written} rows in the search index.")
+@click.group("notifications")
+def notifications_group() -> None:
+    """Notifications: reminders (and digests, docs/notifications.md)."""
+
+
+@notifications_group.command("remind")
+@with_appcontext
+def remind() -> None:
+    """Make the due "closing soon" and "starting soon" notices (idempotent: run it from a
+    timer, every 10 minutes)."""
+    from forum.services import notifications
+
+    made = notifications.create_due_reminders()
+    db.session.commit()
+    click.echo(f"{made} reminder(s) made.")

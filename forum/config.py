@@ -164,6 +164,14 @@ class Config:
     CONTROL_ROOM_DEBOUNCE_SECONDS = float(os.environ.get("CONTROL_ROOM_DEBOUNCE_SECONDS", "1"))
     CONTROL_ROOM_DECAY_SECONDS = float(os.environ.get("CONTROL_ROOM_DECAY_SECONDS", "30"))
 
+    # Notifications (forum/services/notifications.py, docs/notifications.md): reminders are made
+    # by `create_due_reminders`, run by a timer: "closing soon" for consultations closing
+    # within NOTIFY_CLOSING_SOON_HOURS, "starting soon" for events starting within
+    # NOTIFY_EVENT_STARTING_MINUTES. The notifications page shows this many a page.
+    NOTIFY_CLOSING_SOON_HOURS = float(os.environ.get("NOTIFY_CLOSING_SOON_HOURS", "48"))
+    NOTIFY_EVENT_STARTING_MINUTES = float(os.environ.get("NOTIFY_EVENT_STARTING_MINUTES", "60"))
+    NOTIFICATIONS_PER_PAGE = int(os.environ.get("NOTIFICATIONS_PER_PAGE", "30"))
+
     # Password reset links are valid this long (seconds).
     PASSWORD_RESET_MAX_AGE = 60 * 60 * 2
 

@@ -895,6 +895,54 @@ def can_read_statement(user: Actor, statement: Statement) -> bool:
     return (_signed_in(user) and statement.author_id == user.id) or can_moderate_statement(user, statement)
 
 
+# --- Notifications and follows (docs/notifications.md) ------------------------------------
+# One follows what one may read: a consultation, one of its Topics, or a thread (a response of
+# a consultation; a room's chat has no threads to follow). A notification shows what it is
+# about, and links to it, only while its recipient may still read it: never a post deleted,
+# hidden from them, waiting or rejected, nor a place they have lost (a consultation made
+# members-only or draft, a room they were moved out of).
+
+def can_follow(user: Actor, target: Consultation | Topic | Post) -> bool:
+    if not _signed_in(user):
+        return False
+    if isinstance(target, Topic):
+        return can_view_consultation(user, target.consultation)
+    if isinstance(target, Post):
+        return (target.room_id is None and target.parent_id is None and not target.is_deleted
+                and can_read_post(user, target))
+    return can_view_consultation(user, target)
+
+
+def can_open_notification(user: Actor, notification) -> bool:
+    """Whether `notification` may show its target's words and link to it (its recipient,
+    while they may read the target). Its target is the most precise thing it names: a post,
+    else a poll, a Topic, a room, a consultation, an event."""
+    from forum.models.polls import Poll
+
+    if not _signed_in(user) or notification.user_id != user.id:
+        return False
+    if notification.post_id is not None:
+        post = db.session.get(Post, notification.post_id)
+        return (post is not None and not post.is_deleted and can_read_post(user, post)
+                and (not post.is_hidden or can_read_hidden_text(user, post)))
+    if notification.poll_id is not None:
+        poll = db.session.get(Poll, notification.poll_id)
+        return poll is not None and can_view_poll(user, poll)
+    if notification.topic_id is not None:
+        topic = db.session.get(Topic, notification.topic_id)
+        return topic is not None and can_view_consultation(user, topic.consultation)
+    if notification.room_id is not None:
+        room = db.session.get(Room, notification.room_id)
+        return room is not None and can_view_room(user, room)
+    if notification.consultation_id is not None:
+        consultation = db.session.get(Consultation, notification.consultation_id)
+        return consultation is not None and can_view_consultation(user, consultation)
+    if notification.event_id is not None:
+        event = db.session.get(Event, notification.event_id)
+        return event is not None and can_view_event(user, event)
+    return False
+
+
 # --- Load and authorise -------------------------------------------------------------
 
 # Ids are 32-bit integers in the database; anything else names nothing.

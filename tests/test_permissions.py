@@ -302,6 +302,72 @@ POLL_FUNCTIONS = {"view": permissions.can_view_poll, "manage": permissions.can_m
                   "breakdown": permissions.can_see_breakdown}
 
 
+# --- Follows and notifications (docs/notifications.md) ----------------------------------------
+# Following a consultation, one of its Topics, or a thread (a response of it), by role, in a
+# consultation of each status and visibility ("-": a draft has no responses to follow).
+
+FOLLOWS = [
+    # role               status    visibility  consultation  topic  thread
+    ("anonymous",        "draft",  "public",   N,            N,     None),
+    ("participant",      "draft",  "public",   N,            N,     None),
+    ("host",             "draft",  "public",   Y,            Y,     None),
+    ("organiser",        "draft",  "public",   Y,            Y,     None),
+    ("other organiser",  "draft",  "public",   N,            N,     None),
+    ("admin",            "draft",  "public",   Y,            Y,     None),
+    ("anonymous",        "open",   "public",   N,            N,     N),
+    ("participant",      "open",   "public",   Y,            Y,     Y),
+    ("host",             "open",   "public",   Y,            Y,     Y),
+    ("organiser",        "open",   "public",   Y,            Y,     Y),
+    ("other organiser",  "open",   "public",   Y,            Y,     Y),
+    ("admin",            "open",   "public",   Y,            Y,     Y),
+    ("anonymous",        "open",   "members",  N,            N,     N),
+    ("participant",      "open",   "members",  Y,            Y,     Y),
+    ("host",             "open",   "members",  Y,            Y,     Y),
+    ("organiser",        "open",   "members",  Y,            Y,     Y),
+    ("other organiser",  "open",   "members",  Y,            Y,     Y),
+    ("admin",            "open",   "members",  Y,            Y,     Y),
+    ("anonymous",        "closed", "members",  N,            N,     N),
+    ("participant",      "closed", "members",  Y,            Y,     Y),
+    ("organiser",        "closed", "members",  Y,            Y,     Y),
+]
+
+# Only a response starts a thread one can follow; not a reply, a deleted response, a room's message.
+FOLLOWED_THREADS = [
+    # what                   follow
+    ("response",             Y),
+    ("reply",                N),
+    ("deleted response",     N),
+    ("hidden response",      Y),
+    ("room message",         N),
+]
+
+# Whether a notification may show and link to what it is about, for its recipient (a
+# participant of an open public consultation, placed in room 1 of an event), by target;
+# anyone else (another participant, a visitor) never.
+NOTIFICATION_TARGETS = [
+    # target                                 recipient
+    ("published post",                       Y),
+    ("hidden post",                          N),
+    ("hidden post of the recipient",         Y),
+    ("deleted post",                         N),
+    ("pending room message of another",      N),
+    ("room message of their room",           Y),
+    ("room message of another room",         N),
+    ("back-channel message",                 N),
+    ("topic",                                Y),
+    ("topic of a draft consultation",        N),
+    ("opened poll",                          Y),
+    ("draft poll",                           N),
+    ("consultation",                         Y),
+    ("their room",                           Y),
+    ("another room",                         N),
+    ("event",                                Y),
+    ("draft event",                          N),
+]
+
+FOLLOW_FUNCTIONS = (permissions.can_follow, permissions.can_open_notification)
+
+
 PLATFORM_FUNCTIONS = (permissions.can_manage_users, permissions.can_create_consultation,
                       permissions.can_create_event)
 CONSULTATION_FUNCTIONS = (permissions.can_view_consultation, permissions.can_edit_consultation,
@@ -355,6 +421,7 @@ def test_the_tables_cover_every_role_and_every_can_function():
               + tuple(POLL_FUNCTIONS.values())}
     tested |= {f.__name__ for f in BOARD_FUNCTIONS + STATEMENT_FUNCTIONS}  # statements boards
     tested |= {permissions.can_run_polls.__name__}  # its rows: "manage" of a draft in the poll tables
+    tested |= {f.__name__ for f in FOLLOW_FUNCTIONS}  # follows and notifications
     tested |= {f.__name__ for f in PEOPLE_FUNCTIONS}
     tested |= {permissions.can_find_post.__name__}  # SEARCH; rooms too: tests/services/test_search_permissions.py
     assert defined == tested | EVENT_FUNCTIONS
@@ -834,3 +901,110 @@ def test_post_service_enforces_the_matrix(db, make_user, make_post):
     assert not permissions.can_endorse(post.author, post)
     with pytest.raises(PermissionDenied):
         post_service.endorse(post.author, post)
+
+
+@pytest.mark.parametrize(("role", "status", "visibility", "consultation", "topic", "thread"), FOLLOWS,
+                         ids=_ids(FOLLOWS, 3))
+def test_follow(db, make_actor, make_consultation, make_post, role, status, visibility, consultation, topic,
+                thread):
+    place = make_consultation(status="draft", visibility=visibility)
+    actor = make_actor(role, place)
+    response = None
+    if status != "draft":
+        consultation_service.set_status(place.owner, place, "open")
+        response = make_post(consultation=place)
+    if status == "closed":
+        consultation_service.set_status(place.owner, place, "closed")
+
+    assert {
+        "consultation": permissions.can_follow(actor, place),
+        "topic": permissions.can_follow(actor, place.topics[0]),
+        "thread": permissions.can_follow(actor, response) if response is not None else None,
+    } == {"consultation": consultation, "topic": topic, "thread": thread}
+
+
+@pytest.mark.parametrize(("what", "follow"), FOLLOWED_THREADS, ids=[row[0] for row in FOLLOWED_THREADS])
+def test_follow_thread(db, make_user, make_post, make_event, what, follow):
+    from forum.services import moderation
+
+    reader = make_user()
+    if what == "room message":
+        event = make_event(participants=1)
+        post = post_service.post_in_room(event.test_participants[0], event.plenary, body="Hello")
+        reader = event.test_participants[0]
+    else:
+        post = make_post()
+        if what == "reply":
+            post = make_post(parent=post)
+        elif what == "deleted response":
+            post_service.delete_post(post.author, post)
+        elif what == "hidden response":
+            moderation.hide_post(post.consultation.owner, post, "Off topic")
+    assert permissions.can_follow(reader, post) is follow
+
+
+def _notification_target(target, db, make_user, make_consultation, make_post, make_event, recipient):
+    """A notification for `recipient` about `target` (not stored: only what it points at)."""
+    from forum.models import EventMember
+    from forum.models.events import EventStatus, MemberRole
+    from forum.models.notifications import Notification, NotificationKind
+    from forum.services import moderation
+    from forum.services import polls as poll_service
+
+    kind = NotificationKind.REPLY
+    consultation = make_consultation()
+    event = make_event(participants=1, status="draft" if target == "draft event" else "published")
+    db.session.add(EventMember(event_id=event.id, user_id=recipient.id, role=MemberRole.PARTICIPANT,
+                               room_id=event.breakout_rooms[0].id))
+    db.session.flush()
+    if "room message" in target or target == "back-channel message":
+        moderator = event.test_moderators[1][0]
+        if target == "back-channel message":
+            post = post_service.post_in_room(moderator, event.breakout_rooms[0], body="Between us", backchannel=True)
+        else:
+            room = event.breakout_rooms[1] if target == "room message of another room" else event.breakout_rooms[0]
+            author = event.test_moderators[room.position][0]
+            if target.startswith("pending"):
+                room.premoderated = True
+                author = event.test_participants[0]
+                db.session.execute(db.text("UPDATE event_member SET room_id = :r WHERE user_id = :u"),
+                                   {"r": room.id, "u": author.id})
+                db.session.expire_all()
+            post = post_service.post_in_room(author, room, body="In the room")
+        return Notification(user_id=recipient.id, kind=kind, post_id=post.id)
+    if target.endswith("post") or target == "hidden post of the recipient":
+        post = make_post(consultation=consultation, author=recipient if target.endswith("recipient") else None)
+        if target.startswith("hidden"):
+            moderation.hide_post(consultation.owner, post, "Off topic")
+        if target == "deleted post":
+            post_service.delete_post(post.author, post)
+        return Notification(user_id=recipient.id, kind=kind, post_id=post.id)
+    if target.startswith("topic"):
+        place = make_consultation(status="draft") if "draft" in target else consultation
+        return Notification(user_id=recipient.id, kind=NotificationKind.NEW_TOPIC, topic_id=place.topics[0].id,
+                            consultation_id=place.id)
+    if target.endswith("poll"):
+        poll = poll_service.create_poll(consultation.owner, consultation, {"kind": "single", "question": "Which?"},
+                                        ["One", "Two"])
+        if target == "opened poll":
+            poll_service.open_poll(consultation.owner, poll)
+        return Notification(user_id=recipient.id, kind=NotificationKind.NEW_POLL, poll_id=poll.id,
+                            consultation_id=consultation.id)
+    if target == "consultation":
+        return Notification(user_id=recipient.id, kind=NotificationKind.CLOSING_SOON, consultation_id=consultation.id)
+    if target.endswith("room"):
+        room = event.breakout_rooms[0 if target == "their room" else 1]
+        return Notification(user_id=recipient.id, kind=NotificationKind.PLACEMENT, room_id=room.id,
+                            event_id=event.id)
+    assert event.status is (EventStatus.DRAFT if target == "draft event" else EventStatus.PUBLISHED)
+    return Notification(user_id=recipient.id, kind=NotificationKind.EVENT_STARTING, event_id=event.id)
+
+
+@pytest.mark.parametrize(("target", "recipient"), NOTIFICATION_TARGETS, ids=[row[0] for row in NOTIFICATION_TARGETS])
+def test_open_notification(db, make_user, make_consultation, make_post, make_event, target, recipient):
+    reader = make_user()
+    notification = _notification_target(target, db, make_user, make_consultation, make_post, make_event, reader)
+    db.session.expire_all()
+    assert permissions.can_open_notification(reader, notification) is recipient
+    assert permissions.can_open_notification(make_user(), notification) is False  # never someone else's
+    assert permissions.can_open_notification(AnonymousUserMixin(), notification) is False

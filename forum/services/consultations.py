@@ -15,7 +15,7 @@ from forum.models import Consultation, Host, Post, Tag, Topic, User, consultatio
 from forum.models.base import utcnow
 from forum.models.consultations import STATUS_LABELS, ConsultationStatus, Visibility
 from forum.models.users import find_user_by_email
-from forum.services import events
+from forum.services import events, notifications
 from forum.services.errors import NotFound, PermissionDenied, ValidationError
 from forum.services.text import clean_text
 
@@ -125,6 +125,7 @@ def create_consultation(actor: User, data: ConsultationInput) -> Consultation:
     _apply(consultation, data)
     db.session.add(consultation)
     db.session.flush()
+    notifications.follow_own_consultation(actor, consultation)
     return consultation
 
 
@@ -178,6 +179,7 @@ def add_topic(actor: User, consultation: Consultation, data: TopicInput) -> Topi
     _apply_topic(topic, data)
     consultation.topics.append(topic)
     db.session.flush()
+    notifications.topic_added(actor, topic)
     return topic
 
 
@@ -255,6 +257,7 @@ def add_host(actor: User, consultation: Consultation, data: HostInput) -> Host:
     _apply_host(host, data)
     consultation.hosts.append(host)
     db.session.flush()
+    notifications.follow_own_consultation(host.user, consultation)
     return host
 
 
@@ -262,6 +265,7 @@ def update_host(actor: User, host: Host, data: HostInput) -> None:
     _require_edit(actor, host.consultation)
     _apply_host(host, data)
     db.session.flush()
+    notifications.follow_own_consultation(host.user, host.consultation)
 
 
 def move_host(actor: User, host: Host, offset: int) -> None:

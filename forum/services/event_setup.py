@@ -18,7 +18,7 @@ from forum.models.base import utcnow
 from forum.models.events import AssignmentMode, EventStatus, MemberRole, RoomPhase, new_invite_token
 from forum.models.users import find_user_by_email
 from forum.rendering import render_markdown
-from forum.services import assignment, audit, events, rooms
+from forum.services import assignment, audit, events, notifications, rooms
 from forum.services.accounts import timezone_names
 from forum.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.services.text import clean_text
@@ -291,6 +291,7 @@ def _place_by_rule(member: EventMember) -> None:
         # they take part in the plenary, and the people page shows them as not placed.
         return
     db.session.flush()
+    notifications.placed(None, [(member.user_id, member.room_id)])
 
 
 def _join(actor: User, event: Event, role: str) -> EventMember:
@@ -397,6 +398,8 @@ def assign_member(actor: User, member: EventMember, room: Room | None) -> None:
         # Whoever is connected to the room they left is asked to join again, and refused.
         events.reauthorise_stream_after_commit(events.room_stream(previous))
     _notify_moved(member, room)
+    if room is not None:
+        notifications.placed(actor, [(member.user_id, room.id)])
 
 
 def run_balanced_assignment(actor: User, event: Event) -> dict[int, int]:
@@ -432,6 +435,7 @@ def run_balanced_assignment(actor: User, event: Event) -> dict[int, int]:
         _notify_moved(member, rooms_by_id[member.room_id])
     db.session.flush()
     audit.log(actor, "member.moved", event=event, automatic=True, count=len(placed))
+    notifications.placed(actor, [(member.user_id, member.room_id) for member in waiting])
     return placed
 
 

@@ -23,7 +23,7 @@ from forum import permissions
 from forum.extensions import db
 from forum.models import Consultation, Flag, Moderator, Mute, Post, PostStatus, Room, Topic, User
 from forum.models.base import utcnow
-from forum.services import audit, events
+from forum.services import audit, events, notifications
 from forum.services.errors import Conflict, PermissionDenied, ValidationError
 from forum.services.text import clean_text
 
@@ -90,6 +90,7 @@ def hide_post(actor: User, post: Post, reason: str) -> Post:
     audit.log(actor, "post.hidden", post=post, target_user=post.author, reason=reason, flags_resolved=flags)
     events.record("post.hidden", post)
     _notify_author(actor, post, {"type": "post.hidden", "post_id": post.id, "reason": reason})
+    notifications.moderated(actor, post, "post.hidden", reason)
     db.session.flush()
     return post
 
@@ -105,6 +106,7 @@ def restore_post(actor: User, post: Post) -> Post:
     audit.log(actor, "post.restored", post=post, target_user=post.author)
     events.record("post.restored", post)
     _notify_author(actor, post, {"type": "post.restored", "post_id": post.id})
+    notifications.moderated(actor, post, "post.restored")
     db.session.flush()
     return post
 
@@ -158,6 +160,7 @@ def _post_changed(actor: User, post: Post, action: str, kind: str) -> Post:
     db.session.flush()
     audit.log(actor, action, post=post, target_user=post.author)
     events.record(kind, post)
+    notifications.moderated(actor, post, action)  # its author hears of a lock (not of a pin)
     db.session.flush()
     return post
 
@@ -226,6 +229,8 @@ def approve_post(actor: User, post: Post) -> Post:
     events.record("post.created", post)
     events.record("post.approved", post, stream_key=queue_stream)
     _notify_author(actor, post, {"type": "post.approved", "post_id": post.id})
+    notifications.moderated(actor, post, "post.approved")
+    notifications.post_published(post)
     db.session.flush()
     return post
 
@@ -241,6 +246,7 @@ def reject_post(actor: User, post: Post, reason: str) -> Post:
     audit.log(actor, "post.rejected", post=post, target_user=post.author, reason=reason)
     events.record("post.rejected", post, stream_key=_queue_stream(post))
     _notify_author(actor, post, {"type": "post.rejected", "post_id": post.id, "reason": reason})
+    notifications.moderated(actor, post, "post.rejected", reason)
     db.session.flush()
     return post
 
@@ -341,6 +347,7 @@ def move_post(actor: User, post: Post, *, topic: Topic | None = None, room: Room
     for p in announced:
         events.record("post.moved", p, stream_key=old_streams[p.id])
         events.record("post.created" if p.is_published else "post.pending", p)
+    notifications.moderated(actor, post, "post.moved")
     db.session.flush()
     return post
 

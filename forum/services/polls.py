@@ -22,7 +22,7 @@ from forum.extensions import db
 from forum.models import Consultation, Room, Topic, User
 from forum.models.base import utcnow
 from forum.models.polls import Poll, PollKind, PollOption, PollStatus, PollVote, ResultsShown
-from forum.services import audit, tally
+from forum.services import audit, notifications, tally
 from forum.services.errors import NotFound, PermissionDenied, ValidationError
 from forum.services.poll_events import record_poll_change, record_poll_results, request_results
 from forum.services.text import clean_text
@@ -277,6 +277,7 @@ def open_poll(actor: User, poll: Poll) -> None:
     _log(actor, "poll.opened", poll)
     db.session.flush()
     record_poll_change(poll, "poll.opened")
+    notifications.poll_opened(actor, poll)
 
 
 def close_poll(actor: User, poll: Poll) -> None:

@@ -18,7 +18,7 @@ from forum.models import Consultation, Endorsement, Post, PostRevision, PostStat
 from forum.models.base import utcnow
 from forum.models.events import EventStatus, MemberRole, RoomPhase
 from forum.models.posts import Stance
-from forum.services import events, stances
+from forum.services import events, notifications, stances
 from forum.services.errors import PermissionDenied, TooSoon, ValidationError
 from forum.services.mentions import render_post
 from forum.services.text import clean_text
@@ -164,6 +164,9 @@ def _store(actor: User, post: Post, kind: str) -> Post:
                            .values(reply_count=Post.reply_count + 1))
     db.session.flush()
     events.record(kind, post)
+    notifications.follow_own_thread(post)
+    if post.is_published:
+        notifications.post_published(post)
     return post
 
 
@@ -233,6 +236,7 @@ def edit_post(actor: User, post: Post, *, body: str, subject: str = "", stance: 
         events.record("post.updated", post)
         return True
     post.stance = stance
+    old_body = post.body
     now = utcnow()
     post.revisions.append(PostRevision(
         subject=post.subject, body=post.body, written_at=post.edited_at or post.created_at,
@@ -244,6 +248,7 @@ def edit_post(actor: User, post: Post, *, body: str, subject: str = "", stance: 
     post.edited_at = now
     db.session.flush()
     events.record("post.updated", post)
+    notifications.post_edited(post, old_body)
     return True
 
 
@@ -260,6 +265,7 @@ def delete_post(actor: User, post: Post) -> None:
     post.revisions.clear()
     db.session.flush()
     events.record("post.deleted", post)
+    notifications.moderated(actor, post, "post.deleted")  # when someone else (a moderator) deleted it
 
 
 def endorse(actor: User, post: Post) -> None:
@@ -273,6 +279,7 @@ def endorse(actor: User, post: Post) -> None:
                        .values(endorsement_count=Post.endorsement_count + 1))
     db.session.refresh(post, ["endorsement_count"])
     events.record("post.endorsed", post)
+    notifications.post_endorsed(post, actor)
 
 
 def withdraw_endorsement(actor: User, post: Post) -> None:

@@ -40,6 +40,7 @@ def init_app(app: Flask) -> None:
         exports,
         main,
         moderation,
+        notifications,
         opinion,
         people,
         polls,
@@ -52,8 +53,9 @@ def init_app(app: Flask) -> None:
     app.request_class = PlenaryRequest
     app.url_map.converters["int"] = IdConverter  # before the blueprints' rules are made
     for module in (main, auth, consultations, posts, events, rooms, moderation, exports, admin, polls, opinion,
-                   people, search):
+                   notifications, people, search):
         app.register_blueprint(module.bp)
+    notifications.init_app(app)
     from forum.web import poll_live  # polls' live layer: the card route, the results template
 
     app.register_blueprint(poll_live.bp)

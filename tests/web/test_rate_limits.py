@@ -360,6 +360,8 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
         "polls.new_in_consultation", "rooms.new_poll", "polls.edit", "polls.manage", "polls.delete",
         # The plenary's Q&A: its moderators' actions (asking and voting are counted).
         "rooms.moderate_question", "rooms.question_settings",
+        # Reading one's notifications (one, or all): nothing is written that anyone else sees.
+        "notifications.read", "notifications.read_all",
     }
     writes = {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in (rule.methods or ())}
     counted = {endpoint for endpoint in writes
