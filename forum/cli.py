@@ -1,5 +1,5 @@
 """Command-line tools: `flask create-admin`, `flask set-roles`, `flask demo`, `flask export`,
-`flask worker`."""
+`flask worker`, `flask notifications send-digests`."""
 from __future__ import annotations
 
 import functools
@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(export)
     app.cli.add_command(worker)
+    app.cli.add_command(notifications_group)
 
 
 @click.command("create-admin")
@@ -228,3 +229,29 @@ def worker(burst: bool) -> None:
     if not jobs.redis_url():
         raise click.ClickException("REDIS_URL is not set: jobs run in the web process, no worker is needed.")
     jobs.run_worker(current_app._get_current_object(), burst=burst)
+
+
+@click.group("notifications")
+def notifications_group() -> None:
+    """Notifications: reminders and e-mail digests (for a timer, docs/deploy.md)."""
+
+
+@notifications_group.command("send-digests")
+@with_appcontext
+def send_digests() -> None:
+    """Create the reminders now due (closing soon, starting soon), then mail every digest
+    due (daily or weekly, at each person's hour). Safe to run as often as you like: nothing
+    is sent twice."""
+    from forum.models.base import utcnow
+    from forum.services import notification_mail, notifications
+
+    now = utcnow()
+    notifications.create_due_reminders(now)
+    db.session.commit()
+    try:
+        sent = notification_mail.send_digests(now)
+    except notification_mail.DigestsInterrupted as interrupted:
+        raise click.ClickException(
+            f"{interrupted.sent} digest(s) sent, then the mail server failed: {interrupted.error}. "
+            "The rest are sent by the next run.") from None
+    click.echo(f"{sent} digest(s) sent.")
