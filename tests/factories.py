@@ -79,6 +79,7 @@ def make_user(db):
             accounts.set_roles(None, user, admin=True)
         if verified:  # a confirmed address, as most people have (tests of verification pass False)
             user.email_verified_at = utcnow()
+            db.session.flush()
         user.test_password = password
         return user
 

@@ -137,7 +137,7 @@ def _claim(ids: list[int], now: datetime) -> None:
         db.session.execute(
             update(Notification).where(Notification.id.in_(ids))
             .values(emailed_at=case((Notification.updated_at > now, Notification.updated_at), else_=now)),
-            execution_options={"synchronize_session": False})
+            execution_options={"synchronize_session": "fetch"})
 
 
 def send_immediate(notification_id: int) -> None:
@@ -251,7 +251,7 @@ def _send_digest(user_id: int, now: datetime) -> bool:
     # it waits for this transaction, then sees last_digest_at moved past the due moment).
     taken = db.session.execute(
         update(User).where(User.id == user.id, or_(User.last_digest_at.is_(None), User.last_digest_at < due))
-        .values(last_digest_at=now), execution_options={"synchronize_session": False}).rowcount
+        .values(last_digest_at=now)).rowcount
     if not taken:
         return False
     # What had happened by the due moment; later notices wait for the next digest.
