@@ -62,6 +62,9 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
+    # Not imported at the top: `forum.mail` is the module that sends (forum/mail.py).
+    from forum.extensions import mail as flask_mail
+    flask_mail.init_app(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -1,5 +1,5 @@
 """Command-line tools: `flask create-admin`, `flask set-roles`, `flask demo`, `flask export`,
-`flask worker`, `flask search reindex`, `flask notifications remind`."""
+`flask worker`, `flask search reindex`, `flask notifications send-digests`."""
 from __future__ import annotations
 
 import functools
@@ -252,18 +252,29 @@ def reindex(batch: int) -> None:
         written = search_index.rebuild(db.session, progress=bar.update, batch=batch)
     db.session.commit()
     click.echo(f"{written} rows in the search index.")
+
+
 @click.group("notifications")
 def notifications_group() -> None:
-    """Notifications: reminders (and digests, docs/notifications.md)."""
+    """Notifications: reminders and e-mail digests (for a timer, docs/deploy.md)."""
 
 
-@notifications_group.command("remind")
+@notifications_group.command("send-digests")
 @with_appcontext
-def remind() -> None:
-    """Make the due "closing soon" and "starting soon" notices (idempotent: run it from a
-    timer, every 10 minutes)."""
-    from forum.services import notifications
+def send_digests() -> None:
+    """Create the reminders now due (closing soon, starting soon), then mail every digest
+    due (daily or weekly, at each person's hour). Safe to run as often as you like: nothing
+    is sent twice."""
+    from forum.models.base import utcnow
+    from forum.services import notification_mail, notifications
 
-    made = notifications.create_due_reminders()
+    now = utcnow()
+    notifications.create_due_reminders(now)
     db.session.commit()
-    click.echo(f"{made} reminder(s) made.")
+    try:
+        sent = notification_mail.send_digests(now)
+    except notification_mail.DigestsInterrupted as interrupted:
+        raise click.ClickException(
+            f"{interrupted.sent} digest(s) sent, then the mail server failed: {interrupted.error}. "
+            "The rest are sent by the next run.") from None
+    click.echo(f"{sent} digest(s) sent.")

@@ -175,13 +175,33 @@ class Config:
     # Password reset links are valid this long (seconds).
     PASSWORD_RESET_MAX_AGE = 60 * 60 * 2
 
-    # Mail: without MAIL_SERVER, messages are written to the log.
+    # Mail (forum/mail.py, Flask-Mail over SMTP; docs/mail.md): without MAIL_SERVER, messages
+    # are written to the log. MAIL_USE_TLS: STARTTLS on a submission port (587); MAIL_USE_SSL:
+    # TLS from the first byte (465). The sender is MAIL_DEFAULT_SENDER, else MAIL_FROM (the
+    # older name). MAIL_TIMEOUT: seconds before a silent SMTP server counts as failed.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
+    MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)
     MAIL_FROM = os.environ.get("MAIL_FROM", "Plenary <no-reply@localhost>")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER") or MAIL_FROM
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "30"))
+    # The site's address as people reach it, for the links in e-mails, which jobs and the
+    # command line write outside any request (scheme, host, optional port and path prefix).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
+    # E-mail verification links are valid this long (seconds); asking for a new one is
+    # limited per account (it sends mail to an address the person typed).
+    EMAIL_VERIFY_MAX_AGE = int(os.environ.get("EMAIL_VERIFY_MAX_AGE", str(60 * 60 * 24 * 7)))
+    RATELIMIT_VERIFY_RESEND_PER_ACCOUNT = os.environ.get("RATELIMIT_VERIFY_RESEND_PER_ACCOUNT", "3 per hour")
+    # Digests (forum/services/notification_mail.py): due at DIGEST_HOUR o'clock in each
+    # person's own time zone, every day or, weekly, on DIGEST_WEEKDAY (0 Monday .. 6 Sunday);
+    # `flask notifications send-digests` on a timer sends those due (docs/deploy.md).
+    DIGEST_HOUR = int(os.environ.get("DIGEST_HOUR", "8"))
+    DIGEST_WEEKDAY = int(os.environ.get("DIGEST_WEEKDAY", "0"))
+    # A digest lists at most this many notices (the newest); the rest are counted.
+    DIGEST_MAX_ITEMS = int(os.environ.get("DIGEST_MAX_ITEMS", "50"))
 
     # Organisation types offered in profiles. Override with a comma-separated list of
     # codes from forum.models.users.ORGANISATION_TYPES to narrow the list for a deployment.
@@ -216,6 +236,8 @@ class TestingConfig(Config):
     POLL_RESULTS_DEBOUNCE_SECONDS = 0  # a vote's results are published as its commit ends
     CONTROL_ROOM_DEBOUNCE_SECONDS = 0  # the control room's figures follow each commit at once
     CONTROL_ROOM_DECAY_SECONDS = 0  # no timer outlives a test
+    MAIL_SERVER = ""  # mail goes to the log unless a test starts its SMTP server (tests/mail.py)
+    PUBLIC_URL = "http://localhost"  # the test client's own host: links in mails can be followed
 
 
 CONFIGS = {

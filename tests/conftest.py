@@ -48,6 +48,7 @@ from forum.extensions import db as _db
 from forum.services import events
 from tests.catalogues import compile_catalogues
 from tests.factories import login_fixture, make_consultation, make_event, make_post, make_user  # noqa: F401 (fixtures)
+from tests.mail import _smtp_server, smtp  # noqa: F401 (fixtures)
 from tests.poll_factory import make_poll  # noqa: F401 (fixture)
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

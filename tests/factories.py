@@ -52,14 +52,15 @@ def make_user(db):
 
     An "admin" has the admin flag only (not the organiser one), so tests see which powers
     come from being admin. The password is DEFAULT_PASSWORD unless given, and is kept on
-    the object as `user.test_password` for `login`."""
+    the object as `user.test_password` for `login`. Its address is confirmed unless
+    `verified=False`."""
     counter = itertools.count(1)
 
     def _make_user(role: str = "participant", *, email: str | None = None,
                    password: str = DEFAULT_PASSWORD, display_name: str | None = None,
                    organisation: str = "Test Organisation", organisation_type: str = "ngo",
                    country: str = "BE", role_title: str = "", preferred_language: str = "en",
-                   timezone: str = "Europe/Brussels") -> User:
+                   timezone: str = "Europe/Brussels", verified: bool = True) -> User:
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}; use one of {ROLES}")
         n = next(counter)
@@ -76,6 +77,9 @@ def make_user(db):
             accounts.set_roles(None, user, organiser=True)
         elif role == "admin":
             accounts.set_roles(None, user, admin=True)
+        if verified:  # a confirmed address, as most people have (tests of verification pass False)
+            user.email_verified_at = utcnow()
+            db.session.flush()
         user.test_password = password
         return user
 

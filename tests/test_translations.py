@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "forum" / "translations" / "it" / "LC_MESSAGES" / "messages.po"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
-METHODS = [("forum/**.py", "python"), ("templates/**.html", "jinja2")]
+METHODS = [("forum/**.py", "python"), ("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]
 # The same keywords as `make messages` (Makefile): with plurals, and with a context.
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,
             "lazy_ngettext": (1, 2), "lazy_pgettext": ((1, "c"), 2), "plural_forms": (1, 2)}

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import String, func
+from sqlalchemy import String, event, func
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -92,6 +92,14 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
+
+
+@event.listens_for(User.email, "set", active_history=True)
+def _address_changed(user: User, value: str, old: object, initiator) -> None:
+    """A new address is not verified: whatever sets it (today only an admin's database; the
+    profile cannot), its verification starts again, and links sent to the old one fail."""
+    if isinstance(old, str) and old != value:
+        user.email_verified_at = None
 
 
 def normalise_email(email: str) -> str:

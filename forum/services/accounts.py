@@ -1,27 +1,25 @@
 """Accounts: registration, sign-in, profile, password reset and platform roles."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import available_timezones
 
 from babel import Locale
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from forum import permissions
+from forum import jobs, mail, permissions
 from forum.extensions import db
-from forum.mail import send_mail
 from forum.models import User
 from forum.models.base import utcnow
 from forum.models.users import EU_COUNTRIES, ORGANISATION_TYPES, find_user_by_email, normalise_email
 from forum.services import events, mentions
-from forum.services.errors import PermissionDenied, ValidationError
+from forum.services.errors import NotFound, PermissionDenied, ValidationError
 from forum.services.text import clean_text
 
 PASSWORD_MIN = 10
@@ -157,18 +155,21 @@ def make_reset_token(user: User) -> str:
 
 def request_password_reset(email: str) -> None:
     """Send a reset link if the address has an account. Says nothing either way, so that
-    the form cannot be used to find out who is registered."""
+    the form cannot be used to find out who is registered. The mail goes from a job, after
+    the request's commit (`send_password_reset`)."""
     user = find_user_by_email(email)
     if user is None:
         return
-    link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
-    with force_locale(user.preferred_language):
-        send_mail(
-            user.email,
-            _("Reset your Plenary password"),
-            _("Hello %(name)s,\n\nTo choose a new password, open this link within two hours:\n%(link)s\n\n"
-              "If you did not ask for this, you can ignore this message.", name=user.display_name, link=link),
-        )
+    jobs.enqueue(send_password_reset, user.id)
+
+
+def send_password_reset(user_id: int) -> None:
+    """Job: the reset mail, in the person's language, with a link valid two hours."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    link = mail.external_url("auth.reset_password", token=make_reset_token(user))
+    mail.send(mail.compose(user, "password_reset", _l("Reset your Plenary password"), link=link))
 
 
 def user_for_reset_token(token: str) -> User:
@@ -189,6 +190,69 @@ def reset_password(token: str, new_password: str) -> User:
     _check_password(new_password)
     user.set_password(new_password)
     end_sessions(user)
+    return user
+
+
+# --- E-mail verification ------------------------------------------------------------
+#
+# A signed link (salted, expiring after EMAIL_VERIFY_MAX_AGE) bound to the address it was
+# sent to: once the account's address changes (which resets the verification, see
+# forum/models/users.py), earlier links stop working. Nothing waits for it but e-mail
+# notifications: an unverified address receives none.
+
+def _verify_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="email-verify")
+
+
+def _address_digest(email: str) -> str:
+    # The address itself stays out of the link (links end up in logs and browser histories).
+    return hashlib.sha256(normalise_email(email).encode("utf-8")).hexdigest()[:24]
+
+
+def make_verification_token(user: User) -> str:
+    return _verify_serializer().dumps({"uid": user.id, "em": _address_digest(user.email)})
+
+
+def request_verification(user: User) -> None:
+    """Mail a verification link (after the commit, from a job); nothing for a verified address."""
+    if user.email_verified_at is None:
+        jobs.enqueue(send_verification, user.id)
+
+
+def send_verification(user_id: int) -> None:
+    """Job: the verification mail, in the person's language."""
+    user = db.session.get(User, user_id)
+    if user is None or user.email_verified_at is not None:
+        return
+    link = mail.external_url("auth.verify_email", token=make_verification_token(user))
+    days = max(1, current_app.config["EMAIL_VERIFY_MAX_AGE"] // 86400)
+    mail.send(mail.compose(user, "verify_email", _l("Confirm your email address for Plenary"), link=link, days=days))
+
+
+def user_for_verification_token(token: str) -> User:
+    """The account a verification link is for, or a refusal: expired (400), not a link of
+    ours (404), or for an address the account no longer has (400)."""
+    try:
+        data = _verify_serializer().loads(token, max_age=current_app.config["EMAIL_VERIFY_MAX_AGE"])
+    except SignatureExpired:
+        raise ValidationError(_l("This confirmation link has expired. Log in to ask for a new one.")) from None
+    except BadSignature:
+        raise NotFound(_l("This confirmation link is not valid.")) from None
+    uid = data.get("uid") if isinstance(data, dict) else None
+    user = db.session.get(User, uid) if isinstance(uid, int) and 0 < uid < 2**31 else None
+    if user is None:
+        raise NotFound(_l("This confirmation link is not valid."))
+    if data.get("em") != _address_digest(user.email):
+        raise ValidationError(_l("This confirmation link was sent to an address your account no longer uses."))
+    return user
+
+
+def verify_email(token: str) -> User:
+    """Confirm the address the link was sent to (again: nothing changes)."""
+    user = user_for_verification_token(token)
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        db.session.flush()
     return user
 
 

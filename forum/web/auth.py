@@ -7,12 +7,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
 from forum import ratelimits
-from forum.extensions import limiter
+from forum.extensions import csrf, limiter
 from forum.i18n import label
-from forum.ratelimits import clear_failed_logins, configured, counts_as_write, email_key
-from forum.services import accounts
+from forum.ratelimits import account_key, clear_failed_logins, configured, counts_as_write, email_key
+from forum.services import accounts, notification_mail
 from forum.services.errors import ValidationError
-from forum.web import apply_service_error, safe_next
+from forum.web import apply_service_error, back_to, checked, safe_next
 from forum.web.forms import (
     ActionForm,
     ChangePasswordForm,
@@ -84,8 +84,11 @@ def register():
         except ValidationError as error:
             apply_service_error(form, error)
         else:
+            accounts.request_verification(user)
             _start_session(user, remember=False)
             flash(_("Welcome to Plenary, %(name)s.", name=user.display_name), "success")
+            flash(_("We have sent a link to %(email)s: open it to confirm your email address.",
+                    email=user.email), "info")
             return redirect(safe_next(request.args.get("next")))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/register.html", form=form), status
@@ -195,3 +198,48 @@ def change_password():
     form = EditProfileForm(obj=current_user, formdata=None)
     _fill_profile_choices(form)
     return render_template("auth/profile.html", form=form, password_form=password_form), 400
+
+
+# --- E-mail verification and unsubscribing: links opened from a mail, signed in or not -------
+
+@bp.route("/verify-email/<token>", methods=["GET", "POST"])
+@counts_as_write
+def verify_email(token: str):
+    """GET shows one button (a mail scanner following the link confirms nothing); its POST
+    confirms the address. Works signed out: the link itself is the proof."""
+    user = accounts.user_for_verification_token(token)
+    if request.method == "POST":
+        checked()
+        accounts.verify_email(token)
+        flash(_("Your email address %(email)s is confirmed.", email=user.email), "success")
+        return redirect(url_for("main.home") if current_user.is_authenticated else url_for("auth.login"))
+    return render_template("auth/verify_email.html", email=user.email, form=ActionForm(),
+                           verified=user.email_verified_at is not None)
+
+
+@bp.post("/verify-email")
+@limiter.limit(configured("RATELIMIT_VERIFY_RESEND_PER_ACCOUNT"), key_func=account_key)
+@login_required
+@counts_as_write
+def resend_verification():
+    checked()
+    if current_user.email_verified_at is not None:
+        flash(_("Your email address is already confirmed."), "info")
+    else:
+        accounts.request_verification(current_user)
+        flash(_("We have sent a new link to %(email)s.", email=current_user.email), "success")
+    return redirect(back_to(url_for("main.home")))
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058: mail programs POST "List-Unsubscribe=One-Click" with no token of ours
+def unsubscribe(token: str):
+    """GET: one button (link scanners only GET); POST, from that button or straight from a
+    mail program's "Unsubscribe" (List-Unsubscribe-Post), unsubscribes without signing in."""
+    if request.method == "POST":
+        _user, scope = notification_mail.unsubscribe(token)
+        return render_template("auth/unsubscribe.html", done=True, scope=scope,
+                               message=notification_mail.SCOPE_DONE[scope])
+    _user, scope = notification_mail.read_unsubscribe_token(token)
+    return render_template("auth/unsubscribe.html", done=False, scope=scope,
+                           message=notification_mail.SCOPE_QUESTIONS[scope])

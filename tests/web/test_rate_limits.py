@@ -342,6 +342,9 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
         # Own limits (failed log-ins, registrations, reset requests), or no stored write.
         "auth.login", "auth.register", "auth.forgot_password", "auth.reset_password", "auth.logout",
         "main.set_language",
+        # A signed unsubscribe link: idempotent, and mail providers' servers POST the one-click
+        # unsubscribes (RFC 8058) of many people from one address.
+        "auth.unsubscribe",
         # Organisers' and moderators' tools: they may need many actions quickly (clearing
         # spam, running a session), and the people the site trusts with them use them.
         "admin.roles", "consultations.create", "consultations.edit", "consultations.change_status",
