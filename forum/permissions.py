@@ -154,6 +154,18 @@ def membership(user: Actor, event: Event) -> EventMember | None:
         EventMember.event_id == event.id, EventMember.user_id == user.id)))
 
 
+def remember_memberships(user: Actor, events) -> None:
+    """Ask once for the user's memberships of these events (a page of notices asks each)."""
+    ids = [event.id for event in events]
+    if not _signed_in(user) or not ids or not has_app_context():
+        return
+    found = {member.event_id: member for member in db.session.scalars(select(EventMember).where(
+        EventMember.user_id == user.id, EventMember.event_id.in_(ids)))}
+    cache = g.setdefault("permission_answers", {})
+    for event_id in ids:
+        cache[("membership", user.id, event_id)] = found.get(event_id)
+
+
 def is_event_moderator(user: Actor, event: Event) -> bool:
     """A co-moderator of any of the event's rooms."""
     return _signed_in(user) and any(room.is_moderator(user) for room in event.rooms)
