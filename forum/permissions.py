@@ -710,8 +710,9 @@ def can_flag(user: Actor, post: Post) -> bool:
 # found, not even counted: the clauses go into the query that counts.
 
 def can_find_post(user: Actor, post: Post) -> bool:
-    """Whether a search may show the reader this post: one they may read, with its words (a
-    hidden post's only to its author and the moderators), not deleted."""
+    """Whether a search, or a notification about it, may show the reader this post: one they
+    may read, with its words (a hidden post's only to its author and the moderators), not
+    deleted."""
     if post.is_deleted or not can_read_post(user, post):
         return False
     return not post.is_hidden or can_read_hidden_text(user, post)
@@ -935,8 +936,7 @@ def can_open_notification(user: Actor, notification) -> bool:
         return False
     if notification.post_id is not None:
         post = db.session.get(Post, notification.post_id)
-        return (post is not None and not post.is_deleted and can_read_post(user, post)
-                and (not post.is_hidden or can_read_hidden_text(user, post)))
+        return post is not None and can_find_post(user, post)
     if notification.poll_id is not None:
         poll = db.session.get(Poll, notification.poll_id)
         return poll is not None and can_view_poll(user, poll)
