@@ -154,6 +154,18 @@ def membership(user: Actor, event: Event) -> EventMember | None:
         EventMember.event_id == event.id, EventMember.user_id == user.id)))
 
 
+def remember_memberships(user: Actor, events) -> None:
+    """Ask once for the user's memberships of these events (a page of notices asks each)."""
+    ids = [event.id for event in events]
+    if not _signed_in(user) or not ids or not has_app_context():
+        return
+    found = {member.event_id: member for member in db.session.scalars(select(EventMember).where(
+        EventMember.user_id == user.id, EventMember.event_id.in_(ids)))}
+    cache = g.setdefault("permission_answers", {})
+    for event_id in ids:
+        cache[("membership", user.id, event_id)] = found.get(event_id)
+
+
 def is_event_moderator(user: Actor, event: Event) -> bool:
     """A co-moderator of any of the event's rooms."""
     return _signed_in(user) and any(room.is_moderator(user) for room in event.rooms)
@@ -698,8 +710,9 @@ def can_flag(user: Actor, post: Post) -> bool:
 # found, not even counted: the clauses go into the query that counts.
 
 def can_find_post(user: Actor, post: Post) -> bool:
-    """Whether a search may show the reader this post: one they may read, with its words (a
-    hidden post's only to its author and the moderators), not deleted."""
+    """Whether a search, or a notification about it, may show the reader this post: one they
+    may read, with its words (a hidden post's only to its author and the moderators), not
+    deleted."""
     if post.is_deleted or not can_read_post(user, post):
         return False
     return not post.is_hidden or can_read_hidden_text(user, post)
@@ -923,8 +936,7 @@ def can_open_notification(user: Actor, notification) -> bool:
         return False
     if notification.post_id is not None:
         post = db.session.get(Post, notification.post_id)
-        return (post is not None and not post.is_deleted and can_read_post(user, post)
-                and (not post.is_hidden or can_read_hidden_text(user, post)))
+        return post is not None and can_find_post(user, post)
     if notification.poll_id is not None:
         poll = db.session.get(Poll, notification.poll_id)
         return poll is not None and can_view_poll(user, poll)

@@ -159,7 +159,7 @@ def send_immediate(notification_id: int) -> None:
         described = notifications.describe(notification)
         if not described.visible:
             return
-        subject = described.text
+        subject = described.headline  # one line: the reason follows in the body
         text, html = mail.render(
             "notification", user, subject=subject, described=described, link=mail.public_url(described.url),
             notification=notification, **_footer(user, Scope.IMMEDIATE, _(
@@ -263,6 +263,7 @@ def _send_digest(user_id: int, now: datetime) -> bool:
             or n.updated_at <= due - IMMEDIATE_GRACE]
     if not rows:
         return False
+    loaded = notifications.preload(rows)  # noqa: F841 (held while describing: a query per kind of thing)
     with mail.for_recipient(user) as language, mail.site_context():
         items = []
         for notification in rows:

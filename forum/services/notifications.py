@@ -33,6 +33,7 @@ from flask_babel import ngettext
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from forum import jobs, permissions
 from forum.extensions import db, socketio
@@ -630,17 +631,40 @@ def list_notifications(user: User, page: int = 1) -> NotificationPage:
     rows = db.session.scalars(select(Notification).where(Notification.user_id == user.id)
                               .order_by(Notification.updated_at.desc(), Notification.id.desc())
                               .limit(per_page).offset((page - 1) * per_page)).all()
-    _preload(rows)
-    return NotificationPage([(row, describe(row)) for row in rows], total, unread_count(user), page, pages)
+    loaded = preload(rows)  # held while describing: the session's identity map keeps only weak references
+    items = [(row, describe(row)) for row in rows]
+    del loaded
+    return NotificationPage(items, total, unread_count(user), page, pages)
 
 
-def _preload(rows: list[Notification]) -> None:
-    """What a page of notices names, a query per kind of thing (not one per notice)."""
-    for model, attribute in ((Post, "post_id"), (Topic, "topic_id"), (Poll, "poll_id"), (Room, "room_id"),
-                             (Consultation, "consultation_id"), (Event, "event_id"), (User, "actor_id")):
-        ids = {getattr(row, attribute) for row in rows} - {None}
-        if ids:
-            db.session.scalars(select(model).where(model.id.in_(ids))).all()
+def _ids(objects, attribute: str) -> set[int]:
+    return {getattr(obj, attribute) for obj in objects} - {None}
+
+
+def _load(model, ids: set[int], *options) -> list:
+    if not ids:
+        return []
+    return list(db.session.scalars(select(model).options(*options).where(model.id.in_(ids))))
+
+
+def preload(rows: list[Notification]) -> list:
+    """What a page of notices names, and what describing it asks of permissions (a post's
+    place, a consultation's hosts, a room's moderators and event): a query per kind of thing,
+    not one per notice. Returns the objects, for the caller to hold while it describes."""
+    posts = _load(Post, _ids(rows, "post_id"))
+    polls = _load(Poll, _ids(rows, "poll_id"))
+    topics = _load(Topic, _ids(rows, "topic_id") | _ids(posts, "topic_id") | _ids(polls, "topic_id"))
+    consultations = _load(Consultation, _ids(rows, "consultation_id") | _ids(posts, "consultation_id")
+                          | _ids(polls, "consultation_id") | _ids(topics, "consultation_id"),
+                          selectinload(Consultation.hosts))
+    rooms = _load(Room, _ids(rows, "room_id") | _ids(posts, "room_id") | _ids(polls, "room_id"),
+                  selectinload(Room.moderators))
+    events = _load(Event, _ids(rows, "event_id") | _ids(rooms, "event_id"), selectinload(Event.rooms))
+    users = _load(User, _ids(rows, "actor_id") | _ids(rows, "user_id"))
+    for user in users:
+        if user.id in _ids(rows, "user_id"):
+            permissions.remember_memberships(user, events)
+    return [posts, polls, topics, consultations, rooms, events, users]
 
 
 def notification_of(user: User, notification_id: int) -> Notification:
@@ -682,12 +706,17 @@ def mark_all_read(user: User) -> int:
 class Described:
     """A notice as a person reads it, in the current locale: `text` a plain sentence, `url`
     the path of what it is about ("" when it may not be opened), `excerpt` plain text of it
-    or "", `visible` whether the reader may still see it. Nothing of a target the recipient
-    may no longer read is ever in it."""
+    or "", `visible` whether the reader may still see it, `headline` the sentence alone (a
+    moderator's reason, which may run over lines, left out: a mail's subject). Nothing of a
+    target the recipient may no longer read is ever in it."""
     text: str
     url: str
     excerpt: str
     visible: bool
+    headline: str = ""
+
+    def __post_init__(self) -> None:
+        self.headline = self.headline or self.text
 
 
 def excerpt(text: str, length: int = EXCERPT_LENGTH) -> str:
@@ -753,9 +782,11 @@ def describe(notice: Notification) -> Described:
             else:
                 text = _("%(name)s endorsed your post in “%(place)s”.", name=actor_name, place=place)
         elif notice.kind is K.MODERATION:
-            text = str(MODERATION_TEXTS.get(notice.action, MODERATION_TEXTS["post.hidden"])) % {"place": place}
+            headline = text = str(MODERATION_TEXTS.get(notice.action, MODERATION_TEXTS["post.hidden"])) % {
+                "place": place}
             if notice.reason:
                 text += " " + _("Reason: %(reason)s", reason=notice.reason)
+            return Described(text, _post_path(post), excerpt(post.body), True, headline=headline)
         else:
             text = texts.get(notice.kind, texts[K.REPLY])
         return Described(text, _post_path(post), excerpt(post.body), True)

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import cast, column, func, literal_column, select, table
 from sqlalchemy.dialects.postgresql import REGCONFIG
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from forum import permissions
 from forum.extensions import db
@@ -239,7 +239,7 @@ def consultation_choices(viewer) -> list[Consultation]:
 
 def room_choices(viewer) -> list[Event]:
     """Events whose page the reader may see, with `readable` set to the rooms they may read."""
-    events = list(db.session.scalars(select(Event).where(
+    events = list(db.session.scalars(select(Event).options(selectinload(Event.rooms)).where(
         Event.id.in_(permissions.visible_events(viewer))).order_by(Event.starts_at.desc(), Event.id)))
     readable = set(db.session.scalars(permissions.readable_rooms(viewer))) if events else set()
     for event in events:

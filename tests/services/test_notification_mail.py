@@ -105,6 +105,28 @@ def test_a_moderation_notice_carries_its_reason(db, smtp, reader, make_post):
     assert "Personal data in the second paragraph" in part(message, "html")
 
 
+def test_a_reason_of_several_lines_stays_out_of_the_subject_and_is_said_once(db, smtp, reader, make_user,
+                                                                            make_post):
+    """A moderator's reason may run over lines (moderation._reason is multiline): in the
+    Subject header it made Flask-Mail refuse the message (BadHeaderError), so the notice
+    was never mailed at once. The subject is the sentence; the body gives the reason once."""
+    from forum.services import moderation
+
+    moderator = make_user("admin")
+    post = make_post(author=reader)
+    moderation.hide_post(moderator, post, "Personal data.\n\nPlease remove the phone number.")
+    _db.session.commit()  # the notice's job, then its mail's job, run after the commit
+
+    (item,) = _db.session.scalars(select(Notification).where(Notification.user_id == reader.id,
+                                                             Notification.kind == NotificationKind.MODERATION))
+    message = smtp.one()
+    assert "\n" not in message["Subject"] and "Personal data" not in message["Subject"]
+    assert message["Subject"] == described(item).headline
+    assert part(message, "plain").count("Please remove the phone number.") == 1
+    assert part(message, "html").count("Please remove the phone number.") == 1
+    assert item.emailed_at is not None
+
+
 def test_an_italian_reader_gets_italian_mail(db, smtp, make_user, make_post):
     reader = make_user(email="lettrice@example.org", preferred_language="it", timezone="Europe/Rome")
     item = notice(reader, NotificationKind.MENTION, post=make_post())

@@ -136,3 +136,73 @@ def test_a_room_page_needs_as_many_queries_for_60_messages_as_for_6(client, db, 
         # The busy room's page holds its newest ROOM_PAGE_SIZE (50) of the 60.
         assert (messages_on_page(quiet_page), messages_on_page(busy_page)) == (6, 50)
         assert len(many) == len(few), "\n".join(difflib.unified_diff(shapes(few), shapes(many), lineterm=""))
+
+
+def test_the_search_page_needs_as_many_queries_with_12_events_as_with_2(client, make_user, make_event,
+                                                                       make_consultation, make_post, count_queries):
+    """The room filter's choices list every event the reader may see with its rooms: one
+    query for all the rooms, not one per event."""
+    login(client, make_user("admin"))
+
+    def search() -> list[str]:
+        with count_queries() as statements:
+            response = client.get("/search", query_string={"q": "zebra"})
+        assert response.status_code == 200
+        return statements
+
+    for _ in range(2):
+        make_event()
+        make_post(consultation=make_consultation(), body="A zebra crossing.")
+    few = search()
+    for _ in range(10):
+        make_event()
+        make_post(consultation=make_consultation(), body="A zebra crossing.")
+    many = search()
+    assert len(many) == len(few), "\n".join(difflib.unified_diff(shapes(few), shapes(many), lineterm=""))
+
+
+def test_the_notifications_page_needs_as_many_queries_for_20_notices_as_for_5(
+        client, db, make_user, make_post, make_event, make_consultation, count_queries):
+    """Each notice is described (and its target's permissions asked) from what the page
+    loads once per kind of thing: no query per notice, whatever it is about."""
+    from forum.models import Notification, NotificationKind
+    from forum.services import posts as room_posts
+
+    me = make_user()
+    kinds = NotificationKind
+
+    def notify(rounds: int) -> None:
+        for _ in range(rounds):
+            consultation = make_consultation()
+            response = make_post(consultation=consultation, body=f"Hello @{me.handle}")
+            reply = make_post(parent=response)
+            event = make_event(rooms=1, moderators=1, participants=1)
+            room = event.breakout_rooms[0]
+            message = room_posts.post_in_room(event.test_participants[0], room, body="In the room")
+            db.session.add_all([
+                Notification(user_id=me.id, kind=kinds.MENTION, post_id=response.id, actor_id=response.author_id,
+                             consultation_id=consultation.id, topic_id=response.topic_id),
+                Notification(user_id=me.id, kind=kinds.REPLY, post_id=reply.id, actor_id=reply.author_id,
+                             consultation_id=consultation.id),
+                Notification(user_id=me.id, kind=kinds.NEW_TOPIC, topic_id=consultation.topics[0].id,
+                             consultation_id=consultation.id),
+                Notification(user_id=me.id, kind=kinds.PLACEMENT, event_id=event.id, room_id=room.id),
+                Notification(user_id=me.id, kind=kinds.ENDORSEMENT, post_id=message.id, room_id=room.id,
+                             actor_id=message.author_id),
+            ])
+            db.session.add(EventMember(event_id=event.id, user_id=me.id, role=MemberRole.OBSERVER))
+        db.session.commit()
+
+    from forum.models import EventMember
+    from forum.models.events import MemberRole
+
+    login(client, me)
+    notify(1)
+    with count_queries() as few:
+        assert client.get("/notifications").status_code == 200
+    notify(3)
+    with count_queries() as many:
+        response = client.get("/notifications")
+    assert response.status_code == 200
+    assert len(parse(response).find_all("li", class_="notification")) == 20
+    assert len(many) == len(few), "\n".join(difflib.unified_diff(shapes(few), shapes(many), lineterm=""))
