@@ -30,7 +30,7 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -199,10 +199,8 @@ def unfollow(actor: User, target: Consultation | Topic | Post) -> None:
 
 def _follow_unless_left(user_id: int, **target: int) -> None:
     """Follow, unless a row (followed or left) exists already: one statement."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     (column,) = target
-    db.session.execute(insert(Follow).values(user_id=user_id, active=True, created_at=utcnow(), **target)
+    db.session.execute(_insert(Follow).values(user_id=user_id, active=True, created_at=utcnow(), **target)
                        .on_conflict_do_nothing(index_elements=["user_id", column]))
 
 
@@ -327,25 +325,34 @@ def poll_opened(actor: User, poll: Poll) -> None:
 # --- Delivery: the jobs -------------------------------------------------------------------
 
 def _store(notices: list[Notification]) -> list[Notification]:
-    """Write the notices, queue the immediate e-mails, tell the recipients' open pages."""
+    """Write the notices (thousands for a fan-out: one executemany), skipping any whose
+    `dedup_key` the person already has (a job run twice, two workers at once); queue the
+    immediate e-mails; tell the recipients' open pages. Returns the notices written."""
     if not notices:
         return []
-    if not any(notice.kind in IMMEDIATE_EMAIL_KINDS for notice in notices):
-        # A fan-out (thousands of followers): one executemany, no ids read back.
-        rows = [{key: value for key, value in vars(notice).items() if not key.startswith("_")}
-                for notice in notices]
-        db.session.execute(insert(Notification), rows)
-        push_unread_after_commit({notice.user_id for notice in notices})
-        return notices
-    db.session.add_all(notices)
-    db.session.flush()
+    now = utcnow()
+    rows = [{"count": 1, "action": "", "reason": "", "created_at": now, "updated_at": now,
+             **{key: value for key, value in vars(notice).items() if not key.startswith("_")}}
+            for notice in notices]
+    written = db.session.execute(
+        _insert(Notification.__table__).on_conflict_do_nothing(index_elements=["user_id", "dedup_key"])
+        .returning(Notification.id, Notification.user_id, Notification.kind), rows).all()
     from forum.services import notification_mail
 
-    for notice in notices:
-        if notice.kind in IMMEDIATE_EMAIL_KINDS:
-            jobs.enqueue(notification_mail.send_immediate, notice.id)
-    push_unread_after_commit({notice.user_id for notice in notices})
-    return notices
+    for notice_id, _user_id, kind in written:
+        if kind in IMMEDIATE_EMAIL_KINDS:
+            jobs.enqueue(notification_mail.send_immediate, notice_id)
+    push_unread_after_commit({user_id for _id, user_id, _kind in written})
+    by_user = {user_id: notice_id for notice_id, user_id, _kind in written}
+    stored = [notice for notice in notices if notice.user_id in by_user]
+    for notice in stored:
+        notice.id = by_user[notice.user_id]
+    return stored
+
+
+def _insert(table):
+    """INSERT with the dialect's ON CONFLICT clause at hand."""
+    return (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 def _users(user_ids) -> dict[int, User]:
@@ -403,8 +410,14 @@ def deliver_post(post_id: int, only_handles: list[str] | None = None) -> list[No
             continue
         notices.append(Notification(user_id=user_id, kind=kind, actor_id=post.author_id, post_id=post.id,
                                     consultation_id=post.consultation_id, topic_id=post.topic_id,
-                                    room_id=post.room_id))
+                                    room_id=post.room_id, dedup_key=_post_key(post.id)))
     return _store(notices)
+
+
+def _post_key(post_id: int) -> str:
+    """One notice per person per post (mention, quote, reply, ...): two jobs for one post at
+    once (a creation and an edit adding a mention) cannot both tell someone."""
+    return f"post:{post_id}"
 
 
 def _endorsement_key(post_id: int) -> str:
@@ -466,7 +479,7 @@ def deliver_moderation(post_id: int, actor_id: int, action: str, reason: str) ->
     notice = Notification(user_id=author.id, kind=K.MODERATION, actor_id=actor_id, post_id=post.id,
                           consultation_id=post.consultation_id, topic_id=post.topic_id, room_id=post.room_id,
                           action=action, reason=reason or "")
-    return _store([notice])[0]
+    return next(iter(_store([notice])), None)
 
 
 def deliver_placements(placements: list[list[int]], actor_id: int | None) -> list[Notification]:
@@ -559,20 +572,9 @@ def _remind(kind: NotificationKind, recipients, key: str, readable, **fields) ->
         Notification.dedup_key == key, Notification.user_id.in_(list(recipients)))))
     users = _users(set(recipients) - reminded)
     wanted = _wanting(users, [kind])
-    now = utcnow()
-    rows = [{"user_id": user.id, "kind": kind, "dedup_key": key, "count": 1, "action": "", "reason": "",
-             "created_at": now, "updated_at": now, **fields}
-            for user in users.values() if kind in wanted[user.id] and readable(user)]
-    if not rows:
-        return 0
-    # A second timer running at the same moment: its rows are skipped, not an error.
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    made = db.session.execute(insert(Notification.__table__).values(rows)
-                              .on_conflict_do_nothing(index_elements=["user_id", "dedup_key"])
-                              .returning(Notification.user_id)).scalars().all()
-    push_unread_after_commit(set(made))
-    return len(made)
+    # A second timer running at the same moment: its notices are skipped (`dedup_key`).
+    return len(_store([Notification(user_id=user.id, kind=kind, dedup_key=key, **fields)
+                       for user in users.values() if kind in wanted[user.id] and readable(user)]))
 
 
 # --- The bell -----------------------------------------------------------------------------

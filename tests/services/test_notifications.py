@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from forum.models import EventMember
 from forum.models.base import utcnow
@@ -390,4 +390,18 @@ def test_mark_all_read_frees_the_endorsement_batch(db, make_user, make_post):
     assert service.mark_all_read(post.author) == 2
     db.session.commit()
     assert service.unread_count(post.author) == 0
-    assert db.session.scalar(select(func.count(Notification.id)).where(Notification.dedup_key.is_not(None))) == 0
+    assert db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.kind == K.ENDORSEMENT, Notification.dedup_key.is_not(None))) == 0
+
+
+def test_a_post_tells_each_person_once_even_when_its_job_runs_twice(db, make_user, make_post):
+    """Two jobs for one post at once (a creation and an edit adding a mention, on two
+    workers): the second finds nothing it may add, whatever the first has committed."""
+    post = make_post()
+    reply = make_post(parent=post)
+    db.session.commit()
+    # The second job's "already told" check sees nothing (the first's row not yet visible).
+    db.session.execute(update(Notification).where(Notification.post_id == reply.id).values(post_id=None))
+    assert service.deliver_post(reply.id) == []
+    assert db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == post.author_id, Notification.dedup_key == f"post:{reply.id}")) == 1
