@@ -182,21 +182,29 @@ def search(viewer, query: Query, filters: Filters = NO_FILTERS, *, sort: str = "
     if sort not in SORTS:
         raise ValidationError(_l("Choose a sort order from the list."), field="sort")
     document = SearchDocument
-    count_statement, _ = _matching(viewer, query, filters, func.count())
-    result.total = db.session.scalar(count_statement)
-    result.pages = max(1, math.ceil(result.total / per_page))
-    result.page = page = min(max(1, page), result.pages)
-    if not result.total:
-        return result
-    statement, rank = _matching(viewer, query, filters, document, func.coalesce(Post.endorsement_count, 0))
+    endorsements = func.coalesce(Post.endorsement_count, 0)
+    # The count comes with the page (a window over the same matches), so the matches are
+    # found and checked once, not once for the count and again for the page.
+    statement, rank = _matching(viewer, query, filters, document, endorsements, func.count().over())
     newest = (document.created_at.desc(), document.id.desc())
     if sort == "relevance" and rank is not None:
         order = (rank.desc(), *newest)
     elif sort == "endorsed":
-        order = (func.coalesce(Post.endorsement_count, 0).desc(), *newest)
+        order = (endorsements.desc(), *newest)
     else:
         order = newest
-    rows = db.session.execute(statement.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
+    statement = statement.order_by(*order).limit(per_page)
+    rows = db.session.execute(statement.offset((page - 1) * per_page)).all()
+    if rows:
+        result.total = rows[0][2]
+    else:  # nothing at all, or a page past the last: count, and show the last page
+        count_statement, _ = _matching(viewer, query, filters, func.count())
+        result.total = db.session.scalar(count_statement)
+        if result.total:
+            page = math.ceil(result.total / per_page)
+            rows = db.session.execute(statement.offset((page - 1) * per_page)).all()
+    result.pages = max(1, math.ceil(result.total / per_page))
+    result.page = min(max(1, page), result.pages)
     result.hits = _hits(query, rows)
     return result
 
@@ -218,7 +226,7 @@ def _hits(query: Query, rows) -> list[Hit]:
     events = _by_id(Event, [d.event_id for d in documents])
     authors = _by_id(User, [d.author_id for d in documents if d.post_id is None])
     hits = []
-    for (document, endorsements) in rows:
+    for (document, endorsements, _total) in rows:
         post = posts.get(document.post_id)
         kind = "message" if document.kind == "post" and document.room_id is not None else document.kind
         hits.append(Hit(

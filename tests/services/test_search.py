@@ -171,7 +171,9 @@ def test_pages(make_post, make_consultation):
     second = search(ANONYMOUS, parse_query("bicycle"), sort="newest", page=2)
     assert (first.total, first.pages, len(first.hits), len(second.hits)) == (25, 2, 20, 5)
     assert [h.post.id for h in first.hits + second.hits] == [p.id for p in made]
-    assert search(ANONYMOUS, parse_query("bicycle"), page=9).page == 2
+    past_the_end = search(ANONYMOUS, parse_query("bicycle"), sort="newest", page=9)
+    assert (past_the_end.page, past_the_end.total) == (2, 25)
+    assert [h.post.id for h in past_the_end.hits] == [p.id for p in made[20:]]
 
 
 def test_queries_that_cannot_be_searched_are_refused():
