@@ -16,6 +16,7 @@ mail. Only a crash between the SMTP server's acceptance and the commit can send 
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import smtplib
 from dataclasses import dataclass
@@ -71,9 +72,15 @@ def _unsubscribe_serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="unsubscribe")
 
 
+def _address_mark(user: User) -> str:
+    """Binds a link to the address it was mailed to, without writing the address into it:
+    once the account's address changes, links mailed to the old one stop working."""
+    return hashlib.sha256(user.email.lower().encode()).hexdigest()[:16]
+
+
 def unsubscribe_token(user: User, scope: str) -> str:
     assert scope in SCOPES
-    return _unsubscribe_serializer().dumps({"u": user.id, "s": scope})
+    return _unsubscribe_serializer().dumps({"u": user.id, "s": scope, "a": _address_mark(user)})
 
 
 def unsubscribe_url(user: User, scope: str) -> str:
@@ -96,7 +103,7 @@ def read_unsubscribe_token(token: str) -> tuple[User, str]:
     user_id = data.get("u") if isinstance(data, dict) else None
     scope = data.get("s") if isinstance(data, dict) else None
     user = db.session.get(User, user_id) if isinstance(user_id, int) and 0 < user_id < 2**31 else None
-    if user is None or scope not in SCOPES:
+    if user is None or scope not in SCOPES or data.get("a") != _address_mark(user):
         raise NotFound(_l("This unsubscribe link is not valid."))
     return user, scope
 

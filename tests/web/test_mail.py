@@ -242,3 +242,16 @@ def test_an_unsubscribe_token_for_someone_else_or_another_scope_cannot_be_forged
     response = app.test_client().post(f"/unsubscribe/{other}.{signature}")
     assert response.status_code == 404
     assert (reload(user).email_immediate, user.digest_frequency) == (True, "daily")
+
+
+def test_an_unsubscribe_link_mailed_to_an_old_address_no_longer_works(app, db, make_user, reload):
+    user = make_user()
+    token = notification_mail.unsubscribe_token(user, "all")
+    user.email = "new.address@example.org"
+    db.session.commit()
+    response = app.test_client().post(f"/unsubscribe/{token}")
+    assert response.status_code == 404
+    assert (reload(user).email_immediate, user.digest_frequency) == (True, "daily")
+    fresh = notification_mail.unsubscribe_token(user, "all")
+    assert app.test_client().post(f"/unsubscribe/{fresh}").status_code == 200
+    assert (reload(user).email_immediate, user.digest_frequency) == (False, "never")
