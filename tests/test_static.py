@@ -59,7 +59,7 @@ def test_the_stream_module_does_it():
         assert re.search(rf"^export function {export}\(", text, re.M), export
 
 
-@pytest.mark.parametrize("name", ["live.js", "room.js", "polls.js", "opinion.js"])
+@pytest.mark.parametrize("name", ["live.js", "room.js", "polls.js", "opinion.js", "bell.js"])
 def test_live_scripts_import_the_module_and_load_as_modules(name):
     text = (SCRIPTS / name).read_text(encoding="utf-8")
     assert re.search(r'^import \{[^}]*\} from "\./stream\.js";$', text, re.M)

@@ -17,6 +17,9 @@ function start(strings) {
   const text = bell.querySelector("[data-bell-text]");
   const badge = bell.querySelector("[data-bell-count]");
   let shown = parseInt(badge.textContent, 10) || 0;
+  // Several rises gathered into one saying (stream.js announce) are said once, with the count
+  // as it is then: "Notifications, 5 unread", not "…, 3 unread. …, 4 unread. …, 5 unread".
+  const latest = () => text.textContent;
 
   function show(count, say) {
     if (typeof count !== "number" || count < 0 || !Number.isInteger(count)) return;
@@ -26,7 +29,7 @@ function start(strings) {
     badge.textContent = String(count);
     badge.hidden = count === 0;
     bell.classList.toggle("bell-unread", count > 0);
-    if (say && grew) announce(text.textContent);
+    if (say && grew) announce(text.textContent, latest);
   }
 
   function refresh() {

@@ -118,10 +118,16 @@ export function enhance(area) {
       option.addEventListener("click", () => choose(i));
       list.append(option);
     });
-    // Open towards the side with room (the room's composer sits at the screen's bottom).
+    // Below the text, where the page can scroll to show it (a reply form low on the screen:
+    // above, it would cover the field's label and what is quoted, far from the caret); above
+    // only where it cannot (the room's composer sits at the bottom of a screen-high chat).
     const box = area.getBoundingClientRect();
-    list.classList.toggle("mention-list-up", window.innerHeight - box.bottom < 220 && box.top > window.innerHeight - box.bottom);
+    const root = document.scrollingElement || document.documentElement;
+    const below = window.innerHeight - box.bottom + Math.max(0, root.scrollHeight - root.scrollTop - window.innerHeight);
+    const up = below < 220 && box.top > below;
+    list.classList.toggle("mention-list-up", up);
     list.hidden = false;
+    if (!up) list.scrollIntoView({ block: "nearest" });
     area.setAttribute("aria-expanded", "true");
     setActive(0);
     status.textContent = plural(words.count || {}, found.length);
