@@ -784,6 +784,8 @@ def describe(notice: Notification) -> Described:
             else:
                 text = _("%(name)s endorsed your post in “%(place)s”.", name=actor_name, place=place)
         elif notice.kind is K.MODERATION:
+            if notice.action == "post.moved" and post.room_id is None and post.topic is not None:
+                place = post.topic.title  # where to: the Topic (a room's place is the room already)
             headline = text = str(MODERATION_TEXTS.get(notice.action, MODERATION_TEXTS["post.hidden"])) % {
                 "place": place}
             if notice.reason:

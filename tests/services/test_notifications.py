@@ -285,6 +285,9 @@ def test_a_moderators_action_tells_the_author_with_the_reason(db, make_post, mak
     elif action == "delete":
         assert (described.text, described.url, described.visible) == (
             "A moderator deleted one of your posts.", "", False)
+    elif action == "move":  # where to: the Topic (the consultation's title would name where it was already)
+        assert described.visible
+        assert described.text == f"A moderator moved your thread to “{consultation.topics[1].title}”."
     else:
         assert described.visible and consultation.title in described.text
 
