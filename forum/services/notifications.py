@@ -251,24 +251,37 @@ def follows_of(user: User) -> list[Followed]:
     """What the person follows and may still read, newest first (the follows page)."""
     rows = db.session.scalars(select(Follow).where(Follow.user_id == user.id, Follow.active.is_(True))
                               .order_by(Follow.created_at.desc(), Follow.id.desc())).all()
+    # Each kind of target in one query, with what its title and permission read.
+    consultations = _loaded(Consultation, [row.consultation_id for row in rows], selectinload(Consultation.hosts))
+    topics = _loaded(Topic, [row.topic_id for row in rows],
+                     selectinload(Topic.consultation).selectinload(Consultation.hosts))
+    threads = _loaded(Post, [row.thread_id for row in rows], selectinload(Post.author), selectinload(Post.topic),
+                      selectinload(Post.consultation).selectinload(Consultation.hosts))
     listed = []
     for row in rows:
         if row.consultation_id is not None:
-            target = db.session.get(Consultation, row.consultation_id)
+            target = consultations.get(row.consultation_id)
             if target is not None and permissions.can_follow(user, target):
                 listed.append(Followed("consultation", target, target.title,
                                        url_for("consultations.show", consultation_id=target.id)))
         elif row.topic_id is not None:
-            target = db.session.get(Topic, row.topic_id)
+            target = topics.get(row.topic_id)
             if target is not None and permissions.can_follow(user, target):
                 listed.append(Followed("topic", target, target.title, url_for(
                     "consultations.show", consultation_id=target.consultation_id, topic=target.id)))
         else:
-            target = db.session.get(Post, row.thread_id)
+            target = threads.get(row.thread_id)
             if target is not None and permissions.can_follow(user, target):
                 listed.append(Followed("thread", target, _thread_title(target), url_for(
                     "posts.show", consultation_id=target.consultation_id, post_id=target.id)))
     return listed
+
+
+def _loaded(model, ids, *options) -> dict:
+    ids = [i for i in ids if i is not None]
+    if not ids:
+        return {}
+    return {obj.id: obj for obj in db.session.scalars(select(model).options(*options).where(model.id.in_(ids)))}
 
 
 def _thread_title(post: Post) -> str:

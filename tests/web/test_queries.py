@@ -206,3 +206,31 @@ def test_the_notifications_page_needs_as_many_queries_for_20_notices_as_for_5(
     assert response.status_code == 200
     assert len(parse(response).find_all("li", class_="notification")) == 20
     assert len(many) == len(few), "\n".join(difflib.unified_diff(shapes(few), shapes(many), lineterm=""))
+
+
+def test_the_following_page_needs_as_many_queries_for_12_follows_as_for_3(
+        client, db, make_user, make_post, make_consultation, count_queries):
+    """What one follows is loaded a kind at a time: no query per consultation, Topic or
+    thread listed."""
+    from forum.services import notifications
+
+    me = make_user()
+
+    def follow(rounds: int) -> None:
+        for _ in range(rounds):
+            consultation = make_consultation()
+            response = make_post(consultation=consultation)
+            for target in (consultation, consultation.topics[0], response):
+                notifications.follow(me, target)
+        db.session.commit()
+
+    login(client, me)
+    follow(1)
+    with count_queries() as few:
+        assert client.get("/notifications/following").status_code == 200
+    follow(3)
+    with count_queries() as many:
+        response = client.get("/notifications/following")
+    assert response.status_code == 200
+    assert len(parse(response).one("main").find_all("li")) >= 12
+    assert len(many) == len(few), "\n".join(difflib.unified_diff(shapes(few), shapes(many), lineterm=""))
