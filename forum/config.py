@@ -166,10 +166,13 @@ class Config:
 
     # Notifications (forum/services/notifications.py, docs/notifications.md): reminders are made
     # by `create_due_reminders`, run by a timer: "closing soon" for consultations closing
-    # within NOTIFY_CLOSING_SOON_HOURS, "starting soon" for events starting within
-    # NOTIFY_EVENT_STARTING_MINUTES. The notifications page shows this many a page.
+    # within NOTIFY_CLOSING_SOON_HOURS; for events, "the day before" (starting within
+    # NOTIFY_EVENT_REMINDER_HOURS) and "starting soon" (within NOTIFY_EVENT_STARTING_MINUTES:
+    # the "15 minutes" reminder; 20 so that a timer running every 15 minutes always catches
+    # an event before it starts). The notifications page shows this many a page.
     NOTIFY_CLOSING_SOON_HOURS = float(os.environ.get("NOTIFY_CLOSING_SOON_HOURS", "48"))
-    NOTIFY_EVENT_STARTING_MINUTES = float(os.environ.get("NOTIFY_EVENT_STARTING_MINUTES", "60"))
+    NOTIFY_EVENT_REMINDER_HOURS = float(os.environ.get("NOTIFY_EVENT_REMINDER_HOURS", "24"))
+    NOTIFY_EVENT_STARTING_MINUTES = float(os.environ.get("NOTIFY_EVENT_STARTING_MINUTES", "20"))
     NOTIFICATIONS_PER_PAGE = int(os.environ.get("NOTIFICATIONS_PER_PAGE", "30"))
 
     # Password reset links are valid this long (seconds).

@@ -39,6 +39,15 @@ class Email:
     html: str | None = None
     # Extra headers: Content-Language, List-Unsubscribe, List-Unsubscribe-Post, ...
     headers: dict[str, str] = field(default_factory=dict)
+    # Files sent with it (the registration confirmation's calendar file).
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+@dataclass
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
 
 
 def send_mail(to: str, subject: str, body: str, *, html: str | None = None,
@@ -52,12 +61,15 @@ def send(email: Email) -> None:
     config = current_app.config
     if not config["MAIL_SERVER"]:
         headers = "".join(f"{name}: {value}\n" for name, value in email.headers.items())
-        log.warning("Mail (no MAIL_SERVER configured) to %s: %s\n%s\n%s", email.to, email.subject, headers,
-                    email.text)
+        files = "".join(f"[attached: {a.filename}, {a.content_type}]\n" for a in email.attachments)
+        log.warning("Mail (no MAIL_SERVER configured) to %s: %s\n%s\n%s%s", email.to, email.subject, headers,
+                    email.text, files and "\n" + files)
         return
     sender = config.get("MAIL_DEFAULT_SENDER") or config["MAIL_FROM"]
     message = Message(subject=email.subject, recipients=[email.to], body=email.text, html=email.html,
                       sender=sender, extra_headers=dict(email.headers) or None)
+    for attachment in email.attachments:
+        message.attach(attachment.filename, attachment.content_type, attachment.data)
     # Flask-Mail's default asks the resolver for this machine's name on every message.
     message.msgId = make_msgid(domain=_domain(sender))
     # The SMTP settings are read at each send (not once at start-up), as every other setting is.
@@ -106,6 +118,11 @@ def public_url(path: str) -> str:
     """An absolute address for a path of the site (as url_for gives it, script root included)."""
     base = urlsplit(current_app.config["PUBLIC_URL"])
     return f"{base.scheme}://{base.netloc}{path}"
+
+
+def public_host() -> str:
+    """The host name of PUBLIC_URL (calendar UIDs are made with it)."""
+    return urlsplit(current_app.config["PUBLIC_URL"]).hostname or "localhost"
 
 
 def external_url(endpoint: str, **values) -> str:

@@ -30,7 +30,9 @@ class NotificationKind(str, enum.Enum):
     NEW_POLL = "new_poll"              # a poll opened in a consultation you follow
     CLOSING_SOON = "closing_soon"      # a consultation you follow closes soon
     PLACEMENT = "placement"            # you were placed in (or moved to) a breakout room
-    EVENT_STARTING = "event_starting"  # an event you registered for starts soon
+    EVENT_STARTING = "event_starting"  # an event you take part in starts within 20 minutes (your room's link)
+    EVENT_REGISTERED = "event_registered"      # you registered for an event (with a calendar file)
+    EVENT_REMINDER_DAY = "event_reminder_day"  # an event you take part in starts within 24 hours
 
 
 NOTIFICATION_KIND_LABELS = {
@@ -46,11 +48,20 @@ NOTIFICATION_KIND_LABELS = {
     NotificationKind.CLOSING_SOON: _l("Consultations I follow closing soon"),
     NotificationKind.PLACEMENT: _l("My breakout room placement"),
     NotificationKind.EVENT_STARTING: _l("Events I registered for starting soon"),
+    NotificationKind.EVENT_REGISTERED: _l("Confirmation of my registration for an event"),
+    NotificationKind.EVENT_REMINDER_DAY: _l("Events I registered for, the day before"),
 }
 
 # Sent by e-mail at once (when the person wants immediate mail); every other kind waits for
 # the person's digest.
 IMMEDIATE_EMAIL_KINDS = frozenset({NotificationKind.MENTION, NotificationKind.MODERATION})
+
+# Mailed at once as well, but on their own rule (notification_mail.send_event_mail): they are
+# about a date in someone's diary, so they go whatever the person chose for mentions or
+# digests, unless they stopped all notification mail; never in a digest (late, they would
+# remind of what has passed). docs/mail.md.
+EVENT_EMAIL_KINDS = frozenset({NotificationKind.EVENT_REGISTERED, NotificationKind.EVENT_REMINDER_DAY,
+                               NotificationKind.EVENT_STARTING})
 
 
 class DigestFrequency(str, enum.Enum):

@@ -303,6 +303,7 @@ def _join(actor: User, event: Event, role: str) -> EventMember:
     db.session.add(member)
     db.session.flush()
     _place_by_rule(member)
+    notifications.registered(member)
     return member
 
 

@@ -32,7 +32,13 @@ from sqlalchemy import case, or_, select, update
 from forum import mail, permissions
 from forum.extensions import db
 from forum.models import Consultation, Event, Poll, Post, Room, Topic, User
-from forum.models.notifications import IMMEDIATE_EMAIL_KINDS, DigestFrequency, Notification
+from forum.models.notifications import (
+    EVENT_EMAIL_KINDS,
+    IMMEDIATE_EMAIL_KINDS,
+    DigestFrequency,
+    Notification,
+    NotificationKind,
+)
 from forum.services import notifications
 from forum.services.errors import NotFound
 
@@ -177,6 +183,66 @@ def send_immediate(notification_id: int) -> None:
     mail.send(mail.Email(to=user.email, subject=subject, text=text, html=html, headers=headers))
 
 
+# --- An event's mails: the registration confirmation and the two reminders ---------------
+
+def stopped_all_mail(user: User) -> bool:
+    """"Stop all notification emails" (or both switched off in the settings): no immediate
+    mail and no digest. The only state in which an event's mails are not sent."""
+    return not user.email_immediate and user.digest_frequency == DigestFrequency.NEVER.value
+
+
+def send_event_mail(notification_id: int) -> None:
+    """Job: mail a registration confirmation (with the event's calendar file) or a reminder
+    (the day before, starting soon with the link to the person's room) at once. Sent to a
+    confirmed address whatever the person chose for mentions or digests (it is about a date
+    they put in their diary), unless they stopped all notification mail; not if the notice
+    was read or mailed already, or its event is no longer theirs to see. Never in a digest."""
+    from forum import ics
+    from forum.i18n import format_when
+    from forum.models.base import utcnow
+
+    notification = db.session.scalar(
+        select(Notification).where(Notification.id == notification_id).with_for_update())
+    if notification is None or notification.kind not in EVENT_EMAIL_KINDS or notification.event_id is None:
+        return
+    if notification.emailed_at is not None or notification.read_at is not None:
+        return
+    user = notification.user
+    if user.email_verified_at is None or stopped_all_mail(user):
+        return
+    event = db.session.get(Event, notification.event_id)
+    kind = notification.kind
+    with mail.for_recipient(user) as language, mail.site_context():
+        described = notifications.describe(notification)
+        if not described.visible:
+            return
+        starts = format_when(event.starts_at, "medium", zone=mail.zone_of(user).key)
+        if kind is NotificationKind.EVENT_REGISTERED:
+            subject = _("You are registered for “%(event)s”, on %(when)s", event=event.title, when=starts)
+        elif kind is NotificationKind.EVENT_REMINDER_DAY:
+            subject = _("Reminder: “%(event)s” starts on %(when)s", event=event.title, when=starts)
+            reason = _("You receive this email because you registered for this event.")
+        else:
+            subject = _("Starting soon: “%(event)s”, on %(when)s", event=event.title, when=starts)
+        reason = _("You receive this email because you take part in this event.")
+        room = permissions.own_room(user, event)
+        if room is None or not permissions.can_view_room(user, room):
+            room = event.plenary if kind is NotificationKind.EVENT_STARTING \
+                and permissions.can_view_room(user, event.plenary) else None
+        room_link = url_for("rooms.show", event_id=event.id, room_id=room.id, _external=True) if room else None
+        attachments = []
+        if kind is NotificationKind.EVENT_REGISTERED:
+            attachments.append(mail.Attachment(ics.filename(event), ics.CONTENT_TYPE, ics.calendar(event)))
+        text, html = mail.render(
+            "event_notice", user, subject=subject, headline=subject, event=event, room_link=room_link,
+            event_link=url_for("events.show", event_id=event.id, _external=True), attached=bool(attachments),
+            **_footer(user, Scope.ALL, reason))
+        headers = {"Content-Language": language, **unsubscribe_headers(user, Scope.ALL)}
+    _claim([notification.id], utcnow())
+    mail.send(mail.Email(to=user.email, subject=subject, text=text, html=html, headers=headers,
+                         attachments=attachments))
+
+
 # --- Digests ------------------------------------------------------------------------------
 
 def digest_due_at(user: User, now: datetime) -> datetime | None:
@@ -213,7 +279,8 @@ class DigestsInterrupted(Exception):
 
 def send_digests(now: datetime) -> int:
     """Send every digest due at `now`; return how many mails went. Commits per person."""
-    pending_people = select(Notification.user_id).where(Notification.read_at.is_(None), _pending()).distinct()
+    pending_people = select(Notification.user_id).where(
+        Notification.read_at.is_(None), _pending(), Notification.kind.not_in(list(EVENT_EMAIL_KINDS))).distinct()
     candidates = db.session.scalars(
         select(User.id).where(User.id.in_(pending_people), User.email_verified_at.is_not(None),
                               User.digest_frequency.in_([DigestFrequency.DAILY.value, DigestFrequency.WEEKLY.value]))
@@ -264,7 +331,7 @@ def _send_digest(user_id: int, now: datetime) -> bool:
     # What had happened by the due moment; later notices wait for the next digest.
     rows = db.session.scalars(
         select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None), _pending(),
-                                   Notification.updated_at <= due)
+                                   Notification.kind.not_in(list(EVENT_EMAIL_KINDS)), Notification.updated_at <= due)
         .order_by(Notification.updated_at.desc(), Notification.id.desc()).with_for_update()).all()
     rows = [n for n in rows if n.kind not in IMMEDIATE_EMAIL_KINDS or not user.email_immediate
             or n.updated_at <= due - IMMEDIATE_GRACE]

@@ -37,11 +37,12 @@ from sqlalchemy.orm import selectinload
 
 from forum import jobs, permissions
 from forum.extensions import db, socketio
-from forum.models import Consultation, Endorsement, Event, EventMember, Post, Room, Topic, User
+from forum.models import Consultation, Endorsement, Event, EventMember, Moderator, Post, Room, Topic, User
 from forum.models.base import utcnow
 from forum.models.consultations import ConsultationStatus
 from forum.models.events import EventStatus
 from forum.models.notifications import (
+    EVENT_EMAIL_KINDS,
     IMMEDIATE_EMAIL_KINDS,
     DigestFrequency,
     Follow,
@@ -324,6 +325,12 @@ def placed(actor: User | None, placements: list[tuple[int, int]]) -> None:
         jobs.enqueue(deliver_placements, placements, actor.id if actor is not None else None)
 
 
+def registered(member: EventMember) -> None:
+    """Someone registered for an event (or joined it through its invitation): they are sent
+    the confirmation, with the calendar file by mail."""
+    jobs.enqueue(deliver_registration, member.event_id, member.user_id)
+
+
 def topic_added(actor: User, topic: Topic) -> None:
     """A Topic added to an opened consultation (one set up in a draft is news to no one)."""
     if topic.consultation.status is not ConsultationStatus.DRAFT:
@@ -355,6 +362,8 @@ def _store(notices: list[Notification]) -> list[Notification]:
     for notice_id, _user_id, kind in written:
         if kind in IMMEDIATE_EMAIL_KINDS:
             jobs.enqueue(notification_mail.send_immediate, notice_id)
+        elif kind in EVENT_EMAIL_KINDS:
+            jobs.enqueue(notification_mail.send_event_mail, notice_id)
     push_unread_after_commit({user_id for _id, user_id, _kind in written})
     by_user = {user_id: notice_id for notice_id, user_id, _kind in written}
     stored = [notice for notice in notices if notice.user_id in by_user]
@@ -521,6 +530,20 @@ def _fan_out(kind: NotificationKind, recipients, readable, **fields) -> list[Not
     return _store(notices)
 
 
+def deliver_registration(event_id: int, user_id: int) -> list[Notification]:
+    """The confirmation of a registration: once per person and event (`dedup_key`), while
+    they are still registered and may see the event (joining a draft through its invitation
+    confirms nothing: the event is not shown to them before it is published)."""
+    event = db.session.get(Event, event_id)
+    if event is None or event.status is not EventStatus.PUBLISHED:
+        return []
+    if db.session.scalar(select(EventMember.id).where(EventMember.event_id == event_id,
+                                                      EventMember.user_id == user_id)) is None:
+        return []
+    return _fan_out(K.EVENT_REGISTERED, [user_id], lambda user: permissions.can_view_event(user, event),
+                    event_id=event.id, dedup_key=f"registered:{event.id}")
+
+
 def deliver_new_topic(topic_id: int, actor_id: int) -> list[Notification]:
     topic = db.session.get(Topic, topic_id)
     if topic is None or topic.consultation.status is ConsultationStatus.DRAFT:
@@ -549,10 +572,9 @@ def deliver_new_poll(poll_id: int, actor_id: int) -> list[Notification]:
 
 def create_due_reminders(now: datetime | None = None) -> int:
     """Closing soon (the followers of a consultation, or of one of its Topics, closing within
-    NOTIFY_CLOSING_SOON_HOURS) and starting soon (the people registered for an event starting
-    within NOTIFY_EVENT_STARTING_MINUTES). Run by a timer; running it again, or twice at once,
-    adds nothing (one notice per person and closing or starting time: `dedup_key`). Returns
-    how many notices it made."""
+    NOTIFY_CLOSING_SOON_HOURS) and the events' reminders (`_event_reminders`). Run by a
+    timer; running it again, or twice at once, adds nothing (one notice per person and
+    closing or starting time: `dedup_key`). Returns how many notices it made."""
     now = now or utcnow()
     made = 0
     closing_until = now + timedelta(hours=_config("NOTIFY_CLOSING_SOON_HOURS"))
@@ -568,13 +590,39 @@ def create_due_reminders(now: datetime | None = None) -> int:
         made += _remind(K.CLOSING_SOON, recipients, key,
                         lambda user, c=consultation: permissions.can_view_consultation(user, c),
                         consultation_id=consultation.id)
-    starting_until = now + timedelta(minutes=_config("NOTIFY_EVENT_STARTING_MINUTES"))
+    made += _event_reminders(now)
+    return made
+
+
+def _event_reminders(now: datetime) -> int:
+    """For the people of a published event (registered, participants and observers, and its
+    rooms' co-moderators): "starting soon" when it starts within
+    NOTIFY_EVENT_STARTING_MINUTES (20: the "15 minutes" reminder, caught by a timer running
+    every 15 minutes; never once it has started), with the link to each one's own room; "the
+    day before" when it starts within NOTIFY_EVENT_REMINDER_HOURS (24) but not that soon, to
+    those who registered before that day began (a later registration has just had its
+    confirmation). One of each per person and start time (`dedup_key` `day:` / `soon:` +
+    event + start): a start moved makes new reminders for the new time, nothing else does."""
+    soon_until = now + timedelta(minutes=_config("NOTIFY_EVENT_STARTING_MINUTES"))
+    day_until = now + timedelta(hours=_config("NOTIFY_EVENT_REMINDER_HOURS"))
+    made = 0
     for event in db.session.scalars(select(Event).where(
-            Event.status == EventStatus.PUBLISHED, Event.starts_at > now, Event.starts_at <= starting_until)):
-        recipients = set(db.session.scalars(select(EventMember.user_id).where(EventMember.event_id == event.id)))
-        key = f"starting:{event.id}:{int(event.starts_at.timestamp())}"
-        made += _remind(K.EVENT_STARTING, recipients, key,
-                        lambda user, e=event: permissions.can_view_event(user, e), event_id=event.id)
+            Event.status == EventStatus.PUBLISHED, Event.starts_at > now, Event.starts_at <= day_until)
+            .order_by(Event.id)):
+        start = int(event.starts_at.timestamp())
+        members = db.session.execute(select(EventMember.user_id, EventMember.registered_at)
+                                     .where(EventMember.event_id == event.id)).all()
+        moderators = set(db.session.scalars(select(Moderator.user_id).join(Room, Moderator.room_id == Room.id)
+                                            .where(Room.event_id == event.id)))
+        readable = (lambda user, e=event: permissions.can_view_event(user, e))
+        if event.starts_at <= soon_until:
+            recipients = {user_id for user_id, _at in members} | moderators
+            made += _remind(K.EVENT_STARTING, recipients, f"soon:{event.id}:{start}", readable, event_id=event.id)
+        else:
+            day_began = event.starts_at - timedelta(hours=_config("NOTIFY_EVENT_REMINDER_HOURS"))
+            recipients = {user_id for user_id, at in members if at <= day_began} | moderators
+            made += _remind(K.EVENT_REMINDER_DAY, recipients, f"day:{event.id}:{start}", readable,
+                            event_id=event.id)
     return made
 
 
@@ -834,5 +882,19 @@ def describe(notice: Notification) -> Described:
     event = db.session.get(Event, notice.event_id)
     from forum.i18n import format_when
 
-    return Described(_("“%(event)s” starts on %(when)s.", event=event.title, when=format_when(event.starts_at)),
-                     url_for("events.show", event_id=event.id), "", True)
+    when = format_when(event.starts_at)
+    page = url_for("events.show", event_id=event.id)
+    if notice.kind is K.EVENT_REGISTERED:
+        return Described(_("You are registered for “%(event)s”, on %(when)s.", event=event.title, when=when),
+                         page, "", True)
+    if notice.kind is K.EVENT_STARTING:
+        # The person's own room as it is now (moved since the reminder: the new one).
+        room = permissions.own_room(user, event)
+        if room is not None and permissions.can_view_room(user, room):
+            return Described(_("“%(event)s” starts on %(when)s. Your room: “%(room)s”.", event=event.title,
+                               when=when, room=room.title),
+                             url_for("rooms.show", event_id=event.id, room_id=room.id), "", True)
+        if permissions.can_view_room(user, event.plenary):
+            return Described(_("“%(event)s” starts on %(when)s, in the plenary.", event=event.title, when=when),
+                             url_for("rooms.show", event_id=event.id, room_id=event.plenary.id), "", True)
+    return Described(_("“%(event)s” starts on %(when)s.", event=event.title, when=when), page, "", True)

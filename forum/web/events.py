@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from forum import permissions
+from forum import ics, permissions
 from forum.extensions import db
 from forum.i18n import format_when, label
 from forum.models import Event
@@ -64,6 +64,16 @@ def show(event_id: int):
         own_room=permissions.own_room(current_user, event), cards=cards,
         occupancy=service.participation(event), action_form=ActionForm(), open_rooms=service.open_rooms(event),
         event_times=[_in_zone(event.starts_at, event.timezone), _in_zone(event.ends_at, event.timezone)])
+
+
+@bp.get("/<int:event_id>/event.ics")
+def calendar_file(event_id: int):
+    """"Add to calendar": the event as an iCalendar file, for whoever may see its page."""
+    event = permissions.access_event(current_user, event_id)
+    response = make_response(ics.calendar(event))
+    response.headers["Content-Type"] = ics.CONTENT_TYPE
+    response.headers["Content-Disposition"] = f'attachment; filename="{ics.filename(event)}"'
+    return response
 
 
 def _in_zone(value: datetime, zone: str) -> str:
