@@ -348,16 +348,17 @@ def test_closing_soon_reminders_are_made_once(db, make_user, make_consultation):
 
 
 def test_event_starting_reminders_for_registered_people(db, make_event, make_user):
-    event = make_event(participants=2)
-    event.starts_at = utcnow() + timedelta(minutes=30)
-    far = make_event(participants=1)
-    far.starts_at = utcnow() + timedelta(hours=5)
+    event = make_event(participants=2, moderators=0)
+    event.starts_at = utcnow() + timedelta(minutes=15)
+    far = make_event(participants=1, moderators=0)
+    far.starts_at = utcnow() + timedelta(days=5)
     db.session.commit()
     assert service.create_due_reminders(utcnow()) == 2
     assert service.create_due_reminders(utcnow()) == 0
     reminded = notices(db, kind=K.EVENT_STARTING)
     assert {n.user_id for n in reminded} == {p.id for p in event.test_participants}
     assert service.describe(reminded[0]).text.startswith(f"“{event.title}” starts on ")
+    assert "Your room: “Room " in service.describe(reminded[0]).text
 
 
 # --- describe() never leaks -------------------------------------------------------------------

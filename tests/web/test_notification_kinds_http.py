@@ -81,6 +81,16 @@ def when_text(app, when) -> str:
         return format_when(when, zone="Europe/Brussels")
 
 
+def confirmed_already(w, user) -> None:
+    """Registering confirms (its own scenario, event_registered): set that notice aside for
+    the scenarios about what comes after."""
+    w.db.session.expire_all()
+    for notice in w.db.session.scalars(select(Notification).where(
+            Notification.user_id == user.id, Notification.kind == K.EVENT_REGISTERED)):
+        w.db.session.delete(notice)
+    w.db.session.commit()
+
+
 def run_the_timer(w) -> None:
     """`flask notifications send-digests`, as the systemd timer runs it. The command runs in
     the test's app context (and session): what the test's session holds is read again, as
@@ -355,6 +365,7 @@ def _manual_event_with(w, person):
     event = w.make_event(participants=0, assignment_mode="manual")
     w.db.session.commit()
     done(as_user(w.app, person).post(f"/events/{event.id}/register", data={"role": "participant"}))
+    confirmed_already(w, person)
     member = newest(w.db, EventMember, event_id=event.id, user_id=person.id)
     assert member.room_id is None
     return event, member
@@ -382,20 +393,52 @@ def placement_on_registering(w):
     w.db.session.commit()
     w.ready(w.ann)
     done(as_user(w.app, w.ann).post(f"/events/{event.id}/register", data={"role": "participant"}))
+    confirmed_already(w, w.ann)
     room_id = newest(w.db, EventMember, event_id=event.id, user_id=w.ann.id).room_id
     room = next(r for r in event.breakout_rooms if r.id == room_id)
     return Expect(w.ann, K.PLACEMENT, f"You were placed in “{room.title}” at “{event.title}”.", room_path(room))
 
 
 def event_starting(w):
+    """15 minutes before: the link to the person's room (an observer's: the plenary)."""
     event = w.make_event(participants=0, assignment_mode="manual")
-    event.starts_at = (utcnow() + timedelta(minutes=20)).replace(microsecond=0)
+    event.starts_at = (utcnow() + timedelta(minutes=15)).replace(microsecond=0)
     event.ends_at = event.starts_at + timedelta(hours=2)
     w.db.session.commit()
     done(as_user(w.app, w.ann).post(f"/events/{event.id}/register", data={"role": "observer"}))
+    confirmed_already(w, w.ann)
     w.ready(w.ann)
     run_the_timer(w)
-    return Expect(w.ann, K.EVENT_STARTING, f"“{event.title}” starts on {when_text(w.app, event.starts_at)}.",
+    return Expect(w.ann, K.EVENT_STARTING,
+                  f"“{event.title}” starts on {when_text(w.app, event.starts_at)}, in the plenary.",
+                  room_path(event.plenary))
+
+
+def event_registered(w):
+    event = w.make_event(participants=0, assignment_mode="manual")
+    event.starts_at = (utcnow() + timedelta(days=3)).replace(microsecond=0)
+    event.ends_at = event.starts_at + timedelta(hours=2)
+    w.db.session.commit()
+    w.ready(w.ann)
+    done(as_user(w.app, w.ann).post(f"/events/{event.id}/register", data={"role": "participant"}))
+    return Expect(w.ann, K.EVENT_REGISTERED,
+                  f"You are registered for “{event.title}”, on {when_text(w.app, event.starts_at)}.",
+                  f"/events/{event.id}")
+
+
+def event_reminder_day(w):
+    event = w.make_event(participants=0, assignment_mode="manual")
+    event.starts_at = (utcnow() + timedelta(hours=10)).replace(microsecond=0)
+    event.ends_at = event.starts_at + timedelta(hours=2)
+    w.db.session.commit()
+    done(as_user(w.app, w.ann).post(f"/events/{event.id}/register", data={"role": "participant"}))
+    confirmed_already(w, w.ann)
+    member = newest(w.db, EventMember, event_id=event.id, user_id=w.ann.id)
+    member.registered_at = utcnow() - timedelta(days=2)  # registered before the day began
+    w.db.session.commit()
+    w.ready(w.ann)
+    run_the_timer(w)
+    return Expect(w.ann, K.EVENT_REMINDER_DAY, f"“{event.title}” starts on {when_text(w.app, event.starts_at)}.",
                   f"/events/{event.id}")
 
 
@@ -404,7 +447,7 @@ SCENARIOS = [reply, quote, mention_in_a_response, mention_in_an_edit, mention_in
              moderation_lock,
              moderation_reject, moderation_approve, moderation_delete_in_a_room, thread_reply, new_response,
              new_topic, new_poll, closing_soon, placement_by_the_organiser, placement_by_the_balanced_assignment,
-             placement_on_registering, event_starting]
+             placement_on_registering, event_starting, event_registered, event_reminder_day]
 
 
 def test_the_scenarios_cover_every_kind():
@@ -413,7 +456,8 @@ def test_the_scenarios_cover_every_kind():
     covered = {"reply": K.REPLY, "quote": K.QUOTE, "mention": K.MENTION, "endorsement": K.ENDORSEMENT,
                "moderation": K.MODERATION, "thread_reply": K.THREAD_REPLY, "new_response": K.NEW_RESPONSE,
                "new_topic": K.NEW_TOPIC, "new_poll": K.NEW_POLL, "closing_soon": K.CLOSING_SOON,
-               "placement": K.PLACEMENT, "event_starting": K.EVENT_STARTING}
+               "placement": K.PLACEMENT, "event_starting": K.EVENT_STARTING,
+               "event_registered": K.EVENT_REGISTERED, "event_reminder_day": K.EVENT_REMINDER_DAY}
     assert set(covered.values()) == set(K)
     assert all(any(s.__name__.startswith(prefix) for s in SCENARIOS) for prefix in covered)
 
@@ -624,6 +668,7 @@ def choosing_ones_own_room(w):
     w.db.session.commit()
     ann = as_user(w.app, w.ann)
     done(ann.post(f"/events/{event.id}/register", data={"role": "participant"}))
+    confirmed_already(w, w.ann)  # the confirmation of one's own registration is meant
     done(ann.post(f"{room_path(event.breakout_rooms[0])}/choose"))
     assert newest(w.db, EventMember, user_id=w.ann.id).room_id == event.breakout_rooms[0].id
     return w.ann
