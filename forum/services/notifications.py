@@ -614,7 +614,10 @@ def _event_reminders(now: datetime) -> int:
                                      .where(EventMember.event_id == event.id)).all()
         moderators = set(db.session.scalars(select(Moderator.user_id).join(Room, Moderator.room_id == Room.id)
                                             .where(Room.event_id == event.id)))
-        readable = (lambda user, e=event: permissions.can_view_event(user, e))
+
+        def readable(user, e=event) -> bool:
+            return permissions.can_view_event(user, e)
+
         if event.starts_at <= soon_until:
             recipients = {user_id for user_id, _at in members} | moderators
             made += _remind(K.EVENT_STARTING, recipients, f"soon:{event.id}:{start}", readable, event_id=event.id)
