@@ -148,9 +148,9 @@ def render(built, fmt: str) -> bytes:
         return str(report_export.render_html(built, standalone=True)).encode()
     if fmt == "pdf":
         return report_export.render_pdf(built)
-    from forum.exports import docx as docx_export
+    from forum.exports import word
 
-    return docx_export.render_docx(built)
+    return word.render_docx(built)
 
 
 def build(report_id: int) -> None:

@@ -192,3 +192,54 @@ def test_with_redis_a_real_worker_builds_the_report(app, db, event, reports_dir,
     report = db.session.get(ReportFile, report.id)
     assert report.status is ReportStatus.DONE
     assert Path(report_service.path_of(report)).read_text().startswith(f"# {event.title}")
+
+
+# --- DOCX --------------------------------------------------------------------------------
+
+def test_the_docx_has_every_heading_and_table_of_the_markdown_and_the_charts(app, db, make_user, make_consultation,
+                                                                             make_post, reports_dir):
+    import io
+
+    import docx
+
+    from forum.exports import report
+    from forum.exports.scope import resolve
+    from forum.services import posts as post_service
+
+    owner = make_user("organiser")
+    consultation = make_consultation(owner, title="Housing | for *newcomers*", topics=2)
+    writers = [make_user(country=country) for country in ("BE", "IT", "FR")]
+    for n, writer in enumerate(writers):
+        post = make_post(writer, consultation=consultation, topic=consultation.topics[n % 2],
+                         body=f"Affordable housing matters for newcomers in city number {n}. Why is it slow?")
+        post_service.endorse(writers[(n + 1) % 3], post)
+    built = report.build_report(resolve(owner, "consultation", consultation.id))
+    markdown = report.render_markdown(built)
+
+    report_file = report_service.request_report(owner, "consultation", consultation.id, "docx", language="en",
+                                                timezone="UTC")
+    db.session.commit()
+    db.session.expire_all()
+    report_file = db.session.get(ReportFile, report_file.id)
+    assert report_file.status is ReportStatus.DONE, report_file.error
+    document = docx.Document(io.BytesIO(report_service.path_of(report_file).read_bytes()))
+
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith(("Heading", "Title"))]
+    expected = [report_service_unescape(line.lstrip("#").strip()) for line in markdown.splitlines()
+                if line.startswith("#")]
+    assert headings == expected
+    assert headings[0] == "Housing | for *newcomers*"
+    assert len(document.tables) == sum(1 for i, line in enumerate(markdown.splitlines())
+                                       if line.startswith("|") and not markdown.splitlines()[i - 1].startswith("|"))
+    participation = document.tables[0]
+    assert participation.cell(0, 0).text == "Figure"
+    assert [participation.cell(r, 1).text for r in range(1, 3)] == ["3", "3"]  # participants, posts
+    assert len(document.inline_shapes) >= 3  # by country, by organisation type, posts per topic...
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert "Affordable housing matters for newcomers in city number" in body
+
+
+def report_service_unescape(text: str) -> str:
+    import re
+
+    return re.sub(r"\\([\\`*_\[\]<>|#~])", r"\1", text)
