@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(worker)
     app.cli.add_command(search)
     app.cli.add_command(notifications_group)
+    app.cli.add_command(reports_group)
 
 
 @click.command("create-admin")
@@ -278,3 +279,25 @@ def send_digests() -> None:
             f"{interrupted.sent} digest(s) sent, then the mail server failed: {interrupted.error}. "
             "The rest are sent by the next run.") from None
     click.echo(f"{sent} digest(s) sent.")
+    _clean_reports()
+
+
+def _clean_reports() -> None:
+    from forum.services import reports
+
+    removed = reports.clean()
+    db.session.commit()
+    click.echo(f"{removed} old report(s) removed.")
+
+
+@click.group("reports")
+def reports_group() -> None:
+    """Report files built by the job queue (docs/exports.md)."""
+
+
+@reports_group.command("clean")
+@with_appcontext
+def clean_reports() -> None:
+    """Remove the report files older than REPORTS_KEEP_DAYS (also run by
+    `flask notifications send-digests`)."""
+    _clean_reports()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
@@ -206,6 +207,16 @@ class Config:
     # A digest lists at most this many notices (the newest); the rest are counted.
     DIGEST_MAX_ITEMS = int(os.environ.get("DIGEST_MAX_ITEMS", "50"))
 
+    # Report files (forum/services/reports.py): built by a job, stored under REPORTS_DIR (by
+    # default instance/reports; the web and worker processes must share it), kept
+    # REPORTS_KEEP_DAYS days (`flask reports clean`, also run by `flask notifications
+    # send-digests`), at most REPORTS_MAX_BYTES each (a larger one fails, nothing kept); a
+    # person may have REPORTS_MAX_PENDING reports waiting or being built at once.
+    REPORTS_DIR = os.environ.get("REPORTS_DIR") or str(INSTANCE_DIR / "reports")
+    REPORTS_KEEP_DAYS = int(os.environ.get("REPORTS_KEEP_DAYS", "7"))
+    REPORTS_MAX_BYTES = int(os.environ.get("REPORTS_MAX_BYTES", str(50 * 1024 * 1024)))
+    REPORTS_MAX_PENDING = int(os.environ.get("REPORTS_MAX_PENDING", "3"))
+
     # Organisation types offered in profiles. Override with a comma-separated list of
     # codes from forum.models.users.ORGANISATION_TYPES to narrow the list for a deployment.
     ORGANISATION_TYPES = [
@@ -240,6 +251,7 @@ class TestingConfig(Config):
     CONTROL_ROOM_DEBOUNCE_SECONDS = 0  # the control room's figures follow each commit at once
     CONTROL_ROOM_DECAY_SECONDS = 0  # no timer outlives a test
     MAIL_SERVER = ""  # mail goes to the log unless a test starts its SMTP server (tests/mail.py)
+    REPORTS_DIR = str(Path(tempfile.gettempdir()) / f"plenary-test-reports-{os.getpid()}")  # not instance/
     PUBLIC_URL = "http://localhost"  # the test client's own host: links in mails can be followed
 
 

@@ -372,7 +372,8 @@ def _unit(size: timedelta) -> str:
 
 def _moderation(scope: Scope) -> list[Row]:
     """Moderation actions in the scope, counted by kind: no posts, people or reasons."""
-    query = select(ModerationAction.action, func.count()).group_by(ModerationAction.action)
+    query = (select(ModerationAction.action, func.count()).group_by(ModerationAction.action)
+             .where(ModerationAction.action != "export.made"))  # the log's export lines are no moderation
     if scope.thread is not None:
         query = query.where(ModerationAction.post_id.in_(select(Post.id).where(Post.thread_id == scope.thread.id)))
     elif scope.kind == "room":

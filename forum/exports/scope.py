@@ -1,6 +1,8 @@
 """What an export covers, who may have it, and how people are named in it."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -144,3 +146,26 @@ def owner_of(kind: str, object_id: int) -> User | None:
     elif isinstance(thing, Post):
         thing = thing.room.event if thing.room_id is not None else thing.consultation
     return thing.owner
+
+
+SLUG_MAX = 60  # characters of the title in a file name: room for the rest within most limits
+
+
+def slug(title: str, max_length: int = SLUG_MAX) -> str:
+    """The title in lower-case ASCII words joined by hyphens, cut after the last whole word
+    that fits ("Accueil des réfugiés à Zürich" -> "accueil-des-refugies-a-zurich"); a first
+    word longer than the limit is cut, and a title with no letters gives "export"."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    words = re.sub(r"[^a-z0-9]+", " ", ascii_title.lower()).split()
+    kept = ""
+    for word in words:
+        longer = f"{kept}-{word}" if kept else word
+        if len(longer) > max_length:
+            break
+        kept = longer
+    return kept or (words[0][:max_length] if words else "export")
+
+
+def filename_for(scope, extension: str) -> str:
+    """A plain ASCII file name from the scope's title, e.g. "plenary-consultation-12-housing.csv"."""
+    return f"plenary-{scope.kind}-{scope.id}-{slug(scope.title)}.{extension}"

@@ -7,6 +7,7 @@ from forum.models.opinion import BoardStatus, OpinionBoard, Statement, Statement
 from forum.models.polls import Poll, PollKind, PollOption, PollStatus, PollVote, ResultsShown
 from forum.models.posts import Endorsement, Post, PostRevision, PostStatus, Stance
 from forum.models.questions import Question, QuestionStatus, QuestionVote
+from forum.models.reports import ReportFile, ReportStatus
 from forum.models.search import SearchDocument
 from forum.models.streams import Stream, StreamEvent
 from forum.models.users import User
@@ -43,6 +44,8 @@ __all__ = [
     "Question",
     "QuestionStatus",
     "QuestionVote",
+    "ReportFile",
+    "ReportStatus",
     "ResultsShown",
     "SearchDocument",
     "Room",

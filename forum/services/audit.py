@@ -54,6 +54,7 @@ ACTION_LABELS = {
     "question.answered": _l("marked a question to the plenary answered"),
     "question.reopened": _l("reopened an answered question to the plenary"),
     "room.questions_premoderation": _l("changed pre-moderation of questions"),
+    "export.made": _l("exported a report or data"),
 }
 
 

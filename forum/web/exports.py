@@ -1,9 +1,8 @@
-"""Exports: the export page of a thread, topic, room, consultation or event, the downloads
-(Markdown, PDF, CSV, JSON, HTML), and a public consultation's shareable summary page."""
+"""Exports: the export page of a thread, topic, room, consultation or event; the data
+downloads (CSV, JSON), streamed from the request; the reports (PDF, DOCX, Markdown, HTML),
+asked for here and built by a job (forum/services/reports.py), with their status page and
+download; and a public consultation's shareable summary page."""
 from __future__ import annotations
-
-import re
-import unicodedata
 
 from flask import (
     Blueprint,
@@ -12,54 +11,39 @@ from flask import (
     current_app,
     g,
     make_response,
+    redirect,
     render_template,
     request,
+    send_file,
     stream_with_context,
+    url_for,
 )
 from flask_babel import force_locale, get_locale
 from flask_login import current_user, login_required
 
 from forum.exports import data, opinion, polls, report
-from forum.exports.scope import KINDS, resolve
+from forum.exports.scope import KINDS, SLUG_MAX, filename_for, resolve, slug  # noqa: F401 (slug: tests)
 from forum.extensions import db
 from forum.models import User
+from forum.ratelimits import counts_as_write
+from forum.services import reports as report_service
 from forum.services.errors import ServiceError
 
 bp = Blueprint("exports", __name__)
 
+# The data files, streamed from the request (see `download`); the reports' formats are
+# report_service.REPORT_FORMATS, built by a job.
 FORMATS = {
-    "md": "text/markdown; charset=utf-8",
-    "pdf": "application/pdf",
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
-    "html": "text/html; charset=utf-8",
     "votes.csv": "text/csv; charset=utf-8",  # the polls' votes, one row per vote (exports/polls.py)
     # A consultation board's statements with their vote counts (exports/opinion.py).
     "statements.csv": "text/csv; charset=utf-8",
 }
 
 
-SLUG_MAX = 60  # characters of the title in a file name: room for the rest within most limits
-
-
-def slug(title: str, max_length: int = SLUG_MAX) -> str:
-    """The title in lower-case ASCII words joined by hyphens, cut after the last whole word
-    that fits ("Accueil des réfugiés à Zürich" -> "accueil-des-refugies-a-zurich"); a first
-    word longer than the limit is cut, and a title with no letters gives "export"."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    words = re.sub(r"[^a-z0-9]+", " ", ascii_title.lower()).split()
-    kept = ""
-    for word in words:
-        longer = f"{kept}-{word}" if kept else word
-        if len(longer) > max_length:
-            break
-        kept = longer
-    return kept or (words[0][:max_length] if words else "export")
-
-
 def _filename(scope, extension: str) -> str:
-    """A plain ASCII file name from the scope's title, e.g. "plenary-consultation-12-housing.csv"."""
-    return f"plenary-{scope.kind}-{scope.id}-{slug(scope.title)}.{extension}"
+    return filename_for(scope, extension)
 
 
 def _attachment(body, mimetype: str, filename: str) -> Response:
@@ -77,52 +61,87 @@ def choose(kind: str, object_id: int):
         abort(404)
     scope = resolve(current_user, kind, object_id)
     return render_template("exports/choose.html", scope=scope, formats=FORMATS,
+                           report_formats=report_service.REPORT_FORMATS,
+                           reports=report_service.reports_of(current_user, scope),
+                           format_names=report_service.FORMAT_NAMES,
                            has_board=opinion.board_of(scope) is not None)
+
+
+@bp.post("/exports/<kind>/<int:object_id>/reports")
+@login_required
+@counts_as_write
+def ask_for_report(kind: str, object_id: int):
+    """Ask for a report file: a job builds it; its status page follows it."""
+    report = report_service.request_report(current_user, kind, object_id, request.form.get("format", ""),
+                                           language=str(get_locale()), timezone=current_user.timezone)
+    return redirect(url_for("exports.report_status", report_id=report.id), code=303)
+
+
+@bp.get("/reports/<int:report_id>")
+@login_required
+def report_status(report_id: int):
+    """A report's state: waiting, being built (refreshing itself without JavaScript; live with
+    it, static/js/report.js), failed with why, or ready with its download link."""
+    report = report_service.visible_report(current_user, report_id)
+    response = make_response(render_template(
+        "exports/report_status.html", report=report, format_names=report_service.FORMAT_NAMES,
+        notice=report_service.status_notice(report)))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/reports/<int:report_id>/download")
+@login_required
+def report_download(report_id: int):
+    """The stored file, for its requester while they may still export what it covers."""
+    report = report_service.visible_report(current_user, report_id)
+    path = report_service.path_of(report)
+    if path is None or not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=report_service.REPORT_FORMATS[report.format], max_age=0)
+    # The name is plain ASCII (scope.filename_for), quoted as the streamed downloads' are.
+    response.headers["Content-Disposition"] = f'attachment; filename="{report.filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/exports/<kind>/<int:object_id>.<fmt>")
 @login_required
 def download(kind: str, object_id: int, fmt: str):
-    if kind not in KINDS or fmt not in FORMATS:
+    if kind not in KINDS or fmt not in FORMATS and fmt not in report_service.REPORT_FORMATS:
         abort(404)
     scope = resolve(current_user, kind, object_id)
+    if fmt in report_service.REPORT_FORMATS:
+        # Reports are never built in a request (the process that serves the live rooms): the
+        # export page asks for one, and a job builds it.
+        return redirect(url_for("exports.choose", kind=kind, object_id=object_id), code=303)
     filename = _filename(scope, fmt)
     if fmt == "statements.csv" and opinion.board_of(scope) is None:
         abort(404)  # only a consultation with a statements board has them
-    if fmt in ("csv", "json", "votes.csv", "statements.csv"):
-        bom = request.args.get("bom") in ("1", "yes", "on")
-        user_id, language = current_user.id, str(get_locale())
+    report_service.log_data_export(current_user, scope, fmt)
+    bom = request.args.get("bom") in ("1", "yes", "on")
+    user_id, language = current_user.id, str(get_locale())
 
-        def chunks():
-            # The body is written after this request's database session has closed (and
-            # with it the reader's account object): the stream loads the reader and the
-            # scope again in a session of its own, in the language the request chose. The
-            # check above has already answered any 404.
-            g.pop("permission_answers", None)  # objects of the closed session
-            with force_locale(language):
-                try:
-                    scope = resolve(db.session.get(User, user_id), kind, object_id)
-                except ServiceError:  # removed or no longer allowed since the headers went out
-                    current_app.logger.warning("export %s %s stopped: no longer available", kind, object_id)
-                    return
-                if fmt == "votes.csv":
-                    yield from polls.vote_csv_chunks(scope, bom=bom)
-                    return
-                if fmt == "statements.csv":
-                    yield from opinion.statements_csv_chunks(scope, bom=bom)
-                    return
-                yield from data.csv_chunks(scope, bom=bom) if fmt == "csv" else data.json_chunks(scope)
-        return _attachment(stream_with_context(chunks()), FORMATS[fmt], filename)
-    built = report.build_report(scope, timezone=current_user.timezone)
-    if fmt == "md":
-        body = report.render_markdown(built)
-    elif fmt == "pdf":
-        body = report.render_pdf(built)
-    else:
-        # A file like the others: the standalone document (stylesheet embedded, opens offline),
-        # the same as `flask export --format html`; the shareable page is the summary below.
-        body = str(report.render_html(built, standalone=True))
-    return _attachment(body, FORMATS[fmt], filename)
+    def chunks():
+        # The body is written after this request's database session has closed (and
+        # with it the reader's account object): the stream loads the reader and the
+        # scope again in a session of its own, in the language the request chose. The
+        # check above has already answered any 404.
+        g.pop("permission_answers", None)  # objects of the closed session
+        with force_locale(language):
+            try:
+                scope = resolve(db.session.get(User, user_id), kind, object_id)
+            except ServiceError:  # removed or no longer allowed since the headers went out
+                current_app.logger.warning("export %s %s stopped: no longer available", kind, object_id)
+                return
+            if fmt == "votes.csv":
+                yield from polls.vote_csv_chunks(scope, bom=bom)
+                return
+            if fmt == "statements.csv":
+                yield from opinion.statements_csv_chunks(scope, bom=bom)
+                return
+            yield from data.csv_chunks(scope, bom=bom) if fmt == "csv" else data.json_chunks(scope)
+    return _attachment(stream_with_context(chunks()), FORMATS[fmt], filename)
 
 
 def _page(built, scope):

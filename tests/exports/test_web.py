@@ -82,6 +82,27 @@ def client_for(app, user=None):
     return client
 
 
+REPORT_FORMATS = ("md", "pdf", "html", "docx")
+
+
+def get_export(client, url: str):
+    """GET a data file; for a report format, ask for the report (POST), follow its status
+    page and download the file the job (inline in tests) built."""
+    base, _, fmt = url.partition(".")
+    if fmt not in REPORT_FORMATS:
+        return client.get(url)
+    asked = client.post(f"{base}/reports", data={"format": fmt})
+    assert asked.status_code == 303, asked.status_code
+    status = client.get(asked.headers["Location"])
+    assert status.status_code == 200
+    download = re.search(r'href="(/reports/\d+/download)"', status.get_data(as_text=True))
+    assert download, status.get_data(as_text=True)
+    response = client.get(download.group(1))
+    response.get_data()  # buffered, then the stored file closed
+    response.close()
+    return response
+
+
 def csv_rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
@@ -91,7 +112,7 @@ def csv_rows(text: str) -> list[dict[str, str]]:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_downloads_for_the_organiser(app, place, fmt):
     consultation = place.consultation
-    response = client_for(app, place.owner).get(f"/exports/consultation/{consultation.id}.{fmt}")
+    response = get_export(client_for(app, place.owner), f"/exports/consultation/{consultation.id}.{fmt}")
 
     assert response.status_code == 200
     assert response.mimetype == MIMETYPES[fmt]
@@ -145,7 +166,7 @@ def test_the_csv_starts_with_a_bom_only_when_asked(app, place):
 
 @pytest.mark.parametrize("fmt", ("md", "csv", "json"))
 def test_the_event_downloads_for_its_organiser(app, event, fmt):
-    response = client_for(app, event.owner).get(f"/exports/event/{event.id}.{fmt}")
+    response = get_export(client_for(app, event.owner), f"/exports/event/{event.id}.{fmt}")
 
     assert response.status_code == 200
     assert response.mimetype == MIMETYPES[fmt]
@@ -248,7 +269,7 @@ def test_a_moderator_exports_a_thread(app, place, event):
             f'attachment; filename="plenary-thread-{place.first.id}-')
         assert [int(row["post_id"]) for row in csv_rows(response.get_data(as_text=True))] == [
             place.first.id, place.reply.id]
-    markdown = client.get(f"/exports/thread/{place.first.id}.md").get_data(as_text=True)
+    markdown = get_export(client, f"/exports/thread/{place.first.id}.md").get_data(as_text=True)
     assert markdown.startswith("# ")
     assert "Deposit guarantees" in markdown
 
@@ -343,11 +364,16 @@ def test_the_export_page_links_every_format(app, place, kind):
     assert response.status_code == 200
     links = hrefs(response.get_data(as_text=True))
     base = f"/exports/{kind}/{object_id}"
-    assert {f"{base}.{fmt}" for fmt in FORMATS} | {f"{base}.csv?bom=1"} <= links
+    assert {f"{base}.{fmt}" for fmt in ("csv", "json")} | {f"{base}.csv?bom=1"} <= links
+    # the report's formats are asked for with a form (a job builds the file)
+    page = response.get_data(as_text=True)
+    assert f'action="{base}/reports"' in page
+    for fmt in REPORT_FORMATS:
+        assert f'name="format" value="{fmt}"' in page
     # and each of them answers
     client = client_for(app, place.owner)
     for fmt in ("md", "csv", "json", "html"):
-        assert client.get(f"{base}.{fmt}").status_code == 200
+        assert get_export(client, f"{base}.{fmt}").status_code == 200
 
 
 def test_the_consultation_page_shows_export_links_to_the_organiser_only(app, place):
@@ -396,7 +422,7 @@ def test_file_names_keep_whole_words_in_ascii(title, expected):
 def test_a_long_titles_download_is_named_with_whole_words(app, place, db):
     place.consultation.title = "How should regions share one housing waiting list across municipalities and provinces?"
     db.session.flush()
-    response = client_for(app, place.owner).get(f"/exports/consultation/{place.consultation.id}.md")
+    response = get_export(client_for(app, place.owner), f"/exports/consultation/{place.consultation.id}.md")
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="plenary-consultation-{place.consultation.id}-'
         'how-should-regions-share-one-housing-waiting-list-across.md"')

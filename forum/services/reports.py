@@ -1,0 +1,222 @@
+"""Report files built off the request: an organiser asks (`request_report`), a job on the
+queue (forum/jobs.py: RQ in Redis with `flask worker`, inline without Redis) builds the file
+(`build`), stores it under REPORTS_DIR and records its state on its `ReportFile` row, telling
+the requester's open pages as it goes (a per-account notice, forum/services/events.py). The
+file is kept REPORTS_KEEP_DAYS days (`clean`); every download authorises again.
+
+Why files and not bytes in the database: a PDF of a large event is megabytes, read once or
+twice; kept in the database it would weigh on every backup and on PostgreSQL's buffers, while
+a file is written once (atomically: a ".part" file renamed), served by `send_file` and
+removed by the cleaner. The web and worker processes must share REPORTS_DIR (docs/deploy.md).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from forum.exports.scope import KINDS, Scope, filename_for, resolve
+from forum.extensions import db
+from forum.i18n import label
+from forum.models import ReportFile, ReportStatus, Room, User
+from forum.models.base import utcnow
+from forum.services import audit, events
+from forum.services.errors import NotFound, ServiceError, ValidationError
+
+log = logging.getLogger("forum.reports")
+
+# The report's formats (the data exports, CSV and JSON, stream from the request instead:
+# forum/web/exports.py), with their media types.
+REPORT_FORMATS = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "md": "text/markdown; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+}
+
+
+FORMAT_NAMES = {
+    "pdf": _l("PDF"),
+    "docx": _l("Word document (DOCX)"),
+    "md": _l("Markdown"),
+    "html": _l("HTML file"),
+}
+
+
+class TooManyReports(ServiceError):
+    status_code = 429
+    default_message = _l("You already have reports waiting to be built. Please wait until they are ready.")
+
+
+class ReportTooLarge(Exception):
+    """The file would be larger than REPORTS_MAX_BYTES."""
+
+
+def reports_dir() -> Path:
+    return Path(current_app.config["REPORTS_DIR"])
+
+
+def path_of(report: ReportFile) -> Path | None:
+    """The stored file of a finished report (a name the job chose, never one given by anyone)."""
+    if report.status != ReportStatus.DONE or not report.stored_name:
+        return None
+    return reports_dir() / report.stored_name
+
+
+def _log_export(actor: User, scope: Scope, fmt: str, action_details: dict) -> None:
+    room = scope.sections[0] if scope.kind == "room" and isinstance(scope.sections[0], Room) else None
+    audit.log(actor, "export.made", room=room, event=scope.event, consultation=scope.consultation,
+              kind=scope.kind, object_id=scope.id, title=scope.title, format=fmt, **action_details)
+
+
+def request_report(actor: User, kind: str, object_id: int, fmt: str, *, language: str,
+                   timezone: str) -> ReportFile:
+    """Ask for the report of `kind` `object_id` in `fmt`: a row queued for the job, and a line
+    in the moderation log. NotFound for anyone who may not export it (scope.resolve)."""
+    if kind not in KINDS:
+        raise NotFound()
+    if fmt not in REPORT_FORMATS:
+        raise ValidationError(_("Choose one of the report's formats."), field="format")
+    scope = resolve(actor, kind, object_id)
+    pending = db.session.scalar(select(func.count()).select_from(ReportFile).where(
+        ReportFile.user_id == actor.id,
+        ReportFile.status.in_([ReportStatus.QUEUED, ReportStatus.BUILDING])))
+    if pending >= current_app.config["REPORTS_MAX_PENDING"]:
+        raise TooManyReports()
+    report = ReportFile(user_id=actor.id, kind=kind, object_id=scope.id, title=scope.title, format=fmt,
+                        filename=filename_for(scope, fmt),
+                        language=language, timezone=timezone, status=ReportStatus.QUEUED, progress=0)
+    db.session.add(report)
+    db.session.flush()
+    _log_export(actor, scope, fmt, {"report_id": report.id})
+    from forum import jobs
+
+    jobs.enqueue(build, report.id)
+    return report
+
+
+def log_data_export(actor: User, scope: Scope, fmt: str) -> None:
+    """A data file (CSV, JSON) streamed from the request: its line in the moderation log."""
+    _log_export(actor, scope, fmt, {})
+
+
+def visible_report(actor: User, report_id: int) -> ReportFile:
+    """A report for its requester only, and only while they may still export what it covers:
+    NotFound otherwise (as for a missing one)."""
+    report = db.session.get(ReportFile, report_id)
+    if report is None or not getattr(actor, "is_authenticated", False) or report.user_id != actor.id:
+        raise NotFound()
+    resolve(actor, report.kind, report.object_id)  # can_export_* again: NotFound if no longer
+    return report
+
+
+def reports_of(actor: User, scope: Scope, limit: int = 10) -> list[ReportFile]:
+    """The requester's latest reports of this scope, newest first (the export page lists them)."""
+    return list(db.session.scalars(select(ReportFile).where(
+        ReportFile.user_id == actor.id, ReportFile.kind == scope.kind, ReportFile.object_id == scope.id)
+        .order_by(ReportFile.id.desc()).limit(limit)))
+
+
+def status_notice(report: ReportFile) -> dict:
+    """What the requester's open pages are told (static/js/report.js), in their language."""
+    with force_locale(report.language):
+        return {"type": "report.status", "report_id": report.id, "status": report.status.value,
+                "progress": report.progress, "status_label": label("report_status", report.status),
+                "error": report.error}
+
+
+def _advance(report: ReportFile, status: ReportStatus, progress: int) -> None:
+    report.status, report.progress = status, progress
+    events.notify_user_after_commit(report.user_id, status_notice(report))
+    db.session.commit()
+
+
+def render(built, fmt: str) -> bytes:
+    from forum.exports import report as report_export
+
+    if fmt == "md":
+        return report_export.render_markdown(built).encode()
+    if fmt == "html":
+        return str(report_export.render_html(built, standalone=True)).encode()
+    if fmt == "pdf":
+        return report_export.render_pdf(built)
+    from forum.exports import word
+
+    return word.render_docx(built)
+
+
+def build(report_id: int) -> None:
+    """The job: build the report as its requester (who must still be allowed), in their
+    language and time zone, store the file, and mark the row done; on any failure, mark it
+    failed with a message and keep no file."""
+    from forum.exports import report as report_export
+
+    report = db.session.get(ReportFile, report_id)
+    if report is None or report.status != ReportStatus.QUEUED:
+        return  # gone (cleaned) or already taken by another run
+    report.started_at = utcnow()
+    _advance(report, ReportStatus.BUILDING, 5)
+    directory = reports_dir()
+    stored_name = f"{report.id}-{secrets.token_hex(8)}.{report.format}"
+    written: list[Path] = []
+    try:
+        with force_locale(report.language):
+            scope = resolve(report.user, report.kind, report.object_id)
+            built = report_export.build_report(scope, timezone=report.timezone)
+            _advance(report, ReportStatus.BUILDING, 50)
+            body = render(built, report.format)
+        if len(body) > current_app.config["REPORTS_MAX_BYTES"]:
+            raise ReportTooLarge()
+        directory.mkdir(parents=True, exist_ok=True)
+        part = directory / (stored_name + ".part")
+        written.append(part)
+        part.write_bytes(body)
+        written.append(directory / stored_name)
+        os.replace(part, directory / stored_name)
+        report.stored_name, report.size, report.finished_at = stored_name, len(body), utcnow()
+        _advance(report, ReportStatus.DONE, 100)
+    except Exception as error:
+        db.session.rollback()
+        for path in written:
+            path.unlink(missing_ok=True)
+        report = db.session.get(ReportFile, report_id)
+        with force_locale(report.language):
+            if isinstance(error, NotFound):
+                message = _("You may no longer export this.")
+            elif isinstance(error, ReportTooLarge):
+                message = _("The file would be too large to keep. Export a room or a topic at a time.")
+            else:
+                log.exception("report %s could not be built", report_id)
+                message = _("The report could not be built. Please try again; if it fails again, "
+                            "tell the site's administrators.")
+        report.stored_name, report.size, report.error, report.finished_at = "", 0, message, utcnow()
+        _advance(report, ReportStatus.FAILED, report.progress)
+
+
+def clean(now=None) -> int:
+    """Remove the reports (rows and files) older than REPORTS_KEEP_DAYS, and files under
+    REPORTS_DIR that no row names (a job killed mid-write). Returns how many rows went."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=current_app.config["REPORTS_KEEP_DAYS"])
+    old = list(db.session.scalars(select(ReportFile).where(ReportFile.created_at < cutoff)))
+    for report in old:
+        if report.stored_name:
+            (reports_dir() / report.stored_name).unlink(missing_ok=True)
+        db.session.delete(report)
+    db.session.flush()
+    directory = reports_dir()
+    if directory.is_dir():
+        kept = set(db.session.scalars(select(ReportFile.stored_name).where(ReportFile.stored_name != "")))
+        for path in directory.iterdir():
+            stale = path.stat().st_mtime < cutoff.timestamp()
+            if path.is_file() and path.name not in kept and stale:
+                path.unlink(missing_ok=True)
+    return len(old)
