@@ -31,6 +31,7 @@ class NotificationKind(str, enum.Enum):
     CLOSING_SOON = "closing_soon"      # a consultation you follow closes soon
     PLACEMENT = "placement"            # you were placed in (or moved to) a breakout room
     EVENT_STARTING = "event_starting"  # an event you registered for starts soon
+    FEEDBACK_OPEN = "feedback_open"    # an event you registered for ended: its feedback form is open
 
 
 NOTIFICATION_KIND_LABELS = {
@@ -46,6 +47,7 @@ NOTIFICATION_KIND_LABELS = {
     NotificationKind.CLOSING_SOON: _l("Consultations I follow closing soon"),
     NotificationKind.PLACEMENT: _l("My breakout room placement"),
     NotificationKind.EVENT_STARTING: _l("Events I registered for starting soon"),
+    NotificationKind.FEEDBACK_OPEN: _l("Feedback forms of events I registered for"),
 }
 
 # Sent by e-mail at once (when the person wants immediate mail); every other kind waits for
