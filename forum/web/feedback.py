@@ -39,17 +39,14 @@ def _answer_page(event, *, errors=None, values=None, status=200):
         ratings=service.RATINGS, rating_labels=service.RATING_LABELS), status
 
 
-@bp.get("/<int:event_id>/feedback")
-@login_required
-def answer(event_id: int):
-    return _answer_page(_event(event_id))
-
-
-@bp.post("/<int:event_id>/feedback")
+@bp.route("/<int:event_id>/feedback", methods=["GET", "POST"])
 @login_required
 @counts_as_write
-def submit(event_id: int):
+def answer(event_id: int):
+    """The form (GET) and the answer (POST)."""
     event = _event(event_id)
+    if request.method == "GET":
+        return _answer_page(event)
     checked()
     form = service.form_for(event)
     comments = [request.form.get(f"comment-{i}", "") for i in range(len(form.questions))]
