@@ -48,7 +48,8 @@ def markdown(results: service.Results | None) -> list[str]:
     headings = [_("Rating"), _("Answers"), _("Share"), _("Bar")]
     out = [f"## {reports.md(_('Feedback'))}", "", reports.md(summary(results)), ""]
     out += [f"### {reports.md(_('Overall rating'))}", ""]
-    out += reports._md_table(headings, _rows(results.overall), numeric_from=1) + [reports.md(_mean(results.overall)), ""]
+    out += reports._md_table(headings, _rows(results.overall), numeric_from=1)
+    out += [reports.md(_mean(results.overall)), ""]
     if results.rate_room:
         for room in results.rooms:
             if room.ratings.count:

@@ -94,4 +94,5 @@ def edit_form(event_id: int):
 def results(event_id: int):
     event = _event(event_id)
     return render_template("feedback/results.html", event=event,
-                           results=service.results(current_user, event), ratings=service.RATINGS, rating_labels=service.RATING_LABELS)
+                           results=service.results(current_user, event), ratings=service.RATINGS,
+                           rating_labels=service.RATING_LABELS)

@@ -14,9 +14,8 @@ from forum.models.base import utcnow
 from forum.models.events import EventStatus
 from forum.models.feedback import FeedbackAnswer, FeedbackForm, FeedbackSubmission
 from forum.models.notifications import Notification, NotificationKind
-from forum.services import event_setup
+from forum.services import event_setup, notifications
 from forum.services import feedback as service
-from forum.services import notifications
 from forum.services.errors import Conflict, PermissionDenied, ValidationError
 
 
