@@ -5,7 +5,8 @@ Anonymity: an anonymous answer (FeedbackAnswer with author_id NULL) holds no lin
 person who gave it. "Once per person" is kept by a separate FeedbackSubmission row (event,
 user) that points at no answer, and neither table has a time column or an id in insertion
 order (answers have random ids; on SQLite both tables are WITHOUT ROWID), so no query,
-not even one by the database's owner, can join an answer to its author. Only an answer whose author ticked "show my name" stores
+not even one by the database's owner, can join an answer to its author. Only an answer
+whose author ticked "show my name" stores
 author_id."""
 from __future__ import annotations
 
