@@ -546,6 +546,46 @@ def can_view_summary(user: Actor, consultation: Consultation) -> bool:
     return True
 
 
+# --- Feedback after an event (docs/feedback.md) --------------------------------------------
+# The form opens when the event is over: ended by its organisers, or published and past its
+# end time (as the events list decides "past"). Its registered members answer, once; the
+# organisers set the form up until the first answer and read the results.
+
+def feedback_open(event: Event) -> bool:
+    if event.status is EventStatus.ENDED:
+        return True
+    return event.status is EventStatus.PUBLISHED and event.ends_at <= utcnow()
+
+
+def has_answered_feedback(user: Actor, event: Event) -> bool:
+    from forum.models.feedback import FeedbackSubmission
+
+    if not _signed_in(user):
+        return False
+    return _remembered(("feedback", user.id, event.id), lambda: db.session.get(
+        FeedbackSubmission, (event.id, user.id)) is not None)
+
+
+def can_answer_feedback(user: Actor, event: Event) -> bool:
+    return (feedback_open(event) and membership(user, event) is not None
+            and not has_answered_feedback(user, event))
+
+
+def feedback_answered_at_all(event: Event) -> bool:
+    from forum.models.feedback import FeedbackSubmission
+
+    return db.session.scalar(select(exists().where(FeedbackSubmission.event_id == event.id))) or False
+
+
+def can_edit_feedback_form(user: Actor, event: Event) -> bool:
+    """Its organisers, until someone has answered (the answers follow the questions' order)."""
+    return is_event_organiser(user, event) and not feedback_answered_at_all(event)
+
+
+def can_see_feedback_results(user: Actor, event: Event) -> bool:
+    return is_event_organiser(user, event)
+
+
 # --- Posts --------------------------------------------------------------------------
 
 def can_moderate_post(user: Actor, post: Post) -> bool:

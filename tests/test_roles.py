@@ -96,6 +96,11 @@ MATRIX = {
     "list room 1's people to mention": (N,  Y,  N,  Y,  Y,  N,  Y,  N,   Y),
     "be offered to mention in room 1": (N,  Y,  N,  Y,  Y,  N,  Y,  N,   Y),
     "be offered to mention in the plenary": (N, Y, Y, Y,  Y,  Y,  Y,  N,   Y),
+    # Feedback after the event (docs/feedback.md), the event ended: its registered members
+    # answer (once); co-moderators who did not register, the organisers and the admin do not.
+    "answer the event's feedback":    (N,   Y,  Y,  Y,  N,  N,  N,  N,   N),
+    "edit the event's feedback form": (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
+    "see the event's feedback results": (N, N,  N,  N,  N,  N,  Y,  N,   Y),
 }
 
 ROWS = [(role, action, allowed) for action, row in MATRIX.items() for role, allowed in zip(ROLES, row, strict=True)]
@@ -414,6 +419,46 @@ ACTIONS.update({
     "be offered to mention in the plenary": Action(
         (p.can_view_room,), lambda a, s: {"can_view_room": p.can_view_room(a, s.plenary),
                                           "offered": _offered(a, s.plenary)}),
+})
+
+def _end_event(s):
+    from forum.extensions import db
+    from forum.models.events import EventStatus
+
+    s.event.status = EventStatus.ENDED
+    db.session.flush()
+
+
+def _feedback_answers(db, s, a):
+    from forum.models.feedback import FeedbackSubmission
+
+    return _count(db, FeedbackSubmission, FeedbackSubmission.event_id == s.event.id)
+
+
+def _feedback_form(db, s, a):
+    from forum.models.feedback import FeedbackForm
+
+    db.session.expire_all()
+    return db.session.scalar(select(FeedbackForm.questions).where(FeedbackForm.event_id == s.event.id))
+
+
+ACTIONS.update({
+    "answer the event's feedback": Action(
+        (p.can_answer_feedback,), lambda a, s: {"can_answer_feedback": p.can_answer_feedback(a, s.event)},
+        prepare=_end_event,
+        request=lambda c, s, a: c.post(f"/events/{s.event.id}/feedback", data={"overall": "4"}),
+        effect=_feedback_answers),
+    "edit the event's feedback form": Action(
+        (p.can_edit_feedback_form,), lambda a, s: {"can_edit_feedback_form": p.can_edit_feedback_form(a, s.event)},
+        prepare=_end_event,
+        request=lambda c, s, a: c.post(f"/events/{s.event.id}/feedback/form", data={"questions": "Why?"}),
+        effect=_feedback_form),
+    "see the event's feedback results": Action(
+        (p.can_see_feedback_results,),
+        lambda a, s: {"can_see_feedback_results": p.can_see_feedback_results(a, s.event)},
+        prepare=_end_event,
+        request=lambda c, s, a: c.get(f"/events/{s.event.id}/feedback/results"),
+        answer=lambda response, s: "Feedback results" in response.get_data(as_text=True)),
 })
 
 #: Every can_* function the matrix exercises (test_permissions.py checks that all are).

@@ -28,6 +28,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from forum.exports import feedback as feedback_export
 from forum.exports import opinion as opinion_export
 from forum.exports.digest import Sentence, Source, digest, open_questions, plain_text
 from forum.exports.opinion import OpinionSection
@@ -171,6 +172,7 @@ class Report:
     polls: list = field(default_factory=list)  # forum.exports.polls.PollReport, a section per poll
     opinion: OpinionSection | None = None  # a consultation's statements board (forum/exports/opinion.py)
     questions: Any = None  # the plenary's Q&A: forum.exports.questions.QuestionsSection, or None
+    feedback: Any = None  # the event's feedback: forum.services.feedback.Results (forum/exports/feedback.py)
 
 
 # --- Building it -----------------------------------------------------------------------------
@@ -219,6 +221,7 @@ def build_report(scope: Scope, *, timezone: str = "UTC") -> Report:
         polls=_polls().report_polls(scope, zone),
         opinion=opinion_export.build_section(scope, zone),
         questions=_questions().build_section(scope),
+        feedback=feedback_export.section(scope),
     )
 
 
@@ -597,6 +600,7 @@ def render_markdown(report: Report) -> str:
     out += _polls().markdown(report.polls)
     out += _questions().markdown(report.questions)
     out += opinion_export.markdown(report.opinion)
+    out += feedback_export.markdown(report.feedback)
     out += [f"## {md(_('Moderation'))}", ""]
     if report.moderation:
         out += _md_table([_("Action"), _("Count")], [[md(r.label), number(r.count)] for r in report.moderation])

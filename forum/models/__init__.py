@@ -1,6 +1,7 @@
 """Domain models. Modules here import nothing of ours above forum.extensions."""
 from forum.models.consultations import Consultation, Host, Tag, Topic, consultation_tags
 from forum.models.events import AssignmentMode, Event, EventMember, EventStatus, MemberRole, Moderator, Room, RoomPhase
+from forum.models.feedback import FeedbackAnswer, FeedbackForm, FeedbackSubmission
 from forum.models.moderation import Flag, HandRaise, ModerationAction, Mute, Takeaway, TakeawayRevision
 from forum.models.notifications import DigestFrequency, Follow, Notification, NotificationKind, NotificationSetting
 from forum.models.opinion import BoardStatus, OpinionBoard, Statement, StatementStatus, StatementVote
@@ -19,6 +20,9 @@ __all__ = [
     "DigestFrequency",
     "Endorsement",
     "Event",
+    "FeedbackAnswer",
+    "FeedbackForm",
+    "FeedbackSubmission",
     "EventMember",
     "EventStatus",
     "Flag",

@@ -33,6 +33,7 @@ class NotificationKind(str, enum.Enum):
     EVENT_STARTING = "event_starting"  # an event you take part in starts within 20 minutes (your room's link)
     EVENT_REGISTERED = "event_registered"      # you registered for an event (with a calendar file)
     EVENT_REMINDER_DAY = "event_reminder_day"  # an event you take part in starts within 24 hours
+    FEEDBACK_OPEN = "feedback_open"    # an event you registered for ended: its feedback form is open
 
 
 NOTIFICATION_KIND_LABELS = {
@@ -50,6 +51,7 @@ NOTIFICATION_KIND_LABELS = {
     NotificationKind.EVENT_STARTING: _l("Events I registered for starting soon"),
     NotificationKind.EVENT_REGISTERED: _l("Confirmation of my registration for an event"),
     NotificationKind.EVENT_REMINDER_DAY: _l("Events I registered for, the day before"),
+    NotificationKind.FEEDBACK_OPEN: _l("Feedback forms of events I registered for"),
 }
 
 # Sent by e-mail at once (when the person wants immediate mail); every other kind waits for

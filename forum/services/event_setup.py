@@ -122,6 +122,7 @@ def end_event(actor: User, event: Event) -> None:
             rooms.close_room(actor, room, ended=True)
     event.status = EventStatus.ENDED
     db.session.flush()
+    notifications.feedback_opened(actor, event)  # its participants are asked for feedback
 
 
 def regenerate_invite(actor: User, event: Event) -> str:

@@ -2,7 +2,8 @@
 e-mail), what they follow, and which kinds they want. docs/notifications.md.
 
 Writes that may tell someone something call a trigger here (`post_published`,
-`post_edited`, `post_endorsed`, `moderated`, `placed`, `topic_added`, `poll_opened`) in
+`post_edited`, `post_endorsed`, `moderated`, `placed`, `topic_added`, `poll_opened`,
+`feedback_opened`) in
 their own transaction. A trigger queues one job (forum/jobs.py) and nothing else: the
 fan-out (finding the recipients, checking at delivery that each may read what it is about
 and wants that kind, writing the notices, telling their open pages) runs off the request,
@@ -342,6 +343,11 @@ def poll_opened(actor: User, poll: Poll) -> None:
         jobs.enqueue(deliver_new_poll, poll.id, actor.id)
 
 
+def feedback_opened(actor: User | None, event: Event) -> None:
+    """The event ended: its registered participants are asked for feedback (docs/feedback.md)."""
+    jobs.enqueue(deliver_feedback_open, event.id, actor.id if actor is not None else None)
+
+
 # --- Delivery: the jobs -------------------------------------------------------------------
 
 def _store(notices: list[Notification]) -> list[Notification]:
@@ -568,6 +574,22 @@ def deliver_new_poll(poll_id: int, actor_id: int) -> list[Notification]:
                     poll_id=poll.id)
 
 
+def _feedback_key(event_id: int) -> str:
+    return f"feedback:{event_id}"  # once per person and event, however often it is asked
+
+
+def deliver_feedback_open(event_id: int, actor_id: int | None) -> list[Notification]:
+    """To the event's registered members who may still answer its feedback form."""
+    event = db.session.get(Event, event_id)
+    if event is None or not permissions.feedback_open(event):
+        return []
+    recipients = set(db.session.scalars(select(EventMember.user_id).where(EventMember.event_id == event.id)))
+    recipients.discard(actor_id)
+    return _remind_list(K.FEEDBACK_OPEN, recipients, _feedback_key(event.id),
+                        lambda user: permissions.can_answer_feedback(user, event),
+                        actor_id=actor_id, event_id=event.id)
+
+
 # --- Reminders ----------------------------------------------------------------------------
 
 def create_due_reminders(now: datetime | None = None) -> int:
@@ -626,19 +648,28 @@ def _event_reminders(now: datetime) -> int:
             recipients = {user_id for user_id, at in members if at <= day_began} | moderators
             made += _remind(K.EVENT_REMINDER_DAY, recipients, f"day:{event.id}:{start}", readable,
                             event_id=event.id)
+    # An event past its end time that its organisers did not end: its feedback form is open
+    # all the same (forum.permissions.feedback_open); told once, within a day of the end.
+    for event in db.session.scalars(select(Event).where(
+            Event.status == EventStatus.PUBLISHED, Event.ends_at <= now, Event.ends_at > now - timedelta(days=1))):
+        made += len(deliver_feedback_open(event.id, None))
     return made
 
 
 def _remind(kind: NotificationKind, recipients, key: str, readable, **fields) -> int:
+    return len(_remind_list(kind, recipients, key, readable, **fields))
+
+
+def _remind_list(kind: NotificationKind, recipients, key: str, readable, **fields) -> list[Notification]:
     if not recipients:
-        return 0
+        return []
     reminded = set(db.session.scalars(select(Notification.user_id).where(
         Notification.dedup_key == key, Notification.user_id.in_(list(recipients)))))
     users = _users(set(recipients) - reminded)
     wanted = _wanting(users, [kind])
     # A second timer running at the same moment: its notices are skipped (`dedup_key`).
-    return len(_store([Notification(user_id=user.id, kind=kind, dedup_key=key, **fields)
-                       for user in users.values() if kind in wanted[user.id] and readable(user)]))
+    return _store([Notification(user_id=user.id, kind=kind, dedup_key=key, **fields)
+                   for user in users.values() if kind in wanted[user.id] and readable(user)])
 
 
 # --- The bell -----------------------------------------------------------------------------
@@ -883,6 +914,9 @@ def describe(notice: Notification) -> Described:
                            consultation=consultation.title, when=when),
                          url_for("consultations.show", consultation_id=consultation.id), "", True)
     event = db.session.get(Event, notice.event_id)
+    if notice.kind is K.FEEDBACK_OPEN:
+        return Described(_("“%(event)s” has ended: tell the organisers how it went in a short feedback form.",
+                           event=event.title), url_for("feedback.answer", event_id=event.id), "", True)
     from forum.i18n import format_when
 
     when = format_when(event.starts_at)

@@ -1,7 +1,7 @@
 """report files: reports built by a job and kept for download (forum/services/reports.py)
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-10 10:00:00.000000
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

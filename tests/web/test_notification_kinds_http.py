@@ -442,12 +442,25 @@ def event_reminder_day(w):
                   f"/events/{event.id}")
 
 
+def feedback_open(w):
+    """The organiser ends the event with the status form: its participant is asked for feedback."""
+    event = w.make_event(participants=0, assignment_mode="manual")
+    w.db.session.commit()
+    done(as_user(w.app, w.ann).post(f"/events/{event.id}/register", data={"role": "participant"}))
+    w.ready(w.ann)
+    done(as_user(w.app, event.owner).post(f"/events/{event.id}/status", data={"status": "ended"}))
+    return Expect(w.ann, K.FEEDBACK_OPEN,
+                  f"“{event.title}” has ended: tell the organisers how it went in a short feedback form.",
+                  f"/events/{event.id}/feedback")
+
+
 SCENARIOS = [reply, quote, mention_in_a_response, mention_in_an_edit, mention_in_a_room, endorsement,
              moderation_hide, moderation_restore, moderation_delete, moderation_move, moderation_move_in_a_room,
              moderation_lock,
              moderation_reject, moderation_approve, moderation_delete_in_a_room, thread_reply, new_response,
              new_topic, new_poll, closing_soon, placement_by_the_organiser, placement_by_the_balanced_assignment,
-             placement_on_registering, event_starting, event_registered, event_reminder_day]
+             placement_on_registering, event_starting, event_registered, event_reminder_day,
+             feedback_open]
 
 
 def test_the_scenarios_cover_every_kind():
@@ -457,7 +470,8 @@ def test_the_scenarios_cover_every_kind():
                "moderation": K.MODERATION, "thread_reply": K.THREAD_REPLY, "new_response": K.NEW_RESPONSE,
                "new_topic": K.NEW_TOPIC, "new_poll": K.NEW_POLL, "closing_soon": K.CLOSING_SOON,
                "placement": K.PLACEMENT, "event_starting": K.EVENT_STARTING,
-               "event_registered": K.EVENT_REGISTERED, "event_reminder_day": K.EVENT_REMINDER_DAY}
+               "event_registered": K.EVENT_REGISTERED, "event_reminder_day": K.EVENT_REMINDER_DAY,
+               "feedback_open": K.FEEDBACK_OPEN}
     assert set(covered.values()) == set(K)
     assert all(any(s.__name__.startswith(prefix) for s in SCENARIOS) for prefix in covered)
 
