@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
         people,
         polls,
         posts,
+        preevent,
         rooms,
         search,
     )
@@ -53,7 +54,7 @@ def init_app(app: Flask) -> None:
     app.request_class = PlenaryRequest
     app.url_map.converters["int"] = IdConverter  # before the blueprints' rules are made
     for module in (main, auth, consultations, posts, events, rooms, moderation, exports, admin, polls, opinion,
-                   notifications, people, search):
+                   notifications, people, search, preevent):
         app.register_blueprint(module.bp)
     notifications.init_app(app)
     from forum.web import poll_live  # polls' live layer: the card route, the results template
