@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from forum.exports import opinion as opinion_export
+from forum.exports import preevent as preevent_export
 from forum.exports.scope import Scope, author_label, organisation_label
 from forum.extensions import db
 from forum.models import Moderator, Post, Room, Topic, User
@@ -365,6 +366,7 @@ def _json_pieces(scope: Scope, progress: Progress | None) -> Iterator[str]:
         "polls": _polls().json_polls(scope),
         "opinion_map": opinion_export.map_json(scope),
         "plenary_questions": _questions().json_section(scope),
+        "pre_event_input": preevent_export.json_section(scope),
     }
     yield "{\n" + "".join(f"{_json(key)}: {_json(value)},\n" for key, value in head.items()) + '"posts": ['
     separator = "\n"

@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from forum.exports import opinion as opinion_export
+from forum.exports import preevent as preevent_export
 from forum.exports.digest import Sentence, Source, digest, open_questions, plain_text
 from forum.exports.opinion import OpinionSection
 from forum.exports.scope import Scope, author_label, organisation_label
@@ -171,6 +172,7 @@ class Report:
     polls: list = field(default_factory=list)  # forum.exports.polls.PollReport, a section per poll
     opinion: OpinionSection | None = None  # a consultation's statements board (forum/exports/opinion.py)
     questions: Any = None  # the plenary's Q&A: forum.exports.questions.QuestionsSection, or None
+    pre_event: Any = None  # forum.exports.preevent.PreEventSection, or None
 
 
 # --- Building it -----------------------------------------------------------------------------
@@ -219,6 +221,7 @@ def build_report(scope: Scope, *, timezone: str = "UTC") -> Report:
         polls=_polls().report_polls(scope, zone),
         opinion=opinion_export.build_section(scope, zone),
         questions=_questions().build_section(scope),
+        pre_event=preevent_export.section(scope),
     )
 
 
@@ -595,6 +598,7 @@ def render_markdown(report: Report) -> str:
 
     out += _polls().markdown(report.polls)
     out += _questions().markdown(report.questions)
+    out += preevent_export.markdown(report.pre_event)
     out += opinion_export.markdown(report.opinion)
     out += [f"## {md(_('Moderation'))}", ""]
     if report.moderation:
