@@ -18,6 +18,7 @@ from forum.models.events import AssignmentMode, EventStatus, MemberRole, RoomPha
 from forum.models.opinion import BoardStatus, StatementStatus
 from forum.models.polls import PollKind, PollStatus, ResultsShown
 from forum.models.posts import PostStatus, Stance
+from forum.models.preevent import PreEventKind
 from forum.models.users import EU_COUNTRIES, ORGANISATION_TYPES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,6 +72,7 @@ CODES = {
     "poll_status": [m.value for m in PollStatus],
     "results_shown": [m.value for m in ResultsShown],
     "stance": [m.value for m in Stance],
+    "preevent_kind": [m.value for m in PreEventKind],
 }
 
 
