@@ -70,6 +70,7 @@ def vocabularies() -> dict[str, Mapping[str, object]]:
     from forum.models.opinion import BOARD_STATUS_LABELS, STATEMENT_STATUS_LABELS
     from forum.models.polls import POLL_KIND_LABELS, POLL_STATUS_LABELS, RESULTS_SHOWN_LABELS
     from forum.models.posts import POST_STATUS_LABELS, STANCE_LABELS
+    from forum.models.preevent import PREEVENT_KIND_LABELS
     from forum.models.reports import REPORT_STATUS_LABELS
     from forum.models.users import ORGANISATION_TYPES
     from forum.services.audit import ACTION_LABELS
@@ -94,13 +95,14 @@ def vocabularies() -> dict[str, Mapping[str, object]]:
         "results_shown": by_code(RESULTS_SHOWN_LABELS),
         "stance": by_code(STANCE_LABELS),
         "report_status": by_code(REPORT_STATUS_LABELS),
+        "preevent_kind": by_code(PREEVENT_KIND_LABELS),
     }
 
 
 LABEL_KINDS = ("room_phase", "event_status", "consultation_status", "visibility", "assignment_mode",
                "member_role", "post_status", "organisation_type", "moderation_action", "country",
                "board_status", "statement_status", "poll_kind", "poll_status", "results_shown", "stance",
-               "report_status")
+               "report_status", "preevent_kind")
 
 
 def label(kind: str, code) -> str:

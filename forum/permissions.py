@@ -352,6 +352,62 @@ def can_view_moderation_log(user: Actor, scope: Event | Consultation) -> bool:
     return is_consultation_moderator(user, scope)
 
 
+# --- Pre-event input (docs/pre-event.md) ---------------------------------------------
+# Before the event, registered participants answer the organisers' questions (event-wide,
+# or about their own breakout room's topic) and endorse each other's answers. A question's
+# board is its room's (an event-wide question's board is the plenary's) and has that room's
+# readers (can_view_room). Once a room opens, its moderators read a digest of its board and
+# pin answers into the room.
+
+def preevent_window_open(event: Event) -> bool:
+    """Answers and endorsements are taken from publication until the event starts."""
+    return event.status is EventStatus.PUBLISHED and utcnow() < event.starts_at
+
+
+def can_manage_preevent(user: Actor, event: Event) -> bool:
+    """Adding and removing the questions: the organisers, until the event has ended."""
+    return is_event_organiser(user, event) and event.status is not EventStatus.ENDED
+
+
+def preevent_board_room(question) -> Room:
+    return question.room if question.room_id is not None else question.event.plenary
+
+
+def can_view_preevent_board(user: Actor, room: Room) -> bool:
+    return can_view_room(user, room)
+
+
+def _preevent_participant(user: Actor, room: Room) -> bool:
+    """A registered participant who reads the board (observers and moderators do not answer)."""
+    member = membership(user, room.event)
+    if member is None or member.role is not MemberRole.PARTICIPANT:
+        return False
+    return can_view_room(user, room) and (room.is_plenary or member.room_id == room.id)
+
+
+def can_answer_preevent(user: Actor, question) -> bool:
+    if not preevent_window_open(question.event):
+        return False
+    return _preevent_participant(user, preevent_board_room(question))
+
+
+def can_endorse_preevent(user: Actor, answer) -> bool:
+    """Endorsing someone else's answer on one's own board, before the event starts."""
+    if _signed_in(user) and answer.author_id == user.id:
+        return False
+    return can_answer_preevent(user, answer.question)
+
+
+def can_view_preevent_digest(user: Actor, room: Room) -> bool:
+    """A room's pre-event input in its moderators' console, once the room has opened."""
+    return room.phase is not RoomPhase.NOT_STARTED and can_moderate_room(user, room)
+
+
+def can_pin_preevent(user: Actor, room: Room) -> bool:
+    """Pinning an answer into the room: its moderators, while the room takes their messages."""
+    return can_view_preevent_digest(user, room) and can_post_in_room(user, room)
+
+
 # --- Plenary questions ------------------------------------------------------------
 # Participants ask the plenary's speakers and upvote others' questions (docs/questions.md):
 # who may post in the plenary while it is open or wrapping up; its moderators (the

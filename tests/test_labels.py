@@ -18,6 +18,7 @@ from forum.models.events import AssignmentMode, EventStatus, MemberRole, RoomPha
 from forum.models.opinion import BoardStatus, StatementStatus
 from forum.models.polls import PollKind, PollStatus, ResultsShown
 from forum.models.posts import PostStatus, Stance
+from forum.models.preevent import PreEventKind
 from forum.models.reports import ReportStatus
 from forum.models.users import EU_COUNTRIES, ORGANISATION_TYPES
 
@@ -73,6 +74,7 @@ CODES = {
     "results_shown": [m.value for m in ResultsShown],
     "stance": [m.value for m in Stance],
     "report_status": [m.value for m in ReportStatus],
+    "preevent_kind": [m.value for m in PreEventKind],
 }
 
 

@@ -101,6 +101,15 @@ MATRIX = {
     "answer the event's feedback":    (N,   Y,  Y,  Y,  N,  N,  N,  N,   N),
     "edit the event's feedback form": (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
     "see the event's feedback results": (N, N,  N,  N,  N,  N,  Y,  N,   Y),
+    # Pre-event input (docs/pre-event.md): room 1's board has room 1's readers; its
+    # participants answer and endorse (not their own) before the start; once it is open its
+    # moderators read the digest and pin from it. Organisers set the questions.
+    "read room 1's pre-event board":  (N,   Y,  N,  Y,  Y,  N,  Y,  N,   Y),
+    "answer room 1's pre-event question": (N, Y, N, N,  N,  N,  N,  N,   N),
+    "endorse a room-1 pre-event answer": (N, Y, N,  N,  N,  N,  N,  N,   N),
+    "set the pre-event questions":    (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
+    "see room 1's pre-event digest":  (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
+    "pin pre-event input in room 1":  (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
 }
 
 ROWS = [(role, action, allowed) for action, row in MATRIX.items() for role, allowed in zip(ROLES, row, strict=True)]
@@ -459,6 +468,96 @@ ACTIONS.update({
         prepare=_end_event,
         request=lambda c, s, a: c.get(f"/events/{s.event.id}/feedback/results"),
         answer=lambda response, s: "Feedback results" in response.get_data(as_text=True)),
+})
+
+
+def _preevent(s, *, before_start: bool):
+    """Room 1's question and an answer by another participant of room 1; the event starts
+    tomorrow (`before_start`) or has started (rooms open)."""
+    from datetime import timedelta
+
+    from forum.extensions import db
+    from forum.models.base import utcnow
+    from forum.services import preevent
+
+    s.event.starts_at = utcnow() + timedelta(days=1)
+    s.question = preevent.add_question(s.event.owner, s.event, kind="discuss", label="What to discuss?",
+                                       room=s.room1)
+    other = EventMember(event_id=s.event.id, user_id=s.actors["other organiser"].id,
+                        role=MemberRole.PARTICIPANT, room_id=s.room1.id)
+    db.session.add(other)
+    db.session.flush()
+    s.answer = preevent.answer(s.actors["other organiser"], s.question, "Recognition of skills")
+    db.session.delete(other)
+    if not before_start:
+        s.event.starts_at = utcnow() - timedelta(minutes=5)
+    db.session.flush()
+
+
+def _answers_by(db, s, actor):
+    from forum.models import PreEventAnswer
+
+    return _count(db, PreEventAnswer, PreEventAnswer.author_id == getattr(actor, "id", None))
+
+
+def _endorsements(db, s, actor):
+    from forum.models import PreEventEndorsement
+
+    return _count(db, PreEventEndorsement, PreEventEndorsement.answer_id == s.answer.id)
+
+
+def _questions_count(db, s, actor):
+    from forum.models import PreEventQuestion
+
+    return _count(db, PreEventQuestion, PreEventQuestion.event_id == s.event.id)
+
+
+def _pinned(db, s, actor):
+    from forum.models import PreEventAnswer
+
+    db.session.expire_all()
+    return db.session.get(PreEventAnswer, s.answer.id).pinned_post_id
+
+
+def _board_lists_the_answer(response, s) -> bool:
+    return "Recognition of skills" in response.get_data(as_text=True)
+
+
+ACTIONS.update({
+    "read room 1's pre-event board": Action(
+        (p.can_view_preevent_board,),
+        lambda a, s: {"can_view_preevent_board": p.can_view_preevent_board(a, s.room1)},
+        prepare=lambda s: _preevent(s, before_start=True),
+        request=lambda c, s, a: c.get(f"/events/{s.event.id}/pre-event/boards/{s.room1.id}"),
+        answer=_board_lists_the_answer),
+    "answer room 1's pre-event question": Action(
+        (p.can_answer_preevent,), lambda a, s: {"can_answer_preevent": p.can_answer_preevent(a, s.question)},
+        prepare=lambda s: _preevent(s, before_start=True),
+        request=lambda c, s, a: c.post(f"/events/{s.event.id}/pre-event/questions/{s.question.id}/answer",
+                                       data={f"answer-{s.question.id}-body": "Our priority"}),
+        effect=_answers_by),
+    "endorse a room-1 pre-event answer": Action(
+        (p.can_endorse_preevent,), lambda a, s: {"can_endorse_preevent": p.can_endorse_preevent(a, s.answer)},
+        prepare=lambda s: _preevent(s, before_start=True),
+        request=lambda c, s, a: c.post(f"/events/{s.event.id}/pre-event/answers/{s.answer.id}/endorsement",
+                                       data={"action": "endorse"}),
+        effect=_endorsements),
+    "set the pre-event questions": Action(
+        (p.can_manage_preevent,), lambda a, s: {"can_manage_preevent": p.can_manage_preevent(a, s.event)},
+        request=lambda c, s, a: c.post(f"/events/{s.event.id}/pre-event/questions",
+                                       data={"kind": "priorities", "label": "Priorities?", "room_id": ""}),
+        effect=_questions_count),
+    "see room 1's pre-event digest": Action(
+        (p.can_view_preevent_digest,),
+        lambda a, s: {"can_view_preevent_digest": p.can_view_preevent_digest(a, s.room1)},
+        prepare=lambda s: _preevent(s, before_start=False),
+        request=lambda c, s, a: c.get(_url(s, s.room1, "/panels/preevent")),
+        answer=_board_lists_the_answer),
+    "pin pre-event input in room 1": Action(
+        (p.can_pin_preevent,), lambda a, s: {"can_pin_preevent": p.can_pin_preevent(a, s.room1)},
+        prepare=lambda s: _preevent(s, before_start=False),
+        request=lambda c, s, a: c.post(f"/events/{s.event.id}/pre-event/answers/{s.answer.id}/pin"),
+        effect=_pinned),
 })
 
 #: Every can_* function the matrix exercises (test_permissions.py checks that all are).

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from forum.exports import feedback as feedback_export
 from forum.exports import opinion as opinion_export
+from forum.exports import preevent as preevent_export
 from forum.exports.scope import Scope, author_label, organisation_label
 from forum.extensions import db
 from forum.models import Moderator, Post, Room, Topic, User
@@ -367,6 +368,7 @@ def _json_pieces(scope: Scope, progress: Progress | None) -> Iterator[str]:
         "opinion_map": opinion_export.map_json(scope),
         "plenary_questions": _questions().json_section(scope),
         "feedback": feedback_export.json_section(scope),
+        "pre_event_input": preevent_export.json_section(scope),
     }
     yield "{\n" + "".join(f"{_json(key)}: {_json(value)},\n" for key, value in head.items()) + '"posts": ['
     separator = "\n"

@@ -30,6 +30,7 @@ from sqlalchemy.orm import selectinload
 
 from forum.exports import feedback as feedback_export
 from forum.exports import opinion as opinion_export
+from forum.exports import preevent as preevent_export
 from forum.exports.digest import Sentence, Source, digest, open_questions, plain_text
 from forum.exports.opinion import OpinionSection
 from forum.exports.scope import Scope, author_label, organisation_label
@@ -173,6 +174,7 @@ class Report:
     opinion: OpinionSection | None = None  # a consultation's statements board (forum/exports/opinion.py)
     questions: Any = None  # the plenary's Q&A: forum.exports.questions.QuestionsSection, or None
     feedback: Any = None  # the event's feedback: forum.services.feedback.Results (forum/exports/feedback.py)
+    pre_event: Any = None  # forum.exports.preevent.PreEventSection, or None
 
 
 # --- Building it -----------------------------------------------------------------------------
@@ -222,6 +224,7 @@ def build_report(scope: Scope, *, timezone: str = "UTC") -> Report:
         opinion=opinion_export.build_section(scope, zone),
         questions=_questions().build_section(scope),
         feedback=feedback_export.section(scope),
+        pre_event=preevent_export.section(scope),
     )
 
 
@@ -599,6 +602,7 @@ def render_markdown(report: Report) -> str:
 
     out += _polls().markdown(report.polls)
     out += _questions().markdown(report.questions)
+    out += preevent_export.markdown(report.pre_event)
     out += opinion_export.markdown(report.opinion)
     out += feedback_export.markdown(report.feedback)
     out += [f"## {md(_('Moderation'))}", ""]

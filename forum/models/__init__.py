@@ -7,6 +7,7 @@ from forum.models.notifications import DigestFrequency, Follow, Notification, No
 from forum.models.opinion import BoardStatus, OpinionBoard, Statement, StatementStatus, StatementVote
 from forum.models.polls import Poll, PollKind, PollOption, PollStatus, PollVote, ResultsShown
 from forum.models.posts import Endorsement, Post, PostRevision, PostStatus, Stance
+from forum.models.preevent import PreEventAnswer, PreEventEndorsement, PreEventKind, PreEventQuestion
 from forum.models.questions import Question, QuestionStatus, QuestionVote
 from forum.models.reports import ReportFile, ReportStatus
 from forum.models.search import SearchDocument
@@ -43,6 +44,10 @@ __all__ = [
     "PollStatus",
     "PollVote",
     "Post",
+    "PreEventAnswer",
+    "PreEventEndorsement",
+    "PreEventKind",
+    "PreEventQuestion",
     "PostRevision",
     "PostStatus",
     "Question",

@@ -17,7 +17,7 @@ from forum.extensions import db
 from forum.models import User
 from forum.models.polls import ResultsShown
 from forum.ratelimits import counts_as_write
-from forum.services import event_setup, events, moderation, rooms
+from forum.services import event_setup, events, moderation, preevent, rooms
 from forum.services import posts as post_service
 from forum.services import questions as question_service
 from forum.services.errors import Conflict, PermissionDenied, ServiceError, ValidationError
@@ -101,8 +101,8 @@ def render_room(room, form: RoomMessageForm | None = None, backchannel_form: Roo
 
 
 # Parts of the page that the script fetches again when a live event says they changed.
-PANELS = ("report", "own-hand", "controls", "hands", "queue", "mutes", "share", "takeaways")
-MODERATOR_PANELS = {"controls", "hands", "queue", "mutes", "share"}
+PANELS = ("report", "own-hand", "controls", "hands", "queue", "mutes", "share", "takeaways", "preevent")
+MODERATOR_PANELS = {"controls", "hands", "queue", "mutes", "share", "preevent"}
 
 
 def _panel_context(room, name: str, moderates: bool) -> dict:
@@ -127,6 +127,9 @@ def _panel_context(room, name: str, moderates: bool) -> dict:
         return {**base, "mutes": moderation.active_mutes(current_user, room)}
     if name == "share":
         return {**base, "share": None if room.is_plenary else rooms.speaking_share(current_user, room)}
+    if name == "preevent":  # the room's pre-event input, once it opens (docs/pre-event.md)
+        shown = permissions.can_view_preevent_digest(current_user, room)
+        return {**base, "preevent_digest": preevent.digest(current_user, room) if shown else None}
     return base
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0011
 Revises: 0010
-Create Date: 2026-12-02 10:00:00.000000
+Create Date: 2026-11-30 14:30:00.000000
 
 """
 import sqlalchemy as sa

@@ -1,8 +1,8 @@
 """report files: reports built by a job and kept for download (forum/services/reports.py)
 
 Revision ID: 0014
-Revises: 0011
-Create Date: 2026-12-10 10:00:00.000000
+Revises: 0012
+Create Date: 2026-11-30 14:40:00.000000
 
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -365,6 +365,9 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
         "rooms.moderate_question", "rooms.question_settings",
         # Reading one's notifications (one, or all): nothing is written that anyone else sees.
         "notifications.read", "notifications.read_all",
+        # Pre-event input: the organisers' questions and the moderators' pinning (answering
+        # and endorsing are counted).
+        "preevent.add_question", "preevent.remove_question", "preevent.pin",
     }
     writes = {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in (rule.methods or ())}
     counted = {endpoint for endpoint in writes
@@ -376,6 +379,7 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
             "events.join", "rooms.choose", "auth.profile", "auth.change_password", "polls.vote"} <= counted
     assert {"opinion.vote", "opinion.submit"} <= counted  # the statements board's votes and statements
     assert {"rooms.ask_question", "rooms.vote_question"} <= counted  # the plenary's Q&A
+    assert {"preevent.answer", "preevent.endorsement"} <= counted  # pre-event input
 
 
 def test_while_the_shared_counters_are_unreachable_each_process_counts_in_memory(writer, monkeypatch, caplog):
