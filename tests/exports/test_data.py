@@ -220,7 +220,7 @@ def test_json_round_trip(db, make_user, make_consultation, make_post):
     document = json.loads(text)
 
     assert list(document) == ["export", "consultation", "event", "participants", "polls", "opinion_map",
-                              "plenary_questions", "posts"]
+                              "plenary_questions", "feedback", "pre_event_input", "posts"]
     export = document["export"]
     assert (export["format"], export["version"]) == ("plenary-discussion", 1)
     assert export["scope"] == {"kind": "consultation", "id": d.consultation.id, "title": "Housing & «work»"}

@@ -447,6 +447,7 @@ def feedback_open(w):
     event = w.make_event(participants=0, assignment_mode="manual")
     w.db.session.commit()
     done(as_user(w.app, w.ann).post(f"/events/{event.id}/register", data={"role": "participant"}))
+    confirmed_already(w, w.ann)
     w.ready(w.ann)
     done(as_user(w.app, event.owner).post(f"/events/{event.id}/status", data={"status": "ended"}))
     return Expect(w.ann, K.FEEDBACK_OPEN,
