@@ -1,16 +1,31 @@
-"""The organiser clicks Export on the demo event and downloads its report, in Chromium.
-Exporting only reads: the demo event on the shared server stays as it was."""
+"""The organiser clicks Export on the demo event, asks for its report as PDF, Word and
+Markdown (each built by a job, followed on its page) and downloads them, in Chromium; then
+the CSV, streamed. Exporting only adds report files: the demo event stays as it was."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import docx
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import TIMEOUT_MS, screenshot
 
 pytestmark = pytest.mark.e2e
+
+
+def ask_for(page, format_name: str):
+    """On the export page: ask for the report in this format, wait on its page for the
+    download link (the job's progress comes live), download it, and go back."""
+    page.get_by_role("button", name=format_name).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Report: ")
+    link = page.get_by_role("link", name=re.compile(r"^Download "))
+    expect(link).to_be_visible(timeout=4 * TIMEOUT_MS)  # WeasyPrint takes seconds on a busy machine
+    with page.expect_download() as download:
+        link.click()
+    page.get_by_role("link", name="Back to the export page").click()
+    return download.value
 
 
 def test_the_organiser_exports_the_demo_event(page, live_server):
@@ -26,14 +41,19 @@ def test_the_organiser_exports_the_demo_event(page, live_server):
     expect(page.get_by_role("heading", level=1)).to_contain_text("Export: Welcoming cities")
     screenshot(page, "export-choose")
 
-    with page.expect_download(timeout=2 * TIMEOUT_MS) as pdf:  # WeasyPrint takes seconds on a busy machine
-        page.get_by_role("link", name="PDF (print-ready)").click()
-    assert pdf.value.suggested_filename.endswith(".pdf")
-    assert Path(pdf.value.path()).read_bytes()[:5] == b"%PDF-"
+    pdf = ask_for(page, "PDF (print-ready)")
+    assert pdf.suggested_filename.endswith(".pdf")
+    assert Path(pdf.path()).read_bytes()[:5] == b"%PDF-"
 
-    with page.expect_download() as markdown:
-        page.get_by_role("link", name="Markdown").click()
-    text = Path(markdown.value.path()).read_text(encoding="utf-8")
+    word = ask_for(page, "Word document (DOCX, editable)")
+    assert word.suggested_filename.endswith(".docx")
+    headings = [p.text for p in docx.Document(word.path()).paragraphs
+                if p.style.name == "Title" or p.style.name.startswith("Heading")]
+    assert headings[0].startswith("Welcoming cities")
+    assert "Participation" in headings
+
+    markdown = ask_for(page, "Markdown")
+    text = Path(markdown.path()).read_text(encoding="utf-8")
     assert text.startswith("# Welcoming cities")
     for heading in ("## Participation", "Housing and first reception", "### Key takeaways", "Digest"):
         assert heading in text, heading
