@@ -58,7 +58,7 @@ def test_the_console_holds_a_toolbar_and_a_pane_per_tool_stacked_without_javascr
     tabs = tablist.find_all("button", role="tab")
     panes = console.find_all("section", class_="console-pane")
     assert [t.get("aria-controls") for t in tabs] == [p.get("id") for p in panes] == [
-        "hands", "queue", "share", "backchannel", "mutes", "takeaways", "preevent"]
+        "hands", "queue", "share", "backchannel", "mutes", "takeaways"]
     assert not any("hidden" in p.attrs for p in panes)
     # The toolbar: the phase and the settings, each a form posting to the existing routes.
     toolbar = console.one("div", data_panel="controls")
@@ -77,7 +77,7 @@ def test_the_plenarys_console_has_no_share_nor_takeaways_but_the_questions(clien
     login(client, event.owner)
     page = parse(client.get(path(event.plenary)))
     assert [t.get("data-tab") for t in page.find_all("button", role="tab")] == [
-        "hands", "queue", "backchannel", "questions", "mutes", "preevent"]
+        "hands", "queue", "backchannel", "questions", "mutes"]
     # The questions are a pane of the console (once on the page), not in the discussion.
     assert page.by_id("questions").get("data-pane") == "questions"
     assert page.by_id("room-aside").by_id("questions").get("aria-labelledby") == "questions-heading"
