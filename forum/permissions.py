@@ -1030,24 +1030,18 @@ def can_open_notification(user: Actor, notification) -> bool:
 
     if not _signed_in(user) or notification.user_id != user.id:
         return False
-    if notification.post_id is not None:
-        post = db.session.get(Post, notification.post_id)
-        return post is not None and can_find_post(user, post)
-    if notification.poll_id is not None:
-        poll = db.session.get(Poll, notification.poll_id)
-        return poll is not None and can_view_poll(user, poll)
-    if notification.topic_id is not None:
-        topic = db.session.get(Topic, notification.topic_id)
-        return topic is not None and can_view_consultation(user, topic.consultation)
-    if notification.room_id is not None:
-        room = db.session.get(Room, notification.room_id)
-        return room is not None and can_view_room(user, room)
-    if notification.consultation_id is not None:
-        consultation = db.session.get(Consultation, notification.consultation_id)
-        return consultation is not None and can_view_consultation(user, consultation)
-    if notification.event_id is not None:
-        event = db.session.get(Event, notification.event_id)
-        return event is not None and can_view_event(user, event)
+    targets = (
+        (notification.post_id, Post, can_find_post),
+        (notification.poll_id, Poll, can_view_poll),
+        (notification.topic_id, Topic, lambda u, topic: can_view_consultation(u, topic.consultation)),
+        (notification.room_id, Room, can_view_room),
+        (notification.consultation_id, Consultation, can_view_consultation),
+        (notification.event_id, Event, can_view_event),
+    )
+    for target_id, model, may_see in targets:
+        if target_id is not None:
+            target = db.session.get(model, target_id)
+            return target is not None and may_see(user, target)
     return False
 
 

@@ -27,7 +27,6 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import case, exists, func, null, select, update
 from sqlalchemy import event as sa_event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from forum import permissions
@@ -35,6 +34,7 @@ from forum.extensions import db, socketio
 from forum.models import Consultation, Post, Room, Stream, StreamEvent
 from forum.presence import presence
 from forum.services import held
+from forum.services.queries import dialect_insert
 
 PENDING = "plenary.pending_events"
 
@@ -70,9 +70,7 @@ def _take_seqs(stream_key: str, how_many: int) -> int:
     stream's row stays locked until commit (PostgreSQL), or the database is written by one
     transaction at a time (SQLite), so numbers are committed in order and a reader never sees
     6 while 5 is still to come."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Stream).values(key=stream_key, last_seq=how_many)
+    statement = dialect_insert(Stream).values(key=stream_key, last_seq=how_many)
     statement = statement.on_conflict_do_update(
         index_elements=[Stream.key], set_={"last_seq": Stream.last_seq + how_many}
     ).returning(Stream.last_seq)

@@ -32,7 +32,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -55,6 +54,7 @@ from forum.models.polls import Poll
 from forum.presence import presence
 from forum.services import events, mentions
 from forum.services.errors import NotFound, PermissionDenied, ValidationError
+from forum.services.queries import by_id, dialect_insert
 
 K = NotificationKind
 
@@ -202,7 +202,7 @@ def unfollow(actor: User, target: Consultation | Topic | Post) -> None:
 def _follow_unless_left(user_id: int, **target: int) -> None:
     """Follow, unless a row (followed or left) exists already: one statement."""
     (column,) = target
-    db.session.execute(_insert(Follow).values(user_id=user_id, active=True, created_at=utcnow(), **target)
+    db.session.execute(dialect_insert(Follow).values(user_id=user_id, active=True, created_at=utcnow(), **target)
                        .on_conflict_do_nothing(index_elements=["user_id", column]))
 
 
@@ -254,10 +254,10 @@ def follows_of(user: User) -> list[Followed]:
     rows = db.session.scalars(select(Follow).where(Follow.user_id == user.id, Follow.active.is_(True))
                               .order_by(Follow.created_at.desc(), Follow.id.desc())).all()
     # Each kind of target in one query, with what its title and permission read.
-    consultations = _loaded(Consultation, [row.consultation_id for row in rows], selectinload(Consultation.hosts))
-    topics = _loaded(Topic, [row.topic_id for row in rows],
+    consultations = by_id(Consultation, [row.consultation_id for row in rows], selectinload(Consultation.hosts))
+    topics = by_id(Topic, [row.topic_id for row in rows],
                      selectinload(Topic.consultation).selectinload(Consultation.hosts))
-    threads = _loaded(Post, [row.thread_id for row in rows], selectinload(Post.author), selectinload(Post.topic),
+    threads = by_id(Post, [row.thread_id for row in rows], selectinload(Post.author), selectinload(Post.topic),
                       selectinload(Post.consultation).selectinload(Consultation.hosts))
     listed = []
     for row in rows:
@@ -277,13 +277,6 @@ def follows_of(user: User) -> list[Followed]:
                 listed.append(Followed("thread", target, _thread_title(target), url_for(
                     "posts.show", consultation_id=target.consultation_id, post_id=target.id)))
     return listed
-
-
-def _loaded(model, ids, *options) -> dict:
-    ids = [i for i in ids if i is not None]
-    if not ids:
-        return {}
-    return {obj.id: obj for obj in db.session.scalars(select(model).options(*options).where(model.id.in_(ids)))}
 
 
 def _thread_title(post: Post) -> str:
@@ -361,7 +354,7 @@ def _store(notices: list[Notification]) -> list[Notification]:
              **{key: value for key, value in vars(notice).items() if not key.startswith("_")}}
             for notice in notices]
     written = db.session.execute(
-        _insert(Notification.__table__).on_conflict_do_nothing(index_elements=["user_id", "dedup_key"])
+        dialect_insert(Notification.__table__).on_conflict_do_nothing(index_elements=["user_id", "dedup_key"])
         .returning(Notification.id, Notification.user_id, Notification.kind), rows).all()
     from forum.services import notification_mail
 
@@ -376,18 +369,6 @@ def _store(notices: list[Notification]) -> list[Notification]:
     for notice in stored:
         notice.id = by_user[notice.user_id]
     return stored
-
-
-def _insert(table):
-    """INSERT with the dialect's ON CONFLICT clause at hand."""
-    return (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
-
-
-def _users(user_ids) -> dict[int, User]:
-    user_ids = list(set(user_ids))
-    if not user_ids:
-        return {}
-    return {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
 
 
 def _followers(column, value: int) -> list[int]:
@@ -429,7 +410,7 @@ def deliver_post(post_id: int, only_handles: list[str] | None = None) -> list[No
         Notification.post_id == post.id, Notification.kind.in_(PRIORITY),
         Notification.user_id.in_(list(candidates)))))
     wanted = _wanting(candidates, PRIORITY)
-    users = _users(candidates)
+    users = by_id(User, candidates)
     notices = []
     for user_id, kinds in candidates.items():
         kind = next((k for k in PRIORITY if k in kinds and k in wanted[user_id]), None)
@@ -511,9 +492,8 @@ def deliver_moderation(post_id: int, actor_id: int, action: str, reason: str) ->
 
 
 def deliver_placements(placements: list[list[int]], actor_id: int | None) -> list[Notification]:
-    rooms = {room.id: room for room in db.session.scalars(
-        select(Room).where(Room.id.in_({room_id for _user, room_id in placements})))}
-    users = _users(user_id for user_id, _room in placements)
+    rooms = by_id(Room, [room_id for _user, room_id in placements])
+    users = by_id(User, [user_id for user_id, _room in placements])
     wanted = _wanting(users, [K.PLACEMENT])
     notices = []
     for user_id, room_id in placements:
@@ -529,7 +509,7 @@ def deliver_placements(placements: list[list[int]], actor_id: int | None) -> lis
 
 def _fan_out(kind: NotificationKind, recipients, readable, **fields) -> list[Notification]:
     """One notice of `kind` to each recipient who wants it and for whom `readable(user)`."""
-    users = _users(recipients)
+    users = by_id(User, recipients)
     wanted = _wanting(users, [kind])
     notices = [Notification(user_id=user.id, kind=kind, **fields) for user in users.values()
                if kind in wanted[user.id] and readable(user)]
@@ -665,7 +645,7 @@ def _remind_list(kind: NotificationKind, recipients, key: str, readable, **field
         return []
     reminded = set(db.session.scalars(select(Notification.user_id).where(
         Notification.dedup_key == key, Notification.user_id.in_(list(recipients)))))
-    users = _users(set(recipients) - reminded)
+    users = by_id(User, set(recipients) - reminded)
     wanted = _wanting(users, [kind])
     # A second timer running at the same moment: its notices are skipped (`dedup_key`).
     return _store([Notification(user_id=user.id, kind=kind, dedup_key=key, **fields)

@@ -23,6 +23,7 @@ from forum.extensions import db
 from forum.models import Consultation, Event, Post, Room, SearchDocument, Topic, User
 from forum.models.search import FTS_TABLE
 from forum.services.errors import ValidationError
+from forum.services.queries import by_id
 from forum.services.search_text import (
     CONFIGURATIONS,
     MAX_QUERY_LENGTH,
@@ -209,22 +210,15 @@ def search(viewer, query: Query, filters: Filters = NO_FILTERS, *, sort: str = "
     return result
 
 
-def _by_id(model, ids, *options) -> dict:
-    ids = {i for i in ids if i is not None}
-    if not ids:
-        return {}
-    return {obj.id: obj for obj in db.session.scalars(select(model).options(*options).where(model.id.in_(ids)))}
-
-
 def _hits(query: Query, rows) -> list[Hit]:
     """The page's rows with what a result names (author, place), in a fixed number of queries."""
     documents = [row[0] for row in rows]
-    posts = _by_id(Post, [d.post_id for d in documents], joinedload(Post.author))
-    consultations = _by_id(Consultation, [d.consultation_id for d in documents])
-    topics = _by_id(Topic, [d.topic_id for d in documents])
-    rooms = _by_id(Room, [d.room_id for d in documents])
-    events = _by_id(Event, [d.event_id for d in documents])
-    authors = _by_id(User, [d.author_id for d in documents if d.post_id is None])
+    posts = by_id(Post, [d.post_id for d in documents], joinedload(Post.author))
+    consultations = by_id(Consultation, [d.consultation_id for d in documents])
+    topics = by_id(Topic, [d.topic_id for d in documents])
+    rooms = by_id(Room, [d.room_id for d in documents])
+    events = by_id(Event, [d.event_id for d in documents])
+    authors = by_id(User, [d.author_id for d in documents if d.post_id is None])
     hits = []
     for (document, endorsements, _total) in rows:
         post = posts.get(document.post_id)
