@@ -9,7 +9,7 @@ from forum.models.polls import Poll, PollKind, PollOption, PollStatus, PollVote,
 from forum.models.posts import Endorsement, Post, PostRevision, PostStatus, Stance
 from forum.models.preevent import PreEventAnswer, PreEventEndorsement, PreEventKind, PreEventQuestion
 from forum.models.questions import Question, QuestionStatus, QuestionVote
-from forum.models.reports import ReportFile, ReportStatus
+from forum.models.reports import ReportCover, ReportFile, ReportStatus
 from forum.models.search import SearchDocument
 from forum.models.streams import Stream, StreamEvent
 from forum.models.users import User
@@ -53,6 +53,7 @@ __all__ = [
     "Question",
     "QuestionStatus",
     "QuestionVote",
+    "ReportCover",
     "ReportFile",
     "ReportStatus",
     "ResultsShown",

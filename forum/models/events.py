@@ -79,6 +79,7 @@ class Event(db.Model):
     description_html: Mapped[str] = mapped_column(Text, default="")
     agenda: Mapped[str] = mapped_column(Text, default="")
     agenda_html: Mapped[str] = mapped_column(Text, default="")
+    speakers: Mapped[str] = mapped_column(Text, default="")  # one per line, as the organiser wrote them
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The zone the organiser plans in; readers see times in their own zone too.
@@ -102,6 +103,10 @@ class Event(db.Model):
     @property
     def breakout_rooms(self) -> list[Room]:
         return self.rooms[1:]
+
+    @property
+    def speaker_list(self) -> list[str]:
+        return [line.strip() for line in self.speakers.splitlines() if line.strip()]
 
 
 class Room(db.Model):
@@ -155,6 +160,8 @@ class EventMember(db.Model):
     role: Mapped[MemberRole] = mapped_column(_enum(MemberRole), default=MemberRole.PARTICIPANT)
     room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id", ondelete="SET NULL"))
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The first time they came into a room of the event while it was running (rooms.record_attendance).
+    attended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     event: Mapped[Event] = relationship()
     user: Mapped[User] = relationship()

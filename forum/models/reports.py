@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
@@ -68,3 +68,28 @@ class ReportFile(db.Model):
     @property
     def pending(self) -> bool:
         return self.status in (ReportStatus.QUEUED, ReportStatus.BUILDING)
+
+
+class ReportCover(db.Model):
+    """What the organiser writes into the reports of an event or a consultation: the
+    executive summary and the next steps (Markdown, stored with their sanitised HTML) and an
+    optional logo for the cover (a PNG or JPEG checked by forum/services/report_cover.py, kept
+    in the database so that every web and worker process reads the same one)."""
+
+    __tablename__ = "report_cover"
+    __table_args__ = (
+        CheckConstraint("(event_id IS NULL) <> (consultation_id IS NULL)", name="one_scope"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), unique=True)
+    consultation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consultation.id", ondelete="CASCADE"), unique=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    summary_html: Mapped[str] = mapped_column(Text, default="")
+    next_steps: Mapped[str] = mapped_column(Text, default="")
+    next_steps_html: Mapped[str] = mapped_column(Text, default="")
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    logo_type: Mapped[str] = mapped_column(String(32), default="")  # image/png or image/jpeg
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

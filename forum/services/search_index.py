@@ -13,6 +13,7 @@ writes every row again with the same code.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -24,6 +25,8 @@ from sqlalchemy.orm import Session
 from forum.models import Consultation, Event, Post, Room, SearchDocument, Topic, User
 from forum.models.search import FTS_TABLE
 from forum.services.search_text import configuration, index_terms, plain_text
+
+log = logging.getLogger("forum.search")
 
 # The attributes whose change rewrites an object's row (relationships too: a thread moved
 # with `post.topic = topic` has its topic_id set only during the flush).
@@ -200,6 +203,31 @@ def _forget(session: Session, previous_transaction) -> None:
 # --- Everything again ---------------------------------------------------------------------
 
 BATCH = 1000
+
+
+_rebuild_asked: list[bool] = []
+
+
+def ask_rebuild() -> None:
+    """A migration asks for the index to be written anew once the migrations have run
+    (migrations/env.py calls `rebuild_if_asked`)."""
+    _rebuild_asked.append(True)
+
+
+def rebuild_if_asked(connection, at_head: bool) -> None:
+    """After migrations: rebuild if one asked, when the schema is the models' (at the head);
+    otherwise say how to do it later."""
+    if not _rebuild_asked:
+        return
+    _rebuild_asked.clear()
+    if not at_head:
+        log.warning("The search index is empty: run `flask search reindex` once the database is up to date.")
+        return
+    # In a savepoint of the migrations' transaction, released by the commit: the migrations'
+    # transaction commits it with the rest.
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        rebuild(session)
+        session.commit()
 
 
 def rebuild(session: Session, progress: Callable[[int], None] = lambda n: None, batch: int = BATCH) -> int:

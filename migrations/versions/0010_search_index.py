@@ -54,17 +54,15 @@ def upgrade():
     if bind.dialect.name == 'postgresql':
         op.create_index('ix_search_document_vector', 'search_document', ['vector'], unique=False, postgresql_using='gin')
 
-    # The engine's own objects and the rows of what exists, written by the code that keeps
-    # them in step afterwards (forum/services/search_index.py), so that both agree.
-    from sqlalchemy.orm import Session
-
+    # The engine's own objects now; the rows of what exists are written once every migration
+    # has run (migrations/env.py), by the code that keeps them in step afterwards
+    # (forum/services/search_index.py), so that both agree, and with the models it was
+    # written for (at this revision, later columns are not there yet).
     from forum.models.search import create_engine_objects
-    from forum.services.search_index import rebuild
+    from forum.services.search_index import ask_rebuild
 
     create_engine_objects(bind)
-    session = Session(bind=bind)
-    rebuild(session)
-    session.close()
+    ask_rebuild()
 
 
 def downgrade():
