@@ -254,6 +254,7 @@ def on_join(data):
         listed = not stream.startswith(_UNLISTED)  # who reads a poll's results is nobody's business
         presence.add(stream, request.sid, _me() if listed else {})
         if place.room is not None and not place.backchannel:
+            rooms.record_attendance(current_user, place.room)
             _event_of_room[place.room.id] = place.room.event_id
             _room_presence_changed(stream)
         if place.event is not None:

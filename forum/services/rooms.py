@@ -124,6 +124,22 @@ def close_if_due(room: Room, now: datetime | None = None) -> bool:
 
 # --- Organisers' event-wide actions -----------------------------------------------------
 
+def record_attendance(user, room: Room, now: datetime | None = None) -> bool:
+    """`user` came into `room` (its page or its stream): if the room is running (open or in
+    wrap-up) and they are registered for its event, they attended it, from the first time
+    on. A read, and a write only the first time (a join must not take SQLite's write lock)."""
+    if not getattr(user, "is_authenticated", False) or room.phase not in (RoomPhase.OPEN, RoomPhase.WRAP_UP):
+        return False
+    member = db.session.execute(
+        select(EventMember.id).where(EventMember.event_id == room.event_id, EventMember.user_id == user.id,
+                                     EventMember.attended_at.is_(None))).scalar()
+    if member is None:
+        return False
+    db.session.execute(update(EventMember).where(EventMember.id == member, EventMember.attended_at.is_(None))
+                       .values(attended_at=now or utcnow()).execution_options(synchronize_session=False))
+    return True
+
+
 def broadcast(actor: User, event: Event, body: str) -> list[Post]:
     """One announcement in every room that is not closed (the plenary included), shown to
     each room's readers like a message."""

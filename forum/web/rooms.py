@@ -147,6 +147,7 @@ def panel(event_id: int, room_id: int, name: str):
 def show(event_id: int, room_id: int):
     room = _room(event_id, room_id)
     rooms.close_if_due(room)
+    rooms.record_attendance(current_user, room)
     return render_room(room)
 
 
