@@ -592,6 +592,14 @@ def can_export_event(user: Actor, event: Event) -> bool:
     return is_event_organiser(user, event)
 
 
+def can_write_report(user: Actor, thing: Event | Consultation) -> bool:
+    """The summary, next steps and logo of an event's or a consultation's reports: its
+    organisers (they sign the report), at any time, after it ended too."""
+    if isinstance(thing, Event):
+        return is_event_organiser(user, thing)
+    return is_organiser_of(user, thing)
+
+
 def can_export_room(user: Actor, room: Room) -> bool:
     return can_moderate_room(user, room)
 

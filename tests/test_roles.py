@@ -23,7 +23,7 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import func, select
 
 from forum import permissions as p
-from forum.models import EventMember, Post, Question, Room
+from forum.models import EventMember, Post, Question, ReportCover, Room
 from forum.models.events import MemberRole
 from forum.models.moderation import Flag, HandRaise, ModerationAction, Mute, Takeaway
 from forum.services import posts as post_service
@@ -89,6 +89,8 @@ MATRIX = {
     # co-moderator their own room only (not the event, not another room).
     "export the event":               (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
     "export room 1":                  (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
+    # The report's executive summary, next steps and logo: the organisers, who sign it.
+    "write the event report's summary": (N, N,  N,  N,  N,  N,  Y,  N,   Y),
     # The organisers' control room: every room's figures, live (page and stream).
     "watch the control room":         (N,   N,  N,  N,  N,  N,  Y,  N,   Y),
     # Mentions (docs/mentions.md): who may ask for room 1's people to mention (its readers),
@@ -384,6 +386,11 @@ ACTIONS: dict[str, Action] = {
     "export the event": Action(
         (p.can_export_event,), lambda a, s: {"can_export_event": p.can_export_event(a, s.event)},
         request=lambda c, s, a: c.get(f"/exports/event/{s.event.id}.csv"), answer=_csv_export),
+    "write the event report's summary": Action(
+        (p.can_write_report,), lambda a, s: {"can_write_report": p.can_write_report(a, s.event)},
+        request=lambda c, s, a: c.post(f"/exports/event/{s.event.id}/cover",
+                                       data={"summary": "Our summary", "next_steps": ""}),
+        effect=lambda db, s, a: _count(db, ReportCover, ReportCover.event_id == s.event.id)),
     "export room 1": Action(
         (p.can_export_room,), lambda a, s: {"can_export_room": p.can_export_room(a, s.room1)},
         request=lambda c, s, a: c.get(f"/exports/room/{s.room1.id}.csv"), answer=_csv_export),

@@ -5,7 +5,8 @@ Digest (a TF-IDF centroid, in the manner of Radev et al.'s centroid-based summar
 1. Text. Each post loses what it quotes (its blockquotes: they repeat someone else) and
    becomes plain text (`forum.rendering.html_to_text` of the post's stored HTML).
 2. Sentences. The text is cut at line breaks (posts are written like chat messages) and after
-   ".", "!" or "?" followed by white space. A sentence is kept if it has 6 to 60 words.
+   ".", "!" or "?" followed by white space; a list marker ("•", "-", "*", "1.", "2)") at the
+   start of a line is not part of the sentence. A sentence is kept if it has 6 to 60 words.
 3. Words. Lower-cased Unicode words (``\\w+``) of at least 3 characters, minus a short
    stop-word list (English, Italian, French, German, Spanish) and numbers.
 4. Weights. Each sentence is a vector of TF-IDF weights: the word's count in the sentence
@@ -25,8 +26,11 @@ given and floating-point noise do not change the choice.
 Open questions
 --------------
 Sentences ending with "?" (same cutting as above, at least 3 words, quoted lines left out)
-from posts that received no reply in the export, most endorsed post first (ties by post id,
-then position), at most 5.
+from participants' posts that received no reply in the export: never a prompt (a post by the
+place's moderators or its organisers: they ask questions to start the discussion, they do not
+leave them open), never a sentence the digest already quotes, never the same sentence twice
+(compared without case, spaces and punctuation). The questions others endorsed come first,
+most endorsed first (ties by post id, then position), at most 5.
 """
 from __future__ import annotations
 
@@ -45,6 +49,7 @@ OPEN_QUESTIONS = 5
 MIN_QUESTION_WORDS = 3
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_LIST_MARKER = re.compile(r"^\s*(?:[•\-*+]|\d{1,3}[.)])\s+")
 _WORD = re.compile(r"\w+")
 STOPWORDS = frozenset("""
 the and for are but not you all any can has have had was were this that these those with from
@@ -70,6 +75,7 @@ class Source:
     text: str
     endorsements: int = 0
     replied: bool = False
+    prompt: bool = False  # written by the place's moderators or organisers (never an open question)
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,7 @@ def split_sentences(text: str) -> list[str]:
     """All sentences of a plain text, in order, stripped (no length rule applied)."""
     sentences = []
     for line in text.splitlines():
+        line = _LIST_MARKER.sub("", line)
         sentences.extend(part.strip() for part in _SENTENCE_END.split(line) if part.strip())
     return sentences
 
@@ -146,16 +153,30 @@ def digest(sources: Iterable[Source], limit: int = DIGEST_SIZE) -> list[Sentence
     return [sentence for sentence, _ in chosen]
 
 
-def open_questions(sources: Iterable[Source], limit: int = OPEN_QUESTIONS) -> list[Sentence]:
-    """Questions nobody answered (see the module docstring)."""
-    questions = [
-        (source.endorsements, Sentence(text, source.author, source.post_id, position))
-        for source in sources if not source.replied
-        for position, text in enumerate(split_sentences(source.text))
-        if text.endswith("?") and len(text.split()) >= MIN_QUESTION_WORDS
-    ]
-    questions.sort(key=lambda item: (-item[0], item[1].post_id, item[1].position))
-    return [sentence for _, sentence in questions[:limit]]
+def open_questions(sources: Iterable[Source], limit: int = OPEN_QUESTIONS,
+                   besides: Iterable[Sentence] = ()) -> list[Sentence]:
+    """Participants' questions nobody answered, none of them among `besides` (the digest):
+    see the module docstring."""
+    seen = {_same(sentence.text) for sentence in besides}
+    questions = sorted(
+        ((source.endorsements, Sentence(text, source.author, source.post_id, position))
+         for source in sources if not source.replied and not source.prompt
+         for position, text in enumerate(split_sentences(source.text))
+         if text.endswith("?") and len(text.split()) >= MIN_QUESTION_WORDS),
+        key=lambda item: (-item[0], item[1].post_id, item[1].position))
+    chosen = []
+    for _, sentence in questions:
+        if len(chosen) == limit:
+            break
+        if _same(sentence.text) not in seen:
+            seen.add(_same(sentence.text))
+            chosen.append(sentence)
+    return chosen
+
+
+def _same(text: str) -> str:
+    """A sentence as compared for repeats: its words, lower-cased."""
+    return " ".join(_WORD.findall(text.lower()))
 
 
 def _normalise(vector: dict[str, float]) -> dict[str, float]:

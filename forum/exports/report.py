@@ -10,6 +10,7 @@ note saying how many hidden posts were left out), and people are named by `autho
 """
 from __future__ import annotations
 
+import base64
 import math
 import re
 from collections import Counter, defaultdict
@@ -30,6 +31,7 @@ from sqlalchemy.orm import selectinload
 
 from forum.exports import feedback as feedback_export
 from forum.exports import opinion as opinion_export
+from forum.exports import participation
 from forum.exports import preevent as preevent_export
 from forum.exports.digest import Sentence, Source, digest, open_questions, plain_text
 from forum.exports.opinion import OpinionSection
@@ -37,11 +39,12 @@ from forum.exports.scope import Scope, author_label, organisation_label
 from forum.extensions import db
 from forum.i18n import label
 from forum.models import ModerationAction, Post, Room, Topic
+from forum.models.consultations import Host
 from forum.models.events import Moderator
 from forum.models.posts import Stance
-from forum.rendering import markdown_to_text
+from forum.rendering import html_to_text, markdown_to_text
+from forum.services import report_cover, stances
 from forum.services import rooms as room_service
-from forum.services import stances
 
 CSS_PATH = Path(__file__).resolve().parents[2] / "static" / "css" / "report.css"
 TOP_ENDORSED = {"topic": 5, "room": 3}
@@ -145,6 +148,19 @@ class Section:
     digest: list[Sentence]
     open_questions: list[Sentence]
     stances: StanceSummary | None = None  # a proposal topic's
+    mix: participation.RoomMix | None = None  # a room's participant mix (events)
+
+
+@dataclass
+class Written:
+    """A text the organiser wrote (Markdown): its sanitised HTML, for the HTML and PDF, and
+    its lines as the report's own Markdown (escaped text, "- " items), for Markdown and DOCX."""
+    html: Markup
+    lines: list[str]
+
+    @classmethod
+    def of(cls, html: str) -> Written | None:
+        return cls(Markup(html), markdown_lines(html)) if html.strip() else None
 
 
 @dataclass
@@ -175,6 +191,14 @@ class Report:
     questions: Any = None  # the plenary's Q&A: forum.exports.questions.QuestionsSection, or None
     feedback: Any = None  # the event's feedback: forum.services.feedback.Results (forum/exports/feedback.py)
     pre_event: Any = None  # forum.exports.preevent.PreEventSection, or None
+    # What the organiser wrote for the event's or consultation's reports (report_cover).
+    summary: Written | None = None
+    next_steps: Written | None = None
+    logo: tuple[bytes, str] | None = None  # (image, media type)
+    agenda: Written | None = None  # an event's agenda, and its speakers
+    speakers: list[str] = field(default_factory=list)
+    attendance: participation.Attendance | None = None  # an event's registered, attended, active
+    room_people: list[tuple[str, int, int]] = field(default_factory=list)  # (room, placed, active)
 
 
 # --- Building it -----------------------------------------------------------------------------
@@ -189,9 +213,13 @@ def build_report(scope: Scope, *, timezone: str = "UTC") -> Report:
     for post in posts:
         by_place[("room", post.room_id) if post.room_id is not None else ("topic", post.topic_id)].append(post)
 
-    sections = [_section(place, by_place[_key(place)], replied) for place in scope.sections]
     consultation, event = scope.consultation, scope.event
     is_event = event is not None
+    mixes = participation.room_mixes(event) if is_event else {}
+    sections = [_section(place, by_place[_key(place)], replied, mixes) for place in scope.sections]
+    whole = event if scope.kind == "event" else consultation if scope.kind == "consultation" else None
+    cover = report_cover.cover_of(whole) if whole is not None else None
+    attendance = participation.attendance(event) if scope.kind == "event" else None
     participants = {p.author_id: p.author for p in posts}
     section_rows = [SectionRow(s.title, s.figures) for s in sections]
     activity, unit = _activity(posts, zone, is_event)
@@ -225,6 +253,14 @@ def build_report(scope: Scope, *, timezone: str = "UTC") -> Report:
         questions=_questions().build_section(scope),
         feedback=feedback_export.section(scope),
         pre_event=preevent_export.section(scope),
+        summary=Written.of(cover.summary_html) if cover else None,
+        next_steps=Written.of(cover.next_steps_html) if cover else None,
+        logo=(cover.logo, cover.logo_type) if cover and cover.logo else None,
+        agenda=Written.of(event.agenda_html) if scope.kind == "event" else None,
+        speakers=event.speaker_list if scope.kind == "event" else [],
+        attendance=attendance,
+        room_people=[(s.title, s.mix.placed, s.mix.active) for s in sections if s.mix is not None]
+        if attendance is not None else [],
     )
 
 
@@ -252,9 +288,24 @@ def _figures(posts: list[Post]) -> Figures:
                    replies=len(posts) - responses, endorsements=sum(p.endorsement_count for p in posts))
 
 
-def _section(place: Topic | Room, posts: list[Post], replied: set[int]) -> Section:
+def prompters(place: Topic | Room) -> set[int]:
+    """Who asks questions in `place` to start its discussion rather than leaving them open:
+    its moderators and its organisers (an event's owner; a consultation's owner and hosts)."""
+    ids = {m.user_id for m in db.session.scalars(
+        select(Moderator).where((Moderator.room_id if isinstance(place, Room) else Moderator.topic_id) == place.id))}
+    if isinstance(place, Room):
+        return ids | {place.event.owner_id}
+    hosts = db.session.scalars(select(Host.user_id).where(Host.consultation_id == place.consultation_id,
+                                                          Host.user_id.is_not(None)))
+    return ids | {place.consultation.owner_id} | set(hosts)
+
+
+def _section(place: Topic | Room, posts: list[Post], replied: set[int],
+             mixes: dict[int, participation.RoomMix]) -> Section:
     kind, _id = _key(place)
-    sources = [Source(p.id, author_label(p.author), plain_text(p.body_html), p.endorsement_count, p.id in replied)
+    prompting = prompters(place)
+    sources = [Source(p.id, author_label(p.author), plain_text(p.body_html), p.endorsement_count, p.id in replied,
+                      p.author_id in prompting or p.announcement)
                for p in posts]
     endorsed = sorted((p for p in posts if p.endorsement_count > 0),
                       key=lambda p: (-p.endorsement_count, p.created_at, p.id))[:TOP_ENDORSED[kind]]
@@ -274,9 +325,10 @@ def _section(place: Topic | Room, posts: list[Post], replied: set[int]) -> Secti
         kind=kind, id=place.id, title=title, description=description, guiding_questions=questions,
         moderators=moderators, takeaways=takeaways, figures=_figures(posts),
         most_endorsed=[Endorsed(author_label(p.author), organisation_label(p.author, p), p.endorsement_count,
-                                _excerpt(plain_text(p.body_html))) for p in endorsed],
-        digest=digest(sources), open_questions=open_questions(sources),
-        stances=_stances(place) if kind == "topic" and place.is_proposal else None)
+                                shorten(plain_text(p.body_html))) for p in endorsed],
+        digest=(quoted := digest(sources)), open_questions=open_questions(sources, besides=quoted),
+        stances=_stances(place) if kind == "topic" and place.is_proposal else None,
+        mix=(mixes.get(place.id) or participation.RoomMix()) if kind == "room" and not place.is_plenary else None)
 
 
 def _stances(topic) -> StanceSummary:
@@ -379,7 +431,8 @@ def _unit(size: timedelta) -> str:
 def _moderation(scope: Scope) -> list[Row]:
     """Moderation actions in the scope, counted by kind: no posts, people or reasons."""
     query = (select(ModerationAction.action, func.count()).group_by(ModerationAction.action)
-             .where(ModerationAction.action != "export.made"))  # the log's export lines are no moderation
+             # The log's lines about the report itself are no moderation.
+             .where(ModerationAction.action.not_in(("export.made", "report.cover"))))
     if scope.thread is not None:
         query = query.where(ModerationAction.post_id.in_(select(Post.id).where(Post.thread_id == scope.thread.id)))
     elif scope.kind == "room":
@@ -394,11 +447,12 @@ def _moderation(scope: Scope) -> list[Row]:
     return sorted(rows, key=lambda r: (-r.count, r.label))
 
 
-def _excerpt(text: str) -> str:
+def shorten(text: str, chars: int = EXCERPT_CHARS) -> str:
+    """`text` on one line, cut after the last whole word within `chars` characters."""
     text = _one_line(text)
-    if len(text) <= EXCERPT_CHARS:
+    if len(text) <= chars:
         return text
-    return text[:EXCERPT_CHARS].rsplit(" ", 1)[0] + "…"
+    return text[:chars].rsplit(" ", 1)[0] + "…"
 
 
 def _one_line(text: str) -> str:
@@ -430,6 +484,24 @@ def section_summary(figures: Figures) -> str:
 def hidden_note(report: Report) -> str:
     return ngettext("%(num)d hidden post is not shown in this report.",
                     "%(num)d hidden posts are not shown in this report.", report.hidden_posts)
+
+
+def method_note(report: Report) -> list[str]:
+    """How the report was made, paragraph by paragraph (its last section)."""
+    notes = [counting_note() + " " + _("Messages in the moderators' back-channel are never included.")]
+    if report.attendance is not None:
+        notes.append(_("Registered people are those who signed up for the event (participants and observers). "
+                       "Attended: they came into one of its rooms while it was running, or wrote in it. "
+                       "Active: they wrote at least one counted message. In each room, placed people are those "
+                       "the room was theirs; active those who wrote there."))
+    notes.append(_("The digest quotes, as written, the sentences closest to what the whole discussion is about "
+                   "(a TF-IDF centroid: sentences made of words many others use). Open questions are "
+                   "participants' questions that got no reply, those others endorsed first; questions the "
+                   "moderators or organisers asked to start the discussion are left out, and so is anything the "
+                   "digest already quotes."))
+    notes.append(_("People who chose not to be named in reports appear as “Participant (country, type of "
+                   "organisation)”, without their organisation. Times are given in %(zone)s.", zone=report.timezone))
+    return notes
 
 
 def counting_note() -> str:
@@ -538,6 +610,56 @@ def _md_stances(stances: StanceSummary) -> list[str]:
     return out
 
 
+_ITEM = "• "  # how html_to_text starts a list item
+
+
+def markdown_lines(html: str) -> list[str]:
+    """Sanitised HTML (an organiser's text) as the report's own Markdown: paragraphs of
+    escaped text and "- " items, nothing else (no heading of theirs can break the report's
+    outline, no HTML reaches the file)."""
+    lines: list[str] = []
+    for paragraph in html_to_text(html).split("\n\n"):
+        for line in paragraph.splitlines():
+            line = line.strip()
+            if line:
+                lines.append(f"- {md(line[len(_ITEM):])}" if line.startswith(_ITEM) else md(line))
+        lines.append("")
+    return lines
+
+
+def _md_mix(mix: participation.RoomMix) -> list[str]:
+    out = [f"### {md(_('Participant mix'))}", "",
+           md(_("%(placed)s placed in the room, %(active)s wrote in it.",
+                placed=ngettext("%(num)d person", "%(num)d people", mix.placed),
+                active=ngettext("%(num)d person", "%(num)d people", mix.active))), ""]
+    for heading, rows in ((_("Type of organisation"), mix.by_organisation_type), (_("Country"), mix.by_country)):
+        if rows:
+            out += _md_table([heading, _("Placed"), _("Active")],
+                             [[md(r.label), number(r.placed), number(r.active)] for r in rows])
+    return out
+
+
+def _md_attendance(report: Report) -> list[str]:
+    counts = report.attendance
+    out = [f"### {md(_('Registered, attended and active'))}", ""]
+    out += _md_table([_("Figure"), _("People")], [[md(label), number(value)] for label, value in (
+        (_("Registered"), counts.totals.registered), (_("Attended"), counts.totals.attended),
+        (_("Active"), counts.totals.active))])
+    for title, heading, rows in ((_("By country"), _("Country"), counts.by_country),
+                                 (_("By type of organisation"), _("Type of organisation"),
+                                  counts.by_organisation_type)):
+        if rows:
+            out += [f"#### {md(title)}", ""]
+            out += _md_table([heading, _("Registered"), _("Attended"), _("Active")],
+                             [[md(r.label), number(r.counts.registered), number(r.counts.attended),
+                               number(r.counts.active)] for r in rows])
+    if report.room_people:
+        out += [f"#### {md(_('People per room'))}", ""]
+        out += _md_table([_("Room"), _("Placed"), _("Active")],
+                         [[md(title), number(placed), number(active)] for title, placed, active in report.room_people])
+    return out
+
+
 def _md_sentence(sentence: Sentence) -> str:
     return f"- “{md(sentence.text)}” — {md(sentence.author)}"
 
@@ -555,7 +677,19 @@ def render_markdown(report: Report) -> str:
             out.append(f"- **{md(heading)}:** {names}")
     for title, names in report.moderators:
         out.append(f"- **{md(_('Moderators of %(section)s', section=title))}:** {', '.join(md(n) for n in names)}")
-    out += ["", f"## {md(_('Participation'))}", ""]
+    out.append("")
+    if report.summary:
+        out += [f"## {md(_('Executive summary'))}", ""] + report.summary.lines
+    if report.agenda or report.speakers:
+        out += [f"## {md(_('Agenda and speakers'))}", ""]
+        if report.agenda:
+            out += report.agenda.lines
+        if report.speakers:
+            out += [f"### {md(_('Speakers'))}", ""] + [f"- {md(name)}" for name in report.speakers] + [""]
+    out += [f"## {md(_('Participation'))}", ""]
+    if report.attendance is not None:
+        out += _md_attendance(report)
+        out += [f"### {md(_('Messages'))}", ""]
     out += _md_table([_("Figure"), _("Count")], [[md(label), number(v)] for label, v in figure_rows(report.figures)])
     out += [md(counting_note()), ""]
     out += _md_chart(report.by_country) + _md_chart(report.by_organisation_type)
@@ -573,7 +707,11 @@ def render_markdown(report: Report) -> str:
         if section.guiding_questions:
             out += [f"### {md(_('Guiding questions'))}", ""]
             out += [f"- {md(q)}" for q in section.guiding_questions] + [""]
+        if section.moderators and section.kind == "room":
+            out += [md(_("Moderators: %(names)s", names=", ".join(section.moderators))), ""]
         out += [md(section_summary(section.figures)), ""]
+        if section.mix is not None:
+            out += _md_mix(section.mix)
         if section.stances is not None:
             out += _md_stances(section.stances)
         if section.takeaways is not None:
@@ -605,11 +743,16 @@ def render_markdown(report: Report) -> str:
     out += preevent_export.markdown(report.pre_event)
     out += opinion_export.markdown(report.opinion)
     out += feedback_export.markdown(report.feedback)
+    if report.next_steps:
+        out += [f"## {md(_('Next steps and recommendations'))}", ""] + report.next_steps.lines
     out += [f"## {md(_('Moderation'))}", ""]
     if report.moderation:
         out += _md_table([_("Action"), _("Count")], [[md(r.label), number(r.count)] for r in report.moderation])
     else:
         out += [md(_("No moderation actions.")), ""]
+    out += [f"## {md(_('About this report'))}", ""]
+    for note in method_note(report):
+        out += [md(note), ""]
     if report.moderators_view:
         out += ["---", "", md(hidden_note(report)), ""]
     return "\n".join(out).rstrip("\n") + "\n"
@@ -620,10 +763,19 @@ def render_html(report: Report, *, standalone: bool) -> str:
     `standalone`, else the <article> a page template places in its main content."""
     context = {"report": report, "figure_rows": figure_rows, "number": number, "percent": percent,
                "hidden_note": hidden_note, "counting_note": counting_note, "section_summary": section_summary,
+               "method_note": method_note, "logo_uri": _logo_uri(report) if standalone else None,
                "opinion": opinion_export, "questions_export": _questions()}
     if standalone:
         return Markup(render_template("exports/report_document.html", css=Markup(CSS_PATH.read_text()), **context))
     return Markup(render_template("exports/report.html", **context))
+
+
+def _logo_uri(report: Report) -> str | None:
+    """The cover's logo as a data: URI (the standalone document fetches nothing)."""
+    if report.logo is None:
+        return None
+    image, media_type = report.logo
+    return f"data:{media_type};base64,{base64.b64encode(image).decode()}"
 
 
 def render_pdf(report: Report) -> bytes:

@@ -93,6 +93,8 @@ def render_docx(built) -> bytes:
     """The report `built` (report.build_report) as a .docx file."""
     document = Document()
     document.styles["Normal"].font.size = Pt(10.5)
+    if built.logo is not None:  # the cover's logo, first (already a PNG or JPEG we wrote)
+        document.add_picture(io.BytesIO(built.logo[0]), width=Inches(2.2))
     charts = _charts(built)
     lines = report_export.render_markdown(built).splitlines()
     i = 0

@@ -55,6 +55,7 @@ ACTION_LABELS = {
     "question.reopened": _l("reopened an answered question to the plenary"),
     "room.questions_premoderation": _l("changed pre-moderation of questions"),
     "export.made": _l("exported a report or data"),
+    "report.cover": _l("edited the report's summary and next steps"),
 }
 
 

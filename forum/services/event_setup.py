@@ -26,6 +26,7 @@ from forum.services.text import clean_text
 MAX_ROOMS = 20            # breakout rooms per event
 MAX_MODERATORS = 3        # co-moderators per room
 MAX_CAPACITY = 1000
+MAX_SPEAKERS = 40
 
 
 @dataclass
@@ -35,6 +36,7 @@ class EventInput:
     ends_at: datetime | None
     description: str = ""
     agenda: str = ""
+    speakers: str = ""
     timezone: str = "Europe/Brussels"
     assignment_mode: str = AssignmentMode.BALANCED.value
 
@@ -64,6 +66,10 @@ def _apply(event: Event, data: EventInput) -> None:
     event.description_html = render_markdown(event.description, document=True)
     event.agenda = clean_text(data.agenda, field="agenda", max_length=10_000, multiline=True)
     event.agenda_html = render_markdown(event.agenda, document=True)
+    speakers = clean_text(data.speakers, field="speakers", max_length=5_000, multiline=True)
+    if len([line for line in speakers.splitlines() if line.strip()]) > MAX_SPEAKERS:
+        raise ValidationError(_l("An event has at most %(max)d speakers.", max=MAX_SPEAKERS), field="speakers")
+    event.speakers = "\n".join(line.strip() for line in speakers.splitlines() if line.strip())
     if data.timezone not in timezone_names():
         raise ValidationError(_l("Choose a time zone from the list."), field="timezone")
     event.timezone = data.timezone

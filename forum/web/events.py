@@ -104,7 +104,7 @@ def _event_input(form: EventForm) -> service.EventInput:
     zone = form.timezone.data or ""
     return service.EventInput(
         title=form.title.data or "", description=form.description.data or "", agenda=form.agenda.data or "",
-        timezone=zone, assignment_mode=form.assignment_mode.data or "",
+        speakers=form.speakers.data or "", timezone=zone, assignment_mode=form.assignment_mode.data or "",
         starts_at=_to_utc(form.starts_at.data, zone, "starts_at"), ends_at=_to_utc(form.ends_at.data, zone, "ends_at"))
 
 

@@ -9,6 +9,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
     g,
     make_response,
     redirect,
@@ -19,15 +20,20 @@ from flask import (
     url_for,
 )
 from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from forum import permissions
 from forum.exports import data, opinion, polls, report
 from forum.exports.scope import KINDS, SLUG_MAX, filename_for, resolve, slug  # noqa: F401 (slug: tests)
 from forum.extensions import db
 from forum.models import User
 from forum.ratelimits import counts_as_write
+from forum.services import report_cover as cover_service
 from forum.services import reports as report_service
-from forum.services.errors import ServiceError
+from forum.services.errors import ServiceError, ValidationError
+from forum.web import apply_service_error
+from forum.web.forms import ReportCoverForm
 
 bp = Blueprint("exports", __name__)
 
@@ -75,6 +81,51 @@ def ask_for_report(kind: str, object_id: int):
     report = report_service.request_report(current_user, kind, object_id, request.form.get("format", ""),
                                            language=str(get_locale()), timezone=current_user.timezone)
     return redirect(url_for("exports.report_status", report_id=report.id), code=303)
+
+
+@bp.route("/exports/<any(event, consultation):kind>/<int:object_id>/cover", methods=["GET", "POST"])
+@login_required
+@counts_as_write
+def cover(kind: str, object_id: int):
+    """The executive summary, next steps and logo of the event's or consultation's reports;
+    an empty form (or `?draft=1`) starts from the draft (report_cover.draft)."""
+    thing = (permissions.access_event if kind == "event" else permissions.access_consultation)(current_user, object_id)
+    if not permissions.can_write_report(current_user, thing):
+        abort(404)
+    saved = cover_service.cover_of(thing)
+    form = ReportCoverForm()
+    drafted = request.method == "GET" and (saved is None or bool(request.args.get("draft")))
+    if drafted:
+        form.summary.data, form.next_steps.data = cover_service.draft(thing)
+    elif request.method == "GET":
+        form.summary.data, form.next_steps.data = saved.summary, saved.next_steps
+    if form.validate_on_submit():
+        upload = form.logo.data
+        try:
+            cover_service.save(current_user, thing, summary=form.summary.data or "",
+                               next_steps=form.next_steps.data or "", logo=upload.read() if upload else None,
+                               remove_logo=form.remove_logo.data)
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("The summary and next steps are saved: the next report you ask for has them."), "success")
+            return redirect(url_for("exports.choose", kind=kind, object_id=object_id), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("exports/cover.html", form=form, kind=kind, thing=thing, saved=saved,
+                           drafted=drafted), status
+
+
+@bp.get("/exports/<any(event, consultation):kind>/<int:object_id>/cover/logo")
+@login_required
+def cover_logo(kind: str, object_id: int):
+    """The stored logo, for the organisers who may change it (the form shows it)."""
+    thing = (permissions.access_event if kind == "event" else permissions.access_consultation)(current_user, object_id)
+    saved = cover_service.cover_of(thing) if permissions.can_write_report(current_user, thing) else None
+    if saved is None or not saved.logo:
+        abort(404)
+    response = Response(saved.logo, content_type=saved.logo_type)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/reports/<int:report_id>")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     EmailField,
@@ -165,6 +166,8 @@ class EventForm(FlaskForm):
     title = StringField(_l("Title"), validators=[InputRequired()])
     description = TextAreaField(_l("Description (Markdown)"))
     agenda = TextAreaField(_l("Agenda (Markdown)"))
+    speakers = TextAreaField(_l("Speakers"), description=_l(
+        "One per line, for example: Dr Ana Ruiz, Ministry of Labour (Spain) – keynote"))
     timezone = SelectField(_l("Time zone of the event"), validate_choice=False,
                            description=_l("The start and end below are in this time zone."))
     starts_at = DateTimeLocalField(_l("Starts at"), validators=[InputRequired()],
@@ -300,3 +303,15 @@ class QuestionForm(FlaskForm):
                          validators=[InputRequired(message=_l("Write your question first."))])
     anonymous = BooleanField(_l("Ask anonymously"),
                              description=_l("Only the moderators will see your name."))
+
+
+# --- Reports (forum/web/exports.py) ---------------------------------------------------
+
+class ReportCoverForm(FlaskForm):
+    summary = TextAreaField(_l("Executive summary (Markdown)"),
+                            description=_l("The first section of the report, after its cover."))
+    next_steps = TextAreaField(_l("Next steps and recommendations (Markdown)"),
+                               description=_l("What will happen with the results, and what you recommend."))
+    logo = FileField(_l("Logo for the cover (optional)"),
+                     description=_l("A PNG or JPEG image of at most 512 KB; it is resized to fit 600 × 240 pixels."))
+    remove_logo = BooleanField(_l("Remove the logo"))

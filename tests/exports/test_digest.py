@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 
-from forum.exports.digest import Source, digest, open_questions, plain_text, split_sentences
+from forum.exports.digest import Sentence, Source, digest, open_questions, plain_text, split_sentences
 from forum.rendering import render_markdown
 
 HOUSING = [
@@ -104,3 +104,36 @@ def test_open_questions_rule():
 def test_open_questions_at_most_five():
     sources = [Source(i, "A", f"Is question number {i} answered yet?") for i in range(1, 9)]
     assert [q.post_id for q in open_questions(sources)] == [1, 2, 3, 4, 5]
+
+
+def test_open_questions_leave_out_prompts_repeats_and_what_the_digest_quotes():
+    prompt = "What support would make evening classes possible for working parents?"
+    sources = [
+        Source(1, "Moderator", prompt, endorsements=7, prompt=True),
+        Source(2, "Ana", "Who pays for childcare during evening language classes in small towns?", endorsements=2),
+        Source(3, "Ben", "who pays for childcare during evening language classes in small towns", endorsements=1),
+        Source(4, "Chloé", "Could employers count class hours as paid working time for newcomers?"),
+        Source(5, "Dev", "Is there funding left in the regional programme for this?"),
+    ]
+    quoted = [Sentence("Is there funding left in the regional programme for this?", "Dev", 5, 0)]
+    questions = open_questions(sources, besides=quoted)
+    texts = [q.text for q in questions]
+    assert prompt not in texts  # however endorsed, a moderator's prompt is no open question
+    assert not {q.text for q in quoted} & set(texts)  # nothing the digest already says
+    assert len({" ".join(t.lower().rstrip("?").split()) for t in texts}) == len(texts)  # no repeats
+    # The endorsed participant's question leads; the repeat of it (fewer endorsements) is gone.
+    assert texts[0] == "Who pays for childcare during evening language classes in small towns?"
+    assert [q.post_id for q in questions] == [2, 4]
+
+
+def test_list_markers_are_not_part_of_sentences():
+    text = plain_text(render_markdown(
+        "Our questions:\n\n- Who checks the quality of volunteer-led language cafés?\n"
+        "1. Can the hours count towards the official course?\n* Do we have the data for this yet?"))
+    sentences = split_sentences(text)
+    assert "Who checks the quality of volunteer-led language cafés?" in sentences
+    assert "Can the hours count towards the official course?" in sentences
+    assert "Do we have the data for this yet?" in sentences
+    assert not [s for s in sentences if s[0] in "•-*" or s[0].isdigit()]
+    assert [q.text for q in open_questions([Source(1, "A", text)])][:2] == [
+        "Who checks the quality of volunteer-led language cafés?", "Can the hours count towards the official course?"]

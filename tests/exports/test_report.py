@@ -238,7 +238,7 @@ def test_html_report_structure(consultation):
     assert levels[0] == 1 and levels.count(1) == 1
     assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), page.headings  # no level skipped
     assert [text.strip() for level, text in page.headings if level == 2] == [
-        "Participation", "Topic 1: Housing", "Topic 2: Work", "Moderation"]
+        "Participation", "Topic 1: Housing", "Topic 2: Work", "Moderation", "About this report"]
     assert ["Guiding questions", "Most endorsed", "Digest", "Open questions"] == [
         text.strip() for level, text in page.headings[page.headings.index((2, "Topic 2: Work")):] if level == 3]
     # Charts: images with a title and a description that exist, each with a data table.
