@@ -113,7 +113,8 @@ def _event_summary(event: Event) -> str:
                active=ngettext("%(num)d took an active part", "%(num)d took an active part", totals.active),
                messages=ngettext("%(num)d message", "%(num)d messages", messages),
                rooms=ngettext("%(num)d breakout room", "%(num)d breakout rooms", len(event.breakout_rooms)))]
-    groups = [row for row in counts.by_organisation_type if row.counts.attended][:3]
+    groups = sorted((row for row in counts.by_organisation_type if row.counts.attended),
+                    key=lambda row: (-row.counts.attended, row.label))[:3]
     if groups:
         lines += ["", _("The largest groups present were %(groups)s, from %(countries)s.",
                         groups=", ".join(f"{row.label} ({row.counts.attended})" for row in groups),
