@@ -216,6 +216,9 @@ class Config:
     REPORTS_KEEP_DAYS = int(os.environ.get("REPORTS_KEEP_DAYS", "7"))
     REPORTS_MAX_BYTES = int(os.environ.get("REPORTS_MAX_BYTES", str(50 * 1024 * 1024)))
     REPORTS_MAX_PENDING = int(os.environ.get("REPORTS_MAX_PENDING", "3"))
+    # A public consultation's summary page shows the last one built; one older than this is
+    # built again by a job while the page shows it.
+    SUMMARY_REFRESH_SECONDS = int(os.environ.get("SUMMARY_REFRESH_SECONDS", "300"))
 
     # Organisation types offered in profiles. Override with a comma-separated list of
     # codes from forum.models.users.ORGANISATION_TYPES to narrow the list for a deployment.

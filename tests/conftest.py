@@ -165,11 +165,13 @@ def _app(database_url):
 
 
 @pytest.fixture
-def app(_app) -> Iterator:
+def app(_app, tmp_path) -> Iterator:
     """The app for the backend under test, with an app context pushed and the database
     in a transaction that is rolled back after the test. Config changes made by the test
-    are undone afterwards."""
+    are undone afterwards; report files (and the summaries' cache) go to the test's own
+    directory, as its ids are those of other tests."""
     saved_config = dict(_app.config)
+    _app.config["REPORTS_DIR"] = str(tmp_path / "reports")
     # Catch-up pages a process keeps (forum.services.events): the database is rolled back
     # after each test and SQLite reuses its ids, so the same stream and numbers come back.
     _app.extensions.pop(events.PAGES, None)

@@ -12,8 +12,11 @@ removed by the cleaner. The web and worker processes must share REPORTS_DIR (doc
 from __future__ import annotations
 
 import logging
+import math
 import os
+import re
 import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,6 +26,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from forum import jobs
 from forum.exports.scope import KINDS, Scope, filename_for, resolve
 from forum.extensions import db
 from forum.i18n import label
@@ -199,6 +203,53 @@ def build(report_id: int) -> None:
                             "tell the site's administrators.")
         report.stored_name, report.size, report.error, report.finished_at = "", 0, message, utcnow()
         _advance(report, ReportStatus.FAILED, report.progress)
+
+
+# --- A public consultation's summary page --------------------------------------------------
+
+def _summary_path(consultation_id: int, language: str, timezone: str) -> Path:
+    zone = re.sub(r"[^A-Za-z0-9]+", "_", timezone)
+    return reports_dir() / f"summary-{consultation_id}-{re.sub(r'[^A-Za-z0-9]+', '_', language)}-{zone}.html"
+
+
+def public_summary(actor, consultation_id: int, *, language: str, timezone: str) -> tuple[Scope, str | None]:
+    """The summary page's report, built off the request like any report: the last one built
+    (in this language and zone), or None while the first is being built. One older than
+    SUMMARY_REFRESH_SECONDS is still shown while a job builds the next (one job at a time
+    per page: the job's key)."""
+    scope = resolve(actor, "consultation", consultation_id, public=True)
+    path = _summary_path(consultation_id, language, timezone)
+    try:
+        age = time.time() - path.stat().st_mtime
+        html = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        age, html = math.inf, None
+    if age > current_app.config["SUMMARY_REFRESH_SECONDS"]:
+        jobs.enqueue(build_public_summary, consultation_id, language, timezone,
+                     key=f"summary:{consultation_id}:{language}:{timezone}")
+    return scope, html
+
+
+def build_public_summary(consultation_id: int, language: str, timezone: str) -> None:
+    """The job: the public summary's HTML (what every reader of the page sees: hidden posts
+    left out, people named as they chose), written atomically for the page to read."""
+    from forum.exports import report as report_export
+    from forum.models import Consultation
+
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        return
+    with force_locale(language):
+        try:
+            scope = resolve(consultation.owner, "consultation", consultation_id, public=True)
+        except NotFound:
+            return  # no longer public: the page refuses it too
+        body = report_export.render_html(report_export.build_report(scope, timezone=timezone), standalone=False)
+    path = _summary_path(consultation_id, language, timezone)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + f".{secrets.token_hex(4)}.part")
+    part.write_text(body, encoding="utf-8")
+    os.replace(part, path)
 
 
 def clean(now=None) -> int:

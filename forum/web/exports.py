@@ -22,9 +22,10 @@ from flask import (
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from forum import permissions
-from forum.exports import data, opinion, polls, report
+from forum.exports import data, opinion, polls
 from forum.exports.scope import KINDS, SLUG_MAX, filename_for, resolve, slug  # noqa: F401 (slug: tests)
 from forum.extensions import db
 from forum.models import User
@@ -195,19 +196,18 @@ def download(kind: str, object_id: int, fmt: str):
     return _attachment(stream_with_context(chunks()), FORMATS[fmt], filename)
 
 
-def _page(built, scope):
-    return render_template("exports/page.html", report_html=report.render_html(built, standalone=False), scope=scope)
-
-
 @bp.get("/consultations/<int:consultation_id>/summary")
 def summary(consultation_id: int):
     """A public consultation's summary, for anyone who may read the consultation: what every
-    reader sees (hidden posts left out), named as people chose."""
-    scope = resolve(current_user, "consultation", consultation_id, public=True)
+    reader sees (hidden posts left out), named as people chose; built by a job
+    (report_service.public_summary), the page waiting for the first one."""
     zone = current_user.timezone if current_user.is_authenticated else "UTC"
-    response = make_response(_page(report.build_report(scope, timezone=zone), scope))
+    scope, body = report_service.public_summary(current_user, consultation_id, language=str(get_locale()),
+                                                timezone=zone)
+    response = make_response(render_template("exports/page.html", report_html=Markup(body) if body else None,
+                                             scope=scope))
     # Organisers see members-only and draft consultations here too: never in a shared cache.
     consultation = scope.consultation
-    if consultation.visibility.value != "public" or consultation.status.value == "draft":
+    if body is None or consultation.visibility.value != "public" or consultation.status.value == "draft":
         response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -101,4 +101,6 @@ def test_the_summary_of_a_members_only_consultation_is_never_cached(client, make
     assert response.headers["Cache-Control"] == "private, no-store"
     public = make_consultation()
     db.session.commit()
+    waiting = client.get(f"/consultations/{public.id}/summary")
+    assert waiting.headers["Cache-Control"] == "private, no-store"  # "being prepared" is nobody's copy
     assert "no-store" not in client.get(f"/consultations/{public.id}/summary").headers.get("Cache-Control", "")

@@ -304,6 +304,17 @@ def test_the_summary_of_an_id_that_names_nothing_is_not_found(app, object_id):
 
 # --- The public summary page ------------------------------------------------------------
 
+def _summary(client, url: str):
+    """The summary page once built: the first visit finds none yet (a job builds it, inline
+    here, after the request) and says so; the next one shows it."""
+    first = client.get(url)
+    if first.status_code != 200 or "being prepared" not in first.get_data(as_text=True):
+        return first
+    assert first.headers["Cache-Control"] == "private, no-store"  # the waiting page is nobody's copy
+    assert '<meta http-equiv="refresh" content="5">' in first.get_data(as_text=True)
+    return client.get(url)
+
+
 @pytest.mark.parametrize("status", ["open", "closed"])
 def test_the_summary_of_a_public_consultation_is_for_everyone(app, place, status):
     consultation = place.consultation
@@ -312,7 +323,7 @@ def test_the_summary_of_a_public_consultation_is_for_everyone(app, place, status
 
         consultation_service.set_status(place.owner, consultation, "closed")
 
-    response = client_for(app).get(f"/consultations/{consultation.id}/summary")
+    response = _summary(client_for(app), f"/consultations/{consultation.id}/summary")
 
     assert response.status_code == 200
     assert response.mimetype == "text/html"
@@ -325,7 +336,8 @@ def test_the_summary_of_a_public_consultation_is_for_everyone(app, place, status
 
 def test_the_summary_leaves_out_hidden_posts_and_unnamed_people(app, place):
     for user in (None, place.participant, place.owner):
-        page = client_for(app, user).get(f"/consultations/{place.consultation.id}/summary").get_data(as_text=True)
+        page = _summary(client_for(app, user), f"/consultations/{place.consultation.id}/summary").get_data(
+            as_text=True)
         assert "Language courses at work" in page
         assert "Zanzibarquux" not in page
         assert QUIET_NAME not in page
@@ -340,6 +352,32 @@ def test_the_summary_of_a_members_only_consultation_is_not_public(app, make_user
     assert client_for(app).get(url).status_code == 404
     assert client_for(app, make_user()).get(url).status_code == 404
     assert client_for(app, consultation.owner).get(url).status_code == 200
+
+
+def test_the_summary_is_built_off_the_request_and_refreshed_by_a_job(app, db, place, make_post, make_user,
+                                                                     monkeypatch):
+    from forum.services import posts
+
+    from forum.exports import report as report_export
+
+    built = []
+    real = report_export.build_report
+    monkeypatch.setattr(report_export, "build_report", lambda *a, **k: built.append(1) or real(*a, **k))
+    client, url = client_for(app), f"/consultations/{place.consultation.id}/summary"
+    assert "being prepared" in client.get(url).get_data(as_text=True)
+    assert len(built) == 1  # by the job, after the request had answered
+    for _ in range(3):  # fresh: read, never built again
+        assert "Language courses at work" in client.get(url).get_data(as_text=True)
+    assert len(built) == 1
+    late = make_post(place.participant, consultation=place.consultation, body="Quixotically late words.")
+    for endorser in (place.owner, *[make_user() for _ in range(4)]):
+        posts.endorse(endorser, late)  # the most endorsed post: the summary quotes it
+    db.session.commit()
+    app.config["SUMMARY_REFRESH_SECONDS"] = 0
+    stale = client.get(url).get_data(as_text=True)
+    assert "Language courses at work" in stale and "Quixotically" not in stale  # the last one, while...
+    assert len(built) == 2  # ...the next is built
+    assert "Quixotically" in client.get(url).get_data(as_text=True)
 
 
 def test_there_is_no_summary_of_a_draft(app, make_user, make_consultation):
