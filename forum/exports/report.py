@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import math
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -38,7 +38,7 @@ from forum.exports.opinion import OpinionSection
 from forum.exports.scope import Scope, author_label, organisation_label
 from forum.extensions import db
 from forum.i18n import label
-from forum.models import ModerationAction, Post, Room, Topic
+from forum.models import ModerationAction, Post, Room, Topic, User
 from forum.models.consultations import Host
 from forum.models.events import Moderator
 from forum.models.posts import Stance
@@ -206,23 +206,20 @@ class Report:
 def build_report(scope: Scope, *, timezone: str = "UTC") -> Report:
     """Everything the report says about `scope`, with dates shown in `timezone`."""
     zone = ZoneInfo(timezone)
-    everything = list(db.session.scalars(scope.posts().options(selectinload(Post.author))))
-    posts = [p for p in everything if not p.is_hidden and not p.is_deleted]
-    replied = {p.parent_id for p in posts if p.parent_id is not None}
-    by_place: dict[tuple[str, int], list[Post]] = defaultdict(list)
-    for post in posts:
-        by_place[("room", post.room_id) if post.room_id is not None else ("topic", post.topic_id)].append(post)
-
+    shown = scope.posts().where(Post.hidden_at.is_(None), Post.deleted_at.is_(None))
     consultation, event = scope.consultation, scope.event
     is_event = event is not None
     mixes = participation.room_mixes(event) if is_event else {}
-    sections = [_section(place, by_place[_key(place)], replied, mixes) for place in scope.sections]
+    # One topic or room at a time: the largest section's posts are the most held at once.
+    sections = [_section(place, list(db.session.scalars(
+        shown.where((Post.room_id if isinstance(place, Room) else Post.topic_id) == place.id)
+        .options(selectinload(Post.author)))), mixes) for place in scope.sections]
     whole = event if scope.kind == "event" else consultation if scope.kind == "consultation" else None
     cover = report_cover.cover_of(whole) if whole is not None else None
     attendance = participation.attendance(event) if scope.kind == "event" else None
-    participants = {p.author_id: p.author for p in posts}
     section_rows = [SectionRow(s.title, s.figures) for s in sections]
-    activity, unit = _activity(posts, zone, is_event)
+    activity, unit = _activity(list(db.session.scalars(shown.with_only_columns(Post.created_at))), zone, is_event)
+    authors = shown.order_by(None).with_only_columns(Post.author_id)
     return Report(
         kind=scope.kind, title=scope.title,
         part_of=(event.title if is_event else consultation.title) if scope.kind in ("thread", "topic", "room") else "",
@@ -232,12 +229,12 @@ def build_report(scope: Scope, *, timezone: str = "UTC") -> Report:
                                    for h in consultation.hosts],
         organisers=[Person(author_label((event or consultation).owner))],
         moderators=_moderators(scope, sections),
-        figures=_figures(posts),
+        figures=_scope_figures(shown),
         by_country=_share_chart("country", _("Participants by country"), _("Country"),
-                                Counter(_country_name(u.country) for u in participants.values())),
+                                _people_by(User.country, "country", authors)),
         by_organisation_type=_share_chart("organisation-type", _("Participants by type of organisation"),
                                           _("Type of organisation"),
-                                          Counter(u.organisation_type_label for u in participants.values())),
+                                          _people_by(User.organisation_type, "organisation_type", authors)),
         by_section=section_rows,
         section_chart=Chart("sections", _("Posts per room") if is_event else _("Posts per topic"),
                             _("Room") if is_event else _("Topic"), _("Posts"),
@@ -246,7 +243,8 @@ def build_report(scope: Scope, *, timezone: str = "UTC") -> Report:
         sections=sections,
         moderation=_moderation(scope),
         moderators_view=scope.moderators_view,
-        hidden_posts=sum(1 for p in everything if p.is_hidden),
+        hidden_posts=db.session.scalar(scope.posts().where(Post.hidden_at.is_not(None)).order_by(None)
+                                       .with_only_columns(func.count(Post.id))),
         section_label=_("Room") if is_event else _("Topic"),
         polls=_polls().report_polls(scope, zone),
         opinion=opinion_export.build_section(scope, zone),
@@ -282,6 +280,24 @@ def _key(place: Topic | Room) -> tuple[str, int]:
     return ("room" if isinstance(place, Room) else "topic", place.id)
 
 
+def _scope_figures(shown) -> Figures:
+    """The figures of the whole scope, in SQL (people are counted once, wherever they wrote)."""
+    posts_, people, responses, endorsements = db.session.execute(shown.order_by(None).with_only_columns(
+        func.count(Post.id), func.count(func.distinct(Post.author_id)),
+        func.count(Post.id).filter(Post.parent_id.is_(None)), func.coalesce(func.sum(Post.endorsement_count), 0),
+    )).one()
+    return Figures(participants=people, posts=posts_, responses=responses, replies=posts_ - responses,
+                   endorsements=int(endorsements))
+
+
+def _people_by(column, kind: str, authors) -> Counter:
+    """The scope's authors counted by `column`'s name (codes with the same name together)."""
+    counts: Counter = Counter()
+    for code, n in db.session.execute(select(column, func.count()).where(User.id.in_(authors)).group_by(column)):
+        counts[label(kind, code)] += n
+    return counts
+
+
 def _figures(posts: list[Post]) -> Figures:
     responses = sum(1 for p in posts if p.parent_id is None)
     return Figures(participants=len({p.author_id for p in posts}), posts=len(posts), responses=responses,
@@ -300,9 +316,11 @@ def prompters(place: Topic | Room) -> set[int]:
     return ids | {place.consultation.owner_id} | set(hosts)
 
 
-def _section(place: Topic | Room, posts: list[Post], replied: set[int],
-             mixes: dict[int, participation.RoomMix]) -> Section:
+def _section(place: Topic | Room, posts: list[Post], mixes: dict[int, participation.RoomMix]) -> Section:
+    """A topic's or room's part of the report, from its shown posts (replies stay in the place
+    of what they answer)."""
     kind, _id = _key(place)
+    replied = {p.parent_id for p in posts if p.parent_id is not None}
     prompting = prompters(place)
     sources = [Source(p.id, author_label(p.author), plain_text(p.body_html), p.endorsement_count, p.id in replied,
                       p.author_id in prompting or p.announcement)
@@ -381,10 +399,11 @@ def _share_chart(chart_id: str, title: str, label_heading: str, counts: Counter)
     return Chart(chart_id, title, label_heading, _("Participants"), rows)
 
 
-def _activity(posts: list[Post], zone: ZoneInfo, is_event: bool) -> tuple[Chart, str]:
-    """Posts per bucket of time, empty buckets included, over the discussion's span."""
+def _activity(created: list[datetime], zone: ZoneInfo, is_event: bool) -> tuple[Chart, str]:
+    """Posts per bucket of time (`created`: their creation times), empty buckets included,
+    over the discussion's span."""
     sizes = EVENT_BUCKETS if is_event else CONSULTATION_BUCKETS
-    times = sorted(p.created_at.astimezone(zone).replace(tzinfo=None) for p in posts)
+    times = sorted(moment.astimezone(zone).replace(tzinfo=None) for moment in created)
     size = sizes[-1]
     if times:
         size = next((s for s in sizes if (times[-1] - times[0]) / s < MAX_BUCKETS), sizes[-1])

@@ -356,9 +356,8 @@ def test_the_summary_of_a_members_only_consultation_is_not_public(app, make_user
 
 def test_the_summary_is_built_off_the_request_and_refreshed_by_a_job(app, db, place, make_post, make_user,
                                                                      monkeypatch):
-    from forum.services import posts
-
     from forum.exports import report as report_export
+    from forum.services import posts
 
     built = []
     real = report_export.build_report
