@@ -1,6 +1,6 @@
-"""The organiser clicks Export on the demo event, asks for its report as PDF, Word and
-Markdown (each built by a job, followed on its page) and downloads them, in Chromium; then
-the CSV, streamed. Exporting only adds report files: the demo event stays as it was."""
+"""The organiser clicks Export on the demo event, writes the executive summary from its
+draft and the next steps, asks for its report as PDF, Word and Markdown (each built by a job,
+followed on its page) and downloads them, in Chromium; then the CSV, streamed. Exporting only adds report files: the demo event stays as it was."""
 from __future__ import annotations
 
 import re
@@ -10,7 +10,7 @@ import docx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import TIMEOUT_MS, screenshot
+from tests.e2e.conftest import TIMEOUT_MS, axe_violations, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -41,6 +41,18 @@ def test_the_organiser_exports_the_demo_event(page, live_server):
     expect(page.get_by_role("heading", level=1)).to_contain_text("Export: Welcoming cities")
     screenshot(page, "export-choose")
 
+    # The organiser starts from the draft, signs it off and adds next steps.
+    page.get_by_role("link", name="Write the executive summary and next steps, add a logo").click()
+    summary = page.get_by_label("Executive summary (Markdown)")
+    expect(summary).to_have_value(re.compile(r"people registered"))  # the draft, from the figures
+    summary.fill(summary.input_value() + "\n\nSigned off by the organising team.")
+    page.get_by_label("Next steps and recommendations (Markdown)").fill(
+        "- Publish the report\n- Invite the rooms' moderators to the programme committee")
+    screenshot(page, "export-cover")
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Export: Welcoming cities")
+
     pdf = ask_for(page, "PDF (print-ready)")
     assert pdf.suggested_filename.endswith(".pdf")
     assert Path(pdf.path()).read_bytes()[:5] == b"%PDF-"
@@ -50,7 +62,11 @@ def test_the_organiser_exports_the_demo_event(page, live_server):
     headings = [p.text for p in docx.Document(word.path()).paragraphs
                 if p.style.name == "Title" or p.style.name.startswith("Heading")]
     assert headings[0].startswith("Welcoming cities")
-    assert "Participation" in headings
+    for heading in ("Executive summary", "Participation", "Next steps and recommendations", "About this report"):
+        assert heading in headings, heading
+    text = "\n".join(p.text for p in docx.Document(word.path()).paragraphs)
+    assert "Signed off by the organising team." in text
+    assert "Invite the rooms' moderators to the programme committee" in text
 
     markdown = ask_for(page, "Markdown")
     text = Path(markdown.path()).read_text(encoding="utf-8")
