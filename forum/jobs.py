@@ -214,3 +214,46 @@ def run_worker(app: Flask, *, burst: bool = False, with_scheduler: bool = True) 
     with app.app_context():
         worker = SimpleWorker([queue(app)], connection=connection(app))
         return worker.work(burst=burst, with_scheduler=with_scheduler)
+
+
+# --- Long jobs inside a process that serves sockets ---------------------------------------------
+#
+# Without Redis a job runs in the web process, which under gevent serves every socket from one
+# thread: a report built there would stop every live room for the seconds it takes. The report
+# job therefore gives way between its parts (`give_way`: its SQL and each room's digest), and
+# does its one long stretch of pure computation, printing the PDF or writing the Word file
+# (no database, no Flask context), in a native thread of its own (`off_the_loop`), while the
+# event loop keeps the GIL's turns. With Redis the job runs in `flask worker`, where both are
+# plain calls.
+
+_native_pool = None
+
+
+def _gevent_patched() -> bool:
+    try:
+        from gevent import monkey
+    except ImportError:  # pragma: no cover (gevent is a dependency)
+        return False
+    return monkey.is_module_patched("threading")
+
+
+def give_way() -> None:
+    """Let the other greenlets of this process run (a no-op outside gevent)."""
+    if _gevent_patched():
+        import gevent
+
+        gevent.sleep(0)
+
+
+def off_the_loop(func: Callable, *args: Any) -> Any:
+    """`func(*args)`, in a native thread when this process runs under gevent (one at a time:
+    WeasyPrint's fonts and Pillow are not shared between threads), here otherwise. `func` must
+    not touch the database nor Flask's context."""
+    global _native_pool
+    if not _gevent_patched():
+        return func(*args)
+    from gevent.threadpool import ThreadPool
+
+    if _native_pool is None:
+        _native_pool = ThreadPool(1)
+    return _native_pool.apply(func, args)

@@ -209,3 +209,44 @@ def test_flask_worker_runs_the_queued_jobs_with_the_app(app, db, redis_jobs):
     assert result.exit_code == 0, result.output
     assert ran == [(5, True)]
     assert jobs.queue().count == 0
+
+
+def test_a_long_computation_off_the_loop_lets_the_other_greenlets_run(monkeypatch):
+    """Under gevent (the web process without Redis), printing a report runs in a native thread:
+    a greenlet standing for the live rooms keeps its turns meanwhile; run in the loop itself,
+    the same computation would give it none."""
+    import threading
+    import time
+
+    import gevent
+
+    from forum import jobs
+
+    monkeypatch.setattr(jobs, "_gevent_patched", lambda: True)
+    ticks = []
+
+    def live_rooms():
+        while True:
+            ticks.append(time.perf_counter())
+            gevent.sleep(0.005)
+
+    def busy(seconds=0.4):
+        end, n = time.perf_counter() + seconds, 0
+        while time.perf_counter() < end:
+            n += 1
+        return threading.get_ident()
+
+    rooms = gevent.spawn(live_rooms)
+    gevent.sleep(0)
+    try:
+        before = len(ticks)
+        assert busy() == threading.get_ident()
+        in_the_loop = len(ticks) - before
+        before = len(ticks)
+        assert jobs.off_the_loop(busy) != threading.get_ident()  # another thread did it
+        off = len(ticks) - before
+    finally:
+        rooms.kill()
+    assert in_the_loop == 0
+    assert off >= 10, off  # about 80 at 5 ms each, with slack for a busy machine
+    assert jobs.off_the_loop(lambda a, b: a + b, 2, 3) == 5

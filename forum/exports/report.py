@@ -29,6 +29,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from forum import jobs
 from forum.exports import feedback as feedback_export
 from forum.exports import opinion as opinion_export
 from forum.exports import participation
@@ -211,9 +212,12 @@ def build_report(scope: Scope, *, timezone: str = "UTC") -> Report:
     is_event = event is not None
     mixes = participation.room_mixes(event) if is_event else {}
     # One topic or room at a time: the largest section's posts are the most held at once.
-    sections = [_section(place, list(db.session.scalars(
-        shown.where((Post.room_id if isinstance(place, Room) else Post.topic_id) == place.id)
-        .options(selectinload(Post.author)))), mixes) for place in scope.sections]
+    sections = []
+    for place in scope.sections:
+        jobs.give_way()  # a room's digest at a time, the live rooms served in between (forum/jobs.py)
+        sections.append(_section(place, list(db.session.scalars(
+            shown.where((Post.room_id if isinstance(place, Room) else Post.topic_id) == place.id)
+            .options(selectinload(Post.author)))), mixes))
     whole = event if scope.kind == "event" else consultation if scope.kind == "consultation" else None
     cover = report_cover.cover_of(whole) if whole is not None else None
     attendance = participation.attendance(event) if scope.kind == "event" else None
@@ -800,6 +804,12 @@ def _logo_uri(report: Report) -> str | None:
 def render_pdf(report: Report) -> bytes:
     """The standalone HTML printed to PDF by WeasyPrint (fonts from the system, nothing fetched:
     the stylesheet is embedded and posts' HTML has no images)."""
+    # The seconds of layout run off a socket-serving process's event loop (forum/jobs.py).
+    return jobs.off_the_loop(print_pdf, str(render_html(report, standalone=True)))
+
+
+def print_pdf(html: str) -> bytes:
+    """WeasyPrint's work alone: no database, no Flask context."""
     from weasyprint import HTML  # heavy; only the PDF needs it
 
     try:
@@ -807,4 +817,4 @@ def render_pdf(report: Report) -> bytes:
         fetcher = URLFetcher(allowed_protocols=("data",))
     except ImportError:  # pragma: no cover (older WeasyPrint)
         fetcher = None
-    return HTML(string=render_html(report, standalone=True), url_fetcher=fetcher).write_pdf()
+    return HTML(string=html, url_fetcher=fetcher).write_pdf()

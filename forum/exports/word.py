@@ -20,6 +20,7 @@ from docx import Document
 from docx.shared import Inches, Pt
 from PIL import Image, ImageDraw, ImageFont
 
+from forum import jobs
 from forum.exports import report as report_export
 
 _UNESCAPE = re.compile(r"\\([\\`*_\[\]<>|#~])")
@@ -90,13 +91,21 @@ def _charts(built) -> dict[str, object]:
 
 
 def render_docx(built) -> bytes:
-    """The report `built` (report.build_report) as a .docx file."""
+    """The report `built` (report.build_report) as a .docx file: its Markdown and charts are
+    written here (they need the report's language), the document itself off a socket-serving
+    process's event loop (forum/jobs.py)."""
+    pictures = {title: chart_png(chart) for title, chart in _charts(built).items()}
+    logo = built.logo[0] if built.logo is not None else None
+    return jobs.off_the_loop(write_docx, report_export.render_markdown(built).splitlines(), pictures, logo)
+
+
+def write_docx(lines: list[str], pictures: dict[str, bytes | None], logo: bytes | None) -> bytes:
+    """The document from the report's Markdown lines, its charts' pictures by heading, and the
+    cover's logo: python-docx's work alone (no database, no Flask context)."""
     document = Document()
     document.styles["Normal"].font.size = Pt(10.5)
-    if built.logo is not None:  # the cover's logo, first (already a PNG or JPEG we wrote)
-        document.add_picture(io.BytesIO(built.logo[0]), width=Inches(2.2))
-    charts = _charts(built)
-    lines = report_export.render_markdown(built).splitlines()
+    if logo is not None:  # the cover's logo, first (already a PNG or JPEG we wrote)
+        document.add_picture(io.BytesIO(logo), width=Inches(2.2))
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -120,8 +129,7 @@ def render_docx(built) -> bytes:
             level = len(heading.group(1)) - 1
             title = _text(heading.group(2))
             document.add_heading(title, level=level)
-            chart = charts.get(title) if level >= 2 else None
-            picture = chart_png(chart) if chart is not None else None
+            picture = pictures.get(title) if level >= 2 else None
             if picture:
                 document.add_picture(io.BytesIO(picture), width=Inches(6))
             i += 1
@@ -134,9 +142,9 @@ def render_docx(built) -> bytes:
                 i += 1
             table = document.add_table(rows=len(rows), cols=max(len(r) for r in rows))
             table.style = "Table Grid"
-            for r, cells in enumerate(rows):
-                for c, value in enumerate(cells):
-                    cell = table.cell(r, c)
+            # Row by row: python-docx's table.cell(r, c) walks the whole grid at every call.
+            for r, (row, cells) in enumerate(zip(table.rows, rows, strict=True)):
+                for cell, value in zip(row.cells, cells, strict=False):
                     cell.text = value
                     if r == 0:
                         for run in cell.paragraphs[0].runs:
