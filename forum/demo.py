@@ -1,13 +1,15 @@
 """Demo data for `flask demo`: fictional stakeholders discussing EU funds for the
-labour-market integration of migrants and refugees, in three consultations and a live
-event (a plenary and four breakout rooms, half-way through).
+labour-market integration of migrants and refugees, in three consultations and three events:
+a live one (a plenary and four breakout rooms, half-way through), a webinar that ended some
+three weeks ago (with its pre-event input, attendance, feedback: all a full report needs) and
+one in about ten days whose pre-event questions are open.
 
 Everything goes through the services, as a person using the site would, so the demo only
 contains what the rules allow. Nothing here commits: the command does. Everything is dated
 relative to now, so the demo always looks live: the consultations' timestamps are set
-afterwards; the live event runs each action at the moment it simulates (`clock_at`), so
-what the services store, the moderation log included, carries those times. Every person and
-organisation below is invented.
+afterwards; the events run each action at the moment it simulates (`clock_at`), so what the
+services store, the moderation log and the notices included, carries those times. Every
+person and organisation below is invented.
 """
 from __future__ import annotations
 
@@ -1809,7 +1811,7 @@ ENDED_AGENDA = [
     (5, "Inputs: the policy frame (Ioana Petrescu), what the data show (Dr Miriam Osei-Bonsu), "
         "a programme that worked (Katrin Vogel and Leila Mansour)"),
     (20, "Questions to the speakers, and a quick poll"),
-    (33, "Breakout rooms (45 minutes)"),
+    (30, "Breakout rooms (about 50 minutes)"),
     (85, "Report-back: each room's takeaways"),
     (110, "Next steps and close"),
     (120, "End"),

@@ -444,6 +444,15 @@ def test_the_ended_event_holds_what_a_full_report_needs(db):
         notices = db.session.scalars(select(Notification).where(
             Notification.event_id == event.id, Notification.kind == kind)).all()
         assert len(notices) >= 48 and all(n.created_at < event.starts_at for n in notices), kind
+    # The organiser's export of the whole event carries the feedback and the pre-event input.
+    import json
+
+    from forum.exports import data
+    from forum.exports.scope import resolve
+
+    document = json.loads("".join(data.json_chunks(resolve(event.owner, "event", event.id))))
+    assert document["feedback"]["answers"] == 21
+    assert document["pre_event_input"]
     # The participant the demo prints came and can still give feedback.
     amina = db.session.scalar(select(User).where(User.email == logins.ended.participant[1]))
     assert amina.id in came and feedback.permissions.can_answer_feedback(amina, event)
