@@ -1441,7 +1441,7 @@ co-moderators! Rooms 3 and 4 carry on, and we meet here again for their report-b
 ])
 
 
-# The plenary's speakers, as the organiser lists them on the event form (one per line).
+# The plenary's speakers, one per line (Event.speakers).
 EVENT_SPEAKERS = """\
 Ioana Petrescu, Rapporteur on labour-market integration, Advisory Group on Cohesion and Inclusion
 Sanne Verhoeven, Deputy Mayor for Social Affairs, City of Westerdam
@@ -1561,7 +1561,7 @@ def _live_event(organiser: User, people: dict[str, User], now: datetime) -> Even
             title=EVENT_TITLE, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=120),
             description=EVENT_DESCRIPTION, agenda=_agenda(starts_at), timezone="Europe/Brussels",
             assignment_mode=AssignmentMode.BALANCED.value))
-        event.speakers = EVENT_SPEAKERS  # the event form's field; EventInput does not carry it
+        event.speakers = EVENT_SPEAKERS  # a column (migration 0015) that EventInput does not carry yet
         event_setup.publish_event(organiser, event)
         db.session.flush()
 
