@@ -106,6 +106,12 @@ def demo(host: str, port: int) -> None:
                        for board in db.session.scalars(select(OpinionBoard).order_by(OpinionBoard.id))]
         plenary_path, room_paths = room_path(room_id=logins.event.plenary_id), {
             room.room_id: room_path(room_id=room.room_id) for room in logins.event.rooms}
+        ended_id, upcoming_id = logins.ended.event_id, logins.upcoming.event_id
+        ended_paths = [("Event page", url_for("events.show", event_id=ended_id)),
+                       ("Feedback results (organiser)", url_for("feedback.results", event_id=ended_id)),
+                       ("Report and exports (organiser)", url_for("exports.choose", kind="event", object_id=ended_id))]
+        upcoming_paths = [("Event page", url_for("events.show", event_id=upcoming_id)),
+                          ("Pre-event input", url_for("preevent.index", event_id=upcoming_id))]
     click.echo(f"Demo loaded. Log in at {base}/login with:")
     for role, email, password in logins.accounts:
         click.echo(f"  {role:<12} {email}  /  {password}")
@@ -122,6 +128,14 @@ def demo(host: str, port: int) -> None:
         if room.participant is not None:
             name, email = room.participant
             click.echo(f"    {'Participant':<12} {email}  /  {event.participant_password}  ({name})")
+    for heading, other, paths in (("Past event (ended)", logins.ended, ended_paths),
+                                  ("Upcoming event (pre-event input open)", logins.upcoming, upcoming_paths)):
+        click.echo("")
+        click.echo(f"{heading}: {other.title}")
+        for name, path in paths:
+            click.echo(f"  {name}: {base}{path}")
+        name, email = other.participant
+        click.echo(f"  {'Participant':<12} {email}  /  {event.participant_password}  ({name}: {other.note})")
     click.echo("")
     click.echo("Polls and the opinion map:")
     for question, path in poll_paths:

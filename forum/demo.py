@@ -1,13 +1,15 @@
 """Demo data for `flask demo`: fictional stakeholders discussing EU funds for the
-labour-market integration of migrants and refugees, in three consultations and a live
-event (a plenary and four breakout rooms, half-way through).
+labour-market integration of migrants and refugees, in three consultations and three events:
+a live one (a plenary and four breakout rooms, half-way through), a webinar that ended some
+three weeks ago (with its pre-event input, attendance, feedback: all a full report needs) and
+one in about ten days whose pre-event questions are open.
 
 Everything goes through the services, as a person using the site would, so the demo only
 contains what the rules allow. Nothing here commits: the command does. Everything is dated
 relative to now, so the demo always looks live: the consultations' timestamps are set
-afterwards; the live event runs each action at the moment it simulates (`clock_at`), so
-what the services store, the moderation log included, carries those times. Every person and
-organisation below is invented.
+afterwards; the events run each action at the moment it simulates (`clock_at`), so what the
+services store, the moderation log and the notices included, carries those times. Every
+person and organisation below is invented.
 """
 from __future__ import annotations
 
@@ -17,17 +19,40 @@ import random
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select, update
 
 from forum.extensions import db
-from forum.models import Consultation, Endorsement, Post, Room, User
+from forum.models import (
+    Consultation,
+    Endorsement,
+    Event,
+    Notification,
+    NotificationKind,
+    Post,
+    PreEventAnswer,
+    Question,
+    Room,
+    User,
+)
 from forum.models.base import clock_at, utcnow
 from forum.models.events import AssignmentMode
-from forum.services import accounts, consultations, event_setup, moderation, polls, posts, questions, rooms
+from forum.services import (
+    accounts,
+    consultations,
+    event_setup,
+    feedback,
+    moderation,
+    notifications,
+    polls,
+    posts,
+    preevent,
+    questions,
+    rooms,
+)
 
 SEED = 20240917
 
@@ -723,6 +748,8 @@ DRAFT_TOPICS = [
 class DemoLogins:
     accounts: list[tuple[str, str, str]]  # (role, email, password)
     event: EventLogins
+    ended: OtherEventLogins
+    upcoming: OtherEventLogins
 
 
 def load_demo() -> DemoLogins | None:
@@ -762,19 +789,25 @@ def _load(now: datetime) -> DemoLogins:
 
     _date_endorsements(rng, now)
     event = _live_event(organiser, people, now)
+    ended = _ended_event(organiser, people, now)
+    upcoming = _upcoming_event(organiser, people, now)
     _statements_board(organiser, main, people, now)
     db.session.flush()
     _demo_polls(organiser, people, main, now)
     # Every account here is the demo's (it loads only into an empty database): their
     # addresses count as confirmed, so that its people can be sent notifications.
     db.session.execute(update(User).values(email_verified_at=now))
+    # What the demo's people were told before now was mailed to them then (registrations and
+    # reminders of events weeks ago, ...): nothing is sent again once the demo is stored.
+    db.session.execute(update(Notification).where(Notification.emailed_at.is_(None))
+                       .values(emailed_at=Notification.created_at))
 
     return DemoLogins([
         ("Admin", ADMIN_EMAIL, ADMIN_PASSWORD),
         ("Organiser", ORGANISER_EMAIL, ORGANISER_PASSWORD),
         ("Participant", PARTICIPANTS[2].email, PARTICIPANT_PASSWORD),
         ("Participant", PARTICIPANTS[0].email, PARTICIPANT_PASSWORD),
-    ], event)
+    ], event, ended, upcoming)
 
 
 @contextmanager
@@ -1141,11 +1174,11 @@ AGENDA = [
 ]
 
 
-def _agenda(starts_at: datetime) -> str:
+def _agenda(starts_at: datetime, items: list[tuple[int, str]] = AGENDA) -> str:
     """The agenda in the event's time zone (Markdown list, one line per item)."""
     zone = ZoneInfo("Europe/Brussels")
     lines = [f"- **{(starts_at + timedelta(minutes=m)).astimezone(zone):%H:%M}** – {item}"
-             for m, item in AGENDA]
+             for m, item in items]
     return "Times are Brussels time (CET/CEST).\n\n" + "\n".join(lines) + "\n"
 
 
@@ -1157,6 +1190,8 @@ class Say:
     backchannel: bool = False    # co-moderators only
     pin: bool = False            # a co-moderator pins it
     hide: str = ""               # a co-moderator hides it, giving this reason
+    at: float | None = None      # minutes after the start (default: spread evenly over the window)
+    flag: tuple[str, str] | None = None  # (a person's key, reason): they report it to the moderators
 
 
 @dataclass
@@ -1406,6 +1441,58 @@ co-moderators! Rooms 3 and 4 carry on, and we meet here again for their report-b
 ])
 
 
+# The plenary's speakers, one per line (Event.speakers).
+EVENT_SPEAKERS = """\
+Ioana Petrescu, Rapporteur on labour-market integration, Advisory Group on Cohesion and Inclusion
+Sanne Verhoeven, Deputy Mayor for Social Affairs, City of Westerdam
+Yonas Tesfaye, Director, Migrant Voices Network
+"""
+
+
+@dataclass
+class Ask:
+    """A pre-event question and the answers it received before the event."""
+    kind: str                    # forum.models.preevent.PreEventKind codes
+    label: str
+    room: int | None             # a breakout room's position; None: the whole event
+    answers: list[tuple[str, str, int]]  # (author's key, answer as typed, how many endorse it)
+
+
+# A little input before the live event: event-wide since it was announced, rooms 3 and 4
+# since everyone was placed the evening before. Nothing is pinned yet: rooms 3 and 4 are open,
+# so their co-moderators find it in their console and can pin it themselves.
+EVENT_PREEVENT = [
+    Ask("priorities", "What should the hosts' recommendations on the partnership principle ask for first?", None, [
+        ("mehmet", "A seat with a vote for migrant-led organisations in every monitoring committee, and a small "
+                   "budget to prepare for the meetings.", 5),
+        ("claire", "Multi-year funding for intercultural mediators. One-year contracts make us lose the people we "
+                   "trained.", 3),
+        ("andrei", "Guidance that lets managing authorities delegate small grants to an intermediary body without "
+                   "carrying all the audit risk themselves.", 2),
+        ("tigist", "Co-design before the call is written, not comments after it is published.", 4),
+    ]),
+    Ask("discuss", "Which question should the plenary take up?", None, [
+        ("javier", "How can small towns, with no staff for EU projects, take part in AMIF and ESF+ at all?", 3),
+        ("elena", "How do we keep migrant-led organisations involved between two calls, when there is no project "
+                  "to pay for their time?", 1),
+    ]),
+    Ask("experience", "Which course format has worked for learners who work shifts or look after children?", 3, [
+        ("nadia", "Saturday conversation groups in the market hall, with childcare in the next room. People come "
+                  "because they can bring the children.", 2),
+        ("fatima", "Evening and weekend modules that lead to the same exam as the morning course. Drop-out among "
+                   "working learners halved.", 3),
+        ("ana", "Two hours a week during paid working time, at the workplace, with the vocabulary of the job.", 1),
+    ]),
+    Ask("discuss", "What stops your organisation from applying for AMIF or ESF+ funding?", 4, [
+        ("amina", "Pre-financing. We cannot wait nine months for the first payment.", 3),
+        ("mehmet", "The forms: 80 pages of technical language for a project of 40,000 euros.", 2),
+        ("javier", "Co-financing. Our town can give rooms and staff time, but not cash.", 1),
+    ]),
+]
+# Registered for the live event, placed in a room, but never came (so they did nothing there).
+LIVE_ABSENT = ("ciaran", "petra", "raluca")
+
+
 @dataclass
 class RoomLogins:
     position: int
@@ -1457,6 +1544,15 @@ class _Timeline:
                 db.session.flush()
 
 
+def _register_for(user: User, event: Event):
+    """Register, and be sent the confirmation then: the job that sends it (queued to run after
+    the commit) would date it when the demo is stored; it finds it sent and adds nothing."""
+    member = event_setup.register(user, event)
+    db.session.flush()
+    notifications.deliver_registration(event.id, user.id)
+    return member
+
+
 def _live_event(organiser: User, people: dict[str, User], now: datetime) -> EventLogins:
     rng = random.Random(SEED + 1)  # its own, so the consultations stay as they were
     starts_at = _event_start(now)
@@ -1465,6 +1561,7 @@ def _live_event(organiser: User, people: dict[str, User], now: datetime) -> Even
             title=EVENT_TITLE, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=120),
             description=EVENT_DESCRIPTION, agenda=_agenda(starts_at), timezone="Europe/Brussels",
             assignment_mode=AssignmentMode.BALANCED.value))
+        event.speakers = EVENT_SPEAKERS  # a column (migration 0015) that EventInput does not carry yet
         event_setup.publish_event(organiser, event)
         db.session.flush()
 
@@ -1478,10 +1575,11 @@ def _live_event(organiser: User, people: dict[str, User], now: datetime) -> Even
                      for user in attendees}
     for user in sorted(attendees, key=lambda u: registered_at[u.id]):
         with clock_at(registered_at[user.id]):
-            event_setup.register(user, event)
+            _register_for(user, event)
             db.session.flush()
 
-    # The rooms and their co-moderators on the eve, the assignment a little before the start.
+    # The rooms and their co-moderators on the eve, and the assignment an hour later, so that
+    # everyone knows their room (and can answer its pre-event questions) the evening before.
     with clock_at(starts_at - timedelta(hours=20)):
         for position, data in enumerate(ROOMS, start=1):
             room = event_setup.add_room(organiser, event, data)
@@ -1490,7 +1588,8 @@ def _live_event(organiser: User, people: dict[str, User], now: datetime) -> Even
                 people[person.key].created_at = now - timedelta(days=rng.uniform(20, 90))
                 event_setup.appoint_moderator(organiser, room, person.email)
         db.session.flush()
-    with clock_at(starts_at - timedelta(minutes=45)):
+    assigned_at = starts_at - timedelta(hours=19)
+    with clock_at(assigned_at):
         placed = event_setup.run_balanced_assignment(organiser, event)
         db.session.flush()
 
@@ -1499,13 +1598,31 @@ def _live_event(organiser: User, people: dict[str, User], now: datetime) -> Even
         members_of[placed[user.id]].append(user)
 
     timeline = _Timeline(now)
+    # Before the start: a little pre-event input (event-wide since the announcement, rooms 3
+    # and 4 since the assignment; nobody has pinned any yet: their moderators can try it),
+    # and the reminders the timer sends the day before and a quarter of an hour before.
+    positions = {room.id: room.position for room in event.breakout_rooms}
+    _preevent_input(timeline, organiser, event, EVENT_PREEVENT, people, registered_at,
+                    {user_id: positions[room_id] for user_id, room_id in placed.items()},
+                    {user.id: assigned_at for user in attendees}, deadline=starts_at, rng=random.Random(SEED + 6),
+                    created_at=now - timedelta(days=20, hours=23),
+                    rooms_created_at=starts_at - timedelta(hours=19, minutes=55))
+    _reminders(timeline, starts_at)
     timeline.at(starts_at, lambda: rooms.set_phase(organiser, event.plenary, "open"))
+    # Everyone but LIVE_ABSENT comes into the plenary in its first minutes (attendance is
+    # recorded as they do), before the first question is asked.
+    absent = {people[key].id for key in LIVE_ABSENT}
+    present = [user for user in attendees if user.id not in absent]
+    arrivals = random.Random(SEED + 7)
+    for user in present:
+        moment = starts_at + timedelta(seconds=arrivals.uniform(15, 170))
+        timeline.at(moment, lambda user=user, moment=moment: rooms.record_attendance(user, event.plenary, moment))
     for room in event.breakout_rooms:
         _run_room(timeline, room, room.moderators[0].user, ROOM_SCRIPTS[room.position], people,
-                  members_of[room.id], starts_at)
+                  [user for user in members_of[room.id] if user.id not in absent], starts_at)
     _run_room(timeline, event.plenary, organiser, PLENARY_SCRIPT, people, [], starts_at)
-    _plenary_poll(timeline, organiser, event.plenary, attendees, starts_at)
-    _plenary_questions(timeline, organiser, event.plenary, attendees, starts_at)
+    _plenary_poll(timeline, organiser, event.plenary, present, starts_at)
+    _plenary_questions(timeline, organiser, event.plenary, present, starts_at)
     timeline.run()
 
     return EventLogins(EVENT_TITLE, event.id, event.plenary.id, [
@@ -1521,7 +1638,8 @@ def _cast(script: RoomScript, members: list[User], people: dict[str, User]) -> d
     replaced by a room member who has no lines, so the demo still loads."""
     participant_keys = {p.key for p in PARTICIPANTS + EVENT_PARTICIPANTS}
     member_ids = {user.id for user in members}
-    keys = [say.author for say in script.messages] + ([script.hand] if script.hand else [])
+    keys = ([say.author for say in script.messages] + [say.flag[0] for say in script.messages if say.flag]
+            + ([script.hand] if script.hand else []))
     cast = {key: people[key] for key in keys
             if key not in participant_keys or people[key].id in member_ids}
     spare = [user for user in members if user not in cast.values()]
@@ -1554,6 +1672,9 @@ def _run_room(timeline: _Timeline, room: Room, lead: User, script: RoomScript, p
         written.append(post)
         if say.pin:
             timeline.at(sent_at + timedelta(seconds=30), lambda: moderation.pin_post(lead, post))
+        if say.flag:
+            timeline.at(sent_at + timedelta(seconds=20),
+                        lambda: moderation.flag_post(cast[say.flag[0]], post, say.flag[1]))
         if say.hide:
             timeline.at(sent_at + timedelta(seconds=40), lambda: moderation.hide_post(lead, post, say.hide))
             return
@@ -1565,7 +1686,7 @@ def _run_room(timeline: _Timeline, room: Room, lead: User, script: RoomScript, p
             timeline.at(sent_at + timedelta(seconds=45 + 3 * k), lambda reader=reader: posts.endorse(reader, post))
 
     for i, say in enumerate(script.messages):
-        sent_at = minute(first + i * step)
+        sent_at = minute(say.at if say.at is not None else first + i * step)
         timeline.at(sent_at, lambda i=i, say=say, sent_at=sent_at: send(i, say, sent_at))
     if script.hand:
         timeline.at(minute(last), lambda: rooms.raise_hand(cast[script.hand], room))
@@ -1582,6 +1703,792 @@ def _first_speaker(room: Room, members: list[User]) -> tuple[str, str] | None:
     authors = set(db.session.scalars(select(Post.author_id).where(Post.room_id == room.id)))
     chosen = next((user for user in members if user.id in authors), members[0] if members else None)
     return (chosen.display_name, chosen.email) if chosen else None
+
+
+def _preevent_input(timeline: _Timeline, organiser: User, event: Event, asks: list[Ask], people: dict[str, User],
+                    registered_at: dict[int, datetime], room_of: dict[int, int], placed_at: dict[int, datetime], *,
+                    deadline: datetime, rng: random.Random, created_at: datetime,
+                    rooms_created_at: datetime | None = None) -> dict[tuple[int, str], PreEventAnswer]:
+    """The organiser's pre-event questions (event-wide ones added at `created_at`, the rooms'
+    at `rooms_created_at`), and their answers and endorsements on the timeline: each person
+    answers some time after they could (registered; placed in the room, for a room's question)
+    and before `deadline` (the start); each answer is endorsed by people of its board, each
+    after both they and the answer were there. Returns the answers by (room position, 0 for
+    the event-wide board; author's key), filled in as the timeline runs."""
+    made: dict[tuple[int, str], PreEventAnswer] = {}
+    by_position = {room.position: room for room in event.rooms}
+    asked = []
+    for ask in asks:
+        with clock_at(created_at if ask.room is None else (rooms_created_at or created_at)):
+            asked.append(preevent.add_question(organiser, event, kind=ask.kind, label=ask.label,
+                                               room=by_position[ask.room] if ask.room else None))
+    for ask, question in zip(asks, asked, strict=True):
+        ready_at = registered_at if ask.room is None else placed_at
+        board = [user for user in people.values() if user.id in registered_at
+                 and (ask.room is None or room_of.get(user.id) == ask.room)]
+        for key, body, endorsements in ask.answers:
+            author = people[key]
+            answer_at = ready_at[author.id] + (deadline - ready_at[author.id]) * rng.uniform(0.05, 0.6)
+
+            def write(author=author, body=body, question=question, key=key, position=ask.room or 0) -> None:
+                made[position, key] = preevent.answer(author, question, body)
+
+            timeline.at(answer_at, write)
+            others = [user for user in board if user.id != author.id]
+            for endorser in rng.sample(others, min(endorsements, len(others))):
+                since = max(answer_at, ready_at[endorser.id])
+                timeline.at(since + (deadline - since) * rng.uniform(0.05, 0.9),
+                            lambda endorser=endorser, key=key, position=ask.room or 0:
+                            preevent.endorse(endorser, made[position, key]))
+    return made
+
+
+def _reminders(timeline: _Timeline, starts_at: datetime) -> None:
+    """The reminders timer, at the moments it would have told the event's people: the day
+    before and a quarter of an hour before the start (forum/services/notifications.py)."""
+    for before in (timedelta(hours=18), timedelta(minutes=15)):
+        timeline.at(starts_at - before, notifications.create_due_reminders)
+
+
+def _local_start(moment: datetime, hour: int, step: int) -> datetime:
+    """`hour` o'clock Brussels time on the day of `moment`, or the nearest Tuesday to Thursday
+    before (step -1) or after (step 1) it: webinars are held mid-week."""
+    zone = ZoneInfo("Europe/Brussels")
+    day = moment.astimezone(zone).date()
+    while day.weekday() not in (1, 2, 3):
+        day += timedelta(days=step)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=zone).astimezone(timezone.utc)
+
+
+def _tidy_notices(event: Event, answered: set[int]) -> None:
+    """What the people of an event that ended weeks ago were told then (registration, the
+    reminders, the feedback form) they have read since: all of it, but the feedback notice of
+    those who have not answered yet."""
+    for notice in db.session.scalars(select(Notification).where(Notification.event_id == event.id)):
+        if notice.kind is not NotificationKind.FEEDBACK_OPEN or notice.user_id in answered:
+            notice.read_at = notice.created_at + timedelta(hours=2)
+    db.session.flush()
+
+
+# --- An event that has ended --------------------------------------------------------------
+#
+# A webinar held some three weeks ago, from its announcement to its feedback: pre-event input
+# (some of it pinned into the rooms at the start), 48 registered of whom 36 came and 29 wrote,
+# questions to the speakers and a poll in the plenary, three breakout rooms that reported back,
+# then ended by the organiser; 21 participants answered the feedback form. Its people choose
+# their room when they register (a self-select event), so each room's cast is written here.
+
+ENDED_TITLE = "Pathways to work for migrant and refugee women: what ESF+ can change"
+
+ENDED_DESCRIPTION = """\
+Migrant and refugee women are the group that EU-funded employment measures reach least: fewer
+of them are in work than migrant men or women born in the EU, and many of those who hold
+qualifications work far below them. The EU Action Plan on Integration and Inclusion 2021-2027
+asks programmes to take their situation into account from the design stage.
+
+This two-hour webinar asks what **ESF+** and **AMIF** programmes can do differently. Short inputs
+open the plenary, followed by questions to the speakers; then three breakout rooms, each with
+two or three co-moderators, work on one barrier each:
+
+1. **Childcare, care duties and flexible formats**
+2. **Skills, recognition and informal experience**
+3. **Employers, placements and first jobs**
+
+Each room reports its key takeaways back to the plenary. Please answer the pre-event questions
+when you register: the co-moderators will bring your input into the rooms.
+"""
+
+ENDED_SPEAKERS = """\
+Helena Marquardt (chair), European Network for Inclusive Cohesion Policy
+Ioana Petrescu, Rapporteur on labour-market integration, Advisory Group on Cohesion and Inclusion
+Dr Miriam Osei-Bonsu, Labour economist, Centre for Gender and Work Studies
+Katrin Vogel, Head of the ESF+ unit, Ministry of Labour of Nordmark
+Leila Mansour, Director, Women's Employment Hub Valrive
+"""
+
+ENDED_AGENDA = [
+    (0, "Welcome and why this webinar"),
+    (5, "Inputs: the policy frame (Ioana Petrescu), what the data show (Dr Miriam Osei-Bonsu), "
+        "a programme that worked (Katrin Vogel and Leila Mansour)"),
+    (20, "Questions to the speakers, and a quick poll"),
+    (30, "Breakout rooms (about 50 minutes)"),
+    (85, "Report-back: each room's takeaways"),
+    (110, "Next steps and close"),
+    (120, "End"),
+]
+
+# People who take part in this webinar only.
+ENDED_NEWCOMERS = [
+    Person("lieve", "lieve.claes@kinderopvang-oostland.example", "Lieve Claes",
+           "Municipal Childcare Service of Oostland", "local_authority", "BE", "Head of admissions"),
+    Person("zainab", "zainab.yusuf@sistersinwork.example", "Zainab Yusuf", "Sisters in Work Collective",
+           "migrant_led", "IE", "Coordinator", timezone="Europe/Dublin"),
+    Person("hanna", "hanna.virtanen@tyollisyys-jarvimaa.example", "Hanna Virtanen",
+           "Employment Services of Järvimaa Region", "regional_authority", "FI",
+           "Senior employment counsellor", timezone="Europe/Helsinki"),
+    Person("rania", "rania.saleh@frauennetz-ostwald.example", "Rania Saleh", "Frauennetz Ostwald e.V.",
+           "migrant_led", "DE", "Project lead, women and work", timezone="Europe/Berlin"),
+    Person("gregor", "gregor.kranjc@kranjc-logistika.example", "Gregor Kranjc", "Kranjc Logistika d.o.o.",
+           "private_company", "SI", "Operations manager", timezone="Europe/Ljubljana"),
+    Person("marta", "marta.silva@mulheresemrede.example", "Marta Silva", "Associação Mulheres em Rede",
+           "ngo", "PT", "Employment project coordinator", timezone="Europe/Lisbon"),
+]
+
+# Each room: its details, its co-moderators (the live event's, by key), who came (those who
+# came late last, as they arrived: ENDED_LATE) and who registered but never came.
+ENDED_ROOMS = [
+    (event_setup.RoomInput(
+        "Childcare, care duties and flexible formats",
+        "Childcare during courses, placements and the first months of a job; course times that follow "
+        "the school day; care for older relatives; the trust that makes mothers leave a child.", capacity=18),
+     ["joanna", "selin"],
+     ["amina", "sofia", "niamh", "tigist", "olena", "nadia", "samira", "fatima", "carmen", "lieve", "zainab", "chiara"],
+     ["claire", "abdi", "elena", "petra"]),
+    (event_setup.RoomInput(
+        "Skills, recognition and informal experience",
+        "Finding the skills that women bring, recognising qualifications without documents, practical "
+        "assessments, and counting experience gained outside formal employment.", capacity=18),
+     ["lea", "kofi", "hana"],
+     ["eva", "ahmad", "jonas", "aissatu", "farah", "marielaure", "ines", "raluca", "hanna", "rania", "katarzyna",
+      "moussa"],
+     ["federico", "mehmet", "daan", "barbara"]),
+    (event_setup.RoomInput(
+        "Employers, placements and first jobs",
+        "What makes an employer offer a first placement, how placements lead to contracts, part-time "
+        "placements for mothers, and labour rights from the first day.", capacity=18),
+     ["matteo", "aisha"],
+     ["ana", "pieter", "giulia", "marco", "lucia", "tomas", "youssef", "kwame", "gregor", "marta", "nikos", "joao"],
+     ["sarah", "ciaran", "javier", "anna"]),
+]
+ENDED_LATE = {"chiara": 37, "moussa": 41, "joao": 45}  # minutes after the start, straight into their room
+
+ENDED_PREEVENT = [
+    Ask("priorities", "What is the biggest barrier to work for the migrant and refugee women you work with?", None, [
+        ("tigist", "Childcare. Most courses run from 9 to 13, exactly when the youngest children need someone. "
+                   "Without a place in a crèche, nothing else matters.", 7),
+        ("eva", "Recognition. Women with degrees end up cleaning because nobody looks at what they studied. In "
+                "our survey women applied for recognition years later than men, once the family had settled.", 5),
+        ("pieter", "Precarious first jobs: short part-time contracts in cleaning and care, with split shifts "
+                   "that leave no time for a course or a second job.", 4),
+        ("olena", "Language courses at the wrong level or the wrong time. Many Ukrainian women in Lubowo speak "
+                  "good English but no Polish; the courses start from zero, in the evening, when they look "
+                  "after the children.", 3),
+        ("jonas", "Information. Many women never come to the jobcentre because the benefit is paid to the "
+                  "husband. We only meet them if we go to them.", 4),
+        ("nadia", "Confidence and networks. Many women have never had a job interview in Europe. A mentor who "
+                  "went through it herself helps more than any training.", 3),
+        ("katarzyna", "Employers do not know these women exist. Our members look for staff, but the women on "
+                      "integration courses never reach them.", 2),
+        ("rania", "Transport. Outside the cities, jobs in care and logistics need a car, and a driving licence "
+                  "costs more than a month's income.", 2),
+        ("federico", "The data do not show women at all: most programme indicators are not broken down by gender "
+                     "and residence status, so nobody sees who is left out.", 1),
+    ]),
+    Ask("discuss", "What would you like to ask the speakers?", None, [
+        ("samira", "Can ESF+ pay for childcare during a work placement, not only during a course?", 6),
+        ("ahmad", "What happens to women who came through family reunification and are not registered as "
+                  "job-seekers?", 3),
+        ("claire", "Can a city fund a women's job club from ESF+ directly, or only through the national "
+                   "programme?", 1),
+        ("marco", "Which indicators would show that a job is a step forward and not a dead end?", 2),
+        ("zainab", "Will migrant-led women's organisations be able to apply for small grants in the next "
+                   "programme?", 4),
+    ]),
+    Ask("experience", "Which arrangement has made it possible for mothers of young children to join a course or "
+                      "take a job?", 1, [
+        ("fatima", "We moved our course to 9:30-14:00 and opened a crèche in the same building for children "
+                   "under three. Almost every mother now comes, instead of a third.", 6),
+        ("sofia", "Childcare vouchers paid from the project budget, usable at any nursery near home. It was the "
+                  "support most asked for in our pilot.", 3),
+        ("lieve", "We keep ten places in our municipal crèches for parents in an integration pathway, for six "
+                  "months, until a regular place opens.", 4),
+        ("petra", "Older women of the neighbourhood look after the children during the course. Cheap, but it "
+                  "depends on volunteers and stops in the holidays.", 1),
+        ("amina", "Courses held in the children's school, right after drop-off. The mothers are already there, "
+                  "and the teachers know them.", 2),
+    ]),
+    Ask("experience", "Share an example of skills or experience that were recognised, or overlooked, in a job "
+                      "search.", 2, [
+        ("aissatu", "A midwife from Guinea-Bissau had her skills assessed in a hospital over three weeks. She now "
+                    "works as a maternity care assistant while she completes the missing modules.", 4),
+        ("hanna", "A skills interview in the person's own language found that a third of the women who said they "
+                  "had no work experience had run a shop, a farm or a sewing business.", 5),
+        ("farah", "A woman who taught mathematics for twelve years was sent to a cleaning course because her "
+                  "diploma was still being translated. Nobody asked her what she had done.", 3),
+        ("raluca", "A job title does not travel, the tasks do. Describing what someone did every day gets past "
+                   "the translation problem.", 2),
+        ("mehmet", "Women with years of informal tailoring got a partial vocational qualification after a "
+                   "practical test at the chamber of crafts.", 1),
+    ]),
+    Ask("discuss", "What would make employers in your area offer placements to women with little work "
+                   "experience in the EU?", 3, [
+        ("ana", "A short paid trial with a mentor colleague, and one contact person at the employment service "
+                "for when something goes wrong.", 5),
+        ("gregor", "Less paperwork. A small firm cannot fill in a twenty-page form for a two-month placement.", 2),
+        ("giulia", "If the regional programme pays the allowance and the insurance in full, the employer only "
+                   "offers the place and a tutor. We do this for traineeships already.", 3),
+        ("youssef", "Placements must be paid and lead somewhere. Employers who host trainees every year and hire "
+                    "none should not get new ones.", 2),
+        ("sarah", "Meeting the women first. Employers who met candidates at a job fair run with a migrant women's "
+                  "group offered twice as many placements.", 1),
+    ]),
+]
+# Pinned at the start: (room position, 0 for the plenary; the answer's author)
+ENDED_PINS = [(0, "tigist"), (1, "fatima"), (3, "ana")]
+
+ENDED_ROOM_SCRIPTS = {
+    1: RoomScript(window=(34, 78), closed=True, messages=[
+        Say("joanna", """\
+Welcome to room 1! The pre-event input pinned above shows what worked for many of you, so let's \
+start there: **which childcare arrangements have let mothers take part in courses or work, and \
+what did they cost?**"""),
+        Say("fatima", """\
+Our crèche is in the same building as the course rooms, for children under three. It costs about \
+€1,100 per child and month, and we pay it from the ESF+ project as an eligible cost. The course \
+now runs from 9:30 to 14:00, so mothers can drop older children at school first."""),
+        Say("lieve", """\
+From the childcare side: reserved places work, but only if the course provider tells us the \
+dates early. Three weeks' notice is our minimum to find staff. And who pays for the place when a \
+mother drops out in the second week?"""),
+        Say("sofia", """\
+In our pilot the voucher kept running for four weeks after a drop-out, to give the mother time to \
+come back or find a job. It was written into the call as a flat rate, so nobody had to justify \
+it.""", reply_to=2),
+        Say("tigist", """\
+Childcare is not only for toddlers. Mothers of school children cannot attend a course that ends \
+at 17:00. **Courses must follow the school day.**"""),
+        Say("olena", """\
+Most Ukrainian women in Lubowo work already, in jobs below their skills. For them the question is \
+evening or online courses with childcare, so that they can move up. Has anyone offered childcare \
+in the evening?"""),
+        Say("zainab", """\
+Many of our members look after relatives, not children. A grandmother with dementia at home keeps \
+a woman out of work as surely as a baby does. **Care for adults** should be eligible too."""),
+        Say("selin", """\
+Good point, Zainab. Does anyone know a programme that pays for respite care while the carer is in \
+training?"""),
+        Say("nadia", """\
+In Sierra Clara our conversation groups bring their children, and an older girl of the community \
+runs games next door for a small fee. Informal, but the mothers trust it more than a stranger's \
+crèche."""),
+        Say("amina", """\
+Trust matters. The women we support will not leave a baby with someone they have never met. We \
+start with a **settling-in week** in which the mother stays in the crèche with the child. It costs \
+a week of the course, and it pays back."""),
+        Say("fatima", """\
+We do the same, and it halved the drop-outs in the first month.""", reply_to=9),
+        Say("joanna", """\
+Ten minutes left. I'm drafting the takeaways: childcare as an eligible cost of every measure, \
+courses that follow the school day, a settling-in week, and care for adults. Anything missing?"""),
+        Say("niamh", """\
+That childcare must cover placements and the first months of a job, not only the course. \
+Otherwise women give up the job when the course ends.""", reply_to=11),
+    ], takeaways=[
+        ("Make **childcare an eligible cost of every measure** (courses, placements and the first months "
+         "of a job), paid as a flat rate so that nobody has to justify each hour.", 12),
+        ("Courses should **follow the school day**, with a crèche in the same building; providers should "
+         "reserve places with at least three weeks' notice.", 1),
+        ("Start with a **settling-in week** in which the mother stays with the child: it builds trust and "
+         "halves early drop-outs.", 9),
+        ("Treat **care for adult relatives** like childcare: respite care during training should be "
+         "eligible.", 6),
+    ]),
+    2: RoomScript(window=(34, 78), closed=True, messages=[
+        Say("lea", """\
+Guiding questions for this room (pinned, so they stay in view):
+
+1. Where do women's skills get **overlooked** on the way to work?
+2. Which **assessment methods** work for people without documents?
+3. How do we count **informal experience**: a shop, a farm, years of care work?""", pin=True),
+        Say("hanna", """\
+In our office a third of the women who said they had no work experience had in fact run a business \
+of some kind. The question "have you worked?" is the problem. We now ask **what they did every \
+day** before they came."""),
+        Say("farah", """\
+The maths teacher from my pre-event answer now works as a teaching assistant. What changed was a \
+head teacher who let her give a trial lesson. Could a trial lesson count as an assessment in the \
+recognition procedure?"""),
+        Say("kofi", """\
+In some countries it can: an aptitude test under the rules on professional qualifications may \
+include a practical part. For teachers it is rarely offered because ministries have no budget for \
+it, and ESF+ could pay for those tests.""", reply_to=2),
+        Say("aissatu", """\
+For nurses and midwives the practical assessment in a hospital worked well, but it took eight \
+months to find a hospital willing to do it. A **list of hospitals that accept assessments** would \
+save months."""),
+        Say("eva", """\
+In our data women apply for recognition on average much later than men, often once the children \
+are at school. By then the gap in their CV is long. **Recognition advice should start in \
+reception**, for both partners."""),
+        Say("rania", """\
+Who pays for translating the documents? Certified translations of a degree and transcripts cost \
+€400-600, and women are often the last in the family to get that money."""),
+        Say("jonas", """\
+In Neuhafen the city's recognition fund covers translations and fees for people on benefits, about \
+€600 per person. It is municipal money today; it would be an ideal ESF+ measure.""", reply_to=6),
+        Say("raluca", """\
+As an interpreter I see skills lost in translation: a job title does not travel, the tasks do. \
+Could the skills profile tools list tasks instead of titles?"""),
+        Say("hana", """\
+Raluca, that is one for the takeaways. Inès, you mentioned a regional validation scheme: how long \
+does it take from the first interview to a certificate?"""),
+        Say("ines", """\
+About four months for a partial qualification, if the person is available for the practical test. \
+Most of that time is spent waiting for an assessor who speaks the language or works with an \
+interpreter.""", reply_to=9),
+        Say("ahmad", """\
+Mentors from the same profession help women as much as men, but we have few women mentors. We now \
+ask women who went through recognition to mentor others, and we pay them a small fee."""),
+    ], takeaways=[
+        ("Ask people **what they did every day**, not whether they worked: many women who report no work "
+         "experience ran a shop, a farm or a family business.", 1),
+        ("Start **recognition advice in reception**, for both partners, so that women do not apply years "
+         "later than men.", 5),
+        ("Fund **practical assessments** (trial lessons, supervised practice in hospitals), and the "
+         "translations and fees of people on low incomes.", None),
+        ("Describe **tasks rather than job titles** in skills profiles, and pay women who went through "
+         "recognition to mentor others.", 8),
+    ]),
+    3: RoomScript(window=(34, 78), closed=True, messages=[
+        Say("matteo", """\
+Welcome to room 3. Ana's pre-event answer is pinned above. Our question: **what makes an employer \
+offer a first placement to a woman with little work experience in the EU, and what makes that \
+placement lead to a job?**"""),
+        Say("ana", """\
+For us it was the **mentor colleague**: a named person in the team whom the newcomer can ask \
+anything, and who tells us early when something goes wrong. We give the mentor two hours a week \
+for it."""),
+        Say("gregor", """\
+I have been in logistics for twenty years and honestly, these women do not want to work. They \
+come for the allowance and disappear.""",
+            flag=("youssef", "A generalisation about a whole group of people."),
+            hide="Generalisations about a whole group of people break the house rules. Please share a "
+                 "concrete experience instead."),
+        Say("matteo", """\
+I have hidden Gregor's message: generalisations about a group are not allowed here. Gregor, a \
+concrete example of what happened would help the room."""),
+        Say("gregor", """\
+Fair enough. Concretely: of six refugee women who started a placement with us last year, two \
+stopped coming in the second week without a word. We never found out why, and it made my \
+managers wary."""),
+        Say("marco", """\
+That is common, and usually solvable: a sick child, a shift that clashes with the school run, no \
+bus at five in the morning. A **job coach who calls both sides** in the first weeks catches most \
+of it. Did anyone from the employment service follow those two women?""", reply_to=4),
+        Say("giulia", """\
+In our regional programme ESF+ pays the placement allowance and the insurance, so the employer \
+offers only the place and a tutor. Could we add **part-time placements** for mothers without \
+losing the employers' interest?"""),
+        Say("ana", """\
+Yes, for us: hotels run on shifts anyway. A placement from 9 to 14 is easy to organise in \
+housekeeping or the kitchen.""", reply_to=6),
+        Say("youssef", """\
+Placements must be **paid and lead somewhere**. We have seen employers take trainees every season \
+and hire none. A simple rule: a company that has hosted three placements without hiring anyone \
+gets no more subsidised ones."""),
+        Say("lucia", """\
+We agree with Youssef. In Costa Verde the employment service now signs a short agreement with each \
+employer: a named tutor, the tasks, and a meeting at the end about a contract. Hiring after \
+placements rose from about a quarter to almost half."""),
+        Say("aisha", """\
+Matteo, ten minutes left. Shall I draft the takeaways while you take Marta and Pieter?""",
+            backchannel=True),
+        Say("matteo", """\
+Yes please: mentor colleague and job coach, part-time placements, paid placements with a hiring \
+record, and whatever Marta and Pieter add.""", reply_to=10, backchannel=True),
+        Say("marta", """\
+One more from Portugal: **recruitment days with a women's association**, with childcare on site. \
+Employers met candidates they would never have met through the usual channels."""),
+        Say("pieter", """\
+And information on **labour rights** at the start of every placement, in the person's language. \
+Women in care and cleaning are the most exposed to underpayment."""),
+    ], takeaways=[
+        ("Give each newcomer a **mentor colleague** with paid time for it (about two hours a week), and a "
+         "job coach who calls both sides in the first weeks.", 1),
+        ("Offer **part-time placements** that fit the school day: the programme pays the allowance and the "
+         "insurance, the employer provides the place and a tutor.", 6),
+        ("Placements must be **paid and lead somewhere**: a written agreement with a named tutor, and no more "
+         "subsidised placements for employers who never hire.", 8),
+        ("Organise **recruitment days with women's associations**, with childcare on site, and give "
+         "information on labour rights at the start of every placement.", 12),
+    ]),
+}
+
+ENDED_PLENARY_SCRIPT = RoomScript(window=(1, 110), messages=[
+    Say("helena", """\
+Welcome to **Pathways to work**, and thank you for joining! Questions to the speakers go in the \
+questions panel, where you can also vote for others' questions; comments go here in the chat. \
+The most endorsed answer to our pre-event question is pinned above.""", at=1),
+    Say("helena", """\
+Dr Osei-Bonsu's figures are in the paper linked on the event page. In short: refugee women take \
+several years longer than refugee men to find a first job, and the gap is widest for mothers of \
+young children.""", at=8),
+    Say("niamh", """\
+Thank you, Miriam. Is the gap similar for women who came through family reunification rather \
+than asylum? In Ireland they are almost invisible in the statistics.""", at=10),
+    Say("helena", """\
+Miriam's answer: if anything the gap is larger, because family migrants are rarely registered with \
+the employment services. She will share a paper with the follow-up mail.""", reply_to=2, at=13),
+    Say("tomas", """\
+A practical point for managing authorities: childcare can already be an eligible cost of an ESF+ \
+operation. The obstacle is usually the national eligibility rules, not the EU regulation.""", at=16),
+    Say("marta", """\
+Are there programmes that pay a wage during the placement, rather than a small allowance?""", at=18),
+    Say("helena", """\
+The breakout rooms open in two minutes: the link to your room is on this page. We meet here again \
+in 50 minutes for the report-back.""", at=31),
+    Say("helena", """\
+Welcome back! The takeaways of the three rooms are on the report-back cards. Which of them would \
+you take back to your own programme first?""", at=86),
+    Say("ahmad", """\
+Room 2's point about describing tasks instead of job titles should go into the guidance for the \
+EU Skills Profile Tool.""", at=91),
+    Say("giulia", """\
+From the managing authority's side: we will test part-time placements with childcare costs in our \
+next call. Would anyone share the rules of their childcare voucher scheme?""", at=96),
+    Say("sofia", """\
+Happy to, Giulia: I will send you our voucher rules and the cost per child.""", reply_to=9, at=99),
+    Say("helena", """\
+Thank you all. The takeaways go to the Advisory Group's recommendations for the mid-term review, \
+and the slides and recording will follow by email. The feedback form opens when we close: two \
+minutes of your time help us plan the next webinar.""", at=108),
+])
+
+# Questions to the speakers: (author, minute asked, text, anonymous, what became of it:
+# ("answered", minute) or ("dismissed", minute, reason), or None: still waiting at the end),
+# and how likely each present participant is to vote for it.
+ENDED_QUESTIONS = [
+    ("samira", 7, "Can ESF+ pay for childcare while a mother is on a work placement, not only while she is in a "
+                  "course?", False, ("answered", 21), 0.55),
+    ("ahmad", 9, "Will the EU Talent Pool help people who already live in the EU to have their skills recognised?",
+     False, ("answered", 25), 0.3),
+    ("pieter", 11, "Are there examples of employers co-financing language training for women on parental leave?",
+     False, None, 0.35),
+    ("kwame", 13, "Will the slides and the recording be shared after the webinar?", False, ("answered", 14), 0.1),
+    ("eva", 16, "Is there comparable data across member states on the employment of refugee women five years "
+                "after arrival?", True, None, 0.2),
+    ("zainab", 19, "Can childcare be paid during placements as well as during courses?", False,
+     ("dismissed", 20, "The same as an earlier question, which the speakers are answering now."), 0.0),
+]
+
+ENDED_POLL_QUESTION = "Which barrier should ESF+ programmes tackle first for migrant and refugee women?"
+ENDED_POLL_OPTIONS = [
+    ("Childcare and care duties", ""),
+    ("Recognition of skills and qualifications", ""),
+    ("Language courses that fit around work and family", ""),
+    ("Employers' willingness to offer placements", ""),
+    ("Reaching women who are not registered with employment services", ""),
+]
+
+ENDED_FEEDBACK_QUESTIONS = [
+    "What worked well?",
+    "What should we change next time?",
+    "Which topic should a follow-up webinar take up?",
+]
+# (who, overall rating, rating of their room or None, answers to the three questions, shows their name)
+ENDED_FEEDBACK = [
+    ("sofia", 5, 5, ["The room was small enough for everyone to speak, and the pre-event answers gave us a "
+                     "flying start.", "", "Funding childcare in rural areas."], True),
+    ("tigist", 4, 5, ["Hearing from a childcare provider, not only from projects.", "Longer breakout rooms.", ""],
+     False),
+    ("olena", 3, 4, ["", "The time slot: most women I work with could not join on a weekday morning.",
+                     "Online and evening courses for women who already work."], False),
+    ("nadia", 5, 4, ["Very practical, and the speakers answered real questions.", "", ""], False),
+    ("fatima", 4, 5, ["The settling-in week idea, which we will try.", "Share the takeaways before the report-back "
+                      "so that we can read them.", "Career progression after the first job."], True),
+    ("lieve", 4, 4, ["", "Invite more childcare providers.", ""], False),
+    ("samira", 5, None, ["My question was answered in the plenary!", "", ""], False),
+    ("zainab", 2, 3, ["", "Too many speakers in the plenary and too little time in the rooms. My question was "
+                      "removed as a duplicate, which was fair, but it felt abrupt.", "Care for older relatives."],
+     False),
+    ("eva", 4, 4, ["Good mix of authorities and practitioners.", "Publish the data sources the speakers used.",
+                   ""], True),
+    ("hanna", 5, 5, ["The guiding questions kept the room focused.", "", "Skills interviews in the person's own "
+                     "language."], False),
+    ("farah", 4, 3, ["", "The room had three moderators and sometimes they talked more than we did.", ""], False),
+    ("raluca", 3, 4, ["", "Provide interpretation: some participants struggled with English.", ""], False),
+    ("aissatu", 5, 5, ["Meeting people who work on recognition in other countries.", "", ""], False),
+    ("marielaure", 3, 3, ["", "More data, fewer anecdotes.", "Evaluation of what ESF+ measures achieve for "
+                          "women."], False),
+    ("katarzyna", 4, None, ["", "Invite more employers.", "Employers' role in language training."], False),
+    ("giulia", 5, 4, ["Very concrete: I have three ideas for our next call.", "", "How managing authorities can "
+                      "simplify small grants."], True),
+    ("lucia", 4, 5, ["", "", "Placements that lead to contracts."], False),
+    ("youssef", 3, 4, ["", "One message derailed our room for ten minutes; a clearer house rule at the start "
+                       "would help.", ""], False),
+    ("ana", 4, 4, ["Practical exchange with other employers.", "", ""], True),
+    ("pieter", 2, 2, ["", "Trade unions should have been among the speakers.", "Labour rights of migrant "
+                      "women in care and cleaning."], False),
+    ("marco", 5, 5, ["Molto concreto, e ben moderato.", "", "L'accompagnamento dopo l'assunzione."], False),
+]
+
+
+@dataclass
+class OtherEventLogins:
+    title: str
+    event_id: int
+    participant: tuple[str, str]  # (name, email) of a participant to try it as
+    note: str                     # what they can try there
+
+
+def _ended_event(organiser: User, people: dict[str, User], now: datetime) -> OtherEventLogins:
+    rng = random.Random(SEED + 8)
+    starts_at = _local_start(now - timedelta(days=21), 10, step=-1)
+    ends_at = starts_at + timedelta(minutes=120)
+    announced_at = starts_at - timedelta(days=35)
+    for person in ENDED_NEWCOMERS:
+        people[person.key] = _register(person, PARTICIPANT_PASSWORD)
+    by_room = {position: (present, absent) for position, (_data, _mods, present, absent)
+               in enumerate(ENDED_ROOMS, start=1)}
+    for _data, moderator_keys, _present, _absent in ENDED_ROOMS:
+        for key in moderator_keys:  # the live event's co-moderators, who had accounts already then
+            people[key].created_at = min(people[key].created_at, announced_at - timedelta(days=rng.uniform(5, 60)))
+
+    with clock_at(announced_at):
+        event = event_setup.create_event(organiser, event_setup.EventInput(
+            title=ENDED_TITLE, starts_at=starts_at, ends_at=ends_at, description=ENDED_DESCRIPTION,
+            agenda=_agenda(starts_at, ENDED_AGENDA), timezone="Europe/Brussels",
+            assignment_mode=AssignmentMode.SELF_SELECT.value))
+        event.speakers = ENDED_SPEAKERS
+        for data, moderator_keys, _present, _absent in ENDED_ROOMS:
+            room = event_setup.add_room(organiser, event, data)
+            for key in moderator_keys:
+                event_setup.appoint_moderator(organiser, room, people[key].email)
+        feedback.save_form(organiser, event, questions=ENDED_FEEDBACK_QUESTIONS, rate_room=True)
+        event_setup.publish_event(organiser, event)
+        db.session.flush()
+    plenary, breakout = event.plenary, {room.position: room for room in event.breakout_rooms}
+
+    # Registration over the month before, each choosing their room within minutes.
+    timeline = _Timeline(now)
+    room_of, registered_at, placed_at = {}, {}, {}
+    for position, (present, absent) in by_room.items():
+        for key in present + absent:
+            user = people[key]
+            room_of[user.id] = position
+            registered_at[user.id] = starts_at - timedelta(days=rng.uniform(2.5, 32), hours=rng.uniform(0, 10))
+            placed_at[user.id] = registered_at[user.id] + timedelta(minutes=rng.uniform(1, 20))
+            # Nobody registers before having an account.
+            user.created_at = min(user.created_at, registered_at[user.id] - timedelta(days=rng.uniform(1, 90)))
+            timeline.at(registered_at[user.id], lambda user=user: _register_for(user, event))
+            timeline.at(placed_at[user.id],
+                        lambda user=user, room=breakout[position]: event_setup.choose_room(user, room))
+    answers = _preevent_input(timeline, organiser, event, ENDED_PREEVENT, people, registered_at, room_of, placed_at,
+                              deadline=starts_at - timedelta(minutes=30), rng=rng,
+                              created_at=announced_at + timedelta(minutes=20))
+    _reminders(timeline, starts_at)
+
+    # The webinar. People come in during the first minutes (a few late, straight into their room).
+    at = lambda minutes: starts_at + timedelta(minutes=minutes)  # noqa: E731
+    timeline.at(starts_at, lambda: rooms.set_phase(organiser, plenary, "open"))
+    on_time = []
+    for position, (present, _absent) in by_room.items():
+        for key in present:
+            user = people[key]
+            if key in ENDED_LATE:
+                timeline.at(at(ENDED_LATE[key]), lambda user=user, room=breakout[position]:
+                            rooms.record_attendance(user, room, utcnow()))
+            else:
+                on_time.append(user)
+                timeline.at(starts_at + timedelta(seconds=rng.uniform(20, 170)),
+                            lambda user=user: rooms.record_attendance(user, plenary, utcnow()))
+    for position, key in ENDED_PINS:
+        room = plenary if position == 0 else breakout[position]
+        lead = organiser if position == 0 else room.moderators[0].user
+        # At the start of the plenary; as a room opens (a minute before its first message).
+        moment = at(2.5) if position == 0 else at(ENDED_ROOM_SCRIPTS[position].window[0] - 1) + timedelta(
+            seconds=7 * position + 30)
+        timeline.at(moment, lambda lead=lead, room=room, position=position, key=key:
+                    preevent.pin(lead, room, answers[position, key]))
+    for position, room in breakout.items():
+        present = [people[key] for key in by_room[position][0]]
+        _run_room(timeline, room, room.moderators[0].user, ENDED_ROOM_SCRIPTS[position], people, present, starts_at)
+    _run_room(timeline, plenary, organiser, ENDED_PLENARY_SCRIPT, people, on_time, starts_at)
+    _ended_questions(timeline, organiser, plenary, people, on_time, starts_at, rng)
+    _ended_poll(timeline, organiser, plenary, on_time, starts_at, rng)
+
+    # The organiser ends it; its members are told the feedback form is open (by the job
+    # end_event queues, run here at that moment), and 21 answer it over the next days.
+    timeline.at(at(122), lambda: event_setup.end_event(organiser, event))
+    timeline.at(at(123), lambda: notifications.deliver_feedback_open(event.id, organiser.id))
+    for key, overall, room_rating, comments, named in ENDED_FEEDBACK:
+        timeline.at(ends_at + timedelta(hours=rng.uniform(0.1, 120)), lambda key=key, overall=overall,
+                    room_rating=room_rating, comments=comments, named=named: feedback.answer(
+                        people[key], event, overall=overall, room_rating=room_rating, comments=comments,
+                        show_name=named))
+    timeline.run()
+    _tidy_notices(event, {people[key].id for key, *_rest in ENDED_FEEDBACK})
+    amina = people["amina"]
+    return OtherEventLogins(ENDED_TITLE, event.id, (amina.display_name, amina.email),
+                            "came, wrote in room 1, has not given feedback yet")
+
+
+def _ended_questions(timeline: _Timeline, organiser: User, plenary: Room, people: dict[str, User],
+                     present: list[User], starts_at: datetime, rng: random.Random) -> None:
+    made: dict[int, Question] = {}
+    for i, (key, minute, body, anonymous, outcome, chance) in enumerate(ENDED_QUESTIONS):
+        asked_at = starts_at + timedelta(minutes=minute, seconds=rng.uniform(0, 50))
+        timeline.at(asked_at, lambda i=i, key=key, body=body, anonymous=anonymous: made.__setitem__(
+            i, questions.ask(people[key], plenary, body, anonymous=anonymous)))
+        voted_until = starts_at + timedelta(minutes=outcome[1] if outcome else 30)
+        for voter in present:
+            if voter is people[key] or rng.random() >= chance:
+                continue
+            moment = asked_at + (voted_until - asked_at) * rng.uniform(0.05, 0.95)
+            timeline.at(moment, lambda voter=voter, i=i: questions.vote(voter, made[i]))
+        if outcome and outcome[0] == "answered":
+            timeline.at(voted_until, lambda i=i: questions.mark_answered(organiser, made[i]))
+        elif outcome:
+            timeline.at(voted_until, lambda i=i, reason=outcome[2]: questions.dismiss(organiser, made[i], reason))
+
+
+def _ended_poll(timeline: _Timeline, organiser: User, plenary: Room, present: list[User], starts_at: datetime,
+                rng: random.Random) -> None:
+    """A quick poll before the rooms: open for six minutes, results shown live, then closed."""
+    asked_at = starts_at + timedelta(minutes=24, seconds=5)
+    made: list = []
+
+    def ask() -> None:
+        poll = polls.create_poll(organiser, plenary, polls.PollInput(
+            kind="single", question=ENDED_POLL_QUESTION, results_shown="live"), ENDED_POLL_OPTIONS)
+        polls.open_poll(organiser, poll)
+        made.append(poll)
+
+    timeline.at(asked_at, ask)
+    for voter in present:
+        if rng.random() < 0.25:
+            continue
+        pick = rng.choices(range(len(ENDED_POLL_OPTIONS)), weights=(5, 3, 2, 3, 2))[0]
+        timeline.at(asked_at + timedelta(seconds=rng.uniform(15, 330)),
+                    lambda voter=voter, pick=pick: polls.cast_vote(voter, made[0], [made[0].options[pick].id]))
+    timeline.at(asked_at + timedelta(minutes=6), lambda: polls.close_poll(organiser, made[0]))
+
+
+# --- An upcoming event ---------------------------------------------------------------------
+#
+# Published, in about ten days: its pre-event questions are open, and a few of the people who
+# registered have answered them and endorsed each other's answers. Amina has not registered:
+# log in as her, register (the balanced assignment places her at once) and answer.
+
+UPCOMING_TITLE = "Beyond the first job: upskilling and career progression for migrant workers"
+
+UPCOMING_DESCRIPTION = """\
+A first job is not the end of integration. Many migrants and refugees stay for years in the jobs
+they took on arrival, below their skills and with little training. This webinar asks how ESF+
+measures can support **progression at work**: training during paid working time, recognition of
+what people learn on the job, and the part employers and trade unions play.
+
+Two breakout rooms follow the opening inputs:
+
+1. **Training during working hours**
+2. **Progression in care and health jobs**
+
+Please answer the pre-event questions once you have registered: the co-moderators will bring your
+answers into the rooms.
+"""
+
+UPCOMING_SPEAKERS = """\
+Helena Marquardt (chair), European Network for Inclusive Cohesion Policy
+Dr Anja Kovač, Skills policy analyst, European Observatory on Adult Learning
+Bram Willems, HR director, Westerdam Care Group
+Nora Haddad, Founder, Career Bridges Network
+"""
+
+UPCOMING_AGENDA = [
+    (0, "Welcome"),
+    (10, "Inputs: what keeps migrant workers in entry-level jobs, and what helps them move on"),
+    (35, "Breakout rooms (45 minutes)"),
+    (85, "Report-back and discussion"),
+    (110, "Next steps and close"),
+    (120, "End"),
+]
+
+UPCOMING_ROOMS = [
+    (event_setup.RoomInput(
+        "Training during working hours",
+        "Paid training leave, courses at the workplace, sectoral training funds, and how small firms can "
+        "release staff for training.", capacity=20),
+     ["ingrid", "dimitris"]),
+    (event_setup.RoomInput(
+        "Progression in care and health jobs",
+        "From care assistant to qualified nurse: recognition of foreign diplomas, adaptation periods, and "
+        "courses that fit around shifts.", capacity=20),
+     ["selin", "kofi"]),
+]
+
+# Who has registered so far (days ago), placed in a room as they register.
+UPCOMING_REGISTERED = [("pieter", 9), ("katarzyna", 8.2), ("eva", 7.5), ("barbara", 6.1), ("marco", 5.3),
+                       ("tomas", 4.4), ("ruud", 3.6), ("stefan", 2.8), ("nikos", 1.9), ("aissatu", 0.9)]
+
+# The rooms' answers go to the first people placed in each room, whoever they are: they are
+# written so that anyone could have given them.
+UPCOMING_PREEVENT = [
+    Ask("priorities", "Which support would help migrant workers most to move on from their first job?", None, [
+        ("pieter", "Training leave that employers cannot refuse, paid from a sectoral fund, with the language "
+                   "course counted as training.", 3),
+        ("katarzyna", "Short modular courses that lead to a recognised certificate, so that the worker can show "
+                      "the next employer what they learnt.", 4),
+        ("eva", "Career guidance after the first year in work. Most programmes stop counselling on the day the "
+                "person signs a contract.", 2),
+    ]),
+    Ask("discuss", "What would you like to ask the speakers?", None, [
+        ("marco", "How can a social cooperative pay for a job coach for people who already have a contract?", 2),
+        ("tomas", "Which indicators would show progression at work, and not just employment?", 1),
+    ]),
+    Ask("experience", "Have you seen training during paid working time work? What made it possible?", 1, [
+        ("", "Yes: two hours a week at the workplace, paid as working time. It worked because the supervisor "
+             "joined the first lessons and the regional programme paid the teacher.", 2),
+        ("", "A training fund paid into by every employer of the sector covers the wages of staff in training. "
+             "Without it, small firms cannot release anyone.", 1),
+    ]),
+    Ask("discuss", "What keeps care workers with foreign qualifications in assistant jobs?", 2, [
+        ("", "Recognition of a nursing diploma takes more than a year, and the adaptation period is unpaid. "
+             "People cannot afford it.", 2),
+        ("", "Shifts: the courses that lead to a nursing qualification run in the daytime, when assistants are "
+             "on the ward.", 1),
+    ]),
+]
+
+
+def _upcoming_event(organiser: User, people: dict[str, User], now: datetime) -> OtherEventLogins:
+    rng = random.Random(SEED + 9)
+    starts_at = _local_start(now + timedelta(days=10), 14, step=1)
+    announced_at = now - timedelta(days=12, hours=3)
+    with clock_at(announced_at):
+        event = event_setup.create_event(organiser, event_setup.EventInput(
+            title=UPCOMING_TITLE, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=120),
+            description=UPCOMING_DESCRIPTION, agenda=_agenda(starts_at, UPCOMING_AGENDA),
+            timezone="Europe/Brussels", assignment_mode=AssignmentMode.BALANCED.value))
+        event.speakers = UPCOMING_SPEAKERS
+        for data, moderator_keys in UPCOMING_ROOMS:
+            room = event_setup.add_room(organiser, event, data)
+            for key in moderator_keys:
+                event_setup.appoint_moderator(organiser, room, people[key].email)
+        event_setup.publish_event(organiser, event)
+        db.session.flush()
+    positions = {room.id: room.position for room in event.breakout_rooms}
+
+    registered_at, room_of = {}, {}
+    for key, days in UPCOMING_REGISTERED:
+        user = people[key]
+        registered_at[user.id] = now - timedelta(days=days, minutes=rng.uniform(0, 300))
+        with clock_at(registered_at[user.id]):
+            member = _register_for(user, event)  # placed at once (a balanced event)
+            db.session.flush()
+        room_of[user.id] = positions[member.room_id]
+    # The rooms' answers, to the first people placed in each room.
+    in_room = {position: [key for key, _days in UPCOMING_REGISTERED if room_of[people[key].id] == position]
+               for position in positions.values()}
+    asks = [Ask(ask.kind, ask.label, ask.room,
+                [(key or in_room[ask.room][i], body, n) for i, (key, body, n) in enumerate(ask.answers)])
+            for ask in UPCOMING_PREEVENT]
+    timeline = _Timeline(now)
+    _preevent_input(timeline, organiser, event, asks, people, registered_at, room_of, registered_at,
+                    deadline=now - timedelta(minutes=20), rng=rng, created_at=announced_at + timedelta(minutes=15))
+    timeline.run()
+    amina = people["amina"]
+    return OtherEventLogins(UPCOMING_TITLE, event.id, (amina.display_name, amina.email),
+                            "not registered yet: register, then answer the pre-event questions")
 
 
 # --- The statements board of the open consultation -----------------------------------------

@@ -17,6 +17,12 @@ from forum.models.events import EventStatus, MemberRole, RoomPhase
 from forum.services import accounts, rooms
 
 
+def _event(title: str) -> Event:
+    from forum.extensions import db
+
+    return db.session.scalars(select(Event).where(Event.title == title)).one()
+
+
 def test_demo_loads_nothing_when_an_account_exists(db, make_user):
     make_user()
     assert demo.load_demo() is None
@@ -26,7 +32,10 @@ def test_demo_loads_nothing_when_an_account_exists(db, make_user):
 def test_demo_event(db):
     logins = demo.load_demo()
     assert logins is not None
-    event = db.session.scalars(select(Event)).one()
+    # Three events: one live, one that ended weeks ago, one to come.
+    assert sorted(db.session.scalars(select(Event.title))) == sorted(
+        [demo.EVENT_TITLE, demo.ENDED_TITLE, demo.UPCOMING_TITLE])
+    event = _event(demo.EVENT_TITLE)
     assert event.title == demo.EVENT_TITLE
     assert event.status is EventStatus.PUBLISHED
     assert event.owner.email == demo.ORGANISER_EMAIL
@@ -68,7 +77,8 @@ def test_demo_event(db):
         Post.room_id.is_not(None), Post.backchannel.is_(False))))
     assert all(published[room.id] >= 1 for room in event.rooms)
     assert all(6 <= published[room.id] <= 12 for room in breakout)
-    with_takeaways = set(db.session.scalars(select(Takeaway.room_id)))
+    with_takeaways = set(db.session.scalars(select(Takeaway.room_id).where(
+        Takeaway.room_id.in_([room.id for room in event.rooms]))))
     closed = [room for room in breakout if room.phase is RoomPhase.CLOSED]
     assert [room.position for room in closed] == [1, 2]
     assert with_takeaways == {room.id for room in closed}
@@ -122,7 +132,7 @@ def test_the_demo_log_carries_the_times_of_the_discussion(db):
 
     before = utcnow()
     demo.load_demo()
-    event = db.session.scalars(select(Event)).one()
+    event = _event(demo.EVENT_TITLE)
     entries = list(db.session.scalars(select(ModerationAction).where(ModerationAction.event_id == event.id)
                                       .order_by(ModerationAction.id)))
     times = [entry.created_at for entry in entries]
@@ -162,8 +172,14 @@ def test_the_printed_links_use_the_address_the_server_listens_on(app):
     assert "not_started" not in result.output and "wrap_up" not in result.output
     assert re.search(r"Room \d: .+ \((Open|Wrap-up|Not started|Closed)\) http", result.output)
     # The structured opinion to try: both polls and the statements board, by their pages.
-    assert len(re.findall(r"Poll: .+ http://127\.0\.0\.1:5101/polls/\d+\n", result.output)) == 2
+    assert len(re.findall(r"Poll: .+ http://127\.0\.0\.1:5101/polls/\d+\n", result.output)) == 3
     assert re.search(r"Statements board: .+ http://127\.0\.0\.1:5101/consultations/\d+/board\n", result.output)
+    # The past event's feedback and report, the upcoming one's pre-event input.
+    assert re.search(r"Feedback results \(organiser\): http://127\.0\.0\.1:5101/events/\d+/feedback/results\n",
+                     result.output)
+    assert re.search(r"Report and exports \(organiser\): http://127\.0\.0\.1:5101/exports/event/\d+\n",
+                     result.output)
+    assert re.search(r"Pre-event input: http://127\.0\.0\.1:5101/events/\d+/pre-event\n", result.output)
 
 
 def test_the_demo_takes_the_port_from_the_environment(app):
@@ -243,7 +259,7 @@ def test_the_demo_plenary_has_questions_with_votes_one_answered(db):
     from forum.models import Question, QuestionStatus, QuestionVote
 
     demo.load_demo()
-    event = db.session.scalars(select(Event)).one()
+    event = _event(demo.EVENT_TITLE)
     asked = list(db.session.scalars(select(Question).where(Question.room_id == event.plenary.id)
                                     .order_by(Question.id)))
     assert len(asked) == len(demo.PLENARY_QUESTIONS)
@@ -252,3 +268,224 @@ def test_the_demo_plenary_has_questions_with_votes_one_answered(db):
     assert all(q.vote_count == db.session.scalar(select(func.count(QuestionVote.id)).where(
         QuestionVote.question_id == q.id)) for q in asked)
     assert sum(q.vote_count for q in asked) > 0
+
+
+def _activity(event: Event) -> set[int]:
+    """Everyone who did something in the event's rooms: wrote, endorsed, voted, asked, raised a hand."""
+    from forum.extensions import db
+    from forum.models import Endorsement, Poll, PollVote, Question, QuestionVote
+
+    room_ids = [room.id for room in event.rooms]
+    queries = [
+        select(Post.author_id).where(Post.room_id.in_(room_ids)),
+        select(Endorsement.user_id).join(Post).where(Post.room_id.in_(room_ids)),
+        select(PollVote.user_id).join(Poll, Poll.id == PollVote.poll_id).where(Poll.room_id.in_(room_ids)),
+        select(Question.author_id).where(Question.room_id.in_(room_ids)),
+        select(QuestionVote.user_id).join(Question).where(Question.room_id.in_(room_ids)),
+        select(HandRaise.user_id).where(HandRaise.room_id.in_(room_ids)),
+    ]
+    return {user_id for query in queries for user_id in db.session.scalars(query)}
+
+
+def test_the_live_event_has_speakers_attendance_and_pre_event_input(db):
+    from forum.models import PreEventAnswer, PreEventQuestion
+    from forum.services import preevent
+
+    demo.load_demo()
+    event = _event(demo.EVENT_TITLE)
+    assert len(event.speaker_list) == 3
+    members = list(db.session.scalars(select(EventMember).where(EventMember.event_id == event.id)))
+    absent = {m.user.email for m in members if m.attended_at is None}
+    by_key = {p.key: p.email for p in demo.EVENT_PARTICIPANTS}
+    assert absent == {by_key[key] for key in demo.LIVE_ABSENT}
+    # Everyone else came into the plenary in its first minutes; nobody who did not come did anything.
+    assert all(event.starts_at < m.attended_at < event.starts_at + timedelta(minutes=3) for m in members
+               if m.attended_at is not None)
+    assert not {m.user_id for m in members if m.attended_at is None} & _activity(event)
+
+    # Pre-event input from before the start, event-wide and in rooms 3 and 4, none pinned yet:
+    # the co-moderators of those open rooms find it in their console.
+    answers = list(db.session.scalars(select(PreEventAnswer).join(PreEventQuestion).where(
+        PreEventQuestion.event_id == event.id)))
+    assert len(answers) == sum(len(ask.answers) for ask in demo.EVENT_PREEVENT)
+    assert all(a.created_at < event.starts_at for a in answers)
+    assert sum(a.endorsement_count for a in answers) > 0 and not any(a.pinned_post_id for a in answers)
+    room3, room4 = event.breakout_rooms[2], event.breakout_rooms[3]
+    lea = db.session.scalar(select(User).where(User.email == "moderator.lea@plenary.example"))
+    assert room3.is_moderator(lea)
+    assert sum(len(group.answers) for group in preevent.digest(lea, room3)) == 3
+    board = preevent.board(event.owner, room4)
+    assert [len(q.answers) for q in board.questions] == [3]
+
+
+def test_the_ended_event_holds_what_a_full_report_needs(db):
+    """The webinar of some three weeks ago: registered > came > wrote, pre-event input (some
+    pinned in the rooms at the start), discussion with replies and endorsements, participants'
+    questions (answered and not) besides the moderators' prompts, takeaways, a poll, moderation,
+    then ended through the service, and feedback."""
+    from forum.models import (
+        FeedbackAnswer,
+        FeedbackSubmission,
+        Flag,
+        ModerationAction,
+        Notification,
+        NotificationKind,
+        Poll,
+        PreEventAnswer,
+        PreEventQuestion,
+        Question,
+        QuestionStatus,
+    )
+    from forum.models.polls import PollStatus
+    from forum.services import feedback, polls, preevent
+
+    now = utcnow()
+    logins = demo.load_demo()
+    event = _event(demo.ENDED_TITLE)
+    assert logins.ended.event_id == event.id
+    assert event.status is EventStatus.ENDED
+    assert now - timedelta(days=27) < event.starts_at < event.ends_at < now - timedelta(days=20)
+    assert event.starts_at.weekday() in (1, 2, 3)
+    assert len(event.speaker_list) >= 4
+    assert [room.phase for room in event.rooms] == [RoomPhase.CLOSED] * 4
+    breakout = event.breakout_rooms
+    assert len(breakout) == 3 and all(2 <= len(room.moderators) <= 3 for room in breakout)
+
+    # Registered, came, wrote: 48 > 36 > 29; everyone who did anything came, during the event.
+    members = list(db.session.scalars(select(EventMember).where(EventMember.event_id == event.id)))
+    came = {m.user_id for m in members if m.attended_at is not None}
+    room_ids = [room.id for room in event.rooms]
+    wrote = set(db.session.scalars(select(Post.author_id).where(
+        Post.room_id.in_(room_ids), Post.backchannel.is_(False)))) - {m.user_id for r in event.rooms
+                                                                      for m in r.moderators} - {event.owner_id}
+    wrote |= set(db.session.scalars(select(Question.author_id).where(Question.room_id.in_(room_ids))))
+    assert (len(members), len(came), len(wrote)) == (48, 36, 29)
+    assert _activity(event) - {event.owner_id} - {m.user_id for r in event.rooms for m in r.moderators} <= came
+    assert all(event.starts_at < m.attended_at < event.starts_at + timedelta(minutes=50) for m in members
+               if m.attended_at is not None)
+    assert all(m.room_id in {room.id for room in breakout} for m in members)  # each chose a room
+
+    # Pre-event input: every board answered before the start and endorsed, three answers
+    # pinned into their rooms by a moderator as the room opened, quoting the answer.
+    answers = list(db.session.scalars(select(PreEventAnswer).join(PreEventQuestion).where(
+        PreEventQuestion.event_id == event.id)))
+    assert all(a.created_at < event.starts_at for a in answers)
+    boards = {a.question.room_id for a in answers}
+    assert boards == {None} | {room.id for room in breakout}
+    assert sum(a.endorsement_count for a in answers) >= 40
+    assert {a.author_id for a in answers} - came  # some who answered never came
+    pinned = [a for a in answers if a.pinned_post_id is not None]
+    assert len(pinned) == len(demo.ENDED_PINS) == 3
+    for answer in pinned:
+        post = db.session.get(Post, answer.pinned_post_id)
+        assert post.room_id == (answer.question.room_id or event.plenary.id) and post.pinned_at is not None
+        assert event.starts_at < post.created_at < event.starts_at + timedelta(minutes=40)
+        assert post.body == preevent.quote_body(answer)
+
+    # Discussion in every breakout room: replies, endorsements, questions from participants
+    # (some answered by a reply, some not) and moderators' prompts ending in "?".
+    moderator_ids = {m.user_id for room in event.rooms for m in room.moderators} | {event.owner_id}
+    for room in event.rooms:
+        said = list(db.session.scalars(select(Post).where(Post.room_id == room.id, Post.backchannel.is_(False))))
+        assert len(said) >= 10
+        assert any(p.parent_id for p in said) and sum(p.endorsement_count for p in said) >= 10
+        replied = {p.parent_id for p in said}
+        asking = [p for p in said if p.author_id not in moderator_ids and "?" in p.body]
+        assert any(p.id in replied for p in asking) and any(p.id not in replied for p in asking), room.title
+    prompts = db.session.scalars(select(Post).where(Post.room_id.in_(room_ids), Post.author_id.in_(moderator_ids),
+                                                    Post.body.contains("?"))).all()
+    assert len(prompts) >= 4
+
+    # Takeaways reported back from every room, each with a few credited to participants.
+    cards = rooms.report_back(event)
+    assert [card.position for card in cards] == [1, 2, 3]
+    assert all(len(card.takeaways) == 4 and any(t.credited for t in card.takeaways) for card in cards)
+
+    # Questions to the speakers: answered, dismissed as a duplicate, and still waiting.
+    asked = Counter(q.status for q in db.session.scalars(select(Question).where(Question.room_id == event.plenary.id)))
+    assert asked == {QuestionStatus.ANSWERED: 3, QuestionStatus.DISMISSED: 1, QuestionStatus.PUBLISHED: 2}
+    poll = db.session.scalars(select(Poll).where(Poll.question == demo.ENDED_POLL_QUESTION)).one()
+    assert poll.status is PollStatus.CLOSED and poll.room_id == event.plenary.id
+    assert polls.poll_results(poll)["voters"] >= 20
+
+    # Moderation: a reported message hidden (its report resolved), pins, the end by the organiser.
+    actions = list(db.session.scalars(select(ModerationAction).where(ModerationAction.event_id == event.id)
+                                      .order_by(ModerationAction.id)))
+    kinds = Counter(a.action for a in actions)
+    assert kinds["post.hidden"] == 1 and kinds["post.pinned"] == 4 and kinds["question.dismissed"] == 1
+    hidden = db.session.get(Post, next(a.post_id for a in actions if a.action == "post.hidden"))
+    flag = db.session.scalars(select(Flag).where(Flag.post_id == hidden.id)).one()
+    assert flag.created_at < hidden.hidden_at and flag.resolved_at is not None
+    assert all(event.starts_at - timedelta(days=40) < a.created_at <= event.ends_at + timedelta(minutes=5)
+               for a in actions)
+    closing = [a for a in actions if a.action == "room.phase" and a.room_id == event.plenary.id
+               and a.details["to"] == "closed"]
+    assert len(closing) == 1 and closing[0].created_at > event.ends_at  # by end_event
+
+    # Feedback: 21 answers of spread ratings, every room rated, most anonymous, asked of all.
+    results = feedback.build_results(event)
+    assert results.answers == len(demo.ENDED_FEEDBACK) == 21
+    assert len([r for r, n in results.overall.counts.items() if n]) >= 4
+    assert 3.5 < results.overall.mean < 4.5
+    assert all(room.ratings.count >= 5 for room in results.rooms)
+    named = db.session.scalar(select(func.count()).select_from(FeedbackAnswer).where(
+        FeedbackAnswer.event_id == event.id, FeedbackAnswer.author_id.is_not(None)))
+    assert named == sum(1 for *_rest, shown in demo.ENDED_FEEDBACK if shown) == 5
+    assert all(q.comments for q in results.questions)
+    assert db.session.scalar(select(func.count()).select_from(FeedbackSubmission).where(
+        FeedbackSubmission.event_id == event.id)) == 21
+    told = db.session.scalars(select(Notification).where(
+        Notification.event_id == event.id, Notification.kind == NotificationKind.FEEDBACK_OPEN)).all()
+    assert {n.user_id for n in told} == {m.user_id for m in members}
+    assert all(n.created_at > event.ends_at for n in told)
+    # Registered and reminded at the time, not when the demo was loaded.
+    for kind in (NotificationKind.EVENT_REGISTERED, NotificationKind.EVENT_REMINDER_DAY,
+                 NotificationKind.EVENT_STARTING):
+        notices = db.session.scalars(select(Notification).where(
+            Notification.event_id == event.id, Notification.kind == kind)).all()
+        assert len(notices) >= 48 and all(n.created_at < event.starts_at for n in notices), kind
+    # The organiser's export of the whole event carries the feedback and the pre-event input.
+    import json
+
+    from forum.exports import data
+    from forum.exports.scope import resolve
+
+    document = json.loads("".join(data.json_chunks(resolve(event.owner, "event", event.id))))
+    assert document["feedback"]["answers"] == 21
+    assert document["pre_event_input"]
+    # The participant the demo prints came and can still give feedback.
+    amina = db.session.scalar(select(User).where(User.email == logins.ended.participant[1]))
+    assert amina.id in came and feedback.permissions.can_answer_feedback(amina, event)
+
+
+def test_the_upcoming_event_takes_pre_event_input(db):
+    from forum import permissions
+    from forum.models import PreEventAnswer, PreEventQuestion
+    from forum.services import event_setup, preevent
+
+    now = utcnow()
+    logins = demo.load_demo()
+    event = _event(demo.UPCOMING_TITLE)
+    assert logins.upcoming.event_id == event.id
+    assert event.status is EventStatus.PUBLISHED and now + timedelta(days=9) < event.starts_at
+    assert event.speaker_list and permissions.preevent_window_open(event)
+    members = list(db.session.scalars(select(EventMember).where(EventMember.event_id == event.id)))
+    assert len(members) == len(demo.UPCOMING_REGISTERED) and all(m.room_id for m in members)
+    assert not any(m.attended_at for m in members)
+    answers = list(db.session.scalars(select(PreEventAnswer).join(PreEventQuestion).where(
+        PreEventQuestion.event_id == event.id)))
+    assert {a.question.room_id for a in answers} == {None} | {room.id for room in event.breakout_rooms}
+    assert all(a.created_at < now for a in answers) and sum(a.endorsement_count for a in answers) >= 10
+    # Each answer came from someone who may answer that board.
+    assert all(permissions.can_answer_preevent(a.author, a.question) for a in answers)
+
+    # The printed participant has not registered: they register, are placed, and may answer
+    # the event-wide questions and those of their room, and endorse others' answers.
+    amina = db.session.scalar(select(User).where(User.email == logins.upcoming.participant[1]))
+    assert permissions.membership(amina, event) is None
+    member = event_setup.register(amina, event)
+    assert member.room_id is not None
+    open_to_her = [q for q, _mine in preevent.answerable(amina, event)]
+    assert {q.room_id for q in open_to_her} == {None, member.room_id}
+    other = next(a for a in answers if a.question.room_id in (None, member.room_id))
+    preevent.endorse(amina, other)

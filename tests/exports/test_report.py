@@ -306,7 +306,7 @@ def test_topic_and_thread_reports(db, consultation):
 
 def test_report_of_the_demo_event(db, tmp_path):
     demo.load_demo()
-    event = db.session.scalars(select(Event)).one()
+    event = db.session.scalars(select(Event).where(Event.title == demo.EVENT_TITLE)).one()  # the live one
     report = _report(event.owner, "event", event.id)
 
     assert [s.title for s in report.sections] == [room.title for room in event.rooms]
