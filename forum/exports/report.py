@@ -515,8 +515,8 @@ def method_note(report: Report) -> list[str]:
     if report.attendance is not None:
         notes.append(_("Registered people are those who signed up for the event (participants and observers). "
                        "Attended: they came into one of its rooms while it was running, or wrote in it. "
-                       "Active: they wrote at least one counted message. In each room, placed people are those "
-                       "the room was theirs; active those who wrote there."))
+                       "Active: they wrote at least one counted message. In each room, placed people are the "
+                       "members assigned to it; active, those of them who wrote there."))
     notes.append(_("The digest quotes, as written, the sentences closest to what the whole discussion is about "
                    "(a TF-IDF centroid: sentences made of words many others use). Open questions are "
                    "participants' questions that got no reply, those others endorsed first; questions the "
@@ -804,6 +804,8 @@ def _logo_uri(report: Report) -> str | None:
 def render_pdf(report: Report) -> bytes:
     """The standalone HTML printed to PDF by WeasyPrint (fonts from the system, nothing fetched:
     the stylesheet is embedded and posts' HTML has no images)."""
+    import weasyprint  # noqa: F401 (loading its libraries starts a process: only in this thread)
+
     # The seconds of layout run off a socket-serving process's event loop (forum/jobs.py).
     return jobs.off_the_loop(print_pdf, str(render_html(report, standalone=True)))
 

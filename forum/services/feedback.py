@@ -190,7 +190,8 @@ def _distribution(counter) -> Distribution:
 
 
 def build_results(event: Event) -> Results:
-    """The figures, counted in SQL; comments in no particular order (answers have random ids)."""
+    """The figures, counted in SQL; each question's comments in alphabetical order, which
+    tells nothing of the order they came in (answers have random ids, for the same reason)."""
     form = form_for(event)
     overall = dict(db.session.execute(select(FeedbackAnswer.overall, func.count()).where(
         FeedbackAnswer.event_id == event.id).group_by(FeedbackAnswer.overall)).all())
@@ -213,6 +214,8 @@ def build_results(event: Event) -> Results:
         for i, text in enumerate(comments or []):
             if i < len(questions) and text:
                 questions[i].comments.append(Comment(text, authors.get(author_id)))
+    for question in questions:
+        question.comments.sort(key=lambda c: (c.text.casefold(), c.text, c.author or ""))
     total = sum(overall.values())
     return Results(total, _distribution(overall), rooms, questions, form.rate_room)
 

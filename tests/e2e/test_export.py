@@ -1,6 +1,8 @@
-"""The organiser clicks Export on the demo event, writes the executive summary from its
-draft and the next steps, asks for its report as PDF, Word and Markdown (each built by a job,
-followed on its page) and downloads them, in Chromium; then the CSV, streamed. Exporting only adds report files: the demo event stays as it was."""
+"""The organiser clicks Export on the demo's ended webinar, writes the executive summary from
+its draft and the next steps, asks for its report as PDF, Word and Markdown (each built by a
+job, followed on its page) and downloads them, in Chromium; then the CSV, streamed. The report
+holds the pre-event input and the feedback. Exporting only adds report files: the event stays
+as it was."""
 from __future__ import annotations
 
 import re
@@ -34,11 +36,11 @@ def test_the_organiser_exports_the_demo_event(page, live_server):
     page.get_by_label("Email address").fill("organiser@plenary.example")
     page.get_by_label("Password").fill("plenary-organiser-demo")
     page.get_by_role("button", name="Log in").click()
-    event_path = re.search(r"Plenary: http://\S+?(/events/\d+)/rooms/\d+", live_server["demo_output"]).group(1)
+    event_path = re.search(r"Event page: http://\S+?(/events/\d+)\s", live_server["demo_output"]).group(1)
 
     page.goto(base + event_path)
     page.get_by_role("link", name="Export", exact=True).click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Export: Welcoming cities")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Export: Pathways to work")
     screenshot(page, "export-choose")
 
     # The organiser starts from the draft, signs it off and adds next steps.
@@ -51,7 +53,7 @@ def test_the_organiser_exports_the_demo_event(page, live_server):
     screenshot(page, "export-cover")
     assert axe_violations(page) == []
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Export: Welcoming cities")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Export: Pathways to work")
 
     pdf = ask_for(page, "PDF (print-ready)")
     assert pdf.suggested_filename.endswith(".pdf")
@@ -61,8 +63,9 @@ def test_the_organiser_exports_the_demo_event(page, live_server):
     assert word.suggested_filename.endswith(".docx")
     headings = [p.text for p in docx.Document(word.path()).paragraphs
                 if p.style.name == "Title" or p.style.name.startswith("Heading")]
-    assert headings[0].startswith("Welcoming cities")
-    for heading in ("Executive summary", "Participation", "Next steps and recommendations", "About this report"):
+    assert headings[0].startswith("Pathways to work")
+    for heading in ("Executive summary", "Agenda and speakers", "Participation", "Pre-event input", "Feedback",
+                    "Next steps and recommendations", "About this report"):
         assert heading in headings, heading
     text = "\n".join(p.text for p in docx.Document(word.path()).paragraphs)
     assert "Signed off by the organising team." in text
@@ -70,8 +73,9 @@ def test_the_organiser_exports_the_demo_event(page, live_server):
 
     markdown = ask_for(page, "Markdown")
     text = Path(markdown.path()).read_text(encoding="utf-8")
-    assert text.startswith("# Welcoming cities")
-    for heading in ("## Participation", "Housing and first reception", "### Key takeaways", "Digest"):
+    assert text.startswith("# Pathways to work")
+    for heading in ("## Participation", "Childcare, care duties and flexible formats", "### Key takeaways", "Digest",
+                    "## Pre-event input", "## Feedback", "Signed off by the organising team."):
         assert heading in text, heading
 
     with page.expect_download() as csv_file:

@@ -5,6 +5,7 @@ Regenerate the golden file after an intended change with
 ``UPDATE_GOLDEN=1 .venv/bin/pytest tests/exports/test_report.py -k golden`` and review the diff."""
 from __future__ import annotations
 
+import difflib
 import itertools
 import os
 import shutil
@@ -347,3 +348,37 @@ def test_report_of_the_demo_event(db, tmp_path):
             assert report.sections[1].takeaways[0].html in text, name
         else:
             assert report.sections[1].takeaways[0].text[:30] in " ".join(text.split()), name
+
+
+# --- The demo's ended webinar, as its organiser sends it ---------------------------------------
+
+DEMO_GOLDEN = Path(__file__).parent / "golden" / "demo_event_report.md"
+DEMO_NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+
+
+def test_the_demo_webinar_report_matches_the_golden_file(db):
+    """The demo's ended event (loaded as of DEMO_NOW), with the summary and next steps its
+    organiser saves from the draft: every section of a report one would send, in Markdown.
+    Regenerate with UPDATE_GOLDEN=1 (see the module docstring) and review the diff."""
+    from forum.models.base import clock_at
+    from forum.services import report_cover
+
+    with clock_at(DEMO_NOW):
+        demo.load_demo()
+        event = db.session.scalars(select(Event).where(Event.title == demo.ENDED_TITLE)).one()
+        with force_locale("en"):
+            summary, next_steps = report_cover.draft(event)
+        report_cover.save(event.owner, event, summary=summary + "\n\nSigned off by the organising team.",
+                          next_steps=next_steps)
+        with force_locale("en"):
+            text = reports.render_markdown(reports.build_report(resolve(event.owner, "event", event.id),
+                                                                timezone="Europe/Brussels"))
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        DEMO_GOLDEN.write_text(text, encoding="utf-8")
+    assert DEMO_GOLDEN.exists(), f"{DEMO_GOLDEN} is missing: run once with UPDATE_GOLDEN=1 and review it"
+    assert text == DEMO_GOLDEN.read_text(encoding="utf-8"), "\n".join(difflib.unified_diff(
+        DEMO_GOLDEN.read_text(encoding="utf-8").splitlines(), text.splitlines(), lineterm="", n=0))
+    for section in ("## Executive summary", "## Agenda and speakers", "### Registered, attended and active",
+                    "### Participant mix", "## Pre-event input", "## Feedback", "## Next steps and recommendations",
+                    "## Moderation", "## About this report"):
+        assert section in text, section
