@@ -71,7 +71,8 @@ def test_participants_answer_once_and_the_organiser_reads_the_results(open_as, e
     questions = organiser.get_by_label("Open questions")
     expect(questions).to_have_value("What worked well?\nWhat should we change next time?")
     expect(organiser.get_by_label("Ask each participant to rate their breakout room")).to_be_checked()
-    organiser.get_by_role("button", name="Save the form").click()
+    tab_to(organiser, organiser.get_by_role("button", name="Save the form"))  # by keyboard, focus in sight
+    organiser.keyboard.press("Enter")
     expect(organiser.get_by_text("The feedback form is saved.")).to_be_visible()
 
     # Before the event is over, participants are told when the form opens.
