@@ -54,21 +54,23 @@ class Place:
     backchannel: bool = False
     poll: object | None = None  # a poll's results stream ("poll:<id>", "poll:<id>:breakdown")
     event: object | None = None  # an event's control room ("event:<id>:control")
+    board: object | None = None  # the room whose pre-event board it is ("preevent:<room id>")
 
 
 # The streams below a place: a room's moderators', a poll's breakdown, an event's control room.
 _SUBSTREAMS = {"room": "moderators", "poll": "breakdown", "event": "control"}
-_WHOLE = ("consultation", "room", "poll")  # places that are a stream themselves (not an event)
+_WHOLE = ("consultation", "room", "poll", "preevent")  # places that are a stream themselves (not an event)
 
-# Streams whose readers are nobody's business: no presence is announced or listed there.
-_UNLISTED = ("poll:", "event:")
+# Streams whose readers are nobody's business: no presence is announced or listed there (a
+# pre-event board's readers are not in the room: docs/pre-event.md).
+_UNLISTED = ("poll:", "event:", "preevent:")
 
 
 def _parse(stream) -> tuple[str, int, str | None]:
-    """("consultation" | "room" | "poll" | "event", id, substream) from "consultation:<id>",
-    "room:<id>", "room:<id>:moderators", "poll:<id>", "poll:<id>:breakdown" or
-    "event:<id>:control" (substream None, "moderators", "breakdown" or "control"); anything
-    else is refused."""
+    """("consultation" | "room" | "poll" | "event" | "preevent", id, substream) from
+    "consultation:<id>", "room:<id>", "room:<id>:moderators", "poll:<id>", "poll:<id>:breakdown",
+    "event:<id>:control" or "preevent:<room id>" (substream None, "moderators", "breakdown" or
+    "control"); anything else is refused."""
     parts = stream.split(":") if isinstance(stream, str) else []
     substream = parts[2] if len(parts) == 3 and _SUBSTREAMS.get(parts[0]) == parts[2] else None
     if not ((len(parts) == 2 and parts[0] in _WHOLE) or substream) \
@@ -96,6 +98,11 @@ def _load_place(stream) -> Place:
         if not permissions.can_run_control_room(current_user, event):
             raise NotFound()
         return Place(control_room.control_stream(event), event=event)
+    if kind == "preevent":  # a room's pre-event board (the plenary's: the event-wide questions)
+        room = permissions.access_room(current_user, object_id)
+        if not permissions.can_view_preevent_board(current_user, room):
+            raise NotFound()
+        return Place(events.preevent_stream(room), board=room)
     if kind == "consultation":
         consultation = permissions.access_consultation(current_user, object_id)
         return Place(events.consultation_stream(consultation), consultation=consultation)
@@ -120,8 +127,8 @@ def _poll_place(poll_id: int, breakdown: bool) -> Place:
 
 
 def _can_post(place: Place) -> bool:
-    if place.poll is not None or place.event is not None:
-        return False  # a results stream or a control room takes no posts (votes: the `vote` event)
+    if place.poll is not None or place.event is not None or place.board is not None:
+        return False  # a results stream, a control room or a board takes no posts (votes: the `vote` event)
     if place.room is None:
         return permissions.can_post(current_user, place.consultation)
     if place.backchannel:
@@ -334,7 +341,7 @@ def on_post(data):
     if not current_user.is_authenticated:
         return _error(401, _("Please log in to continue."))
     place = _access(data.get("stream"))
-    if place.poll is not None or place.event is not None:
+    if place.poll is not None or place.event is not None or place.board is not None:
         raise ServiceError(_("Unknown stream."))
     parent = None
     if data.get("parent_id") is not None:

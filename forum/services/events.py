@@ -2,8 +2,9 @@
 
 Streams: "consultation:<id>" (a consultation's posts), "room:<id>" (an event room's
 messages and state), "room:<id>:moderators" (its back-channel and queues, for its
-co-moderators and the organisers), and a poll's results, "poll:<id>" and
-"poll:<id>:breakdown" (forum/services/poll_events.py).
+co-moderators and the organisers), a poll's results, "poll:<id>" and
+"poll:<id>:breakdown" (forum/services/poll_events.py), and a room's pre-event board,
+"preevent:<room id>" (forum/services/preevent.py).
 
 A service that changes something readers watch calls `record(...)`. Just before the
 transaction commits, each event recorded in it is numbered in its stream (consecutive, from
@@ -39,7 +40,8 @@ from forum.services.queries import dialect_insert
 PENDING = "plenary.pending_events"
 
 
-STREAM_PREFIXES = ("consultation:", "room:", "poll:", "event:")  # every stream's key starts with one of these
+# Every stream's key starts with one of these.
+STREAM_PREFIXES = ("consultation:", "room:", "poll:", "event:", "preevent:")
 
 # Streams whose every message is a snapshot of one thing's whole state (a poll's results):
 # each supersedes all the earlier ones. Catch-up sends the latest alone, however many were
@@ -63,6 +65,12 @@ def room_stream(room: Room | int) -> str:
 
 def moderators_stream(room: Room | int) -> str:
     return f"{room_stream(room)}:moderators"
+
+
+def preevent_stream(room: Room | int) -> str:
+    """A room's pre-event board (the plenary's: the event-wide questions): its answers and
+    endorsements, for whoever may read the board (docs/pre-event.md)."""
+    return f"preevent:{room if isinstance(room, int) else room.id}"
 
 
 def _take_seqs(stream_key: str, how_many: int) -> int:
@@ -222,10 +230,13 @@ def reauthorise_stream_after_commit(stream_key: str) -> None:
     change is committed, empty its room and ask every connection that was in it to join
     again, which checks it anew. A consultation's or a room's stream takes the results
     streams of its polls with it (`poll_streams_of`): who may see them follows who may read
-    the place."""
+    the place; and a room's stream its pre-event board's, read by whoever may read the room."""
     _reauthorise_after_commit(stream_key)
     for poll_stream in poll_streams_of(stream_key):
         _reauthorise_after_commit(poll_stream)
+    kind, _sep, room_id = stream_key.partition(":")
+    if kind == "room" and room_id.isdigit():
+        _reauthorise_after_commit(preevent_stream(int(room_id)))
 
 
 def poll_streams_of(stream_key: str) -> list[str]:

@@ -4,7 +4,14 @@ and answer, never one's own), each room's board, and the digest its moderators r
 room opens, from which they pin an answer into the room as a pinned moderator message.
 
 Answers are plain text (no Markdown): a pinned answer is quoted in the room's Markdown with
-its punctuation escaped, so it reads exactly as it was typed."""
+its punctuation escaped, so it reads exactly as it was typed.
+
+Every change a board's readers see (an answer given or changed, an endorsement given or
+withdrawn, an answer pinned, a question removed) is recorded on the board's stream,
+"preevent:<room id>" (events.preevent_stream), in the write's transaction and broadcast after
+it commits. Its message carries ids and the count only, never the text: each open board
+fetches the answer as its reader may see it (forum/web/preevent.py), and an answer changed or
+removed since leaves no copy of its words in any stored message."""
 from __future__ import annotations
 
 import re
@@ -20,7 +27,7 @@ from forum.extensions import db
 from forum.models import Event, Room, User
 from forum.models.base import utcnow
 from forum.models.preevent import PreEventAnswer, PreEventEndorsement, PreEventKind, PreEventQuestion
-from forum.services import moderation
+from forum.services import events, moderation
 from forum.services import posts as post_service
 from forum.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.services.text import clean_text
@@ -58,8 +65,19 @@ def add_question(actor: User, event: Event, *, kind: str, label: str, room: Room
 
 def remove_question(actor: User, question: PreEventQuestion) -> None:
     _require_manager(actor, question.event)
+    room = permissions.preevent_board_room(question)
+    question_id = question.id
     db.session.delete(question)
     db.session.flush()
+    events.record_data(events.preevent_stream(room), "preevent.removed", {"question_id": question_id})
+
+
+def _record(kind: str, answer: PreEventAnswer, **more) -> None:
+    """Tell the open boards (and the moderators' consoles) of the answer's board, once this
+    transaction commits: which answer, and its count as it is now."""
+    events.record_data(events.preevent_stream(permissions.preevent_board_room(answer.question)), kind, {
+        "answer_id": answer.id, "question_id": answer.question_id,
+        "endorsement_count": answer.endorsement_count, **more})
 
 
 def question_of(event: Event, question_id: int) -> PreEventQuestion:
@@ -127,10 +145,12 @@ def answer(actor: User, question: PreEventQuestion, body: str) -> PreEventAnswer
     if existing is not None:
         existing.body, existing.updated_at = body, utcnow()
         db.session.flush()
+        _record("preevent.answered", existing)
         return existing
     created = PreEventAnswer(question=question, author=actor, body=body)
     db.session.add(created)
     db.session.flush()
+    _record("preevent.answered", created)
     return created
 
 
@@ -146,6 +166,7 @@ def endorse(actor: User, answer: PreEventAnswer) -> None:
     db.session.execute(update(PreEventAnswer).where(PreEventAnswer.id == answer.id)
                        .values(endorsement_count=PreEventAnswer.endorsement_count + 1))
     db.session.refresh(answer, ["endorsement_count"])
+    _record("preevent.endorsed", answer)
 
 
 def withdraw_endorsement(actor: User, answer: PreEventAnswer) -> None:
@@ -159,6 +180,11 @@ def withdraw_endorsement(actor: User, answer: PreEventAnswer) -> None:
     db.session.execute(update(PreEventAnswer).where(PreEventAnswer.id == answer.id)
                        .values(endorsement_count=PreEventAnswer.endorsement_count - 1))
     db.session.refresh(answer, ["endorsement_count"])
+    _record("preevent.endorsed", answer)
+
+
+def has_endorsed(viewer, answer: PreEventAnswer) -> bool:
+    return getattr(viewer, "is_authenticated", False) and _endorsement(viewer, answer) is not None
 
 
 def _endorsement(actor: User, answer: PreEventAnswer) -> PreEventEndorsement | None:
@@ -256,4 +282,5 @@ def pin(actor: User, room: Room, answer: PreEventAnswer):
     moderation.pin_post(actor, post)
     answer.pinned_post_id = post.id
     db.session.flush()
+    _record("preevent.pinned", answer, post_id=post.id)
     return post

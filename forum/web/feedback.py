@@ -3,13 +3,14 @@ editor of it and their results page. Forms without JavaScript; the service decid
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forum import permissions
 from forum.ratelimits import counts_as_write
 from forum.services import feedback as service
-from forum.services.errors import PermissionDenied, ValidationError
+from forum.services.errors import Conflict, PermissionDenied, ValidationError
 from forum.web import checked, whole_number
 
 bp = Blueprint("feedback", __name__, url_prefix="/events")
@@ -28,7 +29,7 @@ def _rating(name: str):
     return value if value is not None else "bad"
 
 
-def _answer_page(event, *, errors=None, values=None, status=200):
+def _answer_page(event, *, errors=None, values=None, refused=None, status=200):
     form = service.form_for(event)
     return render_template(
         "feedback/answer.html", event=event, form=form, errors=errors or {}, values=values or {},
@@ -36,7 +37,7 @@ def _answer_page(event, *, errors=None, values=None, status=200):
         can_answer=permissions.can_answer_feedback(current_user, event),
         answered=permissions.has_answered_feedback(current_user, event),
         is_open=permissions.feedback_open(event), member=permissions.membership(current_user, event),
-        ratings=service.RATINGS, rating_labels=service.RATING_LABELS), status
+        ratings=service.RATINGS, rating_labels=service.RATING_LABELS, refused=refused), status
 
 
 @bp.route("/<int:event_id>/feedback", methods=["GET", "POST"])
@@ -57,6 +58,8 @@ def answer(event_id: int):
                        comments=comments, show_name=values["show_name"])
     except ValidationError as error:
         return _answer_page(event, errors={error.field or "form": str(error.message)}, values=values, status=400)
+    except Conflict as error:  # answered already (another tab, the back button): said kindly, on the form's page
+        return _answer_page(event, refused=str(error.message), status=409)
     flash(_("Thank you for your feedback."), "success")
     return redirect(url_for("events.show", event_id=event.id))
 
@@ -95,4 +98,7 @@ def results(event_id: int):
     event = _event(event_id)
     return render_template("feedback/results.html", event=event,
                            results=service.results(current_user, event), ratings=service.RATINGS,
-                           rating_labels=service.RATING_LABELS)
+                           rating_labels=service.RATING_LABELS,
+                           # In the reader's language: "50 %" in Italian, "50%" in English; "4,5" and "4.5".
+                           percent=lambda share: format_percent(share, "#,##0%"),
+                           mean=lambda value: format_decimal(value, "#,##0.0"))

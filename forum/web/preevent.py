@@ -1,7 +1,9 @@
 """Pre-event input (docs/pre-event.md) under /events/<e>/pre-event: the organisers' questions,
 the participants' answers, each room's board with its endorsements, and pinning an answer
 into its room from the moderators' console (rooms/_panel_preevent.html). Plain forms: every
-page works without JavaScript and comes back to where it was."""
+page works without JavaScript and comes back to where it was; with it, a board follows its
+stream ("preevent:<room id>", static/js/preevent.js) and fetches each answer that changed
+(`answer_item`), as its reader may see it."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -16,7 +18,7 @@ from forum import permissions
 from forum.i18n import label
 from forum.models.preevent import PreEventKind
 from forum.ratelimits import counts_as_write
-from forum.services import preevent
+from forum.services import events, preevent
 from forum.services.errors import NotFound, ValidationError
 from forum.web import apply_service_error, back_to, checked, room_in, room_url, whole_number
 from forum.web.forms import ActionForm
@@ -129,8 +131,22 @@ def board(event_id: int, room_id: int):
     room = room_in(event, room_id)
     if not permissions.can_view_preevent_board(current_user, room):
         raise permissions.room_refusal(current_user, room)
+    stream = events.preevent_stream(room)
+    seq = events.latest_seq(stream)  # before the board is read: whatever commits after, the page catches up on
     return render_template("preevent/board.html", event=event, board=preevent.board(current_user, room),
-                           action_form=ActionForm(), window_open=permissions.preevent_window_open(event))
+                           action_form=ActionForm(), window_open=permissions.preevent_window_open(event),
+                           stream=stream, seq=seq)
+
+
+@bp.get("/answers/<int:answer_id>")
+@login_required
+def answer_item(event_id: int, answer_id: int):
+    """One answer of a board as this reader sees it (its count, their endorsement button), for
+    the board's script when the board's stream says it changed; 404 once it is gone."""
+    event = _event(event_id)
+    item = preevent.answer_of(current_user, event, answer_id)
+    return render_template("preevent/_answer.html", event=event, answer=item, action_form=ActionForm(),
+                           endorsed=preevent.has_endorsed(current_user, item))
 
 
 @bp.post("/answers/<int:answer_id>/endorsement")

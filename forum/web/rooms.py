@@ -129,7 +129,8 @@ def _panel_context(room, name: str, moderates: bool) -> dict:
         return {**base, "share": None if room.is_plenary else rooms.speaking_share(current_user, room)}
     if name == "preevent":  # the room's pre-event input, once it opens, if any (docs/pre-event.md)
         shown = permissions.can_view_preevent_digest(current_user, room)
-        return {**base, "preevent_digest": (preevent.digest(current_user, room) or None) if shown else None}
+        return {**base, "preevent_digest": (preevent.digest(current_user, room) or None) if shown else None,
+                "preevent_stream": events.preevent_stream(room)}  # room.js fetches the pane again when it changes
     return base
 
 

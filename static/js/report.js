@@ -3,9 +3,10 @@
 // "report_id", "status", "progress", "status_label"} on the "notice" channel, sent by
 // forum/services/reports.py to every socket of the account). Progress is shown as it comes;
 // once the report is done or failed the page reloads to show the download link or the reason.
-// Without JavaScript the page refreshes itself (<meta refresh>); this removes that refresh.
+// Without JavaScript the page refreshes itself (a <meta refresh> inside <noscript>, so never
+// here); without a socket (no Socket.IO client) this reloads it as that refresh would.
 // On each (re)connection it reads the page's state once (notices sent meanwhile are lost).
-import { announce, connect } from "./stream.js";
+import { connect } from "./stream.js";
 
 const root = document.querySelector("[data-report]");
 if (root) start();
@@ -17,9 +18,10 @@ function start() {
 
   function listen() {
     const socket = connect();
-    if (!socket) return;
-    const refresh = document.querySelector("[data-report-refresh]");
-    if (refresh) refresh.remove();
+    if (!socket) {
+      window.setTimeout(() => window.location.reload(), 5000);
+      return;
+    }
     socket.on("notice", (data) => {
       if (!data || data.type !== "report.status" || data.report_id !== id) return;
       if (data.status === "done" || data.status === "failed") {
@@ -30,9 +32,9 @@ function start() {
         progressEl.value = data.progress;
         progressEl.textContent = `${data.progress}%`;
       }
+      // Said by the status line itself (role="status"): announcing it too would say it twice.
       if (statusEl && data.status_label && statusEl.textContent !== data.status_label) {
         statusEl.textContent = data.status_label;
-        announce(data.status_label);
       }
     });
     // On every (re)connection: what was sent while the socket was away is lost (and the job

@@ -545,6 +545,15 @@ import { connect, follow, showStatus, announce, watchTyping, sendTyping, showPre
     }
   });
   if (root.dataset.modStream) follow(root.dataset.modStream, parseInt(root.dataset.modSeq, 10) || 0, handle);
+  // The console's pre-event pane (docs/pre-event.md) is fetched again whenever the room's board
+  // changes (an answer, an endorsement, a pin): from now on, and once on every (re)join for
+  // what changed meanwhile.
+  var boardStream = root.querySelector("[data-panel=preevent] [data-board-stream]");
+  if (boardStream) {
+    follow(boardStream.dataset.boardStream, null, function () { refreshPanel("preevent"); }, {
+      catchUp: false, onJoin: function () { refreshPanel("preevent"); }
+    });
+  }
   socket.on("notice", function (data) {
     if (data.type === "hand.state") { refreshPanel("own-hand"); return; }  // the panel says it
     if ((data.type === "user.muted" || data.type === "user.unmuted") && data.room_id === roomId) {

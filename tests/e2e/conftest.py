@@ -91,25 +91,27 @@ def copy_demo_database(demo_database: dict, directory: Path) -> str:
 
 
 @contextmanager
-def serve_demo(workdir: Path, demo_database: dict | None = None) -> Iterator[dict]:
+def serve_demo(workdir: Path, demo_database: dict | None = None, env: dict[str, str] | None = None) -> Iterator[dict]:
     """gunicorn on a copy of the demo database in `workdir` (made there first when no
-    `demo_database` is given): {"url", "database_url", "database" (the file), "demo_output"}.
-    For tests that need a server of their own; pass the session's `demo_database` to save
-    migrating and loading the demo again."""
+    `demo_database` is given): {"url", "database_url", "database" (the file), "demo_output",
+    "env" (the server's environment, for other processes of the same site)}. For tests that
+    need a server of their own; pass the session's `demo_database` to save migrating and
+    loading the demo again, and `env` for settings of its own (say REDIS_URL)."""
     demo_database = demo_database or make_demo_database(workdir)
     database_url = copy_demo_database(demo_database, workdir)
+    environment = {**server_env(database_url), **(env or {})}
     port = _free_port()
     log = open(workdir / "server.log", "w")
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "--worker-class", "gevent", "--workers", "1", "--bind", f"127.0.0.1:{port}",
          "wsgi:app"],
-        cwd=ROOT, env=server_env(database_url), stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url + "/", process)
         yield {"url": base_url, "database_url": database_url, "database": workdir / "plenary.db",
-               "demo_output": demo_database["demo_output"]}
+               "demo_output": demo_database["demo_output"], "env": environment}
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from forum.models import EventMember, Post, PreEventAnswer, PreEventEndorsement
 from forum.models.base import utcnow
 from forum.models.events import MemberRole, RoomPhase
-from forum.services import preevent
+from forum.services import events, preevent
 from forum.services import rooms as room_service
 from forum.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
@@ -180,6 +180,78 @@ def test_a_pin_is_announced_only_after_commit(db, upcoming, monkeypatch):
     db.session.flush()
     assert sent == []
     db.session.commit()
-    assert len(sent) == 2, sent  # the message, then its pin
-    assert all(m.get("post", {}).get("id") == post.id for m in sent)
+    room_messages = [m for m in sent if m["stream"] == f"room:{room1.id}"]
+    assert len(room_messages) == 2, sent  # the message, then its pin
+    assert all(m.get("post", {}).get("id") == post.id for m in room_messages)
+    # and the board's readers (the other moderators' consoles) hear that it is pinned
+    assert [(m["stream"], m["type"], m["data"]) for m in sent if m not in room_messages] == [
+        (f"preevent:{room1.id}", "preevent.pinned",
+         {"answer_id": answer.id, "question_id": event.q_room1.id, "endorsement_count": 0, "post_id": post.id})]
     assert room1.phase is RoomPhase.OPEN
+
+
+# --- Live: what each change tells the board's readers ---------------------------------------
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The live messages broadcast from now on: (stream, type, data)."""
+    from forum.extensions import socketio
+
+    messages = []
+    monkeypatch.setattr(socketio, "emit", lambda name, message, to=None, **kw: messages.append(
+        (message["stream"], message["type"], message.get("data")) if name == "event" else (name, to)))
+    return messages
+
+
+def test_answers_and_endorsements_go_to_their_boards_stream_after_commit_without_text(db, upcoming, sent):
+    event = upcoming
+    room1 = event.breakout_rooms[0]
+    p1, p3 = event.test_participants[0], event.test_participants[2]  # both in room 1
+    db.session.commit()
+    mine = preevent.answer(p1, event.q_room1, "Skills recognition")
+    wide = preevent.answer(p3, event.q_all, "Housing first")
+    db.session.flush()
+    assert sent == []  # nothing before the commit
+    db.session.commit()
+    board1, plenary = f"preevent:{room1.id}", f"preevent:{event.plenary.id}"
+    assert sent == [
+        (board1, "preevent.answered", {"answer_id": mine.id, "question_id": event.q_room1.id, "endorsement_count": 0}),
+        (plenary, "preevent.answered", {"answer_id": wide.id, "question_id": event.q_all.id, "endorsement_count": 0})]
+    sent.clear()
+
+    preevent.answer(p1, event.q_room1, "Skills recognition, and fees")  # changed: the same answer again
+    preevent.endorse(p3, mine)
+    db.session.commit()
+    preevent.withdraw_endorsement(p3, mine)
+    db.session.commit()
+    assert sent == [
+        (board1, "preevent.answered", {"answer_id": mine.id, "question_id": event.q_room1.id, "endorsement_count": 0}),
+        (board1, "preevent.endorsed", {"answer_id": mine.id, "question_id": event.q_room1.id, "endorsement_count": 1}),
+        (board1, "preevent.endorsed", {"answer_id": mine.id, "question_id": event.q_room1.id, "endorsement_count": 0})]
+    # Ids and counts only: no answer's words in any message, sent or stored for catching up.
+    stored = events.catch_up(board1, 0).events
+    assert [e["seq"] for e in stored] == [1, 2, 3, 4]
+    assert "Skills" not in str(stored) and "Skills" not in str(sent)
+
+
+def test_a_refused_or_rolled_back_change_sends_nothing(db, upcoming, sent):
+    event = upcoming
+    p1, p2 = event.test_participants[:2]  # room 1, room 2
+    db.session.commit()
+    with pytest.raises(PermissionDenied):
+        preevent.answer(p2, event.q_room1, "Not my room")
+    preevent.answer(p1, event.q_room1, "Rolled back")
+    db.session.rollback()
+    assert sent == []
+    assert events.latest_seq(f"preevent:{event.breakout_rooms[0].id}") == 0
+
+
+def test_removing_a_question_tells_its_board(db, upcoming, sent):
+    event = upcoming
+    preevent.answer(event.test_participants[0], event.q_room1, "Input")
+    db.session.commit()
+    sent.clear()
+    question_id = event.q_room1.id
+    preevent.remove_question(event.owner, event.q_room1)
+    db.session.commit()
+    assert sent == [(f"preevent:{event.breakout_rooms[0].id}", "preevent.removed", {"question_id": question_id})]

@@ -102,7 +102,7 @@ def test_the_results_page_shows_a_table_per_rating_and_names_only_where_chosen(a
     assert table.find("caption").text() == "Overall rating"
     cells = [[c.text() for c in row.iter() if c.tag in ("th", "td")][:3]
              for row in table.find("tbody").find_all("tr")]
-    assert cells[0] == ["5 – Very good", "1", "50 %"] and cells[2] == ["3 – Fair", "1", "50 %"]
+    assert cells[0] == ["5 – Very good", "1", "50%"] and cells[2] == ["3 – Fair", "1", "50%"]
     assert "Mean 4.0 from 2 answers." in main.text()
     text = main.text()
     assert "Secret opinion" in text and alice.display_name not in text

@@ -120,3 +120,42 @@ def test_the_console_pane_digests_the_input_and_pins_it_into_the_room(db, app, u
     assert "Recognise migrants" in pinned_bar and author.display_name in pinned_bar
     assert "Pinned in the room." in client.get(f"{room_url}/panels/preevent").get_data(as_text=True)
     assert client.post(f"/events/{event.id}/pre-event/answers/{answer.id}/pin").status_code == 409
+
+
+def test_one_answer_as_its_reader_sees_it_for_the_live_board(db, app, upcoming):
+    """GET .../answers/<id>: the board's item for this reader (what static/js/preevent.js puts
+    in place when the board's stream names the answer); not found for anyone who may not
+    read the board."""
+    event = upcoming
+    p1, p2, p3 = event.test_participants[:3]  # p1 and p3 in room 1, p2 in room 2
+    answer = preevent.answer(p1, event.q_room1, "Recognise skills")
+    preevent.endorse(p3, answer)
+    db.session.commit()
+    url = f"/events/{event.id}/pre-event/answers/{answer.id}"
+
+    def client_of(user):
+        client = app.test_client()
+        login(client, user)
+        return client
+
+    item = client_of(p3).get(url).get_data(as_text=True)
+    assert item.lstrip().startswith(f'<li id="answer-{answer.id}"') and "Recognise skills" in item
+    assert "1 endorsement" in item and 'aria-pressed="true"' in item and ">Endorsed<" in item
+    own = client_of(p1).get(url).get_data(as_text=True)
+    assert "Recognise skills" in own and "<button" not in own  # never one's own
+    client = client_of(p2)
+    assert client.get(url).status_code == 404  # another room's board
+    assert client.get(f"/events/{event.id}/pre-event/answers/999999").status_code == 404
+    assert app.test_client().get(url).status_code == 302  # log in first
+
+
+def test_the_board_page_follows_its_stream_from_where_it_was_read(db, app, upcoming):
+    event = upcoming
+    room1 = event.breakout_rooms[0]
+    preevent.answer(event.test_participants[0], event.q_room1, "First")
+    db.session.commit()
+    client = app.test_client()
+    login(client, event.test_participants[2])
+    page = client.get(f"/events/{event.id}/pre-event/boards/{room1.id}").get_data(as_text=True)
+    assert f'data-stream="preevent:{room1.id}" data-seq="1"' in page
+    assert "js/preevent.js" in page and "First" in page
