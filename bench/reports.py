@@ -20,20 +20,22 @@ A script that prints figures, not a test.
    file's size, the process's RSS once the app is loaded and connected (the idle worker: the
    baseline) and its peak RSS at the end (VmHWM: see _status_kb for why not ru_maxrss).
 
-2. **A busy room while the report builds** (--live, on by default): the largest size's event
-   is served by gunicorn as docs/deploy.md runs it; C participants of one breakout room are
-   connected over Socket.IO (signed in, joined to the room), W of them post R messages a
-   second in all. Delivery latency (a message's send to its arrival at each of the C
-   clients) is measured for --live-seconds without any report, then while the organiser asks
-   for the event's report (POST /exports/event/<id>/reports, the real route) and until it is
-   built. Twice: with REDIS_URL (Socket.IO over Redis, the job built by `flask --app wsgi
-   worker` in its own process: production), and without Redis (the embedded default: the job
-   runs inline in the web process, forum/jobs.py).
+2. **A busy room while the report builds** (on by default; --no-live): the largest size's
+   event is served by gunicorn as docs/deploy.md runs it; C participants of one breakout room
+   are connected over Socket.IO (signed in, joined to the room), W of them post R messages a
+   second in all (open loop). Delivery latency (a message's send to its arrival at each of the
+   C clients) is measured --live-repeat times for --live-seconds without any report, then
+   while the organiser asks for the event's report (POST /exports/event/<id>/reports, the real
+   route) and until it is built or failed; after each report the script waits until the
+   backlog is delivered (those messages count in neither phase). Twice: with REDIS_URL
+   (Socket.IO over Redis, the job built by `flask --app wsgi worker` in its own process:
+   production), and without Redis (the embedded default: the job runs inline in the web
+   process, forum/jobs.py).
 
 3. **Where the time goes** (--profile): py-spy records the largest size's build (one format)
    and the script prints the functions with the most samples (own and inclusive).
 
-    .venv/bin/python bench/reports.py                                   # SQLite, 1k/10k/50k, live, ~6 min
+    .venv/bin/python bench/reports.py                                   # SQLite, 1k/10k/50k, live, ~7 min
     .venv/bin/python bench/reports.py --sizes 1000 --no-live            # a quick check
     .venv/bin/python bench/reports.py --sizes 50000 --formats pdf --no-live --profile
     .venv/bin/python bench/reports.py --database-url postgresql://postgres@127.0.0.1:5432/plenary_bench_reports
@@ -97,7 +99,7 @@ BREAKOUT_ROOMS = (
 ROOM_WEIGHTS = (1.3, 1.2, 1.2, 1.0, 1.0, 0.9, 0.8, 0.7)
 LIVE_ROOM = 3  # position of the breakout room the live clients sit in ("Work and skills")
 ACK_TIMEOUT = 900.0  # a message sent while the web process builds a report inline waits that long
-REPORT_TIMEOUT = 600.0
+REPORT_TIMEOUT = 900.0  # the organiser's request (inline: it waits for the build)
 LIVE_P95_RATIO_MAX = 1.2  # "unchanged p95", read as within 20 % of the phase without a report
 
 
@@ -890,11 +892,14 @@ class DeployedServer(Server):
 class Worker:
     """`flask --app wsgi worker` (RQ) in its own session, on the server's environment."""
 
-    def __init__(self, env: dict, logdir: Path):
+    def __init__(self, env: dict, logdir: Path, nice: int = 0):
         self.log = logdir / "worker.log"
         self._logfile = open(self.log, "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env,
-                                     stdout=self._logfile, stderr=subprocess.STDOUT, start_new_session=True)
+        command = [sys.executable, "-m", "flask", "--app", "wsgi", "worker"]
+        if nice:  # as systemd's Nice= would run it
+            command = ["nice", "-n", str(nice), *command]
+        self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._logfile, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
 
     def wait_ready(self, redis_url: str, queue_name: str, timeout: float = 60.0) -> None:
         import redis
@@ -973,8 +978,11 @@ def ask_for_report(http, base: str, event_id: int, fmt: str) -> dict:
     page.raise_for_status()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
     began = time.monotonic()
-    response = http.post(f"{base}/exports/event/{event_id}/reports", data={"format": fmt, "csrf_token": token},
-                         allow_redirects=False, timeout=REPORT_TIMEOUT)
+    try:
+        response = http.post(f"{base}/exports/event/{event_id}/reports", data={"format": fmt, "csrf_token": token},
+                             allow_redirects=False, timeout=REPORT_TIMEOUT)
+    except OSError as error:  # requests' errors: e.g. the process was killed mid-build (gunicorn's --timeout)
+        return {"status": type(error).__name__, "location": "", "seconds": time.monotonic() - began}
     return {"status": response.status_code, "location": response.headers.get("Location", ""),
             "seconds": time.monotonic() - began}
 
@@ -1076,6 +1084,17 @@ class LiveRoom:
             self.in_flight.append(asyncio.ensure_future(self._send(connection, i, self.phase)))
             i += 1
 
+    async def settle(self, limit: float) -> float:
+        """Wait until every message sent so far is acknowledged and has reached every client
+        (the backlog a blocked server left), at most `limit` seconds; returns how long it took."""
+        began = time.monotonic()
+        while time.monotonic() - began < limit:
+            if all(f.done() for f in self.in_flight) and all(
+                    len(self.received.get(seq, ())) >= len(self.connections) for seq in self.sent):
+                break
+            await asyncio.sleep(0.05)
+        return time.monotonic() - began
+
     async def close(self) -> None:
         self.disconnected = sum(1 for c in self.connections if c.closed.done())
         for connection in self.connections:
@@ -1109,7 +1128,7 @@ async def _live_session(args, info: dict, base: str, cookies: list[str], organis
     stream = f"room:{info['live_room_id']}"
     room = LiveRoom(base, stream, cookies, args.writers, args.rate, run_id)
     phases = {name: {"seconds": 0.0, "server_cpu": 0.0, "worker_cpu": 0.0} for name in ("no build", "report build")}
-    reports, requests = [], []
+    reports, requests, recovery = [], [], []
 
     def cpu() -> tuple[float, float]:
         return cpu_seconds(server_pids), cpu_seconds([worker_pid]) if worker_pid else 0.0
@@ -1117,8 +1136,8 @@ async def _live_session(args, info: dict, base: str, cookies: list[str], organis
     def add(name: str, began: float, cpu0: tuple[float, float]) -> None:
         cpu1 = cpu()
         phases[name]["seconds"] += time.monotonic() - began
-        phases[name]["server_cpu"] += cpu1[0] - cpu0[0]
-        phases[name]["worker_cpu"] += cpu1[1] - cpu0[1]
+        for i, key in enumerate(("server_cpu", "worker_cpu")):  # NaN once a process died (killed)
+            phases[name][key] += cpu1[i] - cpu0[i] if cpu1[i] >= cpu0[i] else float("nan")
 
     async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
         await room.connect(http)
@@ -1134,15 +1153,19 @@ async def _live_session(args, info: dict, base: str, cookies: list[str], organis
                 request = loop.run_in_executor(None, ask_for_report, organiser, base, info["event_id"],
                                                args.live_format)
                 state = None
-                while time.monotonic() - began < REPORT_TIMEOUT:
+                while time.monotonic() - began < args.report_timeout:
                     state = await loop.run_in_executor(None, watch.state)
                     if state and state["status"] in ("done", "failed"):
                         break
                     await asyncio.sleep(0.1)
+                else:
+                    state = dict(state or {"status": "not seen"}, gave_up=args.report_timeout)
                 add("report build", began, cpu0)
-                room.phase = "after"
+                room.phase = "recovering"  # counted in neither phase
                 reports.append(state)
                 requests.append(await asyncio.wait_for(request, REPORT_TIMEOUT))
+                recovery.append(await room.settle(60.0))
+                await asyncio.sleep(1)
             await asyncio.sleep(2)
         finally:
             room.stopping = True
@@ -1155,7 +1178,7 @@ async def _live_session(args, info: dict, base: str, cookies: list[str], organis
         await room.close()
     for name, figures in phases.items():
         figures.update(room.figures(name))
-    return {**phases, "reports": reports, "requests": requests, "clients": len(room.connections),
+    return {**phases, "reports": reports, "requests": requests, "recovery": recovery, "clients": len(room.connections),
             "disconnected": room.disconnected, "errors": room.errors}
 
 
@@ -1191,7 +1214,7 @@ def live_variant(args, info: dict, tmp: Path, name: str, redis_url: str | None) 
         server = DeployedServer("plenary", port, env, logdir)
         server.wait_ready("/login")
         if redis_url:
-            worker = Worker(env, logdir)
+            worker = Worker(env, logdir, nice=args.worker_nice)
             worker.wait_ready(redis_url, env["JOBS_KEY_PREFIX"] + "queue")
         base = f"http://127.0.0.1:{port}"
         cookies = [login(base, email) for email in info["live"][:args.clients]]
@@ -1223,7 +1246,8 @@ def _built(report: dict | None) -> str:
     if report.get("started_at") and report.get("finished_at"):
         took = f" in {(report['finished_at'] - report['started_at']).total_seconds():.1f} s"
     size = f", {report['size'] / 1024:.0f} kB" if report.get("size") else ""
-    return f"{report['status']}{took}{size}"
+    gave_up = f" (still, {report['gave_up']:g} s after it was asked for)" if report.get("gave_up") else ""
+    return f"{report['status']}{took}{size}{gave_up}"
 
 
 def part_live(args, info: dict, tmp: Path) -> list[dict]:
@@ -1243,7 +1267,8 @@ def part_live(args, info: dict, tmp: Path) -> list[dict]:
     if not args.no_embedded:
         variants.append(("embedded (no Redis)", None))
     for name, redis_url in variants:
-        print(f"  {name} ...", flush=True)
+        print(f"  {name}{f' (worker under nice -n {args.worker_nice})' if redis_url and args.worker_nice else ''}"
+              " ...", flush=True)
         results.append(live_variant(args, info, tmp, name, redis_url))
     print(f"\n{'variant':<22} {'phase':<14} {'secs':>6} {'msgs':>5} {'deliv.':>7} {'p50 ms':>8} {'p95 ms':>8} "
           f"{'max ms':>8} {'lost':>5} {'unacked':>7} {'server CPU s':>12} {'worker CPU s':>12}")
@@ -1259,7 +1284,8 @@ def part_live(args, info: dict, tmp: Path) -> list[dict]:
         print(f"{'':<22} p95 {b['p95'] / a['p95']:.2f}x, max {b['max'] / a['max']:.2f}x without a report "
               f"(goal: p95 unchanged, here <= {LIVE_P95_RATIO_MAX:g}x: {verdict}); reports: "
               f"{'; '.join(_built(x) for x in r['reports'])}; the POST answered {requests}; "
-              f"{r['disconnected']} of {r['clients']} sockets closed"
+              f"then every message sent so far delivered after {', '.join(f'{t:.1f}' for t in r['recovery'])} s "
+              f"(not counted); {r['disconnected']} of {r['clients']} sockets closed"
               + (f"; client errors {dict(r['errors'])}" if r["errors"] else ""))
         for line, count in r.get("exceptions", Counter()).most_common(3):
             print(f"{'':<22} logged {count}x: {line}")
@@ -1287,8 +1313,12 @@ def parse_args(argv=None):
     parser.add_argument("--clients", type=int, default=40, help="participants connected to the room (default 40)")
     parser.add_argument("--writers", type=int, default=6, help="how many of them post (default 6)")
     parser.add_argument("--rate", type=float, default=4.0, help="messages per second in all (default 4)")
+    parser.add_argument("--report-timeout", type=float, default=120.0,
+                        help="how long a live phase waits for its report to be done or failed (default 120 s)")
     parser.add_argument("--live-format", default="pdf", choices=FORMATS, help="the report asked for (default pdf)")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="Redis for the worker variant")
+    parser.add_argument("--worker-nice", type=int, default=0,
+                        help="run the worker under `nice -n N` (default 0: the same priority as the server)")
     parser.add_argument("--no-redis", action="store_true", help="skip the worker (Redis) variant")
     parser.add_argument("--no-embedded", action="store_true", help="skip the embedded (no Redis) variant")
     parser.add_argument("--profile", action="store_true", help="py-spy the largest size's build")
