@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -111,7 +110,13 @@ def build(n_posts: int) -> int:
 
 
 def _maxrss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
+    """This process's peak RSS (VmHWM). Not ru_maxrss: a child started by subprocess (vfork,
+    then exec) inherits its parent's, here the process that built the data."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def run_one(url: str, fmt: str, consultation_id: int, traced: bool) -> dict:
