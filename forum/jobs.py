@@ -79,11 +79,13 @@ def gate_key(key: str, app: Flask | None = None) -> str:
 
 
 def enqueue(func: Callable, *args: Any, key: str | None = None, debounce_seconds: float = 0,
-            outside_transaction: bool = False) -> None:
+            outside_transaction: bool = False, long: bool = False) -> None:
     """Run `func(*args)` off the request (args: JSON-able values such as ids, never models).
     Called in a write's transaction: nothing is queued unless and until it commits. With
     `outside_transaction` (a socket's leave or disconnect, which write nothing) it is queued
-    at once, by the same rules."""
+    at once, by the same rules. A `long` job (seconds: a report) without Redis, in a process
+    under gevent, runs in a greenlet of its own, so that the request that asked answers at
+    once (see "Long jobs" below)."""
     from forum.services import events
 
     if key is not None and not outside_transaction:
@@ -91,17 +93,23 @@ def enqueue(func: Callable, *args: Any, key: str | None = None, debounce_seconds
         if key in pending:
             return  # already asked for by this transaction
         pending.add(key)
-    send = _sender(current_app._get_current_object(), _path(func), args, key, debounce_seconds)
+    send = _sender(current_app._get_current_object(), _path(func), args, key, debounce_seconds, long)
     if outside_transaction:
         send()
     else:
         events.on_commit(send)
 
 
-def _sender(app: Flask, path: str, args: tuple, key: str | None, debounce_seconds: float) -> Callable[[], None]:
-    """What queues the job: to Redis, or in this process (at once, or on the key's timer)."""
+def _sender(app: Flask, path: str, args: tuple, key: str | None, debounce_seconds: float,
+            long: bool = False) -> Callable[[], None]:
+    """What queues the job: to Redis, or in this process (at once, in a greenlet of its own,
+    or on the key's timer)."""
     if redis_url(app):
         return lambda: _submit(app, path, args, key, debounce_seconds)
+    if long and _gevent_patched():
+        import gevent
+
+        return lambda: gevent.spawn(run_inline, app, path, args)
     if key is None or debounce_seconds <= 0:
         return lambda: run_inline(app, path, args)
     return lambda: _schedule_inline(app, path, args, key, debounce_seconds)
@@ -220,7 +228,8 @@ def run_worker(app: Flask, *, burst: bool = False, with_scheduler: bool = True) 
 #
 # Without Redis a job runs in the web process, which under gevent serves every socket from one
 # thread: a report built there would stop every live room for the seconds it takes. The report
-# job therefore gives way between its parts (`give_way`: its SQL and each room's digest), and
+# job therefore runs in a greenlet of its own (`enqueue(..., long=True)`: the request that
+# asked answers at once), gives way between its parts (`give_way`: its SQL and each room's digest), and
 # does its one long stretch of pure computation, printing the PDF or writing the Word file
 # (no database, no Flask context), in a native thread of its own (`off_the_loop`), while the
 # event loop keeps the GIL's turns. With Redis the job runs in `flask worker`, where both are

@@ -53,6 +53,19 @@ def test_without_redis_a_job_runs_after_the_commit_never_inside_it(app, db):
     assert ran[-1] == (3, True)
 
 
+def test_without_redis_a_long_job_under_gevent_runs_in_a_greenlet_of_its_own(app, db, monkeypatch):
+    """A report asked for in a request of the gevent web process: the commit returns (and the
+    request answers) before the job runs; the job then runs on its own."""
+    import gevent
+
+    monkeypatch.setattr(jobs, "_gevent_patched", lambda: True)
+    jobs.enqueue(record, 1, long=True)
+    db.session.commit()
+    assert ran == []  # the request goes on
+    gevent.wait(timeout=30)  # the loop runs the job's greenlet
+    assert ran == [(1, True)]
+
+
 def test_without_redis_a_debounced_job_runs_once_on_a_timer_and_reads_every_change(app, db):
     done = threading.Event()
     started = []

@@ -25,6 +25,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from forum import jobs
 from forum.exports.scope import KINDS, Scope, filename_for, resolve
@@ -33,7 +34,7 @@ from forum.i18n import label
 from forum.models import ReportFile, ReportStatus, Room, User
 from forum.models.base import utcnow
 from forum.services import audit, events
-from forum.services.errors import NotFound, ServiceError, ValidationError
+from forum.services.errors import NotFound, ServiceError, ValidationError, database_busy
 
 log = logging.getLogger("forum.reports")
 
@@ -103,7 +104,7 @@ def request_report(actor: User, kind: str, object_id: int, fmt: str, *, language
     _log_export(actor, scope, fmt, {"report_id": report.id})
     from forum import jobs
 
-    jobs.enqueue(build, report.id)
+    jobs.enqueue(build, report.id, long=True)
     return report
 
 
@@ -137,10 +138,31 @@ def status_notice(report: ReportFile) -> dict:
                 "error": report.error}
 
 
-def _advance(report: ReportFile, status: ReportStatus, progress: int) -> None:
-    report.status, report.progress = status, progress
-    events.notify_user_after_commit(report.user_id, status_notice(report))
-    db.session.commit()
+WRITE_ATTEMPTS = 5
+
+
+def _advance(report: ReportFile, status: ReportStatus, progress: int, **fields) -> ReportFile:
+    """Record the report's new state (and `fields`) in a transaction of its own, told to its
+    requester's pages once committed; returns the row as now stored. The job's reads are over
+    by then, and their transaction is ended first: on SQLite a write inside the snapshot the
+    build read from is refused as soon as anyone else has written since (a busy database is
+    tried again a few times)."""
+    report_id = report.id
+    for attempt in range(WRITE_ATTEMPTS):
+        db.session.rollback()  # nothing of the job's is pending: its state is in `fields`
+        report = db.session.get(ReportFile, report_id)
+        report.status, report.progress = status, progress
+        for name, value in fields.items():
+            setattr(report, name, value)
+        events.notify_user_after_commit(report.user_id, status_notice(report))
+        try:
+            db.session.commit()
+            return report
+        except OperationalError as error:
+            if not database_busy(error) or attempt == WRITE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def render(built, fmt: str) -> bytes:
@@ -166,8 +188,7 @@ def build(report_id: int) -> None:
     report = db.session.get(ReportFile, report_id)
     if report is None or report.status != ReportStatus.QUEUED:
         return  # gone (cleaned) or already taken by another run
-    report.started_at = utcnow()
-    _advance(report, ReportStatus.BUILDING, 5)
+    report = _advance(report, ReportStatus.BUILDING, 5, started_at=utcnow())
     directory = reports_dir()
     stored_name = f"{report.id}-{secrets.token_hex(8)}.{report.format}"
     written: list[Path] = []
@@ -185,8 +206,7 @@ def build(report_id: int) -> None:
         part.write_bytes(body)
         written.append(directory / stored_name)
         os.replace(part, directory / stored_name)
-        report.stored_name, report.size, report.finished_at = stored_name, len(body), utcnow()
-        _advance(report, ReportStatus.DONE, 100)
+        _advance(report, ReportStatus.DONE, 100, stored_name=stored_name, size=len(body), finished_at=utcnow())
     except Exception as error:
         db.session.rollback()
         for path in written:
@@ -201,8 +221,8 @@ def build(report_id: int) -> None:
                 log.exception("report %s could not be built", report_id)
                 message = _("The report could not be built. Please try again; if it fails again, "
                             "tell the site's administrators.")
-        report.stored_name, report.size, report.error, report.finished_at = "", 0, message, utcnow()
-        _advance(report, ReportStatus.FAILED, report.progress)
+        _advance(report, ReportStatus.FAILED, report.progress, stored_name="", size=0, error=message,
+                 finished_at=utcnow())
 
 
 # --- A public consultation's summary page --------------------------------------------------
@@ -226,7 +246,7 @@ def public_summary(actor, consultation_id: int, *, language: str, timezone: str)
         age, html = math.inf, None
     if age > current_app.config["SUMMARY_REFRESH_SECONDS"]:
         jobs.enqueue(build_public_summary, consultation_id, language, timezone,
-                     key=f"summary:{consultation_id}:{language}:{timezone}")
+                     key=f"summary:{consultation_id}:{language}:{timezone}", long=True)
     return scope, html
 
 

@@ -243,3 +243,32 @@ def report_service_unescape(text: str) -> str:
     import re
 
     return re.sub(r"\\([\\`*_\[\]<>|#~])", r"\1", text)
+
+
+def test_a_busy_database_at_a_step_is_tried_again(app, db, event, reports_dir, monkeypatch):
+    """SQLite refuses a write inside a snapshot someone wrote after (SQLITE_BUSY_SNAPSHOT): each
+    step ends the build's reads and, refused, tries again; the report still gets done."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    monkeypatch.setattr(jobs, "enqueue", lambda *a, **k: None)  # built below, by hand
+    report = report_service.request_report(event.owner, "event", event.id, "md", language="en", timezone="UTC")
+    db.session.commit()
+    real_commit, refusals = db.session.commit, []
+
+    def commit():
+        if len(refusals) < 2:
+            busy = sqlite3.OperationalError("database is locked")
+            busy.sqlite_errorcode = sqlite3.SQLITE_BUSY_SNAPSHOT
+            refusals.append(busy)
+            raise OperationalError("UPDATE report_file ...", {}, busy)
+        real_commit()
+
+    monkeypatch.setattr(db.session, "commit", commit)
+    monkeypatch.setattr(report_service.time, "sleep", lambda seconds: None)
+    report_service.build(report.id)
+    monkeypatch.setattr(db.session, "commit", real_commit)
+    db.session.expire_all()
+    assert len(refusals) == 2
+    assert db.session.get(ReportFile, report.id).status is ReportStatus.DONE
