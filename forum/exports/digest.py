@@ -120,36 +120,36 @@ def words(sentence: str) -> list[str]:
 
 def digest(sources: Iterable[Source], limit: int = DIGEST_SIZE) -> list[Sentence]:
     """The `limit` most representative sentences of `sources` (see the module docstring)."""
+    # (post id, position, text, author, words): Sentence objects only for the chosen few.
     candidates = [
-        (Sentence(text, source.author, source.post_id, position), words(text))
+        (source.post_id, position, text, source.author, tokens)
         for source in sorted(sources, key=lambda s: s.post_id)
         for position, text in enumerate(split_sentences(source.text))
-        if MIN_WORDS <= len(text.split()) <= MAX_WORDS
+        if MIN_WORDS <= len(text.split()) <= MAX_WORDS and (tokens := words(text))
     ]
-    candidates = [(sentence, tokens) for sentence, tokens in candidates if tokens]
     if not candidates:
         return []
-    document_frequency = Counter(word for _, tokens in candidates for word in set(tokens))
+    document_frequency = Counter(word for *_, tokens in candidates for word in set(tokens))
     n = len(candidates)
     idf = {word: math.log((1 + n) / (1 + df)) + 1 for word, df in document_frequency.items()}
-    vectors = [_normalise({w: c * idf[w] for w, c in Counter(tokens).items()}) for _, tokens in candidates]
+    vectors = [_normalise({w: c * idf[w] for w, c in Counter(tokens).items()}) for *_, tokens in candidates]
     centroid: dict[str, float] = {}
-    for vector in vectors:
-        for word, weight in sorted(vector.items()):
+    for vector in vectors:  # each word's sum in the candidates' order, whatever the words' order
+        for word, weight in vector.items():
             centroid[word] = centroid.get(word, 0.0) + weight / n
     centroid = _normalise(centroid)
 
     scored = sorted(
-        ((round(_dot(vector, centroid), 9), sentence, vector)
-         for (sentence, _), vector in zip(candidates, vectors, strict=True)),
-        key=lambda item: (-item[0], item[1].post_id, item[1].position))
+        ((round(_dot(vector, centroid), 9), candidate, vector) for candidate, vector in zip(candidates, vectors,
+                                                                                           strict=True)),
+        key=lambda item: (-item[0], item[1][0], item[1][1]))
     chosen: list[tuple[Sentence, dict[str, float]]] = []
-    for score, sentence, vector in scored:
+    for score, (post_id, position, text, author, _tokens), vector in scored:
         if len(chosen) == limit:
             break
         if any(_dot(vector, other) > DUPLICATE_COSINE for _, other in chosen):
             continue
-        chosen.append((Sentence(sentence.text, sentence.author, sentence.post_id, sentence.position, score), vector))
+        chosen.append((Sentence(text, author, post_id, position, score), vector))
     return [sentence for sentence, _ in chosen]
 
 
@@ -180,11 +180,12 @@ def _same(text: str) -> str:
 
 
 def _normalise(vector: dict[str, float]) -> dict[str, float]:
-    length = math.sqrt(sum(weight * weight for _, weight in sorted(vector.items())))
+    # fsum: exactly rounded, so the same whatever the order of the words.
+    length = math.sqrt(math.fsum(weight * weight for weight in vector.values()))
     return {word: weight / length for word, weight in vector.items()} if length else {}
 
 
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:
     if len(b) < len(a):
         a, b = b, a
-    return sum(weight * b.get(word, 0.0) for word, weight in sorted(a.items()))
+    return math.fsum(weight * b.get(word, 0.0) for word, weight in a.items())

@@ -27,7 +27,6 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from forum import jobs
 from forum.exports import feedback as feedback_export
@@ -215,9 +214,7 @@ def build_report(scope: Scope, *, timezone: str = "UTC") -> Report:
     sections = []
     for place in scope.sections:
         jobs.give_way()  # a room's digest at a time, the live rooms served in between (forum/jobs.py)
-        sections.append(_section(place, list(db.session.scalars(
-            shown.where((Post.room_id if isinstance(place, Room) else Post.topic_id) == place.id)
-            .options(selectinload(Post.author)))), mixes))
+        sections.append(_section(place, _section_posts(shown, place), mixes))
     whole = event if scope.kind == "event" else consultation if scope.kind == "consultation" else None
     cover = report_cover.cover_of(whole) if whole is not None else None
     attendance = participation.attendance(event) if scope.kind == "event" else None
@@ -320,13 +317,29 @@ def prompters(place: Topic | Room) -> set[int]:
     return ids | {place.consultation.owner_id} | set(hosts)
 
 
-def _section(place: Topic | Room, posts: list[Post], mixes: dict[int, participation.RoomMix]) -> Section:
+# What a section reads of each post: rows, not ORM objects (a large room has thousands).
+SECTION_COLUMNS = (Post.id, Post.author_id, Post.parent_id, Post.endorsement_count, Post.body_html, Post.created_at,
+                   Post.announcement, Post.on_behalf_of_organisation, Post.organisation_name)
+
+
+def _section_posts(shown, place: Topic | Room) -> tuple[list, dict[int, User]]:
+    """The place's shown posts (as rows of SECTION_COLUMNS, oldest first) and their authors."""
+    column = Post.room_id if isinstance(place, Room) else Post.topic_id
+    rows = db.session.execute(shown.where(column == place.id).with_only_columns(*SECTION_COLUMNS)).all()
+    ids = {row.author_id for row in rows}
+    return rows, {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+
+
+def _section(place: Topic | Room, posts_and_authors: tuple[list, dict[int, User]],
+             mixes: dict[int, participation.RoomMix]) -> Section:
     """A topic's or room's part of the report, from its shown posts (replies stay in the place
     of what they answer)."""
+    posts, authors = posts_and_authors
     kind, _id = _key(place)
     replied = {p.parent_id for p in posts if p.parent_id is not None}
     prompting = prompters(place)
-    sources = [Source(p.id, author_label(p.author), plain_text(p.body_html), p.endorsement_count, p.id in replied,
+    names = {user_id: author_label(user) for user_id, user in authors.items()}
+    sources = [Source(p.id, names[p.author_id], plain_text(p.body_html), p.endorsement_count, p.id in replied,
                       p.author_id in prompting or p.announcement)
                for p in posts]
     endorsed = sorted((p for p in posts if p.endorsement_count > 0),
@@ -346,7 +359,7 @@ def _section(place: Topic | Room, posts: list[Post], mixes: dict[int, participat
     return Section(
         kind=kind, id=place.id, title=title, description=description, guiding_questions=questions,
         moderators=moderators, takeaways=takeaways, figures=_figures(posts),
-        most_endorsed=[Endorsed(author_label(p.author), organisation_label(p.author, p), p.endorsement_count,
+        most_endorsed=[Endorsed(names[p.author_id], organisation_label(authors[p.author_id], p), p.endorsement_count,
                                 shorten(plain_text(p.body_html))) for p in endorsed],
         digest=(quoted := digest(sources)), open_questions=open_questions(sources, besides=quoted),
         stances=_stances(place) if kind == "topic" and place.is_proposal else None,
