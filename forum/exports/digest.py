@@ -38,7 +38,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from forum.rendering import html_to_text
 
@@ -76,6 +76,10 @@ class Source:
     endorsements: int = 0
     replied: bool = False
     prompt: bool = False  # written by the place's moderators or organisers (never an open question)
+    sentences: tuple[str, ...] = field(init=False, repr=False, compare=False)  # split_sentences(text), once
+
+    def __post_init__(self):
+        object.__setattr__(self, "sentences", tuple(split_sentences(self.text)))
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,7 @@ def digest(sources: Iterable[Source], limit: int = DIGEST_SIZE) -> list[Sentence
     candidates = [
         (source.post_id, position, text, source.author, tokens)
         for source in sorted(sources, key=lambda s: s.post_id)
-        for position, text in enumerate(split_sentences(source.text))
+        for position, text in enumerate(source.sentences)
         if MIN_WORDS <= len(text.split()) <= MAX_WORDS and (tokens := words(text))
     ]
     if not candidates:
@@ -161,7 +165,7 @@ def open_questions(sources: Iterable[Source], limit: int = OPEN_QUESTIONS,
     questions = sorted(
         ((source.endorsements, Sentence(text, source.author, source.post_id, position))
          for source in sources if not source.replied and not source.prompt
-         for position, text in enumerate(split_sentences(source.text))
+         for position, text in enumerate(source.sentences)
          if text.endswith("?") and len(text.split()) >= MIN_QUESTION_WORDS),
         key=lambda item: (-item[0], item[1].post_id, item[1].position))
     chosen = []
