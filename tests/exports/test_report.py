@@ -371,8 +371,8 @@ def test_the_demo_webinar_report_matches_the_golden_file(db):
         report_cover.save(event.owner, event, summary=summary + "\n\nSigned off by the organising team.",
                           next_steps=next_steps)
         with force_locale("en"):
-            text = reports.render_markdown(reports.build_report(resolve(event.owner, "event", event.id),
-                                                                timezone="Europe/Brussels"))
+            built = reports.build_report(resolve(event.owner, "event", event.id), timezone="Europe/Brussels")
+            text = reports.render_markdown(built)
     if os.environ.get("UPDATE_GOLDEN") == "1":
         DEMO_GOLDEN.write_text(text, encoding="utf-8")
     assert DEMO_GOLDEN.exists(), f"{DEMO_GOLDEN} is missing: run once with UPDATE_GOLDEN=1 and review it"
@@ -382,3 +382,10 @@ def test_the_demo_webinar_report_matches_the_golden_file(db):
                     "### Participant mix", "## Pre-event input", "## Feedback", "## Next steps and recommendations",
                     "## Moderation", "## About this report"):
         assert section in text, section
+    # Open questions: never a moderator's or organiser's prompt, never what the digest says.
+    for room, section in zip(event.rooms, built.sections, strict=True):
+        prompting = reports.prompters(room)
+        authors = {p.id: p.author_id for p in db.session.scalars(select(Post).where(Post.room_id == room.id))}
+        assert not [q for q in section.open_questions if authors[q.post_id] in prompting], section.title
+        assert not {q.text for q in section.open_questions} & {d.text for d in section.digest}, section.title
+    assert sum(len(s.open_questions) for s in built.sections) >= 1
