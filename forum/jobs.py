@@ -246,12 +246,15 @@ def _gevent_patched() -> bool:
     return monkey.is_module_patched("threading")
 
 
+GIVE_WAY_SECONDS = 0.005  # a few turns of the event loop: a message's delivery takes several
+
+
 def give_way() -> None:
-    """Let the other greenlets of this process run (a no-op outside gevent)."""
+    """Let the other greenlets of this process run for a moment (a no-op outside gevent)."""
     if _gevent_patched():
         import gevent
 
-        gevent.sleep(0)
+        gevent.sleep(GIVE_WAY_SECONDS)
 
 
 def off_the_loop(func: Callable, *args: Any) -> Any:

@@ -339,6 +339,7 @@ def _section(place: Topic | Room, posts_and_authors: tuple[list, dict[int, User]
     replied = {p.parent_id for p in posts if p.parent_id is not None}
     prompting = prompters(place)
     names = {user_id: author_label(user) for user_id, user in authors.items()}
+    jobs.give_way()
     sources = [Source(p.id, names[p.author_id], plain_text(p.body_html), p.endorsement_count, p.id in replied,
                       p.author_id in prompting or p.announcement)
                for p in posts]
@@ -361,9 +362,17 @@ def _section(place: Topic | Room, posts_and_authors: tuple[list, dict[int, User]
         moderators=moderators, takeaways=takeaways, figures=_figures(posts),
         most_endorsed=[Endorsed(names[p.author_id], organisation_label(authors[p.author_id], p), p.endorsement_count,
                                 shorten(plain_text(p.body_html))) for p in endorsed],
-        digest=(quoted := digest(sources)), open_questions=open_questions(sources, besides=quoted),
+        digest=(quoted := _giving_way(digest, sources)), open_questions=open_questions(sources, besides=quoted),
         stances=_stances(place) if kind == "topic" and place.is_proposal else None,
         mix=(mixes.get(place.id) or participation.RoomMix()) if kind == "room" and not place.is_plenary else None)
+
+
+def _giving_way(func, *args):
+    """`func(*args)`, the live rooms served before and after (forum/jobs.py)."""
+    jobs.give_way()
+    result = func(*args)
+    jobs.give_way()
+    return result
 
 
 def _stances(topic) -> StanceSummary:
