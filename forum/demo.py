@@ -2346,21 +2346,13 @@ def _ended_poll(timeline: _Timeline, organiser: User, plenary: Room, present: li
                 rng: random.Random) -> None:
     """A quick poll before the rooms: open for six minutes, results shown live, then closed."""
     asked_at = starts_at + timedelta(minutes=24, seconds=5)
-    made: list = []
-
-    def ask() -> None:
-        poll = polls.create_poll(organiser, plenary, polls.PollInput(
-            kind="single", question=ENDED_POLL_QUESTION, results_shown="live"), ENDED_POLL_OPTIONS)
-        polls.open_poll(organiser, poll)
-        made.append(poll)
-
-    timeline.at(asked_at, ask)
+    votes = []
     for voter in present:
         if rng.random() < 0.25:
             continue
         pick = rng.choices(range(len(ENDED_POLL_OPTIONS)), weights=(5, 3, 2, 3, 2))[0]
-        timeline.at(asked_at + timedelta(seconds=rng.uniform(15, 330)),
-                    lambda voter=voter, pick=pick: polls.cast_vote(voter, made[0], [made[0].options[pick].id]))
+        votes.append((asked_at + timedelta(seconds=rng.uniform(15, 330)), voter, pick))
+    made = _scripted_poll(timeline, organiser, plenary, ENDED_POLL_QUESTION, ENDED_POLL_OPTIONS, asked_at, votes)
     timeline.at(asked_at + timedelta(minutes=6), lambda: polls.close_poll(organiser, made[0]))
 
 
@@ -2696,19 +2688,28 @@ def _plenary_poll(timeline: _Timeline, organiser: User, plenary: Room, attendees
     minutes (on the event's timeline, so the moderation log stays in the order of events)."""
     rng = random.Random(SEED + 3)
     asked_at = starts_at + timedelta(minutes=22, seconds=3)
+    votes = []
+    for i, voter in enumerate(attendees):
+        if rng.random() < 0.3:
+            continue
+        pick = rng.choices(range(len(PLENARY_POLL_OPTIONS)), weights=(4, 3, 2, 3))[0]
+        votes.append((asked_at + timedelta(seconds=20 + 5 * i, milliseconds=1), voter, pick))
+    _scripted_poll(timeline, organiser, plenary, PLENARY_POLL_QUESTION, PLENARY_POLL_OPTIONS, asked_at, votes)
+
+
+def _scripted_poll(timeline: _Timeline, organiser: User, plenary: Room, question: str, options: list[str],
+                   asked_at: datetime, votes: list[tuple[datetime, User, int]]) -> list:
+    """A single-choice poll with live results, asked and opened at `asked_at`, each vote (when,
+    who, which option) cast at its moment; returns a list that holds the poll once asked."""
     made: list = []
 
     def ask() -> None:
         poll = polls.create_poll(organiser, plenary, polls.PollInput(
-            kind="single", question=PLENARY_POLL_QUESTION, results_shown="live"), PLENARY_POLL_OPTIONS)
+            kind="single", question=question, results_shown="live"), options)
         polls.open_poll(organiser, poll)
         made.append(poll)
 
     timeline.at(asked_at, ask)
-    weights = (4, 3, 2, 3)
-    for i, voter in enumerate(attendees):
-        if rng.random() < 0.3:
-            continue
-        pick = rng.choices(range(len(PLENARY_POLL_OPTIONS)), weights=weights)[0]
-        timeline.at(asked_at + timedelta(seconds=20 + 5 * i, milliseconds=1),
-                    lambda voter=voter, pick=pick: polls.cast_vote(voter, made[0], [made[0].options[pick].id]))
+    for moment, voter, pick in votes:
+        timeline.at(moment, lambda voter=voter, pick=pick: polls.cast_vote(voter, made[0], [made[0].options[pick].id]))
+    return made

@@ -311,7 +311,7 @@ def _summary(client, url: str):
     if first.status_code != 200 or "being prepared" not in first.get_data(as_text=True):
         return first
     assert first.headers["Cache-Control"] == "private, no-store"  # the waiting page is nobody's copy
-    assert '<meta http-equiv="refresh" content="5">' in first.get_data(as_text=True)
+    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in first.get_data(as_text=True)
     return client.get(url)
 
 
