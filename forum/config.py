@@ -192,6 +192,9 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "Plenary <no-reply@localhost>")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER") or MAIL_FROM
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "30"))
+    # The accessibility statement's feedback contact (/accessibility): an e-mail address of the
+    # people who run this site; without one the statement says to write to its administrators.
+    ACCESSIBILITY_CONTACT = os.environ.get("ACCESSIBILITY_CONTACT", "")
     # The site's address as people reach it, for the links in e-mails, which jobs and the
     # command line write outside any request (scheme, host, optional port and path prefix).
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")

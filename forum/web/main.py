@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session
+from flask_babel import format_date
 from flask_login import current_user
 
 from forum.services import accounts
@@ -44,3 +47,14 @@ def set_language():
 @bp.get("/privacy")
 def privacy():
     return render_template("main/privacy.html")
+
+
+# When the accessibility statement was last reviewed against the site (templates/main/accessibility.html).
+ACCESSIBILITY_REVIEWED = date(2026, 11, 30)
+
+
+@bp.get("/accessibility")
+def accessibility():
+    """The accessibility statement, after the model of the EU's Web Accessibility Directive."""
+    return render_template("main/accessibility.html", reviewed=format_date(ACCESSIBILITY_REVIEWED, "long"),
+                           contact=current_app.config["ACCESSIBILITY_CONTACT"])

@@ -123,7 +123,8 @@ def test_new_stakeholder_responds_replies_endorses_and_switches_language(live_se
     screenshot(page, "05-italian-home")
 
 
-@pytest.mark.parametrize("path", ["/", "CONSULTATION", "/login", "/events/", "/events/1", "/consultations/1/summary"])
+@pytest.mark.parametrize("path", ["/", "CONSULTATION", "/login", "/events/", "/events/1", "/consultations/1/summary",
+                                  "/accessibility"])
 def test_pages_have_no_serious_accessibility_violations(live_server, page, path):
     base = live_server["url"]
     if path == "CONSULTATION":
