@@ -198,7 +198,13 @@ class Report:
     agenda: Written | None = None  # an event's agenda, and its speakers
     speakers: list[str] = field(default_factory=list)
     attendance: participation.Attendance | None = None  # an event's registered, attended, active
-    room_people: list[tuple[str, int, int]] = field(default_factory=list)  # (room, placed, active)
+
+    @property
+    def room_people(self) -> list[tuple[str, int, int]]:
+        """(room, placed, active) for an event's breakout rooms: their sections' mixes."""
+        if self.attendance is None:
+            return []
+        return [(s.title, s.mix.placed, s.mix.active) for s in self.sections if s.mix is not None]
 
 
 # --- Building it -----------------------------------------------------------------------------
@@ -258,8 +264,6 @@ def build_report(scope: Scope, *, timezone: str = "UTC") -> Report:
         agenda=Written.of(event.agenda_html) if scope.kind == "event" else None,
         speakers=event.speaker_list if scope.kind == "event" else [],
         attendance=attendance,
-        room_people=[(s.title, s.mix.placed, s.mix.active) for s in sections if s.mix is not None]
-        if attendance is not None else [],
     )
 
 

@@ -84,15 +84,21 @@ def ask_for_report(kind: str, object_id: int):
     return redirect(url_for("exports.report_status", report_id=report.id), code=303)
 
 
+def _report_owner(kind: str, object_id: int):
+    """The event or consultation whose report texts the current user may write, else 404."""
+    thing = (permissions.access_event if kind == "event" else permissions.access_consultation)(current_user, object_id)
+    if not permissions.can_write_report(current_user, thing):
+        abort(404)
+    return thing
+
+
 @bp.route("/exports/<any(event, consultation):kind>/<int:object_id>/cover", methods=["GET", "POST"])
 @login_required
 @counts_as_write
 def cover(kind: str, object_id: int):
     """The executive summary, next steps and logo of the event's or consultation's reports;
     an empty form (or `?draft=1`) starts from the draft (report_cover.draft)."""
-    thing = (permissions.access_event if kind == "event" else permissions.access_consultation)(current_user, object_id)
-    if not permissions.can_write_report(current_user, thing):
-        abort(404)
+    thing = _report_owner(kind, object_id)
     saved = cover_service.cover_of(thing)
     form = ReportCoverForm()
     drafted = request.method == "GET" and (saved is None or bool(request.args.get("draft")))
@@ -120,8 +126,7 @@ def cover(kind: str, object_id: int):
 @login_required
 def cover_logo(kind: str, object_id: int):
     """The stored logo, for the organisers who may change it (the form shows it)."""
-    thing = (permissions.access_event if kind == "event" else permissions.access_consultation)(current_user, object_id)
-    saved = cover_service.cover_of(thing) if permissions.can_write_report(current_user, thing) else None
+    saved = cover_service.cover_of(_report_owner(kind, object_id))
     if saved is None or not saved.logo:
         abort(404)
     response = Response(saved.logo, content_type=saved.logo_type)
