@@ -1,4 +1,5 @@
 """Domain models. Modules here import nothing of ours above forum.extensions."""
+from forum.models.api_tokens import ApiToken, TokenScope
 from forum.models.consultations import Consultation, Host, Tag, Topic, consultation_tags
 from forum.models.events import AssignmentMode, Event, EventMember, EventStatus, MemberRole, Moderator, Room, RoomPhase
 from forum.models.feedback import FeedbackAnswer, FeedbackForm, FeedbackSubmission
@@ -12,9 +13,10 @@ from forum.models.questions import Question, QuestionStatus, QuestionVote
 from forum.models.reports import ReportCover, ReportFile, ReportStatus
 from forum.models.search import SearchDocument
 from forum.models.streams import Stream, StreamEvent
-from forum.models.users import User
+from forum.models.users import LoginRecord, User
 
 __all__ = [
+    "ApiToken",
     "AssignmentMode",
     "BoardStatus",
     "Consultation",
@@ -31,6 +33,7 @@ __all__ = [
     "HandRaise",
     "Host",
     "MemberRole",
+    "LoginRecord",
     "ModerationAction",
     "Moderator",
     "Mute",
@@ -69,6 +72,7 @@ __all__ = [
     "Stream",
     "StreamEvent",
     "Tag",
+    "TokenScope",
     "Topic",
     "User",
     "consultation_tags",

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import String, event, func
+from sqlalchemy import ForeignKey, Index, String, event, func
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -72,6 +72,11 @@ class User(UserMixin, db.Model):
     email_immediate: Mapped[bool] = mapped_column(default=True)
     digest_frequency: Mapped[str] = mapped_column(String(8), default="daily")
     last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when the account is closed (forum/services/account_closure.py): the person can no
+    # longer log in, and `closed_erased` tells whether their contributions were kept under
+    # "Former participant" or erased with the account.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_erased: Mapped[bool] = mapped_column(default=False)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
@@ -100,6 +105,22 @@ def _address_changed(user: User, value: str, old: object, initiator) -> None:
     profile cannot), its verification starts again, and links sent to the old one fail."""
     if isinstance(old, str) and old != value:
         user.email_verified_at = None
+
+
+class LoginRecord(db.Model):
+    """One successful login: when, from which address and browser. Shown to the person ("recent
+    logins") and in their data download; the address is blanked after PRIVACY_IP_RETENTION_DAYS
+    and the row deleted after PRIVACY_LOGIN_RETENTION_DAYS (`flask privacy purge`)."""
+
+    __tablename__ = "login_record"
+    __table_args__ = (Index("ix_login_record_user_at", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    # Indexed for the purge, which deletes by age across every account.
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    ip_address: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
 
 
 def normalise_email(email: str) -> str:
