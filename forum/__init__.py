@@ -38,6 +38,9 @@ def create_app(config: type | dict | str | None = None) -> Flask:
     from forum import web
     web.init_app(app)
 
+    from forum import api
+    api.init_app(app)
+
     from forum import realtime
     realtime.init_app(app)
 

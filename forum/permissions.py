@@ -96,6 +96,18 @@ def can_manage_users(user: Actor) -> bool:
     return _is_admin(user)
 
 
+# --- One's own account ------------------------------------------------------------
+
+def can_manage_api_tokens(user: Actor, owner: User) -> bool:
+    """Create, list and revoke API tokens: only for one's own open account (an admin closing
+    an account ends its tokens through forum/services/account_closure.py, not this)."""
+    if not _signed_in(user):
+        return False
+    if user.id != owner.id:
+        return False
+    return owner.closed_at is None
+
+
 def can_create_consultation(user: Actor) -> bool:
     if not _signed_in(user):
         return False

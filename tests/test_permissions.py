@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from forum import permissions
 from forum.models import Moderator
+from forum.models.base import utcnow
 from forum.models.consultations import ConsultationStatus
 from forum.services import consultations as consultation_service
 from forum.services import posts as post_service
@@ -374,6 +375,17 @@ CONSULTATION_FUNCTIONS = (permissions.can_view_consultation, permissions.can_edi
                           permissions.can_post, permissions.can_read_place)
 EXPORT_FUNCTIONS = (permissions.can_export_consultation, permissions.can_export_topic,
                     permissions.can_view_summary)
+# One's own account (data rights): who may act on an account, by their relation to it.
+ACCOUNT_FUNCTIONS = (permissions.can_manage_api_tokens,)
+ACCOUNT = [
+    # actor          manage_api_tokens
+    ("anonymous",    N),
+    ("owner",        Y),
+    ("other person", N),
+    ("admin",        N),  # an admin acts on others' accounts only by closing them
+    ("closed owner", N),
+]
+
 POST_FUNCTIONS = (permissions.can_reply, permissions.can_edit_post, permissions.can_delete_post,
                   permissions.can_endorse)
 
@@ -423,6 +435,7 @@ def test_the_tables_cover_every_role_and_every_can_function():
     tested |= {permissions.can_run_polls.__name__}  # its rows: "manage" of a draft in the poll tables
     tested |= {f.__name__ for f in FOLLOW_FUNCTIONS}  # follows and notifications
     tested |= {f.__name__ for f in PEOPLE_FUNCTIONS}
+    tested |= {f.__name__ for f in ACCOUNT_FUNCTIONS}
     tested |= {permissions.can_find_post.__name__}  # SEARCH; rooms too: tests/services/test_search_permissions.py
     assert defined == tested | EVENT_FUNCTIONS
     assert {row[0] for row in PLATFORM} == {row[0] for row in CONSULTATIONS} == {row[0] for row in POSTS} == set(ROLES)
@@ -433,6 +446,16 @@ def test_the_tables_cover_every_role_and_every_can_function():
     assert {row[0] for row in POLLS} == set(ROLES)
     assert len({row[:2] for row in POLLS}) == len(POLLS) == len(ROLES) * 7
     assert {what for _, what in ROOM_POLLS} == set(POLL_FUNCTIONS)
+
+
+@pytest.mark.parametrize(("role", "manage_api_tokens"), ACCOUNT, ids=_ids(ACCOUNT, 1))
+def test_account(db, make_user, role, manage_api_tokens):
+    owner = make_user()
+    actor = {"anonymous": AnonymousUserMixin(), "owner": owner, "other person": make_user(),
+             "admin": make_user("admin"), "closed owner": owner}[role]
+    if role == "closed owner":
+        owner.closed_at = utcnow()
+    assert results(ACCOUNT_FUNCTIONS, actor, owner) == {"can_manage_api_tokens": manage_api_tokens}
 
 
 @pytest.mark.parametrize(("role", "manage_users", "create_consultation", "create_event"), PLATFORM,

@@ -1,6 +1,7 @@
 """HTTP layer: blueprints that parse requests, call services and render pages."""
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import urlsplit
 
@@ -68,13 +69,11 @@ def init_app(app: Flask) -> None:
 
     app.after_request(_commit_point)
     app.after_request(_security_headers)
-    app.register_error_handler(ServiceError, _service_error)
-    app.register_error_handler(LoginRequired, _login_required)
-    app.register_error_handler(RoomRefused, _room_refused)
-    app.register_error_handler(CSRFError, _csrf_error)
-    app.register_error_handler(RateLimitExceeded, _rate_limited)
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(OperationalError, _database_error)
+    for exception, handler in ((ServiceError, _service_error), (LoginRequired, _login_required),
+                               (RoomRefused, _room_refused), (CSRFError, _csrf_error),
+                               (RateLimitExceeded, _rate_limited), (HTTPException, _http_error),
+                               (OperationalError, _database_error)):
+        app.register_error_handler(exception, _json_under_api(handler))
 
     app.jinja_env.globals.update(permissions=permissions, languages=app.config["LANGUAGES"],
                                  get_locale=get_locale, label=label, plural_forms=plural_forms,
@@ -84,6 +83,21 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["time"] = time_tag
     app.context_processor(lambda: {"now": utcnow()})
     app.jinja_env.add_extension("jinja2.ext.i18n")
+
+
+def _json_under_api(handler):
+    """A page for a browser; under /api/ the same refusal as JSON (forum/api/errors.py)."""
+    @functools.wraps(handler)
+    def either(error):
+        from forum.api import errors, is_api_request
+
+        if not is_api_request():
+            return handler(error)
+        db.session.rollback()
+        if isinstance(error, OperationalError) and not database_busy(error):
+            raise error
+        return errors.respond(error)
+    return either
 
 
 def _commit_point(response):

@@ -1,0 +1,65 @@
+"""What every API area shares: the error's schema (for the document), cursor pagination, and
+how a person is shown."""
+from __future__ import annotations
+
+import marshmallow as ma
+from flask_babel import gettext as _
+
+from forum.services.errors import ValidationError
+
+MAX_LIMIT = 100
+
+
+class ErrorDetail(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"example": "not_found"})
+    message = ma.fields.String(required=True, metadata={"example": "This address does not exist or you cannot see it."})
+    fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()), required=True,
+                            metadata={"example": {"body": ["This field is required."]}})
+
+
+class ErrorSchema(ma.Schema):
+    error = ma.fields.Nested(ErrorDetail, required=True)
+
+
+class CursorArgs(ma.Schema):
+    """`cursor`: the `next_cursor` of the page before (absent for the first page)."""
+    cursor = ma.fields.String(load_default=None, validate=ma.validate.Length(max=40),
+                              metadata={"description": "The previous page's next_cursor."})
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=MAX_LIMIT),
+                              metadata={"description": "Items per page."})
+
+
+def page_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """{"items": [...], "next_cursor": "..." or null} of `item`."""
+    return ma.Schema.from_dict({
+        "items": ma.fields.List(ma.fields.Nested(item), required=True),
+        "next_cursor": ma.fields.String(required=True, allow_none=True, metadata={
+            "description": "Pass as cursor for the next page; null on the last."}),
+    }, name=name)
+
+
+def cursor_value(cursor: str | None) -> int:
+    """Cursors are opaque to callers; ours are whole numbers (an id or a page). 0: the start."""
+    if cursor is None:
+        return 0
+    if not cursor.isascii() or not cursor.isdigit() or len(cursor) > 12:
+        raise ValidationError(_("This cursor is not one the API gave out."), field="cursor")
+    return int(cursor)
+
+
+def page(items: list, limit: int, next_value) -> dict:
+    """A page of at most `limit` items out of `items` (at most limit + 1 fetched: one more says
+    there is a next page, whose cursor `next_value(last item)` gives)."""
+    more = len(items) > limit
+    items = items[:limit]
+    return {"items": items, "next_cursor": str(next_value(items[-1])) if more and items else None}
+
+
+class PersonSchema(ma.Schema):
+    """A person as the pages show them (their public page is /people/<handle>)."""
+    id = ma.fields.Integer(required=True)
+    handle = ma.fields.String(required=True)
+    display_name = ma.fields.String(required=True)
+    organisation = ma.fields.String(required=True)
+    organisation_type = ma.fields.String(required=True)
+    country = ma.fields.String(required=True)
