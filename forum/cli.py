@@ -312,6 +312,6 @@ def reports_group() -> None:
 @reports_group.command("clean")
 @with_appcontext
 def clean_reports() -> None:
-    """Remove the report files older than REPORTS_KEEP_DAYS (also run by
-    `flask notifications send-digests`)."""
+    """Remove the report files older than REPORTS_KEEP_DAYS and copies of personal data
+    older than PERSONAL_DATA_KEEP_DAYS (also run by `flask notifications send-digests`)."""
     _clean_reports()

@@ -219,6 +219,12 @@ class Config:
     REPORTS_KEEP_DAYS = int(os.environ.get("REPORTS_KEEP_DAYS", "7"))
     REPORTS_MAX_BYTES = int(os.environ.get("REPORTS_MAX_BYTES", str(50 * 1024 * 1024)))
     REPORTS_MAX_PENDING = int(os.environ.get("REPORTS_MAX_PENDING", "3"))
+    # A person's copy of their own data (forum/services/personal_data.py, docs/data-rights.md):
+    # a ZIP file built like a report, under REPORTS_DIR, kept PERSONAL_DATA_KEEP_DAYS days
+    # after it was asked for (its link refuses after that); a person may ask again
+    # PERSONAL_DATA_INTERVAL_MINUTES after their last request that did not fail.
+    PERSONAL_DATA_KEEP_DAYS = int(os.environ.get("PERSONAL_DATA_KEEP_DAYS", "7"))
+    PERSONAL_DATA_INTERVAL_MINUTES = int(os.environ.get("PERSONAL_DATA_INTERVAL_MINUTES", "60"))
     # A public consultation's summary page shows the last one built; one older than this is
     # built again by a job while the page shows it.
     SUMMARY_REFRESH_SECONDS = int(os.environ.get("SUMMARY_REFRESH_SECONDS", "300"))

@@ -35,6 +35,7 @@ from forum.models import (
     OpinionBoard,
     Post,
     PostStatus,
+    ReportFile,
     Room,
     SearchDocument,
     Statement,
@@ -44,6 +45,7 @@ from forum.models import (
 from forum.models.base import utcnow
 from forum.models.consultations import ConsultationStatus, Visibility
 from forum.models.events import EventStatus, MemberRole, RoomPhase
+from forum.models.reports import PERSONAL_DATA_KIND
 from forum.services.errors import LoginRequired, NotFound, RoomRefused
 
 Actor = User | AnonymousUserMixin | None
@@ -620,6 +622,19 @@ def can_view_summary(user: Actor, consultation: Consultation) -> bool:
     if consultation.visibility is not Visibility.PUBLIC or consultation.status is ConsultationStatus.DRAFT:
         return can_export_consultation(user, consultation)
     return True
+
+
+# --- Personal data (docs/data-rights.md) ------------------------------------------------
+# A person's copy of their own data (GDPR articles 15 and 20) is theirs alone: no admin or
+# organiser may ask for it or download it on their behalf.
+
+def can_request_personal_data(user: Actor) -> bool:
+    return _signed_in(user) and user.closed_at is None
+
+
+def can_download_personal_data(user: Actor, report: ReportFile) -> bool:
+    return (_signed_in(user) and report.kind == PERSONAL_DATA_KIND and report.user_id == user.id
+            and report.object_id == user.id)
 
 
 # --- Feedback after an event (docs/feedback.md) --------------------------------------------

@@ -436,6 +436,7 @@ def test_the_tables_cover_every_role_and_every_can_function():
     tested |= {f.__name__ for f in FOLLOW_FUNCTIONS}  # follows and notifications
     tested |= {f.__name__ for f in PEOPLE_FUNCTIONS}
     tested |= {f.__name__ for f in ACCOUNT_FUNCTIONS}
+    tested |= {f.__name__ for f in PERSONAL_DATA_FUNCTIONS}
     tested |= {permissions.can_find_post.__name__}  # SEARCH; rooms too: tests/services/test_search_permissions.py
     assert defined == tested | EVENT_FUNCTIONS
     assert {row[0] for row in PLATFORM} == {row[0] for row in CONSULTATIONS} == {row[0] for row in POSTS} == set(ROLES)
@@ -444,6 +445,7 @@ def test_the_tables_cover_every_role_and_every_can_function():
     assert {row[0] for row in EXPORTS} == set(EXPORT_ROLES)
     assert len({row[:3] for row in EXPORTS}) == len(EXPORTS) == len(EXPORT_ROLES) * 3 * 2
     assert {row[0] for row in POLLS} == set(ROLES)
+    assert [row[0] for row in PERSONAL_DATA] == list(ROLES)
     assert len({row[:2] for row in POLLS}) == len(POLLS) == len(ROLES) * 7
     assert {what for _, what in ROOM_POLLS} == set(POLL_FUNCTIONS)
 
@@ -494,6 +496,44 @@ def _among_readers(user, place) -> bool:
     from forum.models import User
 
     return db.session.scalar(select(User.id).where(User.id == user.id, permissions.readers_of(place))) is not None
+
+
+# --- A person's copy of their own data (docs/data-rights.md) ---------------------------------
+
+PERSONAL_DATA = [
+    # role               ask for one  download own  download another's (theirs to ask and open alone)
+    ("anonymous",        N,           N,            N),
+    ("participant",      Y,           Y,            N),
+    ("host",             Y,           Y,            N),
+    ("organiser",        Y,           Y,            N),
+    ("other organiser",  Y,           Y,            N),
+    ("admin",            Y,           Y,            N),
+]
+PERSONAL_DATA_FUNCTIONS = (permissions.can_request_personal_data, permissions.can_download_personal_data)
+
+
+@pytest.mark.parametrize(("role", "ask", "own", "another"), PERSONAL_DATA, ids=_ids(PERSONAL_DATA, 1))
+def test_personal_data(db, make_actor, make_consultation, make_user, role, ask, own, another):
+    from forum.models import ReportFile
+    from forum.models.reports import PERSONAL_DATA_KIND
+
+    consultation = make_consultation() if role == "host" else None
+    actor = make_actor(role, consultation)
+    someone = make_user()
+
+    def copy_of(user):
+        return ReportFile(user_id=user.id, kind=PERSONAL_DATA_KIND, object_id=user.id, format="zip")
+
+    mine = copy_of(actor) if role != "anonymous" else copy_of(someone)
+    assert permissions.can_request_personal_data(actor) is ask
+    assert permissions.can_download_personal_data(actor, mine) is own
+    assert permissions.can_download_personal_data(actor, copy_of(someone)) is another
+    if role != "anonymous":
+        # A report of another kind, or a copy asked for someone else, is never one's data to download.
+        assert not permissions.can_download_personal_data(
+            actor, ReportFile(user_id=actor.id, kind="event", object_id=actor.id, format="pdf"))
+        assert not permissions.can_download_personal_data(
+            actor, ReportFile(user_id=actor.id, kind=PERSONAL_DATA_KIND, object_id=someone.id, format="zip"))
 
 
 # --- People's pages ---------------------------------------------------------------------

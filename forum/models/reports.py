@@ -29,10 +29,16 @@ REPORT_STATUS_LABELS = {
 }
 
 
+# A person's copy of their own data (forum/services/personal_data.py, docs/data-rights.md): a
+# ReportFile of this kind, about `object_id` = the person's own id, in format "zip".
+PERSONAL_DATA_KIND = "personal_data"
+
+
 class ReportFile(db.Model):
     """One report asked for: by whom, of what (a scope kind and id, as forum/exports/scope.py
-    names them), in which format, language and time zone; its state, and once built the file
-    (a name under REPORTS_DIR, never a path given by anyone) and its size."""
+    names them, or PERSONAL_DATA_KIND and the person's id), in which format, language and time
+    zone; its state, and once built the file (a name under REPORTS_DIR, never a path given by
+    anyone) and its size."""
 
     __tablename__ = "report_file"
     __table_args__ = (

@@ -4,6 +4,10 @@ queue (forum/jobs.py: RQ in Redis with `flask worker`, inline without Redis) bui
 the requester's open pages as it goes (a per-account notice, forum/services/events.py). The
 file is kept REPORTS_KEEP_DAYS days (`clean`); every download authorises again.
 
+A person's copy of their own data is a report file too (kind PERSONAL_DATA_KIND, built by
+forum/services/personal_data.py through `build_file`): the same rows, job states, status page,
+download and cleaner, kept PERSONAL_DATA_KEEP_DAYS days.
+
 Why files and not bytes in the database: a PDF of a large event is megabytes, read once or
 twice; kept in the database it would weigh on every backup and on PostgreSQL's buffers, while
 a file is written once (atomically: a ".part" file renamed), served by `send_file` and
@@ -17,22 +21,24 @@ import os
 import re
 import secrets
 import time
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import OperationalError
 
-from forum import jobs
+from forum import jobs, permissions
 from forum.exports.scope import KINDS, Scope, filename_for, resolve
 from forum.extensions import db
 from forum.i18n import label
 from forum.models import ReportFile, ReportStatus, Room, User
 from forum.models.base import utcnow
+from forum.models.reports import PERSONAL_DATA_KIND
 from forum.services import audit, events
 from forum.services.errors import NotFound, ServiceError, ValidationError, database_busy
 
@@ -53,12 +59,26 @@ FORMAT_NAMES = {
     "docx": _l("Word document (DOCX)"),
     "md": _l("Markdown"),
     "html": _l("HTML file"),
+    "zip": _l("ZIP file"),  # a copy of personal data (forum/services/personal_data.py)
 }
+# What a stored file is served as: the reports' formats, and a copy of personal data's.
+MEDIA_TYPES = {**REPORT_FORMATS, "zip": "application/zip"}
 
 
 class TooManyReports(ServiceError):
     status_code = 429
     default_message = _l("You already have reports waiting to be built. Please wait until they are ready.")
+
+
+class Expired(ServiceError):
+    """A report file past its keeping time (`report`): its link refuses, saying so."""
+    status_code = 410
+    default_message = _l("This file is no longer kept: files are removed some days after they are asked "
+                         "for. Ask for a new one.")
+
+    def __init__(self, report: ReportFile):
+        self.report = report
+        super().__init__()
 
 
 class ReportTooLarge(Exception):
@@ -114,13 +134,32 @@ def log_data_export(actor: User, scope: Scope, fmt: str) -> None:
 
 
 def visible_report(actor: User, report_id: int) -> ReportFile:
-    """A report for its requester only, and only while they may still export what it covers:
-    NotFound otherwise (as for a missing one)."""
+    """A report for its requester only, and only while they may still export what it covers
+    (a copy of personal data: while it is theirs, permissions.can_download_personal_data):
+    NotFound otherwise (as for a missing one); Expired once its keeping time has passed,
+    even before the cleaner has removed it."""
     report = db.session.get(ReportFile, report_id)
     if report is None or not getattr(actor, "is_authenticated", False) or report.user_id != actor.id:
         raise NotFound()
-    resolve(actor, report.kind, report.object_id)  # can_export_* again: NotFound if no longer
+    if report.kind == PERSONAL_DATA_KIND:
+        if not permissions.can_download_personal_data(actor, report):
+            raise NotFound()
+    else:
+        resolve(actor, report.kind, report.object_id)  # can_export_* again: NotFound if no longer
+    if utcnow() >= expires_at(report):
+        raise Expired(report)
     return report
+
+
+def keep_days(report: ReportFile) -> int:
+    """How long a report file is kept after it was asked for (a copy of personal data: its own
+    setting)."""
+    name = "PERSONAL_DATA_KEEP_DAYS" if report.kind == PERSONAL_DATA_KIND else "REPORTS_KEEP_DAYS"
+    return current_app.config[name]
+
+
+def expires_at(report: ReportFile) -> datetime:
+    return report.created_at + timedelta(days=keep_days(report))
 
 
 def reports_of(actor: User, scope: Scope, limit: int = 10) -> list[ReportFile]:
@@ -165,6 +204,12 @@ def _advance(report: ReportFile, status: ReportStatus, progress: int, **fields) 
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def set_progress(report: ReportFile, progress: int) -> ReportFile:
+    """A building report's progress (0-100), stored and told to its requester's pages. Ends
+    the current transaction (`_advance`): call it between reads."""
+    return _advance(report, ReportStatus.BUILDING, progress)
+
+
 def render(built, fmt: str) -> bytes:
     from forum.exports import report as report_export
 
@@ -181,42 +226,56 @@ def render(built, fmt: str) -> bytes:
 
 def build(report_id: int) -> None:
     """The job: build the report as its requester (who must still be allowed), in their
-    language and time zone, store the file, and mark the row done; on any failure, mark it
-    failed with a message and keep no file."""
+    language and time zone, and store it (`build_file`)."""
+    build_file(report_id, _write_report,
+               too_large=_l("The file would be too large to keep. Export a room or a topic at a time."))
+
+
+def _write_report(report: ReportFile, part: Path) -> None:
     from forum.exports import report as report_export
 
+    scope = resolve(report.user, report.kind, report.object_id)
+    built = report_export.build_report(scope, timezone=report.timezone)
+    _advance(report, ReportStatus.BUILDING, 50)
+    body = render(built, report.format)
+    if len(body) > current_app.config["REPORTS_MAX_BYTES"]:
+        raise ReportTooLarge()
+    part.write_bytes(body)
+
+
+def build_file(report_id: int, write: Callable[[ReportFile, Path], None], *, too_large) -> None:
+    """What every kind of report file's job does: take the queued row, have `write(report,
+    part)` write the file to `part` (in the requester's language; it may `_advance` the
+    progress and raise NotFound when the requester may no longer have it, ReportTooLarge when
+    it would pass REPORTS_MAX_BYTES), store it atomically and mark the row done; on any
+    failure, mark it failed with a message (`too_large` for a file too large) and keep no
+    file."""
     report = db.session.get(ReportFile, report_id)
     if report is None or report.status != ReportStatus.QUEUED:
         return  # gone (cleaned) or already taken by another run
     report = _advance(report, ReportStatus.BUILDING, 5, started_at=utcnow())
     directory = reports_dir()
     stored_name = f"{report.id}-{secrets.token_hex(8)}.{report.format}"
-    written: list[Path] = []
+    part, stored = directory / (stored_name + ".part"), directory / stored_name
     try:
-        with force_locale(report.language):
-            scope = resolve(report.user, report.kind, report.object_id)
-            built = report_export.build_report(scope, timezone=report.timezone)
-            _advance(report, ReportStatus.BUILDING, 50)
-            body = render(built, report.format)
-        if len(body) > current_app.config["REPORTS_MAX_BYTES"]:
-            raise ReportTooLarge()
         directory.mkdir(parents=True, exist_ok=True)
-        part = directory / (stored_name + ".part")
-        written.append(part)
-        part.write_bytes(body)
-        written.append(directory / stored_name)
-        os.replace(part, directory / stored_name)
-        _advance(report, ReportStatus.DONE, 100, stored_name=stored_name, size=len(body), finished_at=utcnow())
+        with force_locale(report.language):
+            write(report, part)
+        size = part.stat().st_size
+        if size > current_app.config["REPORTS_MAX_BYTES"]:
+            raise ReportTooLarge()
+        os.replace(part, stored)
+        _advance(report, ReportStatus.DONE, 100, stored_name=stored_name, size=size, finished_at=utcnow())
     except Exception as error:
         db.session.rollback()
-        for path in written:
-            path.unlink(missing_ok=True)
+        part.unlink(missing_ok=True)
+        stored.unlink(missing_ok=True)
         report = db.session.get(ReportFile, report_id)
         with force_locale(report.language):
             if isinstance(error, NotFound):
                 message = _("You may no longer export this.")
             elif isinstance(error, ReportTooLarge):
-                message = _("The file would be too large to keep. Export a room or a topic at a time.")
+                message = str(too_large)
             else:
                 log.exception("report %s could not be built", report_id)
                 message = _("The report could not be built. Please try again; if it fails again, "
@@ -273,11 +332,15 @@ def build_public_summary(consultation_id: int, language: str, timezone: str) -> 
 
 
 def clean(now=None) -> int:
-    """Remove the reports (rows and files) older than REPORTS_KEEP_DAYS, and files under
-    REPORTS_DIR that no row names (a job killed mid-write). Returns how many rows went."""
+    """Remove the reports (rows and files) older than REPORTS_KEEP_DAYS (copies of personal
+    data: PERSONAL_DATA_KEEP_DAYS), and files under REPORTS_DIR that no row names (a job
+    killed mid-write) older than the shorter of the two. Returns how many rows went."""
     now = now or utcnow()
-    cutoff = now - timedelta(days=current_app.config["REPORTS_KEEP_DAYS"])
-    old = list(db.session.scalars(select(ReportFile).where(ReportFile.created_at < cutoff)))
+    reports_cutoff = now - timedelta(days=current_app.config["REPORTS_KEEP_DAYS"])
+    personal_cutoff = now - timedelta(days=current_app.config["PERSONAL_DATA_KEEP_DAYS"])
+    old = list(db.session.scalars(select(ReportFile).where(or_(
+        and_(ReportFile.kind != PERSONAL_DATA_KIND, ReportFile.created_at < reports_cutoff),
+        and_(ReportFile.kind == PERSONAL_DATA_KIND, ReportFile.created_at < personal_cutoff)))))
     for report in old:
         if report.stored_name:
             (reports_dir() / report.stored_name).unlink(missing_ok=True)
@@ -286,6 +349,7 @@ def clean(now=None) -> int:
     directory = reports_dir()
     if directory.is_dir():
         kept = set(db.session.scalars(select(ReportFile.stored_name).where(ReportFile.stored_name != "")))
+        cutoff = max(reports_cutoff, personal_cutoff)
         for path in directory.iterdir():
             stale = path.stat().st_mtime < cutoff.timestamp()
             if path.is_file() and path.name not in kept and stale:

@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
         feedback,
         main,
         moderation,
+        my_data,
         notifications,
         opinion,
         people,
@@ -56,7 +57,7 @@ def init_app(app: Flask) -> None:
     app.request_class = PlenaryRequest
     app.url_map.converters["int"] = IdConverter  # before the blueprints' rules are made
     for module in (main, auth, consultations, posts, events, rooms, moderation, exports, admin, polls, opinion,
-                   notifications, people, search, feedback, preevent):
+                   notifications, people, search, feedback, preevent, my_data):
         app.register_blueprint(module.bp)
     notifications.init_app(app)
     from forum.web import poll_live  # polls' live layer: the card route, the results template

@@ -1,7 +1,8 @@
 """Exports: the export page of a thread, topic, room, consultation or event; the data
 downloads (CSV, JSON), streamed from the request; the reports (PDF, DOCX, Markdown, HTML),
 asked for here and built by a job (forum/services/reports.py), with their status page and
-download; and a public consultation's shareable summary page."""
+download (which serve a person's copy of their data too, asked for in forum/web/my_data.py);
+and a public consultation's shareable summary page."""
 from __future__ import annotations
 
 from flask import (
@@ -29,6 +30,7 @@ from forum.exports import data, opinion, polls
 from forum.exports.scope import KINDS, SLUG_MAX, filename_for, resolve, slug  # noqa: F401 (slug: tests)
 from forum.extensions import db
 from forum.models import User
+from forum.models.reports import PERSONAL_DATA_KIND
 from forum.ratelimits import counts_as_write
 from forum.services import report_cover as cover_service
 from forum.services import reports as report_service
@@ -134,15 +136,35 @@ def cover_logo(kind: str, object_id: int):
     return response
 
 
+def _back(report) -> tuple[str, str]:
+    """Where a report's pages lead back to: its export page, or for a copy of personal data
+    the profile."""
+    if report.kind == PERSONAL_DATA_KIND:
+        return url_for("auth.profile", _anchor="my-data"), _("Back to your profile")
+    return url_for("exports.choose", kind=report.kind, object_id=report.object_id), _("Back to the export page")
+
+
+def _visible_report(report_id: int):
+    """The current user's report (404 as report_service.visible_report), or a 410 page that
+    says it is no longer kept, with the way back."""
+    try:
+        return report_service.visible_report(current_user, report_id)
+    except report_service.Expired as gone:
+        abort(make_response(render_template("errors/error.html", status=410, message=str(gone.message),
+                                            links=[_back(gone.report)]), 410))
+
+
 @bp.get("/reports/<int:report_id>")
 @login_required
 def report_status(report_id: int):
     """A report's state: waiting, being built (refreshing itself without JavaScript; live with
     it, static/js/report.js), failed with why, or ready with its download link."""
-    report = report_service.visible_report(current_user, report_id)
+    report = _visible_report(report_id)
     response = make_response(render_template(
         "exports/report_status.html", report=report, format_names=report_service.FORMAT_NAMES,
-        notice=report_service.status_notice(report)))
+        notice=report_service.status_notice(report), keep_days=report_service.keep_days(report),
+        expires_at=report_service.expires_at(report), back=_back(report),
+        personal=report.kind == PERSONAL_DATA_KIND))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -150,12 +172,13 @@ def report_status(report_id: int):
 @bp.get("/reports/<int:report_id>/download")
 @login_required
 def report_download(report_id: int):
-    """The stored file, for its requester while they may still export what it covers."""
-    report = report_service.visible_report(current_user, report_id)
+    """The stored file, for its requester while they may still export what it covers (a copy
+    of personal data: its owner) and until it expires."""
+    report = _visible_report(report_id)
     path = report_service.path_of(report)
     if path is None or not path.is_file():
         abort(404)
-    response = send_file(path, mimetype=report_service.REPORT_FORMATS[report.format], max_age=0)
+    response = send_file(path, mimetype=report_service.MEDIA_TYPES[report.format], max_age=0)
     # The name is plain ASCII (scope.filename_for), quoted as the streamed downloads' are.
     response.headers["Content-Disposition"] = f'attachment; filename="{report.filename}"'
     response.headers["Cache-Control"] = "private, no-store"
