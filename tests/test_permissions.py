@@ -15,7 +15,7 @@ import inspect
 
 import pytest
 from flask_login import AnonymousUserMixin
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from forum import permissions
 from forum.models import Moderator
@@ -594,6 +594,48 @@ def test_post(db, make_user, make_actor, make_consultation, make_post,
 
     assert results(POST_FUNCTIONS, actor, post) == {
         "can_reply": reply, "can_edit_post": edit, "can_delete_post": delete, "can_endorse": endorse}
+
+
+# The same rows through the JSON API (forum/api/posts.py), each caller with a write token: what
+# the table allows succeeds, what it refuses is 401 for a visitor and 403 for anyone signed in,
+# and a refused write stores nothing.
+
+@pytest.mark.parametrize("visibility", ["public", "members"])
+@pytest.mark.parametrize(("role", "kind", "status", "reply", "edit", "delete", "endorse"), POSTS,
+                         ids=_ids(POSTS, 3))
+def test_post_api(db, client, make_user, make_actor, make_consultation, make_post,
+                  visibility, role, kind, status, reply, edit, delete, endorse):
+    from forum.models import Endorsement, Post
+    from forum.services import api_tokens
+
+    consultation = make_consultation(status="open", visibility=visibility)
+    actor = make_actor(role, consultation)
+    author = actor if kind.startswith("own") else make_user()
+    post = make_post(author, consultation=consultation, deleted=kind.endswith("deleted"))
+    if status == "closed":
+        consultation_service.set_status(consultation.owner, consultation, "closed")
+    headers = {}
+    if role != "anonymous":
+        secret = api_tokens.create_token(actor, name="matrix", scope="write", days=7).secret
+        headers = {"Authorization": f"Bearer {secret}"}
+    refused = 401 if role == "anonymous" else 403
+
+    def stored() -> tuple:
+        db.session.expire_all()
+        return (db.session.scalar(select(func.count(Post.id))), db.session.scalar(select(func.count(Endorsement.id))),
+                db.session.get(Post, post.id).body, db.session.get(Post, post.id).deleted_at)
+
+    url = f"/api/v1/posts/{post.id}"
+    for allowed, call, success in (
+            (reply, lambda: client.post(f"{url}/replies", json={"body": "A reply."}, headers=headers), 201),
+            (endorse, lambda: client.put(f"{url}/endorsement", headers=headers), 200),
+            (edit, lambda: client.patch(url, json={"body": "Edited."}, headers=headers), 200),
+            (delete, lambda: client.delete(url, headers=headers), 204)):
+        before = stored()
+        response = call()
+        assert response.status_code == (success if allowed else refused), response.get_data(as_text=True)
+        if not allowed:
+            assert stored() == before
 
 
 # --- Search ----------------------------------------------------------------------------

@@ -2,10 +2,14 @@
 how a person is shown."""
 from __future__ import annotations
 
+import functools
+
 import marshmallow as ma
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
-from forum.services.errors import ValidationError
+from forum.services.errors import LoginRequired, ValidationError
 
 MAX_LIMIT = 100
 
@@ -63,3 +67,24 @@ class PersonSchema(ma.Schema):
     organisation = ma.fields.String(required=True)
     organisation_type = ma.fields.String(required=True)
     country = ma.fields.String(required=True)
+
+
+def signed_in(view):
+    """A view for a signed-in caller (a token's owner or a browser session); 401 for anyone
+    else, before anything is counted or read from the body."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            raise LoginRequired(_l("Sign in first: send a personal access token (Authorization: Bearer …) "
+                                   "or use a browser session."))
+        return view(*args, **kwargs)
+    return wrapper
+
+
+class StrictBoolean(ma.fields.Boolean):
+    """true or false in a JSON body, nothing else ("yes", 1, "true" are not booleans there)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value

@@ -19,7 +19,7 @@ from forum.models.base import utcnow
 from forum.models.events import EventStatus, MemberRole, RoomPhase
 from forum.models.posts import Stance
 from forum.services import events, notifications, stances
-from forum.services.errors import PermissionDenied, TooSoon, ValidationError
+from forum.services.errors import NotFound, PermissionDenied, TooSoon, ValidationError
 from forum.services.mentions import render_post
 from forum.services.text import clean_text
 
@@ -337,11 +337,9 @@ def _threads(responses: list[Post]) -> list[ThreadNode]:
     return [ThreadNode(r, children[r.id]) for r in responses]
 
 
-def list_responses(viewer, consultation: Consultation, *, topic_id: int | None = None,
-                   sort: str = "newest", page: int = 1, stance: Stance | None = None) -> ResponsePage:
-    """A page of top-level responses, of one topic and of one `stance` if given (those
-    counted for it: on a proposal topic, neither hidden nor deleted)."""
-    per_page = current_app.config["RESPONSES_PER_PAGE"]
+def _responses_of(consultation: Consultation, topic_id: int | None, stance: Stance | None) -> list:
+    """The conditions of a listing of top-level responses, of one topic and of one `stance` if
+    given (those counted for it: on a proposal topic, neither hidden nor deleted)."""
     where = [Post.consultation_id == consultation.id, Post.parent_id.is_(None)]
     if topic_id is not None:
         where.append(Post.topic_id == topic_id)
@@ -349,6 +347,15 @@ def list_responses(viewer, consultation: Consultation, *, topic_id: int | None =
         proposals = [t.id for t in consultation.topics if t.is_proposal]
         where += [Post.stance == stance, Post.topic_id.in_(proposals), Post.hidden_at.is_(None),
                   Post.deleted_at.is_(None)]
+    return where
+
+
+def list_responses(viewer, consultation: Consultation, *, topic_id: int | None = None,
+                   sort: str = "newest", page: int = 1, stance: Stance | None = None) -> ResponsePage:
+    """A page of top-level responses, of one topic and of one `stance` if given (those
+    counted for it: on a proposal topic, neither hidden nor deleted)."""
+    per_page = current_app.config["RESPONSES_PER_PAGE"]
+    where = _responses_of(consultation, topic_id, stance)
     total = db.session.scalar(select(func.count(Post.id)).where(*where))
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
@@ -364,6 +371,36 @@ def list_responses(viewer, consultation: Consultation, *, topic_id: int | None =
     threads = _threads(list(responses))
     ids = [n.post.id for n in threads] + [c.post.id for n in threads for c in _walk(n.children)]
     return ResponsePage(threads, total, page, pages, endorsed_by(viewer, ids))
+
+
+@dataclass
+class ResponseSlice:
+    responses: list[Post]
+    endorsed_ids: set[int]
+
+
+def responses_from(viewer, consultation: Consultation, *, limit: int, after_id: int = 0, oldest_first: bool = False,
+                   topic_id: int | None = None, stance: Stance | None = None) -> ResponseSlice:
+    """Up to `limit` top-level responses in the order of their ids, newest (or oldest) first,
+    from the one after `after_id` (0: from the start): a listing that a cursor pages through
+    without skipping or repeating a response when others arrive meanwhile. The same
+    conditions as `list_responses`; the caller's endorsements in one more query."""
+    where = _responses_of(consultation, topic_id, stance)
+    if after_id:
+        where.append(Post.id > after_id if oldest_first else Post.id < after_id)
+    responses = list(db.session.scalars(
+        select(Post).options(joinedload(Post.author), joinedload(Post.topic))
+        .where(*where).order_by(Post.id.asc() if oldest_first else Post.id.desc()).limit(limit)))
+    return ResponseSlice(responses, endorsed_by(viewer, [p.id for p in responses]))
+
+
+def versions(viewer, post: Post) -> list[PostRevision]:
+    """A post's earlier versions, newest first, where its page shows them: not of a deleted
+    post (its versions are erased with it), nor of a hidden one to readers who see only its
+    placeholder."""
+    if post.is_deleted or (post.is_hidden and not permissions.can_read_hidden_text(viewer, post)):
+        raise NotFound()
+    return list(reversed(post.revisions))
 
 
 def _walk(nodes: list[ThreadNode]):

@@ -315,3 +315,18 @@ class ReportCoverForm(FlaskForm):
     logo = FileField(_l("Logo for the cover (optional)"),
                      description=_l("A PNG or JPEG image of at most 512 KB; it is resized to fit 600 × 240 pixels."))
     remove_logo = BooleanField(_l("Remove the logo"))
+
+
+# --- Personal access tokens (forum/web/api_tokens.py) -------------------------------------
+
+def _whole_days(value) -> int:
+    """A lifetime as sent; anything but a whole number is 0, which the service refuses."""
+    text = str(value or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 4 else 0
+
+
+class ApiTokenForm(FlaskForm):
+    """Only shapes: the service checks the name, the scope and the lifetime."""
+    name = StringField(_l("Name"), description=_l("What the token is for, e.g. “analysis notebook”."))
+    scope = RadioField(_l("It may"), validate_choice=False, default="read")
+    days = SelectField(_l("It works for"), coerce=_whole_days, validate_choice=False, default=30)

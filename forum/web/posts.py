@@ -96,8 +96,7 @@ def edit(consultation_id: int, post_id: int):
 @bp.get("/posts/<int:post_id>/history")
 def history(consultation_id: int, post_id: int):
     post = permissions.access_post(current_user, post_id, consultation_id)
-    if post.is_deleted:
-        abort(404)
+    service.versions(current_user, post)  # 404 where the page offers no history
     return render_template("posts/history.html", post=post, consultation=post.consultation)
 
 

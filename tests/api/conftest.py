@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from forum.services import api_tokens
+from tests.web.conftest import rate_limited_app  # noqa: F401 (fixture: a second app with rate limits on)
 
 
 @pytest.fixture

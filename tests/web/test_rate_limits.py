@@ -336,6 +336,18 @@ def connect_to():
             socket.disconnect()
 
 
+def counts_writes(view) -> bool:
+    """A view marked `counts_as_write`; for an API resource (a class of one method each), every
+    method of it that writes."""
+    from forum.ratelimits import WRITING_METHODS
+
+    resource = getattr(view, "view_class", None)
+    if resource is None:
+        return getattr(view, "counts_as_write", False)
+    writing = [getattr(resource, method.lower()) for method in WRITING_METHODS if method in resource.methods]
+    return bool(writing) and all(getattr(method, "counts_as_write", False) for method in writing)
+
+
 def test_every_form_write_is_either_counted_or_named_as_exempt(app):
     """A new POST route must be put under the writing allowance or listed here, with why."""
     exempt = {
@@ -368,11 +380,15 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
         # Pre-event input: the organisers' questions and the moderators' pinning (answering
         # and endorsing are counted).
         "preevent.add_question", "preevent.remove_question", "preevent.pin",
+        # The API's moderators' tools on consultation posts, as their pages above.
+        "api_posts.hide", "api_posts.restore", "api_posts.pin", "api_posts.unpin", "api_posts.lock",
+        "api_posts.unlock", "api_posts.dismiss_flags", "api_posts.move",
     }
-    writes = {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in (rule.methods or ())}
-    counted = {endpoint for endpoint in writes
-               if getattr(app.view_functions[endpoint], "counts_as_write", False)}
-    assert writes - counted - exempt == set(), "POST routes neither counted nor exempt"
+    # The pages write with POST; the API also with PUT, PATCH and DELETE.
+    writes = {rule.endpoint for rule in app.url_map.iter_rules()
+              if {"POST", "PUT", "PATCH", "DELETE"} & (rule.methods or set())}
+    counted = {endpoint for endpoint in writes if counts_writes(app.view_functions[endpoint])}
+    assert writes - counted - exempt == set(), "writing routes neither counted nor exempt"
     assert counted & exempt == set()
     assert {"posts.create", "posts.reply", "posts.edit", "posts.delete", "posts.endorsement", "rooms.create",
             "rooms.endorsement", "rooms.delete", "moderation.flag", "rooms.hand", "events.register",
@@ -380,6 +396,10 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
     assert {"opinion.vote", "opinion.submit"} <= counted  # the statements board's votes and statements
     assert {"rooms.ask_question", "rooms.vote_question"} <= counted  # the plenary's Q&A
     assert {"preevent.answer", "preevent.endorsement"} <= counted  # pre-event input
+    # The API's writes on posts: responding (consultation_posts), editing and deleting (post),
+    # endorsing and withdrawing (endorsement), replying and reporting.
+    assert {"api_posts.consultation_posts", "api_posts.post", "api_posts.endorsement", "api_posts.reply",
+            "api_posts.flag"} <= counted
 
 
 def test_while_the_shared_counters_are_unreachable_each_process_counts_in_memory(writer, monkeypatch, caplog):
