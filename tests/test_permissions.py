@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from forum import permissions
 from forum.models import Moderator
+from forum.models.base import utcnow
 from forum.models.consultations import ConsultationStatus
 from forum.services import consultations as consultation_service
 from forum.services import posts as post_service
@@ -423,6 +424,8 @@ def test_the_tables_cover_every_role_and_every_can_function():
     tested |= {permissions.can_run_polls.__name__}  # its rows: "manage" of a draft in the poll tables
     tested |= {f.__name__ for f in FOLLOW_FUNCTIONS}  # follows and notifications
     tested |= {f.__name__ for f in PEOPLE_FUNCTIONS}
+    tested |= {f.__name__ for f in ACCOUNT_FUNCTIONS}
+    assert {row[0] for row in ACCOUNTS} == {row[0] for row in PROFILES} | {"host"}
     tested |= {permissions.can_find_post.__name__}  # SEARCH; rooms too: tests/services/test_search_permissions.py
     assert defined == tested | EVENT_FUNCTIONS
     assert {row[0] for row in PLATFORM} == {row[0] for row in CONSULTATIONS} == {row[0] for row in POSTS} == set(ROLES)
@@ -494,6 +497,39 @@ def test_profile(db, make_actor, make_consultation, make_user, role, view):
     person = make_user()
     person.named_in_reports = False  # not named in reports: still shown in the app
     assert results(PEOPLE_FUNCTIONS, actor, person) == {"can_view_profile": view}
+    person.closed_at = utcnow()  # a closed account has no page (forum/services/account_closure.py)
+    assert results(PEOPLE_FUNCTIONS, actor, person) == {"can_view_profile": False}
+
+
+# --- Closing an account ---------------------------------------------------------------
+# Its owner closes it from their profile; a platform admin on the person's request; once only.
+
+ACCOUNTS = [
+    # role               own account  another's  another's, closed
+    ("anonymous",        N,           N,         N),
+    ("participant",      Y,           N,         N),
+    ("host",             Y,           N,         N),
+    ("organiser",        Y,           N,         N),
+    ("other organiser",  Y,           N,         N),
+    ("admin",            Y,           Y,         N),
+]
+ACCOUNT_FUNCTIONS = (permissions.can_close_account,)
+
+
+@pytest.mark.parametrize(("role", "own", "another", "closed"), ACCOUNTS, ids=_ids(ACCOUNTS, 1))
+def test_closing_an_account(db, make_actor, make_consultation, make_user, role, own, another, closed):
+    consultation = make_consultation() if role == "host" else None
+    actor = make_actor(role, consultation)
+    person, gone = make_user(), make_user()
+    gone.closed_at = utcnow()
+    assert {
+        "own account": permissions.can_close_account(actor, actor) if role != "anonymous" else False,
+        "another's": permissions.can_close_account(actor, person),
+        "another's, closed": permissions.can_close_account(actor, gone),
+    } == {"own account": own, "another's": another, "another's, closed": closed}
+    if role != "anonymous":
+        actor.closed_at = utcnow()
+        assert permissions.can_close_account(actor, actor) is False  # once only
 
 
 @pytest.mark.parametrize(("role", "status", "visibility", "consultation", "topic", "other_topic", "summary"),

@@ -315,3 +315,18 @@ class ReportCoverForm(FlaskForm):
     logo = FileField(_l("Logo for the cover (optional)"),
                      description=_l("A PNG or JPEG image of at most 512 KB; it is resized to fit 600 × 240 pixels."))
     remove_logo = BooleanField(_l("Remove the logo"))
+
+
+class CloseAccountForm(FlaskForm):
+    """Closing an account (the profile's, or an admin's on the person's request): what becomes
+    of the contributions, and the password of whoever confirms."""
+    mode = RadioField(_l("What becomes of what was written"), choices=[
+        SelectChoice("keep", _l("Keep the contributions, shown as by a “Former participant”")),
+        SelectChoice("erase", _l("Erase the contributions too"))],
+        validators=[InputRequired(message=_l("Choose whether the contributions are kept or erased."))])
+    password = PasswordField(_l("Your password"), validators=[InputRequired(message=_l("Enter your password."))])
+
+    def __init__(self, *args, **kwargs):
+        # Its fields' ids must not meet the profile's password form's ("password").
+        kwargs.setdefault("prefix", "close")
+        super().__init__(*args, **kwargs)
