@@ -314,3 +314,31 @@ def test_stored_live_messages_about_others_stay(db, scene):
         StreamEvent.post_id == scene.others_post.id, or_(StreamEvent.payload.is_(None),
                                                          cast(StreamEvent.payload, Text).contains("superseded"))))
     assert after == before
+
+
+def test_a_moderators_reasons_go_and_their_actions_stay(db, make_event, make_user):
+    """What a moderator wrote to others (a hidden message's reason, a mute's) is their text too."""
+    event = make_event(rooms=1, moderators=1)
+    room = event.breakout_rooms[0]
+    moderator, participant = event.test_moderators[1][0], make_user()
+    db.session.add(EventMember(event_id=event.id, user_id=participant.id, role=MemberRole.PARTICIPANT,
+                               room_id=room.id))
+    db.session.flush()
+    message = posts.post_in_room(participant, room, body="Something off-topic.")
+    moderation.hide_post(moderator, message, f"Hidden because {MARKER}")
+    moderation.mute_user(moderator, room, participant, 10, f"Muted because {MARKER}")
+    db.session.commit()
+    assert {"post", "mute", "moderation_action", "notification", "stream_event"} <= {
+        table for table, _column in found_in_database(MARKER)}
+
+    account_closure.close_account(moderator, moderator, "erase", password=moderator.test_password)
+    db.session.commit()
+
+    assert found_in_database(MARKER) == []
+    actions = {line.action: line for line in db.session.scalars(
+        select(ModerationAction).where(ModerationAction.actor_id == moderator.id))}
+    assert {"post.hidden", "user.muted", "account.closed"} <= set(actions)
+    assert actions["post.hidden"].actor.display_name == "Former participant"
+    db.session.expire_all()
+    assert db.session.get(Post, message.id).is_hidden  # the action stands; the participant's words too
+    assert db.session.get(Post, message.id).body == "Something off-topic."

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from forum.models import LoginRecord, ModerationAction, User
+from forum.services import posts
 from tests.factories import DEFAULT_PASSWORD, login
 from tests.web.page import flashes, parse
 
@@ -87,6 +88,7 @@ def test_a_visitor_closes_nothing(client, db, person):
 @pytest.mark.parametrize("mode", ["keep", "erase"])
 def test_closing_ends_every_session_and_frees_the_address(app, client, db, person, make_post, mode):
     post = make_post(author=person, body="Words of mine.")
+    quoting = posts.create_post(post.consultation.owner, post.consultation, body="Quite so.", parent=post, quote=True)
     login(client, person, "rosa's own password")
     other_browser = app.test_client()
     login(other_browser, person, "rosa's own password")
@@ -111,10 +113,13 @@ def test_closing_ends_every_session_and_frees_the_address(app, client, db, perso
     assert reader.get(f"/people/{person.id}").status_code == 404
     thread = parse(reader.get(f"/consultations/{post.consultation_id}/posts/{post.id}"))
     article = thread.by_id(f"post-{post.id}")
+    quote = thread.by_id(f"post-{quoting.id}").one("blockquote")
     if mode == "keep":
         assert article.one("p", class_="post-author").one("strong").text() == "Former participant"
+        assert quote.one("p", class_="quote-head").text() == "Former participant wrote:"
     else:
         assert "This post was removed at its author's request." in article.text()
+        assert quote.text() == "This post was removed at its author's request."
     assert "Rosa" not in thread.text()
     # The address may register again.
     response = client.post("/register", data={
