@@ -81,7 +81,7 @@ def _init_extensions(app: Flask) -> None:
         if not uid.isdigit() or not token:
             return None
         user = db.session.get(User, int(uid))
-        if user is None or user.session_token != token:
+        if user is None or user.session_token != token or user.closed_at is not None:
             return None
         return user
 

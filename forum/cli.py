@@ -1,5 +1,5 @@
 """Command-line tools: `flask create-admin`, `flask set-roles`, `flask demo`, `flask export`,
-`flask worker`, `flask search reindex`, `flask notifications send-digests`."""
+`flask worker`, `flask search reindex`, `flask notifications send-digests`, `flask privacy purge`."""
 from __future__ import annotations
 
 import functools
@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(search)
     app.cli.add_command(notifications_group)
     app.cli.add_command(reports_group)
+    app.cli.add_command(privacy_group)
 
 
 @click.command("create-admin")
@@ -315,3 +316,22 @@ def clean_reports() -> None:
     """Remove the report files older than REPORTS_KEEP_DAYS and copies of personal data
     older than PERSONAL_DATA_KEEP_DAYS (also run by `flask notifications send-digests`)."""
     _clean_reports()
+
+
+@click.group("privacy")
+def privacy_group() -> None:
+    """Personal data kept for a time (docs/data-rights.md, "Retention")."""
+
+
+@privacy_group.command("purge")
+@with_appcontext
+def purge_personal_data() -> None:
+    """Blank login records' addresses older than PRIVACY_IP_RETENTION_DAYS and delete login
+    records older than PRIVACY_LOGIN_RETENTION_DAYS (run it daily on a timer; safe to run as
+    often as you like)."""
+    from forum.services import retention
+
+    purged = retention.purge()
+    db.session.commit()
+    click.echo(f"{purged.addresses_blanked} login address(es) blanked, {purged.logins_deleted} login record(s) "
+               "deleted.")

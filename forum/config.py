@@ -229,6 +229,12 @@ class Config:
     # built again by a job while the page shows it.
     SUMMARY_REFRESH_SECONDS = int(os.environ.get("SUMMARY_REFRESH_SECONDS", "300"))
 
+    # Personal data kept for a time (docs/data-rights.md, "Retention"): a login record's
+    # address is blanked after PRIVACY_IP_RETENTION_DAYS days and the record deleted after
+    # PRIVACY_LOGIN_RETENTION_DAYS, by `flask privacy purge` on a timer (docs/deploy.md).
+    PRIVACY_IP_RETENTION_DAYS = int(os.environ.get("PRIVACY_IP_RETENTION_DAYS", "30"))
+    PRIVACY_LOGIN_RETENTION_DAYS = int(os.environ.get("PRIVACY_LOGIN_RETENTION_DAYS", "180"))
+
     # Organisation types offered in profiles. Override with a comma-separated list of
     # codes from forum.models.users.ORGANISATION_TYPES to narrow the list for a deployment.
     ORGANISATION_TYPES = [

@@ -55,10 +55,22 @@ def send_mail(to: str, subject: str, body: str, *, html: str | None = None,
     send(Email(to=to, subject=subject, text=body, html=html, headers=dict(headers or {})))
 
 
+# A closed account's address is replaced by one under this reserved domain (RFC 2606: ".invalid"
+# never resolves), forum/services/account_closure.py: nothing is ever sent there.
+PLACEHOLDER_DOMAIN = "closed.invalid"
+
+
+def is_placeholder_address(address: str) -> bool:
+    return parseaddr(address or "")[1].lower().endswith("@" + PLACEHOLDER_DOMAIN)
+
+
 def send(email: Email) -> None:
     """Send one message now (from a job or the command line), or log it without MAIL_SERVER.
     Raises on an SMTP failure, so that the job rolls back what it marked as sent."""
     config = current_app.config
+    if is_placeholder_address(email.to):
+        log.info("Mail to a closed account's placeholder address not sent: %s", email.subject)
+        return
     if not config["MAIL_SERVER"]:
         headers = "".join(f"{name}: {value}\n" for name, value in email.headers.items())
         files = "".join(f"[attached: {a.filename}, {a.content_type}]\n" for a in email.attachments)

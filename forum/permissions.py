@@ -108,6 +108,14 @@ def can_manage_api_tokens(user: Actor, owner: User) -> bool:
     if user.id != owner.id:
         return False
     return owner.closed_at is None
+def can_close_account(user: Actor, account: User) -> bool:
+    """Closing an account (forum/services/account_closure.py): its owner, or a platform admin
+    on the person's request; once only (a closed account is closed for good)."""
+    if not _signed_in(user) or account is None:
+        return False
+    if account.closed_at is not None:
+        return False
+    return user.id == account.id or _is_admin(user)
 
 
 def can_create_consultation(user: Actor) -> bool:
@@ -952,8 +960,9 @@ def can_view_profile(user: Actor, person: User) -> bool:
     """A person's page: their name, organisation, country, role and handle, as every post
     card shows its author to its readers, and their contributions the viewer may read.
     Signed-in people only: a visitor reads the names on the posts they may read, but pages
-    by id would list every account, those who write only in rooms included."""
-    return _signed_in(user) and person is not None
+    by id would list every account, those who write only in rooms included. A closed account
+    has no page (its posts name a "Former participant")."""
+    return _signed_in(user) and person is not None and person.closed_at is None
 
 
 def can_read_place(user: Actor, place: Consultation | Room) -> bool:

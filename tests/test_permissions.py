@@ -376,8 +376,8 @@ CONSULTATION_FUNCTIONS = (permissions.can_view_consultation, permissions.can_edi
 EXPORT_FUNCTIONS = (permissions.can_export_consultation, permissions.can_export_topic,
                     permissions.can_view_summary)
 # One's own account (data rights): who may act on an account, by their relation to it.
-ACCOUNT_FUNCTIONS = (permissions.can_manage_api_tokens,)
-ACCOUNT = [
+TOKEN_FUNCTIONS = (permissions.can_manage_api_tokens,)
+TOKEN_OWNERS = [
     # actor          manage_api_tokens
     ("anonymous",    N),
     ("owner",        Y),
@@ -435,8 +435,9 @@ def test_the_tables_cover_every_role_and_every_can_function():
     tested |= {permissions.can_run_polls.__name__}  # its rows: "manage" of a draft in the poll tables
     tested |= {f.__name__ for f in FOLLOW_FUNCTIONS}  # follows and notifications
     tested |= {f.__name__ for f in PEOPLE_FUNCTIONS}
-    tested |= {f.__name__ for f in ACCOUNT_FUNCTIONS}
+    tested |= {f.__name__ for f in TOKEN_FUNCTIONS}
     tested |= {f.__name__ for f in PERSONAL_DATA_FUNCTIONS}
+    assert {row[0] for row in ACCOUNTS} == {row[0] for row in PROFILES} | {"host"}
     tested |= {permissions.can_find_post.__name__}  # SEARCH; rooms too: tests/services/test_search_permissions.py
     assert defined == tested | EVENT_FUNCTIONS
     assert {row[0] for row in PLATFORM} == {row[0] for row in CONSULTATIONS} == {row[0] for row in POSTS} == set(ROLES)
@@ -450,14 +451,14 @@ def test_the_tables_cover_every_role_and_every_can_function():
     assert {what for _, what in ROOM_POLLS} == set(POLL_FUNCTIONS)
 
 
-@pytest.mark.parametrize(("role", "manage_api_tokens"), ACCOUNT, ids=_ids(ACCOUNT, 1))
-def test_account(db, make_user, role, manage_api_tokens):
+@pytest.mark.parametrize(("role", "manage_api_tokens"), TOKEN_OWNERS, ids=_ids(TOKEN_OWNERS, 1))
+def test_api_token_owner(db, make_user, role, manage_api_tokens):
     owner = make_user()
     actor = {"anonymous": AnonymousUserMixin(), "owner": owner, "other person": make_user(),
              "admin": make_user("admin"), "closed owner": owner}[role]
     if role == "closed owner":
         owner.closed_at = utcnow()
-    assert results(ACCOUNT_FUNCTIONS, actor, owner) == {"can_manage_api_tokens": manage_api_tokens}
+    assert results(TOKEN_FUNCTIONS, actor, owner) == {"can_manage_api_tokens": manage_api_tokens}
 
 
 @pytest.mark.parametrize(("role", "manage_users", "create_consultation", "create_event"), PLATFORM,
@@ -557,6 +558,39 @@ def test_profile(db, make_actor, make_consultation, make_user, role, view):
     person = make_user()
     person.named_in_reports = False  # not named in reports: still shown in the app
     assert results(PEOPLE_FUNCTIONS, actor, person) == {"can_view_profile": view}
+    person.closed_at = utcnow()  # a closed account has no page (forum/services/account_closure.py)
+    assert results(PEOPLE_FUNCTIONS, actor, person) == {"can_view_profile": False}
+
+
+# --- Closing an account ---------------------------------------------------------------
+# Its owner closes it from their profile; a platform admin on the person's request; once only.
+
+ACCOUNTS = [
+    # role               own account  another's  another's, closed
+    ("anonymous",        N,           N,         N),
+    ("participant",      Y,           N,         N),
+    ("host",             Y,           N,         N),
+    ("organiser",        Y,           N,         N),
+    ("other organiser",  Y,           N,         N),
+    ("admin",            Y,           Y,         N),
+]
+TOKEN_FUNCTIONS = (permissions.can_close_account,)
+
+
+@pytest.mark.parametrize(("role", "own", "another", "closed"), ACCOUNTS, ids=_ids(ACCOUNTS, 1))
+def test_closing_an_account(db, make_actor, make_consultation, make_user, role, own, another, closed):
+    consultation = make_consultation() if role == "host" else None
+    actor = make_actor(role, consultation)
+    person, gone = make_user(), make_user()
+    gone.closed_at = utcnow()
+    assert {
+        "own account": permissions.can_close_account(actor, actor) if role != "anonymous" else False,
+        "another's": permissions.can_close_account(actor, person),
+        "another's, closed": permissions.can_close_account(actor, gone),
+    } == {"own account": own, "another's": another, "another's, closed": closed}
+    if role != "anonymous":
+        actor.closed_at = utcnow()
+        assert permissions.can_close_account(actor, actor) is False  # once only
 
 
 @pytest.mark.parametrize(("role", "status", "visibility", "consultation", "topic", "other_topic", "summary"),

@@ -341,7 +341,7 @@ def _participant(author: _Author) -> dict[str, Any]:
     return {
         "ref": author.ref,
         "label": author.label,
-        "named": user.named_in_reports,
+        "named": user.named_in_reports and user.closed_at is None,
         "organisation": organisation_label(user),
         "organisation_type": user.organisation_type,
         "organisation_type_label": author.type_label,

@@ -114,7 +114,9 @@ def _require(allowed: bool) -> None:
 
 def author_label(user: User) -> str:
     """How a person appears in a report: their name, or, if they chose not to be named,
-    "Participant (country, organisation type)"."""
+    "Participant (country, organisation type)"; a closed account, "Former participant"."""
+    if user.closed_at is not None:
+        return user.display_name  # "Former participant", in the report's language
     if user.named_in_reports:
         return user.display_name
     return _("Participant (%(country)s, %(organisation_type)s)", country=user.country,
@@ -123,8 +125,8 @@ def author_label(user: User) -> str:
 
 def organisation_label(user: User, post: Post | None = None) -> str:
     """The organisation shown with a post; none for people who chose not to be named, even
-    for a post on its behalf (the organisation would name them)."""
-    if not user.named_in_reports:
+    for a post on its behalf (the organisation would name them), nor for a closed account."""
+    if not user.named_in_reports or user.closed_at is not None:
         return ""
     if post is not None and post.on_behalf_of_organisation:
         return post.organisation_name

@@ -6,6 +6,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String, event, func
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -36,6 +37,11 @@ EU_COUNTRIES = (
 )
 
 
+# How a closed account (forum/services/account_closure.py) is named wherever its name showed:
+# pages, live messages' pages, exports, reports, the moderation log. Translated when read.
+FORMER_PARTICIPANT = _l("Former participant")
+
+
 def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -46,7 +52,9 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
-    display_name: Mapped[str] = mapped_column(String(80))
+    # The name as the person typed it (the column "display_name"); everyone reads
+    # `display_name`, which names a closed account "Former participant" in the reader's language.
+    name_as_typed: Mapped[str] = mapped_column("display_name", String(80))
     # The name after @ in a mention (forum.services.mentions): lower case, unique.
     handle: Mapped[str] = mapped_column(String(30), unique=True)
     organisation: Mapped[str] = mapped_column(String(160), default="")
@@ -77,6 +85,36 @@ class User(UserMixin, db.Model):
     # "Former participant" or erased with the account.
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_erased: Mapped[bool] = mapped_column(default=False)
+
+    @hybrid_property
+    def display_name(self) -> str:
+        if self.closed_at is not None:
+            return str(FORMER_PARTICIPANT)
+        return self.name_as_typed
+
+    @display_name.inplace.setter
+    def _display_name_setter(self, value: str) -> None:
+        self.name_as_typed = value
+
+    @display_name.inplace.bulk_dml
+    @classmethod
+    def _display_name_bulk_dml(cls, mapping, value: str) -> None:
+        mapping["name_as_typed"] = value  # bulk INSERTs name the column as every form does
+
+    @display_name.inplace.expression
+    @classmethod
+    def _display_name_expression(cls):
+        # In SQL (searching, sorting) the stored name: a closed account's is empty.
+        return cls.name_as_typed
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+    @property
+    def is_active(self) -> bool:
+        # Flask-Login's: a closed account can never start a session.
+        return self.closed_at is None
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"

@@ -68,15 +68,17 @@ def post_data(post: Post, figures_only: bool = False) -> dict[str, Any]:
     see_text = not post.is_deleted and not post.is_hidden
     data["created_at"] = post.created_at.isoformat(timespec="seconds")
     if not post.is_deleted:
-        author = post.author
-        data["author"] = {"name": author.display_name, "organisation": author.organisation,
-                          "organisation_type": author.organisation_type, "country": author.country}
+        data["author"] = _author(post.author)
         role = _author_role(post)
         if role:
             data["author"]["role"] = role
+    elif post.author.closed_erased:
+        data["erased"] = True  # removed at its author's request, as they closed their account
     if post.parent is not None:
         data["parent"] = {"deleted": post.parent.is_deleted,
-                          "name": "" if post.parent.is_deleted else post.parent.author.display_name}
+                          "name": "" if post.parent.is_deleted else _name(post.parent.author)}
+        if post.parent.author.closed_at is not None and not post.parent.is_deleted:
+            data["parent"]["former"] = True
     if see_text:
         data["body_html"] = post.body_html
         if post.quoted_post is not None:
@@ -97,6 +99,21 @@ def post_data(post: Post, figures_only: bool = False) -> dict[str, Any]:
     return data
 
 
+def _author(author) -> dict[str, Any]:
+    """Who wrote a post: a closed account is "former" (its page names it "Former participant"
+    in its reader's language), with no name, organisation or country."""
+    if author.closed_at is not None:
+        return {"name": "", "former": True, "organisation": "", "organisation_type": author.organisation_type,
+                "country": ""}
+    return {"name": author.display_name, "organisation": author.organisation,
+            "organisation_type": author.organisation_type, "country": author.country}
+
+
+def _name(author) -> str:
+    """A name in no language: a closed account's is the page's "Former participant" (`former`)."""
+    return "" if author.closed_at is not None else author.display_name
+
+
 def _author_role(post: Post) -> str | None:
     """The badge by the author's name: a consultation's host; a room's moderator, or the
     event's organiser."""
@@ -110,10 +127,13 @@ def _author_role(post: Post) -> str | None:
 def _quote(quoted: Post) -> dict[str, Any]:
     """How a quoted post reads where it is quoted (templates/partials/quote.html)."""
     if quoted.is_deleted:
-        return {"id": quoted.id, "state": "deleted"}
+        return {"id": quoted.id, "state": "erased" if quoted.author.closed_erased else "deleted"}
     if quoted.is_hidden or not quoted.is_published:
         return {"id": quoted.id, "state": "hidden"}
-    return {"id": quoted.id, "state": "shown", "name": quoted.author.display_name, "body_html": quoted.body_html}
+    shown = {"id": quoted.id, "state": "shown", "name": _name(quoted.author), "body_html": quoted.body_html}
+    if quoted.author.closed_at is not None:
+        shown["former"] = True
+    return shown
 
 
 # Events after which a consultation's response counts may have changed: they carry the counts

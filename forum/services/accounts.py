@@ -11,11 +11,12 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from forum import jobs, mail, permissions
 from forum.extensions import db
-from forum.models import User
+from forum.models import LoginRecord, User
 from forum.models.base import utcnow
 from forum.models.users import EU_COUNTRIES, ORGANISATION_TYPES, find_user_by_email, normalise_email
 from forum.services import events, mentions
@@ -98,15 +99,41 @@ def register(email: str, password: str, profile: Profile) -> User:
 _NO_ACCOUNT_HASH = generate_password_hash("no account has this password")
 
 
-def authenticate(email: str, password: str) -> User | None:
+# What a login record keeps of the browser's User-Agent (the column's length).
+USER_AGENT_MAX = 300
+ADDRESS_MAX = 45  # an IPv6 address in its longest written form
+RECENT_LOGINS = 10
+
+
+def authenticate(email: str, password: str, *, ip_address: str = "", user_agent: str = "") -> User | None:
+    """The account of this address and password, or None. A successful login is recorded
+    (when, from which address and browser: shown to the person as their recent logins, and
+    purged after PRIVACY_IP_RETENTION_DAYS / PRIVACY_LOGIN_RETENTION_DAYS by `flask privacy
+    purge`). A closed account never logs in."""
     user = find_user_by_email(email)
     if user is None:
         check_password_hash(_NO_ACCOUNT_HASH, password)
         return None
-    if not user.check_password(password):
+    if not user.check_password(password) or user.closed_at is not None:
         return None
-    user.last_login_at = utcnow()
+    now = utcnow()
+    user.last_login_at = now
+    db.session.add(LoginRecord(user_id=user.id, at=now, ip_address=_printable(ip_address)[:ADDRESS_MAX],
+                               user_agent=_printable(user_agent)[:USER_AGENT_MAX]))
     return user
+
+
+def _printable(text: str | None) -> str:
+    # Headers are the client's to write: no control characters (nor NUL, which PostgreSQL refuses).
+    return "".join(c for c in (text or "") if c.isprintable()).strip()
+
+
+def recent_logins(user: User, limit: int = RECENT_LOGINS) -> list[LoginRecord]:
+    """The account's latest successful logins, newest first (the profile shows them)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(db.session.scalars(select(LoginRecord).where(LoginRecord.user_id == user.id)
+                                   .order_by(LoginRecord.at.desc(), LoginRecord.id.desc()).limit(limit)))
 
 
 def update_profile(actor: User, user: User, profile: Profile) -> None:

@@ -56,6 +56,7 @@ ACTION_LABELS = {
     "room.questions_premoderation": _l("changed pre-moderation of questions"),
     "export.made": _l("exported a report or data"),
     "report.cover": _l("edited the report's summary and next steps"),
+    "account.closed": _l("closed an account"),
 }
 
 

@@ -349,6 +349,12 @@ def _store(notices: list[Notification]) -> list[Notification]:
     immediate e-mails; tell the recipients' open pages. Returns the notices written."""
     if not notices:
         return []
+    # A closed account is told nothing (forum/services/account_closure.py).
+    closed = set(db.session.scalars(select(User.id).where(
+        User.id.in_({notice.user_id for notice in notices}), User.closed_at.is_not(None))))
+    notices = [notice for notice in notices if notice.user_id not in closed]
+    if not notices:
+        return []
     now = utcnow()
     rows = [{"count": 1, "action": "", "reason": "", "created_at": now, "updated_at": now,
              **{key: value for key, value in vars(notice).items() if not key.startswith("_")}}
@@ -441,6 +447,8 @@ def deliver_endorsement(post_id: int, endorser_id: int) -> Notification | None:
     if post is None or post.is_deleted:
         return None
     author = db.session.get(User, post.author_id)
+    if author.closed_at is not None:  # told nothing (forum/services/account_closure.py)
+        return None
     if K.ENDORSEMENT not in _wanting([author.id], [K.ENDORSEMENT])[author.id]:
         return None
     if not permissions.can_read_post(author, post):

@@ -67,7 +67,7 @@ def mentionable(viewer, place: Consultation | Room, query: str) -> list[User]:
     by_handle = User.handle.startswith(text, autoescape=True)
     matches = or_(by_handle, name.startswith(text, autoescape=True), name.contains(" " + text, autoescape=True))
     return list(db.session.scalars(
-        select(User).where(permissions.readers_of(place), User.id != viewer.id, matches)
+        select(User).where(permissions.readers_of(place), User.id != viewer.id, User.closed_at.is_(None), matches)
         .order_by(case((by_handle, 0), else_=1), User.display_name, User.id)
         .limit(MENTIONABLE_MAX)))
 

@@ -190,7 +190,9 @@ def _data(question: Question, figures_only: bool = False) -> dict:
     data["body"] = question.body
     if not question.anonymous:
         data["author_id"] = question.author_id
-        data["author"] = {"name": question.author.display_name}
+        # A closed account's: the page says "Former participant" in its reader's language.
+        data["author"] = ({"name": "", "former": True} if question.author.closed_at is not None
+                          else {"name": question.author.display_name})
     return data
 
 

@@ -380,6 +380,13 @@ def _takeaways_changed(room: Room) -> None:
         _record_card(room)  # the plenary shows the corrected card
 
 
+def announce_takeaways(room: Room) -> None:
+    """Tell the room's consoles (and, once it is closed, the plenary's report-back) its
+    takeaways as they are now: after a change made outside this module (an account closed
+    with its contributions erased, forum/services/account_closure.py)."""
+    _takeaways_changed(room)
+
+
 def _require_takeaway_editor(actor: User, room: Room) -> None:
     if not permissions.can_edit_takeaways(actor, room):
         if room.event.status is EventStatus.ENDED:

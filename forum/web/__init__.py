@@ -33,6 +33,7 @@ from forum.services.errors import (
 
 def init_app(app: Flask) -> None:
     from forum.web import (
+        account_closure,
         admin,
         api_tokens,
         auth,
@@ -58,8 +59,7 @@ def init_app(app: Flask) -> None:
     app.request_class = PlenaryRequest
     app.url_map.converters["int"] = IdConverter  # before the blueprints' rules are made
     for module in (main, auth, consultations, posts, events, rooms, moderation, exports, admin, polls, opinion,
-                   notifications, people, search, feedback, preevent, my_data,
-                   api_tokens):
+                   notifications, people, search, feedback, preevent, my_data, api_tokens, account_closure):
         app.register_blueprint(module.bp)
     notifications.init_app(app)
     from forum.web import poll_live  # polls' live layer: the card route, the results template

@@ -8,9 +8,11 @@ from sqlalchemy import func, or_, select
 from forum import permissions
 from forum.extensions import db
 from forum.models import User
-from forum.services import accounts
-from forum.services.errors import PermissionDenied
-from forum.web.forms import RolesForm
+from forum.ratelimits import counts_as_write
+from forum.services import account_closure, accounts
+from forum.services.errors import PermissionDenied, ValidationError
+from forum.web import apply_service_error
+from forum.web.forms import CloseAccountForm, RolesForm
 from forum.web.requests import query_int
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -52,3 +54,34 @@ def roles(user_id: int):
     accounts.set_roles(current_user, user, organiser=form.is_organiser.data, admin=form.is_admin.data)
     flash(_("Roles of %(name)s saved.", name=user.display_name), "success")
     return redirect(url_for("admin.users", q=request.args.get("q", "")))
+
+
+@bp.route("/users/<int:user_id>/close", methods=["GET", "POST"])
+@counts_as_write
+def close_account(user_id: int):
+    """Close an account on its owner's request (a letter, a call): the admin chooses what
+    becomes of the contributions, as the person would, and confirms with their own password.
+    Written to the log ("account.closed")."""
+    user = db.session.get(User, user_id) if permissions.valid_id(user_id) else None
+    if user is None:
+        abort(404)
+    if user.id == current_user.id:  # one's own: from one's profile, as everyone
+        return redirect(url_for("auth.profile", _anchor="close-account"))
+    if not permissions.can_close_account(current_user, user):
+        abort(404 if user.closed_at is not None else 403)
+    form = CloseAccountForm()
+    if form.validate_on_submit():
+        name = user.display_name
+        try:
+            mode = account_closure.close_account(current_user, user, form.mode.data or "",
+                                                 password=form.password.data or "")
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("The account of %(name)s is closed; its contributions were erased.", name=name)
+                  if mode is account_closure.ClosureMode.ERASE else
+                  _("The account of %(name)s is closed; its contributions remain, shown as by a “Former participant”.",
+                    name=name), "success")
+            return redirect(url_for("admin.users"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/close_account.html", person=user, cform=form), status

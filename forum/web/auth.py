@@ -103,7 +103,8 @@ def login():
         # Only wrong passwords count; what each limit refuses is explained in forum/ratelimits.py.
         email = form.email.data or ""
         ratelimits.login_refusal(email)
-        user = accounts.authenticate(email, form.password.data or "")
+        user = accounts.authenticate(email, form.password.data or "", ip_address=request.remote_addr or "",
+                                     user_agent=request.headers.get("User-Agent", ""))
         if user is not None:
             _start_session(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")))
@@ -176,7 +177,18 @@ def profile():
             flash(_("Your profile has been saved."), "success")
             return redirect(url_for("auth.profile"))
     status = 400 if request.method == "POST" else 200
-    return render_template("auth/profile.html", form=form, password_form=ChangePasswordForm(formdata=None)), status
+    return render_profile(status, form=form)
+
+
+def render_profile(status: int = 200, *, form: EditProfileForm | None = None,
+                   password_form: ChangePasswordForm | None = None, **context):
+    """The profile page, with the forms given (as sent, with their errors) and the others empty:
+    the account's partials post their own forms and show them again here when refused."""
+    if form is None:
+        form = EditProfileForm(obj=current_user, formdata=None)
+        _fill_profile_choices(form)
+    return render_template("auth/profile.html", form=form,
+                           password_form=password_form or ChangePasswordForm(formdata=None), **context), status
 
 
 @bp.route("/profile/password", methods=["POST"])
@@ -195,9 +207,7 @@ def change_password():
             _start_session(current_user._get_current_object(), remember=False)
             flash(_("Your password has been changed. Other devices have been logged out."), "success")
             return redirect(url_for("auth.profile"))
-    form = EditProfileForm(obj=current_user, formdata=None)
-    _fill_profile_choices(form)
-    return render_template("auth/profile.html", form=form, password_form=password_form), 400
+    return render_profile(400, password_form=password_form)
 
 
 # --- E-mail verification and unsubscribing: links opened from a mail, signed in or not -------

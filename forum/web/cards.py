@@ -26,6 +26,7 @@ from forum import permissions
 from forum.i18n import label, plural_forms, vocabularies
 from forum.models.posts import Stance
 from forum.models.questions import QuestionStatus
+from forum.models.users import FORMER_PARTICIPANT
 from forum.services.accounts import country_codes
 
 # Numbers that stand for the post's ids in the card template (links carry them): each
@@ -116,7 +117,8 @@ def question_words(room) -> dict:
     may do (permissions.question_reader) and the counted texts."""
     return {"reader": permissions.question_reader(current_user, room),
             "upvote": plural_forms("Upvote (%(num)d vote)", "Upvote (%(num)d votes)"),
-            "votes": plural_forms("%(num)d vote", "%(num)d votes")}
+            "votes": plural_forms("%(num)d vote", "%(num)d votes"),
+            "former_participant": str(FORMER_PARTICIPANT)}
 
 
 def card_words(consultation=None) -> dict:
@@ -131,6 +133,8 @@ def card_words(consultation=None) -> dict:
         "stances": [s.value for s in Stance],
         # How a live message's `acts` are read (permissions.actions_by_reader).
         "actions": list(permissions.POST_ACTIONS), "reader_roles": list(permissions.READER_ROLES),
+        # How a closed account's posts name their author (forum/services/account_closure.py).
+        "former_participant": str(FORMER_PARTICIPANT),
     }
     if consultation is not None:
         words["topics"] = {str(t.id): {"number": t.position, "title": t.title} for t in consultation.topics}

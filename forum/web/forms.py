@@ -330,3 +330,16 @@ class ApiTokenForm(FlaskForm):
     name = StringField(_l("Name"), description=_l("What the token is for, e.g. “analysis notebook”."))
     scope = RadioField(_l("It may"), validate_choice=False, default="read")
     days = SelectField(_l("It works for"), coerce=_whole_days, validate_choice=False, default=30)
+class CloseAccountForm(FlaskForm):
+    """Closing an account (the profile's, or an admin's on the person's request): what becomes
+    of the contributions, and the password of whoever confirms."""
+    mode = RadioField(_l("What becomes of what was written"), choices=[
+        SelectChoice("keep", _l("Keep the contributions, shown as by a “Former participant”")),
+        SelectChoice("erase", _l("Erase the contributions too"))],
+        validators=[InputRequired(message=_l("Choose whether the contributions are kept or erased."))])
+    password = PasswordField(_l("Your password"), validators=[InputRequired(message=_l("Enter your password."))])
+
+    def __init__(self, *args, **kwargs):
+        # Its fields' ids must not meet the profile's password form's ("password").
+        kwargs.setdefault("prefix", "close")
+        super().__init__(*args, **kwargs)

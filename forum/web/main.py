@@ -46,7 +46,14 @@ def set_language():
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("main/privacy.html")
+    """The privacy notice: what is stored, why, on what basis, for how long (the periods as this
+    site is configured), and how to use one's rights in the app (docs/data-rights.md)."""
+    config = current_app.config
+    return render_template(
+        "main/privacy.html", ip_days=config["PRIVACY_IP_RETENTION_DAYS"],
+        login_days=config["PRIVACY_LOGIN_RETENTION_DAYS"], report_days=config["REPORTS_KEEP_DAYS"],
+        # The personal data download's (forum/services, "Download my data"): 7 days unless set.
+        download_days=config.get("PERSONAL_DATA_KEEP_DAYS", 7))
 
 
 # When the accessibility statement was last reviewed against the site (templates/main/accessibility.html).

@@ -92,17 +92,21 @@
     var author = post.author || {};
     var quote = post.quote || {};
     var parent = post.parent || {};
+    // A closed account's name is the page's "Former participant", in its reader's language.
+    function name(who) { return who.former ? words.former_participant : who.name; }
     return {
       facts: {
         deleted: post.deleted, hidden: post.hidden, pinned: post.pinned, organisation: !!author.organisation,
+        erased: !!post.erased,
         parent: !!post.parent, parent_deleted: !!parent.deleted, quote: !!post.quote,
-        quote_deleted: quote.state === "deleted", quote_gone: quote.state !== "shown"
+        quote_deleted: quote.state === "deleted" || quote.state === "erased", quote_erased: quote.state === "erased",
+        quote_gone: quote.state !== "shown"
       },
       values: {
         id: post.id, parent_id: post.parent_id, author_id: post.author_id, created_at: post.created_at,
-        body_html: post.body_html, author_name: author.name, organisation: author.organisation,
-        country: author.country, country_name: words.countries[author.country] || author.country,
-        parent_name: parent.name, quoted_id: quote.id, quote_name: quote.name, quote_html: quote.body_html,
+        body_html: post.body_html, author_name: name(author), organisation: author.organisation,
+        country: author.country, country_name: words.countries[author.country] || author.country || "",
+        parent_name: name(parent), quoted_id: quote.id, quote_name: name(quote), quote_html: quote.body_html,
         endorsement_count: post.endorsement_count
       }
     };

@@ -123,7 +123,9 @@ import { announce } from "./stream.js";
       published: q.status === "published", answered: q.status === "answered", moderate: reader.moderate
     }, {
       id: q.id, status: q.status, votes: q.votes, created: created, created_at: created.replace(/\.\d+/, ""),
-      body: q.body, body_short: truncate(q.body || ""), author_name: anonymous ? "" : q.author.name,
+      body: q.body, body_short: truncate(q.body || ""),
+      // A closed account's question names a "Former participant", in the page's language.
+      author_name: anonymous ? "" : (q.author.former ? words.former_participant : q.author.name),
       upvote_label: plural(words.upvote, q.votes), votes_label: plural(words.votes, q.votes)
     });
     if (old && old.dataset.voted === "true") setVoted(li, true);
