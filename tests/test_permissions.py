@@ -435,7 +435,7 @@ def test_the_tables_cover_every_role_and_every_can_function():
     tested |= {permissions.can_run_polls.__name__}  # its rows: "manage" of a draft in the poll tables
     tested |= {f.__name__ for f in FOLLOW_FUNCTIONS}  # follows and notifications
     tested |= {f.__name__ for f in PEOPLE_FUNCTIONS}
-    tested |= {f.__name__ for f in TOKEN_FUNCTIONS}
+    tested |= {f.__name__ for f in TOKEN_FUNCTIONS + ACCOUNT_FUNCTIONS}
     tested |= {f.__name__ for f in PERSONAL_DATA_FUNCTIONS}
     assert {row[0] for row in ACCOUNTS} == {row[0] for row in PROFILES} | {"host"}
     tested |= {permissions.can_find_post.__name__}  # SEARCH; rooms too: tests/services/test_search_permissions.py
@@ -574,7 +574,7 @@ ACCOUNTS = [
     ("other organiser",  Y,           N,         N),
     ("admin",            Y,           Y,         N),
 ]
-TOKEN_FUNCTIONS = (permissions.can_close_account,)
+ACCOUNT_FUNCTIONS = (permissions.can_close_account,)
 
 
 @pytest.mark.parametrize(("role", "own", "another", "closed"), ACCOUNTS, ids=_ids(ACCOUNTS, 1))
