@@ -78,3 +78,19 @@ def test_no_page_script_outside_the_module_keeps_a_copy_of_the_helpers():
         for old in ("plenaryCatchUp", "plenaryInOrder", "plenaryReloadPage", "plenaryWatchTyping",
                     "plenarySendTyping", "plenaryShowPresence"):
             assert old not in text, f"{script.name} still has {old}"
+
+
+VENDOR = ROOT / "static" / "vendor"
+
+
+def test_every_vendored_file_is_recorded_with_its_origin_version_and_licence():
+    """static/vendor/README.md names every third-party file served, where it comes from, its
+    version and its licence; a file nobody recorded cannot be updated or audited."""
+    readme = (VENDOR / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in readme.splitlines() if line.startswith("| `")]
+    recorded = {name for row in rows for name in re.findall(r"`([^`]+)`", row.split("|")[1])}
+    licences = {name for row in rows for name in re.findall(r"`([^`]+)`", row.split("|")[4])}
+    served = {str(path.relative_to(VENDOR)) for path in VENDOR.rglob("*") if path.is_file()} - {"README.md"}
+    assert served - recorded - licences == set(), "record these in static/vendor/README.md"
+    assert all(re.fullmatch(r"\s*\d+\.\d+\.\d+\s*", row.split("|")[3]) for row in rows)
+    assert recorded <= served

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 import marshmallow as ma
+from apispec import BasePlugin
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -31,6 +32,23 @@ class CursorArgs(ma.Schema):
                               metadata={"description": "The previous page's next_cursor."})
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=MAX_LIMIT),
                               metadata={"description": "Items per page."})
+
+
+class OptionalQueryArguments(BasePlugin):
+    """An apispec plugin: a query argument is a string or absent, never null. marshmallow's
+    `load_default=None` (absent: None) would document it as nullable, with a null default and
+    null among its enum values, which no request can send; the document says "optional"."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {}) if isinstance(parameter, dict) else {}
+                if parameter.get("in") != "query" or "default" not in schema or schema["default"] is not None:
+                    continue
+                del schema["default"]
+                schema.pop("nullable", None)
+                if "enum" in schema:
+                    schema["enum"] = [value for value in schema["enum"] if value is not None]
 
 
 def page_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
