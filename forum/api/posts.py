@@ -12,6 +12,7 @@ import functools
 import marshmallow as ma
 from flask import url_for
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -262,6 +263,11 @@ class EditArgs(ma.Schema):
     body = ma.fields.String(metadata={"description": "Markdown. Left out: unchanged."})
     stance = ma.fields.String(allow_none=True, metadata={
         "enum": [*stances.CODES, None], "description": "A response's to a proposal; left out or null: unchanged."})
+
+    @ma.validates_schema
+    def _something_to_change(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError(_("Send at least one of subject, body and stance."))
 
 
 # --- Operations ---------------------------------------------------------------------------

@@ -382,8 +382,11 @@ def test_edit(client, db, scene, make_post):
     assert (item["subject"], item["body"]) == ("Old", "New text.") and item["edited_at"] is not None
     versions = client.get(f"{API}/posts/{post.id}/versions").get_json()["items"]
     assert [v["body"] for v in versions] == ["New text.", "Old text."]
-    # Nothing sent, nothing changed: no new version.
-    assert client.patch(f"{API}/posts/{post.id}", json={}, headers=scene.as_amina).status_code == 200
+    # Nothing to change is a mistake of the caller's (the document requires a field): no new version.
+    refused = client.patch(f"{API}/posts/{post.id}", json={}, headers=scene.as_amina)
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "invalid"
+    # The same text again is an edit that changes nothing: no new version either.
+    assert client.patch(f"{API}/posts/{post.id}", json={"body": "New text."}, headers=scene.as_amina).status_code == 200
     assert len(client.get(f"{API}/posts/{post.id}/versions").get_json()["items"]) == 2
 
 
