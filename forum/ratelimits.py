@@ -132,14 +132,18 @@ def charge_write() -> None:
         raise TooSoon(retry_after=wait)
 
 
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def counts_as_write(view):
-    """A view whose POST is a write a participant can repeat: it is counted in the writing
-    allowance before the view runs. Put it below `login_required`, so that the account is
-    known. tests/web/test_rate_limits.py fails for a POST route neither counted nor listed as
-    exempt (organisers' and moderators' tools, log-in and the like)."""
+    """A view whose POST (or, in the JSON API, PUT, PATCH or DELETE) is a write a participant
+    can repeat: it is counted in the writing allowance before the view runs. Put it below
+    `login_required`, so that the account is known. tests/web/test_rate_limits.py fails for a
+    writing route neither counted nor listed as exempt (organisers' and moderators' tools,
+    log-in and the like)."""
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        if request.method == "POST":
+        if request.method in WRITE_METHODS:
             charge_write()
         return view(*args, **kwargs)
     wrapper.counts_as_write = True

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser
@@ -89,12 +90,14 @@ def authenticate() -> None:
         g.api_token = token
         if request.method not in SAFE_METHODS and token.scope is not TokenScope.WRITE:
             raise PermissionDenied(_l("This access token may only read. Create one that may also write."))
-    elif request.method not in SAFE_METHODS:
-        csrf.protect()  # a browser session writes with the pages' CSRF token (X-CSRFToken)
+    elif request.method not in SAFE_METHODS and current_user.is_authenticated:
+        # A browser session writes with the pages' CSRF token (X-CSRFToken). A visitor has no
+        # session a forged request could act with: the view answers them 401 (sign in).
+        csrf.protect()
 
 
 def init_app(app: Flask) -> None:
-    from forum.api import consultations
+    from forum.api import consultations, events, messages, polls, questions, rooms
 
     app.config.setdefault("API_TITLE", "Plenary API")
     app.config.setdefault("API_VERSION", "v1")
@@ -113,6 +116,6 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme("session", {
         "type": "apiKey", "in": "cookie", "name": app.config.get("SESSION_COOKIE_NAME", "session"),
         "description": "A browser session; writes also need the X-CSRFToken header."})
-    for module in (consultations,):
+    for module in (consultations, events, rooms, messages, polls, questions):
         api.register_blueprint(module.bp)
     app.extensions["plenary-api"] = api

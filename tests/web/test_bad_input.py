@@ -450,7 +450,8 @@ def path_id_urls(app, real: dict[str, int], huge: int) -> list[tuple[str, str]]:
     adapter = app.url_map.bind("localhost")
     for rule in app.url_map.iter_rules():
         ints = [name for name, converter in rule._converters.items() if converter.regex == r"\d+"]
-        method = "GET" if "GET" in (rule.methods or ()) else "POST"
+        methods = rule.methods or set()
+        method = next(m for m in ("GET", "POST", "PUT", "PATCH", "DELETE") if m in methods)  # the API's too
         for name in ints:
             values = {arg: real.get(arg, 1) for arg in ints} | {name: huge}
             for arg, converter in rule._converters.items():
