@@ -6,6 +6,8 @@ scope, written once in MATRIX and checked at each level where the action exists:
   200 and the right file); refused -> 403/404
   (409 where the refusal is "already done"; anonymous visitors of a login-only route are sent
   to the login page) and nothing stored,
+- the JSON API's operations (test_api), with a personal access token of each role: the same
+  expectations, refused -> 401 for a visitor, 403/404 otherwise, and nothing stored,
 - Socket.IO for what goes over the socket: tests/realtime/test_roles_socket.py reads MATRIX.
 
 The scene (one event, self-select, two breakout rooms): see `build_scene`.
@@ -23,7 +25,7 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import func, select
 
 from forum import permissions as p
-from forum.models import EventMember, Post, Question, ReportCover, Room
+from forum.models import Endorsement, EventMember, PollVote, Post, Question, ReportCover, Room
 from forum.models.events import MemberRole
 from forum.models.moderation import Flag, HandRaise, ModerationAction, Mute, Takeaway
 from forum.services import posts as post_service
@@ -60,12 +62,16 @@ MATRIX = {
     "read and write room 1's moderators channel": (N, N, N, N, Y, N, Y, N, Y),
     "flag a room-1 message":          (N,   N,  N,  Y,  Y,  N,  Y,  N,   Y),
     "read a hidden room-1 message's text": (N, Y, N, N, Y, N, Y, N,  Y),  # the participant wrote it
+    # Agreeing where one posts, never with one's own message (the message is the participant's).
+    "endorse a room-1 message":       (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
     "pin a room-1 message":           (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
     "hide a room-1 message":          (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
     "change room 1's phase":          (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
     "set slow mode in room 1":        (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
     "mute a participant of room 1":   (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
     "raise a hand in room 1":         (N,   Y,  N,  N,  N,  N,  N,  N,   N),
+    # Who may post where a poll is votes in it (docs/polls.md).
+    "vote in a room-1 poll":          (N,   Y,  N,  N,  Y,  N,  Y,  N,   Y),
     "give the floor in room 1":       (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
     "invite room 1's participant to speak": (N, N, N, N, Y, N, Y, N, Y),
     "add a takeaway to room 1":       (N,   N,  N,  N,  Y,  N,  Y,  N,   Y),
@@ -168,6 +174,8 @@ class Action:
     refusals: tuple[int, ...] = ()     # refusal statuses besides 403 and 404
     done: Callable | None = None        # (before, after) -> whether the effect is there
     answer: Callable | None = None      # (response, scene) -> whether an allowed request's answer is right
+    api_request: Callable | None = None  # (scene) -> (method, path under /api/v1, JSON body or None)
+    api_answer: Callable | None = None  # (JSON answer, scene) -> whether an allowed API answer is right
 
 
 def _posts_by(where):
@@ -235,10 +243,25 @@ def _url(s, room, tail=""):
     return f"/events/{s.event.id}/rooms/{room.id}{tail}"
 
 
+def _open_room1_poll(s):
+    from forum.services import polls as poll_service
+
+    s.poll = poll_service.create_poll(s.event.owner, s.room1, {"kind": "single", "question": "Which first?"},
+                                      [("Housing", ""), ("Work", "")])
+    poll_service.open_poll(s.event.owner, s.poll)
+
+
+def _lists_room1_message(answer, s) -> bool:
+    """Room 1's messages over the API: the participant's message, never the moderators' channel."""
+    ids = [message["id"] for message in answer["items"]]
+    return s.message.id in ids and s.backchannel.id not in ids
+
+
 ACTIONS: dict[str, Action] = {
     "view the event's page": Action(
         (p.can_view_event,), lambda a, s: {"can_view_event": p.can_view_event(a, s.event)},
-        request=lambda c, s, a: c.get(f"/events/{s.event.id}")),
+        request=lambda c, s, a: c.get(f"/events/{s.event.id}"),
+        api_request=lambda s: ("GET", f"/events/{s.event.id}", None)),
     "register": Action(
         (p.can_register,), lambda a, s: {"can_register": p.can_register(a, s.event)},
         request=lambda c, s, a: c.post(f"/events/{s.event.id}/register", data={"role": "participant"}),
@@ -257,18 +280,22 @@ ACTIONS: dict[str, Action] = {
     "view room 1": Action(
         (p.can_view_room, p.can_read_post),
         lambda a, s: {"can_view_room": p.can_view_room(a, s.room1), "can_read_post": p.can_read_post(a, s.message)},
-        request=lambda c, s, a: c.get(_url(s, s.room1))),
+        request=lambda c, s, a: c.get(_url(s, s.room1)),
+        api_request=lambda s: ("GET", f"/rooms/{s.room1.id}/messages", None), api_answer=_lists_room1_message),
     "view the plenary": Action(
         (p.can_view_room,), lambda a, s: {"can_view_room": p.can_view_room(a, s.plenary)},
-        request=lambda c, s, a: c.get(_url(s, s.plenary))),
+        request=lambda c, s, a: c.get(_url(s, s.plenary)),
+        api_request=lambda s: ("GET", f"/rooms/{s.plenary.id}", None)),
     "post in room 1": Action(
         (p.can_post_in_room, p.can_reply),
         lambda a, s: {"can_post_in_room": p.can_post_in_room(a, s.room1), "can_reply": p.can_reply(a, s.message)},
         request=lambda c, s, a: c.post(_url(s, s.room1, "/messages"), data={"body": "Hello room one"}),
+        api_request=lambda s: ("POST", f"/rooms/{s.room1.id}/messages", {"body": "Hello room one"}),
         effect=_posts_by(lambda s: (Post.room_id == s.room1.id, Post.backchannel.is_(False)))),
     "post in the plenary": Action(
         (p.can_post_in_room,), lambda a, s: {"can_post_in_room": p.can_post_in_room(a, s.plenary)},
         request=lambda c, s, a: c.post(_url(s, s.plenary, "/messages"), data={"body": "Hello plenary"}),
+        api_request=lambda s: ("POST", f"/rooms/{s.plenary.id}/messages", {"body": "Hello plenary"}),
         effect=_posts_by(lambda s: (Post.room_id == s.plenary.id,))),
     "read and write room 1's moderators channel": Action(
         (p.can_use_backchannel, p.can_read_post, p.can_post_in_place_of, p.can_post_in_backchannel),
@@ -278,6 +305,8 @@ ACTIONS: dict[str, Action] = {
                       "can_post_in_place_of": p.can_post_in_place_of(a, s.backchannel)},
         request=lambda c, s, a: c.post(_url(s, s.room1, "/messages"),
                                        data={"channel": "moderators", "mod-body": "Between us"}),
+        api_request=lambda s: ("POST", f"/rooms/{s.room1.id}/messages",
+                               {"body": "Between us", "channel": "moderators"}),
         effect=_posts_by(lambda s: (Post.room_id == s.room1.id, Post.backchannel.is_(True)))),
     "flag a room-1 message": Action(
         (p.can_flag,), lambda a, s: {"can_flag": p.can_flag(a, s.message)},
@@ -285,30 +314,46 @@ ACTIONS: dict[str, Action] = {
         effect=lambda db, s, a: _count(db, Flag, Flag.post_id == s.message.id)),
     "read a hidden room-1 message's text": Action(
         (p.can_read_hidden_text,), lambda a, s: {"can_read_hidden_text": p.can_read_hidden_text(a, s.message)}),
+    "endorse a room-1 message": Action(
+        (p.can_endorse,), lambda a, s: {"can_endorse": p.can_endorse(a, s.message)},
+        request=lambda c, s, a: c.post(_url(s, s.room1, f"/messages/{s.message.id}/endorsement")),
+        api_request=lambda s: ("PUT", f"/rooms/{s.room1.id}/messages/{s.message.id}/endorsement", None),
+        effect=lambda db, s, a: _count(db, Endorsement, Endorsement.post_id == s.message.id)),
     "pin a room-1 message": Action(
         (p.can_moderate_post,), lambda a, s: {"can_moderate_post": p.can_moderate_post(a, s.message)},
         request=lambda c, s, a: c.post(f"/posts/{s.message.id}/pin"),
+        api_request=lambda s: ("PUT", f"/rooms/{s.room1.id}/messages/{s.message.id}/pinned", None),
         effect=_post_field("pinned_at")),
     "hide a room-1 message": Action(
         (p.can_moderate_post,), lambda a, s: {"can_moderate_post": p.can_moderate_post(a, s.message)},
         request=lambda c, s, a: c.post(f"/posts/{s.message.id}/hide", data={"reason": "Rude"}),
+        api_request=lambda s: ("PUT", f"/rooms/{s.room1.id}/messages/{s.message.id}/hidden", {"reason": "Rude"}),
         effect=_post_field("is_hidden")),
     "change room 1's phase": Action(
         (p.can_moderate_room,), lambda a, s: {"can_moderate_room": p.can_moderate_room(a, s.room1)},
         request=lambda c, s, a: c.post(_url(s, s.room1, "/phase"), data={"phase": "wrap_up", "wrap_up_minutes": "5"}),
+        api_request=lambda s: ("PUT", f"/rooms/{s.room1.id}/phase", {"phase": "wrap_up", "wrap_up_minutes": 5}),
         effect=_room1_field("phase")),
     "set slow mode in room 1": Action(
         (p.can_moderate_room,), lambda a, s: {"can_moderate_room": p.can_moderate_room(a, s.room1)},
         request=lambda c, s, a: c.post(f"{_room1(s)}/settings", data={"slow_mode_seconds": "30"}),
+        api_request=lambda s: ("PATCH", f"/rooms/{s.room1.id}/settings", {"slow_mode_seconds": 30}),
         effect=_room1_field("slow_mode_seconds")),
     "mute a participant of room 1": Action(
         (p.can_moderate_room,), lambda a, s: {"can_moderate_room": p.can_moderate_room(a, s.room1)},
         request=lambda c, s, a: c.post(f"{_room1(s)}/mute", data={"user_id": s.p1.id, "minutes": "10"}),
+        api_request=lambda s: ("POST", f"/rooms/{s.room1.id}/mutes", {"user_id": s.p1.id, "minutes": 10}),
         effect=lambda db, s, a: _count(db, Mute, Mute.room_id == s.room1.id, Mute.user_id == s.p1.id)),
     "raise a hand in room 1": Action(
         (p.can_raise_hand,), lambda a, s: {"can_raise_hand": p.can_raise_hand(a, s.room1)},
         request=lambda c, s, a: c.post(_url(s, s.room1, "/hand"), data={"action": "raise"}),
         effect=lambda db, s, a: _count(db, HandRaise, HandRaise.room_id == s.room1.id)),
+    "vote in a room-1 poll": Action(
+        (p.can_vote,), lambda a, s: {"can_vote": p.can_vote(a, s.poll)},
+        prepare=_open_room1_poll,
+        request=lambda c, s, a: c.post(f"/polls/{s.poll.id}/vote", data={"choice": str(s.poll.options[0].id)}),
+        api_request=lambda s: ("POST", f"/polls/{s.poll.id}/votes", {"choice": [s.poll.options[0].id]}),
+        effect=lambda db, s, a: _count(db, PollVote, PollVote.poll_id == s.poll.id)),
     "give the floor in room 1": Action(
         (p.can_moderate_room,), lambda a, s: {"can_moderate_room": p.can_moderate_room(a, s.room1)},
         prepare=_raise_p1_hand,
@@ -326,11 +371,13 @@ ACTIONS: dict[str, Action] = {
         lambda a, s: {"can_moderate_room": p.can_moderate_room(a, s.room1),
                       "can_edit_takeaways": p.can_edit_takeaways(a, s.room1)},
         request=lambda c, s, a: c.post(_url(s, s.room1, "/takeaways"), data={"body": "We agree on one thing"}),
+        api_request=lambda s: ("POST", f"/rooms/{s.room1.id}/takeaways", {"body": "We agree on one thing"}),
         effect=lambda db, s, a: _count(db, Takeaway, Takeaway.room_id == s.room1.id)),
     "add a takeaway to closed room 1": Action(
         (p.can_edit_takeaways,), lambda a, s: {"can_edit_takeaways": p.can_edit_takeaways(a, s.room1)},
         prepare=_close_room1,
         request=lambda c, s, a: c.post(_url(s, s.room1, "/takeaways"), data={"body": "We agree on one thing"}),
+        api_request=lambda s: ("POST", f"/rooms/{s.room1.id}/takeaways", {"body": "We agree on one thing"}),
         effect=lambda db, s, a: _count(db, Takeaway, Takeaway.room_id == s.room1.id)),
     "view the event's moderation log": Action(
         (p.can_view_moderation_log,), lambda a, s: {"can_view_moderation_log": p.can_view_moderation_log(a, s.event)},
@@ -358,16 +405,19 @@ ACTIONS: dict[str, Action] = {
         lambda a, s: {"can_reopen_room": p.can_reopen_room(a, s.room1)},
         prepare=_close_room1,
         request=lambda c, s, a: c.post(_url(s, s.room1, "/phase"), data={"phase": "open"}),
+        api_request=lambda s: ("PUT", f"/rooms/{s.room1.id}/phase", {"phase": "open"}),
         effect=_room1_field("phase")),
     "ask a question in the plenary": Action(
         (p.can_ask_question,), lambda a, s: {"can_ask_question": p.can_ask_question(a, s.plenary)},
         request=lambda c, s, a: c.post(_url(s, s.plenary, "/questions"), data={"question-body": "Who decides?"}),
+        api_request=lambda s: ("POST", f"/rooms/{s.plenary.id}/questions", {"body": "Who decides?"}),
         effect=lambda db, s, a: _count(db, Question, Question.author_id == getattr(a, "id", None))),
     "vote for a plenary question": Action(
         (p.can_vote_question,), lambda a, s: {"can_vote_question": p.can_vote_question(a, s.question)},
         prepare=_ask_question,
         request=lambda c, s, a: c.post(_url(s, s.plenary, f"/questions/{s.question.id}/vote"),
                                        data={"action": "vote"}),
+        api_request=lambda s: ("PUT", f"/rooms/{s.plenary.id}/questions/{s.question.id}/vote", None),
         effect=_question_field("vote_count")),
     "mark a plenary question answered": Action(
         (p.can_moderate_questions,),
@@ -633,6 +683,43 @@ def test_http(db, app, scene, role, action, expected):
         to_login = response.status_code == 302 and "/login" in response.headers["Location"]
         assert response.status_code in (403, 404, *spec.refusals) or (role == "anonymous" and to_login), \
             response.status_code
+        assert after == before, f"{action}: refused but something changed"
+
+
+API_ROWS = [row for row in ROWS if ACTIONS[row[1]].api_request is not None]
+
+
+@pytest.mark.parametrize(("role", "action", "expected"), API_ROWS, ids=_ids(API_ROWS))
+def test_api(db, app, scene, role, action, expected):
+    """The same cells through the JSON API (forum/api/), with the role's own write token."""
+    from forum.services import api_tokens
+
+    spec = ACTIONS[action]
+    if spec.prepare:
+        spec.prepare(scene)
+    actor = scene.actors[role]
+    headers = {}
+    if role != "anonymous":
+        headers["Authorization"] = "Bearer " + api_tokens.create_token(actor, name="matrix", scope="write",
+                                                                       days=7).secret
+    before = spec.effect(db, scene, actor) if spec.effect else None
+    method, path, body = spec.api_request(scene)
+
+    response = app.test_client().open(f"/api/v1{path}", method=method, headers=headers, json=body)
+
+    after = spec.effect(db, scene, actor) if spec.effect else None
+    assert response.mimetype == "application/json"
+    if expected:
+        assert 200 <= response.status_code < 300, (response.status_code, response.get_json())
+        if spec.effect:
+            done = spec.done(before, after) if spec.done else after != before
+            assert done, f"{action}: allowed but not done ({before!r} -> {after!r})"
+        if spec.api_answer:
+            assert spec.api_answer(response.get_json(), scene), f"{action}: allowed but the answer is wrong"
+    else:
+        # A visitor is asked to authenticate; anyone else is refused as by the page.
+        assert response.status_code in ((401,) if role == "anonymous" else (403, 404, *spec.refusals)), \
+            (response.status_code, response.get_json())
         assert after == before, f"{action}: refused but something changed"
 
 

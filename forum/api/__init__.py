@@ -157,7 +157,7 @@ def authenticate() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from forum.api import consultations, docs, posts
+    from forum.api import consultations, docs, events, messages, polls, posts, questions, rooms
 
     app.config.setdefault("API_TITLE", "Plenary API")
     app.config.setdefault("API_VERSION", "v1")
@@ -188,7 +188,7 @@ def init_app(app: Flask) -> None:
         "description": ("A signed-in browser's session, sent by the browser itself (nothing to enter here); "
                         "writes also need the X-CSRFToken header.")})
     errors.register_common_responses(api.spec, ErrorSchema)
-    for module in (consultations, posts):
+    for module in (consultations, posts, events, rooms, messages, polls, questions):
         api.register_blueprint(module.bp)
     app.extensions["plenary-api"] = api
     app.register_blueprint(docs.bp)

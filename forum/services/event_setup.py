@@ -449,8 +449,9 @@ def run_balanced_assignment(actor: User, event: Event) -> dict[int, int]:
 
 # --- Reading ------------------------------------------------------------------------
 
-def list_events(viewer) -> list[Event]:
-    """Published and ended events for everyone; drafts too for their organisers and co-moderators."""
+def list_events(viewer, *, offset: int = 0, limit: int | None = None) -> list[Event]:
+    """Published and ended events for everyone; drafts too for their organisers and co-moderators
+    (`limit` of them from `offset`, for a page)."""
     visible = [Event.status != EventStatus.DRAFT]
     if viewer is not None and viewer.is_authenticated:
         if viewer.is_admin:
@@ -462,7 +463,7 @@ def list_events(viewer) -> list[Event]:
                            Event.id.in_(moderated))]
     return list(db.session.scalars(
         select(Event).where(*visible).options(selectinload(Event.rooms))
-        .order_by(Event.starts_at, Event.id)))
+        .order_by(Event.starts_at, Event.id).offset(offset).limit(limit)))
 
 
 def when(event: Event, now: datetime | None = None) -> str:

@@ -244,8 +244,13 @@ def list_questions(viewer, room: Room, order: str = "votes") -> QuestionList:
          QuestionStatus.PENDING: listing.pending}[question.status].append(question)
     listing.pending.reverse()  # oldest first: the order they came in
     listing.answered.sort(key=lambda q: q.answered_at, reverse=True)  # the latest answered first
-    ids = [q.id for q in listing.open + listing.answered]
-    if signed_in and ids:
-        listing.voted_ids = set(db.session.scalars(select(QuestionVote.question_id).where(
-            QuestionVote.user_id == viewer.id, QuestionVote.question_id.in_(ids))))
+    listing.voted_ids = voted_by(viewer, [q.id for q in listing.open + listing.answered])
     return listing
+
+
+def voted_by(viewer, question_ids: list[int]) -> set[int]:
+    """Which of these questions the viewer has upvoted."""
+    if not (viewer is not None and viewer.is_authenticated) or not question_ids:
+        return set()
+    return set(db.session.scalars(select(QuestionVote.question_id).where(
+        QuestionVote.user_id == viewer.id, QuestionVote.question_id.in_(question_ids))))

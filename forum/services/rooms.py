@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from forum import permissions
@@ -503,16 +503,20 @@ def report_back(event: Event) -> list[ReportCard]:
 @dataclass
 class MessagePage:
     messages: list[Post]  # oldest first
-    has_more: bool        # older messages exist (ask again with before_id=messages[0].id)
+    has_more: bool        # older messages exist (ask again with before_id=messages[0].id);
+    #                       with after_id: newer ones (ask again with after_id=messages[-1].id)
 
 
 def list_messages(viewer, room: Room, *, backchannel: bool = False, before_id: int | None = None,
-                  limit: int | None = None) -> MessagePage:
+                  after_id: int | None = None, limit: int | None = None) -> MessagePage:
     """The newest `limit` messages the viewer may read (before `before_id`), oldest first
-    (`limit`: the ROOM_PAGE_SIZE setting unless given):
+    (`limit`: the ROOM_PAGE_SIZE setting unless given); with `after_id` instead, the oldest
+    `limit` after it (what a client that has read up to `after_id` has not seen yet):
     published ones, the viewer's own pending or rejected ones, and every pending or rejected
     one for the room's moderators (as permissions.can_read_post allows). Ordered by id, which
     follows the order messages were stored."""
+    if before_id is not None and after_id is not None:
+        raise ValueError("list_messages takes before_id or after_id, not both")
     if backchannel:
         if not permissions.can_use_backchannel(viewer, room):
             raise PermissionDenied()
@@ -528,11 +532,32 @@ def list_messages(viewer, room: Room, *, backchannel: bool = False, before_id: i
     # A quoted message may be older than the page: its text and author in one more query.
     query = (select(Post).options(joinedload(Post.author), selectinload(Post.quoted_post).joinedload(Post.author))
              .where(Post.room_id == room.id, Post.backchannel.is_(backchannel), or_(*readable))
-             .order_by(Post.id.desc()).limit(limit + 1))
+             .limit(limit + 1))
+    if after_id is not None:
+        rows = list(db.session.scalars(query.where(Post.id > after_id).order_by(Post.id)))
+        return MessagePage(rows[:limit], len(rows) > limit)
     if before_id is not None:
         query = query.where(Post.id < before_id)
-    rows = list(db.session.scalars(query))
+    rows = list(db.session.scalars(query.order_by(Post.id.desc())))
     return MessagePage(list(reversed(rows[:limit])), len(rows) > limit)
+
+
+@dataclass
+class RoomCounts:
+    participants: int  # placed in the room (the plenary: every participant of the event)
+    messages: int      # published messages of its discussion, deleted ones left out
+
+
+def room_counts(room: Room) -> RoomCounts:
+    """A room's figures as its readers may know them (no permission check: the caller's)."""
+    members = select(func.count(EventMember.id)).where(
+        EventMember.event_id == room.event_id, EventMember.role == MemberRole.PARTICIPANT)
+    if not room.is_plenary:
+        members = members.where(EventMember.room_id == room.id)
+    messages = select(func.count(Post.id)).where(
+        Post.room_id == room.id, Post.backchannel.is_(False), Post.status == PostStatus.PUBLISHED,
+        Post.deleted_at.is_(None))
+    return RoomCounts(db.session.scalar(members) or 0, db.session.scalar(messages) or 0)
 
 
 def neighbour_message_id(post: Post) -> int | None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from forum.services import api_tokens
+from tests.api.scene import live  # noqa: F401 (fixture: the event of the events area's tests)
 from tests.web.conftest import rate_limited_app  # noqa: F401 (fixture: a second app with rate limits on)
 
 

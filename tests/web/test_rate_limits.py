@@ -271,6 +271,7 @@ def writer(rate_limited_app, make_user, make_post, make_event, db):
     neighbour_client = app.test_client()
     login(neighbour_client, neighbour)
     return SimpleNamespace(app=app, client=client, neighbour_client=neighbour_client, room=room, urls=urls,
+                           user=user, their_message=their_message,
                            row_counts=row_counts, post=lambda name: client.post(urls[name][0], data=urls[name][1]))
 
 
@@ -286,6 +287,27 @@ def test_every_write_counts_against_the_posting_allowance(writer, write):
 
     assert_rate_limited(writer.post(write), 60)
 
+    assert writer.row_counts() == before
+
+
+def test_api_writes_share_the_allowance_with_every_form_write(writer, db):
+    """Over the JSON API (a token of the same account): counted in the same allowance, refused
+    429 with Retry-After as JSON, nothing stored."""
+    from forum.services import api_tokens
+
+    secret = api_tokens.create_token(writer.user, name="script", scope="write", days=7).secret
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {secret}"}
+    api = f"/api/v1/rooms/{writer.room.id}/messages"
+    assert writer.client.post(api, headers=headers, json={"body": "By the API"}).status_code == 201
+    assert writer.post("room message").status_code == 302  # the allowance is spent
+    before = writer.row_counts()
+
+    for method, path, body in (("POST", api, {"body": "One too many"}),
+                               ("PUT", f"{api}/{writer.their_message.id}/endorsement", None)):
+        refused = writer.client.open(path, method=method, headers=headers, json=body)
+        assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 60
+        assert refused.get_json()["error"]["code"] == "rate_limited"
     assert writer.row_counts() == before
 
 
@@ -349,7 +371,8 @@ def counts_writes(view) -> bool:
 
 
 def test_every_form_write_is_either_counted_or_named_as_exempt(app):
-    """A new POST route must be put under the writing allowance or listed here, with why."""
+    """A new POST route (or, in the JSON API, PUT, PATCH or DELETE) must be put under the
+    writing allowance or listed here, with why."""
     exempt = {
         # Own limits (failed log-ins, registrations, reset requests), or no stored write.
         "auth.login", "auth.register", "auth.forgot_password", "auth.reset_password", "auth.logout",
@@ -383,6 +406,11 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
         # The API's moderators' tools on consultation posts, as their pages above.
         "api_posts.hide", "api_posts.restore", "api_posts.pin", "api_posts.unpin", "api_posts.lock",
         "api_posts.unlock", "api_posts.dismiss_flags", "api_posts.move",
+        # The JSON API: a room's moderators' tools, as their pages above (forum/api/rooms.py,
+        # forum/api/messages.py).
+        "api_rooms.set_phase", "api_rooms.change_settings", "api_rooms.Mutes", "api_rooms.unmute",
+        "api_rooms.Takeaways", "api_rooms.OneTakeaway", "api_messages.Hidden", "api_messages.Pinned",
+        "api_messages.approve", "api_messages.reject",
     }
     # The pages write with POST; the API also with PUT, PATCH and DELETE.
     writes = {rule.endpoint for rule in app.url_map.iter_rules()
@@ -400,6 +428,9 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
     # endorsing and withdrawing (endorsement), replying and reporting.
     assert {"api_posts.consultation_posts", "api_posts.post", "api_posts.endorsement", "api_posts.reply",
             "api_posts.flag"} <= counted
+    # The JSON API's participant writes in rooms: room messages, agreeing, votes, the plenary's Q&A.
+    assert {"api_messages.RoomMessages", "api_messages.RoomMessage", "api_messages.Endorsement", "api_polls.vote",
+            "api_questions.Questions", "api_questions.QuestionVote"} <= counted
 
 
 def test_while_the_shared_counters_are_unreachable_each_process_counts_in_memory(writer, monkeypatch, caplog):
