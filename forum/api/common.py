@@ -2,15 +2,12 @@
 how a person is shown."""
 from __future__ import annotations
 
-import functools
-
 import marshmallow as ma
 from apispec import BasePlugin
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_smorest import Blueprint as SmorestBlueprint
 
-from forum.services.errors import LoginRequired, ValidationError
+from forum.services.errors import ValidationError
 
 MAX_LIMIT = 100
 
@@ -87,17 +84,6 @@ class PersonSchema(ma.Schema):
     country = ma.fields.String(required=True)
 
 
-def signed_in(view):
-    """A view for a signed-in caller (a token's owner or a browser session); 401 for anyone
-    else, before anything is counted or read from the body."""
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        if not current_user.is_authenticated:
-            raise LoginRequired(_l("Sign in first: send a personal access token (Authorization: Bearer …) "
-                                   "or use a browser session."))
-        return view(*args, **kwargs)
-    return wrapper
-
 
 class StrictBoolean(ma.fields.Boolean):
     """true or false in a JSON body, nothing else ("yes", 1, "true" are not booleans there)."""
@@ -106,3 +92,51 @@ class StrictBoolean(ma.fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
+
+
+class QuoteSchema(ma.Schema):
+    """The post a reply quotes (the one it replies to), as it reads now, the same for every
+    reader (templates/partials/quote.html): its words go once it is deleted or hidden."""
+    post_id = ma.fields.Integer(required=True)
+    state = ma.fields.String(required=True, metadata={
+        "enum": ["shown", "deleted", "hidden"],
+        "description": "hidden: hidden by a moderator or not published; its words are then not given."})
+    author = ma.fields.Nested(PersonSchema, required=True, allow_none=True)
+    body = ma.fields.String(required=True, allow_none=True)
+    body_html = ma.fields.String(required=True, allow_none=True)
+
+
+def quote_of(quoted) -> dict:
+    gone = quoted.is_deleted or quoted.is_hidden or not quoted.is_published
+    return {"post_id": quoted.id, "state": "deleted" if quoted.is_deleted else "hidden" if gone else "shown",
+            "author": None if gone else quoted.author, "body": None if gone else quoted.body,
+            "body_html": None if gone else quoted.body_html}
+
+
+# What each refusal means, for the OpenAPI document (its readers are developers). Statuses every
+# operation can give are added by errors.CommonErrors; an area documents these where its
+# operations give them, with this meaning.
+REFUSALS = {
+    400: "What was sent is not valid: `fields` names what to correct.",
+    401: "No caller: send a token, or use a browser session (a visitor may not do this).",
+    403: "The caller may not do this (the same rules as the pages: a closed consultation, a locked "
+         "thread, one's own post, a read-only token, ...); `message` says why.",
+    404: "No such thing, or the caller may not know it exists.",
+    409: "Already done, or someone else was faster (another moderator): nothing changed.",
+    429: "Too many writes, or the room's slow mode: try again after Retry-After seconds.",
+}
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.",
+                               "schema": {"type": "integer"}}}
+
+# Never registered: only its documenting decorators are used (they store on the view).
+_DOC = SmorestBlueprint("api_documentation", __name__)
+
+
+def refusals(*statuses: int):
+    """Document these error answers (all shaped as ErrorSchema) on an operation."""
+    def decorate(view):
+        for status in reversed(statuses):
+            view = _DOC.alt_response(status, schema=ErrorSchema, description=REFUSALS[status],
+                                     headers=RETRY_AFTER if status == 429 else None)(view)
+        return view
+    return decorate

@@ -7,9 +7,8 @@ from flask_login import current_user
 
 from forum import permissions
 from forum.api import Blueprint
-from forum.api.common import CursorArgs, cursor_value, page_schema
+from forum.api.common import CursorArgs, cursor_value, page_schema, refusals
 from forum.api.rooms import PHASES
-from forum.api.shared import refusals
 from forum.services import event_setup
 from forum.services import rooms as room_service
 

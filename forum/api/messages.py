@@ -13,10 +13,10 @@ from flask_login import current_user
 
 from forum import permissions
 from forum.api import Blueprint
-from forum.api.common import MAX_LIMIT, PersonSchema, cursor_value
+from forum.api.common import MAX_LIMIT, PersonSchema, QuoteSchema, cursor_value, quote_of, refusals
 from forum.api.rooms import access
-from forum.api.shared import COUNTED, MODERATORS, refusals, signed_in
 from forum.models import PostStatus
+from forum.ratelimits import counts_as_write
 from forum.services import moderation, rooms
 from forum.services import posts as post_service
 from forum.services.errors import NotFound, ValidationError
@@ -32,16 +32,6 @@ ACTIONS = ("endorse", "reply", "delete", "moderate")
 
 
 # --- Schemas ------------------------------------------------------------------------
-
-class QuoteSchema(ma.Schema):
-    post_id = ma.fields.Integer(required=True)
-    state = ma.fields.String(required=True, metadata={
-        "enum": ["shown", "deleted", "hidden"],
-        "description": "hidden: hidden by a moderator or not published; its words are then not given."})
-    author = ma.fields.Nested(PersonSchema, required=True, allow_none=True)
-    body = ma.fields.String(required=True, allow_none=True)
-    body_html = ma.fields.String(required=True, allow_none=True)
-
 
 class MessageSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
@@ -133,19 +123,11 @@ def message_view(post, endorsed: set[int]) -> dict:
         "rejected_reason": post.rejected_reason if post.status is PostStatus.REJECTED else None,
         "pinned": post.pinned_at is not None,
         "body": post.body if see_text else None, "body_html": post.body_html if see_text else None,
-        "quote": _quote(post.quoted_post) if see_text and post.quoted_post_id else None,
+        "quote": quote_of(post.quoted_post) if see_text and post.quoted_post_id else None,
         "endorsement_count": post.endorsement_count, "endorsed": post.id in endorsed,
         "created_at": post.created_at, "edited_at": post.edited_at,
         "actions": [action for action in ACTIONS if action in actions],
     }
-
-
-def _quote(quoted) -> dict:
-    """A quote as it reads now, the same for every reader (templates/partials/quote.html)."""
-    gone = quoted.is_deleted or quoted.is_hidden or not quoted.is_published
-    return {"post_id": quoted.id, "state": "deleted" if quoted.is_deleted else "hidden" if gone else "shown",
-            "author": None if gone else quoted.author, "body": None if gone else quoted.body,
-            "body_html": None if gone else quoted.body_html}
 
 
 def _one(post) -> dict:
@@ -161,7 +143,7 @@ def _message(room, post_id: int):
 
 @bp.route("/<int:room_id>/messages")
 class RoomMessages(MethodView):
-    decorators = COUNTED
+    decorators = [counts_as_write]
 
     @bp.arguments(MessageListArgs, location="query", as_kwargs=True)
     @bp.response(200, MessagePageSchema)
@@ -212,7 +194,7 @@ class RoomMessages(MethodView):
 
 @bp.route("/<int:room_id>/messages/<int:post_id>")
 class RoomMessage(MethodView):
-    decorators = COUNTED
+    decorators = [counts_as_write]
 
     @bp.response(200, MessageSchema)
     @refusals(401, 403, 404)
@@ -231,7 +213,7 @@ class RoomMessage(MethodView):
 
 @bp.route("/<int:room_id>/messages/<int:post_id>/endorsement")
 class Endorsement(MethodView):
-    decorators = COUNTED
+    decorators = [counts_as_write]
 
     @bp.response(200, MessageSchema)
     @refusals(401, 403, 404, 429)
@@ -254,7 +236,6 @@ class Endorsement(MethodView):
 
 @bp.route("/<int:room_id>/messages/<int:post_id>/hidden")
 class Hidden(MethodView):
-    decorators = MODERATORS
 
     @bp.arguments(ReasonInput)
     @bp.response(200, MessageSchema)
@@ -276,7 +257,6 @@ class Hidden(MethodView):
 
 @bp.route("/<int:room_id>/messages/<int:post_id>/pinned")
 class Pinned(MethodView):
-    decorators = MODERATORS
 
     @bp.response(200, MessageSchema)
     @refusals(401, 403, 404, 409)
@@ -296,7 +276,6 @@ class Pinned(MethodView):
 
 
 @bp.post("/<int:room_id>/messages/<int:post_id>/approval")
-@signed_in
 @bp.response(200, MessageSchema)
 @refusals(401, 403, 404, 409)
 def approve(room_id: int, post_id: int):
@@ -307,7 +286,6 @@ def approve(room_id: int, post_id: int):
 
 
 @bp.post("/<int:room_id>/messages/<int:post_id>/rejection")
-@signed_in
 @bp.arguments(ReasonInput)
 @bp.response(200, MessageSchema)
 @refusals(400, 401, 403, 404, 409)

@@ -8,8 +8,8 @@ from flask_login import current_user
 
 from forum import permissions
 from forum.api import Blueprint
+from forum.api.common import refusals
 from forum.api.rooms import access
-from forum.api.shared import refusals, signed_in
 from forum.models.base import utcnow
 from forum.models.polls import PollKind
 from forum.ratelimits import counts_as_write
@@ -132,7 +132,6 @@ def get_poll(poll_id: int):
 
 
 @bp.post("/polls/<int:poll_id>/votes")
-@signed_in
 @counts_as_write
 @bp.arguments(VoteInput)
 @bp.response(201, PollSchema)

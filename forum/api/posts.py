@@ -20,13 +20,14 @@ from forum import permissions
 from forum.api import Blueprint
 from forum.api.common import (
     CursorArgs,
-    ErrorSchema,
     PersonSchema,
+    QuoteSchema,
     StrictBoolean,
     cursor_value,
     page,
     page_schema,
-    signed_in,
+    quote_of,
+    refusals,
 )
 from forum.models import Consultation, Post
 from forum.ratelimits import counts_as_write
@@ -39,41 +40,12 @@ bp = Blueprint("posts", __name__, description=(
     "its moderators hide, restore, pin, lock and move them."))
 
 STATUSES = ("published", "pending", "rejected", "hidden", "deleted")
-REFUSALS = {
-    400: "What was sent is not valid (`fields` names what to correct), or a browser session wrote without "
-         "its CSRF token (code csrf).",
-    401: "No caller: send a token, or use a browser session (a visitor may not do this).",
-    403: "The caller may not do this (the same rules as the pages: a closed consultation, a locked thread, "
-         "one's own post, a read-only token, ...).",
-    404: "No such post or consultation, or the caller may not see it.",
-    409: "Already done (by someone else, or before): nothing changed.",
-    429: "Too many writes: wait for the seconds in Retry-After.",
-}
-
-
-def refusals(*statuses: int):
-    """Document the error answers an operation can give."""
-    def decorate(view):
-        for status in statuses:
-            view = bp.alt_response(status, schema=ErrorSchema, description=REFUSALS[status])(view)
-        return view
-    return decorate
-
-
 # --- What a post looks like ---------------------------------------------------------------
 
 class TopicRefSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     position = ma.fields.Integer(required=True, metadata={"description": "The topic's number, from 1."})
     title = ma.fields.String(required=True)
-
-
-class QuoteSchema(ma.Schema):
-    """The post a reply quotes (the one it replies to), as it is now: its words go once it is
-    deleted or hidden."""
-    post_id = ma.fields.Integer(required=True)
-    author_name = ma.fields.String(required=True, allow_none=True)
-    body_html = ma.fields.String(required=True, allow_none=True)
 
 
 class PostSchema(ma.Schema):
@@ -155,15 +127,6 @@ def _status(post: Post) -> str:
     return post.status.value
 
 
-def _quote(post: Post) -> dict | None:
-    quoted = post.quoted_post
-    if quoted is None:
-        return None
-    gone = quoted.is_deleted or quoted.is_hidden or not quoted.is_published
-    return {"post_id": quoted.id, "author_name": None if gone else quoted.author.display_name,
-            "body_html": None if gone else quoted.body_html}
-
-
 def shown(post: Post, endorsed_ids: set[int], **extra) -> dict:
     """The post as the caller reads it on its page."""
     viewer = current_user
@@ -185,7 +148,7 @@ def shown(post: Post, endorsed_ids: set[int], **extra) -> dict:
         "body_html": post.body_html if words else None,
         "hidden_reason": post.hidden_reason if words and post.is_hidden else None,
         "stance": post.stance.value if words and post.stance is not None and topic.is_proposal else None,
-        "quote": _quote(post) if words else None,
+        "quote": quote_of(post.quoted_post) if words and post.quoted_post_id else None,
         "endorsements": post.endorsement_count,
         "endorsed": post.id in endorsed_ids,
         "replies": post.reply_count,
@@ -291,7 +254,6 @@ class ConsultationPosts(MethodView):
                                          topic_id=topic_id, stance=stances.parse(stance))
         return page([shown(p, listing.endorsed_ids) for p in listing.responses], limit, lambda item: item["id"])
 
-    @signed_in
     @counts_as_write
     @with_consultation
     @bp.arguments(RespondArgs)
@@ -315,7 +277,6 @@ class PostResource(MethodView):
         """One post (a response or a reply)."""
         return _shown_one(post)
 
-    @signed_in
     @counts_as_write
     @with_post
     @bp.arguments(EditArgs)
@@ -327,7 +288,6 @@ class PostResource(MethodView):
                           body=args.get("body", post.body), stance=args.get("stance"))
         return _shown_one(post)
 
-    @signed_in
     @counts_as_write
     @with_post
     @bp.response(204)
@@ -371,7 +331,6 @@ def get_versions(post: Post):
 
 
 @bp.post("/posts/<int:post_id>/replies")
-@signed_in
 @counts_as_write
 @with_post
 @bp.arguments(ReplyArgs)
@@ -392,7 +351,6 @@ def _endorsement(post: Post) -> dict:
 
 @bp.route("/posts/<int:post_id>/endorsement", endpoint="endorsement")
 class EndorsementResource(MethodView):
-    @signed_in
     @counts_as_write
     @with_post
     @bp.response(200, EndorsementSchema)
@@ -402,7 +360,6 @@ class EndorsementResource(MethodView):
         service.endorse(current_user, post)
         return _endorsement(post)
 
-    @signed_in
     @counts_as_write
     @with_post
     @bp.response(200, EndorsementSchema)
@@ -428,7 +385,6 @@ class MoveArgs(ma.Schema):
 
 
 @bp.post("/posts/<int:post_id>/flag")
-@signed_in
 @counts_as_write
 @with_post
 @bp.arguments(FlagArgs)
@@ -444,7 +400,6 @@ def flag(args, post: Post):
 # Moderators' tools, like their pages, are not counted in the writing allowance.
 
 @bp.post("/posts/<int:post_id>/hide")
-@signed_in
 @with_post
 @bp.arguments(ReasonArgs)
 @bp.response(200, PostSchema)
@@ -461,7 +416,6 @@ def _moderate(post: Post, action) -> dict:
 
 
 @bp.post("/posts/<int:post_id>/restore")
-@signed_in
 @with_post
 @bp.response(200, PostSchema)
 @refusals(400, 401, 403, 404, 409)
@@ -471,7 +425,6 @@ def restore(post: Post):
 
 
 @bp.post("/posts/<int:post_id>/pin")
-@signed_in
 @with_post
 @bp.response(200, PostSchema)
 @refusals(400, 401, 403, 404, 409)
@@ -481,7 +434,6 @@ def pin(post: Post):
 
 
 @bp.post("/posts/<int:post_id>/unpin")
-@signed_in
 @with_post
 @bp.response(200, PostSchema)
 @refusals(400, 401, 403, 404, 409)
@@ -491,7 +443,6 @@ def unpin(post: Post):
 
 
 @bp.post("/posts/<int:post_id>/lock")
-@signed_in
 @with_post
 @bp.response(200, PostSchema)
 @refusals(400, 401, 403, 404, 409)
@@ -501,7 +452,6 @@ def lock(post: Post):
 
 
 @bp.post("/posts/<int:post_id>/unlock")
-@signed_in
 @with_post
 @bp.response(200, PostSchema)
 @refusals(400, 401, 403, 404, 409)
@@ -511,7 +461,6 @@ def unlock(post: Post):
 
 
 @bp.post("/posts/<int:post_id>/dismiss-flags")
-@signed_in
 @with_post
 @bp.response(200, PostSchema)
 @refusals(400, 401, 403, 404, 409)
@@ -521,7 +470,6 @@ def dismiss_flags(post: Post):
 
 
 @bp.post("/posts/<int:post_id>/move")
-@signed_in
 @with_post
 @bp.arguments(MoveArgs)
 @bp.response(200, PostSchema)

@@ -8,9 +8,9 @@ from flask_login import current_user
 
 from forum import permissions
 from forum.api import Blueprint
-from forum.api.common import PersonSchema
+from forum.api.common import PersonSchema, refusals
 from forum.api.rooms import access
-from forum.api.shared import COUNTED, refusals
+from forum.ratelimits import counts_as_write
 from forum.services import questions as service
 from forum.services.errors import NotFound
 
@@ -74,7 +74,7 @@ def _one(question) -> dict:
 
 @bp.route("/<int:room_id>/questions")
 class Questions(MethodView):
-    decorators = COUNTED
+    decorators = [counts_as_write]
 
     @bp.arguments(QuestionListArgs, location="query", as_kwargs=True)
     @bp.response(200, QuestionListSchema)
@@ -98,7 +98,7 @@ class Questions(MethodView):
 
 @bp.route("/<int:room_id>/questions/<int:question_id>/vote")
 class QuestionVote(MethodView):
-    decorators = COUNTED
+    decorators = [counts_as_write]
 
     @bp.response(200, QuestionSchema)
     @refusals(401, 403, 404, 409, 429)

@@ -204,7 +204,9 @@ def test_one_post_and_its_thread_in_the_pages_order(client, scene, make_post, be
 
     item = client.get(f"{API}/posts/{nested.id}").get_json()
     assert (item["parent_id"], item["thread_id"]) == (first.id, response.id)
-    assert item["quote"] == {"post_id": first.id, "author_name": "Bruno Keller", "body_html": first.body_html}
+    assert item["quote"] == {"post_id": first.id, "state": "shown", "author": item["quote"]["author"],
+                             "body": first.body, "body_html": first.body_html}
+    assert item["quote"]["author"]["display_name"] == "Bruno Keller"
 
     thread = client.get(f"{API}/posts/{second.id}/thread").get_json()
     page = parse(client.get(f"/consultations/{scene.consultation.id}/posts/{response.id}"))

@@ -359,12 +359,12 @@ def connect_to():
 
 
 def counts_writes(view) -> bool:
-    """A view marked `counts_as_write`; for an API resource (a class of one method each), every
-    method of it that writes."""
+    """A view marked `counts_as_write`: itself (a function, or a class view through its
+    `decorators`), or, for an API resource (a class), every method of it that writes."""
     from forum.ratelimits import WRITING_METHODS
 
     resource = getattr(view, "view_class", None)
-    if resource is None:
+    if resource is None or getattr(view, "counts_as_write", False):  # a function, or a class's `decorators`
         return getattr(view, "counts_as_write", False)
     writing = [getattr(resource, method.lower()) for method in WRITING_METHODS if method in resource.methods]
     return bool(writing) and all(getattr(method, "counts_as_write", False) for method in writing)
