@@ -399,15 +399,26 @@ def flag(args, post: Post):
 # --- Moderating ---------------------------------------------------------------------------
 # Moderators' tools, like their pages, are not counted in the writing allowance.
 
-@bp.post("/posts/<int:post_id>/hide")
-@with_post
-@bp.arguments(ReasonArgs)
-@bp.response(200, PostSchema)
-@refusals(400, 401, 403, 404, 409)
-def hide(args, post: Post):
-    """Hide a post, saying why: its author and the moderators still read it, with the reason."""
-    moderation.hide_post(current_user, post, args["reason"])
-    return _shown_one(post)
+# The same shape as a room message's (forum/api/messages.py): a state a moderator puts (PUT)
+# or takes away (DELETE).
+
+@bp.route("/posts/<int:post_id>/hidden", endpoint="hidden")
+class Hidden(MethodView):
+    @with_post
+    @bp.arguments(ReasonArgs)
+    @bp.response(200, PostSchema)
+    @refusals(400, 401, 403, 404, 409)
+    def put(self, args, post: Post):
+        """Hide a post, saying why: its author and the moderators still read it, with the reason."""
+        moderation.hide_post(current_user, post, args["reason"])
+        return _shown_one(post)
+
+    @with_post
+    @bp.response(200, PostSchema)
+    @refusals(401, 403, 404, 409)
+    def delete(self, post: Post):
+        """Show a hidden post again."""
+        return _moderate(post, moderation.restore_post)
 
 
 def _moderate(post: Post, action) -> dict:
@@ -415,49 +426,38 @@ def _moderate(post: Post, action) -> dict:
     return _shown_one(post)
 
 
-@bp.post("/posts/<int:post_id>/restore")
-@with_post
-@bp.response(200, PostSchema)
-@refusals(400, 401, 403, 404, 409)
-def restore(post: Post):
-    """Show a hidden post again."""
-    return _moderate(post, moderation.restore_post)
+@bp.route("/posts/<int:post_id>/pinned", endpoint="pinned")
+class Pinned(MethodView):
+    @with_post
+    @bp.response(200, PostSchema)
+    @refusals(401, 403, 404, 409)
+    def put(self, post: Post):
+        """Pin a post: it is marked for every reader."""
+        return _moderate(post, moderation.pin_post)
+
+    @with_post
+    @bp.response(200, PostSchema)
+    @refusals(401, 403, 404, 409)
+    def delete(self, post: Post):
+        """Unpin a post."""
+        return _moderate(post, moderation.unpin_post)
 
 
-@bp.post("/posts/<int:post_id>/pin")
-@with_post
-@bp.response(200, PostSchema)
-@refusals(400, 401, 403, 404, 409)
-def pin(post: Post):
-    """Pin a post: it is marked for every reader."""
-    return _moderate(post, moderation.pin_post)
+@bp.route("/posts/<int:post_id>/locked", endpoint="locked")
+class Locked(MethodView):
+    @with_post
+    @bp.response(200, PostSchema)
+    @refusals(400, 401, 403, 404, 409)
+    def put(self, post: Post):
+        """Close a thread to replies (except the moderators'): a response only."""
+        return _moderate(post, moderation.lock_thread)
 
-
-@bp.post("/posts/<int:post_id>/unpin")
-@with_post
-@bp.response(200, PostSchema)
-@refusals(400, 401, 403, 404, 409)
-def unpin(post: Post):
-    """Unpin a post."""
-    return _moderate(post, moderation.unpin_post)
-
-
-@bp.post("/posts/<int:post_id>/lock")
-@with_post
-@bp.response(200, PostSchema)
-@refusals(400, 401, 403, 404, 409)
-def lock(post: Post):
-    """Close a thread to replies (except the moderators'): a response only."""
-    return _moderate(post, moderation.lock_thread)
-
-
-@bp.post("/posts/<int:post_id>/unlock")
-@with_post
-@bp.response(200, PostSchema)
-@refusals(400, 401, 403, 404, 409)
-def unlock(post: Post):
-    """Open a locked thread to replies again."""
-    return _moderate(post, moderation.unlock_thread)
+    @with_post
+    @bp.response(200, PostSchema)
+    @refusals(400, 401, 403, 404, 409)
+    def delete(self, post: Post):
+        """Open a locked thread to replies again."""
+        return _moderate(post, moderation.unlock_thread)
 
 
 @bp.post("/posts/<int:post_id>/dismiss-flags")

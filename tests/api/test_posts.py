@@ -347,7 +347,7 @@ def test_reply_and_quote(client, db, scene, make_post):
 
 def test_a_locked_thread_takes_replies_only_from_its_moderators(client, scene, make_post, stored):
     parent = make_post(scene.amina, consultation=scene.consultation)
-    assert client.post(f"{API}/posts/{parent.id}/lock", headers=scene.as_host).status_code == 200
+    assert client.put(f"{API}/posts/{parent.id}/locked", headers=scene.as_host).status_code == 200
     before = stored()
     refused = client.post(f"{API}/posts/{parent.id}/replies", json={"body": "Me too."}, headers=scene.as_bruno)
     error(refused, 403, "forbidden")
@@ -454,18 +454,18 @@ def test_endorsing_follows_the_pages_rules(client, scene, make_post, stored):
 def test_hide_and_restore(client, db, scene, make_post):
     post = make_post(scene.amina, consultation=scene.consultation, body="Rude.")
     url = f"{API}/posts/{post.id}"
-    assert "reason" in error(client.post(f"{url}/hide", json={"reason": " "}, headers=scene.as_host),
+    assert "reason" in error(client.put(f"{url}/hidden", json={"reason": " "}, headers=scene.as_host),
                              400, "invalid")["fields"]
-    assert "reason" in error(client.post(f"{url}/hide", json={}, headers=scene.as_host), 400, "invalid")["fields"]
-    error(client.post(f"{url}/hide", json={"reason": "No."}, headers=scene.as_bruno), 403, "forbidden")
-    hidden = client.post(f"{url}/hide", json={"reason": "Insults"}, headers=scene.as_host)
+    assert "reason" in error(client.put(f"{url}/hidden", json={}, headers=scene.as_host), 400, "invalid")["fields"]
+    error(client.put(f"{url}/hidden", json={"reason": "No."}, headers=scene.as_bruno), 403, "forbidden")
+    hidden = client.put(f"{url}/hidden", json={"reason": "Insults"}, headers=scene.as_host)
     assert hidden.status_code == 200
     assert (hidden.get_json()["status"], hidden.get_json()["hidden_reason"]) == ("hidden", "Insults")
-    error(client.post(f"{url}/hide", json={"reason": "Again"}, headers=scene.as_organiser), 409, "conflict")
+    error(client.put(f"{url}/hidden", json={"reason": "Again"}, headers=scene.as_organiser), 409, "conflict")
     assert client.get(url, headers=scene.as_bruno).get_json()["body"] is None
-    restored = client.post(f"{url}/restore", headers=scene.as_organiser)
+    restored = client.delete(f"{url}/hidden", headers=scene.as_organiser)
     assert restored.status_code == 200 and restored.get_json()["status"] == "published"
-    error(client.post(f"{url}/restore", headers=scene.as_organiser), 409, "conflict")
+    error(client.delete(f"{url}/hidden", headers=scene.as_organiser), 409, "conflict")
     assert client.get(url, headers=scene.as_bruno).get_json()["body"] == "Rude."
 
 
@@ -473,13 +473,14 @@ def test_pin_lock_and_their_reverse(client, scene, make_post):
     post = make_post(scene.amina, consultation=scene.consultation)
     reply = make_post(scene.bruno, parent=post)
     url = f"{API}/posts/{post.id}"
-    for action, key, value in (("pin", "pinned", True), ("unpin", "pinned", False),
-                               ("lock", "locked", True), ("unlock", "locked", False)):
-        error(client.post(f"{url}/{action}", headers=scene.as_bruno), 403, "forbidden")
-        sent = client.post(f"{url}/{action}", headers=scene.as_host)
+    for method, key, value in (("put", "pinned", True), ("delete", "pinned", False),
+                               ("put", "locked", True), ("delete", "locked", False)):
+        send = getattr(client, method)
+        error(send(f"{url}/{key}", headers=scene.as_bruno), 403, "forbidden")
+        sent = send(f"{url}/{key}", headers=scene.as_host)
         assert sent.status_code == 200 and sent.get_json()[key] is value
-        error(client.post(f"{url}/{action}", headers=scene.as_host), 409, "conflict")
-    error(client.post(f"{API}/posts/{reply.id}/lock", headers=scene.as_host), 400)  # a reply is not a thread
+        error(send(f"{url}/{key}", headers=scene.as_host), 409, "conflict")
+    error(client.put(f"{API}/posts/{reply.id}/locked", headers=scene.as_host), 400)  # a reply is not a thread
 
 
 def test_move_a_thread_to_another_topic(client, scene, make_post):
@@ -516,7 +517,7 @@ def test_a_read_token_may_not_write(client, scene, make_post, bearer, stored):
     for sent in (respond(client, scene, reader),
                  client.post(f"{API}/posts/{post.id}/replies", json={"body": "x"}, headers=reader),
                  client.put(f"{API}/posts/{post.id}/endorsement", headers=reader),
-                 client.post(f"{API}/posts/{post.id}/hide", json={"reason": "x"}, headers=bearer(scene.host, "read"))):
+                 client.put(f"{API}/posts/{post.id}/hidden", json={"reason": "x"}, headers=bearer(scene.host, "read"))):
         assert "may only read" in error(sent, 403, "forbidden")["message"]
     assert stored() == before
     assert client.get(scene.posts_url, headers=reader).status_code == 200
@@ -625,15 +626,16 @@ def test_the_document_describes_every_operation_with_its_refusals(client):
         ("GET", "/posts/{post_id}/thread"), ("GET", "/posts/{post_id}/versions"),
         ("POST", "/posts/{post_id}/replies"), ("PUT", "/posts/{post_id}/endorsement"),
         ("DELETE", "/posts/{post_id}/endorsement"), ("POST", "/posts/{post_id}/flag"),
-        *(("POST", f"/posts/{{post_id}}/{action}") for action in (
-            "hide", "restore", "pin", "unpin", "lock", "unlock", "dismiss-flags", "move"))}
+        *((method, f"/posts/{{post_id}}/{state}") for method in ("PUT", "DELETE")
+          for state in ("hidden", "pinned", "locked")),
+        ("POST", "/posts/{post_id}/dismiss-flags"), ("POST", "/posts/{post_id}/move")}
     for (method, path), operation in operations.items():
         assert operation["summary"] and operation["tags"] == ["posts"], (method, path)
         assert {"401", "404"} <= set(operation["responses"]), (method, path)
         if method != "GET":
             assert {"400", "403"} <= set(operation["responses"]), (method, path)
     for key in (("POST", "/consultations/{consultation_id}/posts"), ("POST", "/posts/{post_id}/replies"),
-                ("PATCH", "/posts/{post_id}"), ("POST", "/posts/{post_id}/hide"), ("POST", "/posts/{post_id}/move")):
+                ("PATCH", "/posts/{post_id}"), ("PUT", "/posts/{post_id}/hidden"), ("POST", "/posts/{post_id}/move")):
         assert "requestBody" in operations[key], key
 
 

@@ -404,8 +404,7 @@ def test_every_form_write_is_either_counted_or_named_as_exempt(app):
         # and endorsing are counted).
         "preevent.add_question", "preevent.remove_question", "preevent.pin",
         # The API's moderators' tools on consultation posts, as their pages above.
-        "api_posts.hide", "api_posts.restore", "api_posts.pin", "api_posts.unpin", "api_posts.lock",
-        "api_posts.unlock", "api_posts.dismiss_flags", "api_posts.move",
+        "api_posts.hidden", "api_posts.pinned", "api_posts.locked", "api_posts.dismiss_flags", "api_posts.move",
         # The JSON API: a room's moderators' tools, as their pages above (forum/api/rooms.py,
         # forum/api/messages.py).
         "api_rooms.set_phase", "api_rooms.change_settings", "api_rooms.Mutes", "api_rooms.unmute",
