@@ -8,9 +8,10 @@ from flask_babel import lazy_gettext as _l
 
 from forum.services.errors import ValidationError
 
-# C0 controls other than tab, newline and carriage return; and U+FFFD, which is what
-# undecodable (invalid UTF-8) input becomes on its way in.
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+# C0 controls other than tab, newline and carriage return; U+FFFD, which is what undecodable
+# (invalid UTF-8) input becomes on its way in; and lone surrogates, which JSON can carry
+# ("\ud800", from the API or a socket) but no database can store.
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\ud800-\udfff]")
 
 
 def clean_text(value: str | None, *, field: str, max_length: int, required: bool = False,
