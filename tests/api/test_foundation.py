@@ -11,21 +11,13 @@ from forum.models import ApiToken
 from forum.models.base import utcnow
 from forum.services import api_tokens
 from forum.services.errors import NotFound, ValidationError
-
-
-def _error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}
-    assert body["error"]["code"] == code and body["error"]["message"]
-    return body["error"]
+from tests.api.scene import error
 
 
 def test_a_members_only_consultation_is_read_with_a_token_not_without(client, make_user, make_consultation, bearer):
     consultation = make_consultation(visibility="members", title="For members")
     reader = make_user()
-    _error(client.get(f"/api/v1/consultations/{consultation.id}"), 401, "unauthorized")
+    error(client.get(f"/api/v1/consultations/{consultation.id}"), 401, "unauthorized")
     response = client.get(f"/api/v1/consultations/{consultation.id}", headers=bearer(reader, "read"))
     assert response.status_code == 200
     assert response.get_json()["title"] == "For members"
@@ -51,7 +43,7 @@ def test_the_list_pages_by_cursor(client, make_consultation):
 @pytest.mark.parametrize("header", ["Bearer pln_not-a-real-token", "Basic dXNlcjpwYXNz", "Bearer", "pln_x"])
 def test_a_wrong_authorization_header_is_401_not_a_visitor(client, make_consultation, header):
     make_consultation()
-    _error(client.get("/api/v1/consultations", headers={"Authorization": header}), 401, "unauthorized")
+    error(client.get("/api/v1/consultations", headers={"Authorization": header}), 401, "unauthorized")
 
 
 @pytest.mark.parametrize("end", ["revoked", "expired", "account closed"])
@@ -67,7 +59,7 @@ def test_a_token_stops_working(client, db, make_user, bearer, end):
     else:
         user.closed_at = utcnow()
     db.session.flush()
-    _error(client.get("/api/v1/consultations", headers=headers), 401, "unauthorized")
+    error(client.get("/api/v1/consultations", headers=headers), 401, "unauthorized")
 
 
 def test_tokens_are_stored_hashed_and_note_their_last_use(client, db, make_user):
@@ -104,13 +96,13 @@ def test_only_the_owner_revokes_a_token(db, make_user):
 
 
 def test_refusals_are_json(client):
-    _error(client.get("/api/v1/no-such-thing"), 404, "not_found")
-    _error(client.delete("/api/v1/consultations"), 405, "method_not_allowed")
-    error = _error(client.get("/api/v1/consultations?limit=1000"), 400, "invalid")
+    error(client.get("/api/v1/no-such-thing"), 404, "not_found")
+    error(client.delete("/api/v1/consultations"), 405, "method_not_allowed")
+    error = error(client.get("/api/v1/consultations?limit=1000"), 400, "invalid")
     assert "limit" in error["fields"]
-    error = _error(client.get("/api/v1/consultations?cursor=%F0%9F%98%80"), 400, "invalid")
+    error = error(client.get("/api/v1/consultations?cursor=%F0%9F%98%80"), 400, "invalid")
     assert list(error["fields"]) == ["cursor"]
-    _error(client.get("/api/v1/consultations/99999999999999"), 404, "not_found")
+    error(client.get("/api/v1/consultations/99999999999999"), 404, "not_found")
 
 
 def test_pages_keep_their_html_errors(client):

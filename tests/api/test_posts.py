@@ -12,21 +12,13 @@ from forum.services import consultations as consultation_service
 from forum.services import moderation
 from forum.services import posts as post_service
 from forum.services.events import consultation_stream
+from tests.api.scene import error
 from tests.factories import login
 from tests.web.page import csrf_token, parse, post_ids
 
 API = "/api/v1"
 
 
-def error(response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}
-    assert body["error"]["message"]
-    if code is not None:
-        assert body["error"]["code"] == code
-    return body["error"]
 
 
 @pytest.fixture
