@@ -98,10 +98,10 @@ def test_only_the_owner_revokes_a_token(db, make_user):
 def test_refusals_are_json(client):
     error(client.get("/api/v1/no-such-thing"), 404, "not_found")
     error(client.delete("/api/v1/consultations"), 405, "method_not_allowed")
-    error = error(client.get("/api/v1/consultations?limit=1000"), 400, "invalid")
-    assert "limit" in error["fields"]
-    error = error(client.get("/api/v1/consultations?cursor=%F0%9F%98%80"), 400, "invalid")
-    assert list(error["fields"]) == ["cursor"]
+    refused = error(client.get("/api/v1/consultations?limit=1000"), 400, "invalid")
+    assert "limit" in refused["fields"]
+    refused = error(client.get("/api/v1/consultations?cursor=%F0%9F%98%80"), 400, "invalid")
+    assert list(refused["fields"]) == ["cursor"]
     error(client.get("/api/v1/consultations/99999999999999"), 404, "not_found")
 
 
