@@ -25,8 +25,8 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from exports import build  # noqa: E402  (bench/exports.py: the same consultation)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.exports import build  # noqa: E402  (the same consultation as the exports' figures)
 
 SIZES = [int(a) for a in sys.argv[1:] if a.isdigit()] or [1_000, 10_000, 50_000]
 
